@@ -1,0 +1,24 @@
+/* env.h for PVH guests (guest): what pure modules and the guest runtime may use from "libc". */
+#ifndef WISP_ENV_H
+#define WISP_ENV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WISP_GUEST 1
+#define __must_check __attribute__((warn_unused_result))
+
+/* Implemented in pvh/guest/lib.c; the same set the hypervisor's env.h offers. */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+#endif

@@ -1,0 +1,29 @@
+/* x86.h (guest, C and assembly): architectural bits and the runtime's segment selectors. */
+#ifndef WISP_PVH_GUEST_X86_H
+#define WISP_PVH_GUEST_X86_H
+
+/* Control registers (Intel SDM vol. 3A 2.5). */
+#define X86_CR0_PE  0x00000001   /* protection enable */
+#define X86_CR0_WP  0x00010000   /* write protect in ring 0 */
+#define X86_CR0_PG  0x80000000   /* paging */
+#define X86_CR4_PAE 0x00000020   /* physical address extension */
+
+/* EFER (SDM vol. 3A 2.2.1; AMD APM vol. 2 3.1.7). */
+#define MSR_EFER       0xC0000080
+#define EFER_LME_BIT   8         /* long mode enable */
+
+/* Page-table entry bits (SDM vol. 3A 4.4 and 4.5). */
+#define PTE_P    0x001   /* present */
+#define PTE_RW   0x002   /* writable */
+#define PTE_PS   0x080   /* 2 MiB page in a PD entry */
+#define PDPTE_PAE_P 0x001 /* PAE PDPTEs allow only P, PWT, PCD (SDM 4.4.1) */
+
+/* Selectors of the runtime's GDT (entry32.S, entry64.S). */
+#define SEL_CODE32 0x08
+#define SEL_DATA   0x10
+#define SEL_CODE64 0x18
+
+/* Offsets inside the 4 KiB page-table area; sizes are fixed by the entry code. */
+#define PT_ENTRIES 512
+
+#endif

@@ -1,0 +1,237 @@
+"""test_cli_fake_emulator (host tests): the wisp CLI end to end against a scripted fake
+QEMU/Bochs (fake_emulator.py): serial parsing, exit statuses, timeouts, cleanup."""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import wisptest
+from wisptest import (EXIT_POWEROFF, EXIT_GUEST_CRASH, EXIT_GUEST_REBOOT, EXIT_HV_PANIC,
+                      EXIT_TIMEOUT, EXIT_INFRA, EXIT_INTERRUPTED, assert_checks)
+
+FAKE = Path(__file__).with_name("fake_emulator.py")
+GOOD_SERIAL = ("(wisp) Wisp starting\r\n"
+               "(d1) hello\r\n"
+               "(d1) CHECK one PASS\n"
+               "(d1) CHECK two PASS\r\n"
+               "(d1) CHECKS DONE 2\r\n"
+               "(wisp) end: poweroff\r\n")
+
+
+@pytest.fixture
+def fake(tmp_path):
+    """Environment that makes wisp run the fake for both emulators, recording into tmp_path."""
+    record = tmp_path / "record"
+    record.mkdir()
+    work = tmp_path / "tmpdir"
+    work.mkdir()
+    return {"WISP_QEMU": str(FAKE), "WISP_BOCHS": str(FAKE), "FAKE_RECORD": str(record),
+            "TMPDIR": str(work)}
+
+
+def run_fake(run_wisp, kernel, env, *extra, emulator="qemu", timeout=30):
+    # Any readable file will do as the hypervisor image: the fake never reads it.
+    args = ["run", "--emulator", emulator, "--hypervisor", kernel, *extra, kernel]
+    return run_wisp(args, timeout=timeout, env=env)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead, it only waits for its parent to reap it.
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_poweroff_streams_guest_lines(run_wisp, pvh_kernel, fake, emulator):
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=GOOD_SERIAL),
+                      emulator=emulator)
+    assert result.code == EXIT_POWEROFF, result
+    assert result.stdout == ["hello", "CHECK one PASS", "CHECK two PASS", "CHECKS DONE 2"]
+    assert "(wisp)" not in result.stderr
+    assert_checks(result.stdout, expected=["one", "two"])
+
+
+def test_verbose_shows_hypervisor_lines_on_stderr(run_wisp, pvh_kernel, fake):
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=GOOD_SERIAL), "--verbose")
+    assert result.code == EXIT_POWEROFF, result
+    assert "(wisp) Wisp starting\n" in result.stderr
+    assert "(wisp) end: poweroff\n" in result.stderr
+    assert all(not line.startswith("(wisp)") for line in result.stdout)
+
+
+@pytest.mark.parametrize("status,code", [("poweroff", EXIT_POWEROFF),
+                                         ("crash", EXIT_GUEST_CRASH),
+                                         ("reboot", EXIT_GUEST_REBOOT),
+                                         ("panic", EXIT_HV_PANIC)])
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_end_status_sets_exit_code(run_wisp, pvh_kernel, fake, emulator, status, code):
+    # Bochs may stop before the UART sent the final newline: no "\n" after the end line.
+    serial = f"(wisp) up\n(d1) bye\n(wisp) end: {status}"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial, FAKE_EXIT="33"),
+                      emulator=emulator)
+    assert result.code == code, result
+    assert result.stdout == ["bye"]
+
+
+def test_end_line_wins_over_lingering_emulator(run_wisp, pvh_kernel, fake):
+    """The emulator does not exit after the end line: wisp kills it after the grace time."""
+    serial = "(d1) done\n(wisp) end: crash\n"
+    start = time.monotonic()
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial, FAKE_HANG="1"),
+                      "--timeout", "20")
+    assert result.code == EXIT_GUEST_CRASH, result
+    assert time.monotonic() - start < 10
+    pid = int((Path(fake["FAKE_RECORD"]) / "pid.txt").read_text())
+    assert not pid_alive(pid)
+
+
+def test_guest_cannot_fake_end_line(run_wisp, pvh_kernel, fake):
+    serial = "(d1) (wisp) end: poweroff\n(wisp) end: crash\n"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial))
+    assert result.code == EXIT_GUEST_CRASH, result
+    assert result.stdout == ["(wisp) end: poweroff"]
+
+
+def test_lines_after_end_are_ignored(run_wisp, pvh_kernel, fake):
+    serial = "(d1) a\n(wisp) end: poweroff\n(d1) late\n"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial))
+    assert result.code == EXIT_POWEROFF, result
+    assert result.stdout == ["a"]
+
+
+def test_other_domains_and_noise(run_wisp, pvh_kernel, fake):
+    serial = ("SeaBIOS noise\n(d2) from two\n(d12345) big id\n(dx) not a guest\n"
+              "(d1)no space\n(wisp) end: poweroff\n")
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial))
+    assert result.code == EXIT_POWEROFF, result
+    assert result.stdout == ["from two", "big id"]
+
+
+def test_very_long_line_is_split_not_lost(run_wisp, pvh_kernel, fake):
+    serial = "(d1) " + "x" * 10000 + "\n(wisp) end: poweroff\n"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial))
+    assert result.code == EXIT_POWEROFF, result
+    assert result.stdout[0] == "x" * (4096 - 5)
+
+
+def test_exit_without_end_line_is_panic(run_wisp, pvh_kernel, fake):
+    serial = "(wisp) starting\n(d1) CHECK a PASS\n"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL=serial, FAKE_EXIT="0"))
+    assert result.code == EXIT_HV_PANIC, result
+    assert "end line" in result.stderr
+
+
+def test_emulator_failing_silently_is_infrastructure(run_wisp, pvh_kernel, fake):
+    env = dict(fake, FAKE_EXIT="1", FAKE_STDERR="qemu: could not load PC BIOS\n")
+    result = run_fake(run_wisp, pvh_kernel, env)
+    assert result.code == EXIT_INFRA, result
+    assert "could not load PC BIOS" in result.stderr
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_timeout_kills_emulator(run_wisp, pvh_kernel, fake, emulator):
+    env = dict(fake, FAKE_SERIAL="(wisp) starting\n(d1) stuck\n", FAKE_HANG="1")
+    start = time.monotonic()
+    result = run_fake(run_wisp, pvh_kernel, env, "--timeout", "2", emulator=emulator)
+    assert result.code == EXIT_TIMEOUT, result
+    assert 2 <= time.monotonic() - start < 10
+    assert result.stdout == ["stuck"]
+    pid = int((Path(fake["FAKE_RECORD"]) / "pid.txt").read_text())
+    assert not pid_alive(pid)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_kills_emulator(wisp_cli, pvh_kernel, fake, sig):
+    env = dict(os.environ, **fake, FAKE_SERIAL="(d1) waiting\n", FAKE_HANG="1")
+    proc = subprocess.Popen([wisp_cli, "run", "--hypervisor", pvh_kernel, pvh_kernel],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    try:
+        assert proc.stdout.readline() == "waiting\n"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        wisptest.stop_group(proc, grace_s=0)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    pid = int((Path(fake["FAKE_RECORD"]) / "pid.txt").read_text())
+    assert not pid_alive(pid)
+    assert list(Path(fake["TMPDIR"]).iterdir()) == []
+
+
+def test_qemu_direct_arguments_and_config(run_wisp, pvh_kernel, fake, tmp_path):
+    keep = tmp_path / "media"
+    initrd = tmp_path / "initrd.cpio"
+    initrd.write_bytes(b"070701")
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--memory", "200", "--vcpus", "2", "--initrd", initrd,
+                      "--cmdline", "quiet answer=42", "--hv-cmdline", "loglevel=debug",
+                      "--keep", keep)
+    assert result.code == EXIT_POWEROFF, result
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    opt = {argv[i]: argv[i + 1] for i in range(len(argv) - 1) if argv[i].startswith("-")}
+    assert opt["-m"] == "264"
+    assert opt["-cpu"] == "max" and opt["-accel"] == "tcg"
+    assert opt["-kernel"] == str(pvh_kernel)
+    assert opt["-append"] == "config=wisp.cfg loglevel=debug"
+    assert opt["-initrd"] == (f"{keep}/guest.elf guest.elf,{keep}/initrd.img initrd.img,"
+                              f"{keep}/wisp.cfg wisp.cfg")
+    assert "isa-debug-exit,iobase=0xf4,iosize=0x04" in argv
+    assert "-no-reboot" in argv and "-nodefaults" in argv
+    assert (keep / "wisp.cfg").read_text() == (
+        "domain guest\n"
+        "  kernel guest.elf\n"
+        "  initrd initrd.img\n"
+        "  cmdline console=hvc0 quiet answer=42\n"
+        "  memory 200\n"
+        "  vcpus 2\n")
+    assert (keep / "guest.elf").resolve() == pvh_kernel.resolve()
+    assert (keep / "initrd.img").read_bytes() == b"070701"
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_grub_iso(run_wisp, pvh_kernel, fake, tmp_path, emulator):
+    keep = tmp_path / "media"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--boot", "grub", "--keep", keep, emulator=emulator, timeout=60)
+    assert result.code == EXIT_POWEROFF, result
+    assert (keep / "wisp.iso").stat().st_size > 0
+    grub_cfg = (keep / "iso/boot/grub/grub.cfg").read_text()
+    assert "multiboot2 /boot/wisp.elf config=wisp.cfg\n" in grub_cfg
+    assert "module2 /boot/guest.elf guest.elf\n" in grub_cfg
+    assert "module2 /boot/wisp.cfg wisp.cfg\n" in grub_cfg
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    if emulator == "qemu":
+        assert argv[argv.index("-cdrom") + 1] == str(keep / "wisp.iso")
+    else:
+        bochsrc = (keep / "bochsrc").read_text()
+        assert "cpu: model=tigerlake\n" in bochsrc
+        assert f"path={keep}/wisp.iso" in bochsrc
+        assert "megs: 192\n" in bochsrc
+
+
+def test_temp_dir_removed(run_wisp, pvh_kernel, fake):
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--boot", "grub", timeout=60)
+    assert result.code == EXIT_POWEROFF, result
+    assert list(Path(fake["TMPDIR"]).iterdir()) == []
+
+
+def test_comma_in_work_dir_is_reported(run_wisp, pvh_kernel, fake, tmp_path):
+    odd = tmp_path / "a,b"
+    odd.mkdir()
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, TMPDIR=str(odd)))
+    assert result.code == EXIT_INFRA, result
+    assert "comma" in result.stderr
+    assert list(odd.iterdir()) == []
+
+
+def test_bochs_rejects_direct_boot(run_wisp, pvh_kernel, fake):
+    result = run_fake(run_wisp, pvh_kernel, fake, "--boot", "direct", emulator="bochs")
+    assert result.code == wisptest.EXIT_USAGE, result

@@ -1,0 +1,25 @@
+/* abi_layout_ours.c (host test): layout table of Wisp's abi/xen headers, compared with Xen's in test_abi_layout.c. */
+#include "xen/start_info.h"
+#include "xen/elfnote.h"
+#include "xen/errno.h"
+#include "xen/xen.h"
+#include "xen/version.h"
+#include "xen/features.h"
+#include "xen/sched.h"
+#include "xen/memory.h"
+#include "xen/hvm_op.h"
+#include "xen/hvm_params.h"
+#include "xen/vcpu.h"
+#include "xen/console_io.h"
+#include "xen/cpuid.h"
+#include "xen/event_channel.h"
+#include "xen/grant_table.h"
+#include "xen/console.h"
+#include "xen/xenstore.h"
+#include "xen/ring.h"
+#include "xen/blkif.h"
+#include "xen/netif.h"
+
+#include "abi_layout.h"
+
+ABI_LAYOUT_DEFINE_TABLES(abi_tables_ours);

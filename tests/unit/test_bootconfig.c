@@ -1,0 +1,346 @@
+/* test_bootconfig.c (host test): the boot configuration text parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bootconfig.h"
+#include "errno.h"
+
+static struct boot_config cfg;
+static char err[256];
+
+/* Parses exactly len bytes from a heap copy with no NUL after it, so overreads trap. */
+static int parse_n(const char *text, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, text, len);
+    memset(err, 'Z', sizeof(err));
+    rc = bootconfig_parse(copy, len, &cfg, err, sizeof(err));
+    free(copy);
+    return rc;
+}
+
+static int parse(const char *text)
+{
+    return parse_n(text, strlen(text));
+}
+
+static void expect_ok(const char *text)
+{
+    int rc = parse(text);
+
+    if (rc)
+        fail_msg("unexpected error %d: %s", rc, err);
+    assert_string_equal(err, "");
+}
+
+static bool config_is_zero(void)
+{
+    static const struct boot_config zero;
+
+    return memcmp(&cfg, &zero, sizeof(cfg)) == 0;
+}
+
+static void expect_error(const char *text, int rc, const char *msg)
+{
+    assert_int_equal(parse(text), rc);
+    assert_string_equal(err, msg);
+    assert_true(config_is_zero());      /* no half-parsed result */
+}
+
+static const char example[] =
+    "# Wisp boot configuration\n"
+    "\n"
+    "domain service\n"
+    "    kernel   service.elf\n"
+    "    memory   256M\n"
+    "    vcpus    2\n"
+    "    cmdline  console=hvc0  loglevel=4 # not a comment\n"
+    "\n"
+    "domain guest-1\n"
+    "\tkernel vmlinuz\n"
+    "\tinitrd initrd.cpio\n"
+    "\tmemory 1G\n"
+    "\tcmdline\n"
+    "domain tiny.unikernel\n"
+    "kernel hello.bin\n";
+
+static void test_example(void **state)
+{
+    expect_ok(example);
+    assert_int_equal(cfg.nr_domains, 3);
+
+    assert_string_equal(cfg.domains[0].name, "service");
+    assert_string_equal(cfg.domains[0].kernel, "service.elf");
+    assert_string_equal(cfg.domains[0].initrd, "");
+    assert_string_equal(cfg.domains[0].cmdline, "console=hvc0  loglevel=4 # not a comment");
+    assert_int_equal(cfg.domains[0].memory_mib, 256);
+    assert_int_equal(cfg.domains[0].vcpus, 2);
+
+    assert_string_equal(cfg.domains[1].name, "guest-1");
+    assert_string_equal(cfg.domains[1].kernel, "vmlinuz");
+    assert_string_equal(cfg.domains[1].initrd, "initrd.cpio");
+    assert_string_equal(cfg.domains[1].cmdline, "");
+    assert_int_equal(cfg.domains[1].memory_mib, 1024);
+    assert_int_equal(cfg.domains[1].vcpus, 1);
+
+    assert_string_equal(cfg.domains[2].name, "tiny.unikernel");
+    assert_string_equal(cfg.domains[2].kernel, "hello.bin");
+    assert_int_equal(cfg.domains[2].memory_mib, 128);   /* defaults */
+    assert_int_equal(cfg.domains[2].vcpus, 1);
+}
+
+static void test_line_endings_and_blanks(void **state)
+{
+    expect_ok("domain a\r\nkernel k\r\n  \t \r\n# c\r\ncmdline  x y \t\r\n");
+    assert_string_equal(cfg.domains[0].kernel, "k");
+    assert_string_equal(cfg.domains[0].cmdline, "x y");
+
+    expect_ok("domain a\nkernel k");            /* no final newline */
+    assert_string_equal(cfg.domains[0].kernel, "k");
+
+    expect_ok("domain a\nkernel k\r");          /* CR at the very end */
+    assert_string_equal(cfg.domains[0].kernel, "k");
+
+    expect_ok("\n\n   # indented comment\ndomain   a   \n   kernel\tk\t\n\n");
+    assert_string_equal(cfg.domains[0].name, "a");
+}
+
+static void test_not_nul_terminated(void **state)
+{
+    static const char text[] = "domain a\nkernel k\ncmdline abc";
+
+    /* Only the first len bytes count: the cmdline is cut where len ends. */
+    assert_int_equal(parse_n(text, sizeof(text) - 1 - 1), 0);
+    assert_string_equal(cfg.domains[0].cmdline, "ab");
+    assert_int_equal(parse_n(text, 17), 0);     /* "domain a\nkernel k" */
+    assert_string_equal(cfg.domains[0].cmdline, "");
+    assert_int_equal(parse_n(text, 8), -EINVAL); /* "domain a": no kernel yet */
+}
+
+static void test_memory_values(void **state)
+{
+    static const struct { const char *v; uint32_t mib; } good[] = {
+        { "512", 512 }, { "512M", 512 }, { "2", 2 }, { "2G", 2048 }, { "65536", 65536 },
+        { "64G", 65536 }, { "0002", 2 },
+    };
+    char text[128];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(text, sizeof(text), "domain a\nkernel k\nmemory %s\n", good[i].v);
+        expect_ok(text);
+        assert_int_equal(cfg.domains[0].memory_mib, good[i].mib);
+    }
+}
+
+static void test_memory_errors(void **state)
+{
+    expect_error("domain a\nkernel k\nmemory 1\n", -ERANGE, "line 3: 'memory' must be 2..65536 MiB");
+    expect_error("domain a\nkernel k\nmemory 0\n", -ERANGE, "line 3: 'memory' must be 2..65536 MiB");
+    expect_error("domain a\nkernel k\nmemory 65537\n", -ERANGE, "line 3: 'memory' must be 2..65536 MiB");
+    expect_error("domain a\nkernel k\nmemory 65G\n", -ERANGE, "line 3: 'memory' must be 2..65536 MiB");
+    expect_error("domain a\nkernel k\nmemory 99999999999999999999\n", -ERANGE,
+                 "line 3: number too large for 'memory': '99999999999999999999'");
+    expect_error("domain a\nkernel k\nmemory 18014398509481984G\n", -ERANGE,
+                 "line 3: number too large for 'memory': '18014398509481984G'");
+    expect_error("domain a\nkernel k\nmemory abc\n", -EINVAL, "line 3: bad number for 'memory': 'abc'");
+    expect_error("domain a\nkernel k\nmemory 12k\n", -EINVAL, "line 3: bad number for 'memory': '12k'");
+    expect_error("domain a\nkernel k\nmemory 512m\n", -EINVAL, "line 3: bad number for 'memory': '512m'");
+    expect_error("domain a\nkernel k\nmemory M\n", -EINVAL, "line 3: bad number for 'memory': 'M'");
+    expect_error("domain a\nkernel k\nmemory -5\n", -EINVAL, "line 3: bad number for 'memory': '-5'");
+    expect_error("domain a\nkernel k\nmemory 0x100\n", -EINVAL, "line 3: bad number for 'memory': '0x100'");
+    expect_error("domain a\nkernel k\nmemory 512 M\n", -EINVAL,
+                 "line 3: 'memory' takes one word, found more: 'M'");
+    expect_error("domain a\nkernel k\nmemory\n", -EINVAL, "line 3: 'memory' needs a value");
+}
+
+static void test_vcpus(void **state)
+{
+    expect_ok("domain a\nkernel k\nvcpus 8\n");
+    assert_int_equal(cfg.domains[0].vcpus, 8);
+    expect_ok("domain a\nkernel k\nvcpus 1\n");
+    assert_int_equal(cfg.domains[0].vcpus, 1);
+    expect_error("domain a\nkernel k\nvcpus 0\n", -ERANGE, "line 3: 'vcpus' must be 1..8");
+    expect_error("domain a\nkernel k\nvcpus 9\n", -ERANGE, "line 3: 'vcpus' must be 1..8");
+    expect_error("domain a\nkernel k\nvcpus two\n", -EINVAL, "line 3: bad number for 'vcpus': 'two'");
+    expect_error("domain a\nkernel k\nvcpus 4G\n", -EINVAL, "line 3: bad number for 'vcpus': '4G'");
+    expect_error("domain a\nkernel k\nvcpus 18446744073709551616\n", -ERANGE,
+                 "line 3: number too large for 'vcpus': '18446744073709551616'");
+    expect_error("domain a\nkernel k\nvcpus  \n", -EINVAL, "line 3: 'vcpus' needs a value");
+}
+
+static void test_key_errors(void **state)
+{
+    expect_error("domain a\nkernel k\nramdisk r\n", -EINVAL, "line 3: unknown key 'ramdisk'");
+    expect_error("domain a\nKernel k\n", -EINVAL, "line 2: unknown key 'Kernel'");
+    expect_error("domain a\nkernel=k\n", -EINVAL, "line 2: unknown key 'kernel=k'");
+    expect_error("# header\nkernel k\ndomain a\n", -EINVAL,
+                 "line 2: 'kernel' outside a domain block (start one with 'domain NAME')");
+    expect_error("domain a\nkernel k\nmemory 4\nkernel j\n", -EEXIST, "line 4: duplicate key 'kernel'");
+    expect_error("domain a\nkernel k\ncmdline\ncmdline x\n", -EEXIST, "line 4: duplicate key 'cmdline'");
+    expect_error("domain a\nkernel\n", -EINVAL, "line 2: 'kernel' needs a value");
+    expect_error("domain a\nkernel k extra\n", -EINVAL,
+                 "line 2: 'kernel' takes one word, found more: 'extra'");
+    expect_error("domain a\nkernel k\ninitrd /boot/initrd.img\n", -EINVAL,
+                 "line 3: module names have no '/' (a module is named by its file's basename): "
+                 "'/boot/initrd.img'");
+}
+
+static void test_keys_reset_per_domain(void **state)
+{
+    expect_ok("domain a\nkernel k\nmemory 4\ndomain b\nkernel k\nmemory 8\n");
+    assert_int_equal(cfg.nr_domains, 2);
+    assert_int_equal(cfg.domains[0].memory_mib, 4);
+    assert_int_equal(cfg.domains[1].memory_mib, 8);
+    assert_string_equal(cfg.domains[1].initrd, "");
+}
+
+static void test_domain_names(void **state)
+{
+    expect_ok("domain aZ09_.-\nkernel k\n");
+    expect_ok("domain 1234567890123456789012345678901\nkernel k\n");    /* 31 */
+    assert_string_equal(cfg.domains[0].name, "1234567890123456789012345678901");
+
+    expect_error("domain 12345678901234567890123456789012\nkernel k\n", -EINVAL,
+                 "line 1: bad domain name '12345678901234567890123456789012' "
+                 "(1-31 characters of A-Z a-z 0-9 _ . -)");
+    expect_error("domain a/b\nkernel k\n", -EINVAL,
+                 "line 1: bad domain name 'a/b' (1-31 characters of A-Z a-z 0-9 _ . -)");
+    expect_error("domain caf\xc3\xa9\nkernel k\n", -EINVAL,
+                 "line 1: bad domain name 'caf?" "?' (1-31 characters of A-Z a-z 0-9 _ . -)");
+    expect_error("domain\nkernel k\n", -EINVAL, "line 1: 'domain' needs a name");
+    expect_error("domain a b\nkernel k\n", -EINVAL, "line 1: 'domain' takes one name, found more: 'b'");
+    expect_error("domain a\nkernel k\ndomain b\nkernel k\ndomain a\nkernel k\n", -EEXIST,
+                 "line 5: duplicate domain 'a'");
+}
+
+static void test_missing_kernel(void **state)
+{
+    expect_error("domain a\nmemory 4\ndomain b\nkernel k\n", -EINVAL, "line 1: domain 'a' has no kernel");
+    expect_error("domain a\nkernel k\n\ndomain b\ninitrd i\n# end\n", -EINVAL,
+                 "line 4: domain 'b' has no kernel");
+}
+
+static void test_no_domain(void **state)
+{
+    expect_error("", -ENOENT, "line 1: no domain defined");
+    expect_error("# only a comment\n\n\n", -ENOENT, "line 3: no domain defined");
+    assert_int_equal(bootconfig_parse(NULL, 0, &cfg, err, sizeof(err)), -ENOENT);
+    assert_int_equal(bootconfig_parse(NULL, 5, &cfg, err, sizeof(err)), -EINVAL);
+}
+
+static void test_too_many_domains(void **state)
+{
+    char text[1024] = "";
+    unsigned i;
+
+    for (i = 0; i < BOOTCFG_MAX_DOMAINS; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "domain d%u\nkernel k\n", i);
+    expect_ok(text);
+    assert_int_equal(cfg.nr_domains, BOOTCFG_MAX_DOMAINS);
+    assert_string_equal(cfg.domains[BOOTCFG_MAX_DOMAINS - 1].name, "d7");
+
+    strcat(text, "domain d8\nkernel k\n");
+    expect_error(text, -E2BIG, "line 17: too many domains (max 8)");
+}
+
+static void test_value_lengths(void **state)
+{
+    char text[4096], msg[128];
+    char value[BOOTCFG_CMDLINE_MAX + 1];
+
+    memset(value, 'm', BOOTCFG_MODULE_MAX - 1);
+    value[BOOTCFG_MODULE_MAX - 1] = '\0';
+    snprintf(text, sizeof(text), "domain a\nkernel %s\n", value);
+    expect_ok(text);
+    assert_string_equal(cfg.domains[0].kernel, value);
+
+    value[BOOTCFG_MODULE_MAX - 1] = 'm';
+    value[BOOTCFG_MODULE_MAX] = '\0';
+    snprintf(text, sizeof(text), "domain a\nkernel k\ninitrd %s\n", value);
+    expect_error(text, -E2BIG, "line 3: module name too long (max 63 characters)");
+
+    memset(value, 'c', BOOTCFG_CMDLINE_MAX - 1);
+    value[BOOTCFG_CMDLINE_MAX - 1] = '\0';
+    snprintf(text, sizeof(text), "domain a\nkernel k\ncmdline   %s   \n", value);
+    expect_ok(text);
+    assert_string_equal(cfg.domains[0].cmdline, value);
+
+    value[BOOTCFG_CMDLINE_MAX - 1] = 'c';
+    value[BOOTCFG_CMDLINE_MAX] = '\0';
+    snprintf(text, sizeof(text), "domain a\nkernel k\ncmdline %s\n", value);
+    snprintf(msg, sizeof(msg), "line 3: cmdline too long (max %d characters)", BOOTCFG_CMDLINE_MAX - 1);
+    expect_error(text, -E2BIG, msg);
+}
+
+static void test_bad_bytes_and_long_lines(void **state)
+{
+    static const char with_nul[] = "domain a\nkernel k\ncmdline a\0b\n";
+    char text[4200];
+
+    assert_int_equal(parse_n(with_nul, sizeof(with_nul) - 1), -EINVAL);
+    assert_string_equal(err, "line 3: NUL byte in text");
+    assert_true(config_is_zero());
+
+    expect_error("domain a\nkernel k\ncmdline a\x1b[31m\n", -EINVAL, "line 3: control character in text");
+    expect_error("domain a\rkernel k\n", -EINVAL, "line 1: control character in text");
+
+    /* A comment of exactly 2048 bytes is fine; 2049 is not. */
+    memset(text, '#', 2048);
+    strcpy(text + 2048, "\ndomain a\nkernel k\n");
+    expect_ok(text);
+    memset(text, '#', 2049);
+    strcpy(text + 2049, "\ndomain a\nkernel k\n");
+    expect_error(text, -E2BIG, "line 1: line too long (max 2048 bytes)");
+}
+
+static void test_error_buffer_limits(void **state)
+{
+    char small[12];
+    static const char bad[] = "domain a\nbogus\n";
+
+    memset(small, 'Z', sizeof(small));
+    assert_int_equal(bootconfig_parse(bad, sizeof(bad) - 1, &cfg, small, sizeof(small)), -EINVAL);
+    assert_string_equal(small, "line 2: unk");  /* truncated, still terminated */
+
+    small[0] = 'Z';
+    assert_int_equal(bootconfig_parse(bad, sizeof(bad) - 1, &cfg, small, 1), -EINVAL);
+    assert_int_equal(small[0], '\0');
+    assert_int_equal(bootconfig_parse(bad, sizeof(bad) - 1, &cfg, NULL, 0), -EINVAL);
+    assert_int_equal(bootconfig_parse(bad, sizeof(bad) - 1, &cfg, small, 0), -EINVAL);
+
+    /* Long offending words are shortened in messages. */
+    expect_error("domain a\nkernel k\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", -EINVAL,
+                 "line 3: unknown key 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example),
+        cmocka_unit_test(test_line_endings_and_blanks),
+        cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_memory_values),
+        cmocka_unit_test(test_memory_errors),
+        cmocka_unit_test(test_vcpus),
+        cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_keys_reset_per_domain),
+        cmocka_unit_test(test_domain_names),
+        cmocka_unit_test(test_missing_kernel),
+        cmocka_unit_test(test_no_domain),
+        cmocka_unit_test(test_too_many_domains),
+        cmocka_unit_test(test_value_lengths),
+        cmocka_unit_test(test_bad_bytes_and_long_lines),
+        cmocka_unit_test(test_error_buffer_limits),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,254 @@
+/* args.c (host tool): parses and validates `wisp run` options. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exit_codes.h"
+#include "options.h"
+
+/* Short enough that build_dir()/<a file name> fits PATH_MAX. */
+#define BUILD_DIR_MAX (PATH_MAX - 512)
+#define MAX_TIMEOUT_S (24u * 60 * 60)
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("wisp: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see `wisp help run`)\n", stderr);
+    return WISP_EXIT_USAGE;
+}
+
+/* Accepts plain decimal digits only: no sign, no spaces, no suffix. */
+static int parse_unsigned(const char *text, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long value;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -EINVAL;
+    errno = 0;
+    value = strtoul(text, &end, 10);
+    if (errno || *end != '\0' || value < min || value > max)
+        return -EINVAL;
+    *out = (unsigned)value;
+    return 0;
+}
+
+/* The boot config is line-based: a guest command line must stay on one line. */
+static bool is_printable_line(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/*
+ * Hypervisor options land in grub.cfg and QEMU's -append unquoted, so allow
+ * only characters that neither GRUB's script parser nor a shell treats specially.
+ */
+static bool is_safe_hv_cmdline(const char *text)
+{
+    return strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789 =,._:/+-") == strlen(text);
+}
+
+static void set_defaults(struct run_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->emulator = EMULATOR_QEMU;
+    opts->boot = BOOT_DIRECT;
+    opts->memory_mib = DEFAULT_MEMORY_MIB;
+    opts->vcpus = DEFAULT_VCPUS;
+}
+
+enum { OPT_HV_CMDLINE = 256 };
+
+static const struct option run_long_options[] = {
+    { "emulator",   required_argument, NULL, 'e' },
+    { "boot",       required_argument, NULL, 'b' },
+    { "memory",     required_argument, NULL, 'm' },
+    { "vcpus",      required_argument, NULL, 'c' },
+    { "initrd",     required_argument, NULL, 'i' },
+    { "cmdline",    required_argument, NULL, 'a' },
+    { "hv-cmdline", required_argument, NULL, OPT_HV_CMDLINE },
+    { "timeout",    required_argument, NULL, 't' },
+    { "verbose",    no_argument,       NULL, 'v' },
+    { "hypervisor", required_argument, NULL, 'H' },
+    { "keep",       required_argument, NULL, 'k' },
+    { "help",       no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Returns 0, 1 to stop with success (--help), or WISP_EXIT_USAGE. */
+static int apply_option(int opt, const char *arg, struct run_options *opts,
+                        bool *boot_set, bool *timeout_set)
+{
+    switch (opt) {
+    case 'e':
+        if (strcmp(arg, "qemu") == 0)
+            opts->emulator = EMULATOR_QEMU;
+        else if (strcmp(arg, "bochs") == 0)
+            opts->emulator = EMULATOR_BOCHS;
+        else
+            return usage_error("--emulator must be qemu or bochs, not '%s'", arg);
+        return 0;
+    case 'b':
+        if (strcmp(arg, "direct") == 0)
+            opts->boot = BOOT_DIRECT;
+        else if (strcmp(arg, "grub") == 0)
+            opts->boot = BOOT_GRUB;
+        else
+            return usage_error("--boot must be direct or grub, not '%s'", arg);
+        *boot_set = true;
+        return 0;
+    case 'm':
+        if (parse_unsigned(arg, MIN_MEMORY_MIB, MAX_MEMORY_MIB,
+                           &opts->memory_mib))
+            return usage_error("--memory takes MiB from 2 to 65536, not '%s'", arg);
+        return 0;
+    case 'c':
+        if (parse_unsigned(arg, 1, MAX_VCPUS, &opts->vcpus))
+            return usage_error("--vcpus takes 1 to 8, not '%s'", arg);
+        return 0;
+    case 't':
+        if (parse_unsigned(arg, 0, MAX_TIMEOUT_S, &opts->timeout_s))
+            return usage_error("--timeout takes seconds from 0 (none) to 86400, not '%s'",
+                               arg);
+        *timeout_set = true;
+        return 0;
+    case 'i':
+        opts->initrd = arg;
+        return 0;
+    case 'a':
+        if (!is_printable_line(arg))
+            return usage_error("--cmdline must be one line of printable characters%s", "");
+        if (strlen(GUEST_CMDLINE_PREFIX) + 1 + strlen(arg) > MAX_CMDLINE_LEN)
+            return usage_error("--cmdline is too long (%s)", "1000 characters at most");
+        opts->cmdline = arg;
+        return 0;
+    case OPT_HV_CMDLINE:
+        if (!is_safe_hv_cmdline(arg))
+            return usage_error("--hv-cmdline allows only letters, digits, spaces and "
+                               "=,._:/+- (got '%s')", arg);
+        opts->hv_cmdline = arg;
+        return 0;
+    case 'v':
+        opts->verbose = true;
+        return 0;
+    case 'H':
+        opts->hypervisor = arg;
+        opts->hypervisor_given = true;
+        return 0;
+    case 'k':
+        opts->keep_dir = arg;
+        return 0;
+    case 'h':
+        print_run_usage();
+        return 1;
+    default:    /* getopt_long already said what was wrong */
+        fputs("wisp: see `wisp help run`\n", stderr);
+        return WISP_EXIT_USAGE;
+    }
+}
+
+int parse_run_options(int argc, char **argv, struct run_options *opts)
+{
+    bool boot_set = false, timeout_set = false;
+    int opt, rc;
+
+    set_defaults(opts);
+    optind = 0;     /* glibc: full re-initialisation */
+    opterr = 1;
+    while ((opt = getopt_long(argc, argv, "+hv", run_long_options, NULL)) != -1) {
+        rc = apply_option(opt, optarg, opts, &boot_set, &timeout_set);
+        if (rc)
+            return rc;
+    }
+    if (optind == argc)
+        return usage_error("run needs a KERNEL (a PVH ELF file)%s", "");
+    if (argc - optind > 1)
+        return usage_error("run takes one KERNEL; unexpected '%s'", argv[optind + 1]);
+    opts->kernel = argv[optind];
+
+    if (opts->emulator == EMULATOR_BOCHS && boot_set && opts->boot == BOOT_DIRECT)
+        return usage_error("bochs has no direct kernel loader: use --boot grub%s", "");
+    if (opts->emulator == EMULATOR_BOCHS)
+        opts->boot = BOOT_GRUB;
+    if (!timeout_set)
+        opts->timeout_s = opts->emulator == EMULATOR_BOCHS ? DEFAULT_TIMEOUT_BOCHS_S
+                                                           : DEFAULT_TIMEOUT_QEMU_S;
+    return 0;
+}
+
+const char *build_dir(void)
+{
+    static char dir[BUILD_DIR_MAX];
+    ssize_t len;
+
+    if (dir[0])
+        return dir;
+    len = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+    if (len <= 0) {
+        strcpy(dir, ".");
+        return dir;
+    }
+    dir[len] = '\0';
+    /* <build>/toolstack/wisp -> <build> */
+    memmove(dir, dirname(dir), strlen(dir) + 1);
+    memmove(dir, dirname(dir), strlen(dir) + 1);
+    return dir;
+}
+
+void resolve_hypervisor_path(struct run_options *opts)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("WISP_HYPERVISOR");
+
+    if (opts->hypervisor)
+        return;
+    if (env && env[0]) {
+        opts->hypervisor = env;
+        opts->hypervisor_given = true;
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/xen/wisp.elf", build_dir());
+    opts->hypervisor = path;
+}
+
+const char *emulator_name(enum emulator_kind kind)
+{
+    return kind == EMULATOR_BOCHS ? "bochs" : "qemu";
+}
+
+void print_run_usage(void)
+{
+    printf(
+"usage: wisp run [OPTIONS] KERNEL\n"
+"\n"
+"Boots Wisp in an emulator with KERNEL (a PVH ELF) as its one guest, streams the\n"
+"guest's console to stdout and exits with the guest's result (`wisp help exit-codes`).\n"
+"\n"
+"  --emulator qemu|bochs  emulator to run Wisp in (default qemu: TCG, AMD SVM + NPT;\n"
+"                         bochs: Intel VMX + EPT)\n"
+"  --boot direct|grub     qemu: its own multiboot loader (default) or a GRUB ISO;\n"
+"                         bochs always boots a GRUB ISO\n"
+"  --memory MIB           guest memory, 2..65536 (default %u); the machine gets %u more\n"
+"  --vcpus N              guest vCPUs, 1..8 (default %u)\n"
+"  --initrd FILE          a module handed to the guest as its initrd\n"
+"  --cmdline STR          guest command line, after \"%s\"\n"
+"  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
+"  --timeout SEC          kill the emulator after SEC seconds, 0 = never\n"
+"                         (default %u for qemu, %u for bochs)\n"
+"  -v, --verbose          also print the hypervisor's own lines, to stderr\n"
+"  --hypervisor PATH      Wisp image (default $WISP_HYPERVISOR, else\n"
+"                         <build>/xen/wisp.elf next to this program)\n"
+"  --keep DIR             build the boot media in DIR and keep it\n",
+        DEFAULT_MEMORY_MIB, HYPERVISOR_MEMORY_MIB, DEFAULT_VCPUS, GUEST_CMDLINE_PREFIX,
+        DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S);
+}

@@ -1,0 +1,47 @@
+/* emulator.h (host tool): starts QEMU or Bochs on the boot media and gives access to COM1. */
+#ifndef WISP_CLI_EMULATOR_H
+#define WISP_CLI_EMULATOR_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "env.h"
+#include "exit_codes.h"
+#include "media.h"
+#include "options.h"
+
+/*
+ * Bochs CPU model: must have VMX with EPT and unrestricted guest. Bochs 2.7's
+ * `bochs -help cpu` lists it; Ice Lake and Tiger Lake models both qualify.
+ */
+#define BOCHS_CPU_MODEL "tigerlake"
+
+/* isa-debug-exit (QEMU hw/misc/debugexit.c): the guest writes v, QEMU exits (v << 1) | 1. */
+#define QEMU_DEBUG_EXIT_PORT "0xf4"
+
+struct emulator {
+    enum emulator_kind kind;
+    pid_t pid;                  /* leader of its own process group; 0: not running */
+    int serial_fd;              /* COM1: a pipe (QEMU stdout) or a file (Bochs) */
+    bool serial_is_file;        /* a file never reports EOF: poll it */
+    int terminal_fd;            /* Bochs: pty master of its text display; else -1 */
+    int terminal_log_fd;        /* where that display's output is dumped */
+    char log_path[PATH_MAX];    /* the emulator's own messages, shown on failure */
+};
+
+/* Emulator programs; WISP_QEMU and WISP_BOCHS override them (tests use fakes). */
+const char *emulator_program(enum emulator_kind kind);
+
+/*
+ * Starts the emulator on the media. Returns 0, or WISP_EXIT_INFRA after
+ * printing why.
+ */
+enum wisp_exit __must_check emulator_start(const struct run_options *opts,
+                                           const struct boot_media *media,
+                                           struct emulator *emu);
+
+/* Ends the emulator's process group (after grace_ms) and closes its fds; returns its wait status. */
+int emulator_stop(struct emulator *emu, unsigned grace_ms);
+
+#endif

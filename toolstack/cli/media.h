@@ -1,0 +1,50 @@
+/* media.h (host tool): checks the inputs and builds Wisp's boot media in a work directory. */
+#ifndef WISP_CLI_MEDIA_H
+#define WISP_CLI_MEDIA_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "env.h"
+#include "exit_codes.h"
+#include "options.h"
+
+/* Module names as the boot configuration sees them (docs/boot-config.md). */
+#define MODULE_KERNEL "guest.elf"
+#define MODULE_INITRD "initrd.img"
+#define MODULE_CONFIG "wisp.cfg"
+#define ISO_NAME      "wisp.iso"
+#define DOMAIN_NAME   "guest"
+#define MEDIA_DIR_MAX (PATH_MAX - 256)
+
+struct boot_media {
+    /* Work directory; "" before media_create(). Short enough for dir/name to fit PATH_MAX. */
+    char dir[MEDIA_DIR_MAX];
+    bool keep;                  /* --keep: leave dir in place */
+    bool has_initrd;
+    char hv_options[1024];      /* hypervisor command line, without the image path */
+    char iso[PATH_MAX];         /* BOOT_GRUB only */
+};
+
+/*
+ * Checks KERNEL (a readable PVH ELF), the initrd and the hypervisor image.
+ * Prints `wisp: FILE: why` and returns WISP_EXIT_USAGE (or WISP_EXIT_INFRA
+ * for a missing default hypervisor image: that is a build problem).
+ */
+enum wisp_exit __must_check check_inputs(const struct run_options *opts);
+
+/*
+ * Creates the work directory with the config module, links to the kernel and
+ * initrd, and for BOOT_GRUB the ISO. On failure prints why, cleans up and
+ * returns WISP_EXIT_INFRA (WISP_EXIT_USAGE for an unusable --keep DIR).
+ */
+enum wisp_exit __must_check media_create(const struct run_options *opts,
+                                         struct boot_media *media);
+
+/* Removes the work directory unless it is kept. */
+void media_destroy(struct boot_media *media);
+
+/* dir/name into out; false if it does not fit. */
+bool media_path(const struct boot_media *media, const char *name, char *out, size_t size);
+
+#endif

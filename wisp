@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# wisp (host, developer entry point): installs the Debian packages Wisp needs, builds
+# it, then runs `./wisp test [--fast]` or hands any other command to build/toolstack/wisp.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="$ROOT/build"
+
+# What building and testing Wisp needs on Debian 12 (bookworm): ci/debian-packages.
+mapfile -t PACKAGES < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/ci/debian-packages")
+
+say() { printf 'wisp: %s\n' "$*" >&2; }
+
+usage() {
+    cat <<'USAGE'
+usage: ./wisp test [--fast]      unit tests, then the integration tests (pytest)
+       ./wisp demo               boot the demo guest on Wisp under QEMU
+       ./wisp run [OPTIONS] KERNEL
+       ./wisp help [run|exit-codes]
+Each command first installs missing Debian packages and builds Wisp into build/.
+USAGE
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "${PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            printf '%s\n' "$pkg"
+        fi
+    done
+}
+
+install_packages() {
+    local missing
+    mapfile -t missing < <(missing_packages)
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            say "missing Debian packages: ${missing[*]} (run as root to install them)"
+            exit 125
+        fi
+        sudo=(sudo)
+    fi
+    say "installing ${missing[*]}"
+    local log
+    log="$(mktemp "${TMPDIR:-/tmp}/wisp-apt.XXXXXX")"
+    if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update &&
+           "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+               --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 </dev/null; then
+        cat "$log" >&2
+        rm -f "$log"
+        say "package installation failed"
+        exit 125
+    fi
+    rm -f "$log"
+}
+
+# Quiet when all is well: the build's output is shown only if it fails.
+build() {
+    local log
+    log="$(mktemp "${TMPDIR:-/tmp}/wisp-build.XXXXXX")"
+    if { [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT"; } >"$log" 2>&1 &&
+       ninja -C "$BUILD" >>"$log" 2>&1; then
+        rm -f "$log"
+        return 0
+    fi
+    cat "$log" >&2
+    rm -f "$log"
+    say "build failed"
+    exit 125
+}
+
+run_tests() {
+    local fast=0 arg
+    for arg in "$@"; do
+        case "$arg" in
+            --fast) fast=1 ;;
+            *) say "test: unknown option '$arg' (only --fast)"; exit 2 ;;
+        esac
+    done
+    meson test -C "$BUILD" --suite unit --print-errorlogs
+    local pytest_args=(-v "$ROOT/tests/integration")
+    # --fast: everything that boots nothing, plus the 'smoke' boots (one per backend).
+    [ "$fast" -eq 1 ] && pytest_args+=(-m "not boot or smoke")
+    cd "$ROOT"
+    WISP_BUILD_DIR="$BUILD" PYTHONDONTWRITEBYTECODE=1 \
+        /usr/bin/python3 -m pytest -p no:cacheprovider "${pytest_args[@]}"
+}
+
+main() {
+    case "${1:-}" in
+        ""|-h|--help) usage; exit 0 ;;
+    esac
+    install_packages
+    build
+    if [ "$1" = test ]; then
+        shift
+        run_tests "$@"
+        exit $?
+    fi
+    exec "$BUILD/toolstack/wisp" "$@"
+}
+
+main "$@"

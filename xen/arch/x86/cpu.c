@@ -1,0 +1,169 @@
+/* cpu.c (hypervisor): this CPU's descriptor tables (GDT with TSS, IDT) and host trap reporting. */
+#include "env.h"
+#include "cpu.h"
+#include "machine.h"
+#include "printk.h"
+#include "x86.h"
+
+/* GDT selectors; 0x08 and 0x10 match the boot GDT in head.S. */
+#define GDT_CODE64 0x08
+#define GDT_DATA   0x10
+#define GDT_TSS    0x18
+
+/* Descriptor encodings (SDM vol 3, 3.4.5): flat 64-bit code, flat data. */
+#define DESC_CODE64 0x00af9a000000ffffull
+#define DESC_DATA   0x00cf92000000ffffull
+#define TSS_TYPE_AVAILABLE_64 0x9ull
+#define DESC_PRESENT (1ull << 47)
+#define IDT_GATE_INTERRUPT_64 0x8e   /* present, DPL 0, 64-bit interrupt gate */
+
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 0x68, "TSS size (SDM vol 3, 8.7)");
+
+struct idt_gate {
+    uint16_t offset_low, selector;
+    uint8_t ist, type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high, reserved;
+};
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+static uint64_t gdt[5] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+extern const uint64_t exception_stubs[32];
+
+struct desc_ptr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+static void gdt_install(void)
+{
+    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+
+    gdt[GDT_CODE64 / 8] = DESC_CODE64;
+    gdt[GDT_DATA / 8] = DESC_DATA;
+    /* A 64-bit TSS descriptor takes two slots (SDM vol 3, 8.2.3). */
+    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+                       (TSS_TYPE_AVAILABLE_64 << 40) | DESC_PRESENT |
+                       ((limit >> 16) << 48) | ((base >> 24 & 0xff) << 56);
+    gdt[GDT_TSS / 8 + 1] = base >> 32;
+    tss.iomap_base = sizeof(tss);       /* no I/O bitmap */
+
+    struct desc_ptr p = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    __asm__ volatile("lgdt %0\n\t"
+                     "pushq %1\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:\n\t"
+                     "mov %2, %%ds\n\tmov %2, %%es\n\tmov %2, %%ss\n\t"
+                     "ltr %w3"
+                     :: "m"(p), "i"(GDT_CODE64), "r"(GDT_DATA), "r"(GDT_TSS) : "rax", "memory");
+}
+
+static void idt_install(void)
+{
+    for (unsigned v = 0; v < 32; v++) {
+        uint64_t addr = exception_stubs[v];
+        idt[v] = (struct idt_gate){
+            .offset_low = addr & 0xffff, .selector = GDT_CODE64,
+            .type_attr = IDT_GATE_INTERRUPT_64,
+            .offset_mid = (addr >> 16) & 0xffff, .offset_high = addr >> 32,
+        };
+    }
+    struct desc_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(p));
+}
+
+void cpu_tables_init(void)
+{
+    gdt_install();
+    idt_install();
+}
+
+void cpu_host_selectors(struct host_selectors *s)
+{
+    s->cs = GDT_CODE64;
+    s->ds = s->ss = GDT_DATA;
+    s->tr = GDT_TSS;
+    s->gdt_base = (uintptr_t)gdt;
+    s->idt_base = (uintptr_t)idt;
+    s->tr_base = (uintptr_t)&tss;
+}
+
+static const char *const exception_names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR bound range", "#UD invalid opcode", "#NM device not available",
+    "#DF double fault", "coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
+    "#SS stack fault", "#GP general protection", "#PF page fault", "reserved",
+    "#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
+    "#VE virtualization", "#CP control protection",
+};
+
+/* A host exception means a hypervisor bug: dump everything and stop the machine. */
+void trap_handler(struct trap_frame *f)
+{
+    const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
+                                                                      : "reserved";
+    uint64_t cr2;
+
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    log_error("host exception %lu (%s), error code 0x%lx", f->vector, name, f->error);
+    log_error("rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx cr2 %016lx",
+              f->rip, f->cs, f->rflags, f->rsp, f->ss, cr2);
+    log_error("rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
+    log_error("rsi %016lx rdi %016lx rbp %016lx r8  %016lx", f->rsi, f->rdi, f->rbp, f->r8);
+    log_error("r9  %016lx r10 %016lx r11 %016lx r12 %016lx", f->r9, f->r10, f->r11, f->r12);
+    log_error("r13 %016lx r14 %016lx r15 %016lx", f->r13, f->r14, f->r15);
+    panic("unexpected exception in the hypervisor");
+}
+
+void panic(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+
+    __asm__ volatile("cli");
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_error("PANIC: %s", buf);
+    machine_end(MACHINE_END_PANIC);
+}
+
+static const struct { const char *name; uint8_t code; } end_statuses[] = {
+#define X(name, text, code) [MACHINE_END_##name] = { text, code },
+    MACHINE_END_STATUSES(X)
+#undef X
+};
+
+#define QEMU_DEBUG_EXIT_PORT 0xf4   /* -device isa-debug-exit,iobase=0xf4 */
+#define BOCHS_SHUTDOWN_PORT  0x8900 /* Bochs ends when "Shutdown" is written here */
+
+void machine_end(enum machine_end status)
+{
+    const char *name = end_statuses[status].name;
+
+    /* Always printed, whatever the log level: the host CLI waits for this line. */
+    serial_write("(wisp) end: ", 12);
+    serial_write(name, strlen(name));
+    serial_write("\n", 1);
+    outl(QEMU_DEBUG_EXIT_PORT, end_statuses[status].code);
+    for (const char *s = "Shutdown"; *s; s++)
+        outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);
+    halt_forever();
+}

@@ -1,0 +1,65 @@
+/* entry.S (hypervisor): host exception entry stubs; every host exception is fatal. */
+
+    .text
+    .code64
+
+/* Vectors for which the CPU pushes an error code (SDM vol 3, table 6-1). */
+#define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+.macro exception_stub vector
+    .align 16
+exception_\vector:
+    .if !HAS_ERROR(\vector)
+    pushq $0
+    .endif
+    pushq $\vector
+    jmp exception_common
+.endm
+
+.altmacro
+.macro all_stubs
+    .set v, 0
+    .rept 32
+    exception_stub %v
+    .set v, v + 1
+    .endr
+.endm
+all_stubs
+
+exception_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    and $-16, %rsp
+    call trap_handler               /* does not return */
+1:  cli
+    hlt
+    jmp 1b
+
+.macro stub_address vector
+    .quad exception_\vector
+.endm
+
+    .section .rodata
+    .globl exception_stubs
+exception_stubs:
+    .set v, 0
+    .rept 32
+    stub_address %v
+    .set v, v + 1
+    .endr
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,94 @@
+/* fpu.c (hypervisor): saving and restoring guest FPU state; the hypervisor itself never uses
+ * the FPU (-mgeneral-regs-only), so state is only switched between vCPUs. */
+#include "env.h"
+#include "domain.h"
+#include "errno.h"
+#include "fpu.h"
+#include "mm.h"
+#include "printk.h"
+#include "x86.h"
+
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define XCR0_X87 1ull
+#define FXSAVE_AREA_SIZE 512
+#define FXSAVE_FCW_OFFSET 0
+#define FXSAVE_MXCSR_OFFSET 24
+#define FCW_DEFAULT 0x37f        /* all exceptions masked (SDM vol 1, 8.1.5) */
+#define MXCSR_DEFAULT 0x1f80
+
+static bool have_xsave;
+static uint64_t xsave_area_size = FXSAVE_AREA_SIZE;
+static struct vcpu *fpu_owner;      /* whose state is in the CPU now */
+
+void fpu_host_init(void)
+{
+    struct cpuid_regs r;
+    uint64_t cr4 = read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+
+    cpuid_count(1, 0, &r);
+    have_xsave = r.ecx & CPUID1_ECX_XSAVE;
+    if (have_xsave)
+        cr4 |= X86_CR4_OSXSAVE;
+    write_cr4(cr4);
+    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | X86_CR0_MP | X86_CR0_NE);
+    if (have_xsave) {
+        cpuid_count(0xd, 0, &r);
+        xsave_area_size = r.ecx;     /* every supported component */
+        xsetbv(0, XCR0_X87);
+    }
+}
+
+int fpu_init(struct vcpu *v)
+{
+    uint64_t pa = frames_alloc(xsave_area_size, PAGE_SIZE);
+    uint8_t *area;
+
+    if (!pa)
+        return -ENOMEM;
+    area = phys_to_virt(pa);
+    /* Reset state; with XSAVE a zero header means "initial state" for every component. */
+    *(uint16_t *)(area + FXSAVE_FCW_OFFSET) = FCW_DEFAULT;
+    *(uint32_t *)(area + FXSAVE_MXCSR_OFFSET) = MXCSR_DEFAULT;
+    v->fpu_area = area;
+    v->xcr0 = XCR0_X87;
+    return 0;
+}
+
+void fpu_free(struct vcpu *v)
+{
+    if (fpu_owner == v)
+        fpu_owner = NULL;
+    if (v->fpu_area)
+        frames_free(virt_to_phys(v->fpu_area), xsave_area_size);
+    v->fpu_area = NULL;
+}
+
+static void fpu_save(struct vcpu *v)
+{
+    if (have_xsave)
+        __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
+    else
+        __asm__ volatile("fxsave64 (%0)" :: "r"(v->fpu_area) : "memory");
+}
+
+static void fpu_restore(struct vcpu *v)
+{
+    if (have_xsave) {
+        xsetbv(0, v->xcr0);
+        __asm__ volatile("xrstor64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
+    } else {
+        __asm__ volatile("fxrstor64 (%0)" :: "r"(v->fpu_area) : "memory");
+    }
+}
+
+void fpu_switch_to(struct vcpu *v)
+{
+    if (fpu_owner == v)
+        return;
+    if (fpu_owner)
+        fpu_save(fpu_owner);
+    fpu_restore(v);
+    fpu_owner = v;
+}

@@ -1,0 +1,157 @@
+/* cpuid.c (hypervisor): what a guest's CPUID says: the host's features minus what we do not
+ * virtualize, plus Xen's identification leaves. */
+#include "env.h"
+#include "domain.h"
+#include "exit.h"
+#include "version.h"
+#include "x86.h"
+#include "xen/cpuid.h"
+
+/* Leaf 1 (SDM vol 2, CPUID, tables 3-10 and 3-11). */
+#define L1_ECX_DTES64     (1u << 2)
+#define L1_ECX_MONITOR    (1u << 3)     /* MONITOR/MWAIT: not offered */
+#define L1_ECX_DS_CPL     (1u << 4)
+#define L1_ECX_VMX        (1u << 5)     /* no nested virtualization */
+#define L1_ECX_SMX        (1u << 6)
+#define L1_ECX_EST        (1u << 7)
+#define L1_ECX_TM2        (1u << 8)
+#define L1_ECX_PDCM       (1u << 15)
+#define L1_ECX_X2APIC     (1u << 21)    /* no local APIC yet */
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_XSAVE      (1u << 26)
+#define L1_ECX_OSXSAVE    (1u << 27)    /* mirrors the guest's CR4.OSXSAVE */
+#define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_MCE        (1u << 7)
+#define L1_EDX_APIC       (1u << 9)
+#define L1_EDX_MTRR       (1u << 12)
+#define L1_EDX_MCA        (1u << 14)
+#define L1_EDX_PSN        (1u << 18)
+#define L1_EDX_DS         (1u << 21)
+#define L1_EDX_ACPI       (1u << 22)
+#define L1_EDX_TM         (1u << 29)
+#define L1_EDX_PBE        (1u << 31)
+#define L1_EBX_APIC_ID_SHIFT 24
+
+#define L1_ECX_HIDDEN (L1_ECX_DTES64 | L1_ECX_MONITOR | L1_ECX_DS_CPL | L1_ECX_VMX | L1_ECX_SMX | \
+                       L1_ECX_EST | L1_ECX_TM2 | L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | \
+                       L1_ECX_OSXSAVE)
+#define L1_EDX_HIDDEN (L1_EDX_MCE | L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_PSN | \
+                       L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE)
+
+/* Leaf 6: only "APIC timer always running". */
+#define L6_EAX_ARAT (1u << 2)
+
+/* Leaf 7 subleaf 0: features whose MSRs or instructions we do not offer. */
+#define L7_EBX_SGX        (1u << 2)
+#define L7_EBX_PQM        (1u << 12)
+#define L7_EBX_PQE        (1u << 15)
+#define L7_ECX_WAITPKG    (1u << 5)
+#define L7_ECX_LA57       (1u << 16)
+#define L7_ECX_SGX_LC     (1u << 30)
+#define L7_EDX_SPEC_CTRL_MSRS (0x3fu << 26)   /* IBRS/IBPB, STIBP, L1D_FLUSH, ARCH_CAP, CORE_CAP, SSBD */
+#define L7_EDX_HYBRID     (1u << 15)
+
+/* 0x80000001 (AMD APM vol 3, E.4.2). */
+#define E1_ECX_SVM        (1u << 2)
+#define E1_ECX_IBS        (1u << 10)
+#define E1_ECX_SKINIT     (1u << 12)
+#define E1_ECX_WDT        (1u << 13)
+#define E1_ECX_PERFCTR    (0x7u << 23)      /* core, NB and L2 performance counters */
+
+/* 0x80000008 EBX: speculation-control MSRs (IBPB, IBRS, STIBP, SSBD, VIRT_SSBD...). */
+#define E8_EBX_SPEC_CTRL_MSRS ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) | (1u << 25))
+
+#define LEAF4_EAX_CORES_MASK (0x3fu << 26)   /* cores per package - 1 */
+
+static void xen_leaves(const struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+{
+    *r = (struct cpuid_regs){ 0 };
+    switch (leaf - XEN_CPUID_FIRST_LEAF) {
+    case 0:     /* highest leaf and the "XenVMMXenVMM" signature */
+        r->eax = XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES - 1);
+        r->ebx = XEN_CPUID_SIGNATURE_EBX;
+        r->ecx = XEN_CPUID_SIGNATURE_ECX;
+        r->edx = XEN_CPUID_SIGNATURE_EDX;
+        break;
+    case 1:     /* version */
+        r->eax = (XEN_COMPAT_MAJOR << 16) | XEN_COMPAT_MINOR;
+        break;
+    case 2:     /* hypercall pages: one, installed through MSR 0x40000000 */
+        r->eax = 1;
+        r->ebx = XEN_HYPERCALL_PAGE_MSR;
+        break;
+    case 4:     /* HVM features: the vCPU and domain ids are given */
+        r->eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
+        r->ebx = v->id;
+        r->ecx = v->dom->id;
+        break;
+    }
+}
+
+static bool guest_osxsave(const struct vcpu *v)
+{
+    struct vcpu_ctrl_regs cr;
+
+    hvm->get_ctrl_regs((struct vcpu *)v, &cr);
+    return cr.cr4 & X86_CR4_OSXSAVE;
+}
+
+static void filter_basic(const struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+{
+    switch (leaf) {
+    case 1:
+        r->ecx &= ~L1_ECX_HIDDEN;
+        r->ecx |= L1_ECX_HYPERVISOR;
+        if ((r->ecx & L1_ECX_XSAVE) && guest_osxsave(v))
+            r->ecx |= L1_ECX_OSXSAVE;
+        r->edx &= ~L1_EDX_HIDDEN;
+        r->ebx = (r->ebx & ~(0xffu << L1_EBX_APIC_ID_SHIFT)) | (v->id << L1_EBX_APIC_ID_SHIFT);
+        break;
+    case 4:
+        r->eax &= ~LEAF4_EAX_CORES_MASK;
+        break;
+    case 5: case 0xa: case 0xb: case 0x1f:   /* MWAIT, perfmon, topology: not offered */
+        *r = (struct cpuid_regs){ 0 };
+        break;
+    case 6:
+        *r = (struct cpuid_regs){ .eax = L6_EAX_ARAT };
+        break;
+    case 7:
+        r->ebx &= ~(L7_EBX_SGX | L7_EBX_PQM | L7_EBX_PQE);
+        r->ecx &= ~(L7_ECX_WAITPKG | L7_ECX_LA57 | L7_ECX_SGX_LC);
+        r->edx &= ~(L7_EDX_SPEC_CTRL_MSRS | L7_EDX_HYBRID);
+        break;
+    }
+}
+
+static void filter_extended(uint32_t leaf, struct cpuid_regs *r)
+{
+    switch (leaf) {
+    case 0x80000001:
+        r->ecx &= ~(E1_ECX_SVM | E1_ECX_IBS | E1_ECX_SKINIT | E1_ECX_WDT | E1_ECX_PERFCTR);
+        break;
+    case 0x80000008:
+        r->ebx &= ~E8_EBX_SPEC_CTRL_MSRS;
+        break;
+    case 0x8000000a:    /* SVM features */
+        *r = (struct cpuid_regs){ 0 };
+        break;
+    default:
+        if (leaf >= 0x8000001f)     /* memory encryption and newer: not offered */
+            *r = (struct cpuid_regs){ 0 };
+    }
+}
+
+void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
+{
+    if (leaf >= XEN_CPUID_FIRST_LEAF && leaf < 0x80000000) {
+        /* Only the first block is ours; other hypervisor ranges stay empty. */
+        xen_leaves(v, leaf, out);
+        return;
+    }
+    cpuid_count(leaf, subleaf, out);
+    if (leaf < XEN_CPUID_FIRST_LEAF)
+        filter_basic(v, leaf, out);
+    else
+        filter_extended(leaf, out);
+}

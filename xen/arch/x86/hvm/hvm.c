@@ -1,0 +1,281 @@
+/* hvm.c (hypervisor): binding the vendor backend and the common handling of every VM exit. */
+#include "env.h"
+#include "domain.h"
+#include "exit.h"
+#include "guest_access.h"
+#include "printk.h"
+#include "x86.h"
+
+const struct hvm_ops *hvm;
+
+const char *const exit_reason_names[NR_EXIT_REASONS] = {
+#define X(name, text) [EXIT_##name] = text,
+    EXIT_REASONS(X)
+#undef X
+};
+
+bool hvm_select(void)
+{
+    static const struct {
+        bool (*available)(const char **why);
+        const struct hvm_ops *ops;
+    } backends[] = { { svm_available, &svm_ops }, { vmx_available, &vmx_ops } };
+
+    for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        const char *why = "not supported";
+
+        if (backends[i].available(&why)) {
+            hvm = backends[i].ops;
+            return true;
+        }
+        log_info("%s: %s", backends[i].ops->name, why);
+    }
+    return false;
+}
+
+uint64_t *regs_gpr(struct cpu_regs *regs, unsigned index)
+{
+    /* Hardware register numbering (SDM vol 2, table 2-2) to our field order. */
+    switch (index & 15) {
+    case 0: return &regs->rax;
+    case 1: return &regs->rcx;
+    case 2: return &regs->rdx;
+    case 3: return &regs->rbx;
+    case 4: return &regs->rsp;
+    case 5: return &regs->rbp;
+    case 6: return &regs->rsi;
+    case 7: return &regs->rdi;
+    case 8: return &regs->r8;
+    case 9: return &regs->r9;
+    case 10: return &regs->r10;
+    case 11: return &regs->r11;
+    case 12: return &regs->r12;
+    case 13: return &regs->r13;
+    case 14: return &regs->r14;
+    default: return &regs->r15;
+    }
+}
+
+void inject_gp(struct vcpu *v)
+{
+    hvm->inject_exception(v, X86_EXC_GP, true, 0);
+}
+
+static void advance(struct vcpu *v, const struct vm_exit *exit)
+{
+    v->regs.rip = exit->next_rip;
+}
+
+static enum exit_action on_cpuid(struct vcpu *v, const struct vm_exit *exit)
+{
+    struct cpuid_regs r;
+
+    cpuid_policy(v, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx, &r);
+    v->regs.rax = r.eax;
+    v->regs.rbx = r.ebx;
+    v->regs.rcx = r.ecx;
+    v->regs.rdx = r.edx;
+    advance(v, exit);
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_msr_read(struct vcpu *v, const struct vm_exit *exit)
+{
+    uint64_t value;
+
+    if (!msr_read(v, exit->msr.index, &value)) {
+        inject_gp(v);
+        return EXIT_ACTION_RESUME;
+    }
+    v->regs.rax = (uint32_t)value;
+    v->regs.rdx = value >> 32;
+    advance(v, exit);
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_msr_write(struct vcpu *v, const struct vm_exit *exit)
+{
+    if (!msr_write(v, exit->msr.index, exit->msr.value)) {
+        inject_gp(v);
+        return EXIT_ACTION_RESUME;
+    }
+    advance(v, exit);
+    return EXIT_ACTION_RESUME;
+}
+
+/* Is this the domain's only vCPU still able to run? */
+static bool last_live_vcpu(const struct vcpu *v)
+{
+    const struct domain *d = v->dom;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (&d->vcpus[i] != v && d->vcpus[i].state != VCPU_DOWN)
+            return false;
+    return true;
+}
+
+static enum exit_action on_hlt(struct vcpu *v, const struct vm_exit *exit)
+{
+    advance(v, exit);
+    /* HLT with interrupts off can never wake up: on the last vCPU it is a poweroff. */
+    if (!(v->regs.rflags & X86_RFLAGS_IF)) {
+        if (last_live_vcpu(v)) {
+            log_info("d%u: vCPU %u halted with interrupts off: powering off", v->dom->id, v->id);
+            domain_shutdown(v->dom, SHUTDOWN_REASON_POWEROFF);
+            return EXIT_ACTION_RESCHEDULE;
+        }
+        v->state = VCPU_DOWN;
+        return EXIT_ACTION_RESCHEDULE;
+    }
+    v->state = VCPU_BLOCKED;
+    return EXIT_ACTION_RESCHEDULE;
+}
+
+static enum exit_action on_hypercall(struct vcpu *v, const struct vm_exit *exit)
+{
+    advance(v, exit);
+    return hypercall_dispatch(v);
+}
+
+#define DEBUG_PORT_E9 0xe9   /* Bochs/QEMU "debugcon" convention: a byte written here is printed */
+
+static enum exit_action on_io(struct vcpu *v, const struct vm_exit *exit)
+{
+    /* No device emulation: only the debug port answers, everything else faults. */
+    if (exit->io.port == DEBUG_PORT_E9 && !exit->io.in && !exit->io.string && exit->io.bytes == 1) {
+        char c = (char)v->regs.rax;
+
+        domain_console_write(v->dom, &c, 1);
+        advance(v, exit);
+        return EXIT_ACTION_RESUME;
+    }
+    inject_gp(v);
+    return EXIT_ACTION_RESUME;
+}
+
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+
+static enum exit_action on_xsetbv(struct vcpu *v, const struct vm_exit *exit)
+{
+    struct cpuid_regs host;
+    uint64_t value = exit->xsetbv.value;
+
+    cpuid_count(0xd, 0, &host);          /* supported XCR0 bits (SDM vol 1, 13.2) */
+    uint64_t supported = edx_eax_combine(host.edx, host.eax);
+
+    /* The architectural checks XSETBV itself makes (SDM vol 2, XSETBV). */
+    if (exit->xsetbv.index != 0 || (value & ~supported) || !(value & XCR0_X87) ||
+        ((value & XCR0_AVX) && !(value & XCR0_SSE))) {
+        inject_gp(v);
+        return EXIT_ACTION_RESUME;
+    }
+    v->xcr0 = value;
+    xsetbv(0, value);
+    advance(v, exit);
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_cr_write(struct vcpu *v, const struct vm_exit *exit)
+{
+    if (!hvm->write_cr(v, exit->cr.cr, *regs_gpr(&v->regs, exit->cr.gpr))) {
+        inject_gp(v);
+        return EXIT_ACTION_RESUME;
+    }
+    advance(v, exit);
+    return EXIT_ACTION_RESUME;
+}
+
+/* Reads the bytes at the guest's RIP, through its own page tables. */
+static bool insn_bytes_at_rip(struct vcpu *v, uint8_t *buf, size_t len)
+{
+    struct vcpu_ctrl_regs cr;
+
+    hvm->get_ctrl_regs(v, &cr);
+    struct guest_paging pg = guest_paging_from_regs(cr.cr0, cr.cr3, cr.cr4, cr.efer);
+    uint64_t rip = cr.mode_bits == 64 ? v->regs.rip : (uint32_t)v->regs.rip;
+
+    return copy_from_guest(&v->dom->mem, &pg, buf, rip, len) == 0;
+}
+
+static enum exit_action on_exception(struct vcpu *v, const struct vm_exit *exit)
+{
+    uint8_t insn[3];
+
+    /*
+     * #UD is intercepted for one reason: a guest built for the other vendor
+     * issues VMCALL on AMD or VMMCALL on Intel. Three fixed bytes identify it;
+     * nothing is decoded.
+     */
+    if (exit->exception.vector == X86_EXC_UD && insn_bytes_at_rip(v, insn, sizeof(insn)) &&
+        !memcmp(insn, hvm->other_hypercall_insn, sizeof(insn))) {
+        v->regs.rip += sizeof(insn);
+        return hypercall_dispatch(v);
+    }
+    hvm->inject_exception(v, exit->exception.vector, exit->exception.has_error,
+                          exit->exception.error);
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_virt_insn(struct vcpu *v, const struct vm_exit *exit)
+{
+    /* Nested virtualization is not offered: the instructions do not exist for guests. */
+    hvm->inject_exception(v, X86_EXC_UD, false, 0);
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_intr(struct vcpu *v, const struct vm_exit *exit)
+{
+    return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_fatal(struct vcpu *v, const struct vm_exit *exit)
+{
+    return EXIT_ACTION_CRASH;
+}
+
+static enum exit_action (*const exit_handlers[NR_EXIT_REASONS])(struct vcpu *, const struct vm_exit *) = {
+    [EXIT_CPUID] = on_cpuid,
+    [EXIT_MSR_READ] = on_msr_read,
+    [EXIT_MSR_WRITE] = on_msr_write,
+    [EXIT_HLT] = on_hlt,
+    [EXIT_HYPERCALL] = on_hypercall,
+    [EXIT_NPF] = on_fatal,
+    [EXIT_IO] = on_io,
+    [EXIT_XSETBV] = on_xsetbv,
+    [EXIT_CR_WRITE] = on_cr_write,
+    [EXIT_EXCEPTION] = on_exception,
+    [EXIT_TRIPLE_FAULT] = on_fatal,
+    [EXIT_INTR] = on_intr,
+    [EXIT_VIRT_INSN] = on_virt_insn,
+    [EXIT_INVALID_STATE] = on_fatal,
+    [EXIT_UNEXPECTED] = on_fatal,
+};
+
+static void describe_fatal_exit(const struct vcpu *v, const struct vm_exit *exit, char *buf, size_t n)
+{
+    if (exit->reason == EXIT_NPF)
+        snprintf(buf, n, "nested page fault at guest-physical 0x%lx (%s%s%s)", exit->npf.gpa,
+                 exit->npf.access & P2M_READ ? "r" : "", exit->npf.access & P2M_WRITE ? "w" : "",
+                 exit->npf.access & P2M_EXEC ? "x" : "");
+    else
+        snprintf(buf, n, "%s (hardware exit 0x%lx, qualification 0x%lx)",
+                 exit_reason_names[exit->reason], exit->hw_reason, exit->hw_qual);
+}
+
+enum exit_action handle_exit(struct vcpu *v, const struct vm_exit *exit)
+{
+    enum exit_reason reason = exit->reason < NR_EXIT_REASONS ? exit->reason : EXIT_UNEXPECTED;
+    enum exit_action action;
+
+    v->dom->exit_counts[reason]++;
+    action = exit_handlers[reason](v, exit);
+    if (action == EXIT_ACTION_CRASH && v->dom->running) {
+        char why[160];
+
+        describe_fatal_exit(v, exit, why, sizeof(why));
+        domain_crash(v, why);
+    }
+    return action;
+}

@@ -1,0 +1,395 @@
+/* svm.c (hypervisor, SVM): the AMD SVM + NPT backend: VMCB setup, VMRUN, exit decoding. */
+#include "env.h"
+#include "domain.h"
+#include "errno.h"
+#include "hvm.h"
+#include "mm.h"
+#include "printk.h"
+#include "vmcb.h"
+#include "x86.h"
+
+#define MSR_VM_CR        0xC0010114u
+#define VM_CR_SVMDIS     (1ull << 4)    /* firmware disabled SVM */
+#define MSR_VM_HSAVE_PA  0xC0010117u
+
+#define CPUID_EXT1_ECX_SVM   (1u << 2)  /* 0x80000001 */
+#define CPUID_SVM_EDX_NP     (1u << 0)  /* 0x8000000a: nested paging */
+#define CPUID_SVM_EDX_NRIPS  (1u << 3)  /* 0x8000000a: next-RIP saved on exits */
+
+#define IOPM_SIZE  (3 * PAGE_SIZE)      /* one bit per port, APM 15.10.1 */
+#define MSRPM_SIZE (2 * PAGE_SIZE)      /* two bits per MSR, APM 15.11 */
+
+/* Fixed encodings used when the CPU does not report next-RIP (QEMU 7.2 TCG). */
+#define LEN_CPUID 2
+#define LEN_HLT 1
+#define LEN_MSR 2
+#define LEN_VMMCALL 3
+#define LEN_XSETBV 3
+
+#define GUEST_PAT_DEFAULT 0x0007040600070406ull   /* the power-on PAT (SDM vol 3, 12.12.4) */
+#define DR6_DEFAULT 0xffff0ff0ull
+#define DR7_DEFAULT 0x400ull
+
+struct svm_vcpu {
+    struct vmcb *vmcb;
+    uint64_t vmcb_pa;
+};
+
+static bool have_nrips;
+static uint32_t nr_asids;
+static uint32_t next_asid = 1;          /* ASID 0 is the host's */
+static uint64_t iopm_pa, msrpm_pa;
+static uint64_t host_vmcb_pa;           /* VMSAVE area for the host's hidden state */
+
+void svm_vmrun(uint64_t vmcb_pa, struct cpu_regs *regs, uint64_t host_vmcb_pa);
+
+static struct vmcb *vmcb_of(struct vcpu *v) { return ((struct svm_vcpu *)v->vendor)->vmcb; }
+
+bool svm_available(const char **why)
+{
+    struct cpuid_regs r;
+
+    cpuid_count(0x80000000, 0, &r);
+    if (r.eax < 0x8000000a) {
+        *why = "no extended CPUID leaf 0x8000000a";
+        return false;
+    }
+    cpuid_count(0x80000001, 0, &r);
+    if (!(r.ecx & CPUID_EXT1_ECX_SVM)) {
+        *why = "CPU has no SVM";
+        return false;
+    }
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        *why = "SVM is disabled by the firmware (VM_CR.SVMDIS)";
+        return false;
+    }
+    cpuid_count(0x8000000a, 0, &r);
+    if (!(r.edx & CPUID_SVM_EDX_NP)) {
+        *why = "SVM without nested paging (NPT)";
+        return false;
+    }
+    have_nrips = r.edx & CPUID_SVM_EDX_NRIPS;
+    nr_asids = r.ebx;
+    return true;
+}
+
+/* MSRs the guest reads and writes without exits: all live in the VMCB (VMLOAD/VMSAVE). */
+static const uint32_t passthrough_msrs[] = {
+    0xC0000100, 0xC0000101, 0xC0000102,         /* FS_BASE, GS_BASE, KERNEL_GS_BASE */
+    0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR, LSTAR, CSTAR, SFMASK */
+    0x174, 0x175, 0x176,                         /* SYSENTER_CS, _ESP, _EIP */
+};
+
+/* The MSRPM holds three 2 KiB blocks, one per MSR range (APM table 15-4). */
+static void msrpm_allow(uint8_t *msrpm, uint32_t msr)
+{
+    static const struct { uint32_t base; uint32_t offset; } ranges[] = {
+        { 0x00000000, 0x0000 }, { 0xC0000000, 0x0800 }, { 0xC0010000, 0x1000 },
+    };
+
+    for (unsigned i = 0; i < 3; i++) {
+        if (msr - ranges[i].base < 0x2000) {
+            uint32_t bit = (msr - ranges[i].base) * 2;  /* read bit, then write bit */
+
+            msrpm[ranges[i].offset + bit / 8] &= ~(3u << (bit % 8));
+            return;
+        }
+    }
+}
+
+static int svm_cpu_enable(void)
+{
+    uint64_t hsave = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+
+    host_vmcb_pa = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+    iopm_pa = frames_alloc(IOPM_SIZE, PAGE_SIZE);
+    msrpm_pa = frames_alloc(MSRPM_SIZE, PAGE_SIZE);
+    if (!hsave || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
+        return -ENOMEM;
+    /* Intercept every port and every MSR, then open the few that are safe. */
+    memset(phys_to_virt(iopm_pa), 0xff, IOPM_SIZE);
+    memset(phys_to_virt(msrpm_pa), 0xff, MSRPM_SIZE);
+    for (unsigned i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
+        msrpm_allow(phys_to_virt(msrpm_pa), passthrough_msrs[i]);
+
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, hsave);
+    log_info("SVM: %u ASIDs, next-RIP %s", nr_asids, have_nrips ? "reported" : "not reported");
+    return 0;
+}
+
+static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t limit)
+{
+    *s = (struct vmcb_seg){ .selector = sel, .attrib = attrib, .limit = limit, .base = 0 };
+}
+
+/* The PVH entry state (Xen's docs/misc/pvh.pandoc): flat 32-bit protected mode, paging off. */
+static void set_pvh_entry_state(struct vmcb *vmcb, const struct vcpu *v)
+{
+    set_seg(&vmcb->cs, 0x08, SEG_ATTR_CODE32, 0xffffffff);
+    set_seg(&vmcb->ds, 0x10, SEG_ATTR_DATA32, 0xffffffff);
+    vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = vmcb->ds;
+    set_seg(&vmcb->tr, 0x18, SEG_ATTR_TSS32_BUSY, 0x67);
+    set_seg(&vmcb->ldtr, 0, SEG_ATTR_LDT, 0xffff);
+    set_seg(&vmcb->gdtr, 0, 0, 0xffff);
+    set_seg(&vmcb->idtr, 0, 0, 0xffff);
+    vmcb->cpl = 0;
+    vmcb->cr0 = X86_CR0_PE | X86_CR0_ET;
+    vmcb->cr4 = 0;
+    vmcb->efer = EFER_SVME;             /* required while in guest mode; hidden from reads */
+    vmcb->dr6 = DR6_DEFAULT;
+    vmcb->dr7 = DR7_DEFAULT;
+    vmcb->g_pat = GUEST_PAT_DEFAULT;
+    vmcb->rip = v->regs.rip;
+    vmcb->rflags = v->regs.rflags;
+}
+
+static void set_intercepts(struct vmcb *vmcb)
+{
+    vmcb->intercept_exceptions = 1u << X86_EXC_UD;  /* the other vendor's hypercall insn */
+    vmcb->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
+                            INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPGA |
+                            INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_SHUTDOWN |
+                            INTERCEPT_TASK_SWITCH;
+    vmcb->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+                            INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
+                            INTERCEPT_SKINIT | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
+                            INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
+    vmcb->iopm_base_pa = iopm_pa;
+    vmcb->msrpm_base_pa = msrpm_pa;
+    vmcb->vintr = VINTR_MASKING;
+}
+
+static int svm_vcpu_init(struct vcpu *v)
+{
+    struct svm_vcpu *s = page_alloc();
+    uint64_t vmcb_pa = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+
+    if (!s || !vmcb_pa || next_asid >= nr_asids) {
+        page_free(s);
+        if (vmcb_pa)
+            frames_free(vmcb_pa, PAGE_SIZE);
+        return -ENOMEM;
+    }
+    s->vmcb_pa = vmcb_pa;
+    s->vmcb = phys_to_virt(vmcb_pa);
+    v->vendor = s;
+
+    set_intercepts(s->vmcb);
+    s->vmcb->guest_asid = next_asid++;
+    s->vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
+    s->vmcb->np_enable = NP_ENABLE;
+    s->vmcb->n_cr3 = v->dom->p2m.root;
+    set_pvh_entry_state(s->vmcb, v);
+    return 0;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+    struct svm_vcpu *s = v->vendor;
+
+    if (!s)
+        return;
+    frames_free(s->vmcb_pa, PAGE_SIZE);
+    page_free(s);
+    v->vendor = NULL;
+}
+
+static uint64_t next_rip(const struct vmcb *vmcb, unsigned fixed_len)
+{
+    return have_nrips && vmcb->next_rip ? vmcb->next_rip : vmcb->rip + fixed_len;
+}
+
+static void decode_ioio(const struct vmcb *vmcb, struct vm_exit *exit)
+{
+    uint64_t info = vmcb->exitinfo1;
+
+    exit->reason = EXIT_IO;
+    exit->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+    exit->io.bytes = (info >> IOIO_SIZE_SHIFT) & 1 ? 1 : (info >> IOIO_SIZE_SHIFT) & 2 ? 2 : 4;
+    exit->io.in = info & IOIO_IN;
+    exit->io.string = info & IOIO_STRING;
+    exit->io.rep = info & IOIO_REP;
+    exit->next_rip = vmcb->exitinfo2;   /* IOIO always reports it (APM 15.10.2) */
+}
+
+static void decode_npf(const struct vmcb *vmcb, struct vm_exit *exit)
+{
+    uint64_t err = vmcb->exitinfo1;
+
+    exit->reason = EXIT_NPF;
+    exit->npf.gpa = vmcb->exitinfo2;
+    exit->npf.access = err & NPF_WRITE ? P2M_WRITE : err & NPF_FETCH ? P2M_EXEC : P2M_READ;
+    exit->npf.present = err & NPF_PRESENT;
+}
+
+static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *exit)
+{
+    uint64_t code = vmcb->exitcode;
+
+    *exit = (struct vm_exit){ .hw_reason = code, .hw_qual = vmcb->exitinfo1 };
+    switch (code) {
+    case VMEXIT_CPUID:
+        exit->reason = EXIT_CPUID;
+        exit->next_rip = next_rip(vmcb, LEN_CPUID);
+        break;
+    case VMEXIT_HLT:
+        exit->reason = EXIT_HLT;
+        exit->next_rip = next_rip(vmcb, LEN_HLT);
+        break;
+    case VMEXIT_VMMCALL:
+        exit->reason = EXIT_HYPERCALL;
+        exit->next_rip = next_rip(vmcb, LEN_VMMCALL);
+        break;
+    case VMEXIT_MSR:
+        exit->reason = vmcb->exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+        exit->msr.index = (uint32_t)v->regs.rcx;
+        exit->msr.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
+        exit->next_rip = next_rip(vmcb, LEN_MSR);
+        break;
+    case VMEXIT_XSETBV:
+        exit->reason = EXIT_XSETBV;
+        exit->xsetbv.index = (uint32_t)v->regs.rcx;
+        exit->xsetbv.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
+        exit->next_rip = next_rip(vmcb, LEN_XSETBV);
+        break;
+    case VMEXIT_IOIO:
+        decode_ioio(vmcb, exit);
+        break;
+    case VMEXIT_NPF:
+        decode_npf(vmcb, exit);
+        break;
+    case VMEXIT_SHUTDOWN:
+        exit->reason = EXIT_TRIPLE_FAULT;
+        break;
+    case VMEXIT_INTR: case VMEXIT_NMI: case VMEXIT_SMI: case VMEXIT_INIT:
+        exit->reason = EXIT_INTR;
+        break;
+    case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
+    case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA: case VMEXIT_MONITOR:
+    case VMEXIT_MWAIT: case VMEXIT_MWAIT_ARMED:
+        exit->reason = EXIT_VIRT_INSN;
+        break;
+    case VMEXIT_INVALID:
+        exit->reason = EXIT_INVALID_STATE;
+        break;
+    default:
+        if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
+            exit->reason = EXIT_EXCEPTION;
+            exit->exception.vector = (uint8_t)(code - VMEXIT_EXCEPTION_BASE);
+            exit->exception.has_error = exit->exception.vector == X86_EXC_GP ||
+                                        exit->exception.vector == X86_EXC_PF;
+            exit->exception.error = (uint32_t)vmcb->exitinfo1;
+        } else {
+            exit->reason = EXIT_UNEXPECTED;
+        }
+    }
+}
+
+static void svm_run(struct vcpu *v, struct vm_exit *exit)
+{
+    struct svm_vcpu *s = v->vendor;
+    struct vmcb *vmcb = s->vmcb;
+
+    vmcb->rax = v->regs.rax;
+    vmcb->rsp = v->regs.rsp;
+    vmcb->rip = v->regs.rip;
+    vmcb->rflags = v->regs.rflags;
+
+    svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa);
+
+    vmcb->tlb_control = 0;
+    vmcb->eventinj = 0;
+    v->regs.rax = vmcb->rax;
+    v->regs.rsp = vmcb->rsp;
+    v->regs.rip = vmcb->rip;
+    v->regs.rflags = vmcb->rflags;
+    /* An event cut short by this exit is delivered again on the next entry. */
+    if (vmcb->exitintinfo & EVENTINJ_VALID)
+        vmcb->eventinj = vmcb->exitintinfo;
+    decode_exit(v, vmcb, exit);
+}
+
+static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    uint64_t ev = EVENTINJ_VALID | EVENTINJ_TYPE_EXCEPTION | vector;
+
+    if (has_error)
+        ev |= EVENTINJ_ERR_VALID | ((uint64_t)error << 32);
+    vmcb_of(v)->eventinj = ev;
+}
+
+static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
+{
+    const struct vmcb *vmcb = vmcb_of(v);
+
+    out->cr0 = vmcb->cr0;
+    out->cr3 = vmcb->cr3;
+    out->cr4 = vmcb->cr4;
+    out->efer = vmcb->efer & ~EFER_SVME;
+    out->cpl = vmcb->cpl;
+    if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_ATTR_L))
+        out->mode_bits = 64;
+    else
+        out->mode_bits = vmcb->cs.attrib & SEG_ATTR_DB ? 32 : 16;
+}
+
+static uint64_t svm_get_efer(struct vcpu *v) { return vmcb_of(v)->efer & ~EFER_SVME; }
+static void svm_set_efer(struct vcpu *v, uint64_t efer) { vmcb_of(v)->efer = efer | EFER_SVME; }
+static uint64_t svm_get_pat(struct vcpu *v) { return vmcb_of(v)->g_pat; }
+static void svm_set_pat(struct vcpu *v, uint64_t pat) { vmcb_of(v)->g_pat = pat; }
+
+static bool svm_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
+{
+    return false;       /* CR accesses are never intercepted on SVM */
+}
+
+static void svm_flush_p2m(struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].vendor)
+            vmcb_of(&d->vcpus[i])->tlb_control = TLB_CONTROL_FLUSH_ASID;
+}
+
+static void dump_seg(const char *name, const struct vmcb_seg *s)
+{
+    log_error("  %-4s sel %04x attr %04x limit %08x base %016lx", name, s->selector, s->attrib,
+              s->limit, s->base);
+}
+
+static void svm_dump(struct vcpu *v)
+{
+    const struct vmcb *vmcb = vmcb_of(v);
+
+    log_error("  cr0 %016lx cr2 %016lx cr3 %016lx cr4 %016lx", vmcb->cr0, vmcb->cr2, vmcb->cr3,
+              vmcb->cr4);
+    log_error("  efer %016lx cpl %u exitcode 0x%lx exitinfo1 0x%lx exitinfo2 0x%lx",
+              vmcb->efer, vmcb->cpl, vmcb->exitcode, vmcb->exitinfo1, vmcb->exitinfo2);
+    log_error("  exitintinfo 0x%lx eventinj 0x%lx", vmcb->exitintinfo, vmcb->eventinj);
+    dump_seg("cs", &vmcb->cs);
+    dump_seg("ss", &vmcb->ss);
+    dump_seg("ds", &vmcb->ds);
+    dump_seg("tr", &vmcb->tr);
+    dump_seg("gdtr", &vmcb->gdtr);
+    dump_seg("idtr", &vmcb->idtr);
+}
+
+const struct hvm_ops svm_ops = {
+    .name = "AMD SVM + NPT",
+    .p2m_format = &npt_format,
+    .hypercall_insn = { 0x0f, 0x01, 0xd9 },         /* VMMCALL */
+    .other_hypercall_insn = { 0x0f, 0x01, 0xc1 },   /* VMCALL */
+    .cpu_enable = svm_cpu_enable,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_destroy = svm_vcpu_destroy,
+    .run = svm_run,
+    .inject_exception = svm_inject_exception,
+    .get_ctrl_regs = svm_get_ctrl_regs,
+    .get_efer = svm_get_efer,
+    .set_efer = svm_set_efer,
+    .get_pat = svm_get_pat,
+    .set_pat = svm_set_pat,
+    .write_cr = svm_write_cr,
+    .flush_p2m = svm_flush_p2m,
+    .dump = svm_dump,
+};

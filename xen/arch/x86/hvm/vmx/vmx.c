@@ -1,0 +1,1062 @@
+/* vmx.c (hypervisor): the Intel VMX + EPT backend of struct hvm_ops: VMCS setup, guest entry, exit decoding. */
+#include "env.h"
+#include "cpu.h"
+#include "domain.h"
+#include "errno.h"
+#include "guest_access.h"
+#include "hvm.h"
+#include "mm.h"
+#include "p2m.h"
+#include "printk.h"
+#include "regs.h"
+#include "x86.h"
+#include "vmcs.h"
+
+/* The entry stub's offsets (vmx_entry.S) must match struct cpu_regs. */
+_Static_assert(offsetof(struct cpu_regs, rax) == 0, "REGS_RAX");
+_Static_assert(offsetof(struct cpu_regs, rdi) == 40, "REGS_RDI");
+_Static_assert(offsetof(struct cpu_regs, r8) == 56, "REGS_R8");
+_Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
+
+#define CPUID_1_ECX_VMX (1u << 5)   /* SDM vol 2A, CPUID leaf 1, table 3-10 */
+
+/* MSR bitmap layout (SDM vol 3, 25.6.9): four 1 KiB bitmaps, one bit per MSR. */
+#define MSR_BITMAP_READ_LOW    0
+#define MSR_BITMAP_READ_HIGH   1024
+#define MSR_BITMAP_WRITE_LOW   2048
+#define MSR_BITMAP_WRITE_HIGH  3072
+#define MSR_RANGE_LOW_END      0x1fffu
+#define MSR_RANGE_HIGH_START   0xC0000000u
+
+/* Exceptions with an error code in protected mode (SDM vol 3, 6.15, table 6-1). */
+#define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
+                             (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
+#define X86_EXC_NMI 2
+#define X86_EXC_MC  18
+
+/* Guest selectors at the PVH entry; the spec leaves them unspecified. */
+#define PVH_CS_SEL 0x08
+#define PVH_DS_SEL 0x10
+#define PVH_TR_SEL 0x18
+#define PVH_CS_AR  (AR_TYPE_CODE_ER_ACCESSED | AR_S_CODE_DATA | AR_PRESENT | AR_DB_32BIT | AR_G_4K) /* 0xC09B */
+#define PVH_DS_AR  (AR_TYPE_DATA_RW_ACCESSED | AR_S_CODE_DATA | AR_PRESENT | AR_DB_32BIT | AR_G_4K) /* 0xC093 */
+#define PVH_TR_AR  (AR_TYPE_TSS32_BUSY | AR_PRESENT)                                               /* 0x8B */
+#define PVH_TR_LIMIT 0x67u
+#define PVH_DESC_TABLE_LIMIT 0xffffu
+
+/* Controls we need (the backend is unavailable without them) and want (used if offered). */
+#define PIN_REQUIRED   (PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING)
+#define PROC_REQUIRED  (PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS | \
+                        PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY)
+/* MWAIT/MONITOR would idle or watch the physical CPU (SVM intercepts them too). */
+#define PROC_WANTED    (PROC_MWAIT_EXITING | PROC_MONITOR_EXITING)
+/* Exits that must be off: no CR3 interception with EPT, never RDTSC (BRIEF.md). */
+#define PROC_FORBIDDEN (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_RDTSC_EXITING | \
+                        PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING)
+#define PROC2_REQUIRED (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
+#define PROC2_WANTED   (PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | \
+                        PROC2_ENABLE_XSAVES)
+#define EXIT_REQUIRED  (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT | \
+                        EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
+#define ENTRY_REQUIRED (ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
+#define EPT_CAPS_REQUIRED (EPT_CAP_WALK_LENGTH_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_2M_PAGES | \
+                           EPT_CAP_1G_PAGES | EPT_CAP_INVEPT)
+
+/* What this CPU offers, read once by vmx_probe(). */
+struct vmx_caps {
+    bool probed, usable;
+    const char *why;
+    uint32_t revision;
+    uint32_t pin, proc, proc2, exit, entry;     /* the values we program */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+    uint64_t ept_vpid;
+};
+
+/* Per-pCPU state; only the boot CPU runs guests for now. */
+struct vmx_pcpu {
+    bool enabled;
+    void *vmxon_region;
+    uint64_t current_vmcs;          /* physical address of the loaded VMCS, 0 if none */
+    struct vcpu *syscall_msr_owner; /* whose STAR/LSTAR/... are in the MSRs now */
+    struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr, idtr;
+};
+
+/*
+ * Per-vCPU state (v->vendor), one page. The SYSCALL MSRs and KERNEL_GS_BASE
+ * are not switched by VMX: the guest reads and writes them without exits,
+ * and they are swapped lazily here when another vCPU takes this pCPU
+ * (the hypervisor itself never executes SYSCALL or SWAPGS).
+ */
+struct vmx_vcpu {
+    void *vmcs;
+    uint64_t vmcs_pa;
+    void *virtual_apic;             /* TPR shadow page: guest CR8 lands here */
+    bool launched;
+    uint16_t vpid;                  /* 0 = VPID not used */
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint32_t last_exit_reason;
+    uint64_t last_exit_qual;
+};
+
+static struct vmx_caps caps;
+static struct vmx_pcpu boot_pcpu;
+static uint8_t *msr_bitmap;         /* shared by every vCPU: the intercepts are the same */
+static uint16_t next_vpid = 1;
+static unsigned vmwrite_failures;
+
+extern int vmx_enter(struct cpu_regs *regs, int launched);
+extern char vmx_exit_stub[];
+extern char vmx_intr_stubs[];
+#define VMX_INTR_STUB_SIZE 8
+
+static struct vmx_pcpu *this_pcpu(void) { return &boot_pcpu; }
+static struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->vendor; }
+
+/* ---- VMX instructions (SDM vol 3, ch. 31); CF or ZF set means VMfail ---- */
+
+static int __must_check vmxon(uint64_t pa)
+{
+    bool fail;
+    __asm__ volatile("vmxon %1" : "=@ccbe"(fail) : "m"(pa) : "memory");
+    return fail ? -EIO : 0;
+}
+
+static int __must_check vmclear(uint64_t pa)
+{
+    bool fail;
+    __asm__ volatile("vmclear %1" : "=@ccbe"(fail) : "m"(pa) : "memory");
+    return fail ? -EIO : 0;
+}
+
+static int __must_check vmptrld(uint64_t pa)
+{
+    bool fail;
+    __asm__ volatile("vmptrld %1" : "=@ccbe"(fail) : "m"(pa) : "memory");
+    return fail ? -EIO : 0;
+}
+
+static uint64_t vmread(uint32_t field)
+{
+    uint64_t value = 0;
+    __asm__ volatile("vmread %1, %0" : "+rm"(value) : "r"((uint64_t)field) : "cc");
+    return value;
+}
+
+static void vmwrite(uint32_t field, uint64_t value)
+{
+    bool fail;
+    __asm__ volatile("vmwrite %2, %1" : "=@ccbe"(fail) : "r"((uint64_t)field), "rm"(value)
+                     : "memory");
+    if (fail) {
+        vmwrite_failures++;
+        log_error("vmx: VMWRITE of field 0x%x failed (VM-instruction error %lu)", field,
+                  vmread(VMCS_INSTRUCTION_ERROR));
+    }
+}
+
+static int __must_check invept(unsigned type, uint64_t eptp)
+{
+    struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
+    bool fail;
+    __asm__ volatile("invept %1, %2" : "=@ccbe"(fail) : "m"(desc), "r"((uint64_t)type)
+                     : "memory");
+    return fail ? -EIO : 0;
+}
+
+/* ---- capabilities ---- */
+
+/* Allowed-0 settings in bits 31:0 must be 1, allowed-1 in bits 63:32 may be 1 (A.3). */
+static uint32_t ctl_adjust(uint32_t msr, uint32_t want)
+{
+    uint64_t cap = rdmsr(msr);
+    return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
+}
+
+static bool ctl_allows_clear(uint32_t msr, uint32_t bits)
+{
+    return !((uint32_t)rdmsr(msr) & bits);
+}
+
+/* Leaves VMXON permitted like firmware would; false when firmware locked it off. */
+static bool feature_control_ok(const char **why)
+{
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+
+    if (fc & FEATURE_CONTROL_LOCK) {
+        if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+            *why = "VMX is disabled by firmware (IA32_FEATURE_CONTROL locked without "
+                   "VMXON outside SMX)";
+            return false;
+        }
+        return true;
+    }
+    wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+    return true;
+}
+
+/* Computes the controls once; *why names the first missing piece. */
+static bool controls_probe(const char **why)
+{
+    bool true_ctls = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
+    uint32_t pin_msr = true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS;
+    uint32_t proc_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS;
+    uint32_t exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
+    uint32_t entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
+
+    caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED);
+    caps.proc = ctl_adjust(proc_msr, PROC_REQUIRED | PROC_WANTED) & ~PROC_FORBIDDEN;
+    caps.exit = ctl_adjust(exit_msr, EXIT_REQUIRED);
+    caps.entry = ctl_adjust(entry_msr, ENTRY_REQUIRED);
+    if ((caps.pin & PIN_REQUIRED) != PIN_REQUIRED) {
+        *why = "VMX lacks external-interrupt or NMI exiting";
+        return false;
+    }
+    if ((caps.proc & PROC_REQUIRED) != PROC_REQUIRED) {
+        *why = "VMX lacks HLT/I/O exiting, MSR bitmaps, TPR shadow or secondary controls";
+        return false;
+    }
+    if (!ctl_allows_clear(proc_msr, PROC_FORBIDDEN)) {
+        *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
+        return false;
+    }
+    caps.proc2 = ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_REQUIRED | PROC2_WANTED);
+    if (!(caps.proc2 & PROC2_ENABLE_EPT)) {
+        *why = "VMX has no EPT";
+        return false;
+    }
+    if (!(caps.proc2 & PROC2_UNRESTRICTED_GUEST)) {
+        *why = "VMX has no unrestricted guest (the PVH entry runs with paging off)";
+        return false;
+    }
+    if ((caps.exit & EXIT_REQUIRED) != EXIT_REQUIRED ||
+        (caps.entry & ENTRY_REQUIRED) != ENTRY_REQUIRED) {
+        *why = "VMX cannot save/load EFER and PAT or acknowledge interrupts on exit";
+        return false;
+    }
+    if (!((rdmsr(entry_msr) >> 32) & ENTRY_IA32E_MODE_GUEST)) {
+        *why = "VMX cannot run 64-bit guests (no IA-32e mode guest entry control)";
+        return false;
+    }
+    return true;
+}
+
+static bool ept_probe(const char **why)
+{
+    caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+    if (!(caps.ept_vpid & EPT_CAP_WALK_LENGTH_4)) {
+        *why = "EPT has no 4-level page walk";
+        return false;
+    }
+    if (!(caps.ept_vpid & EPT_CAP_MEMTYPE_WB)) {
+        *why = "EPT paging structures cannot be write-back";
+        return false;
+    }
+    /* ept_format (p2m.c) maps with 2 MiB and 1 GiB leaves. */
+    if ((caps.ept_vpid & (EPT_CAP_2M_PAGES | EPT_CAP_1G_PAGES)) !=
+        (EPT_CAP_2M_PAGES | EPT_CAP_1G_PAGES)) {
+        *why = "EPT lacks 2 MiB or 1 GiB pages";
+        return false;
+    }
+    if (!(caps.ept_vpid & EPT_CAP_INVEPT) ||
+        !(caps.ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
+        *why = "VMX has no INVEPT";
+        return false;
+    }
+    return true;
+}
+
+static void vmx_probe(void)
+{
+    struct cpuid_regs r;
+
+    if (caps.probed)
+        return;
+    caps.probed = true;
+    cpuid_count(1, 0, &r);
+    if (!(r.ecx & CPUID_1_ECX_VMX)) {
+        caps.why = "CPUID.1:ECX.VMX is clear: no Intel VT-x";
+        return;
+    }
+    if (!feature_control_ok(&caps.why) || !controls_probe(&caps.why) || !ept_probe(&caps.why))
+        return;
+    caps.revision = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_REVISION_MASK;
+    caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+    caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    caps.usable = true;
+}
+
+bool vmx_available(const char **why)
+{
+    vmx_probe();
+    if (!caps.usable)
+        *why = caps.why;
+    return caps.usable;
+}
+
+/* ---- per-pCPU enable ---- */
+
+static void msr_bitmap_pass_through(uint8_t *bitmap, uint32_t msr)
+{
+    unsigned read_base, write_base;
+    uint32_t index;
+
+    if (msr <= MSR_RANGE_LOW_END) {
+        read_base = MSR_BITMAP_READ_LOW;
+        write_base = MSR_BITMAP_WRITE_LOW;
+        index = msr;
+    } else if (msr - MSR_RANGE_HIGH_START <= MSR_RANGE_LOW_END) {
+        read_base = MSR_BITMAP_READ_HIGH;
+        write_base = MSR_BITMAP_WRITE_HIGH;
+        index = msr - MSR_RANGE_HIGH_START;
+    } else {
+        return;
+    }
+    bitmap[read_base + index / 8] &= ~(1u << (index % 8));
+    bitmap[write_base + index / 8] &= ~(1u << (index % 8));
+}
+
+/* Every MSR exits to common code's allowlist except those VMX keeps per guest. */
+static int __must_check msr_bitmap_init(void)
+{
+    static const uint32_t pass_through[] = {
+        MSR_FS_BASE, MSR_GS_BASE,                   /* guest-state area */
+        MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+        MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, /* swapped by us */
+    };
+
+    if (msr_bitmap)
+        return 0;
+    msr_bitmap = page_alloc();
+    if (!msr_bitmap)
+        return -ENOMEM;
+    memset(msr_bitmap, 0xff, PAGE_SIZE);
+    for (unsigned i = 0; i < sizeof(pass_through) / sizeof(pass_through[0]); i++)
+        msr_bitmap_pass_through(msr_bitmap, pass_through[i]);
+    return 0;
+}
+
+static int __must_check vmx_cpu_enable(void)
+{
+    struct vmx_pcpu *pc = this_pcpu();
+    uint32_t *region;
+    int rc;
+
+    vmx_probe();
+    if (!caps.usable)
+        return -ENODEV;
+    if (pc->enabled)
+        return 0;
+    rc = msr_bitmap_init();
+    if (rc)
+        return rc;
+    /* VMXON needs CR0/CR4 within the fixed bits (SDM vol 3, 24.8, A.7, A.8). */
+    write_cr0((read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
+    write_cr4((read_cr4() | caps.cr4_fixed0 | X86_CR4_VMXE) & caps.cr4_fixed1);
+
+    region = page_alloc();
+    if (!region)
+        return -ENOMEM;
+    region[0] = caps.revision;      /* VMXON region starts with the revision id (24.11.5) */
+    if (vmxon(virt_to_phys(region))) {
+        log_error("vmx: VMXON failed");
+        page_free(region);
+        return -EIO;
+    }
+    pc->vmxon_region = region;
+    /* A VM exit leaves the GDTR/IDTR limits at 0xffff (SDM vol 3, 28.5.2): keep the real ones. */
+    __asm__ volatile("sgdt %0\n\tsidt %1" : "=m"(pc->gdtr), "=m"(pc->idtr));
+    pc->enabled = true;
+    log_info("vmx: on (controls pin %08x proc %08x proc2 %08x exit %08x entry %08x)",
+             caps.pin, caps.proc, caps.proc2, caps.exit, caps.entry);
+    return 0;
+}
+
+/* ---- VMCS ---- */
+
+static int __must_check vmcs_make_current(struct vmx_vcpu *x)
+{
+    struct vmx_pcpu *pc = this_pcpu();
+
+    if (pc->current_vmcs == x->vmcs_pa)
+        return 0;
+    if (vmptrld(x->vmcs_pa)) {
+        log_error("vmx: VMPTRLD of the VMCS at 0x%lx failed", x->vmcs_pa);
+        return -EIO;
+    }
+    pc->current_vmcs = x->vmcs_pa;
+    return 0;
+}
+
+/* Loads v's VMCS for an accessor; a failure here is a hypervisor bug. */
+static struct vmx_vcpu *vmcs_of(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+
+    if (vmcs_make_current(x))
+        panic("vmx: cannot load the VMCS of vCPU %u", v->id);
+    return x;
+}
+
+static uint64_t eptp_of(const struct domain *d)
+{
+    return d->p2m.root | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB;
+}
+
+/* Bits of CR0 the guest may not own: the VMX-fixed ones, less PE/PG (unrestricted guest). */
+static uint64_t cr0_host_owned(void)
+{
+    return (caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) | ~caps.cr0_fixed1;
+}
+
+static uint64_t cr0_must_be_set(void)
+{
+    return caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+}
+
+static uint64_t cr4_host_owned(void)
+{
+    return caps.cr4_fixed0 | ~caps.cr4_fixed1 | X86_CR4_VMXE;
+}
+
+static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
+{
+    uint32_t proc2 = caps.proc2;
+
+    if (!x->vpid)
+        proc2 &= ~PROC2_ENABLE_VPID;
+    vmwrite(VMCS_PIN_CONTROLS, caps.pin);
+    vmwrite(VMCS_PROC_CONTROLS, caps.proc);
+    vmwrite(VMCS_PROC_CONTROLS2, proc2);
+    vmwrite(VMCS_EXIT_CONTROLS, caps.exit);
+    vmwrite(VMCS_ENTRY_CONTROLS, caps.entry & ~ENTRY_IA32E_MODE_GUEST);
+    if (x->vpid)
+        vmwrite(VMCS_VPID, x->vpid);
+    /* #UD lets common code accept VMMCALL; #MC must reach the host. */
+    vmwrite(VMCS_EXCEPTION_BITMAP, (1u << X86_EXC_UD) | (1u << X86_EXC_MC));
+    vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+    vmwrite(VMCS_MSR_BITMAP, virt_to_phys(msr_bitmap));
+    vmwrite(VMCS_VIRTUAL_APIC_ADDR, virt_to_phys(x->virtual_apic));
+    vmwrite(VMCS_TPR_THRESHOLD, 0);
+    if (proc2 & PROC2_ENABLE_XSAVES)
+        vmwrite(VMCS_XSS_EXIT_BITMAP, 0);           /* XSAVES never exits */
+    vmwrite(VMCS_CR0_GUEST_HOST_MASK, cr0_host_owned());
+    vmwrite(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
+    vmwrite(VMCS_EPT_POINTER, eptp_of(v->dom));
+}
+
+static void guest_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint32_t limit,
+                          uint32_t ar)
+{
+    /* Selector, limit, AR and base fields are at fixed distances (appendix B). */
+    vmwrite(sel_field, sel);
+    vmwrite(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_LIMIT, limit);
+    vmwrite(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_AR, ar);
+    vmwrite(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_BASE, base);
+}
+
+/* The PVH entry state (Xen docs/misc/pvh.pandoc; reference/linux-6.1-pvh-domu-requirements.md 1). */
+static void vmcs_write_guest_state(struct vcpu *v)
+{
+    static const uint32_t data_segs[] = { VMCS_GUEST_DS_SEL, VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL,
+                                          VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
+    uint64_t cr0 = X86_CR0_PE | X86_CR0_ET;
+
+    vmwrite(VMCS_GUEST_CR0, (cr0 | cr0_must_be_set()) & caps.cr0_fixed1);
+    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+    vmwrite(VMCS_GUEST_CR4, caps.cr4_fixed0);
+    vmwrite(VMCS_CR4_READ_SHADOW, 0);
+    vmwrite(VMCS_GUEST_CR3, 0);
+    vmwrite(VMCS_GUEST_EFER, 0);
+    vmwrite(VMCS_GUEST_PAT, VMX_PAT_RESET);
+    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_DR7, VMX_DR7_RESET);
+
+    guest_segment(VMCS_GUEST_CS_SEL, PVH_CS_SEL, 0, 0xffffffffu, PVH_CS_AR);
+    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
+        guest_segment(data_segs[i], PVH_DS_SEL, 0, 0xffffffffu, PVH_DS_AR);
+    guest_segment(VMCS_GUEST_TR_SEL, PVH_TR_SEL, 0, PVH_TR_LIMIT, PVH_TR_AR);
+    guest_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, AR_UNUSABLE);
+    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, PVH_DESC_TABLE_LIMIT);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, PVH_DESC_TABLE_LIMIT);
+
+    vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+    vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags | X86_RFLAGS_FIXED);
+    vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+    vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+    vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+    vmwrite(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
+}
+
+/*
+ * Host state: this pCPU's tables, control registers and MSRs. Written before
+ * the first entry of each vCPU; HOST_RSP is written by vmx_enter itself.
+ */
+static void vmcs_write_host_state(void)
+{
+    struct host_selectors s;
+
+    cpu_host_selectors(&s);
+    vmwrite(VMCS_HOST_CR0, read_cr0());
+    vmwrite(VMCS_HOST_CR3, read_cr3());
+    vmwrite(VMCS_HOST_CR4, read_cr4());
+    vmwrite(VMCS_HOST_CS_SEL, s.cs);
+    vmwrite(VMCS_HOST_SS_SEL, s.ss);
+    vmwrite(VMCS_HOST_DS_SEL, s.ds);
+    vmwrite(VMCS_HOST_ES_SEL, s.ds);
+    vmwrite(VMCS_HOST_FS_SEL, 0);
+    vmwrite(VMCS_HOST_GS_SEL, 0);
+    vmwrite(VMCS_HOST_TR_SEL, s.tr);
+    vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+    vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+    vmwrite(VMCS_HOST_TR_BASE, s.tr_base);
+    vmwrite(VMCS_HOST_GDTR_BASE, s.gdt_base);
+    vmwrite(VMCS_HOST_IDTR_BASE, s.idt_base);
+    vmwrite(VMCS_HOST_SYSENTER_CS, rdmsr(MSR_IA32_SYSENTER_CS));
+    vmwrite(VMCS_HOST_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
+    vmwrite(VMCS_HOST_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
+    vmwrite(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+    vmwrite(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+    vmwrite(VMCS_HOST_RIP, (uintptr_t)vmx_exit_stub);
+}
+
+static void vmx_free(struct vmx_vcpu *x)
+{
+    if (x->vmcs)
+        page_free(x->vmcs);
+    if (x->virtual_apic)
+        page_free(x->virtual_apic);
+    page_free(x);
+}
+
+static int __must_check vmx_vcpu_init(struct vcpu *v)
+{
+    struct vmx_vcpu *x;
+    unsigned failures_before = vmwrite_failures;
+
+    if (!this_pcpu()->enabled)
+        return -ENODEV;
+    x = page_alloc();
+    if (!x)
+        return -ENOMEM;
+    x->vmcs = page_alloc();
+    x->virtual_apic = page_alloc();
+    if (!x->vmcs || !x->virtual_apic) {
+        vmx_free(x);
+        return -ENOMEM;
+    }
+    x->vmcs_pa = virt_to_phys(x->vmcs);
+    *(uint32_t *)x->vmcs = caps.revision;   /* bit 31 clear: an ordinary VMCS (25.2) */
+    /* VPIDs are never reused, so a new one has no stale translations. */
+    if ((caps.proc2 & PROC2_ENABLE_VPID) && next_vpid)
+        x->vpid = next_vpid++;
+    if (vmclear(x->vmcs_pa) || vmcs_make_current(x)) {
+        log_error("vmx: VMCLEAR/VMPTRLD of a new VMCS failed");
+        vmx_free(x);
+        return -EIO;
+    }
+    v->vendor = x;
+    vmcs_write_controls(x, v);
+    vmcs_write_guest_state(v);
+    if (vmwrite_failures != failures_before) {
+        v->vendor = NULL;
+        this_pcpu()->current_vmcs = 0;
+        if (vmclear(x->vmcs_pa))
+            log_error("vmx: VMCLEAR failed");
+        vmx_free(x);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    struct vmx_pcpu *pc = this_pcpu();
+
+    if (!x)
+        return;
+    if (pc->syscall_msr_owner == v)
+        pc->syscall_msr_owner = NULL;
+    if (vmclear(x->vmcs_pa))
+        log_error("vmx: VMCLEAR of vCPU %u's VMCS failed", v->id);
+    if (pc->current_vmcs == x->vmcs_pa)
+        pc->current_vmcs = 0;
+    vmx_free(x);
+    v->vendor = NULL;
+}
+
+/* Drops this pCPU's cached translations of d's p2m (28.3.3.1); the only pCPU for now. */
+static void vmx_flush_p2m(struct domain *d)
+{
+    uint64_t eptp = eptp_of(d);
+    int rc;
+
+    if (caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
+        rc = invept(INVEPT_SINGLE_CONTEXT, eptp);
+    else
+        rc = invept(INVEPT_ALL_CONTEXT, 0);
+    if (rc)
+        panic("vmx: INVEPT failed for EPTP 0x%lx", eptp);
+}
+
+/* ---- running ---- */
+
+/* Puts v's SYSCALL MSRs and KERNEL_GS_BASE in place, saving the previous owner's. */
+static void syscall_msrs_switch(struct vcpu *v)
+{
+    struct vmx_pcpu *pc = this_pcpu();
+    struct vcpu *prev = pc->syscall_msr_owner;
+    struct vmx_vcpu *x = vmx_of(v);
+
+    if (prev == v)
+        return;
+    if (prev) {
+        struct vmx_vcpu *p = vmx_of(prev);
+        p->star = rdmsr(MSR_STAR);
+        p->lstar = rdmsr(MSR_LSTAR);
+        p->cstar = rdmsr(MSR_CSTAR);
+        p->sfmask = rdmsr(MSR_SFMASK);
+        p->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    }
+    wrmsr(MSR_STAR, x->star);
+    wrmsr(MSR_LSTAR, x->lstar);
+    wrmsr(MSR_CSTAR, x->cstar);
+    wrmsr(MSR_SFMASK, x->sfmask);
+    wrmsr(MSR_KERNEL_GS_BASE, x->kernel_gs_base);
+    pc->syscall_msr_owner = v;
+}
+
+static void host_tables_reload(void)
+{
+    struct vmx_pcpu *pc = this_pcpu();
+    __asm__ volatile("lgdt %0\n\tlidt %1" :: "m"(pc->gdtr), "m"(pc->idtr) : "memory");
+}
+
+/*
+ * The exit acknowledged a host interrupt (EXIT_ACK_INTR_ON_EXIT): raise it
+ * again through the host IDT. Vectors below 32 are exceptions there (a PIC
+ * left at the BIOS' base would alias them), so those are only reported.
+ */
+static void host_interrupt_dispatch(uint8_t vector)
+{
+    struct vmx_pcpu *pc = this_pcpu();
+    static bool warned;
+
+    if (vector >= 32 && (unsigned)vector * 16 + 15 <= pc->idtr.limit) {
+        ((void (*)(void))(vmx_intr_stubs + vector * VMX_INTR_STUB_SIZE))();
+        return;
+    }
+    if (!warned) {
+        warned = true;
+        log_warn("vmx: host interrupt vector %u has no handler; dropped", vector);
+    }
+}
+
+/* An event being delivered when the exit happened goes in again at the next entry (28.2.4). */
+static void idt_vectoring_reinject(void)
+{
+    uint32_t info = vmread(VMCS_IDT_VECTORING_INFO);
+    uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+
+    if (!(info & INTR_INFO_VALID))
+        return;
+    if (info & INTR_INFO_ERROR_VALID)
+        vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
+    if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+        type == INTR_TYPE_SW_EXCEPTION)
+        vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+    vmwrite(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKED);
+}
+
+static unsigned ept_access(uint64_t qual)
+{
+    return ((qual & EPT_QUAL_READ) ? P2M_READ : 0) | ((qual & EPT_QUAL_WRITE) ? P2M_WRITE : 0) |
+           ((qual & EPT_QUAL_FETCH) ? P2M_EXEC : 0);
+}
+
+static void decode_exception(struct vm_exit *exit)
+{
+    uint32_t info = vmread(VMCS_EXIT_INTR_INFO);
+    uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+
+    if (type == INTR_TYPE_NMI) {
+        /* NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        exit->reason = EXIT_INTR;
+        return;
+    }
+    exit->reason = EXIT_EXCEPTION;
+    exit->exception.vector = info & INTR_INFO_VECTOR_MASK;
+    exit->exception.has_error = info & INTR_INFO_ERROR_VALID;
+    if (exit->exception.has_error)
+        exit->exception.error = vmread(VMCS_EXIT_INTR_ERROR);
+}
+
+static void decode_io(struct vm_exit *exit, uint64_t qual)
+{
+    exit->reason = EXIT_IO;
+    exit->io.port = qual >> IO_QUAL_PORT_SHIFT;
+    exit->io.bytes = (qual & IO_QUAL_SIZE_MASK) + 1;
+    exit->io.in = qual & IO_QUAL_IN;
+    exit->io.string = qual & IO_QUAL_STRING;
+    exit->io.rep = qual & IO_QUAL_REP;
+}
+
+/* VMX instructions, and MONITOR/MWAIT as on SVM: common code answers #UD. */
+static bool is_virt_instruction(uint32_t basic)
+{
+    switch (basic) {
+    case VMX_EXIT_MWAIT: case VMX_EXIT_MONITOR:
+    case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMLAUNCH: case VMX_EXIT_VMPTRLD:
+    case VMX_EXIT_VMPTRST: case VMX_EXIT_VMREAD: case VMX_EXIT_VMRESUME:
+    case VMX_EXIT_VMWRITE: case VMX_EXIT_VMXOFF: case VMX_EXIT_VMXON:
+    case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_VMFUNC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Sets exit->reason and its facts; returns true when the exit was caused by an instruction. */
+static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct vm_exit *exit)
+{
+    switch (basic) {
+    case VMX_EXIT_EXCEPTION_NMI:
+        decode_exception(exit);
+        return false;
+    case VMX_EXIT_EXTERNAL_INTR:
+        exit->reason = EXIT_INTR;
+        host_interrupt_dispatch(vmread(VMCS_EXIT_INTR_INFO) & INTR_INFO_VECTOR_MASK);
+        return false;
+    case VMX_EXIT_INIT_SIGNAL:
+        exit->reason = EXIT_INTR;       /* as SVM's INIT intercept */
+        return false;
+    case VMX_EXIT_TRIPLE_FAULT:
+        exit->reason = EXIT_TRIPLE_FAULT;
+        return false;
+    case VMX_EXIT_CPUID:
+        exit->reason = EXIT_CPUID;
+        return true;
+    case VMX_EXIT_HLT:
+        exit->reason = EXIT_HLT;
+        return true;
+    case VMX_EXIT_VMCALL:
+        exit->reason = EXIT_HYPERCALL;
+        return true;
+    case VMX_EXIT_RDMSR:
+        exit->reason = EXIT_MSR_READ;
+        exit->msr.index = v->regs.rcx;
+        return true;
+    case VMX_EXIT_WRMSR:
+        exit->reason = EXIT_MSR_WRITE;
+        exit->msr.index = v->regs.rcx;
+        exit->msr.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
+        return true;
+    case VMX_EXIT_XSETBV:
+        exit->reason = EXIT_XSETBV;
+        exit->xsetbv.index = v->regs.rcx;
+        exit->xsetbv.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
+        return true;
+    case VMX_EXIT_IO:
+        decode_io(exit, qual);
+        return true;
+    case VMX_EXIT_CR_ACCESS:
+        if (((qual >> CR_QUAL_ACCESS_SHIFT) & CR_QUAL_ACCESS_MASK) != CR_ACCESS_MOV_TO_CR) {
+            exit->reason = EXIT_UNEXPECTED;
+            return true;
+        }
+        exit->reason = EXIT_CR_WRITE;
+        exit->cr.cr = qual & CR_QUAL_CR_MASK;
+        exit->cr.gpr = (qual >> CR_QUAL_GPR_SHIFT) & CR_QUAL_GPR_MASK;
+        return true;
+    case VMX_EXIT_EPT_VIOLATION:
+        exit->reason = EXIT_NPF;
+        exit->npf.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
+        exit->npf.access = ept_access(qual);
+        exit->npf.present = qual & (EPT_QUAL_READABLE | EPT_QUAL_WRITABLE | EPT_QUAL_EXECUTABLE);
+        return false;
+    case VMX_EXIT_EPT_MISCONFIG:
+        exit->reason = EXIT_UNEXPECTED;
+        exit->npf.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
+        return false;
+    default:
+        if (is_virt_instruction(basic)) {
+            exit->reason = EXIT_VIRT_INSN;
+            return true;
+        }
+        exit->reason = EXIT_UNEXPECTED;
+        return false;
+    }
+}
+
+static void vmx_run(struct vcpu *v, struct vm_exit *exit)
+{
+    struct vmx_vcpu *x = vmcs_of(v);
+    uint32_t raw;
+    uint64_t qual;
+
+    memset(exit, 0, sizeof(*exit));
+    syscall_msrs_switch(v);
+    vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+    vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+    vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags | X86_RFLAGS_FIXED);
+    if (!x->launched) {
+        vmcs_write_host_state();
+        /* A p2m root at a recycled address may have stale translations. */
+        vmx_flush_p2m(v->dom);
+    }
+
+    if (vmx_enter(&v->regs, x->launched)) {
+        host_tables_reload();
+        exit->reason = EXIT_INVALID_STATE;
+        exit->hw_reason = VMX_EXIT_ENTRY_INSN_FAILED;
+        exit->hw_qual = vmread(VMCS_INSTRUCTION_ERROR);
+        exit->next_rip = v->regs.rip;
+        x->last_exit_reason = VMX_EXIT_ENTRY_INSN_FAILED;
+        x->last_exit_qual = exit->hw_qual;
+        return;
+    }
+    host_tables_reload();
+
+    raw = vmread(VMCS_EXIT_REASON);
+    qual = vmread(VMCS_EXIT_QUALIFICATION);
+    x->last_exit_reason = raw;
+    x->last_exit_qual = qual;
+    v->regs.rip = vmread(VMCS_GUEST_RIP);
+    v->regs.rsp = vmread(VMCS_GUEST_RSP);
+    v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+    exit->hw_reason = raw;
+    exit->hw_qual = qual;
+    exit->next_rip = v->regs.rip;
+
+    if (raw & EXIT_REASON_ENTRY_FAILURE) {
+        /* Invalid guest state, MSR loading or machine check during entry (27.8). */
+        exit->reason = EXIT_INVALID_STATE;
+        return;
+    }
+    x->launched = true;
+    if (decode_basic(v, raw & EXIT_REASON_BASIC_MASK, qual, exit))
+        exit->next_rip = v->regs.rip + vmread(VMCS_EXIT_INSTR_LEN);
+    idt_vectoring_reinject();
+}
+
+/* ---- state accessors for common code ---- */
+
+static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    uint32_t type = vector == X86_EXC_NMI ? INTR_TYPE_NMI : INTR_TYPE_HW_EXCEPTION;
+    uint32_t info = vector | (type << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID;
+
+    vmcs_of(v);
+    /* Entry checks (27.2.1.3): an error code only for these vectors, and only in protected mode. */
+    if (has_error && vector < 32 && (EXC_WITH_ERROR_CODE & (1u << vector)) &&
+        (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
+        info |= INTR_INFO_ERROR_VALID;
+        vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
+    }
+    vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
+
+/* What the guest sees: its own bits from the register, host-owned ones from the shadow. */
+static uint64_t guest_visible(uint32_t reg_field, uint32_t shadow_field, uint32_t mask_field)
+{
+    uint64_t mask = vmread(mask_field);
+    return (vmread(reg_field) & ~mask) | (vmread(shadow_field) & mask);
+}
+
+static void vmx_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
+{
+    uint32_t cs_ar, ss_ar;
+
+    vmcs_of(v);
+    cs_ar = vmread(VMCS_GUEST_CS_AR);
+    ss_ar = vmread(VMCS_GUEST_SS_AR);
+    out->cr0 = guest_visible(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, VMCS_CR0_GUEST_HOST_MASK);
+    out->cr4 = guest_visible(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, VMCS_CR4_GUEST_HOST_MASK);
+    out->cr3 = vmread(VMCS_GUEST_CR3);
+    out->efer = vmread(VMCS_GUEST_EFER);
+    out->cpl = (ss_ar & AR_DPL_MASK) >> AR_DPL_SHIFT;   /* SS.DPL is the CPL (SDM vol 3, 5.5) */
+    if ((out->efer & EFER_LMA) && (cs_ar & AR_L_64BIT))
+        out->mode_bits = 64;
+    else if (cs_ar & AR_DB_32BIT)
+        out->mode_bits = 32;
+    else
+        out->mode_bits = 16;
+}
+
+static uint64_t vmx_get_efer(struct vcpu *v)
+{
+    vmcs_of(v);
+    return vmread(VMCS_GUEST_EFER);
+}
+
+/* Keeps EFER.LMA = LME && CR0.PG and the IA-32e-mode-guest entry control equal to it. */
+static void efer_store(uint64_t efer, uint64_t cr0)
+{
+    bool lma = (efer & EFER_LME) && (cr0 & X86_CR0_PG);
+    uint64_t entry = vmread(VMCS_ENTRY_CONTROLS);
+
+    efer = lma ? efer | EFER_LMA : efer & ~EFER_LMA;
+    vmwrite(VMCS_GUEST_EFER, efer);
+    vmwrite(VMCS_ENTRY_CONTROLS, lma ? entry | ENTRY_IA32E_MODE_GUEST
+                                     : entry & ~ENTRY_IA32E_MODE_GUEST);
+}
+
+static void vmx_set_efer(struct vcpu *v, uint64_t efer)
+{
+    vmcs_of(v);
+    efer_store(efer, vmread(VMCS_GUEST_CR0));
+}
+
+static uint64_t vmx_get_pat(struct vcpu *v)
+{
+    vmcs_of(v);
+    return vmread(VMCS_GUEST_PAT);
+}
+
+static void vmx_set_pat(struct vcpu *v, uint64_t pat)
+{
+    vmcs_of(v);
+    vmwrite(VMCS_GUEST_PAT, pat);
+}
+
+/*
+ * PAE paging with EPT takes its PDPTEs from the VMCS (27.3.2.4). The CPU
+ * loads them itself when the guest enables paging without an exit; when we
+ * apply the CR0 write, we must.
+ */
+static bool pae_pdptes_load(struct vcpu *v, uint64_t cr3)
+{
+    uint64_t pdpte[4];
+
+    if (copy_from_guest_phys(&v->dom->mem, pdpte, cr3 & ~0x1full, sizeof(pdpte)))
+        return false;
+    for (unsigned i = 0; i < 4; i++)
+        vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    return true;
+}
+
+static bool cr0_write(struct vcpu *v, uint64_t value)
+{
+    uint64_t old = vmread(VMCS_GUEST_CR0);
+    uint64_t cr4 = vmread(VMCS_GUEST_CR4);
+    uint64_t efer = vmread(VMCS_GUEST_EFER);
+    uint64_t real = value | cr0_must_be_set();
+
+    /* #GP conditions of MOV to CR0 (SDM vol 3, 2.5 and 9.8.5). */
+    if ((value >> 32) || (real & ~caps.cr0_fixed1))
+        return false;
+    if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))
+        return false;
+    if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
+        return false;
+    if ((value & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME) && !(cr4 & X86_CR4_PAE))
+        return false;
+    if ((value & X86_CR0_PG) && !(old & X86_CR0_PG) && !(efer & EFER_LME) &&
+        (cr4 & X86_CR4_PAE) && !pae_pdptes_load(v, vmread(VMCS_GUEST_CR3)))
+        return false;
+    vmwrite(VMCS_GUEST_CR0, real);
+    vmwrite(VMCS_CR0_READ_SHADOW, value);
+    efer_store(efer, real);
+    return true;
+}
+
+static bool cr4_write(struct vcpu *v, uint64_t value)
+{
+    /* The guest sees no VMX (CPUID policy), so CR4.VMXE #GPs as on such a CPU. */
+    if (value & (X86_CR4_VMXE | ~caps.cr4_fixed1))
+        return false;
+    if (!(value & X86_CR4_PAE) && (vmread(VMCS_GUEST_EFER) & EFER_LMA))
+        return false;
+    vmwrite(VMCS_GUEST_CR4, value | caps.cr4_fixed0);
+    vmwrite(VMCS_CR4_READ_SHADOW, value);
+    return true;
+}
+
+/* Applies a MOV to CR0/CR4 that exited because it touched a host-owned bit. */
+static bool vmx_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
+{
+    vmcs_of(v);
+    switch (cr) {
+    case 0:
+        return cr0_write(v, value);
+    case 4:
+        return cr4_write(v, value);
+    default:
+        return false;       /* CR3 and CR8 do not exit (EPT, TPR shadow) */
+    }
+}
+
+static void dump_segment(const char *name, uint32_t sel_field)
+{
+    log_error("  %-4s %04lx base %016lx limit %08lx ar %05lx", name, vmread(sel_field),
+              vmread(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_BASE),
+              vmread(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_LIMIT),
+              vmread(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_AR));
+}
+
+static void vmx_dump(struct vcpu *v)
+{
+    static const struct { const char *name; uint32_t field; } segs[] = {
+        { "cs", VMCS_GUEST_CS_SEL }, { "ss", VMCS_GUEST_SS_SEL }, { "ds", VMCS_GUEST_DS_SEL },
+        { "es", VMCS_GUEST_ES_SEL }, { "fs", VMCS_GUEST_FS_SEL }, { "gs", VMCS_GUEST_GS_SEL },
+        { "tr", VMCS_GUEST_TR_SEL }, { "ldtr", VMCS_GUEST_LDTR_SEL },
+    };
+    struct vmx_vcpu *x = vmx_of(v);
+
+    if (!x || vmcs_make_current(x)) {
+        log_error("vmx: vCPU %u has no loadable VMCS", v->id);
+        return;
+    }
+    log_error("vmx: exit reason 0x%x qualification 0x%lx, VM-instruction error %lu",
+              x->last_exit_reason, x->last_exit_qual, vmread(VMCS_INSTRUCTION_ERROR));
+    log_error("  rip %016lx rsp %016lx rflags %08lx", vmread(VMCS_GUEST_RIP),
+              vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS));
+    for (unsigned i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+        dump_segment(segs[i].name, segs[i].field);
+    log_error("  gdtr %016lx/%04lx idtr %016lx/%04lx", vmread(VMCS_GUEST_GDTR_BASE),
+              vmread(VMCS_GUEST_GDTR_LIMIT), vmread(VMCS_GUEST_IDTR_BASE),
+              vmread(VMCS_GUEST_IDTR_LIMIT));
+    log_error("  cr0 %016lx (shadow %08lx) cr3 %016lx cr4 %016lx (shadow %08lx)",
+              vmread(VMCS_GUEST_CR0), vmread(VMCS_CR0_READ_SHADOW), vmread(VMCS_GUEST_CR3),
+              vmread(VMCS_GUEST_CR4), vmread(VMCS_CR4_READ_SHADOW));
+    log_error("  efer %016lx pat %016lx entry controls %08lx", vmread(VMCS_GUEST_EFER),
+              vmread(VMCS_GUEST_PAT), vmread(VMCS_ENTRY_CONTROLS));
+    log_error("  interruptibility %08lx activity %lu pending entry event %08lx "
+              "idt-vectoring %08lx exit interruption %08lx",
+              vmread(VMCS_GUEST_INTERRUPTIBILITY), vmread(VMCS_GUEST_ACTIVITY_STATE),
+              vmread(VMCS_ENTRY_INTR_INFO), vmread(VMCS_IDT_VECTORING_INFO),
+              vmread(VMCS_EXIT_INTR_INFO));
+    log_error("  guest-physical address %016lx", vmread(VMCS_GUEST_PHYSICAL_ADDR));
+}
+
+const struct hvm_ops vmx_ops = {
+    .name = "Intel VMX + EPT",
+    .p2m_format = &ept_format,
+    .hypercall_insn = { 0x0f, 0x01, 0xc1 },         /* VMCALL (SDM vol 2B) */
+    .other_hypercall_insn = { 0x0f, 0x01, 0xd9 },   /* VMMCALL (AMD APM vol 3) */
+    .cpu_enable = vmx_cpu_enable,
+    .vcpu_init = vmx_vcpu_init,
+    .vcpu_destroy = vmx_vcpu_destroy,
+    .run = vmx_run,
+    .inject_exception = vmx_inject_exception,
+    .get_ctrl_regs = vmx_get_ctrl_regs,
+    .get_efer = vmx_get_efer,
+    .set_efer = vmx_set_efer,
+    .get_pat = vmx_get_pat,
+    .set_pat = vmx_set_pat,
+    .write_cr = vmx_write_cr,
+    .flush_p2m = vmx_flush_p2m,
+    .dump = vmx_dump,
+};

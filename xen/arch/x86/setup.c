@@ -1,0 +1,131 @@
+/* setup.c (hypervisor): the C entry point: from the boot loader's hand-over to scheduling guests. */
+#include "env.h"
+#include "bootconfig.h"
+#include "bootinfo.h"
+#include "cmdline.h"
+#include "cpu.h"
+#include "domain_build.h"
+#include "fpu.h"
+#include "hvm.h"
+#include "mm.h"
+#include "printk.h"
+#include "sched.h"
+#include "uart.h"
+#include "version.h"
+#include "x86.h"
+
+extern char _image_start[], _image_end[];
+
+static struct boot_info boot_info;
+static struct boot_config boot_config;
+
+/* Hypervisor command-line options (docs/boot-config.md lists them). */
+static char opt_loglevel[16] = "info";
+static char opt_config[64] = "wisp.cfg";
+
+static const struct option_desc options[] = {
+    { "loglevel", OPT_STRING, opt_loglevel, sizeof(opt_loglevel),
+      "error, warn, info or debug" },
+    { "config", OPT_STRING, opt_config, sizeof(opt_config),
+      "name of the module holding the boot configuration" },
+};
+
+static const void *boot_phys(uint64_t addr, uint64_t len, void *ctx)
+{
+    if (addr + len < addr || addr + len > HOST_MAPPED_LIMIT)
+        return NULL;
+    return phys_to_virt(addr);
+}
+
+static void report_option(const char *word, size_t len, const char *why, void *ctx)
+{
+    log_warn("command line: '%.*s': %s", (int)len, word, why);
+}
+
+static void apply_options(void)
+{
+    static const char *const levels[] = { "error", "warn", "info", "debug" };
+
+    cmdline_parse(boot_info.cmdline, options, sizeof(options) / sizeof(options[0]),
+                  report_option, NULL);
+    for (unsigned i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (!strcmp(opt_loglevel, levels[i]))
+            log_threshold = (enum log_level)i;
+}
+
+static void parse_boot_info(uint32_t magic, uint32_t info)
+{
+    const char *err = "unknown boot loader magic";
+    int rc = -1;
+
+    if (magic == MB2_BOOTLOADER_MAGIC)
+        rc = mb2_parse(info, boot_phys, NULL, &boot_info, &err);
+    else if (magic == MB1_BOOTLOADER_MAGIC)
+        rc = mb1_parse(info, boot_phys, NULL, &boot_info, &err);
+    if (rc)
+        panic("cannot read the boot information (magic 0x%x): %s", magic, err);
+}
+
+static void log_boot_info(void)
+{
+    log_info("loader: %s; command line: %s", boot_info.loader[0] ? boot_info.loader : "(unnamed)",
+             boot_info.cmdline);
+    for (unsigned i = 0; i < boot_info.nr_mem; i++)
+        log_debug("memory %016lx-%016lx type %u", boot_info.mem[i].base,
+                  boot_info.mem[i].base + boot_info.mem[i].size, boot_info.mem[i].type);
+    for (unsigned i = 0; i < boot_info.nr_modules; i++)
+        log_info("module %s: %lu bytes at 0x%lx", boot_info.modules[i].name,
+                 boot_info.modules[i].end - boot_info.modules[i].start,
+                 boot_info.modules[i].start);
+}
+
+static void init_frames(void)
+{
+    uint64_t in_use[1 + BOOT_MAX_MODULES][2];
+    unsigned n = 0;
+
+    in_use[n][0] = (uintptr_t)_image_start;
+    in_use[n++][1] = (uintptr_t)_image_end;
+    for (unsigned i = 0; i < boot_info.nr_modules; i++) {
+        in_use[n][0] = boot_info.modules[i].start;
+        in_use[n++][1] = boot_info.modules[i].end;
+    }
+    frames_init(&boot_info, in_use, n);
+    log_info("%lu MiB of memory free for guests", frames_free_bytes() >> 20);
+}
+
+static void read_boot_config(void)
+{
+    const struct boot_module *m = boot_find_module(&boot_info, opt_config);
+    char err[128];
+
+    if (!m)
+        panic("no boot configuration: no module named '%s'", opt_config);
+    if (bootconfig_parse(phys_to_virt(m->start), m->end - m->start, &boot_config, err, sizeof(err)))
+        panic("boot configuration '%s': %s", opt_config, err);
+}
+
+void start_wisp(uint32_t magic, uint32_t info)
+{
+    uart_init();
+    serial_write("\n", 1);
+    log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
+    cpu_tables_init();
+    parse_boot_info(magic, info);
+    apply_options();
+    log_boot_info();
+    init_frames();
+
+    if (!hvm_select())
+        panic("no usable hardware virtualization (AMD SVM with NPT, or Intel VMX with EPT)");
+    if (hvm->cpu_enable())
+        panic("cannot enable %s on this CPU", hvm->name);
+    log_info("virtualization: %s", hvm->name);
+
+    fpu_host_init();
+    read_boot_config();
+    for (unsigned i = 0; i < boot_config.nr_domains; i++)
+        if (domain_build(&boot_config.domains[i], &boot_info))
+            log_error("domain '%s' was not started", boot_config.domains[i].name);
+    sched_run();
+}

@@ -1,0 +1,39 @@
+/* console_io.c (hypervisor): the console_io hypercall: a guest's early/raw console output. */
+#include "env.h"
+#include "errno.h"
+#include "hypercall.h"
+#include "xen/console_io.h"
+
+/* One call writes at most this much; more is refused whole (documented in the ABI table). */
+#define CONSOLE_IO_MAX_WRITE (64 * 1024)
+#define CONSOLE_IO_CHUNK 128
+
+static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
+{
+    char chunk[CONSOLE_IO_CHUNK];
+
+    if (count > CONSOLE_IO_MAX_WRITE)
+        return -E2BIG;
+    while (count) {
+        size_t n = count < sizeof(chunk) ? count : sizeof(chunk);
+
+        if (hc_copy_from(c, chunk, gva, n))
+            return -EFAULT;
+        domain_console_write(c->d, chunk, n);
+        gva += n;
+        count -= n;
+    }
+    return 0;
+}
+
+long do_console_io(struct hcall_ctx *c, const uint64_t *arg)
+{
+    switch (arg[0]) {
+    case CONSOLEIO_write:
+        return console_write(c, c->compat ? (uint32_t)arg[1] : arg[1], arg[2]);
+    case CONSOLEIO_read:            /* the serial line is the host's; guests have hvc */
+        return -EPERM;
+    default:
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,151 @@
+/* domain.c (hypervisor): the domain table, shutdown and crash, and guest console output. */
+#include "env.h"
+#include "domain.h"
+#include "machine.h"
+#include "printk.h"
+
+static struct domain domains[MAX_DOMAINS];
+static bool domain_slot_used[MAX_DOMAINS];
+
+static const char *const shutdown_names[] = {
+    [SHUTDOWN_REASON_POWEROFF] = "poweroff", [SHUTDOWN_REASON_REBOOT] = "reboot",
+    [SHUTDOWN_REASON_SUSPEND] = "suspend", [SHUTDOWN_REASON_CRASH] = "crash",
+    [SHUTDOWN_REASON_WATCHDOG] = "watchdog", [SHUTDOWN_REASON_SOFT_RESET] = "soft reset",
+};
+
+struct domain *domain_alloc(void)
+{
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        if (!domain_slot_used[i]) {
+            domain_slot_used[i] = true;
+            memset(&domains[i], 0, sizeof(domains[i]));
+            domains[i].id = i + 1;
+            return &domains[i];
+        }
+    }
+    return NULL;
+}
+
+void domain_release(struct domain *d)
+{
+    domain_slot_used[d->id - 1] = false;
+}
+
+struct domain *domain_by_id(unsigned id)
+{
+    if (id == 0 || id > MAX_DOMAINS || !domain_slot_used[id - 1])
+        return NULL;
+    return &domains[id - 1];
+}
+
+struct domain *domain_next(struct domain *prev)
+{
+    for (unsigned i = prev ? prev->id : 0; i < MAX_DOMAINS; i++)
+        if (domain_slot_used[i])
+            return &domains[i];
+    return NULL;
+}
+
+/* How the machine ends once no guest is left: the worst outcome among them wins. */
+static enum machine_end machine_status(void)
+{
+    enum machine_end status = MACHINE_END_POWEROFF;
+
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
+        if (d->shutdown_reason == SHUTDOWN_REASON_CRASH ||
+            d->shutdown_reason == SHUTDOWN_REASON_WATCHDOG)
+            return MACHINE_END_CRASH;
+        if (d->shutdown_reason == SHUTDOWN_REASON_REBOOT)
+            status = MACHINE_END_REBOOT;
+    }
+    return status;
+}
+
+static void log_exit_counts(const struct domain *d)
+{
+    uint64_t total = 0;
+
+    for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+        total += d->exit_counts[r];
+    log_info("d%u: %lu VM exits", d->id, total);
+    for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
+        if (d->exit_counts[r])
+            log_info("d%u:   %-28s %lu", d->id, exit_reason_names[r], d->exit_counts[r]);
+}
+
+void domain_shutdown(struct domain *d, enum shutdown_reason reason)
+{
+    if (!d->running)
+        return;
+    if (d->console_len)                 /* flush a last unterminated line */
+        domain_console_write(d, "\n", 1);
+    d->running = false;
+    d->shutdown_reason = reason;
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        d->vcpus[i].state = VCPU_DOWN;
+    log_info("d%u (%s): shutdown: %s", d->id, d->name,
+             reason < sizeof(shutdown_names) / sizeof(shutdown_names[0]) ? shutdown_names[reason]
+                                                                          : "unknown");
+    log_exit_counts(d);
+
+    for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
+        if (o->running)
+            return;
+    machine_end(machine_status());
+}
+
+static void dump_regs(const struct vcpu *v)
+{
+    const struct cpu_regs *r = &v->regs;
+
+    log_error("d%u v%u: rip %016lx rsp %016lx rflags %016lx", v->dom->id, v->id, r->rip, r->rsp,
+              r->rflags);
+    log_error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", r->rax, r->rbx, r->rcx, r->rdx);
+    log_error("  rsi %016lx rdi %016lx rbp %016lx r8  %016lx", r->rsi, r->rdi, r->rbp, r->r8);
+    log_error("  r9  %016lx r10 %016lx r11 %016lx r12 %016lx", r->r9, r->r10, r->r11, r->r12);
+    log_error("  r13 %016lx r14 %016lx r15 %016lx", r->r13, r->r14, r->r15);
+}
+
+void domain_crash(struct vcpu *v, const char *why)
+{
+    struct domain *d = v->dom;
+
+    if (!d->running)
+        return;
+    log_error("d%u (%s) crashed: %s", d->id, d->name, why);
+    dump_regs(v);
+    hvm->dump(v);
+    domain_shutdown(d, SHUTDOWN_REASON_CRASH);
+}
+
+static void console_flush(struct domain *d)
+{
+    char prefix[16];
+    int n = snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+
+    serial_write(prefix, (size_t)n);
+    serial_write(d->console_line, d->console_len);
+    serial_write("\n", 1);
+    d->console_len = 0;
+}
+
+/*
+ * Guest text reaches the serial line only as whole "(dN) " lines, so a guest
+ * can never forge a hypervisor line; carriage returns and NULs are dropped.
+ */
+void domain_console_write(struct domain *d, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+
+        if (c == '\n') {
+            console_flush(d);
+            continue;
+        }
+        if (c == '\r' || c == '\0')
+            continue;
+        d->console_line[d->console_len++] = c;
+        if (d->console_len == CONSOLE_LINE_MAX)
+            console_flush(d);
+    }
+}

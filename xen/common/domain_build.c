@@ -1,0 +1,191 @@
+/* domain_build.c (hypervisor): turns one boot-configuration entry into a running PVH domain. */
+#include "env.h"
+#include "domain.h"
+#include "domain_build.h"
+#include "elf.h"
+#include "errno.h"
+#include "mm.h"
+#include "printk.h"
+#include "start_info.h"
+#include "fpu.h"
+#include "x86.h"
+
+/* Guest memory as the copy routines see it: one p2m lookup per page touched. */
+static void *domain_phys(void *ctx, uint64_t gpa, size_t len, bool write)
+{
+    struct domain *d = ctx;
+    uint64_t hpa;
+    unsigned perms;
+
+    if (p2m_lookup(&d->p2m, gpa, &hpa, &perms) || !(perms & (write ? P2M_WRITE : P2M_READ)))
+        return NULL;
+    if (hpa + len > HOST_MAPPED_LIMIT)
+        return NULL;
+    return phys_to_virt(hpa);
+}
+
+static int writer_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+    struct domain *d = ctx;
+    return copy_to_guest_phys(&d->mem, gpa, src, len);
+}
+
+static int writer_zero(void *ctx, uint64_t gpa, uint64_t len)
+{
+    static const uint8_t zeros[256];
+    struct domain *d = ctx;
+
+    while (len) {
+        size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+        if (copy_to_guest_phys(&d->mem, gpa, zeros, n))
+            return -EFAULT;
+        gpa += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* RAM is one host-contiguous block: large NPT/EPT pages wherever alignment allows. */
+static int alloc_ram(struct domain *d, uint64_t bytes)
+{
+    uint64_t align = bytes >= PAGE_SIZE_1G ? PAGE_SIZE_1G : PAGE_SIZE_2M;
+
+    d->ram_hpa = frames_alloc(bytes, align);
+    if (!d->ram_hpa && align > PAGE_SIZE_2M)
+        d->ram_hpa = frames_alloc(bytes, PAGE_SIZE_2M);
+    if (!d->ram_hpa)
+        return -ENOMEM;
+    d->ram_bytes = bytes;
+    if (p2m_init(&d->p2m, hvm->p2m_format, &host_pt_mem))
+        return -ENOMEM;
+    /* The legacy hole [0xA0000, 1 MiB) stays unmapped: touching it is a fault. */
+    if (p2m_map(&d->p2m, 0, d->ram_hpa, LEGACY_HOLE_START, P2M_RWX) ||
+        p2m_map(&d->p2m, LEGACY_HOLE_END, d->ram_hpa + LEGACY_HOLE_END,
+                bytes - LEGACY_HOLE_END, P2M_RWX))
+        return -ENOMEM;
+    d->mem = (struct guest_mem){ domain_phys, d };
+    return 0;
+}
+
+static const void *module_data(const struct boot_module *m) { return phys_to_virt(m->start); }
+static size_t module_size(const struct boot_module *m) { return m->end - m->start; }
+
+static int load_kernel(struct domain *d, const struct domain_config *cfg,
+                       const struct boot_info *bi, uint64_t *entry, uint64_t *start_info)
+{
+    const struct boot_module *kernel = boot_find_module(bi, cfg->kernel);
+    const struct boot_module *initrd = NULL;
+    const struct pvh_writer w = { d, writer_write, writer_zero };
+    struct pvh_image img;
+    struct pvh_boot_layout layout;
+    const char *why = "";
+
+    if (!kernel) {
+        log_error("d%u (%s): no module named '%s' for the kernel", d->id, d->name, cfg->kernel);
+        return -ENOENT;
+    }
+    if (cfg->initrd[0] && !(initrd = boot_find_module(bi, cfg->initrd))) {
+        log_error("d%u (%s): no module named '%s' for the initrd", d->id, d->name, cfg->initrd);
+        return -ENOENT;
+    }
+    if (pvh_elf_parse(module_data(kernel), module_size(kernel), &img, &why)) {
+        log_error("d%u (%s): kernel '%s': %s", d->id, d->name, cfg->kernel, why);
+        return -ENOEXEC;
+    }
+    if (img.hi > d->ram_bytes) {
+        log_error("d%u (%s): kernel '%s' needs RAM up to 0x%lx but the domain has %lu MiB",
+                  d->id, d->name, cfg->kernel, img.hi, d->ram_bytes >> 20);
+        return -ENOMEM;
+    }
+    if (pvh_elf_load(module_data(kernel), module_size(kernel), &img, &w)) {
+        log_error("d%u (%s): kernel '%s' does not fit in guest RAM", d->id, d->name, cfg->kernel);
+        return -ENOMEM;
+    }
+
+    struct pvh_boot_config boot = {
+        .ram_size = d->ram_bytes, .image_lo = img.lo, .image_hi = img.hi,
+        .initrd = initrd ? module_data(initrd) : NULL,
+        .initrd_size = initrd ? module_size(initrd) : 0,
+        .cmdline = cfg->cmdline,
+    };
+    if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why) ||
+        pvh_build_start_info(&boot, &w, &layout, &why)) {
+        log_error("d%u (%s): cannot place the boot information: %s", d->id, d->name, why);
+        return -ENOMEM;
+    }
+    *entry = img.entry;
+    *start_info = layout.start_info;
+    return 0;
+}
+
+static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t start_info)
+{
+    d->nr_vcpus = nr;
+    for (unsigned i = 0; i < nr; i++) {
+        struct vcpu *v = &d->vcpus[i];
+
+        v->id = i;
+        v->dom = d;
+        v->state = i == 0 ? VCPU_RUNNABLE : VCPU_DOWN;
+        v->regs.rip = entry;
+        v->regs.rbx = start_info;       /* PVH: EBX holds the hvm_start_info address */
+        v->regs.rflags = X86_RFLAGS_FIXED;
+        if (fpu_init(v) || hvm->vcpu_init(v))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void domain_free(struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        if (d->vcpus[i].vendor)
+            hvm->vcpu_destroy(&d->vcpus[i]);
+        fpu_free(&d->vcpus[i]);
+    }
+    if (d->p2m.root)
+        p2m_destroy(&d->p2m);
+    if (d->ram_hpa)
+        frames_free(d->ram_hpa, d->ram_bytes);
+    page_free(d->shared_info);
+    domain_release(d);
+}
+
+int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
+{
+    struct domain *d = domain_alloc();
+    uint64_t entry, start_info;
+    int rc;
+
+    if (!d) {
+        log_error("domain '%s': too many domains (at most %u)", cfg->name, MAX_DOMAINS);
+        return -ENOSPC;
+    }
+    memcpy(d->name, cfg->name, sizeof(d->name) - 1);
+    d->shared_info_gfn = ~0ull;
+    rc = alloc_ram(d, (uint64_t)cfg->memory_mib << 20);
+    if (rc) {
+        log_error("d%u (%s): cannot allocate %u MiB of guest memory", d->id, d->name,
+                  cfg->memory_mib);
+        goto fail;
+    }
+    d->shared_info = page_alloc();
+    rc = d->shared_info ? load_kernel(d, cfg, bi, &entry, &start_info) : -ENOMEM;
+    if (rc)
+        goto fail;
+    rc = init_vcpus(d, cfg->vcpus, entry, start_info);
+    if (rc) {
+        log_error("d%u (%s): cannot create its vCPUs", d->id, d->name);
+        goto fail;
+    }
+    d->running = true;
+    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx",
+             d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
+             cfg->kernel, entry, start_info);
+    return 0;
+
+fail:
+    domain_free(d);
+    return rc;
+}

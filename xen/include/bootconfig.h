@@ -1,0 +1,36 @@
+/* bootconfig.h (hypervisor, pure): the text boot configuration naming boot-time domains. */
+#ifndef WISP_BOOTCONFIG_H
+#define WISP_BOOTCONFIG_H
+
+#include "env.h"
+
+#define BOOTCFG_MAX_DOMAINS   8
+#define BOOTCFG_NAME_MAX      32
+#define BOOTCFG_MODULE_MAX    64
+#define BOOTCFG_CMDLINE_MAX   1024
+#define BOOTCFG_MAX_VCPUS     8
+#define BOOTCFG_MIN_MEMORY_MIB 2
+#define BOOTCFG_MAX_MEMORY_MIB (64 * 1024)
+
+struct domain_config {
+    char name[BOOTCFG_NAME_MAX];
+    char kernel[BOOTCFG_MODULE_MAX];    /* module name; required */
+    char initrd[BOOTCFG_MODULE_MAX];    /* module name; "" = none */
+    char cmdline[BOOTCFG_CMDLINE_MAX];  /* guest command line; "" = none */
+    uint32_t memory_mib;                /* default 128 */
+    uint32_t vcpus;                     /* default 1 */
+};
+
+struct boot_config {
+    unsigned nr_domains;
+    struct domain_config domains[BOOTCFG_MAX_DOMAINS];
+};
+
+/*
+ * Parses the configuration text (see docs/boot-config.md). On error returns a
+ * negative errno-style value and writes "line N: what is wrong" into err.
+ */
+int __must_check bootconfig_parse(const char *text, size_t len, struct boot_config *out,
+                                  char *err, size_t err_len);
+
+#endif

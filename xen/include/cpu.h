@@ -1,0 +1,15 @@
+/* cpu.h (hypervisor): this CPU's descriptor tables, as the VMX host-state area needs them. */
+#ifndef WISP_CPU_H
+#define WISP_CPU_H
+
+#include "env.h"
+
+struct host_selectors {
+    uint16_t cs, ds, ss, tr;
+    uint64_t gdt_base, idt_base, tr_base;
+};
+
+void cpu_tables_init(void);
+void cpu_host_selectors(struct host_selectors *s);
+
+#endif

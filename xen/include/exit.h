@@ -1,0 +1,31 @@
+/* exit.h (hypervisor): what common code decides after each VM exit. */
+#ifndef WISP_EXIT_H
+#define WISP_EXIT_H
+
+#include "domain.h"
+#include "hvm.h"
+#include "x86.h"
+
+/* The MSR a guest writes its hypercall page's address to (reported in CPUID 0x40000002 EBX). */
+#define XEN_HYPERCALL_PAGE_MSR 0x40000000u
+
+enum exit_action {
+    EXIT_ACTION_RESUME,         /* enter the same vCPU again */
+    EXIT_ACTION_RESCHEDULE,     /* the vCPU blocked or yielded */
+    EXIT_ACTION_CRASH,          /* the guest misbehaved: end its domain */
+};
+
+/* Decides what the exit means; the only caller is the scheduler's run loop. */
+enum exit_action handle_exit(struct vcpu *v, const struct vm_exit *exit);
+
+/* Policies, each in its own file. */
+void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+/* false: the MSR is not offered (or the value is invalid) and the guest gets #GP. */
+bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value);
+bool msr_write(struct vcpu *v, uint32_t index, uint64_t value);
+enum exit_action hypercall_dispatch(struct vcpu *v);
+
+/* Injects #GP(0): the guest did something a real CPU would refuse. */
+void inject_gp(struct vcpu *v);
+
+#endif

@@ -1,0 +1,28 @@
+/* printk.h (hypervisor): the hypervisor log on the serial line, each line prefixed "(wisp) ". */
+#ifndef WISP_PRINTK_H
+#define WISP_PRINTK_H
+
+#include "env.h"
+#include <stdarg.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Messages above this level are dropped; set by the loglevel= option. */
+extern enum log_level log_threshold;
+
+void printk(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error(...) printk(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  printk(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  printk(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
+
+/* Writes raw bytes to the serial line with no prefix (guest console lines). */
+void serial_write(const char *s, size_t len);
+
+/* Stops the machine: logs, reports "end: panic" and never returns. */
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

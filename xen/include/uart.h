@@ -1,0 +1,8 @@
+/* uart.h (hypervisor): the serial line everything is logged to. */
+#ifndef WISP_UART_H
+#define WISP_UART_H
+
+void uart_init(void);
+void uart_putc(char c);
+
+#endif
