@@ -4,7 +4,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-BUILD="$ROOT/build"
+BUILD="${WISP_BUILD_DIR:-$ROOT/build}"   # WISP_BUILD_DIR: build elsewhere
 
 # What building and testing Wisp needs on Debian 12 (bookworm): ci/debian-packages.
 mapfile -t PACKAGES < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/ci/debian-packages")

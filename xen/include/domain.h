@@ -7,11 +7,11 @@
 #include "hvm.h"
 #include "p2m.h"
 #include "regs.h"
+#include "xen/hvm_params.h"
 #include "xen/start_info.h"
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS_PER_DOMAIN 8
-#define NR_HVM_PARAMS 64            /* HVM_PARAM_* indices we keep; others -EINVAL */
 #define CONSOLE_LINE_MAX 256
 #define DOMAIN_MEMMAP_MAX 40
 
@@ -52,7 +52,7 @@ struct domain {
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
     uint64_t shared_info_gfn;       /* ~0 when not mapped */
 
-    uint64_t hvm_params[NR_HVM_PARAMS];
+    uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 
     /* The E820 map given at boot, also answered by XENMEM_memory_map. */
     unsigned memmap_entries;

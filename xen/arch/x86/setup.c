@@ -42,11 +42,28 @@ static void report_option(const char *word, size_t len, const char *why, void *c
     log_warn("command line: '%.*s': %s", (int)len, word, why);
 }
 
-static void apply_options(void)
+/*
+ * Multiboot v1 loaders (QEMU's, GRUB's "multiboot") put the image path first on
+ * the command line; GRUB's multiboot2 gives only the arguments.
+ */
+static const char *options_text(uint32_t magic)
+{
+    const char *s = boot_info.cmdline;
+
+    if (magic != MB1_BOOTLOADER_MAGIC)
+        return s;
+    while (*s == ' ')
+        s++;
+    while (*s && *s != ' ')
+        s++;
+    return s;
+}
+
+static void apply_options(uint32_t magic)
 {
     static const char *const levels[] = { "error", "warn", "info", "debug" };
 
-    cmdline_parse(boot_info.cmdline, options, sizeof(options) / sizeof(options[0]),
+    cmdline_parse(options_text(magic), options, sizeof(options) / sizeof(options[0]),
                   report_option, NULL);
     for (unsigned i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
         if (!strcmp(opt_loglevel, levels[i]))
@@ -112,7 +129,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
     cpu_tables_init();
     parse_boot_info(magic, info);
-    apply_options();
+    apply_options(magic);
     log_boot_info();
     init_frames();
 

@@ -27,7 +27,11 @@
 
 /* PAE paging (SDM vol 3, 4.4, tables 4-7 to 4-11): 4 PDPTEs, then 8-byte entries. */
 #define PAE_CR3_MASK        0xffffffe0ull   /* CR3 bits 31:5: 32-byte aligned PDPT */
-#define PAE_PDPTE_RSVD      0xfff00000000001e6ull /* bits 63:52, 8:5 and 2:1 */
+/*
+ * Bits 63:52 and 2:1. Bits 8:5 are reserved too, but QEMU's TCG sets the
+ * accessed bit (5) in PDPTEs, so ignoring 8:5 keeps walks working there.
+ */
+#define PAE_PDPTE_RSVD      0xfff0000000000006ull
 #define PAE_ENTRY_RSVD      0x7ff0000000000000ull /* bits 62:52 (63 is XD) */
 
 /* 4-level paging (SDM vol 3, 4.5, tables 4-15 to 4-20). */

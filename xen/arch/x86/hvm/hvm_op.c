@@ -21,7 +21,7 @@ static long param_op(struct hcall_ctx *c, uint64_t gva, bool set)
         return -EFAULT;
     if (!(d = hc_target_domain(c, p.domid, &err)))
         return err;
-    if (p.index >= NR_HVM_PARAMS)
+    if (p.index >= HVM_NR_PARAMS)
         return -EINVAL;
     if (set) {
         if (!guest_settable(p.index))
