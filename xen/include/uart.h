@@ -4,5 +4,7 @@
 
 void uart_init(void);
 void uart_putc(char c);
+/* Returns once every byte has left the wire (before the machine is switched off). */
+void uart_flush(void);
 
 #endif

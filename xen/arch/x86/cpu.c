@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "machine.h"
 #include "printk.h"
+#include "uart.h"
 #include "x86.h"
 
 /* GDT selectors; 0x08 and 0x10 match the boot GDT in head.S. */
@@ -162,6 +163,7 @@ void machine_end(enum machine_end status)
     serial_write("(wisp) end: ", 12);
     serial_write(name, strlen(name));
     serial_write("\n", 1);
+    uart_flush();
     outl(QEMU_DEBUG_EXIT_PORT, end_statuses[status].code);
     for (const char *s = "Shutdown"; *s; s++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);

@@ -18,6 +18,7 @@
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS 0x03
 #define LSR_THR_EMPTY 0x20
+#define LSR_TX_IDLE   0x40     /* holding register and shift register both empty */
 #define BAUD_DIVISOR_115200 1   /* 115200 = 1.8432 MHz / 16 / 1 */
 
 void uart_init(void)
@@ -36,4 +37,10 @@ void uart_putc(char c)
     while (!(inb(COM1_BASE + UART_LSR) & LSR_THR_EMPTY))
         cpu_relax();
     outb(COM1_BASE + UART_DATA, (uint8_t)c);
+}
+
+void uart_flush(void)
+{
+    while (!(inb(COM1_BASE + UART_LSR) & LSR_TX_IDLE))
+        cpu_relax();
 }
