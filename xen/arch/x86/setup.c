@@ -122,12 +122,29 @@ static void read_boot_config(void)
         panic("boot configuration '%s': %s", opt_config, err);
 }
 
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+
+/*
+ * The machine as firmware left it: caches may be off (CR0.CD/NW, which guests
+ * would inherit under VMX) and the legacy PIC may deliver IRQ0. Wisp uses
+ * neither the PIC nor uncached memory.
+ */
+static void host_cpu_init(void)
+{
+    write_cr0(read_cr0() & ~(X86_CR0_CD | X86_CR0_NW));
+    __asm__ volatile("wbinvd" ::: "memory");
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+}
+
 void start_wisp(uint32_t magic, uint32_t info)
 {
     uart_init();
     serial_write("\n", 1);
     log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
     cpu_tables_init();
+    host_cpu_init();
     parse_boot_info(magic, info);
     apply_options(magic);
     log_boot_info();
@@ -141,8 +158,14 @@ void start_wisp(uint32_t magic, uint32_t info)
 
     fpu_host_init();
     read_boot_config();
-    for (unsigned i = 0; i < boot_config.nr_domains; i++)
+    unsigned started = 0;
+    for (unsigned i = 0; i < boot_config.nr_domains; i++) {
         if (domain_build(&boot_config.domains[i], &boot_info))
             log_error("domain '%s' was not started", boot_config.domains[i].name);
+        else
+            started++;
+    }
+    if (!started)
+        panic("no domain could be started");
     sched_run();
 }

@@ -1,0 +1,94 @@
+"""test_guests (host tests): the in-repo PVH guests on Wisp, under QEMU (SVM) and Bochs (VMX).
+
+Each checks guest prints one verdict line per check; the same suite must pass on
+both backends. The act guest ends in one chosen way; Wisp must report it with
+the documented exit code and stay in control (its own end line is printed).
+"""
+import pytest
+
+import wisptest
+
+# Every check the ABI coverage table (docs/abi-coverage.md) cites.
+EXPECTED_CHECKS = [
+    "start_info_magic", "start_info_location", "start_info_cmdline", "start_info_memmap",
+    "cpuid_xen_signature", "cpuid_xen_version", "cpuid_xen_hypercall_msr", "cpuid_xen_leaf4",
+    "hypercall_page_stubs", "hypercall_page_call", "hypercall_direct", "hypercall_other_vendor",
+    "hypercall_unknown",
+    "xen_version_extraversion", "xen_version_features", "xen_version_features_bad_index",
+    "xen_version_unknown", "xen_version_bad_pointer", "xen_version_features_bad_pointer",
+    "console_write", "console_write_empty", "console_write_bad_pointer",
+    "console_write_huge_length", "console_io_unknown_cmd",
+    "sched_yield", "sched_unknown", "sched_shutdown_bad_pointer",
+    "memory_map", "memory_map_small_buffer", "memory_map_bad_buffer", "memory_map_bad_pointer",
+    "add_to_physmap_shared_info", "add_to_physmap_bad_space", "add_to_physmap_foreign_domid",
+    "add_to_physmap_bad_pointer",
+    "hvm_get_param_store_pfn", "hvm_get_param_console_pfn", "hvm_get_param_bad_index",
+    "hvm_set_param_callback_irq", "hvm_param_bad_domid", "hvm_param_bad_pointer",
+    "hvm_op_unknown",
+    "vcpu_is_up", "vcpu_op_bad_vcpu", "vcpu_register_vcpu_info_bad_gfn",
+    "vcpu_register_vcpu_info_bad_offset", "vcpu_op_bad_pointer",
+    "msr_unknown_read_gp", "msr_unknown_write_gp", "io_in_port80_gp", "io_out_e9_ok",
+    "fault_ud_caught", "fault_pf_caught",
+]
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("variant", [
+    pytest.param("checks64", marks=pytest.mark.smoke),
+    "checks32",
+    "checks32pae",
+])
+def test_checks_pass(backend, guest, variant):
+    result = wisptest.run_guest(guest(variant), backend, "--cmdline", "wisp-test-cmdline")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(result.stdout, EXPECTED_CHECKS)
+
+
+# act=<how> -> (exit code, text Wisp must log on the way).
+ACTS = {
+    "poweroff": (wisptest.EXIT_POWEROFF, "shutdown: poweroff"),
+    "halt": (wisptest.EXIT_POWEROFF, "halted with interrupts off"),
+    "reboot": (wisptest.EXIT_GUEST_REBOOT, "shutdown: reboot"),
+    "crash": (wisptest.EXIT_GUEST_CRASH, "shutdown: crash"),
+    "triple": (wisptest.EXIT_GUEST_CRASH, "crashed: triple fault"),
+    "ud": (wisptest.EXIT_GUEST_CRASH, "crashed: triple fault"),
+    "npf": (wisptest.EXIT_GUEST_CRASH, "crashed: nested page fault at guest-physical 0xf0000000"),
+}
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_act_exit_code(backend, guest, act):
+    code, logged = ACTS[act]
+    result = wisptest.run_guest(guest("act64"), backend, "--verbose", "--cmdline", f"act={act}")
+    assert f"ACT {act}" in result.stdout, str(result)
+    assert result.code == code, str(result)
+    assert logged in result.stderr, str(result)
+    # The hypervisor outlived the guest and ended the machine itself.
+    assert "(wisp) end: " in result.stderr, str(result)
+
+
+@pytest.mark.boot
+def test_spinning_guest_times_out(backend, guest):
+    result = wisptest.run_guest(guest("act64"), backend, "--cmdline", "act=spin", timeout=15)
+    assert "ACT spin" in result.stdout, str(result)
+    assert result.code == wisptest.EXIT_TIMEOUT, str(result)
+    assert not result.timed_out, "wisp itself must stop at its --timeout"
+
+
+@pytest.mark.boot
+def test_guest_output_cannot_forge_hypervisor_lines(backend, guest):
+    """bigprint floods the console; every line still arrives as guest output, in order."""
+    result = wisptest.run_guest(guest("act64"), backend, "--cmdline", "act=bigprint")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert not any(line.startswith("(wisp)") for line in result.stdout)
+
+
+@pytest.mark.boot
+def test_unloadable_kernel_is_a_panic(backend, tmp_path):
+    """A PVH ELF whose image lies beyond the guest's RAM: no domain starts, Wisp panics."""
+    kernel = tmp_path / "far.elf"
+    kernel.write_bytes(wisptest.make_elf(pvh_note=True, entry=0x7f000000, paddr=0x7f000000))
+    result = wisptest.run_guest(kernel, backend, "--verbose", "--memory", "64")
+    assert result.code == wisptest.EXIT_HV_PANIC, str(result)
+    assert "no domain could be started" in result.stderr, str(result)
