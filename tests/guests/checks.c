@@ -310,6 +310,13 @@ static void check_hypercall_entry(void)
                            0, 0);
     check("hypercall_direct", direct == (long)r.eax, "xen_version via %s %ld, CPUID says %x",
           hcall_native_direct() == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", direct, r.eax);
+
+    /* A guest built for the other vendor: the hypervisor must accept its instruction too. */
+    enum hcall_path other = hcall_native_direct() == HCALL_VIA_VMCALL ? HCALL_VIA_VMMCALL
+                                                                     : HCALL_VIA_VMCALL;
+    long cross = hypercall_via(other, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+    check("hypercall_other_vendor", cross == (long)r.eax, "xen_version via %s %ld, CPUID says %x",
+          other == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", cross, r.eax);
 }
 
 static void check_unknown_hypercalls(void)
