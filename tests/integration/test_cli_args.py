@@ -1,5 +1,6 @@
 """test_cli_args (host tests): the wisp CLI's argument and input checks; boots nothing."""
 import os
+import subprocess
 import re
 
 import pytest
@@ -73,13 +74,18 @@ def test_nonexistent_kernel(run_wisp, tmp_path):
     assert len(result.stderr.splitlines()) == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_kernel(run_wisp, tmp_path):
+def test_unreadable_kernel(wisp_cli, tmp_path):
+    """Runs the CLI as an unprivileged user: root would read the file whatever its mode."""
     path = tmp_path / "secret.elf"
     path.write_bytes(make_elf())
     path.chmod(0)
-    result = run_wisp(["run", path])
-    assert result.code == EXIT_USAGE, result
+    tmp_path.chmod(0o755)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] \
+        if os.geteuid() == 0 else []
+    result = subprocess.run([*as_nobody, str(wisp_cli), "run", str(path)], capture_output=True,
+                            text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode == EXIT_USAGE, result
+    assert result.stderr.startswith(f"wisp: {path}: "), result.stderr
 
 
 def test_directory_as_kernel(run_wisp, tmp_path):

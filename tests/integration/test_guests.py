@@ -41,7 +41,9 @@ EXPECTED_CHECKS = [
 def test_checks_pass(backend, guest, variant):
     result = wisptest.run_guest(guest(variant), backend, "--cmdline", "wisp-test-cmdline")
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
-    wisptest.assert_checks(result.stdout, EXPECTED_CHECKS)
+    # With paging off there are no page faults to take.
+    expected = [c for c in EXPECTED_CHECKS if not (variant == "checks32" and c == "fault_pf_caught")]
+    wisptest.assert_checks(result.stdout, expected)
 
 
 # act=<how> -> (exit code, text Wisp must log on the way).
