@@ -103,7 +103,8 @@ static void build_long_mode(void)
 
 /*
  * PAE: CR3 0xa020 -> PDPT at 0xa020 (32-byte aligned, not page aligned).
- *   PDPTE[0] -> PD 0xb000; PDPTE[1] has reserved bit 1; PDPTE[2] absent;
+ *   PDPTE[0] -> PD 0xb000 with the accessed bit, which QEMU's TCG sets;
+ *   PDPTE[1] has reserved bit 1; PDPTE[2] absent;
  *   PDPTE[3] -> PD 0xb000 with reserved bit 52.
  *   PD[0] -> PT 0xc000: [1] -> 0x12000 RW, [2] -> 0x13000 RO
  *   PD[1] -> 2M at 0x800000 RW; PD[2] 2M with reserved bit 52; PD[3] 2M with XD (allowed)
@@ -112,7 +113,7 @@ static void build_long_mode(void)
 
 static void build_pae(void)
 {
-    put64(0xa020, 0xb000 | P);
+    put64(0xa020, 0xb000 | P | (1ull << 5));
     put64(0xa028, 0xb000 | P | RW);
     put64(0xa038, 0xb000 | (1ull << 52) | P);
     put64(0xb000, 0xc000 | P | RW);
