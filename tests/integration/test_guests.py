@@ -94,3 +94,18 @@ def test_unloadable_kernel_is_a_panic(backend, tmp_path):
     result = wisptest.run_guest(kernel, backend, "--verbose", "--memory", "64")
     assert result.code == wisptest.EXIT_HV_PANIC, str(result)
     assert "no domain could be started" in result.stderr, str(result)
+
+
+@pytest.mark.boot
+def test_no_virtualization_is_reported(guest, tmp_path):
+    """A CPU without SVM (QEMU's last -cpu wins): Wisp says what is missing and stops."""
+    qemu = tmp_path / "qemu-without-svm"
+    qemu.write_text('#!/bin/sh\nexec qemu-system-x86_64 "$@" -cpu max,svm=off\n')
+    qemu.chmod(0o755)
+    result = wisptest.run_guest(guest("checks64"), "qemu", "--verbose",
+                                env={"WISP_QEMU": str(qemu)})
+    assert result.code == wisptest.EXIT_HV_PANIC, str(result)
+    # Each backend says why it cannot run (QEMU drops the SVM leaf along with the flag).
+    assert "(wisp) AMD SVM + NPT: no extended CPUID leaf 0x8000000a" in result.stderr, str(result)
+    assert "(wisp) Intel VMX + EPT: CPUID.1:ECX.VMX is clear" in result.stderr, str(result)
+    assert "no usable hardware virtualization" in result.stderr, str(result)
