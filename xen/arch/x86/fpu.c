@@ -5,6 +5,7 @@
 #include "errno.h"
 #include "fpu.h"
 #include "mm.h"
+#include "percpu.h"
 #include "printk.h"
 #include "x86.h"
 
@@ -20,7 +21,6 @@
 
 static bool have_xsave;
 static uint64_t xsave_area_size = FXSAVE_AREA_SIZE;
-static struct vcpu *fpu_owner;      /* whose state is in the CPU now */
 
 void fpu_host_init(void)
 {
@@ -58,8 +58,8 @@ int fpu_init(struct vcpu *v)
 
 void fpu_free(struct vcpu *v)
 {
-    if (fpu_owner == v)
-        fpu_owner = NULL;
+    if (this_cpu()->fpu_owner == v)
+        this_cpu()->fpu_owner = NULL;
     if (v->fpu_area)
         frames_free(virt_to_phys(v->fpu_area), xsave_area_size);
     v->fpu_area = NULL;
@@ -85,10 +85,12 @@ static void fpu_restore(struct vcpu *v)
 
 void fpu_switch_to(struct vcpu *v)
 {
-    if (fpu_owner == v)
+    struct percpu *cpu = this_cpu();
+
+    if (cpu->fpu_owner == v)
         return;
-    if (fpu_owner)
-        fpu_save(fpu_owner);
+    if (cpu->fpu_owner)
+        fpu_save(cpu->fpu_owner);
     fpu_restore(v);
-    fpu_owner = v;
+    cpu->fpu_owner = v;
 }

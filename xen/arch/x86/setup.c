@@ -8,6 +8,7 @@
 #include "fpu.h"
 #include "hvm.h"
 #include "mm.h"
+#include "percpu.h"
 #include "printk.h"
 #include "sched.h"
 #include "uart.h"
@@ -145,6 +146,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
     cpu_tables_init();
     host_cpu_init();
+    percpu_init(0);
     parse_boot_info(magic, info);
     apply_options(magic);
     log_boot_info();
