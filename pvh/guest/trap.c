@@ -118,12 +118,42 @@ static const char *exception_name(unsigned long vector)
     return "exception";
 }
 
+/* The interrupted stack: 64-bit frames carry it; 32-bit ones end where it begins. */
+static const unsigned long *interrupted_stack(const struct trap_frame *f)
+{
+#ifdef __x86_64__
+    return (const unsigned long *)f->sp;
+#else
+    return (const unsigned long *)(&f->flags + 1);
+#endif
+}
+
+/* Return addresses along the frame-pointer chain (we build with -fno-omit-frame-pointer). */
+static void print_callers(unsigned long bp)
+{
+    con_printf("  callers:");
+    for (int depth = 0; depth < 6; depth++) {
+        const unsigned long *frame = (const unsigned long *)bp;
+
+        /* Our stacks live in the image's bss; stop at anything else. */
+        if (bp < (uintptr_t)_image_start || bp >= (uintptr_t)_image_end || (bp & (sizeof(long) - 1)))
+            break;
+        con_printf(" %lx", frame[1]);
+        bp = frame[0];
+    }
+    con_printf("\n");
+}
+
 static void dump_frame(const struct trap_frame *f)
 {
+    const unsigned long *sp = interrupted_stack(f);
+
     con_printf("  ip %lx cs %lx flags %lx error %lx cr2 %lx\n", f->ip, f->cs, f->flags,
                f->error_code, read_cr2());
+    con_printf("  stack %p: %lx %lx %lx %lx\n", (const void *)sp, sp[0], sp[1], sp[2], sp[3]);
     con_printf("  ax %lx bx %lx cx %lx dx %lx si %lx di %lx bp %lx\n", f->ax, f->bx, f->cx,
                f->dx, f->si, f->di, f->bp);
+    print_callers(f->bp);
 }
 
 void trap_dispatch(struct trap_frame *f)

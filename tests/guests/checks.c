@@ -283,6 +283,37 @@ static bool stub_has_hypercall_insn(unsigned int nr)
     return false;
 }
 
+struct cross_call {
+    enum hcall_path path;
+    long rc;
+};
+
+static void do_cross_call(void *arg)
+{
+    struct cross_call *c = arg;
+
+    c->rc = hypercall_via(c->path, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+}
+
+/*
+ * A guest built for the other vendor: Wisp accepts its instruction too (real
+ * Xen raises #UD there). Caught, so a #UD is a FAIL line, not a crash.
+ */
+static void check_other_vendor(uint32_t version)
+{
+    struct cross_call c = { .rc = 0 };
+    struct fault_info f;
+
+    c.path = hcall_native_direct() == HCALL_VIA_VMCALL ? HCALL_VIA_VMMCALL : HCALL_VIA_VMCALL;
+    if (run_catching(do_cross_call, &c, &f))
+        check_fail("hypercall_other_vendor", "%s raised vector %d",
+                   c.path == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", f.vector);
+    else
+        check("hypercall_other_vendor", c.rc == (long)version,
+              "xen_version via %s %ld, CPUID says %x",
+              c.path == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", c.rc, version);
+}
+
 static void check_hypercall_entry(void)
 {
     static const unsigned int used[] = { __HYPERVISOR_memory_op, __HYPERVISOR_xen_version,
@@ -311,12 +342,7 @@ static void check_hypercall_entry(void)
     check("hypercall_direct", direct == (long)r.eax, "xen_version via %s %ld, CPUID says %x",
           hcall_native_direct() == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", direct, r.eax);
 
-    /* A guest built for the other vendor: the hypervisor must accept its instruction too. */
-    enum hcall_path other = hcall_native_direct() == HCALL_VIA_VMCALL ? HCALL_VIA_VMMCALL
-                                                                     : HCALL_VIA_VMCALL;
-    long cross = hypercall_via(other, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
-    check("hypercall_other_vendor", cross == (long)r.eax, "xen_version via %s %ld, CPUID says %x",
-          other == HCALL_VIA_VMCALL ? "VMCALL" : "VMMCALL", cross, r.eax);
+    check_other_vendor(r.eax);
 }
 
 static void check_unknown_hypercalls(void)
@@ -656,10 +682,10 @@ static void check_vcpu_op(void)
     check("vcpu_register_vcpu_info_bad_gfn", rc < 0 && rc2 < 0,
           "gfn %lx: rc %ld, gfn 1<<52: rc %ld", ABSENT_GFN, rc, rc2);
 
-    /* vcpu_info is 64 bytes; it may not cross the end of its page. */
+    /* vcpu_info is 64 bytes; it may not cross the end of its page. Xen 4.17 says -ENXIO. */
     rc = register_vcpu_info(own_gfn, PAGE_SIZE - 8);
-    check("vcpu_register_vcpu_info_bad_offset", rc == -XEN_EINVAL, "offset %lx: rc %ld, want %d",
-          PAGE_SIZE - 8, rc, -XEN_EINVAL);
+    check("vcpu_register_vcpu_info_bad_offset", rc == -XEN_ENXIO || rc == -XEN_EINVAL,
+          "offset %lx: rc %ld, want %d or %d", PAGE_SIZE - 8, rc, -XEN_ENXIO, -XEN_EINVAL);
 
     check_hostile("vcpu_op_bad_pointer", op_register_vcpu_info, -XEN_EFAULT);
 }
