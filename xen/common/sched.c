@@ -3,7 +3,6 @@
 #include "domain.h"
 #include "exit.h"
 #include "fpu.h"
-#include "percpu.h"
 #include "printk.h"
 #include "sched.h"
 #include "x86.h"
@@ -39,7 +38,6 @@ static void run_vcpu(struct vcpu *v)
 {
     struct vm_exit exit;
 
-    this_cpu()->current = v;
     fpu_switch_to(v);
     while (v->state == VCPU_RUNNABLE && v->dom->running) {
         hvm->run(v, &exit);

@@ -11,7 +11,6 @@ struct vcpu;
 struct percpu {
     struct percpu *self;        /* offset 0: what this_cpu() loads through GS */
     unsigned cpu_id;
-    struct vcpu *current;       /* the vCPU running here, or last run here */
     struct vcpu *fpu_owner;     /* whose FPU state is loaded in this CPU */
 };
 

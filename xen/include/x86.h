@@ -21,6 +21,19 @@
 #define X86_CR4_VMXE (1ull << 13)
 #define X86_CR4_OSXSAVE (1ull << 18)
 
+/* Architectural MSRs used by more than one file (SDM vol 4, table 2-2). */
+#define MSR_IA32_SYSENTER_CS  0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
+#define MSR_IA32_PAT          0x277u
+#define MSR_STAR              0xC0000081u   /* SYSCALL target and segments */
+#define MSR_LSTAR             0xC0000082u   /* 64-bit SYSCALL entry */
+#define MSR_CSTAR             0xC0000083u   /* compatibility-mode SYSCALL entry (AMD) */
+#define MSR_SFMASK            0xC0000084u   /* RFLAGS mask on SYSCALL */
+#define MSR_FS_BASE           0xC0000100u
+#define MSR_GS_BASE           0xC0000101u
+#define MSR_KERNEL_GS_BASE    0xC0000102u   /* swapped in by SWAPGS */
+
 /* EFER (AMD APM vol 2, 3.1.7). */
 #define MSR_EFER       0xC0000080u
 #define EFER_SCE       (1ull << 0)
@@ -89,6 +102,10 @@ static inline void xsetbv(uint32_t index, uint64_t value)
 }
 
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
-static inline void halt_forever(void) { for (;;) __asm__ volatile("cli; hlt"); }
+static inline __attribute__((noreturn)) void halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
 
 #endif

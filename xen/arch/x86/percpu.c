@@ -3,8 +3,6 @@
 #include "percpu.h"
 #include "x86.h"
 
-#define MSR_GS_BASE 0xC0000101u
-
 static struct percpu percpu_areas[MAX_PCPUS];
 
 void percpu_init(unsigned cpu_id)

@@ -7,7 +7,6 @@
 #include "x86.h"
 
 #define MSR_TSC          0x10u
-#define MSR_PAT          0x277u
 #define MSR_MISC_ENABLE  0x1a0u
 #define MISC_ENABLE_FAST_STRINGS 1ull
 
@@ -76,7 +75,7 @@ bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
     case MSR_EFER:
         *value = hvm->get_efer(v);
         return true;
-    case MSR_PAT:
+    case MSR_IA32_PAT:
         *value = hvm->get_pat(v);
         return true;
     case MSR_TSC:
@@ -95,7 +94,7 @@ bool msr_write(struct vcpu *v, uint32_t index, uint64_t value)
     switch (index) {
     case MSR_EFER:
         return efer_write(v, value);
-    case MSR_PAT:
+    case MSR_IA32_PAT:
         if (!pat_valid(value))
             return false;
         hvm->set_pat(v, value);

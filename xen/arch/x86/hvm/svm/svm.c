@@ -75,9 +75,9 @@ bool svm_available(const char **why)
 
 /* MSRs the guest reads and writes without exits: all live in the VMCB (VMLOAD/VMSAVE). */
 static const uint32_t passthrough_msrs[] = {
-    0xC0000100, 0xC0000101, 0xC0000102,         /* FS_BASE, GS_BASE, KERNEL_GS_BASE */
-    0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR, LSTAR, CSTAR, SFMASK */
-    0x174, 0x175, 0x176,                         /* SYSENTER_CS, _ESP, _EIP */
+    MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+    MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+    MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
 
 /* The MSRPM holds three 2 KiB blocks, one per MSR range (APM table 15-4). */

@@ -149,7 +149,7 @@ struct vmcb {
     uint8_t  reserved9[0x668 - 0x648];
     uint64_t g_pat;                 /* 0x668 */
     uint8_t  reserved10[0x1000 - 0x670];
-} __attribute__((packed));
+};     /* every field is naturally aligned: the asserts below pin the layout */
 
 _Static_assert(__builtin_offsetof(struct vmcb, iopm_base_pa) == 0x040, "VMCB");
 _Static_assert(__builtin_offsetof(struct vmcb, exitcode) == 0x070, "VMCB");

@@ -14,10 +14,6 @@
 #define MSR_IA32_FEATURE_CONTROL    0x03Au  /* lock + VMXON enables, SDM vol 3 23.7 */
 #define FEATURE_CONTROL_LOCK        (1ull << 0)  /* writes fault until reset once set */
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)  /* VMXON allowed outside SMX */
-#define MSR_IA32_SYSENTER_CS        0x174u
-#define MSR_IA32_SYSENTER_ESP       0x175u
-#define MSR_IA32_SYSENTER_EIP       0x176u
-#define MSR_IA32_PAT                0x277u
 #define MSR_IA32_VMX_BASIC          0x480u  /* A.1 */
 #define MSR_IA32_VMX_PINBASED_CTLS  0x481u  /* A.3.1 */
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x482u  /* A.3.2 */
@@ -33,13 +29,6 @@
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48Eu  /* A.3.2 */
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS      0x48Fu  /* A.4 */
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS     0x490u  /* A.5 */
-#define MSR_FS_BASE                 0xC0000100u
-#define MSR_GS_BASE                 0xC0000101u
-#define MSR_KERNEL_GS_BASE          0xC0000102u
-#define MSR_STAR                    0xC0000081u
-#define MSR_LSTAR                   0xC0000082u
-#define MSR_CSTAR                   0xC0000083u
-#define MSR_SFMASK                  0xC0000084u
 
 /* IA32_VMX_BASIC fields (A.1). */
 #define VMX_BASIC_REVISION_MASK     0x7fffffffull   /* bits 30:0: VMCS revision id */
