@@ -27,7 +27,8 @@ EXPECTED_CHECKS = [
     "hvm_op_unknown",
     "vcpu_is_up", "vcpu_op_bad_vcpu", "vcpu_register_vcpu_info_bad_gfn",
     "vcpu_register_vcpu_info_bad_offset", "vcpu_op_bad_pointer",
-    "msr_unknown_read_gp", "msr_unknown_write_gp", "io_in_port80_gp", "io_out_e9_ok",
+    "msr_unknown_read_gp", "msr_unknown_write_gp", "io_in_port80_ones", "io_in_port80_value", "io_in_pit_zero", "io_in_pit_value",
+    "io_string_gp", "io_out_e9_ok",
     "fault_ud_caught", "fault_pf_caught",
 ]
 

@@ -1,8 +1,12 @@
 /* domain.c (hypervisor): the domain table, shutdown and crash, and guest console output. */
 #include "env.h"
 #include "domain.h"
+#include "irq.h"
 #include "machine.h"
+#include "mm.h"
 #include "printk.h"
+#include "sched.h"
+#include "xen/xen.h"
 
 static struct domain domains[MAX_DOMAINS];
 static bool domain_slot_used[MAX_DOMAINS];
@@ -81,6 +85,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
         domain_console_write(d, "\n", 1);
     d->running = false;
     d->shutdown_reason = reason;
+    evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     log_info("d%u (%s): shutdown: %s", d->id, d->name,
@@ -118,10 +123,11 @@ void domain_crash(struct vcpu *v, const char *why)
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }
 
-static void console_flush(struct domain *d)
+/* One serial line of guest text: "(dN) " when the guest ended the line, "(dN+) " when not yet. */
+static void console_flush(struct domain *d, bool line_ended)
 {
     char prefix[16];
-    int n = snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+    int n = snprintf(prefix, sizeof(prefix), line_ended ? "(d%u) " : "(d%u+) ", d->id);
 
     serial_write(prefix, (size_t)n);
     serial_write(d->console_line, d->console_len);
@@ -129,9 +135,16 @@ static void console_flush(struct domain *d)
     d->console_len = 0;
 }
 
+void domain_console_flush_partial(struct domain *d)
+{
+    if (d->console_len)
+        console_flush(d, false);
+}
+
 /*
- * Guest text reaches the serial line only as whole "(dN) " lines, so a guest
- * can never forge a hypervisor line; carriage returns and NULs are dropped.
+ * Guest text reaches the serial line only inside "(dN) " / "(dN+) " lines, so
+ * a guest can never forge a hypervisor line. NULs are dropped; every other
+ * byte (carriage returns, escape sequences) is the guest's and passes through.
  */
 void domain_console_write(struct domain *d, const char *buf, size_t len)
 {
@@ -139,13 +152,51 @@ void domain_console_write(struct domain *d, const char *buf, size_t len)
         char c = buf[i];
 
         if (c == '\n') {
-            console_flush(d);
+            console_flush(d, true);
             continue;
         }
-        if (c == '\r' || c == '\0')
+        if (c == '\0')
             continue;
         d->console_line[d->console_len++] = c;
         if (d->console_len == CONSOLE_LINE_MAX)
-            console_flush(d);
+            console_flush(d, false);
     }
+}
+
+#define VCPU_INFO_SIZE 64
+
+void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)
+{
+    if (gpa + len < gpa || gpa + len > d->ram_bytes ||
+        (gpa & ~(PAGE_SIZE - 1)) != ((gpa + len - 1) & ~(PAGE_SIZE - 1)))
+        return NULL;
+    if (gpa + len > LEGACY_HOLE_START && gpa < LEGACY_HOLE_END)
+        return NULL;
+    return phys_to_virt(d->ram_hpa + gpa);
+}
+
+uint8_t *vcpu_info_of(struct vcpu *v)
+{
+    if (v->vcpu_info_gpa)
+        return domain_ram_ptr(v->dom, v->vcpu_info_gpa, VCPU_INFO_SIZE);
+    if (v->id < XEN_LEGACY_MAX_VCPUS)
+        return (uint8_t *)v->dom->shared_info + v->id * VCPU_INFO_SIZE;
+    return NULL;
+}
+
+/* evtchn hooks: vcpu_info lookup and "this port went pending". */
+uint8_t *domain_evtchn_vcpu_info(void *ctx, unsigned vcpu)
+{
+    struct domain *d = ctx;
+
+    return vcpu < d->nr_vcpus ? vcpu_info_of(&d->vcpus[vcpu]) : NULL;
+}
+
+void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port)
+{
+    struct domain *d = ctx;
+
+    if (vcpu < d->nr_vcpus)
+        vcpu_event_kick(&d->vcpus[vcpu]);
+    sched_kick();       /* the scheduler re-checks every waiter, pollers of `port` too */
 }

@@ -1,5 +1,7 @@
 /* domain_build.c (hypervisor): turns one boot-configuration entry into a running PVH domain. */
 #include "env.h"
+#include "acpi.h"
+#include "console_ring.h"
 #include "domain.h"
 #include "domain_build.h"
 #include "elf.h"
@@ -8,6 +10,8 @@
 #include "printk.h"
 #include "start_info.h"
 #include "fpu.h"
+#include "lapic.h"
+#include "vcpu_time.h"
 #include "x86.h"
 
 /* Guest memory as the copy routines see it: one p2m lookup per page touched. */
@@ -71,6 +75,64 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
 static const void *module_data(const struct boot_module *m) { return phys_to_virt(m->start); }
 static size_t module_size(const struct boot_module *m) { return m->end - m->start; }
 
+/*
+ * The guest's ACPI tables (pvh/acpi.c) fill the page [0x9F000, 0xA0000): the
+ * EBDA page, which the RAM block backs and the p2m maps but the memmap does not
+ * give as RAM (pvh/start_info.h), so no guest RAM is lost and nothing else is
+ * placed there. The memmap lists it as ACPI. One page holds the tables for
+ * PVH_ACPI_MAX_VCPUS.
+ */
+#define ACPI_TABLES_GPA  PVH_LOW_RAM_END
+#define ACPI_TABLES_SIZE (PVH_LEGACY_HOLE - PVH_LOW_RAM_END)
+_Static_assert(ACPI_TABLES_SIZE == PAGE_SIZE && ACPI_TABLES_GPA % PAGE_SIZE == 0,
+               "ACPI tables: one page");
+
+/* Guest-physical ranges the memmap must not give as RAM. */
+static const struct pvh_reserved_range reserved_ranges[] = {
+    { ACPI_TABLES_GPA, ACPI_TABLES_SIZE, XEN_HVM_MEMMAP_TYPE_ACPI },
+    { CONSOLE_RING_GPA, PAGE_SIZE, XEN_HVM_MEMMAP_TYPE_RESERVED },
+};
+
+/*
+ * A copy of the RSDP for guests that scan the BIOS area instead of reading
+ * rsdp_paddr (ACPI 6.5, 5.2.5.1). The hole's page at 0xE0000, otherwise
+ * unused in the RAM block, is mapped read-only; the rest of the hole stays
+ * unmapped. A scan starts at 0xE0000 and so stops in this page.
+ */
+static int map_legacy_rsdp(struct domain *d, const struct pvh_acpi_layout *l)
+{
+    const uint64_t gpa = PVH_ACPI_LEGACY_LO;
+    uint64_t hpa = d->ram_hpa + gpa;
+    uint8_t *page;
+
+    _Static_assert(PVH_ACPI_LEGACY_LO % PAGE_SIZE == 0, "legacy RSDP page");
+    if (d->ram_bytes < LEGACY_HOLE_END || hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
+        return -EFAULT;
+    page = phys_to_virt(hpa);
+    memset(page, 0, PAGE_SIZE);
+    pvh_acpi_write_rsdp(l, page);
+    return p2m_map(&d->p2m, gpa, hpa, PAGE_SIZE, P2M_READ);
+}
+
+static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
+{
+    const struct pvh_acpi_config acfg = { .nr_vcpus = nr_vcpus };
+    void *tables = domain_phys(d, ACPI_TABLES_GPA, ACPI_TABLES_SIZE, true);
+    struct pvh_acpi_layout l;
+    const char *why = "guest page not mapped";
+
+    if (!tables || pvh_build_acpi(&acfg, tables, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &l, &why)) {
+        log_error("d%u (%s): cannot build the ACPI tables: %s", d->id, d->name, why);
+        return -ENOMEM;
+    }
+    if (map_legacy_rsdp(d, &l)) {
+        log_error("d%u (%s): cannot map the legacy RSDP copy", d->id, d->name);
+        return -ENOMEM;
+    }
+    *rsdp = l.rsdp;
+    return 0;
+}
+
 static int load_kernel(struct domain *d, const struct domain_config *cfg,
                        const struct boot_info *bi, uint64_t *entry, uint64_t *start_info)
 {
@@ -103,11 +165,18 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
         return -ENOMEM;
     }
 
+    uint64_t rsdp;
+    if (build_acpi(d, cfg->vcpus, &rsdp))
+        return -ENOMEM;
+
     struct pvh_boot_config boot = {
         .ram_size = d->ram_bytes, .image_lo = img.lo, .image_hi = img.hi,
         .initrd = initrd ? module_data(initrd) : NULL,
         .initrd_size = initrd ? module_size(initrd) : 0,
         .cmdline = cfg->cmdline,
+        .reserved = reserved_ranges,
+        .nr_reserved = sizeof(reserved_ranges) / sizeof(reserved_ranges[0]),
+        .rsdp_paddr = rsdp,
     };
     if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why) ||
         pvh_build_start_info(&boot, &w, &layout, &why)) {
@@ -119,6 +188,7 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
     return 0;
 }
 
+/* vCPU 0 starts at the PVH entry; the others wait for INIT/STARTUP, as APs do. */
 static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t start_info)
 {
     d->nr_vcpus = nr;
@@ -128,12 +198,37 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
         v->id = i;
         v->dom = d;
         v->state = i == 0 ? VCPU_RUNNABLE : VCPU_DOWN;
+        v->waiting_for_sipi = i != 0;
+        v->runstate = i == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
         v->regs.rip = entry;
         v->regs.rbx = start_info;       /* PVH: EBX holds the hvm_start_info address */
         v->regs.rflags = X86_RFLAGS_FIXED;
+        lapic_vcpu_init(v);
         if (fpu_init(v) || hvm->vcpu_init(v))
             return -ENOMEM;
     }
+    return 0;
+}
+
+/* Event channels, the console, the xAPIC page and the clock: what a PVH guest finds at boot. */
+static int init_platform(struct domain *d)
+{
+    int rc = evtchn_table_init(&d->evtchn, (domid_t)d->id, d->nr_vcpus, d->shared_info,
+                               domain_evtchn_vcpu_info, domain_evtchn_kick, d);
+
+    if (rc)
+        return rc;
+    rc = console_ring_setup(d);
+    if (rc)
+        return rc;
+    d->xapic_page = page_alloc();
+    if (!d->xapic_page ||
+        p2m_map(&d->p2m, XAPIC_PAGE_GPA, virt_to_phys(d->xapic_page), PAGE_SIZE,
+                P2M_READ | P2M_WRITE))
+        return -ENOMEM;
+    domain_publish_wallclock(d);
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        vcpu_publish_time(&d->vcpus[i]);
     return 0;
 }
 
@@ -146,6 +241,8 @@ static void domain_free(struct domain *d)
     }
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
+    console_ring_teardown(d);
+    page_free(d->xapic_page);
     if (d->ram_hpa)
         frames_free(d->ram_hpa, d->ram_bytes);
     page_free(d->shared_info);
@@ -177,6 +274,11 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     rc = init_vcpus(d, cfg->vcpus, entry, start_info);
     if (rc) {
         log_error("d%u (%s): cannot create its vCPUs", d->id, d->name);
+        goto fail;
+    }
+    rc = init_platform(d);
+    if (rc) {
+        log_error("d%u (%s): cannot set up event channels, console and clock", d->id, d->name);
         goto fail;
     }
     d->running = true;

@@ -153,3 +153,13 @@ int copy_string_from_guest(const struct guest_mem *m, const struct guest_paging 
     dst[max - 1] = '\0';
     return -E2BIG;
 }
+
+int guest_translate(const struct guest_mem *m, const struct guest_paging *pg, uint64_t gva,
+                    bool write, uint64_t *gpa)
+{
+    struct guest_phys_reader rd = reader_for(m);
+
+    if (!range_fits_mode(pg, gva, 1))
+        return -EFAULT;
+    return guest_walk(pg, &rd, gva, write, gpa);
+}

@@ -1,11 +1,117 @@
-/* sched.c (hypervisor): one run loop per pCPU, round-robin over runnable vCPUs. */
+/* sched.c (hypervisor): one run loop per pCPU: round-robin over runnable vCPUs, waking blocked
+ * ones, firing vCPU timers, and sleeping on the host timer when nothing can run. */
 #include "env.h"
+#include "apic.h"
+#include "console_ring.h"
 #include "domain.h"
 #include "exit.h"
 #include "fpu.h"
+#include "irq.h"
+#include "lapic.h"
 #include "printk.h"
 #include "sched.h"
+#include "time.h"
+#include "vcpu_time.h"
 #include "x86.h"
+
+#define SLICE_NS        10000000ull     /* round-robin quantum when others wait */
+#define INPUT_POLL_NS   20000000ull     /* how often serial input is looked at */
+
+static bool kicked;
+
+void sched_kick(void) { kicked = true; }
+
+void vcpu_block(struct vcpu *v, unsigned wait)
+{
+    v->state = VCPU_BLOCKED;
+    v->wait = (enum vcpu_wait)wait;
+}
+
+/* Applies fn to every vCPU of every running domain. */
+#define for_each_live_vcpu(d, v)                                              \
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
+        if (d->running)                                                       \
+            for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
+
+static bool poll_satisfied(const struct vcpu *v)
+{
+    for (unsigned i = 0; i < v->nr_poll_ports; i++)
+        if (evtchn_is_pending(&v->dom->evtchn, v->poll_ports[i]))
+            return true;
+    return false;
+}
+
+static bool wait_is_over(struct vcpu *v)
+{
+    switch (v->wait) {
+    case WAIT_INTERRUPT:
+        return vcpu_interrupt_pending(v);
+    case WAIT_EVENT:
+        return vcpu_upcall_pending(v) || vcpu_interrupt_pending(v);
+    case WAIT_POLL:
+        return poll_satisfied(v) || !v->timers.poll_timeout;
+    }
+    return true;
+}
+
+static void fire_timers(struct vcpu *v, uint64_t now)
+{
+    struct vcpu_timers *t = &v->timers;
+
+    if (t->singleshot && t->singleshot <= now) {
+        t->singleshot = 0;
+        vcpu_timer_virq(v);
+    }
+    if (t->periodic_next && t->periodic_next <= now) {
+        /* Missed periods are coalesced into one event. */
+        uint64_t missed = (now - t->periodic_next) / t->periodic_period + 1;
+
+        t->periodic_next += missed * t->periodic_period;
+        vcpu_timer_virq(v);
+    }
+    if (t->lapic && t->lapic <= now)
+        lapic_timer_fire(v, now);
+    if (t->poll_timeout && t->poll_timeout <= now)
+        t->poll_timeout = 0;
+}
+
+/* Fires due timers and wakes every blocked vCPU whose wait is over. */
+static void update_vcpus(void)
+{
+    uint64_t now = now_ns();
+
+    for_each_live_vcpu(d, v) {
+        fire_timers(v, now);
+        if (v->state == VCPU_BLOCKED && wait_is_over(v)) {
+            v->state = VCPU_RUNNABLE;
+            v->timers.poll_timeout = 0;
+            v->nr_poll_ports = 0;
+        }
+    }
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    return b && b < a ? b : a;
+}
+
+/* The next vCPU timer deadline in the machine, 0 if none. */
+static uint64_t next_timer(void)
+{
+    uint64_t next = 0;
+
+    for_each_live_vcpu(d, v) {
+        const struct vcpu_timers *t = &v->timers;
+
+        next = earliest(next, t->singleshot);
+        next = earliest(next, t->periodic_next);
+        next = earliest(next, t->lapic);
+        next = earliest(next, t->poll_timeout);
+    }
+    return next;
+}
 
 /* The runnable vCPU after `prev` in (domain, vCPU) order, wrapping around; NULL if none. */
 static struct vcpu *pick_next(struct vcpu *prev)
@@ -13,37 +119,80 @@ static struct vcpu *pick_next(struct vcpu *prev)
     struct vcpu *first = NULL;
     bool passed = prev == NULL;
 
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
-        if (!d->running)
-            continue;
-        for (unsigned i = 0; i < d->nr_vcpus; i++) {
-            struct vcpu *v = &d->vcpus[i];
-
-            if (v->state != VCPU_RUNNABLE) {
-                passed |= v == prev;
-                continue;
-            }
-            if (passed && v != prev)
-                return v;
-            if (!first)
-                first = v;
+    for_each_live_vcpu(d, v) {
+        if (v->state != VCPU_RUNNABLE) {
             passed |= v == prev;
+            continue;
         }
+        if (passed && v != prev)
+            return v;
+        if (!first)
+            first = v;
+        passed |= v == prev;
     }
     return first;
 }
 
-/* Runs v until it blocks, yields or its domain ends. */
+static bool others_runnable(const struct vcpu *self)
+{
+    for_each_live_vcpu(d, v)
+        if (v != self && v->state == VCPU_RUNNABLE)
+            return true;
+    return false;
+}
+
+static uint64_t armed_deadline;
+
+static void arm_host_timer(uint64_t deadline)
+{
+    if (deadline == armed_deadline)
+        return;
+    armed_deadline = deadline;
+    host_timer_arm(ns_to_tsc(deadline));
+}
+
+/* Runs v until it blocks, yields, its slice or a timer ends, or its domain ends. */
 static void run_vcpu(struct vcpu *v)
 {
+    uint64_t slice_end = others_runnable(v) ? now_ns() + SLICE_NS : 0;
     struct vm_exit exit;
 
     fpu_switch_to(v);
+    vcpu_runstate_enter(v, RUNSTATE_running);
+    kicked = false;
     while (v->state == VCPU_RUNNABLE && v->dom->running) {
+        uint64_t now = now_ns();
+        uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
+
+        if (deadline <= now)
+            break;
+        arm_host_timer(deadline);
+        vcpu_deliver_interrupts(v);
+        lapic_page_before_entry(v);
         hvm->run(v, &exit);
-        if (handle_exit(v, &exit) != EXIT_ACTION_RESUME)
+        lapic_page_after_exit(v);
+        enum exit_action action = handle_exit(v, &exit);
+
+        if (host_timer_take_fired()) {
+            armed_deadline = 0;
+            break;
+        }
+        if (action != EXIT_ACTION_RESUME || kicked)
             break;
     }
+    vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? RUNSTATE_runnable :
+                           v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
+}
+
+/* Nothing can run: sleep until the next timer, looking at serial input now and then. */
+static void idle(void)
+{
+    uint64_t deadline = earliest(next_timer(), now_ns() + INPUT_POLL_NS);
+
+    arm_host_timer(deadline);
+    host_wait_for_interrupt();
+    if (host_timer_take_fired())
+        armed_deadline = 0;
 }
 
 void sched_run(void)
@@ -51,13 +200,12 @@ void sched_run(void)
     struct vcpu *v = NULL;
 
     for (;;) {
+        update_vcpus();
+        console_ring_poll_input();
         v = pick_next(v);
-        if (v) {
+        if (v)
             run_vcpu(v);
-            continue;
-        }
-        /* Nothing can run and, without event sources yet, nothing can wake a vCPU. */
-        log_warn("every vCPU is blocked and nothing can wake them: the machine idles");
-        halt_forever();
+        else
+            idle();
     }
 }

@@ -1,7 +1,10 @@
-/* vcpu_op.c (hypervisor): the vcpu_op hypercall: vCPU state queries and the vcpu_info location. */
+/* vcpu_op.c (hypervisor): the vcpu_op hypercall: vCPU state, vcpu_info and time areas, timers, NMIs. */
 #include "env.h"
 #include "errno.h"
 #include "hypercall.h"
+#include "sched.h"
+#include "time.h"
+#include "vcpu_time.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
 
@@ -17,7 +20,8 @@ static long register_vcpu_info(struct hcall_ctx *c, struct vcpu *target, uint64_
         return -EFAULT;
     if (target->vcpu_info_gpa)          /* once per vCPU, as in Xen */
         return -EINVAL;
-    if (r.offset > PAGE_SIZE - VCPU_INFO_SIZE || r.mfn >= (1ull << 36))
+    /* Aligned, so the 64-bit selector word can be updated atomically. */
+    if (r.offset > PAGE_SIZE - VCPU_INFO_SIZE || (r.offset & 7) || r.mfn >= (1ull << 36))
         return -EINVAL;
     gpa = (r.mfn << PAGE_SHIFT) + r.offset;
     if (target->id < XEN_LEGACY_MAX_VCPUS)
@@ -27,6 +31,63 @@ static long register_vcpu_info(struct hcall_ctx *c, struct vcpu *target, uint64_
     if (copy_to_guest_phys(&c->d->mem, gpa, current, sizeof(current)))
         return -EINVAL;
     target->vcpu_info_gpa = gpa;
+    vcpu_publish_time(target);
+    return 0;
+}
+
+#define MIN_PERIOD_NS 1000000ull        /* Xen refuses periodic timers under 1 ms */
+
+static long set_singleshot(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
+{
+    struct vcpu_set_singleshot_timer t;
+
+    if (hc_copy_from(c, &t, gva, sizeof(t)))
+        return -EFAULT;
+    if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now_ns())
+        return -ETIME;
+    /* A deadline already past fires at once: Linux relies on it. */
+    target->timers.singleshot = t.timeout_abs_ns ? t.timeout_abs_ns : 1;
+    sched_kick();
+    return 0;
+}
+
+static long set_periodic(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
+{
+    struct vcpu_set_periodic_timer t;
+
+    if (hc_copy_from(c, &t, gva, sizeof(t)))
+        return -EFAULT;
+    if (t.period_ns < MIN_PERIOD_NS)
+        return -EINVAL;
+    target->timers.periodic_period = t.period_ns;
+    target->timers.periodic_next = now_ns() + t.period_ns;
+    sched_kick();
+    return 0;
+}
+
+static long get_runstate(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
+{
+    struct vcpu_runstate_info r;
+
+    vcpu_runstate_get(target, &r);
+    if (c->compat) {
+        uint8_t buf[44];
+
+        memcpy(buf, &r.state, 4);
+        memcpy(buf + 4, &r.state_entry_time, 8);
+        memcpy(buf + 12, r.time, sizeof(r.time));
+        return hc_copy_to(c, gva, buf, sizeof(buf)) ? -EFAULT : 0;
+    }
+    return hc_copy_to(c, gva, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+/* set_timer_op: the one-shot timer in its older form; 0 stops it. 32-bit callers pass lo, hi. */
+long do_set_timer_op(struct hcall_ctx *c, const uint64_t *arg)
+{
+    uint64_t timeout = c->compat ? (arg[0] & 0xffffffffu) | (arg[1] << 32) : arg[0];
+
+    c->v->timers.singleshot = timeout;
+    sched_kick();
     return 0;
 }
 
@@ -43,6 +104,27 @@ long do_vcpu_op(struct hcall_ctx *c, const uint64_t *arg)
         return target->state != VCPU_DOWN;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(c, target, arg[2]);
+    case VCPUOP_set_singleshot_timer:
+        return set_singleshot(c, target, arg[2]);
+    case VCPUOP_stop_singleshot_timer:
+        target->timers.singleshot = 0;
+        return 0;
+    case VCPUOP_set_periodic_timer:
+        return set_periodic(c, target, arg[2]);
+    case VCPUOP_stop_periodic_timer:
+        target->timers.periodic_next = 0;
+        target->timers.periodic_period = 0;
+        return 0;
+    case VCPUOP_register_runstate_memory_area:
+        return vcpu_register_runstate_area(c, target, arg[2]);
+    case VCPUOP_register_vcpu_time_memory_area:
+        return vcpu_register_time_area(c, target, arg[2]);
+    case VCPUOP_get_runstate_info:
+        return get_runstate(c, target, arg[2]);
+    case VCPUOP_send_nmi:
+        target->nmi_pending = true;
+        sched_kick();
+        return 0;
     default:
         return -ENOSYS;
     }

@@ -3,10 +3,12 @@
 #define WISP_DOMAIN_H
 
 #include "env.h"
+#include "evtchn.h"
 #include "guest_access.h"
 #include "hvm.h"
 #include "p2m.h"
 #include "regs.h"
+#include "vlapic.h"
 #include "xen/hvm_params.h"
 #include "xen/start_info.h"
 
@@ -21,9 +23,35 @@ enum shutdown_reason { SHUTDOWN_REASON_POWEROFF = 0, SHUTDOWN_REASON_REBOOT = 1,
                        SHUTDOWN_REASON_WATCHDOG = 4, SHUTDOWN_REASON_SOFT_RESET = 5 };
 
 enum vcpu_state {
-    VCPU_DOWN,          /* never started, or VCPUOP_down */
+    VCPU_DOWN,          /* not started (waits for INIT/STARTUP or VCPUOP_up), or stopped */
     VCPU_RUNNABLE,
-    VCPU_BLOCKED,       /* waits for an event */
+    VCPU_BLOCKED,       /* waits, for what vcpu.wait says */
+};
+
+/* What a blocked vCPU waits for (sched.c decides when it is met). */
+enum vcpu_wait {
+    WAIT_INTERRUPT,     /* HLT with interrupts on: an interrupt it can take */
+    WAIT_EVENT,         /* SCHEDOP_block: an event-channel upcall */
+    WAIT_POLL,          /* SCHEDOP_poll: one of poll_ports pending, or the deadline */
+};
+
+#define POLL_PORTS_MAX 8
+
+/* A guest area the hypervisor keeps writing (runstate, time info), pinned to
+ * guest-physical pages when registered; it may straddle two pages. */
+struct guest_area {
+    uint64_t gpa[2];
+    uint32_t first_len;     /* bytes in the first page */
+    uint32_t len;           /* 0: not registered */
+};
+
+/* The vCPU's timers, as absolute system times in ns; 0 = not armed. */
+struct vcpu_timers {
+    uint64_t singleshot;        /* VCPUOP_set_singleshot_timer / set_timer_op: VIRQ_TIMER */
+    uint64_t periodic_next;     /* VCPUOP_set_periodic_timer */
+    uint64_t periodic_period;
+    uint64_t lapic;             /* the virtual LAPIC's timer */
+    uint64_t poll_timeout;      /* SCHEDOP_poll's timeout */
 };
 
 struct vcpu {
@@ -35,6 +63,23 @@ struct vcpu {
     uint64_t xcr0;                  /* guest XCR0, loaded while it runs */
     uint64_t vcpu_info_gpa;         /* VCPUOP_register_vcpu_info target; 0 = shared_info slot */
     void *fpu_area;                 /* XSAVE/FXSAVE area, switched between vCPUs */
+
+    /* Interrupts (irq.c): the LAPIC, the per-vCPU upcall vector, NMIs. */
+    struct vlapic lapic;
+    uint8_t upcall_vector;          /* HVMOP_set_evtchn_upcall_vector; 0: none */
+    bool nmi_pending;
+    bool waiting_for_sipi;          /* after INIT: a STARTUP IPI starts it */
+
+    /* Blocking and time (sched.c, vcpu_time.c). */
+    enum vcpu_wait wait;
+    unsigned nr_poll_ports;
+    uint16_t poll_ports[POLL_PORTS_MAX];
+    struct vcpu_timers timers;
+    struct guest_area runstate_area;
+    struct guest_area time_area;
+    unsigned runstate;              /* RUNSTATE_* */
+    uint64_t runstate_entry_ns;
+    uint64_t runstate_time[4];
 };
 
 struct domain {
@@ -54,6 +99,8 @@ struct domain {
 
     uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 
+    struct evtchn_table evtchn;
+
     /* The E820 map given at boot, also answered by XENMEM_memory_map. */
     unsigned memmap_entries;
     struct hvm_memmap_table_entry memmap[DOMAIN_MEMMAP_MAX];
@@ -66,7 +113,15 @@ struct domain {
     /* Guest console output waiting for its newline. */
     unsigned console_len;
     char console_line[CONSOLE_LINE_MAX];
+
+    /* The PV console ring the hypervisor serves (console_ring.c). */
+    void *console_ring;             /* host view of the ring page; NULL: none */
+    unsigned console_port;
+
+    void *xapic_page;               /* mapped at 0xFEE00000 for xAPIC-mode guests (lapic.c) */
 };
+
+_Static_assert(MAX_VCPUS_PER_DOMAIN <= EVTCHN_MAX_VCPUS, "evtchn virq map");
 
 /* The guest-physical legacy hole [0xA0000, 0x100000): never RAM (PVH memmap). */
 #define LEGACY_HOLE_START 0xA0000ull
@@ -86,5 +141,15 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
+/* Emits a pending partial line now, as "(dN+) ..." (the guest paused mid-line). */
+void domain_console_flush_partial(struct domain *d);
+
+/* The vCPU's current 64-byte vcpu_info (registered area or shared_info slot), or NULL. */
+uint8_t *vcpu_info_of(struct vcpu *v);
+/* Hooks for the domain's event-channel table (evtchn.h). */
+uint8_t *domain_evtchn_vcpu_info(void *ctx, unsigned vcpu);
+void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port);
+/* Host pointer to guest-physical [gpa, gpa+len) in guest RAM (not crossing a page), or NULL. */
+void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len);
 
 #endif

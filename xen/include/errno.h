@@ -20,6 +20,7 @@
 #define EINVAL  22
 #define ENOSPC  28
 #define ERANGE  34
+#define ETIME   62
 #define ENOSYS  38
 #define EOPNOTSUPP 95
 

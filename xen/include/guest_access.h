@@ -21,6 +21,9 @@ int __must_check copy_from_guest(const struct guest_mem *m, const struct guest_p
                                  void *dst, uint64_t gva, size_t len);
 int __must_check copy_to_guest(const struct guest_mem *m, const struct guest_paging *pg,
                                uint64_t gva, const void *src, size_t len);
+/* The guest-physical address of gva, for areas the hypervisor writes later (runstate, time). */
+int __must_check guest_translate(const struct guest_mem *m, const struct guest_paging *pg,
+                                 uint64_t gva, bool write, uint64_t *gpa);
 /* Copies a NUL-terminated string of at most max-1 bytes; -EFAULT or -E2BIG. */
 int __must_check copy_string_from_guest(const struct guest_mem *m, const struct guest_paging *pg,
                                         char *dst, uint64_t gva, size_t max);

@@ -23,6 +23,7 @@ struct domain;
     X(EXCEPTION,     "intercepted exception")   \
     X(TRIPLE_FAULT,  "triple fault")            \
     X(INTR,          "host interrupt")          \
+    X(INTR_WINDOW,   "interrupt window")        \
     X(VIRT_INSN,     "virtualization instruction") \
     X(INVALID_STATE, "invalid guest state")     \
     X(UNEXPECTED,    "unexpected exit")
@@ -78,6 +79,15 @@ struct hvm_ops {
     /* Enters the guest with v->regs and returns at the next exit, decoded. */
     void (*run)(struct vcpu *v, struct vm_exit *exit);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+    /* Can an event be injected at the next entry? No other event is queued and,
+     * unless it is an NMI, RFLAGS.IF is set and no STI/MOV SS shadow is active. */
+    bool (*can_inject)(struct vcpu *v, bool nmi);
+    void (*inject_interrupt)(struct vcpu *v, uint8_t vector);   /* an external interrupt */
+    void (*inject_nmi)(struct vcpu *v);
+    /* Exit with EXIT_INTR_WINDOW as soon as the guest can take an interrupt. */
+    void (*interrupt_window)(struct vcpu *v, bool enable);
+    /* The state a STARTUP IPI gives (SDM vol 3, 9.4.4): real mode at vector << 12. */
+    void (*start_at_sipi)(struct vcpu *v, uint8_t vector);
     void (*get_ctrl_regs)(struct vcpu *v, struct vcpu_ctrl_regs *out);
     /* EFER and PAT live in the VMCB/VMCS; common code validates, vendor stores. */
     uint64_t (*get_efer)(struct vcpu *v);

@@ -1,8 +1,18 @@
-/* sched.h (hypervisor): the run loop of this pCPU. */
+/* sched.h (hypervisor): the run loop of this pCPU: who runs, who waits, and the timers that wake them. */
 #ifndef WISP_SCHED_H
 #define WISP_SCHED_H
 
+#include "env.h"
+
+struct vcpu;
+
 /* Runs runnable vCPUs round-robin until the machine ends; never returns. */
 void sched_run(void) __attribute__((noreturn));
+
+/* Something may have made another vCPU runnable: end the current run soon. */
+void sched_kick(void);
+
+/* Blocks v (it stops running at once) until its wait condition holds. */
+void vcpu_block(struct vcpu *v, unsigned wait);
 
 #endif

@@ -1,5 +1,6 @@
 /* cpu.c (hypervisor): this CPU's descriptor tables (GDT with TSS, IDT) and host trap reporting. */
 #include "env.h"
+#include "apic.h"
 #include "cpu.h"
 #include "machine.h"
 #include "printk.h"
@@ -43,7 +44,7 @@ struct trap_frame {
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t exception_stubs[32];
 
 struct desc_ptr {
@@ -76,16 +77,22 @@ static void gdt_install(void)
                      :: "m"(p), "i"(GDT_CODE64), "r"(GDT_DATA), "r"(GDT_TSS) : "rax", "memory");
 }
 
+void idt_set_gate(uint8_t vector, uint64_t addr)
+{
+    idt[vector] = (struct idt_gate){
+        .offset_low = addr & 0xffff, .selector = GDT_CODE64,
+        .type_attr = IDT_GATE_INTERRUPT_64,
+        .offset_mid = (addr >> 16) & 0xffff, .offset_high = addr >> 32,
+    };
+}
+
+/* Exceptions are fatal; of the interrupt vectors only the host APIC's are used (apic.h). */
 static void idt_install(void)
 {
-    for (unsigned v = 0; v < 32; v++) {
-        uint64_t addr = exception_stubs[v];
-        idt[v] = (struct idt_gate){
-            .offset_low = addr & 0xffff, .selector = GDT_CODE64,
-            .type_attr = IDT_GATE_INTERRUPT_64,
-            .offset_mid = (addr >> 16) & 0xffff, .offset_high = addr >> 32,
-        };
-    }
+    for (unsigned v = 0; v < 32; v++)
+        idt_set_gate((uint8_t)v, exception_stubs[v]);
+    idt_set_gate(HOST_TIMER_VECTOR, (uintptr_t)host_timer_entry);
+    idt_set_gate(HOST_SPURIOUS_VECTOR, (uintptr_t)host_spurious_entry);
     struct desc_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" :: "m"(p));
 }

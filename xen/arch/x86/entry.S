@@ -1,4 +1,4 @@
-/* entry.S (hypervisor): host exception entry stubs; every host exception is fatal. */
+/* entry.S (hypervisor): host exception entry stubs (every one fatal) and the host APIC's interrupt entries. */
 
     .text
     .code64
@@ -52,6 +52,46 @@ exception_common:
 .macro stub_address vector
     .quad exception_\vector
 .endm
+
+/*
+ * The host timer interrupt: only taken where the hypervisor opens an interrupt
+ * window (idle, or right after a VM exit). Saves what the C ABI may clobber.
+ */
+    .text
+    .globl host_timer_entry
+    .align 16
+host_timer_entry:
+    push %rax
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %rbp
+    mov %rsp, %rbp
+    and $-16, %rsp
+    call host_timer_interrupt
+    mov %rbp, %rsp
+    pop %rbp
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rax
+    iretq
+
+/* Spurious APIC interrupts need no EOI (SDM vol 3, 11.9). */
+    .globl host_spurious_entry
+    .align 16
+host_spurious_entry:
+    iretq
 
     .section .rodata
     .globl exception_stubs

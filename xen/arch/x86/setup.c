@@ -1,5 +1,7 @@
 /* setup.c (hypervisor): the C entry point: from the boot loader's hand-over to scheduling guests. */
 #include "env.h"
+#include "apic.h"
+#include "time.h"
 #include "bootconfig.h"
 #include "bootinfo.h"
 #include "cmdline.h"
@@ -159,6 +161,8 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_info("virtualization: %s", hvm->name);
 
     fpu_host_init();
+    time_init();
+    host_apic_init();
     read_boot_config();
     unsigned started = 0;
     for (unsigned i = 0; i < boot_config.nr_domains; i++) {

@@ -44,3 +44,12 @@ void uart_flush(void)
     while (!(inb(COM1_BASE + UART_LSR) & LSR_TX_IDLE))
         cpu_relax();
 }
+
+#define LSR_DATA_READY 0x01
+
+int uart_getc(void)
+{
+    if (!(inb(COM1_BASE + UART_LSR) & LSR_DATA_READY))
+        return -1;
+    return inb(COM1_BASE + UART_DATA);
+}

@@ -16,8 +16,8 @@
 #define L1_ECX_EST        (1u << 7)
 #define L1_ECX_TM2        (1u << 8)
 #define L1_ECX_PDCM       (1u << 15)
-#define L1_ECX_X2APIC     (1u << 21)    /* no local APIC yet */
-#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_X2APIC     (1u << 21)    /* our virtual LAPIC speaks x2APIC */
+#define L1_ECX_TSC_DEADLINE (1u << 24)   /* the virtual LAPIC has no TSC-deadline mode */
 #define L1_ECX_XSAVE      (1u << 26)
 #define L1_ECX_OSXSAVE    (1u << 27)    /* mirrors the guest's CR4.OSXSAVE */
 #define L1_ECX_HYPERVISOR (1u << 31)
@@ -26,6 +26,7 @@
 #define L1_EDX_MTRR       (1u << 12)
 #define L1_EDX_MCA        (1u << 14)
 #define L1_EDX_PSN        (1u << 18)
+#define L1_EDX_HTT        (1u << 28)    /* every vCPU is its own package */
 #define L1_EDX_DS         (1u << 21)
 #define L1_EDX_ACPI       (1u << 22)
 #define L1_EDX_TM         (1u << 29)
@@ -33,10 +34,10 @@
 #define L1_EBX_APIC_ID_SHIFT 24
 
 #define L1_ECX_HIDDEN (L1_ECX_DTES64 | L1_ECX_MONITOR | L1_ECX_DS_CPL | L1_ECX_VMX | L1_ECX_SMX | \
-                       L1_ECX_EST | L1_ECX_TM2 | L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | \
+                       L1_ECX_EST | L1_ECX_TM2 | L1_ECX_PDCM | L1_ECX_TSC_DEADLINE | \
                        L1_ECX_OSXSAVE)
-#define L1_EDX_HIDDEN (L1_EDX_MCE | L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_PSN | \
-                       L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE)
+#define L1_EDX_HIDDEN (L1_EDX_MCE | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_PSN | \
+                       L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_HTT)
 
 /* Leaf 6: only "APIC timer always running". */
 #define L6_EAX_ARAT (1u << 2)
@@ -52,7 +53,10 @@
 #define L7_EDX_HYBRID     (1u << 15)
 
 /* 0x80000001 (AMD APM vol 3, E.4.2). */
+#define E1_ECX_CMP_LEGACY (1u << 1)
 #define E1_ECX_SVM        (1u << 2)
+#define E1_ECX_EXT_APIC   (1u << 3)     /* AMD extended APIC space: not in our LAPIC */
+#define E1_ECX_TOPOEXT    (1u << 22)
 #define E1_ECX_IBS        (1u << 10)
 #define E1_ECX_SKINIT     (1u << 12)
 #define E1_ECX_WDT        (1u << 13)
@@ -101,11 +105,12 @@ static void filter_basic(const struct vcpu *v, uint32_t leaf, struct cpuid_regs 
     switch (leaf) {
     case 1:
         r->ecx &= ~L1_ECX_HIDDEN;
-        r->ecx |= L1_ECX_HYPERVISOR;
+        r->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC;
         if ((r->ecx & L1_ECX_XSAVE) && guest_osxsave(v))
             r->ecx |= L1_ECX_OSXSAVE;
-        r->edx &= ~L1_EDX_HIDDEN;
-        r->ebx = (r->ebx & ~(0xffu << L1_EBX_APIC_ID_SHIFT)) | (v->id << L1_EBX_APIC_ID_SHIFT);
+        r->edx = (r->edx & ~L1_EDX_HIDDEN) | L1_EDX_APIC;
+        /* Initial APIC ID = vCPU id, as the LAPIC ID register and the MADT say; one logical CPU. */
+        r->ebx = (r->ebx & 0xffffu) | (1u << 16) | (v->id << L1_EBX_APIC_ID_SHIFT);
         break;
     case 4:
         r->eax &= ~LEAF4_EAX_CORES_MASK;
@@ -128,10 +133,12 @@ static void filter_extended(uint32_t leaf, struct cpuid_regs *r)
 {
     switch (leaf) {
     case 0x80000001:
-        r->ecx &= ~(E1_ECX_SVM | E1_ECX_IBS | E1_ECX_SKINIT | E1_ECX_WDT | E1_ECX_PERFCTR);
+        r->ecx &= ~(E1_ECX_CMP_LEGACY | E1_ECX_SVM | E1_ECX_EXT_APIC | E1_ECX_IBS | E1_ECX_SKINIT |
+                    E1_ECX_WDT | E1_ECX_PERFCTR | E1_ECX_TOPOEXT);
         break;
     case 0x80000008:
         r->ebx &= ~E8_EBX_SPEC_CTRL_MSRS;
+        r->ecx = 0;     /* one core per package, no APIC ID size hint */
         break;
     case 0x8000000a:    /* SVM features */
         *r = (struct cpuid_regs){ 0 };

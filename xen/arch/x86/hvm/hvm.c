@@ -1,7 +1,10 @@
 /* hvm.c (hypervisor): binding the vendor backend and the common handling of every VM exit. */
 #include "env.h"
+#include "apic.h"
 #include "domain.h"
 #include "exit.h"
+#include "irq.h"
+#include "sched.h"
 #include "guest_access.h"
 #include "printk.h"
 #include "x86.h"
@@ -127,7 +130,10 @@ static enum exit_action on_hlt(struct vcpu *v, const struct vm_exit *exit)
         v->state = VCPU_DOWN;
         return EXIT_ACTION_RESCHEDULE;
     }
-    v->state = VCPU_BLOCKED;
+    /* Idle is native "sti; hlt": sleep until an interrupt can be taken. */
+    if (vcpu_interrupt_pending(v))
+        return EXIT_ACTION_RESUME;
+    vcpu_block(v, WAIT_INTERRUPT);
     return EXIT_ACTION_RESCHEDULE;
 }
 
@@ -138,18 +144,38 @@ static enum exit_action on_hypercall(struct vcpu *v, const struct vm_exit *exit)
 }
 
 #define DEBUG_PORT_E9 0xe9   /* Bochs/QEMU "debugcon" convention: a byte written here is printed */
+#define PIT_FIRST_PORT 0x40
+#define PIT_LAST_PORT  0x43
 
+/*
+ * No device emulation: every port is empty, as on a machine with nothing
+ * plugged in. Writes vanish; reads return all ones (so Linux finds no PIC),
+ * except the PIT's, which read 0: Linux's quick PIT calibration gives up at
+ * once on 0 but spins for 100,000 reads on 0xff. Port 0xE9 prints a byte.
+ * String forms would need the instruction decoded: they fault.
+ */
 static enum exit_action on_io(struct vcpu *v, const struct vm_exit *exit)
 {
-    /* No device emulation: only the debug port answers, everything else faults. */
-    if (exit->io.port == DEBUG_PORT_E9 && !exit->io.in && !exit->io.string && exit->io.bytes == 1) {
-        char c = (char)v->regs.rax;
+    uint16_t port = exit->io.port;
 
-        domain_console_write(v->dom, &c, 1);
-        advance(v, exit);
+    if (exit->io.string) {
+        inject_gp(v);
         return EXIT_ACTION_RESUME;
     }
-    inject_gp(v);
+    if (!exit->io.in) {
+        if (port == DEBUG_PORT_E9 && exit->io.bytes == 1) {
+            char c = (char)v->regs.rax;
+
+            domain_console_write(v->dom, &c, 1);
+        }
+    } else {
+        uint64_t mask = exit->io.bytes == 4 ? 0xffffffffull : exit->io.bytes == 2 ? 0xffff : 0xff;
+        uint64_t value = port >= PIT_FIRST_PORT && port <= PIT_LAST_PORT ? 0 : mask;
+
+        /* A 32-bit IN zero-extends into RAX; narrower ones keep the upper bits. */
+        v->regs.rax = exit->io.bytes == 4 ? value : (v->regs.rax & ~mask) | value;
+    }
+    advance(v, exit);
     return EXIT_ACTION_RESUME;
 }
 
@@ -227,7 +253,13 @@ static enum exit_action on_virt_insn(struct vcpu *v, const struct vm_exit *exit)
 
 static enum exit_action on_intr(struct vcpu *v, const struct vm_exit *exit)
 {
+    host_irq_window();      /* SVM leaves the host interrupt pending: take it now */
     return EXIT_ACTION_RESUME;
+}
+
+static enum exit_action on_intr_window(struct vcpu *v, const struct vm_exit *exit)
+{
+    return EXIT_ACTION_RESUME;      /* the interrupt goes in on the next entry */
 }
 
 static enum exit_action on_fatal(struct vcpu *v, const struct vm_exit *exit)
@@ -248,6 +280,7 @@ static enum exit_action (*const exit_handlers[NR_EXIT_REASONS])(struct vcpu *, c
     [EXIT_EXCEPTION] = on_exception,
     [EXIT_TRIPLE_FAULT] = on_fatal,
     [EXIT_INTR] = on_intr,
+    [EXIT_INTR_WINDOW] = on_intr_window,
     [EXIT_VIRT_INSN] = on_virt_insn,
     [EXIT_INVALID_STATE] = on_fatal,
     [EXIT_UNEXPECTED] = on_fatal,

@@ -1,4 +1,4 @@
-/* hvm_op.c (hypervisor): the hvm_op hypercall: HVM parameters. */
+/* hvm_op.c (hypervisor): the hvm_op hypercall: HVM parameters and the per-vCPU upcall vector. */
 #include "env.h"
 #include "errno.h"
 #include "hypercall.h"
@@ -27,15 +27,36 @@ static long param_op(struct hcall_ctx *c, uint64_t gva, bool set)
         if (!guest_settable(p.index))
             return -EPERM;
         d->hvm_params[p.index] = p.value;
+        /* Where Xen latches the guest's shared_info layout: its mode now. */
+        if (p.index == HVM_PARAM_CALLBACK_IRQ && d == c->d)
+            evtchn_set_compat(&d->evtchn, c->compat);
         return 0;
     }
     p.value = d->hvm_params[p.index];
     return hc_copy_to(c, gva, &p, sizeof(p)) ? -EFAULT : 0;
 }
 
+#define FIRST_UPCALL_VECTOR 0x10        /* 0-15 are exceptions or reserved */
+
+static long set_upcall_vector(struct hcall_ctx *c, uint64_t gva)
+{
+    struct xen_hvm_evtchn_upcall_vector u;
+
+    if (hc_copy_from(c, &u, gva, sizeof(u)))
+        return -EFAULT;
+    if (u.vector < FIRST_UPCALL_VECTOR)
+        return -EINVAL;
+    if (u.vcpu >= c->d->nr_vcpus)
+        return -ENOENT;
+    c->d->vcpus[u.vcpu].upcall_vector = u.vector;
+    return 0;
+}
+
 long do_hvm_op(struct hcall_ctx *c, const uint64_t *arg)
 {
     switch (arg[0]) {
+    case HVMOP_set_evtchn_upcall_vector:
+        return set_upcall_vector(c, arg[1]);
     case HVMOP_set_param:
         return param_op(c, arg[1], true);
     case HVMOP_get_param:

@@ -3,6 +3,7 @@
 #include "domain.h"
 #include "exit.h"
 #include "guest_access.h"
+#include "lapic.h"
 #include "printk.h"
 #include "x86.h"
 
@@ -71,6 +72,8 @@ static bool hypercall_page_write(struct vcpu *v, uint64_t value)
 
 bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
 {
+    if (lapic_msr_in_range(index))
+        return lapic_msr_read(v, index, value);
     switch (index) {
     case MSR_EFER:
         *value = hvm->get_efer(v);
@@ -91,6 +94,8 @@ bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
 
 bool msr_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
+    if (lapic_msr_in_range(index))
+        return lapic_msr_write(v, index, value);
     switch (index) {
     case MSR_EFER:
         return efer_write(v, value);

@@ -270,6 +270,9 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
     case VMEXIT_MWAIT: case VMEXIT_MWAIT_ARMED:
         exit->reason = EXIT_VIRT_INSN;
         break;
+    case VMEXIT_VINTR:
+        exit->reason = EXIT_INTR_WINDOW;
+        break;
     case VMEXIT_INVALID:
         exit->reason = EXIT_INVALID_STATE;
         break;
@@ -317,6 +320,70 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
     if (has_error)
         ev |= EVENTINJ_ERR_VALID | ((uint64_t)error << 32);
     vmcb_of(v)->eventinj = ev;
+}
+
+static bool svm_can_inject(struct vcpu *v, bool nmi)
+{
+    const struct vmcb *vmcb = vmcb_of(v);
+
+    if (vmcb->eventinj & EVENTINJ_VALID)
+        return false;
+    return nmi || ((v->regs.rflags & X86_RFLAGS_IF) && !(vmcb->interrupt_shadow & INTERRUPT_SHADOW));
+}
+
+static void svm_inject_interrupt(struct vcpu *v, uint8_t vector)
+{
+    vmcb_of(v)->eventinj = EVENTINJ_VALID | EVENTINJ_TYPE_INTR | vector;
+}
+
+static void svm_inject_nmi(struct vcpu *v)
+{
+    vmcb_of(v)->eventinj = EVENTINJ_VALID | EVENTINJ_TYPE_NMI | 2;
+}
+
+/* A dummy virtual interrupt (V_IRQ) with the VINTR intercept exits once the guest can take one. */
+static void svm_interrupt_window(struct vcpu *v, bool enable)
+{
+    struct vmcb *vmcb = vmcb_of(v);
+
+    if (enable) {
+        vmcb->vintr |= VINTR_V_IRQ | VINTR_PRIO_MAX | VINTR_IGN_TPR;
+        vmcb->intercept_misc1 |= INTERCEPT_VINTR;
+    } else {
+        vmcb->vintr &= ~(VINTR_V_IRQ | VINTR_PRIO_MAX | VINTR_IGN_TPR);
+        vmcb->intercept_misc1 &= ~INTERCEPT_VINTR;
+    }
+}
+
+static void set_real_mode_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib)
+{
+    *s = (struct vmcb_seg){ .selector = sel, .attrib = attrib, .limit = 0xffff,
+                            .base = (uint64_t)sel << 4 };
+}
+
+static void svm_start_at_sipi(struct vcpu *v, uint8_t vector)
+{
+    struct vmcb *vmcb = vmcb_of(v);
+
+    set_real_mode_seg(&vmcb->cs, (uint16_t)(vector << 8), SEG_ATTR_CODE16);
+    set_real_mode_seg(&vmcb->ds, 0, SEG_ATTR_DATA16);
+    vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = vmcb->ds;
+    set_real_mode_seg(&vmcb->tr, 0, SEG_ATTR_TSS16_BUSY);
+    set_real_mode_seg(&vmcb->ldtr, 0, SEG_ATTR_LDT);
+    set_seg(&vmcb->gdtr, 0, 0, 0xffff);
+    set_seg(&vmcb->idtr, 0, 0, 0xffff);
+    vmcb->cpl = 0;
+    vmcb->cr0 = X86_CR0_ET;
+    vmcb->cr3 = 0;
+    vmcb->cr4 = 0;
+    vmcb->efer = EFER_SVME;
+    vmcb->dr6 = DR6_DEFAULT;
+    vmcb->dr7 = DR7_DEFAULT;
+    vmcb->g_pat = GUEST_PAT_DEFAULT;
+    vmcb->eventinj = 0;
+    vmcb->interrupt_shadow = 0;
+    vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
+    v->regs = (struct cpu_regs){ .rip = 0, .rflags = X86_RFLAGS_FIXED };
 }
 
 static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
@@ -384,6 +451,11 @@ const struct hvm_ops svm_ops = {
     .vcpu_destroy = svm_vcpu_destroy,
     .run = svm_run,
     .inject_exception = svm_inject_exception,
+    .can_inject = svm_can_inject,
+    .inject_interrupt = svm_inject_interrupt,
+    .inject_nmi = svm_inject_nmi,
+    .interrupt_window = svm_interrupt_window,
+    .start_at_sipi = svm_start_at_sipi,
     .get_ctrl_regs = svm_get_ctrl_regs,
     .get_efer = svm_get_efer,
     .set_efer = svm_set_efer,

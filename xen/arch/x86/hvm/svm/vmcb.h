@@ -9,6 +9,7 @@
 #define INTERCEPT_NMI       (1u << 1)
 #define INTERCEPT_SMI       (1u << 2)
 #define INTERCEPT_INIT      (1u << 3)
+#define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_CPUID     (1u << 18)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_HLT       (1u << 24)
@@ -36,6 +37,7 @@
 #define VMEXIT_NMI      0x61
 #define VMEXIT_SMI      0x62
 #define VMEXIT_INIT     0x63
+#define VMEXIT_VINTR    0x64
 #define VMEXIT_CPUID    0x72
 #define VMEXIT_INVD     0x76
 #define VMEXIT_HLT      0x78
@@ -73,10 +75,16 @@
 /* EVENTINJ (APM 15.20). */
 #define EVENTINJ_VALID     (1ull << 31)
 #define EVENTINJ_ERR_VALID (1ull << 11)
+#define EVENTINJ_TYPE_INTR      (0ull << 8)
+#define EVENTINJ_TYPE_NMI       (2ull << 8)
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
 
 /* VINTR control (offset 0x60). */
 #define VINTR_MASKING  (1ull << 24)     /* guest IF masks only virtual interrupts */
+#define VINTR_V_IRQ    (1ull << 8)      /* a virtual interrupt is pending */
+#define VINTR_PRIO_MAX (0xfull << 16)
+#define VINTR_IGN_TPR  (1ull << 20)
+#define INTERRUPT_SHADOW (1ull << 0)    /* STI/MOV SS shadow (offset 0x68) */
 
 #define TLB_CONTROL_FLUSH_ASID 3        /* flush this guest's TLB entries on VMRUN */
 #define NP_ENABLE 1ull
@@ -86,6 +94,9 @@
 #define SEG_ATTR_DATA32  0x0c93         /* read/write, accessed, S, P, D/B, G */
 #define SEG_ATTR_TSS32_BUSY 0x008b
 #define SEG_ATTR_LDT     0x0082
+#define SEG_ATTR_CODE16  0x009b         /* real-mode code: execute/read, accessed, S, P */
+#define SEG_ATTR_DATA16  0x0093
+#define SEG_ATTR_TSS16_BUSY 0x0083
 #define SEG_ATTR_L       (1u << 9)      /* 64-bit code */
 #define SEG_ATTR_DB      (1u << 10)
 

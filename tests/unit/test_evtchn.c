@@ -1,0 +1,740 @@
+/* test_evtchn.c (host test): unit.evtchn: event channel ops and the exact 2-level bits they write. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "errno.h"
+#include "evtchn.h"
+
+#define NR_VCPUS 3
+#define DOM_A 1
+#define DOM_B 2
+#define VI_SIZE 64
+
+/* Byte offsets of the 2-level fields (Xen xen.h; the compat ones verified with gcc -m32). */
+#define PENDING      0x800
+#define MASK64       0xA00
+#define MASK32       0x880
+#define SEL64        8
+#define SEL32        4
+
+/*
+ * A fake domain: its shared_info page, and vcpu_info areas. vCPU 0 uses
+ * its legacy slot in shared_info; the others a "registered" area elsewhere,
+ * so a raise that writes the wrong place shows up in the image compares.
+ */
+struct fake {
+    _Alignas(4096) uint8_t shinfo[4096];
+    _Alignas(64) uint8_t vinfo[NR_VCPUS][VI_SIZE];
+    bool no_vcpu_info;
+    unsigned nr_kicks;
+    unsigned kick_vcpu[64], kick_port[64];
+    unsigned nr_sends, send_port;
+    void *send_ctx;
+    struct evtchn_table t;
+};
+
+static struct fake A, B;
+/* What the pages should hold: built up by each test, compared whole. */
+static uint8_t want_shinfo[4096];
+static uint8_t want_vinfo[NR_VCPUS][VI_SIZE];
+
+static uint8_t *fake_vcpu_info(void *ctx, unsigned vcpu)
+{
+    struct fake *f = ctx;
+
+    assert_true(vcpu < NR_VCPUS);
+    if (f->no_vcpu_info)
+        return NULL;
+    return vcpu == 0 ? f->shinfo : f->vinfo[vcpu];
+}
+
+static void fake_kick(void *ctx, unsigned vcpu, unsigned port)
+{
+    struct fake *f = ctx;
+
+    assert_true(f->nr_kicks < 64);
+    f->kick_vcpu[f->nr_kicks] = vcpu;
+    f->kick_port[f->nr_kicks] = port;
+    f->nr_kicks++;
+}
+
+static void fake_on_send(void *ctx, unsigned port)
+{
+    struct fake *f = &A;
+
+    f->nr_sends++;
+    f->send_port = port;
+    f->send_ctx = ctx;
+}
+
+static void fake_init(struct fake *f, domid_t domid)
+{
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(evtchn_table_init(&f->t, domid, NR_VCPUS, f->shinfo, fake_vcpu_info,
+                                       fake_kick, f), 0);
+}
+
+static int setup(void **state)
+{
+    fake_init(&A, DOM_A);
+    fake_init(&B, DOM_B);
+    memset(want_shinfo, 0, sizeof(want_shinfo));
+    memset(want_vinfo, 0, sizeof(want_vinfo));
+    return 0;
+}
+
+static int setup_compat(void **state)
+{
+    setup(state);
+    evtchn_set_compat(&A.t, true);
+    evtchn_set_compat(&B.t, true);
+    return 0;
+}
+
+static void want_bit(unsigned offset, unsigned bit)
+{
+    want_shinfo[offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
+/* The selector bit and upcall flag of vcpu, in whichever area it uses. */
+static void want_sel(unsigned vcpu, bool compat, unsigned port)
+{
+    uint8_t *vi = vcpu == 0 ? want_shinfo : want_vinfo[vcpu];
+    unsigned word = port / (compat ? 32 : 64);
+
+    vi[(compat ? SEL32 : SEL64) + word / 8] |= (uint8_t)(1u << (word % 8));
+    vi[0] = 1;
+}
+
+static void check_pages(const struct fake *f)
+{
+    assert_memory_equal(f->shinfo, want_shinfo, sizeof(want_shinfo));
+    assert_memory_equal(f->vinfo, want_vinfo, sizeof(want_vinfo));
+}
+
+static void check_kick(const struct fake *f, unsigned i, unsigned vcpu, unsigned port)
+{
+    assert_true(i < f->nr_kicks);
+    assert_int_equal(f->kick_vcpu[i], vcpu);
+    assert_int_equal(f->kick_port[i], port);
+}
+
+static struct evtchn_status status_of(struct evtchn_table *t, unsigned port)
+{
+    struct evtchn_status s;
+
+    memset(&s, 0xAA, sizeof(s));
+    assert_int_equal(evtchn_status(t, port, &s), 0);
+    return s;
+}
+
+/* ---- Table ---- */
+
+static void test_init_rejects_bad_arguments(void **state)
+{
+    static struct evtchn_table t;
+    uint8_t page[4096];
+
+    assert_int_equal(evtchn_table_init(&t, 1, 0, page, fake_vcpu_info, fake_kick, NULL), -EINVAL);
+    assert_int_equal(evtchn_table_init(&t, 1, EVTCHN_MAX_VCPUS + 1, page, fake_vcpu_info,
+                                       fake_kick, NULL), -EINVAL);
+    assert_int_equal(evtchn_table_init(&t, 1, 1, NULL, fake_vcpu_info, fake_kick, NULL), -EINVAL);
+    assert_int_equal(evtchn_table_init(&t, 1, 1, page, NULL, fake_kick, NULL), -EINVAL);
+    assert_int_equal(evtchn_table_init(&t, 1, 1, page, fake_vcpu_info, NULL, NULL), -EINVAL);
+    assert_int_equal(evtchn_table_init(&t, 1, EVTCHN_MAX_VCPUS, page, fake_vcpu_info,
+                                       fake_kick, NULL), 0);
+}
+
+static void test_port_limit_both_layouts(void **state)
+{
+    assert_int_equal(evtchn_port_limit(&A.t), 1024);
+    evtchn_set_compat(&A.t, true);
+    assert_int_equal(evtchn_port_limit(&A.t), 1024);
+}
+
+/* ---- alloc_unbound and port allocation ---- */
+
+static void test_alloc_unbound(void **state)
+{
+    struct evtchn_status s;
+
+    assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), 1);
+    assert_int_equal(evtchn_alloc_unbound(&A.t, DOMID_SELF), 2);
+    s = status_of(&A.t, 1);
+    assert_int_equal(s.status, EVTCHNSTAT_unbound);
+    assert_int_equal(s.u.unbound.dom, DOM_B);
+    assert_int_equal(s.vcpu, 0);
+    s = status_of(&A.t, 2);
+    assert_int_equal(s.u.unbound.dom, DOM_A);       /* DOMID_SELF resolved */
+    /* A domain that does not exist (yet) is fine, as in Xen. */
+    assert_int_equal(evtchn_alloc_unbound(&A.t, 7), 3);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 0);
+}
+
+static void test_ports_run_out_and_are_reused(void **state)
+{
+    for (unsigned i = 1; i < EVTCHN_MAX_PORTS; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), -ENOSPC);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), -ENOSPC);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 0), -ENOSPC);
+    assert_int_equal(evtchn_alloc_xen_port(&A.t, 0, fake_on_send, NULL), -ENOSPC);
+    assert_int_equal(evtchn_close(&A.t, 500), 0);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 1), 500);
+    /* No free port to bind with either: the remote offer stays unbound. */
+    assert_int_equal(evtchn_alloc_unbound(&B.t, DOM_A), 1);
+    assert_int_equal(evtchn_bind_interdomain(&A.t, &B.t, 1), -ENOSPC);
+    assert_int_equal(status_of(&B.t, 1).status, EVTCHNSTAT_unbound);
+}
+
+/* ---- Hostile port numbers ---- */
+
+static void test_hostile_ports(void **state)
+{
+    static const unsigned bad[] = { 1024, 1025, 4095, 4096, 65535, 0x80000000u, 0xffffffffu };
+    struct evtchn_status s;
+
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(evtchn_close(&A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_send(&A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_unmask(&A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_status(&A.t, bad[i], &s), -EINVAL);
+        assert_int_equal(evtchn_bind_vcpu(&A.t, bad[i], 0), -EINVAL);
+        assert_int_equal(evtchn_set_pending(&A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_notify_vcpu(&A.t, bad[i]), -EINVAL);
+        assert_false(evtchn_is_pending(&A.t, bad[i]));
+        assert_false(evtchn_is_masked(&A.t, bad[i]));
+    }
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 0);
+}
+
+static void test_port_zero_and_free_ports(void **state)
+{
+    struct evtchn_status s;
+
+    for (unsigned port = 0; port < 3; port++) {     /* 0 is reserved; 1, 2 are free */
+        assert_int_equal(evtchn_close(&A.t, port), -EINVAL);
+        assert_int_equal(evtchn_send(&A.t, port), -EINVAL);
+        assert_int_equal(evtchn_bind_vcpu(&A.t, port, 0), -EINVAL);
+        assert_int_equal(evtchn_set_pending(&A.t, port), -EINVAL);
+        assert_int_equal(evtchn_unmask(&A.t, port), 0);     /* as Xen: in range is enough */
+        s = status_of(&A.t, port);
+        assert_int_equal(s.status, EVTCHNSTAT_closed);
+        assert_int_equal(s.vcpu, 0);
+    }
+    check_pages(&A);
+}
+
+/* ---- virq ---- */
+
+static void test_bind_virq(void **state)
+{
+    struct evtchn_status s;
+
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 0), 1);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 1), 2);   /* per-vCPU: each its own */
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 1), -EEXIST);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_DEBUG, 2), 3);
+    s = status_of(&A.t, 2);
+    assert_int_equal(s.status, EVTCHNSTAT_virq);
+    assert_int_equal(s.u.virq, VIRQ_TIMER);
+    assert_int_equal(s.vcpu, 1);
+    /* Closing frees the virq for binding again. */
+    assert_int_equal(evtchn_close(&A.t, 2), 0);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 1), 2);
+}
+
+static void test_bind_virq_hostile(void **state)
+{
+    assert_int_equal(evtchn_bind_virq(&A.t, NR_VIRQS, 0), -EINVAL);
+    assert_int_equal(evtchn_bind_virq(&A.t, 0xffffffffu, 0), -EINVAL);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, NR_VCPUS), -ENOENT);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 0xffffffffu), -ENOENT);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, EVTCHN_MAX_VCPUS), -ENOENT);
+    /* Global virqs are bound on vCPU 0 only (then moved with bind_vcpu). */
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 1), -EINVAL);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 0), 1);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 0), -EEXIST);
+    /* Nothing was allocated by the failures. */
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 2);
+}
+
+static void test_send_virq(void **state)
+{
+    assert_int_equal(evtchn_send_virq(&A.t, 0, VIRQ_TIMER), -ENOENT);    /* not bound */
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 0), 1);
+    assert_int_equal(evtchn_send_virq(&A.t, 1, VIRQ_TIMER), -ENOENT);    /* other vCPU's */
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 1), 2);
+    assert_int_equal(evtchn_send_virq(&A.t, 0, NR_VIRQS), -EINVAL);
+    assert_int_equal(evtchn_send_virq(&A.t, NR_VCPUS, VIRQ_TIMER), -ENOENT);
+    check_pages(&A);
+
+    assert_int_equal(evtchn_send_virq(&A.t, 1, VIRQ_TIMER), 0);
+    want_bit(PENDING, 2);
+    want_sel(1, false, 2);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 1);
+    check_kick(&A, 0, 1, 2);
+    /* Guests cannot send on a virq port. */
+    assert_int_equal(evtchn_send(&A.t, 1), -EINVAL);
+}
+
+static void test_global_virq_follows_bind_vcpu(void **state)
+{
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 0), 1);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, 1, 2), 0);
+    assert_int_equal(status_of(&A.t, 1).vcpu, 2);
+    /* A global virq is raised wherever its port points, whatever vCPU is named. */
+    assert_int_equal(evtchn_send_virq(&A.t, 0, VIRQ_CONSOLE), 0);
+    want_bit(PENDING, 1);
+    want_sel(2, false, 1);
+    check_pages(&A);
+    check_kick(&A, 0, 2, 1);
+    /* Still bound once: close clears the map entry though the port moved. */
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 0), -EEXIST);
+    assert_int_equal(evtchn_close(&A.t, 1), 0);
+    assert_int_equal(evtchn_send_virq(&A.t, 0, VIRQ_CONSOLE), -ENOENT);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_CONSOLE, 0), 1);
+}
+
+/* ---- ipi ---- */
+
+static void test_bind_ipi_and_send(void **state)
+{
+    assert_int_equal(evtchn_bind_ipi(&A.t, NR_VCPUS), -ENOENT);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0xffffffffu), -ENOENT);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 2), 1);
+    assert_int_equal(status_of(&A.t, 1).status, EVTCHNSTAT_ipi);
+    assert_int_equal(status_of(&A.t, 1).vcpu, 2);
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    want_bit(PENDING, 1);
+    want_sel(2, false, 1);
+    check_pages(&A);
+    check_kick(&A, 0, 2, 1);
+    /* An IPI port stays on its vCPU. */
+    assert_int_equal(evtchn_bind_vcpu(&A.t, 1, 0), -EINVAL);
+}
+
+/* ---- The 2-level raise, exact bits ---- */
+
+static void raise_transitions(bool compat)
+{
+    const unsigned port = 70;           /* word 1 of 64 bits, word 2 of 32 bits */
+    unsigned mask = compat ? MASK32 : MASK64;
+
+    for (unsigned i = 1; i < port; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), port);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, port, 1), 0);
+
+    assert_int_equal(evtchn_set_pending(&A.t, port), 0);
+    want_bit(PENDING, port);
+    want_sel(1, compat, port);
+    check_pages(&A);
+    assert_true(evtchn_is_pending(&A.t, port));
+    assert_int_equal(A.nr_kicks, 1);
+    check_kick(&A, 0, 1, port);
+
+    /* Already pending: nothing changes, no kick, even with upcall_pending cleared. */
+    A.vinfo[1][0] = 0;
+    want_vinfo[1][0] = 0;
+    assert_int_equal(evtchn_set_pending(&A.t, port), 0);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 1);
+
+    /* Port bit cleared by the guest, selector still set: the port is
+     * pending again and kicked, but upcall_pending is left alone (Xen). */
+    A.shinfo[PENDING + port / 8] = 0;
+    assert_int_equal(evtchn_set_pending(&A.t, port), 0);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 2);
+
+    /* Guest clears everything; the next raise sets all three again. */
+    A.shinfo[PENDING + port / 8] = 0;
+    memset(A.vinfo[1], 0, VI_SIZE);
+    memset(want_vinfo[1], 0, VI_SIZE);
+    assert_int_equal(evtchn_set_pending(&A.t, port), 0);
+    want_sel(1, compat, port);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 3);
+
+    /* The mask bit is where this layout keeps it. */
+    A.shinfo[mask + port / 8] |= 1u << (port % 8);
+    want_bit(mask, port);
+    assert_true(evtchn_is_masked(&A.t, port));
+}
+
+static void test_raise_64(void **state)
+{
+    raise_transitions(false);
+}
+
+static void test_raise_compat(void **state)
+{
+    raise_transitions(true);
+}
+
+static void masked_raise_then_unmask(bool compat)
+{
+    const unsigned port = 1000;         /* the last word of the 32-bit bitmap */
+    unsigned mask = compat ? MASK32 : MASK64;
+
+    for (unsigned i = 1; i < port; i++)
+        assert_int_equal(evtchn_bind_ipi(&A.t, 2), (int)i);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 2), port);
+    A.shinfo[mask + port / 8] |= 1u << (port % 8);
+    want_bit(mask, port);
+
+    /* Masked: pending bit only, and a kick (SCHEDOP_poll waits on masked ports). */
+    assert_int_equal(evtchn_send(&A.t, port), 0);
+    want_bit(PENDING, port);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 1);
+    check_kick(&A, 0, 2, port);
+
+    /* Unmask re-raises: mask cleared, selector and upcall set, kicked. */
+    assert_int_equal(evtchn_unmask(&A.t, port), 0);
+    want_shinfo[mask + port / 8] = 0;
+    want_sel(2, compat, port);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 2);
+    check_kick(&A, 1, 2, port);
+
+    /* Unmasking an unmasked port does nothing. */
+    assert_int_equal(evtchn_unmask(&A.t, port), 0);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 2);
+
+    /* Masked again with the selector still set: unmask only clears the mask. */
+    A.shinfo[mask + port / 8] |= 1u << (port % 8);
+    A.vinfo[2][0] = 0;
+    want_vinfo[2][0] = 0;
+    assert_int_equal(evtchn_unmask(&A.t, port), 0);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 2);
+
+    /* Masked and not pending: unmask clears the mask, raises nothing. */
+    memset(A.vinfo[2], 0, VI_SIZE);
+    memset(want_vinfo[2], 0, VI_SIZE);
+    A.shinfo[PENDING + port / 8] = 0;
+    want_shinfo[PENDING + port / 8] = 0;
+    A.shinfo[mask + port / 8] |= 1u << (port % 8);
+    assert_int_equal(evtchn_unmask(&A.t, port), 0);
+    check_pages(&A);
+    assert_false(evtchn_is_masked(&A.t, port));
+    assert_int_equal(A.nr_kicks, 2);
+}
+
+static void test_masked_unmask_64(void **state)
+{
+    masked_raise_then_unmask(false);
+}
+
+static void test_masked_unmask_compat(void **state)
+{
+    masked_raise_then_unmask(true);
+}
+
+static void test_raise_keeps_guest_bits(void **state)
+{
+    /* Bits the guest (or earlier raises) set in the same words survive. */
+    memset(A.shinfo + PENDING, 0x5A, 8);
+    memset(A.shinfo + SEL64, 0x80, 1);
+    memcpy(want_shinfo, A.shinfo, sizeof(want_shinfo));
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 1);
+    assert_int_equal(evtchn_send(&A.t, 1), 0);       /* bit 1 of 0x5A is set already */
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 0);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 2);
+    assert_int_equal(evtchn_send(&A.t, 2), 0);       /* bit 2 was clear */
+    want_bit(PENDING, 2);
+    want_sel(0, false, 2);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 1);
+}
+
+static void test_raise_without_vcpu_info(void **state)
+{
+    A.no_vcpu_info = true;
+    assert_int_equal(evtchn_bind_ipi(&A.t, 1), 1);
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    want_bit(PENDING, 1);
+    check_pages(&A);
+    check_kick(&A, 0, 1, 1);
+    A.shinfo[MASK64] = 2;
+    want_shinfo[MASK64] = 0;
+    assert_int_equal(evtchn_unmask(&A.t, 1), 0);
+    check_pages(&A);
+}
+
+/* ---- Interdomain ---- */
+
+static void test_interdomain_pair(void **state)
+{
+    int pa, pb;
+    struct evtchn_status s;
+    uint8_t want_b[4096] = { 0 };
+
+    pa = evtchn_alloc_unbound(&A.t, DOM_B);
+    assert_int_equal(pa, 1);
+    assert_int_equal(evtchn_bind_ipi(&B.t, 0), 1);      /* so the port numbers differ */
+    pb = evtchn_bind_interdomain(&B.t, &A.t, (unsigned)pa);
+    assert_int_equal(pb, 2);
+
+    s = status_of(&A.t, pa);
+    assert_int_equal(s.status, EVTCHNSTAT_interdomain);
+    assert_int_equal(s.u.interdomain.dom, DOM_B);
+    assert_int_equal(s.u.interdomain.port, pb);
+    s = status_of(&B.t, pb);
+    assert_int_equal(s.u.interdomain.dom, DOM_A);
+    assert_int_equal(s.u.interdomain.port, pa);
+
+    /* The binder's new port is raised once (notifications to the unbound end were dropped). */
+    want_b[PENDING] = 1u << pb;
+    want_b[SEL64] = 1;
+    want_b[0] = 1;
+    assert_memory_equal(B.shinfo, want_b, sizeof(want_b));
+    check_kick(&B, 0, 0, pb);
+    memset(B.shinfo, 0, sizeof(B.shinfo));
+
+    /* Each end's send raises the other end only. */
+    assert_int_equal(evtchn_send(&A.t, pa), 0);
+    assert_true(evtchn_is_pending(&B.t, pb));
+    assert_false(evtchn_is_pending(&A.t, pa));
+    assert_int_equal(evtchn_send(&B.t, pb), 0);
+    assert_true(evtchn_is_pending(&A.t, pa));
+    check_kick(&A, 0, 0, pa);
+
+    /* Closing one end leaves the other unbound, offered to the closer. */
+    assert_int_equal(evtchn_close(&A.t, pa), 0);
+    assert_false(evtchn_is_pending(&A.t, pa));          /* close clears pending */
+    assert_int_equal(status_of(&A.t, pa).status, EVTCHNSTAT_closed);
+    s = status_of(&B.t, pb);
+    assert_int_equal(s.status, EVTCHNSTAT_unbound);
+    assert_int_equal(s.u.unbound.dom, DOM_A);
+    assert_int_equal(evtchn_close(&A.t, pa), -EINVAL);  /* twice */
+    /* Sending on it now is dropped silently. */
+    B.shinfo[PENDING] = 0;
+    unsigned kicks = A.nr_kicks;
+    assert_int_equal(evtchn_send(&B.t, pb), 0);
+    assert_int_equal(A.nr_kicks, kicks);
+    assert_false(evtchn_is_pending(&A.t, pa));
+    /* And A may connect to it again. */
+    assert_int_equal(evtchn_bind_interdomain(&A.t, &B.t, pb), 1);
+    assert_int_equal(status_of(&B.t, pb).u.interdomain.port, 1);
+}
+
+static void test_interdomain_hostile(void **state)
+{
+    int offer_c = evtchn_alloc_unbound(&A.t, 3);        /* offered to someone else */
+    int ipi = evtchn_bind_ipi(&A.t, 0);
+    int virq = evtchn_bind_virq(&A.t, VIRQ_TIMER, 0);
+    int xen = evtchn_alloc_xen_port(&A.t, 0, fake_on_send, NULL);
+
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)offer_c), -EINVAL);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)ipi), -EINVAL);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)virq), -EINVAL);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)xen), -EINVAL);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, 0), -EINVAL);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, 100), -EINVAL);     /* free */
+    /* Connected ports cannot be taken over by a third party. */
+    int pa = evtchn_alloc_unbound(&A.t, DOM_B);
+    assert_true(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)pa) > 0);
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)pa), -EINVAL);
+    /* B allocated only the one successful port. */
+    assert_int_equal(evtchn_bind_ipi(&B.t, 0), 2);
+}
+
+static void test_interdomain_loopback(void **state)
+{
+    int p1 = evtchn_alloc_unbound(&A.t, DOMID_SELF);
+    int p2 = evtchn_bind_interdomain(&A.t, &A.t, (unsigned)p1);
+    struct evtchn_status s;
+
+    assert_int_equal(p1, 1);
+    assert_int_equal(p2, 2);
+    s = status_of(&A.t, 1);
+    assert_int_equal(s.status, EVTCHNSTAT_interdomain);
+    assert_int_equal(s.u.interdomain.dom, DOM_A);
+    assert_int_equal(s.u.interdomain.port, 2);
+    A.shinfo[PENDING] = 0;                              /* drop the bind-time raise */
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    assert_true(evtchn_is_pending(&A.t, 2));
+    assert_false(evtchn_is_pending(&A.t, 1));
+    assert_int_equal(evtchn_send(&A.t, 2), 0);
+    assert_true(evtchn_is_pending(&A.t, 1));
+    assert_int_equal(evtchn_close(&A.t, 2), 0);
+    s = status_of(&A.t, 1);
+    assert_int_equal(s.status, EVTCHNSTAT_unbound);
+    assert_int_equal(s.u.unbound.dom, DOM_A);
+}
+
+/* ---- bind_vcpu ---- */
+
+static void test_bind_vcpu(void **state)
+{
+    int unbound = evtchn_alloc_unbound(&A.t, DOM_B);
+    int timer = evtchn_bind_virq(&A.t, VIRQ_TIMER, 1);
+
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)unbound, NR_VCPUS), -ENOENT);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)unbound, 0xffffffffu), -ENOENT);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)timer, 0), -EINVAL);
+    assert_int_equal(evtchn_notify_vcpu(&A.t, (unsigned)timer), 1);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)unbound, 2), 0);
+    assert_int_equal(evtchn_notify_vcpu(&A.t, (unsigned)unbound), 2);
+    /* The raise follows: selector and upcall go to vCPU 2's vcpu_info. */
+    assert_int_equal(evtchn_set_pending(&A.t, (unsigned)unbound), 0);
+    want_bit(PENDING, (unsigned)unbound);
+    want_sel(2, false, (unsigned)unbound);
+    check_pages(&A);
+    /* It survives the peer binding. */
+    assert_true(evtchn_bind_interdomain(&B.t, &A.t, (unsigned)unbound) > 0);
+    assert_int_equal(evtchn_notify_vcpu(&A.t, (unsigned)unbound), 2);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)unbound, 1), 0);
+    /* Close resets it. */
+    assert_int_equal(evtchn_close(&A.t, (unsigned)unbound), 0);
+    assert_int_equal(evtchn_notify_vcpu(&A.t, (unsigned)unbound), 0);
+}
+
+/* ---- Hypervisor backends ---- */
+
+static void test_xen_port(void **state)
+{
+    int cons;
+    struct evtchn_status s;
+
+    assert_int_equal(evtchn_alloc_xen_port(&A.t, 0, NULL, NULL), -EINVAL);
+    assert_int_equal(evtchn_alloc_xen_port(&A.t, NR_VCPUS, fake_on_send, NULL), -ENOENT);
+    cons = evtchn_alloc_xen_port(&A.t, 0, fake_on_send, &B);
+    assert_int_equal(cons, 1);
+
+    /* A guest send calls the backend and raises nothing in the guest. */
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    assert_int_equal(A.nr_sends, 1);
+    assert_int_equal(A.send_port, 1);
+    assert_ptr_equal(A.send_ctx, &B);
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 0);
+
+    /* The backend raises it like any port. */
+    assert_int_equal(evtchn_set_pending(&A.t, 1), 0);
+    want_bit(PENDING, 1);
+    want_sel(0, false, 1);
+    check_pages(&A);
+
+    s = status_of(&A.t, 1);
+    assert_int_equal(s.status, EVTCHNSTAT_interdomain);
+    assert_int_equal(s.u.interdomain.dom, DOMID_XEN);
+    /* The guest may move it, not close it; reset keeps it. */
+    assert_int_equal(evtchn_bind_vcpu(&A.t, 1, 1), 0);
+    assert_int_equal(evtchn_close(&A.t, 1), -EINVAL);
+    evtchn_reset(&A.t);
+    assert_int_equal(status_of(&A.t, 1).status, EVTCHNSTAT_interdomain);
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    assert_int_equal(A.nr_sends, 2);
+    /* Teardown closes it. */
+    evtchn_close_all(&A.t);
+    assert_int_equal(status_of(&A.t, 1).status, EVTCHNSTAT_closed);
+    assert_int_equal(evtchn_send(&A.t, 1), -EINVAL);
+    assert_int_equal(A.nr_sends, 2);
+}
+
+/* ---- send, reset, teardown ---- */
+
+static void test_send_by_state(void **state)
+{
+    int unbound = evtchn_alloc_unbound(&A.t, DOM_B);
+
+    assert_int_equal(evtchn_send(&A.t, (unsigned)unbound), 0);     /* dropped */
+    check_pages(&A);
+    assert_int_equal(A.nr_kicks, 0);
+    assert_int_equal(evtchn_send(&A.t, 5), -EINVAL);                /* free */
+}
+
+static void test_close_clears_pending_keeps_mask(void **state)
+{
+    int p = evtchn_bind_ipi(&A.t, 0);
+
+    A.shinfo[MASK64] = 1u << p;
+    want_shinfo[MASK64] = 1u << p;
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p), 0);
+    assert_true(evtchn_is_pending(&A.t, (unsigned)p));
+    assert_int_equal(evtchn_close(&A.t, (unsigned)p), 0);
+    check_pages(&A);
+}
+
+static void test_reset(void **state)
+{
+    int pa = evtchn_alloc_unbound(&A.t, DOM_B);
+    int pb = evtchn_bind_interdomain(&B.t, &A.t, (unsigned)pa);
+    int timer = evtchn_bind_virq(&A.t, VIRQ_TIMER, 2);
+    int xen = evtchn_alloc_xen_port(&A.t, 0, fake_on_send, NULL);
+
+    assert_int_equal(evtchn_bind_ipi(&A.t, 1), 4);
+    evtchn_reset(&A.t);
+    assert_int_equal(status_of(&A.t, (unsigned)pa).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, (unsigned)timer).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, 4).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, (unsigned)xen).status, EVTCHNSTAT_interdomain);
+    assert_int_equal(status_of(&B.t, (unsigned)pb).status, EVTCHNSTAT_unbound);
+    assert_int_equal(evtchn_send_virq(&A.t, 2, VIRQ_TIMER), -ENOENT);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 2), 1);
+}
+
+static void test_close_all_unbinds_peers(void **state)
+{
+    int pb = evtchn_alloc_unbound(&B.t, DOM_A);
+    int pa = evtchn_bind_interdomain(&A.t, &B.t, (unsigned)pb);
+
+    assert_true(pa > 0);
+    evtchn_close_all(&A.t);
+    assert_int_equal(status_of(&B.t, (unsigned)pb).status, EVTCHNSTAT_unbound);
+    assert_int_equal(status_of(&B.t, (unsigned)pb).u.unbound.dom, DOM_A);
+    assert_int_equal(evtchn_send(&B.t, (unsigned)pb), 0);
+    assert_false(evtchn_is_pending(&A.t, (unsigned)pa));
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup(fn, setup)
+#define TC(fn) cmocka_unit_test_setup(fn, setup_compat)
+    const struct CMUnitTest tests[] = {
+        T(test_init_rejects_bad_arguments),
+        T(test_port_limit_both_layouts),
+        T(test_alloc_unbound),
+        T(test_ports_run_out_and_are_reused),
+        T(test_hostile_ports),
+        TC(test_hostile_ports),
+        T(test_port_zero_and_free_ports),
+        T(test_bind_virq),
+        T(test_bind_virq_hostile),
+        T(test_send_virq),
+        T(test_global_virq_follows_bind_vcpu),
+        T(test_bind_ipi_and_send),
+        T(test_raise_64),
+        TC(test_raise_compat),
+        T(test_masked_unmask_64),
+        TC(test_masked_unmask_compat),
+        T(test_raise_keeps_guest_bits),
+        T(test_raise_without_vcpu_info),
+        T(test_interdomain_pair),
+        T(test_interdomain_hostile),
+        T(test_interdomain_loopback),
+        T(test_bind_vcpu),
+        T(test_xen_port),
+        T(test_send_by_state),
+        T(test_close_clears_pending_keeps_mask),
+        T(test_reset),
+        T(test_close_all_unbinds_peers),
+    };
+#undef T
+#undef TC
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

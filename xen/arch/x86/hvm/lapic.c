@@ -1,0 +1,117 @@
+/* lapic.c (hypervisor): connects each vCPU's virtual LAPIC (vlapic.c) to MSR exits, IPIs and timers. */
+#include "env.h"
+#include "domain.h"
+#include "lapic.h"
+#include "sched.h"
+#include "time.h"
+
+static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
+{
+    struct vlapic_effects fx;
+
+    switch (ipi->kind) {
+    case VLAPIC_IPI_FIXED:
+        vlapic_accept_irq(&t->lapic, ipi->vector);
+        break;
+    case VLAPIC_IPI_NMI:
+        t->nmi_pending = true;
+        break;
+    case VLAPIC_IPI_INIT:
+        /* INIT parks the vCPU until a STARTUP IPI (SDM vol 3, 9.4.4); the BSP ignores it. */
+        if (t->id == 0)
+            return;
+        vlapic_reset_on_init(&t->lapic, &fx);
+        lapic_apply(t, &fx);
+        t->state = VCPU_DOWN;
+        t->waiting_for_sipi = true;
+        break;
+    case VLAPIC_IPI_STARTUP:
+        if (!t->waiting_for_sipi)
+            return;             /* STARTUP is ignored unless the vCPU waits for one */
+        t->waiting_for_sipi = false;
+        hvm->start_at_sipi(t, ipi->vector);
+        t->state = VCPU_RUNNABLE;
+        break;
+    }
+    sched_kick();
+}
+
+void lapic_apply(struct vcpu *v, const struct vlapic_effects *fx)
+{
+    if (fx->timer == VLAPIC_TIMER_ARM)
+        v->timers.lapic = fx->timer_deadline_ns ? fx->timer_deadline_ns : 1;
+    else if (fx->timer == VLAPIC_TIMER_CANCEL)
+        v->timers.lapic = 0;
+    if (!fx->ipi_valid)
+        return;
+    struct domain *d = v->dom;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (vlapic_ipi_targets(&fx->ipi, &d->vcpus[i].lapic))
+            deliver_ipi(&d->vcpus[i], &fx->ipi);
+}
+
+void lapic_vcpu_init(struct vcpu *v)
+{
+    vlapic_init(&v->lapic, v->id, v->id == 0);
+}
+
+bool lapic_msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+    if (index == VLAPIC_MSR_APIC_BASE) {
+        *value = vlapic_get_base(&v->lapic);
+        return true;
+    }
+    return vlapic_msr_read(&v->lapic, index, now_ns(), value) == 0;
+}
+
+bool lapic_msr_write(struct vcpu *v, uint32_t index, uint64_t value)
+{
+    struct vlapic_effects fx;
+    int rc;
+
+    if (index == VLAPIC_MSR_APIC_BASE)
+        rc = vlapic_set_base(&v->lapic, value, &fx);
+    else
+        rc = vlapic_msr_write(&v->lapic, index, value, now_ns(), &fx);
+    if (rc)
+        return false;
+    lapic_apply(v, &fx);
+    return true;
+}
+
+bool lapic_msr_in_range(uint32_t index)
+{
+    return index == VLAPIC_MSR_APIC_BASE ||
+           (index >= VLAPIC_MSR_X2APIC_FIRST && index <= VLAPIC_MSR_X2APIC_LAST);
+}
+
+void lapic_timer_fire(struct vcpu *v, uint64_t now)
+{
+    struct vlapic_effects fx;
+
+    v->timers.lapic = 0;
+    vlapic_timer_expired(&v->lapic, now, &fx);
+    lapic_apply(v, &fx);
+}
+
+/*
+ * The xAPIC page: one page per domain at 0xFEE00000. Only one vCPU runs at a
+ * time on our single pCPU, so the running vCPU's registers are published into
+ * it before entry and its writes collected after the exit.
+ */
+void lapic_page_before_entry(struct vcpu *v)
+{
+    if (v->dom->xapic_page && vlapic_mode(&v->lapic) == VLAPIC_XAPIC)
+        vlapic_page_publish(&v->lapic, v->dom->xapic_page, now_ns());
+}
+
+void lapic_page_after_exit(struct vcpu *v)
+{
+    struct vlapic_effects fx;
+
+    if (!v->dom->xapic_page || vlapic_mode(&v->lapic) != VLAPIC_XAPIC)
+        return;
+    vlapic_page_collect(&v->lapic, v->dom->xapic_page, now_ns(), &fx);
+    lapic_apply(v, &fx);
+}

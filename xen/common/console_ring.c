@@ -1,0 +1,129 @@
+/* console_ring.c (hypervisor): each guest's PV console ring (Xen's io/console.h): output to the
+ * serial log as "(dN) " lines, serial input to the guest. The hypervisor is the backend. */
+#include "env.h"
+#include "console_ring.h"
+#include "domain.h"
+#include "errno.h"
+#include "mm.h"
+#include "printk.h"
+#include "uart.h"
+#include "xen/console.h"
+#include "xen/hvm_params.h"
+
+/* Bytes drained per notification or poll: a flooding guest shares the serial line. */
+#define DRAIN_BUDGET 2048
+
+static struct xencons_interface *ring_of(struct domain *d) { return d->console_ring; }
+
+/* The console port is the hypervisor's own and never closed while the domain runs. */
+static void notify_guest(struct domain *d)
+{
+    int rc = evtchn_set_pending(&d->evtchn, d->console_port);
+
+    (void)rc;
+}
+
+/* Guest -> serial. Returns true when the ring was left non-empty. */
+static bool drain_output(struct domain *d)
+{
+    struct xencons_interface *r = ring_of(d);
+    XENCONS_RING_IDX cons = r->out_cons;
+    XENCONS_RING_IDX prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
+    unsigned budget = DRAIN_BUDGET;
+
+    /* A hostile producer index more than a ring ahead is clamped to one ring. */
+    if (prod - cons > sizeof(r->out))
+        cons = prod - sizeof(r->out);
+    if (prod == cons)
+        return false;
+    while (cons != prod && budget) {
+        char c = r->out[MASK_XENCONS_IDX(cons, r->out)];
+
+        domain_console_write(d, &c, 1);
+        cons++;
+        budget--;
+    }
+    __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
+    if (cons == prod)
+        domain_console_flush_partial(d);    /* a prompt shows now, not at the next newline */
+    notify_guest(d);        /* room again */
+    return cons != prod;
+}
+
+static void on_guest_send(void *ctx, unsigned port)
+{
+    drain_output(ctx);
+}
+
+int console_ring_setup(struct domain *d)
+{
+    void *page = page_alloc();
+    int port;
+
+    if (!page)
+        return -ENOMEM;
+    memset(page, 0, PAGE_SIZE);
+    if (p2m_map(&d->p2m, CONSOLE_RING_GPA, virt_to_phys(page), PAGE_SIZE, P2M_READ | P2M_WRITE)) {
+        page_free(page);
+        return -ENOMEM;
+    }
+    port = evtchn_alloc_xen_port(&d->evtchn, 0, on_guest_send, d);
+    if (port < 0) {
+        page_free(page);
+        return port;
+    }
+    d->console_ring = page;
+    d->console_port = (unsigned)port;
+    d->hvm_params[HVM_PARAM_CONSOLE_PFN] = CONSOLE_RING_GPA >> PAGE_SHIFT;
+    d->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] = (unsigned)port;
+    return 0;
+}
+
+void console_ring_teardown(struct domain *d)
+{
+    page_free(d->console_ring);
+    d->console_ring = NULL;
+}
+
+/* Serial -> guest. Input goes to the first running domain with a console. */
+static struct domain *input_focus(void)
+{
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
+        if (d->running && d->console_ring)
+            return d;
+    return NULL;
+}
+
+static void feed_input(struct domain *d)
+{
+    struct xencons_interface *r = ring_of(d);
+    XENCONS_RING_IDX prod = r->in_prod;
+    XENCONS_RING_IDX cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
+    bool any = false;
+
+    /* Bytes stay in the UART FIFO while the guest's ring is full. */
+    while (prod - cons < sizeof(r->in)) {
+        int c = uart_getc();
+
+        if (c < 0)
+            break;
+        r->in[MASK_XENCONS_IDX(prod, r->in)] = (char)c;
+        prod++;
+        any = true;
+    }
+    if (!any)
+        return;
+    __atomic_store_n(&r->in_prod, prod, __ATOMIC_RELEASE);
+    notify_guest(d);
+}
+
+void console_ring_poll_input(void)
+{
+    struct domain *focus = input_focus();
+
+    if (focus)
+        feed_input(focus);
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
+        if (d->running && d->console_ring)
+            (void)drain_output(d);
+}

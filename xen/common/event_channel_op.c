@@ -1,0 +1,169 @@
+/* event_channel_op.c (hypervisor): the event_channel_op hypercall: guest copies and domain ids around evtchn.c. */
+#include "env.h"
+#include "errno.h"
+#include "evtchn.h"
+#include "hypercall.h"
+#include "xen/event_channel.h"
+
+/*
+ * Every argument struct has only fixed-width fields, so 32-bit and 64-bit
+ * guests share one layout (checked with gcc -m32 against Xen's headers).
+ * As in Xen, a bind whose result cannot be copied out returns -EFAULT and
+ * keeps its port: the guest broke its own buffer.
+ */
+
+/* bind_interdomain may name any existing domain: the offer (an unbound port for us) is the permission. */
+static struct domain *remote_domain(struct hcall_ctx *c, domid_t id)
+{
+    if (id == DOMID_SELF || id == c->d->id)
+        return c->d;
+    if (id >= DOMID_FIRST_RESERVED)
+        return NULL;
+    return domain_by_id(id);
+}
+
+static long op_alloc_unbound(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_alloc_unbound a;
+    long err = 0;
+    int port;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (!hc_target_domain(c, a.dom, &err))
+        return err;
+    port = evtchn_alloc_unbound(&c->d->evtchn, a.remote_dom);
+    if (port < 0)
+        return port;
+    a.port = (evtchn_port_t)port;
+    return hc_copy_to(c, gva, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long op_bind_interdomain(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_bind_interdomain b;
+    struct domain *rd;
+    int port;
+
+    if (hc_copy_from(c, &b, gva, sizeof(b)))
+        return -EFAULT;
+    rd = remote_domain(c, b.remote_dom);
+    if (!rd)
+        return -ESRCH;
+    port = evtchn_bind_interdomain(&c->d->evtchn, &rd->evtchn, b.remote_port);
+    if (port < 0)
+        return port;
+    b.local_port = (evtchn_port_t)port;
+    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long op_bind_virq(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_bind_virq b;
+    int port;
+
+    if (hc_copy_from(c, &b, gva, sizeof(b)))
+        return -EFAULT;
+    port = evtchn_bind_virq(&c->d->evtchn, b.virq, b.vcpu);
+    if (port < 0)
+        return port;
+    b.port = (evtchn_port_t)port;
+    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long op_bind_ipi(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_bind_ipi b;
+    int port;
+
+    if (hc_copy_from(c, &b, gva, sizeof(b)))
+        return -EFAULT;
+    port = evtchn_bind_ipi(&c->d->evtchn, b.vcpu);
+    if (port < 0)
+        return port;
+    b.port = (evtchn_port_t)port;
+    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+/* close, send and unmask take only { port }. */
+static long op_port(struct hcall_ctx *c, uint64_t gva, int (*op)(struct evtchn_table *, unsigned))
+{
+    evtchn_port_t port;
+
+    if (hc_copy_from(c, &port, gva, sizeof(port)))
+        return -EFAULT;
+    return op(&c->d->evtchn, port);
+}
+
+static long op_status(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_status s;
+    struct domain *d;
+    long err = 0;
+    int rc;
+
+    if (hc_copy_from(c, &s, gva, sizeof(s)))
+        return -EFAULT;
+    d = hc_target_domain(c, s.dom, &err);
+    if (!d)
+        return err;
+    rc = evtchn_status(&d->evtchn, s.port, &s);
+    if (rc)
+        return rc;
+    return hc_copy_to(c, gva, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long op_bind_vcpu(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_bind_vcpu b;
+
+    if (hc_copy_from(c, &b, gva, sizeof(b)))
+        return -EFAULT;
+    return evtchn_bind_vcpu(&c->d->evtchn, b.port, b.vcpu);
+}
+
+static long op_reset(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_reset r;
+    long err = 0;
+
+    if (hc_copy_from(c, &r, gva, sizeof(r)))
+        return -EFAULT;
+    if (!hc_target_domain(c, r.dom, &err))
+        return err;
+    evtchn_reset(&c->d->evtchn);
+    return 0;
+}
+
+long do_event_channel_op(struct hcall_ctx *c, const uint64_t *arg)
+{
+    uint64_t gva = arg[1];
+
+    switch (arg[0]) {
+    case EVTCHNOP_bind_interdomain:
+        return op_bind_interdomain(c, gva);
+    case EVTCHNOP_bind_virq:
+        return op_bind_virq(c, gva);
+    case EVTCHNOP_close:
+        return op_port(c, gva, evtchn_close);
+    case EVTCHNOP_send:
+        return op_port(c, gva, evtchn_send);
+    case EVTCHNOP_status:
+        return op_status(c, gva);
+    case EVTCHNOP_alloc_unbound:
+        return op_alloc_unbound(c, gva);
+    case EVTCHNOP_bind_ipi:
+        return op_bind_ipi(c, gva);
+    case EVTCHNOP_bind_vcpu:
+        return op_bind_vcpu(c, gva);
+    case EVTCHNOP_unmask:
+        return op_port(c, gva, evtchn_unmask);
+    case EVTCHNOP_reset:
+        return op_reset(c, gva);
+    /* bind_pirq: no physical IRQs for PVH guests (XENFEAT_hvm_pirqs is 0).
+     * init_control, expand_array, set_priority: FIFO ABI; -ENOSYS makes
+     * Linux use the 2-level ABI and ignore priorities. */
+    default:
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,31 @@
+/* apic.h (hypervisor): the host's own local APIC: the one-shot timer the scheduler runs on. */
+#ifndef WISP_APIC_H
+#define WISP_APIC_H
+
+#include "env.h"
+
+#define HOST_TIMER_VECTOR    0xf0
+#define HOST_SPURIOUS_VECTOR 0xff
+
+/* Enables this CPU's APIC (x2APIC when the CPU has it) with the timer masked. */
+void host_apic_init(void);
+/* Arms the one-shot timer to fire at TSC value `deadline` (past deadlines fire at once). */
+void host_timer_arm(uint64_t deadline_tsc);
+void host_timer_cancel(void);
+/* True once since the last call if the timer fired. */
+bool host_timer_take_fired(void);
+/* How the timer is driven, for the boot log. */
+const char *host_timer_mode(void);
+
+/* Lets a pending host interrupt in (a VM exit for one leaves it pending on SVM). */
+static inline void host_irq_window(void) { __asm__ volatile("sti; nop; cli" ::: "memory"); }
+/* Sleeps until any host interrupt (the timer); returns with interrupts off again. */
+static inline void host_wait_for_interrupt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+
+/* Entry stubs (entry.S) and the C side of the timer interrupt. */
+void host_timer_entry(void);
+void host_spurious_entry(void);
+void host_timer_interrupt(void);
+void idt_set_gate(uint8_t vector, uint64_t addr);
+
+#endif
