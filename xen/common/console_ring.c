@@ -44,8 +44,7 @@ static bool drain_output(struct domain *d)
         budget--;
     }
     __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
-    if (cons == prod)
-        domain_console_flush_partial(d);    /* a prompt shows now, not at the next newline */
+    d->console_fresh = true;
     notify_guest(d);        /* room again */
     return cons != prod;
 }
@@ -117,13 +116,28 @@ static void feed_input(struct domain *d)
     notify_guest(d);
 }
 
+/*
+ * A partial line (a shell prompt) goes out once the guest has written
+ * nothing new for one poll, so prompts show promptly while ordinary output,
+ * which the guest writes in small pieces, still goes out in whole lines.
+ */
+static void flush_quiet_partial_line(struct domain *d)
+{
+    if (!d->console_fresh)
+        domain_console_flush_partial(d);
+    d->console_fresh = false;
+}
+
 void console_ring_poll_input(void)
 {
     struct domain *focus = input_focus();
 
     if (focus)
         feed_input(focus);
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
-        if (d->running && d->console_ring)
-            (void)drain_output(d);
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
+        if (!d->running || !d->console_ring)
+            continue;
+        (void)drain_output(d);
+        flush_quiet_partial_line(d);
+    }
 }

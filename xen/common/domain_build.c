@@ -63,8 +63,15 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
     d->ram_bytes = bytes;
     if (p2m_init(&d->p2m, hvm->p2m_format, &host_pt_mem))
         return -ENOMEM;
-    /* The legacy hole [0xA0000, 1 MiB) stays unmapped: touching it is a fault. */
+    /*
+     * The legacy hole [0xA0000, 1 MiB) is never RAM (memmap) but reads as a
+     * machine without option ROMs: zeros, read-only. Linux scans it for ROM
+     * signatures and the RSDP (which build_acpi puts at 0xE0000); a write faults.
+     */
+    memset(phys_to_virt(d->ram_hpa + LEGACY_HOLE_START), 0, LEGACY_HOLE_END - LEGACY_HOLE_START);
     if (p2m_map(&d->p2m, 0, d->ram_hpa, LEGACY_HOLE_START, P2M_RWX) ||
+        p2m_map(&d->p2m, LEGACY_HOLE_START, d->ram_hpa + LEGACY_HOLE_START,
+                LEGACY_HOLE_END - LEGACY_HOLE_START, P2M_READ) ||
         p2m_map(&d->p2m, LEGACY_HOLE_END, d->ram_hpa + LEGACY_HOLE_END,
                 bytes - LEGACY_HOLE_END, P2M_RWX))
         return -ENOMEM;
@@ -95,23 +102,14 @@ static const struct pvh_reserved_range reserved_ranges[] = {
 
 /*
  * A copy of the RSDP for guests that scan the BIOS area instead of reading
- * rsdp_paddr (ACPI 6.5, 5.2.5.1). The hole's page at 0xE0000, otherwise
- * unused in the RAM block, is mapped read-only; the rest of the hole stays
- * unmapped. A scan starts at 0xE0000 and so stops in this page.
+ * rsdp_paddr (ACPI 6.5, 5.2.5.1), at the start of that area, in the
+ * read-only legacy hole alloc_ram mapped.
  */
-static int map_legacy_rsdp(struct domain *d, const struct pvh_acpi_layout *l)
+static void write_legacy_rsdp(struct domain *d, const struct pvh_acpi_layout *l)
 {
-    const uint64_t gpa = PVH_ACPI_LEGACY_LO;
-    uint64_t hpa = d->ram_hpa + gpa;
-    uint8_t *page;
-
-    _Static_assert(PVH_ACPI_LEGACY_LO % PAGE_SIZE == 0, "legacy RSDP page");
-    if (d->ram_bytes < LEGACY_HOLE_END || hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
-        return -EFAULT;
-    page = phys_to_virt(hpa);
-    memset(page, 0, PAGE_SIZE);
-    pvh_acpi_write_rsdp(l, page);
-    return p2m_map(&d->p2m, gpa, hpa, PAGE_SIZE, P2M_READ);
+    _Static_assert(PVH_ACPI_LEGACY_LO >= LEGACY_HOLE_START &&
+                   PVH_ACPI_LEGACY_LO + PAGE_SIZE <= LEGACY_HOLE_END, "legacy RSDP page");
+    pvh_acpi_write_rsdp(l, phys_to_virt(d->ram_hpa + PVH_ACPI_LEGACY_LO));
 }
 
 static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
@@ -125,10 +123,7 @@ static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
         log_error("d%u (%s): cannot build the ACPI tables: %s", d->id, d->name, why);
         return -ENOMEM;
     }
-    if (map_legacy_rsdp(d, &l)) {
-        log_error("d%u (%s): cannot map the legacy RSDP copy", d->id, d->name);
-        return -ENOMEM;
-    }
+    write_legacy_rsdp(d, &l);
     *rsdp = l.rsdp;
     return 0;
 }

@@ -158,6 +158,7 @@ static void run_vcpu(struct vcpu *v)
     struct vm_exit exit;
 
     fpu_switch_to(v);
+    msr_switch_to(v);
     vcpu_runstate_enter(v, RUNSTATE_running);
     kicked = false;
     while (v->state == VCPU_RUNNABLE && v->dom->running) {

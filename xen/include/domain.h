@@ -80,6 +80,7 @@ struct vcpu {
     unsigned runstate;              /* RUNSTATE_* */
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
+    uint64_t tsc_aux;               /* what RDTSCP/RDPID return; loaded while it runs */
 };
 
 struct domain {
@@ -117,6 +118,7 @@ struct domain {
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
     unsigned console_port;
+    bool console_fresh;             /* output arrived since the last poll */
 
     void *xapic_page;               /* mapped at 0xFEE00000 for xAPIC-mode guests (lapic.c) */
 };

@@ -23,6 +23,8 @@ void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
 /* false: the MSR is not offered (or the value is invalid) and the guest gets #GP. */
 bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value);
 bool msr_write(struct vcpu *v, uint32_t index, uint64_t value);
+/* Loads the per-vCPU MSRs no VMCB/VMCS field holds (TSC_AUX) before v runs. */
+void msr_switch_to(struct vcpu *v);
 enum exit_action hypercall_dispatch(struct vcpu *v);
 
 /* Injects #GP(0): the guest did something a real CPU would refuse. */

@@ -9,6 +9,8 @@
 
 #define MSR_TSC          0x10u
 #define MSR_MISC_ENABLE  0x1a0u
+#define MSR_TSC_AUX      0xc0000103u
+#define MSR_AMD_INT_PENDING_MSG 0xc0010055u     /* reads 0: no C1E message routing */
 #define MISC_ENABLE_FAST_STRINGS 1ull
 
 /* EFER bits a guest may set; LMA is the CPU's to set (AMD APM vol 2, 3.1.7). */
@@ -16,6 +18,27 @@
 
 #define HYPERCALL_STUB_SIZE 32
 #define HYPERCALL_PAGE_INDEX_MASK 0xfffull
+
+/* TSC_AUX exists when the CPU has RDTSCP or RDPID (SDM vol 4, table 2-2). */
+static bool host_has_tsc_aux(void)
+{
+    static int known = -1;
+
+    if (known < 0) {
+        struct cpuid_regs ext, l7;
+
+        cpuid_count(0x80000001, 0, &ext);
+        cpuid_count(7, 0, &l7);
+        known = (ext.edx & (1u << 27)) || (l7.ecx & (1u << 22));
+    }
+    return known;
+}
+
+void msr_switch_to(struct vcpu *v)
+{
+    if (host_has_tsc_aux())
+        wrmsr(MSR_TSC_AUX, v->tsc_aux);
+}
 
 /* Each PAT entry must name a defined memory type (SDM vol 3, 12.12.2). */
 static bool pat_valid(uint64_t pat)
@@ -87,6 +110,12 @@ bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
     case MSR_MISC_ENABLE:
         *value = MISC_ENABLE_FAST_STRINGS;
         return true;
+    case MSR_TSC_AUX:
+        *value = v->tsc_aux;
+        return host_has_tsc_aux();
+    case MSR_AMD_INT_PENDING_MSG:
+        *value = 0;
+        return true;
     }
     log_debug("d%u: rdmsr 0x%x refused", v->dom->id, index);
     return false;
@@ -106,6 +135,12 @@ bool msr_write(struct vcpu *v, uint32_t index, uint64_t value)
         return true;
     case MSR_MISC_ENABLE:
         return value == MISC_ENABLE_FAST_STRINGS;
+    case MSR_TSC_AUX:
+        if ((value >> 32) || !host_has_tsc_aux())
+            return false;
+        v->tsc_aux = value;
+        wrmsr(MSR_TSC_AUX, value);      /* v is the running vCPU */
+        return true;
     case XEN_HYPERCALL_PAGE_MSR:
         return hypercall_page_write(v, value);
     }

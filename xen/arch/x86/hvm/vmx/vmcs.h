@@ -43,10 +43,15 @@
 #define EPT_CAP_INVEPT_SINGLE       (1ull << 25)    /* single-context INVEPT */
 #define EPT_CAP_INVEPT_ALL          (1ull << 26)    /* all-context INVEPT */
 #define VPID_CAP_INVVPID            (1ull << 32)    /* INVVPID supported */
+#define VPID_CAP_INVVPID_SINGLE     (1ull << 41)    /* single-context INVVPID */
+#define VPID_CAP_INVVPID_ALL        (1ull << 42)    /* all-context INVVPID */
 
 /* INVEPT types (SDM vol 3, 30.3 "INVEPT"). */
 #define INVEPT_SINGLE_CONTEXT       1
 #define INVEPT_ALL_CONTEXT          2
+/* INVVPID types (SDM vol 3, 31.3 "INVVPID"). */
+#define INVVPID_SINGLE_CONTEXT      1
+#define INVVPID_ALL_CONTEXT         2
 
 /* EPT pointer format (SDM vol 3, 25.6.11, table 25-9). */
 #define EPTP_MEMTYPE_WB             6ull            /* bits 2:0: write-back */
@@ -181,7 +186,9 @@
 /* Pin-based VM-execution controls (25.6.1, table 25-5). */
 #define PIN_EXTERNAL_INTR_EXITING   (1u << 0)   /* host interrupts exit */
 #define PIN_NMI_EXITING             (1u << 3)   /* NMIs exit */
+#define PIN_VIRTUAL_NMIS            (1u << 5)   /* guest NMI blocking tracked, IRET clears it */
 /* Primary processor-based controls (25.6.2, table 25-6). */
+#define PROC_INTR_WINDOW_EXITING    (1u << 2)   /* exit when the guest can take an interrupt */
 #define PROC_HLT_EXITING            (1u << 7)
 #define PROC_INVLPG_EXITING         (1u << 9)
 #define PROC_MWAIT_EXITING          (1u << 10)
@@ -229,13 +236,14 @@
 #define INTR_TYPE_PRIV_SW_EXCEPTION 5u
 #define INTR_TYPE_SW_EXCEPTION      6u
 #define INTR_INFO_ERROR_VALID       (1u << 11)  /* deliver / has an error code */
-#define INTR_INFO_NMI_UNBLOCKED     (1u << 12)  /* exit only; reserved on entry */
+#define INTR_INFO_NMI_UNBLOCKED     (1u << 12)  /* exit only, as EPT_QUAL_NMI_UNBLOCKED; reserved on entry */
 #define INTR_INFO_VALID             (1u << 31)
 
 /* Guest segment access rights (25.4.1, table 25-2). */
 #define AR_TYPE_CODE_ER_ACCESSED    0xBu
 #define AR_TYPE_DATA_RW_ACCESSED    0x3u
 #define AR_TYPE_TSS32_BUSY          0xBu
+#define AR_TYPE_LDT                 0x2u
 #define AR_S_CODE_DATA              (1u << 4)
 #define AR_DPL_SHIFT                5
 #define AR_DPL_MASK                 (3u << 5)
@@ -250,6 +258,7 @@
 /* Guest interruptibility state bits (25.4.2, table 25-3). */
 #define INTERRUPTIBILITY_STI        (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS     (1u << 1)
+#define INTERRUPTIBILITY_NMI        (1u << 3)   /* blocking by NMI: in the handler until IRET */
 
 /* Architectural reset values used at the PVH entry. */
 #define VMX_DR7_RESET               0x400ull    /* SDM vol 3, 18.2.4 */
@@ -266,6 +275,7 @@
 #define VMX_EXIT_EXTERNAL_INTR      1
 #define VMX_EXIT_TRIPLE_FAULT       2
 #define VMX_EXIT_INIT_SIGNAL        3
+#define VMX_EXIT_INTR_WINDOW        7
 #define VMX_EXIT_CPUID              10
 #define VMX_EXIT_HLT                12
 #define VMX_EXIT_VMCALL             18
@@ -313,6 +323,7 @@
 #define EPT_QUAL_READABLE           (1u << 3)   /* the gpa was readable */
 #define EPT_QUAL_WRITABLE           (1u << 4)
 #define EPT_QUAL_EXECUTABLE         (1u << 5)
+#define EPT_QUAL_NMI_UNBLOCKED      (1u << 12)  /* a faulting IRET had unblocked virtual NMIs */
 
 /* VM-instruction error numbers worth naming in logs (31.4, table 31-1). */
 #define VMX_ERROR_ENTRY_INVALID_CONTROLS  7

@@ -32,6 +32,7 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 #define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
                              (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
 #define X86_EXC_NMI 2
+#define X86_EXC_DF  8
 #define X86_EXC_MC  18
 
 /* Guest selectors at the PVH entry; the spec leaves them unspecified. */
@@ -46,6 +47,8 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
 #define PIN_REQUIRED   (PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING)
+/* Without virtual NMIs, guest IRET leaves NMI blocking alone while NMIs exit (26.3). */
+#define PIN_WANTED     PIN_VIRTUAL_NMIS
 #define PROC_REQUIRED  (PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS | \
                         PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY)
 /* MWAIT/MONITOR would idle or watch the physical CPU (SVM intercepts them too). */
@@ -93,6 +96,8 @@ struct vmx_vcpu {
     void *virtual_apic;             /* TPR shadow page: guest CR8 lands here */
     bool launched;
     uint16_t vpid;                  /* 0 = VPID not used */
+    bool vpid_flush_pending;        /* drop this VPID's translations before the next entry */
+    uint32_t proc_controls;         /* copy of VMCS_PROC_CONTROLS, saves a VMREAD per change */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
     uint32_t last_exit_reason;
     uint64_t last_exit_qual;
@@ -163,6 +168,15 @@ static int __must_check invept(unsigned type, uint64_t eptp)
     return fail ? -EIO : 0;
 }
 
+static int __must_check invvpid(unsigned type, uint16_t vpid)
+{
+    struct { uint64_t vpid, linear; } desc = { vpid, 0 };   /* INVVPID descriptor (31.3) */
+    bool fail;
+    __asm__ volatile("invvpid %1, %2" : "=@ccbe"(fail) : "m"(desc), "r"((uint64_t)type)
+                     : "memory");
+    return fail ? -EIO : 0;
+}
+
 /* ---- capabilities ---- */
 
 /* Allowed-0 settings in bits 31:0 must be 1, allowed-1 in bits 63:32 may be 1 (A.3). */
@@ -175,6 +189,11 @@ static uint32_t ctl_adjust(uint32_t msr, uint32_t want)
 static bool ctl_allows_clear(uint32_t msr, uint32_t bits)
 {
     return !((uint32_t)rdmsr(msr) & bits);
+}
+
+static bool ctl_allows_set(uint32_t msr, uint32_t bits)
+{
+    return ((uint32_t)(rdmsr(msr) >> 32) & bits) == bits;
 }
 
 /* Leaves VMXON permitted like firmware would; false when firmware locked it off. */
@@ -203,7 +222,7 @@ static bool controls_probe(const char **why)
     uint32_t exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
     uint32_t entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
 
-    caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED);
+    caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED | PIN_WANTED);
     caps.proc = ctl_adjust(proc_msr, PROC_REQUIRED | PROC_WANTED) & ~PROC_FORBIDDEN;
     caps.exit = ctl_adjust(exit_msr, EXIT_REQUIRED);
     caps.entry = ctl_adjust(entry_msr, ENTRY_REQUIRED);
@@ -217,6 +236,12 @@ static bool controls_probe(const char **why)
     }
     if (!ctl_allows_clear(proc_msr, PROC_FORBIDDEN)) {
         *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
+        return false;
+    }
+    /* Off by default (caps.proc), switched per vCPU by vmx_interrupt_window(). */
+    if (!ctl_allows_set(proc_msr, PROC_INTR_WINDOW_EXITING) ||
+        !ctl_allows_clear(proc_msr, PROC_INTR_WINDOW_EXITING)) {
+        *why = "VMX cannot switch interrupt-window exiting";
         return false;
     }
     caps.proc2 = ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_REQUIRED | PROC2_WANTED);
@@ -427,7 +452,8 @@ static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
     if (!x->vpid)
         proc2 &= ~PROC2_ENABLE_VPID;
     vmwrite(VMCS_PIN_CONTROLS, caps.pin);
-    vmwrite(VMCS_PROC_CONTROLS, caps.proc);
+    x->proc_controls = caps.proc;
+    vmwrite(VMCS_PROC_CONTROLS, x->proc_controls);
     vmwrite(VMCS_PROC_CONTROLS2, proc2);
     vmwrite(VMCS_EXIT_CONTROLS, caps.exit);
     vmwrite(VMCS_ENTRY_CONTROLS, caps.entry & ~ENTRY_IA32E_MODE_GUEST);
@@ -540,6 +566,26 @@ static void vmx_free(struct vmx_vcpu *x)
     page_free(x);
 }
 
+static bool vpid_flush_supported(void)
+{
+    return (caps.ept_vpid & VPID_CAP_INVVPID) &&
+           (caps.ept_vpid & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
+}
+
+/* Drops the linear and combined translations tagged with x's VPID (SDM vol 3,
+ * "Invalidating Cached Mappings"; VM entry alone keeps them when VPIDs are on). */
+static void vpid_flush(struct vmx_vcpu *x)
+{
+    int rc;
+
+    if (caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
+        rc = invvpid(INVVPID_SINGLE_CONTEXT, x->vpid);
+    else
+        rc = invvpid(INVVPID_ALL_CONTEXT, 0);
+    if (rc)
+        panic("vmx: INVVPID failed for VPID %u", x->vpid);
+}
+
 static int __must_check vmx_vcpu_init(struct vcpu *v)
 {
     struct vmx_vcpu *x;
@@ -558,8 +604,11 @@ static int __must_check vmx_vcpu_init(struct vcpu *v)
     }
     x->vmcs_pa = virt_to_phys(x->vmcs);
     *(uint32_t *)x->vmcs = caps.revision;   /* bit 31 clear: an ordinary VMCS (25.2) */
-    /* VPIDs are never reused, so a new one has no stale translations. */
-    if ((caps.proc2 & PROC2_ENABLE_VPID) && next_vpid)
+    /*
+     * VPIDs are never reused, so a new one has no stale translations; a
+     * restart (vmx_start_at_sipi) needs INVVPID, so no VPID without it.
+     */
+    if ((caps.proc2 & PROC2_ENABLE_VPID) && vpid_flush_supported() && next_vpid)
         x->vpid = next_vpid++;
     if (vmclear(x->vmcs_pa) || vmcs_make_current(x)) {
         log_error("vmx: VMCLEAR/VMPTRLD of a new VMCS failed");
@@ -677,7 +726,42 @@ static void idt_vectoring_reinject(void)
     if (type == INTR_TYPE_SW_INTERRUPT || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
         type == INTR_TYPE_SW_EXCEPTION)
         vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+    /*
+     * An NMI whose delivery exited left virtual-NMI blocking set (28.1),
+     * and entry refuses to inject an NMI under it (27.3.1.5); the NMI was
+     * not delivered, so the guest is not blocked yet.
+     */
+    if (type == INTR_TYPE_NMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~INTERRUPTIBILITY_NMI);
     vmwrite(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKED);
+}
+
+/*
+ * A fault or EPT violation in the guest's IRET exited after IRET had
+ * cleared virtual-NMI blocking; IRET runs again, so the blocking goes back
+ * (28.2.3; the bit is in the exit interruption info or EPT qualification).
+ */
+static void iret_nmi_blocking_restore(uint32_t basic, uint64_t qual)
+{
+    uint32_t info;
+    bool unblocked;
+
+    if (!(caps.pin & PIN_VIRTUAL_NMIS) || (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        return;
+    if (basic == VMX_EXIT_EXCEPTION_NMI) {
+        info = vmread(VMCS_EXIT_INTR_INFO);
+        /* Bit 12 is undefined for a double fault. */
+        unblocked = (info & INTR_INFO_VALID) && (info & INTR_INFO_NMI_UNBLOCKED) &&
+                    (info & INTR_INFO_VECTOR_MASK) != X86_EXC_DF;
+    } else if (basic == VMX_EXIT_EPT_VIOLATION) {
+        unblocked = qual & EPT_QUAL_NMI_UNBLOCKED;
+    } else {
+        return;
+    }
+    if (unblocked)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 }
 
 static unsigned ept_access(uint64_t qual)
@@ -741,6 +825,9 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
         return false;
     case VMX_EXIT_INIT_SIGNAL:
         exit->reason = EXIT_INTR;       /* as SVM's INIT intercept */
+        return false;
+    case VMX_EXIT_INTR_WINDOW:
+        exit->reason = EXIT_INTR_WINDOW;    /* before any guest instruction ran (26.7.5) */
         return false;
     case VMX_EXIT_TRIPLE_FAULT:
         exit->reason = EXIT_TRIPLE_FAULT;
@@ -816,6 +903,10 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
         /* A p2m root at a recycled address may have stale translations. */
         vmx_flush_p2m(v->dom);
     }
+    if (x->vpid_flush_pending) {
+        x->vpid_flush_pending = false;
+        vpid_flush(x);
+    }
 
     if (vmx_enter(&v->regs, x->launched)) {
         host_tables_reload();
@@ -848,6 +939,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
     x->launched = true;
     if (decode_basic(v, raw & EXIT_REASON_BASIC_MASK, qual, exit))
         exit->next_rip = v->regs.rip + vmread(VMCS_EXIT_INSTR_LEN);
+    iret_nmi_blocking_restore(raw & EXIT_REASON_BASIC_MASK, qual);
     idt_vectoring_reinject();
 }
 
@@ -866,6 +958,60 @@ static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
         vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
     }
     vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
+
+/*
+ * The entry interruption field is valid when inject_exception queued an
+ * event or vmx_run re-injected one from IDT-vectoring info; every exit
+ * clears its valid bit (25.8.3). The blocking rules are the VM-entry
+ * checks on event injection (27.3.1.5): an external interrupt needs
+ * RFLAGS.IF and no STI or MOV SS blocking; an NMI no MOV SS blocking and,
+ * with virtual NMIs, no blocking by NMI (the guest is in its NMI handler
+ * until IRET; without virtual NMIs the bit is still the guest's NMI
+ * blocking, so a second NMI waits too). STI blocking also holds an NMI
+ * back: it may inhibit NMIs on some processors (SDM vol 2B, STI).
+ */
+static bool vmx_can_inject(struct vcpu *v, bool nmi)
+{
+    uint32_t blocking;
+
+    vmcs_of(v);
+    if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        return false;
+    blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (nmi)
+        return !(blocking &
+                 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI));
+    /* v->regs.rflags is what vmx_run read at the exit and writes at the next entry. */
+    return (v->regs.rflags & X86_RFLAGS_IF) &&
+           !(blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+static void vmx_inject_interrupt(struct vcpu *v, uint8_t vector)
+{
+    vmcs_of(v);
+    vmwrite(VMCS_ENTRY_INTR_INFO,
+            vector | (INTR_TYPE_EXTERNAL << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+}
+
+static void vmx_inject_nmi(struct vcpu *v)
+{
+    vmcs_of(v);
+    vmwrite(VMCS_ENTRY_INTR_INFO,
+            X86_EXC_NMI | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+}
+
+/* Interrupt-window exiting (26.7.5): exit as soon as IF=1 and no STI/MOV SS blocking. */
+static void vmx_interrupt_window(struct vcpu *v, bool enable)
+{
+    struct vmx_vcpu *x = vmcs_of(v);
+    uint32_t proc = enable ? x->proc_controls | PROC_INTR_WINDOW_EXITING
+                           : x->proc_controls & ~PROC_INTR_WINDOW_EXITING;
+
+    if (proc == x->proc_controls)
+        return;
+    x->proc_controls = proc;
+    vmwrite(VMCS_PROC_CONTROLS, proc);
 }
 
 /* What the guest sees: its own bits from the register, host-owned ones from the shadow. */
@@ -998,6 +1144,64 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
     }
 }
 
+/* Real-mode segment attributes after INIT/SIPI (SDM vol 3, table 10-1; 25.4.1 table 25-2). */
+#define SIPI_CS_AR   (AR_TYPE_CODE_ER_ACCESSED | AR_S_CODE_DATA | AR_PRESENT)   /* 0x9B */
+#define SIPI_DS_AR   (AR_TYPE_DATA_RW_ACCESSED | AR_S_CODE_DATA | AR_PRESENT)   /* 0x93 */
+#define SIPI_LDTR_AR (AR_TYPE_LDT | AR_PRESENT)                                 /* 0x82 */
+/* VM entry needs a busy TSS in TR even in real mode (27.3.1.2); 32-bit busy as at PVH entry. */
+#define SIPI_TR_AR   (AR_TYPE_TSS32_BUSY | AR_PRESENT)                          /* 0x8B */
+#define REAL_MODE_LIMIT 0xffffu
+
+/*
+ * The state a STARTUP IPI gives after INIT (SDM vol 3, 9.4.4 and table
+ * 10-1 in the 2023 numbering): real mode, CS = vector << 8, IP = 0. Unrestricted guest lets
+ * the VMCS hold PE = PG = 0; CR0 and CR4 are built as in
+ * vmcs_write_guest_state (host-owned bits forced, shadows guest-visible).
+ */
+static void vmx_start_at_sipi(struct vcpu *v, uint8_t vector)
+{
+    static const uint32_t data_segs[] = { VMCS_GUEST_DS_SEL, VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL,
+                                          VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
+    struct vmx_vcpu *x = vmcs_of(v);
+    uint64_t cr0 = X86_CR0_ET;
+    uint64_t real_cr0 = (cr0 | cr0_must_be_set()) & caps.cr0_fixed1;
+
+    guest_segment(VMCS_GUEST_CS_SEL, (uint16_t)(vector << 8), (uint64_t)vector << 12,
+                  REAL_MODE_LIMIT, SIPI_CS_AR);
+    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
+        guest_segment(data_segs[i], 0, 0, REAL_MODE_LIMIT, SIPI_DS_AR);
+    guest_segment(VMCS_GUEST_LDTR_SEL, 0, 0, REAL_MODE_LIMIT, SIPI_LDTR_AR);
+    guest_segment(VMCS_GUEST_TR_SEL, 0, 0, REAL_MODE_LIMIT, SIPI_TR_AR);
+    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, REAL_MODE_LIMIT);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, REAL_MODE_LIMIT);
+
+    vmwrite(VMCS_GUEST_CR0, real_cr0);
+    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+    vmwrite(VMCS_GUEST_CR4, caps.cr4_fixed0);
+    vmwrite(VMCS_CR4_READ_SHADOW, 0);
+    vmwrite(VMCS_GUEST_CR3, 0);
+    efer_store(0, real_cr0);            /* EFER 0 and IA-32e mode guest off */
+    vmwrite(VMCS_GUEST_PAT, VMX_PAT_RESET);
+    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_DR7, VMX_DR7_RESET);
+
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    vmx_interrupt_window(v, false);
+
+    v->regs = (struct cpu_regs){ .rip = 0, .rflags = X86_RFLAGS_FIXED };
+    vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+    vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+    vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+    /* Linear translations cached under this VPID belong to the old paging. */
+    if (x->vpid)
+        x->vpid_flush_pending = true;
+}
+
 static void dump_segment(const char *name, uint32_t sel_field)
 {
     log_error("  %-4s %04lx base %016lx limit %08lx ar %05lx", name, vmread(sel_field),
@@ -1051,6 +1255,11 @@ const struct hvm_ops vmx_ops = {
     .vcpu_destroy = vmx_vcpu_destroy,
     .run = vmx_run,
     .inject_exception = vmx_inject_exception,
+    .can_inject = vmx_can_inject,
+    .inject_interrupt = vmx_inject_interrupt,
+    .inject_nmi = vmx_inject_nmi,
+    .interrupt_window = vmx_interrupt_window,
+    .start_at_sipi = vmx_start_at_sipi,
     .get_ctrl_regs = vmx_get_ctrl_regs,
     .get_efer = vmx_get_efer,
     .set_efer = vmx_set_efer,
