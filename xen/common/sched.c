@@ -151,11 +151,14 @@ static void arm_host_timer(uint64_t deadline)
     host_timer_arm(ns_to_tsc(deadline));
 }
 
-/* Runs v until it blocks, yields, its slice or a timer ends, or its domain ends. */
-static void run_vcpu(struct vcpu *v)
+/*
+ * Runs v until it blocks, yields, a timer is due, its slice ends or its
+ * domain ends. Returns true if v may go on with the rest of its slice.
+ */
+static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 {
-    uint64_t slice_end = others_runnable(v) ? now_ns() + SLICE_NS : 0;
     struct vm_exit exit;
+    bool keep = true;
 
     fpu_switch_to(v);
     msr_switch_to(v);
@@ -178,11 +181,16 @@ static void run_vcpu(struct vcpu *v)
             armed_deadline = 0;
             break;
         }
-        if (action != EXIT_ACTION_RESUME || kicked)
+        if (action != EXIT_ACTION_RESUME) {
+            keep = false;       /* blocked, yielded or ended */
+            break;
+        }
+        if (kicked)
             break;
     }
     vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? RUNSTATE_runnable :
                            v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
+    return keep && v->state == VCPU_RUNNABLE && v->dom->running;
 }
 
 /* Nothing can run: sleep until the next timer, looking at serial input now and then. */
@@ -196,17 +204,34 @@ static void idle(void)
         armed_deadline = 0;
 }
 
+/*
+ * Round-robin with a time slice: a vCPU interrupted by a timer or a kick goes
+ * on until its slice is used up (when others wait) or it blocks or yields.
+ */
 void sched_run(void)
 {
     struct vcpu *v = NULL;
+    uint64_t slice_end = 0;
+    bool keep = false;
 
     for (;;) {
         update_vcpus();
         console_ring_poll_input();
-        v = pick_next(v);
-        if (v)
-            run_vcpu(v);
-        else
+        uint64_t now = now_ns();
+
+        if (!(keep && v->state == VCPU_RUNNABLE && (!slice_end || now < slice_end))) {
+            v = pick_next(v);
+            slice_end = 0;
+        }
+        if (!v) {
             idle();
+            continue;
+        }
+        /* A slice only matters when someone else waits for the pCPU. */
+        if (!slice_end && others_runnable(v))
+            slice_end = now + SLICE_NS;
+        else if (slice_end && !others_runnable(v))
+            slice_end = 0;
+        keep = run_vcpu(v, slice_end);
     }
 }

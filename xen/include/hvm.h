@@ -24,6 +24,7 @@ struct domain;
     X(TRIPLE_FAULT,  "triple fault")            \
     X(INTR,          "host interrupt")          \
     X(INTR_WINDOW,   "interrupt window")        \
+    X(PAUSE,         "pause (spin-wait)")       \
     X(VIRT_INSN,     "virtualization instruction") \
     X(INVALID_STATE, "invalid guest state")     \
     X(UNEXPECTED,    "unexpected exit")

@@ -48,6 +48,7 @@ int fpu_init(struct vcpu *v)
     if (!pa)
         return -ENOMEM;
     area = phys_to_virt(pa);
+    memset(area, 0, xsave_area_size);   /* XRSTOR faults on a header with stray bits */
     /* Reset state; with XSAVE a zero header means "initial state" for every component. */
     *(uint16_t *)(area + FXSAVE_FCW_OFFSET) = FCW_DEFAULT;
     *(uint32_t *)(area + FXSAVE_MXCSR_OFFSET) = MXCSR_DEFAULT;
@@ -65,8 +66,23 @@ void fpu_free(struct vcpu *v)
     v->fpu_area = NULL;
 }
 
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return edx_eax_combine(hi, lo);
+}
+
 static void fpu_save(struct vcpu *v)
 {
+    /*
+     * The live XCR0 is the guest's: re-read it, since an XSETBV that did not
+     * exit (QEMU TCG ignores the SVM intercept) changed it behind our back,
+     * and XRSTOR faults if the saved components and XCR0 disagree.
+     */
+    if (have_xsave)
+        v->xcr0 = xgetbv0();
     if (have_xsave)
         __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
     else

@@ -257,6 +257,13 @@ static enum exit_action on_intr(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
+/* A spin-wait (PAUSE) on a vCPU that shares the pCPU: let the others run, one of them holds the lock. */
+static enum exit_action on_pause(struct vcpu *v, const struct vm_exit *exit)
+{
+    advance(v, exit);
+    return EXIT_ACTION_RESCHEDULE;
+}
+
 static enum exit_action on_intr_window(struct vcpu *v, const struct vm_exit *exit)
 {
     return EXIT_ACTION_RESUME;      /* the interrupt goes in on the next entry */
@@ -281,6 +288,7 @@ static enum exit_action (*const exit_handlers[NR_EXIT_REASONS])(struct vcpu *, c
     [EXIT_TRIPLE_FAULT] = on_fatal,
     [EXIT_INTR] = on_intr,
     [EXIT_INTR_WINDOW] = on_intr_window,
+    [EXIT_PAUSE] = on_pause,
     [EXIT_VIRT_INSN] = on_virt_insn,
     [EXIT_INVALID_STATE] = on_fatal,
     [EXIT_UNEXPECTED] = on_fatal,

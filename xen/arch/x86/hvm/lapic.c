@@ -2,6 +2,7 @@
 #include "env.h"
 #include "domain.h"
 #include "lapic.h"
+#include "printk.h"
 #include "sched.h"
 #include "time.h"
 
@@ -9,6 +10,9 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
 {
     struct vlapic_effects fx;
 
+    if (ipi->kind != VLAPIC_IPI_FIXED)
+        log_debug("d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id, ipi->kind, ipi->vector,
+                  t->id);
     switch (ipi->kind) {
     case VLAPIC_IPI_FIXED:
         vlapic_accept_irq(&t->lapic, ipi->vector);

@@ -25,6 +25,10 @@
 #define LEN_MSR 2
 #define LEN_VMMCALL 3
 #define LEN_XSETBV 3
+#define LEN_PAUSE 2
+/* PAUSEs a spin-wait may run before it exits (APM 15.14.4); a vCPU sharing its pCPU should
+ * give way soon, since whoever it waits for cannot run meanwhile. */
+#define PAUSE_FILTER_COUNT 64
 
 #define GUEST_PAT_DEFAULT 0x0007040600070406ull   /* the power-on PAT (SDM vol 3, 12.12.4) */
 #define DR6_DEFAULT 0xffff0ff0ull
@@ -180,6 +184,10 @@ static int svm_vcpu_init(struct vcpu *v)
     s->vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
     s->vmcb->np_enable = NP_ENABLE;
     s->vmcb->n_cr3 = v->dom->p2m.root;
+    if (v->dom->nr_vcpus > 1) {
+        s->vmcb->intercept_misc1 |= INTERCEPT_PAUSE;
+        s->vmcb->pause_filter_count = PAUSE_FILTER_COUNT;
+    }
     set_pvh_entry_state(s->vmcb, v);
     return 0;
 }
@@ -269,6 +277,10 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
     case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA: case VMEXIT_MONITOR:
     case VMEXIT_MWAIT: case VMEXIT_MWAIT_ARMED:
         exit->reason = EXIT_VIRT_INSN;
+        break;
+    case VMEXIT_PAUSE:
+        exit->reason = EXIT_PAUSE;
+        exit->next_rip = next_rip(vmcb, LEN_PAUSE);
         break;
     case VMEXIT_VINTR:
         exit->reason = EXIT_INTR_WINDOW;

@@ -42,6 +42,8 @@ svm_vmrun:
     push %rdi
 
     clgi
+    sti                             /* GIF=0 holds interrupts back in the host, but the IF
+                                       saved by VMRUN lets them exit the guest (APM 15.21.1) */
     mov %rdx, %rax
     vmsave %rax                     /* host's hidden state */
     mov S_GUEST_VMCB(%rsp), %rax
@@ -85,6 +87,7 @@ svm_vmrun:
     mov %r15, R_R15(%rax)
     mov S_HOST_VMCB(%rsp), %rax
     vmload %rax
+    cli                             /* the hypervisor runs with interrupts off */
     stgi
 
     add $24, %rsp

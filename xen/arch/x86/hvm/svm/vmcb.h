@@ -12,6 +12,7 @@
 #define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_CPUID     (1u << 18)
 #define INTERCEPT_INVD      (1u << 22)
+#define INTERCEPT_PAUSE     (1u << 23)
 #define INTERCEPT_HLT       (1u << 24)
 #define INTERCEPT_INVLPGA   (1u << 26)
 #define INTERCEPT_IOIO      (1u << 27)
@@ -40,6 +41,7 @@
 #define VMEXIT_VINTR    0x64
 #define VMEXIT_CPUID    0x72
 #define VMEXIT_INVD     0x76
+#define VMEXIT_PAUSE    0x77
 #define VMEXIT_HLT      0x78
 #define VMEXIT_INVLPGA  0x7a
 #define VMEXIT_IOIO     0x7b
