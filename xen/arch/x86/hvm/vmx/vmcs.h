@@ -203,6 +203,7 @@
 #define PROC_USE_IO_BITMAPS         (1u << 25)
 #define PROC_USE_MSR_BITMAPS        (1u << 28)
 #define PROC_MONITOR_EXITING        (1u << 29)
+#define PROC_PAUSE_EXITING          (1u << 30)  /* every PAUSE exits (multi-vCPU guests) */
 #define PROC_ACTIVATE_SECONDARY     (1u << 31)
 /* Secondary processor-based controls (25.6.2, table 25-7). */
 #define PROC2_ENABLE_EPT            (1u << 1)
@@ -294,6 +295,7 @@
 #define VMX_EXIT_WRMSR              32
 #define VMX_EXIT_MWAIT              36
 #define VMX_EXIT_MONITOR            39
+#define VMX_EXIT_PAUSE              40
 #define VMX_EXIT_EPT_VIOLATION      48
 #define VMX_EXIT_EPT_MISCONFIG      49
 #define VMX_EXIT_INVEPT             50

@@ -71,6 +71,7 @@ struct vmx_caps {
     const char *why;
     uint32_t revision;
     uint32_t pin, proc, proc2, exit, entry;     /* the values we program */
+    bool pause_exiting;                         /* PROC_PAUSE_EXITING may be set */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid;
 };
@@ -238,6 +239,8 @@ static bool controls_probe(const char **why)
         *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
         return false;
     }
+    /* Optional: spin-waiting vCPUs of SMP guests give way (vmcs_write_controls). */
+    caps.pause_exiting = ctl_allows_set(proc_msr, PROC_PAUSE_EXITING);
     /* Off by default (caps.proc), switched per vCPU by vmx_interrupt_window(). */
     if (!ctl_allows_set(proc_msr, PROC_INTR_WINDOW_EXITING) ||
         !ctl_allows_clear(proc_msr, PROC_INTR_WINDOW_EXITING)) {
@@ -453,6 +456,8 @@ static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
         proc2 &= ~PROC2_ENABLE_VPID;
     vmwrite(VMCS_PIN_CONTROLS, caps.pin);
     x->proc_controls = caps.proc;
+    if (caps.pause_exiting && v->dom->nr_vcpus > 1)
+        x->proc_controls |= PROC_PAUSE_EXITING;
     vmwrite(VMCS_PROC_CONTROLS, x->proc_controls);
     vmwrite(VMCS_PROC_CONTROLS2, proc2);
     vmwrite(VMCS_EXIT_CONTROLS, caps.exit);
@@ -837,6 +842,9 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
         return true;
     case VMX_EXIT_HLT:
         exit->reason = EXIT_HLT;
+        return true;
+    case VMX_EXIT_PAUSE:
+        exit->reason = EXIT_PAUSE;
         return true;
     case VMX_EXIT_VMCALL:
         exit->reason = EXIT_HYPERCALL;
