@@ -12,31 +12,6 @@ static struct time_scale tsc_scale;
 static uint64_t boot_wc_sec;
 static uint32_t boot_wc_nsec;
 
-struct time_scale time_scale_for(uint64_t hz)
-{
-    struct time_scale s = { 0, 0 };
-    uint64_t h = hz ? hz : 1;
-
-    /* Bring h into (1e9, 2e9] so that 1e9 / h, as a 32-bit fraction, fits. */
-    while (h > 2 * NS_PER_SEC) {
-        h >>= 1;
-        s.shift--;
-    }
-    while (h <= NS_PER_SEC) {
-        h <<= 1;
-        s.shift++;
-    }
-    s.mul = (uint32_t)((NS_PER_SEC << 32) / h);
-    return s;
-}
-
-uint64_t time_scale_apply(struct time_scale s, uint64_t ticks)
-{
-    uint64_t t = s.shift >= 0 ? ticks << s.shift : ticks >> -s.shift;
-
-    return (uint64_t)(((unsigned __int128)t * s.mul) >> 32);
-}
-
 /* PIT channel 2, gated through port 0x61 (the one channel whose output can be read back). */
 #define PIT_HZ          1193182ull
 #define PIT_CH2         0x42
