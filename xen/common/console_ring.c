@@ -78,6 +78,14 @@ int console_ring_setup(struct domain *d)
     return 0;
 }
 
+void console_ring_flush(struct domain *d)
+{
+    if (!d->console_ring)
+        return;
+    for (unsigned rounds = 0; rounds < 2 && drain_output(d); rounds++)
+        ;       /* the ring holds at most one budget's worth more */
+}
+
 void console_ring_teardown(struct domain *d)
 {
     page_free(d->console_ring);

@@ -1,5 +1,6 @@
 /* domain.c (hypervisor): the domain table, shutdown and crash, and guest console output. */
 #include "env.h"
+#include "console_ring.h"
 #include "domain.h"
 #include "irq.h"
 #include "machine.h"
@@ -81,8 +82,8 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
 {
     if (!d->running)
         return;
-    if (d->console_len)                 /* flush a last unterminated line */
-        domain_console_write(d, "\n", 1);
+    console_ring_flush(d);              /* output written just before the end */
+    domain_console_flush_partial(d);    /* a last unterminated line */
     d->running = false;
     d->shutdown_reason = reason;
     evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */

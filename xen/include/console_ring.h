@@ -13,6 +13,8 @@ struct domain;
 /* Gives d a console ring page and event channel, published in its HVM params. */
 int __must_check console_ring_setup(struct domain *d);
 void console_ring_teardown(struct domain *d);
+/* Drains what the guest left in its ring (it is ending). */
+void console_ring_flush(struct domain *d);
 /* Moves serial input to the guest console that has input focus, and drains
  * output rings left unfinished; called from the scheduler loop. */
 void console_ring_poll_input(void);
