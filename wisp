@@ -14,10 +14,15 @@ say() { printf 'wisp: %s\n' "$*" >&2; }
 usage() {
     cat <<'USAGE'
 usage: ./wisp test [--fast]      unit tests, then the integration tests (pytest)
-       ./wisp demo               boot the demo guest on Wisp under QEMU
+       ./wisp demo [--minimal]   a shell in the Linux guest on Wisp under QEMU
+                                 (--minimal: the small PVH demo guest)
        ./wisp run [OPTIONS] KERNEL
+       ./wisp run [OPTIONS] [KERNEL] -- COMMAND [ARG...]
+                                 run COMMAND in the Linux guest, exit with its status
        ./wisp help [run|exit-codes]
-Each command first installs missing Debian packages and builds Wisp into build/.
+Each command first installs missing Debian packages and builds Wisp into build/;
+demo and run -- COMMAND also build the Linux guest (the first time takes a while).
+See docs/user-guide.md.
 USAGE
 }
 
@@ -71,6 +76,27 @@ build() {
     exit 125
 }
 
+# The default Linux guest that `demo` and `run -- COMMAND` boot is built on demand: the
+# CLI itself says which of its targets these arguments use (none if KERNEL and --initrd
+# are given), and ninja rebuilds only what changed.
+build_guest() {
+    local targets
+    mapfile -t targets < <("$BUILD/toolstack/wisp" guest-targets "$@" 2>/dev/null)
+    [ "${#targets[@]}" -eq 0 ] && return 0
+    if ninja -C "$BUILD" -n "${targets[@]}" 2>/dev/null | grep -q '^ninja: no work to do'; then
+        return 0
+    fi
+    # Long the first time, so its progress is shown; on stderr, as stdout is the guest's.
+    case " ${targets[*]} " in
+        *" guest-kernels/vmlinux "*) say "building ${targets[*]} (a first kernel build takes minutes)" ;;
+        *) say "building ${targets[*]}" ;;
+    esac
+    if ! ninja -C "$BUILD" "${targets[@]}" >&2; then
+        say "building the Linux guest failed (ninja -C $BUILD ${targets[*]})"
+        exit 125
+    fi
+}
+
 run_tests() {
     local fast=0 arg
     for arg in "$@"; do
@@ -99,6 +125,9 @@ main() {
         run_tests "$@"
         exit $?
     fi
+    case "$1" in
+        demo|run) build_guest "$@" ;;
+    esac
     exec "$BUILD/toolstack/wisp" "$@"
 }
 

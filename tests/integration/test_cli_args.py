@@ -30,7 +30,7 @@ def test_help_lists_commands(run_wisp):
     result = run_wisp(["help"])
     assert result.code == 0, result
     text = "\n".join(result.stdout)
-    for command in ("wisp run", "wisp demo", "wisp help"):
+    for command in ("wisp run", "-- COMMAND", "wisp demo", "--minimal", "wisp help"):
         assert command in text
 
 
@@ -39,13 +39,14 @@ def test_help_run_lists_every_option(run_wisp):
     assert result.code == 0, result
     text = "\n".join(result.stdout)
     for option in ("--emulator", "--boot", "--memory", "--vcpus", "--initrd", "--cmdline",
-                   "--hv-cmdline", "--timeout", "--verbose", "--hypervisor", "--keep"):
+                   "--hv-cmdline", "--timeout", "--verbose", "--hypervisor", "--keep",
+                   "--interactive", "--no-interactive", "-- COMMAND", "Ctrl-]"):
         assert option in text
 
 
 def test_help_exit_codes_lists_every_code(run_wisp):
     codes = exit_codes_from_header()
-    assert {0, 2, 121, 122, 123, 124, 125} <= set(codes)
+    assert {0, 2, 120, 121, 122, 123, 124, 125, 130} <= set(codes)
     result = run_wisp(["help", "exit-codes"])
     assert result.code == 0, result
     listed = {}
@@ -118,7 +119,7 @@ def test_elf_without_pvh_note(run_wisp, tmp_path):
     ["--memory", "-5"], ["--memory", ""], ["--memory", "99999999999999999999"],
     ["--vcpus", "0"], ["--vcpus", "9"], ["--timeout", "soon"], ["--timeout", "-1"],
     ["--emulator", "kvm"], ["--boot", "pxe"], ["--emulator", "bochs", "--boot", "direct"],
-    ["--cmdline", "two\nlines"], ["--cmdline", "x" * 2000],
+    ["--cmdline", "two\nlines"], ["--cmdline", "x" * 2040],
     ["--hv-cmdline", "loglevel=debug; reboot"], ["--frobnicate"], ["--memory"],
 ])
 def test_bad_option(run_wisp, pvh_kernel, args):

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "exit_codes.h"
 #include "options.h"
 
@@ -67,7 +68,7 @@ static void set_defaults(struct run_options *opts)
     opts->vcpus = DEFAULT_VCPUS;
 }
 
-enum { OPT_HV_CMDLINE = 256 };
+enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE };
 
 static const struct option run_long_options[] = {
     { "emulator",   required_argument, NULL, 'e' },
@@ -81,13 +82,15 @@ static const struct option run_long_options[] = {
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
     { "keep",       required_argument, NULL, 'k' },
+    { "interactive",    no_argument,   NULL, OPT_INTERACTIVE },
+    { "no-interactive", no_argument,   NULL, OPT_NO_INTERACTIVE },
     { "help",       no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
 /* Returns 0, 1 to stop with success (--help), or WISP_EXIT_USAGE. */
 static int apply_option(int opt, const char *arg, struct run_options *opts,
-                        bool *boot_set, bool *timeout_set)
+                        bool *boot_set)
 {
     switch (opt) {
     case 'e':
@@ -120,7 +123,7 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
         if (parse_unsigned(arg, 0, MAX_TIMEOUT_S, &opts->timeout_s))
             return usage_error("--timeout takes seconds from 0 (none) to 86400, not '%s'",
                                arg);
-        *timeout_set = true;
+        opts->timeout_given = true;
         return 0;
     case 'i':
         opts->initrd = arg;
@@ -148,6 +151,12 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
     case 'k':
         opts->keep_dir = arg;
         return 0;
+    case OPT_INTERACTIVE:
+        opts->interactive_choice = INTERACTIVE_ON;
+        return 0;
+    case OPT_NO_INTERACTIVE:
+        opts->interactive_choice = INTERACTIVE_OFF;
+        return 0;
     case 'h':
         print_run_usage();
         return 1;
@@ -157,33 +166,114 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
     }
 }
 
-int parse_run_options(int argc, char **argv, struct run_options *opts)
+int parse_run_options(int argc, char **argv, struct run_options *opts, bool need_kernel)
 {
-    bool boot_set = false, timeout_set = false;
-    int opt, rc;
+    bool boot_set = false;
+    int opt, rc, before;
 
     set_defaults(opts);
     optind = 0;     /* glibc: full re-initialisation */
     opterr = 1;
-    while ((opt = getopt_long(argc, argv, "+hv", run_long_options, NULL)) != -1) {
-        rc = apply_option(opt, optarg, opts, &boot_set, &timeout_set);
-        if (rc)
-            return rc;
+    /*
+     * Options may come before and after KERNEL; "--" ends them, and the rest is
+     * COMMAND, untouched. getopt ("+": no reordering) stops at each operand.
+     */
+    for (;;) {
+        before = optind ? optind : 1;
+        opt = getopt_long(argc, argv, "+hv", run_long_options, NULL);
+        if (opt != -1) {
+            rc = apply_option(opt, optarg, opts, &boot_set);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (optind == before + 1 && strcmp(argv[before], "--") == 0) {
+            opts->command = argv + optind;      /* getopt stepped over our "--" */
+            opts->command_count = argc - optind;
+            break;
+        }
+        if (optind >= argc)
+            break;
+        if (opts->kernel)
+            return usage_error("run takes one KERNEL; unexpected '%s'", argv[optind]);
+        opts->kernel = argv[optind++];
     }
-    if (optind == argc)
-        return usage_error("run needs a KERNEL (a PVH ELF file)%s", "");
-    if (argc - optind > 1)
-        return usage_error("run takes one KERNEL; unexpected '%s'", argv[optind + 1]);
-    opts->kernel = argv[optind];
+    if (opts->command && opts->command_count == 0)
+        return usage_error("-- must be followed by a COMMAND to run in the guest%s", "");
+    if (!opts->kernel && !opts->command && need_kernel)
+        return usage_error("run needs a KERNEL (a PVH ELF or a bzImage) or -- COMMAND%s", "");
+    opts->kernel_name = opts->kernel;
+    opts->linux_guest = opts->command != NULL;
 
     if (opts->emulator == EMULATOR_BOCHS && boot_set && opts->boot == BOOT_DIRECT)
         return usage_error("bochs has no direct kernel loader: use --boot grub%s", "");
     if (opts->emulator == EMULATOR_BOCHS)
         opts->boot = BOOT_GRUB;
-    if (!timeout_set)
+    return 0;
+}
+
+static const char *build_path(const char *target, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", build_dir(), target);
+    return out;
+}
+
+int apply_guest_defaults(struct run_options *opts)
+{
+    static char kernel[PATH_MAX], initrd[PATH_MAX], cmdline[MAX_CMDLINE_LEN + 1];
+    size_t total;
+    char *line;
+
+    if (!opts->kernel) {
+        opts->kernel = opts->kernel_name = build_path(GUEST_KERNEL_TARGET, kernel,
+                                                      sizeof(kernel));
+        opts->kernel_default = true;
+        opts->linux_guest = true;
+    }
+    if (!opts->initrd) {
+        opts->initrd = build_path(GUEST_INITRD_TARGET, initrd, sizeof(initrd));
+        opts->initrd_default = true;
+    }
+    if (opts->command) {
+        line = command_cmdline(opts->command, opts->command_count, opts->cmdline);
+    } else {
+        /* demo: no command, the guest's shell; its kernel messages stay quiet */
+        line = malloc(strlen("quiet ") + (opts->cmdline ? strlen(opts->cmdline) : 0) + 1);
+        if (line)
+            sprintf(line, "quiet%s%s", opts->cmdline ? " " : "",
+                    opts->cmdline ? opts->cmdline : "");
+    }
+    if (!line) {
+        fputs("wisp: out of memory\n", stderr);
+        return WISP_EXIT_INFRA;
+    }
+    total = strlen(GUEST_CMDLINE_PREFIX) + 1 + strlen(line);
+    if (total > MAX_CMDLINE_LEN) {
+        fprintf(stderr, "wisp: the guest command line would be %zu bytes, more than %d: "
+                "shorten the COMMAND or --cmdline\n", total, MAX_CMDLINE_LEN);
+        free(line);
+        return WISP_EXIT_USAGE;
+    }
+    strcpy(cmdline, line);
+    free(line);
+    opts->cmdline = cmdline;
+    return 0;
+}
+
+void resolve_run_mode(struct run_options *opts)
+{
+    opts->interactive = opts->interactive_choice == INTERACTIVE_ON ||
+                        (opts->interactive_choice == INTERACTIVE_AUTO && isatty(0));
+    if (opts->timeout_given)
+        return;
+    if (opts->interactive)
+        opts->timeout_s = 0;    /* someone is there to end it (Ctrl-]) */
+    else if (opts->linux_guest)
+        opts->timeout_s = opts->emulator == EMULATOR_BOCHS ? DEFAULT_TIMEOUT_LINUX_BOCHS_S
+                                                           : DEFAULT_TIMEOUT_LINUX_S;
+    else
         opts->timeout_s = opts->emulator == EMULATOR_BOCHS ? DEFAULT_TIMEOUT_BOCHS_S
                                                            : DEFAULT_TIMEOUT_QEMU_S;
-    return 0;
 }
 
 const char *build_dir(void)
@@ -230,25 +320,37 @@ void print_run_usage(void)
 {
     printf(
 "usage: wisp run [OPTIONS] KERNEL\n"
+"       wisp run [OPTIONS] [KERNEL] -- COMMAND [ARG...]\n"
 "\n"
-"Boots Wisp in an emulator with KERNEL (a PVH ELF) as its one guest, streams the\n"
-"guest's console to stdout and exits with the guest's result (`wisp help exit-codes`).\n"
+"Boots Wisp in an emulator with KERNEL (a PVH ELF, or a Linux bzImage whose vmlinux\n"
+"is unpacked) as its one guest, streams the guest's console to stdout and exits with\n"
+"the guest's result (`wisp help exit-codes`). With -- COMMAND, the Linux guest (by\n"
+"default <build>/" GUEST_KERNEL_TARGET " and\n"
+"<build>/" GUEST_INITRD_TARGET ") runs COMMAND and wisp exits with its status.\n"
 "\n"
 "  --emulator qemu|bochs  emulator to run Wisp in (default qemu: TCG, AMD SVM + NPT;\n"
 "                         bochs: Intel VMX + EPT)\n"
 "  --boot direct|grub     qemu: its own multiboot loader (default) or a GRUB ISO;\n"
 "                         bochs always boots a GRUB ISO\n"
 "  --memory MIB           guest memory, 2..65536 (default %u); the machine gets %u more\n"
-"  --vcpus N              guest vCPUs, 1..8 (default %u)\n"
+"  --vcpus N              guest vCPUs, 1..%u (default %u)\n"
 "  --initrd FILE          a module handed to the guest as its initrd\n"
+"                         (with -- COMMAND: default the build's initramfs)\n"
 "  --cmdline STR          guest command line, after \"%s\"\n"
+"                         (and after \"quiet wisp.cmd=...\" with -- COMMAND)\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
-"  --timeout SEC          kill the emulator after SEC seconds, 0 = never\n"
-"                         (default %u for qemu, %u for bochs)\n"
+"  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
+"                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
+"                         none when interactive)\n"
+"  --interactive          forward stdin to the guest's console (default: when\n"
+"                         stdin is a terminal, which is then put in raw mode;\n"
+"                         Ctrl-] ends the session)\n"
+"  --no-interactive       never read stdin\n"
 "  -v, --verbose          also print the hypervisor's own lines, to stderr\n"
 "  --hypervisor PATH      Wisp image (default $WISP_HYPERVISOR, else\n"
 "                         <build>/xen/wisp.elf next to this program)\n"
 "  --keep DIR             build the boot media in DIR and keep it\n",
-        DEFAULT_MEMORY_MIB, HYPERVISOR_MEMORY_MIB, DEFAULT_VCPUS, GUEST_CMDLINE_PREFIX,
-        DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S);
+        DEFAULT_MEMORY_MIB, HYPERVISOR_MEMORY_MIB, MAX_VCPUS, DEFAULT_VCPUS,
+        GUEST_CMDLINE_PREFIX, DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S,
+        DEFAULT_TIMEOUT_LINUX_S, DEFAULT_TIMEOUT_LINUX_BOCHS_S);
 }

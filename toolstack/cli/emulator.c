@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "emulator.h"
@@ -28,7 +29,10 @@ static unsigned machine_memory_mib(const struct run_options *opts)
 
 /*
  * QEMU with TCG: `-cpu max` has AMD SVM with nested paging (NPT). COM1 is
- * QEMU's stdout; nothing else is attached (-nodefaults), and the monitor is off.
+ * QEMU's stdio (its stdout, and its stdin in an interactive session); nothing
+ * else is attached (-nodefaults), and the monitor is off. Without -nographic
+ * the stdio chardev is not multiplexed, so no byte is QEMU's escape key (C-a),
+ * and stdin is a pipe, so no terminal driver edits the bytes on the way.
  */
 static void qemu_argv(const struct run_options *opts, const struct boot_media *media,
                       char *args[MAX_ARGS], char *memory, size_t memory_size,
@@ -84,22 +88,30 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
 {
     char *args[MAX_ARGS], memory[16], modules[3 * PATH_MAX];
     struct spawn_request req = { .argv = args };
-    int serial[2], log_fd, null_fd, err;
+    int serial[2], input[2] = { -1, -1 }, log_fd, err;
 
     qemu_argv(opts, media, args, memory, sizeof(memory), modules, sizeof(modules));
     media_path(media, "qemu.log", emu->log_path, sizeof(emu->log_path));
     if (pipe2(serial, O_CLOEXEC) < 0)
         return WISP_EXIT_INFRA;
+    if (opts->interactive ? pipe2(input, O_CLOEXEC) < 0
+                          : (input[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+        close(serial[0]);
+        close(serial[1]);
+        return WISP_EXIT_INFRA;
+    }
     log_fd = open(emu->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    req.stdin_fd = null_fd;
+    req.stdin_fd = input[0];
     req.stdout_fd = serial[1];
     req.stderr_fd = log_fd >= 0 ? log_fd : 2;
     err = spawn_child(&req, &emu->pid, NULL);
     close(serial[1]);
     if (log_fd >= 0)
         close(log_fd);
-    close(null_fd);
+    close(input[0]);
+    emu->serial_in_fd = input[1];
+    if (emu->serial_in_fd >= 0)
+        fcntl(emu->serial_in_fd, F_SETFL, fcntl(emu->serial_in_fd, F_GETFL) | O_NONBLOCK);
     if (err) {
         close(serial[0]);
         fprintf(stderr, "wisp: cannot run %s: %s%s\n", args[0], strerror(-err),
@@ -110,9 +122,13 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
     return 0;
 }
 
-/* Bochs reads its whole machine description from this file (Bochs user manual, 4.3). */
+/*
+ * Bochs reads its whole machine description from this file (Bochs user manual, 4.3).
+ * COM1 is the file serial.log, or in an interactive session the terminal
+ * (mode=term) com1_tty: a pty whose master we hold, read and write.
+ */
 static int write_bochsrc(const struct run_options *opts, const struct boot_media *media,
-                         const char *path)
+                         const char *path, const char *com1_tty)
 {
     char serial[PATH_MAX], log[PATH_MAX];
     FILE *f;
@@ -129,7 +145,7 @@ static int write_bochsrc(const struct run_options *opts, const struct boot_media
             "vgaromimage: file=/usr/share/vgabios/vgabios.bin\n"
             "ata0-master: type=cdrom, path=%s, status=inserted\n"
             "boot: cdrom\n"
-            "com1: enabled=1, mode=file, dev=%s\n"
+            "com1: enabled=1, mode=%s, dev=%s\n"
             "display_library: term\n"
             "log: %s\n"
             "clock: sync=none\n"
@@ -137,7 +153,8 @@ static int write_bochsrc(const struct run_options *opts, const struct boot_media
             /* The shutdown port (0x8900) raises a panic: make that end Bochs. */
             "panic: action=fatal\n"
             "error: action=report\n",
-            machine_memory_mib(opts), media->iso, serial, log);
+            machine_memory_mib(opts), media->iso, com1_tty ? "term" : "file",
+            com1_tty ? com1_tty : serial, log);
     return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -153,14 +170,51 @@ static int write_bochsrc_rc(const char *path)
 }
 
 /*
+ * COM1 of an interactive Bochs: a pty in raw mode (so no line discipline
+ * echoes or edits the guest's bytes); Bochs opens the slave by name, we keep
+ * the master. We also keep the slave open, so the master never reads EOF.
+ */
+static int open_com1_pty(struct emulator *emu, char *name, size_t size)
+{
+    struct termios raw;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave;
+
+    if (master < 0)
+        return -errno;
+    if (grantpt(master) || unlockpt(master) || ptsname_r(master, name, size) ||
+        (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        int err = -errno;
+
+        close(master);
+        return err;
+    }
+    if (tcgetattr(slave, &raw) == 0) {
+        cfmakeraw(&raw);
+        tcsetattr(slave, TCSANOW, &raw);
+    }
+    fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+    emu->serial_fd = master;
+    emu->serial_in_fd = dup(master);
+    emu->serial_pty_slave = slave;
+    emu->input_burst = BOCHS_INPUT_BURST;
+    emu->input_gap_ms = BOCHS_INPUT_GAP_MS;
+    if (emu->serial_in_fd < 0)
+        return -errno;
+    fcntl(emu->serial_in_fd, F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+/*
  * Bochs' 'term' display needs a terminal, so it gets a pty of its own; the
  * debugger built into Debian's Bochs reads its first command ("c": continue)
- * from the -rc file. COM1 goes to serial.log, which we follow.
+ * from the -rc file. COM1 goes to serial.log, which we follow, or in an
+ * interactive session to a second pty.
  */
 static enum wisp_exit start_bochs(const struct run_options *opts,
                                   const struct boot_media *media, struct emulator *emu)
 {
     char bochsrc[PATH_MAX], rcfile[PATH_MAX], serial[PATH_MAX], term_log[PATH_MAX];
+    char com1_tty[128];
     char *args[] = { (char *)emulator_program(EMULATOR_BOCHS), "-q", "-f", bochsrc,
                      "-rc", rcfile, NULL };
     struct spawn_request req = { .argv = args, .use_pty = true, .term = "xterm" };
@@ -171,21 +225,30 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
     media_path(media, "serial.log", serial, sizeof(serial));
     media_path(media, "bochs-term.log", term_log, sizeof(term_log));
     media_path(media, "bochs.log", emu->log_path, sizeof(emu->log_path));
-    err = write_bochsrc(opts, media, bochsrc);
+    if (opts->interactive) {
+        err = open_com1_pty(emu, com1_tty, sizeof(com1_tty));
+        if (err) {
+            fprintf(stderr, "wisp: a pty for Bochs' COM1: %s\n", strerror(-err));
+            return WISP_EXIT_INFRA;
+        }
+    }
+    err = write_bochsrc(opts, media, bochsrc, opts->interactive ? com1_tty : NULL);
     if (!err)
         err = write_bochsrc_rc(rcfile);
     if (err) {
         fprintf(stderr, "wisp: writing the Bochs configuration: %s\n", strerror(-err));
         return WISP_EXIT_INFRA;
     }
-    /* Created (empty) before Bochs truncates it, so we can follow it from byte 0. */
-    emu->serial_fd = open(serial, O_RDONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     emu->terminal_log_fd = open(term_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (emu->serial_fd < 0) {
-        fprintf(stderr, "wisp: %s: %s\n", serial, strerror(errno));
-        return WISP_EXIT_INFRA;
+    if (!opts->interactive) {
+        /* Created (empty) before Bochs truncates it, so we can follow it from byte 0. */
+        emu->serial_fd = open(serial, O_RDONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (emu->serial_fd < 0) {
+            fprintf(stderr, "wisp: %s: %s\n", serial, strerror(errno));
+            return WISP_EXIT_INFRA;
+        }
+        emu->serial_is_file = true;
     }
-    emu->serial_is_file = true;
     err = spawn_child(&req, &emu->pid, &emu->terminal_fd);
     if (err) {
         fprintf(stderr, "wisp: cannot run %s: %s%s\n", args[0], strerror(-err),
@@ -204,6 +267,8 @@ enum wisp_exit emulator_start(const struct run_options *opts, const struct boot_
     memset(emu, 0, sizeof(*emu));
     emu->kind = opts->emulator;
     emu->serial_fd = -1;
+    emu->serial_in_fd = -1;
+    emu->serial_pty_slave = -1;
     emu->terminal_fd = -1;
     emu->terminal_log_fd = -1;
     rc = opts->emulator == EMULATOR_BOCHS ? start_bochs(opts, media, emu)
@@ -228,6 +293,8 @@ int emulator_stop(struct emulator *emu, unsigned grace_ms)
         status = end_process_group(emu->pid, grace_ms);
     emu->pid = 0;
     close_fd(&emu->serial_fd);
+    close_fd(&emu->serial_in_fd);
+    close_fd(&emu->serial_pty_slave);
     close_fd(&emu->terminal_fd);
     close_fd(&emu->terminal_log_fd);
     return status;

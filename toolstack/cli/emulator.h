@@ -17,14 +17,28 @@
  */
 #define BOCHS_CPU_MODEL "tigerlake"
 
+/*
+ * Bochs' COM1 takes whatever arrives on its terminal into the 16-byte FIFO of
+ * its 16550 and drops what overflows it (QEMU waits for room instead), and
+ * Wisp looks at serial input every 20 ms (xen/common/sched.c, INPUT_POLL_NS).
+ * So input goes to Bochs at half a FIFO per poll period: plenty for typing.
+ */
+#define BOCHS_INPUT_BURST   8
+#define BOCHS_INPUT_GAP_MS  20
+
 /* isa-debug-exit (QEMU hw/misc/debugexit.c): the guest writes v, QEMU exits (v << 1) | 1. */
 #define QEMU_DEBUG_EXIT_PORT "0xf4"
 
 struct emulator {
     enum emulator_kind kind;
     pid_t pid;                  /* leader of its own process group; 0: not running */
-    int serial_fd;              /* COM1: a pipe (QEMU stdout) or a file (Bochs) */
+    int serial_fd;              /* COM1 output: a pipe (QEMU stdout), a file (Bochs) or,
+                                 * interactive Bochs, the master of COM1's pty */
     bool serial_is_file;        /* a file never reports EOF: poll it */
+    int serial_in_fd;           /* interactive: COM1 input (non-blocking); else -1 */
+    unsigned input_burst;       /* bytes per input_gap_ms at most; 0: no pacing */
+    unsigned input_gap_ms;
+    int serial_pty_slave;       /* interactive Bochs: held open so the pty never hangs up */
     int terminal_fd;            /* Bochs: pty master of its text display; else -1 */
     int terminal_log_fd;        /* where that display's output is dumped */
     char log_path[PATH_MAX];    /* the emulator's own messages, shown on failure */

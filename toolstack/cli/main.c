@@ -1,12 +1,14 @@
 /* main.c (host tool): the `wisp` command: run, demo, help and version. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bzimage.h"
 #include "emulator.h"
 #include "exit_codes.h"
 #include "media.h"
@@ -24,8 +26,12 @@
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: wisp run [OPTIONS] KERNEL   boot KERNEL (a PVH ELF) on Wisp in an emulator\n"
-          "       wisp demo                   boot the demo guest, explaining each step\n"
+    fputs("usage: wisp run [OPTIONS] KERNEL\n"
+          "           boot KERNEL (a PVH ELF or a Linux bzImage) on Wisp in an emulator\n"
+          "       wisp run [OPTIONS] [KERNEL] -- COMMAND [ARG...]\n"
+          "           run COMMAND in the Linux guest and exit with its status\n"
+          "       wisp demo [--minimal] [OPTIONS]\n"
+          "           a shell in the Linux guest (--minimal: the small PVH demo guest)\n"
           "       wisp help [run|exit-codes]  this text, run's options, the exit statuses\n"
           "       wisp --version\n", out);
 }
@@ -57,37 +63,48 @@ static int cmd_help(int argc, char **argv)
 }
 
 /* The whole run once options are known; the emulator never outlives it. */
-static enum wisp_exit run_with_options(struct run_options *opts)
+static int run_with_options(struct run_options *opts)
 {
+    char unpacked[PATH_MAX];
     struct boot_media media;
     struct emulator emu;
-    enum wisp_exit rc;
+    int rc;
 
     resolve_hypervisor_path(opts);
-    rc = check_inputs(opts);
-    if (rc)
-        return rc;
     install_stop_handlers();
-    rc = media_create(opts, &media);
+    rc = unpack_bzimage(opts, unpacked, sizeof(unpacked));
     if (rc)
         return rc;
-    if (opts->verbose)
-        fprintf(stderr, "wisp: boot media in %s%s\n", media.dir,
-                media.keep ? " (kept)" : "");
-    rc = emulator_start(opts, &media, &emu);
+    resolve_run_mode(opts);
+    rc = check_inputs(opts);
     if (!rc)
-        rc = monitor_run(&emu, opts);
-    media_destroy(&media);
+        rc = media_create(opts, &media);
+    if (!rc) {
+        if (opts->verbose)
+            fprintf(stderr, "wisp: boot media in %s%s\n", media.dir,
+                    media.keep ? " (kept)" : "");
+        rc = emulator_start(opts, &media, &emu);
+        if (!rc)
+            rc = monitor_run(&emu, opts);
+        media_destroy(&media);
+    }
+    if (unpacked[0])
+        unlink(unpacked);
     return rc;
 }
 
 static int cmd_run(int argc, char **argv)
 {
     struct run_options opts;
-    int rc = parse_run_options(argc, argv, &opts);
+    int rc = parse_run_options(argc, argv, &opts, true);
 
     if (rc)
         return rc == 1 ? 0 : rc;    /* 1: --help was printed */
+    if (opts.command) {
+        rc = apply_guest_defaults(&opts);
+        if (rc)
+            return rc;
+    }
     return run_with_options(&opts);
 }
 
@@ -123,38 +140,176 @@ static void narrate(const char *text)
     fprintf(stderr, "==> %s\n", text);
 }
 
-static int cmd_demo(int argc, char **argv)
+static const char *backend_description(const struct run_options *opts)
+{
+    return opts->emulator == EMULATOR_BOCHS ? "Bochs (Intel VMX with EPT)"
+                                            : "QEMU (TCG: AMD SVM with nested paging, NPT)";
+}
+
+static void describe_exit(int rc)
+{
+    fprintf(stderr, "==> Exit status %d: ", rc);
+#define DESCRIBE_EXIT(code, name, desc) if (rc == code) fprintf(stderr, "%s.\n", desc);
+    WISP_EXIT_CODES(DESCRIBE_EXIT)
+#undef DESCRIBE_EXIT
+}
+
+/*
+ * argv without "--minimal", prefixed by "run" and the demo's own options, so
+ * the rest goes through `run`'s parser. Returns the new argc.
+ */
+static int demo_run_argv(int argc, char **argv, const char *own_option, char **out,
+                         bool *minimal)
+{
+    int n = 0;
+
+    out[n++] = "wisp demo";
+    out[n++] = (char *)own_option;
+    *minimal = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--minimal") == 0)
+            *minimal = true;
+        else
+            out[n++] = argv[i];
+    }
+    out[n] = NULL;
+    return n;
+}
+
+/* The small PVH demo guest (tests/guests/demo.elf), hypervisor lines shown: no Linux needed. */
+static int demo_minimal(int argc, char **argv)
 {
     static char guest[PATH_MAX];
     struct run_options opts;
-    char *run_argv[] = { "run", "--verbose", guest, NULL };
-    enum wisp_exit rc;
+    int rc;
 
-    (void)argv;
-    if (argc > 1) {
-        fputs("wisp: demo takes no arguments\n", stderr);
-        return WISP_EXIT_USAGE;
-    }
     if (!find_demo_guest(guest, sizeof(guest))) {
         fprintf(stderr, "wisp: no demo guest in %s/%s (build with `ninja -C build`)\n",
                 build_dir(), WISP_GUESTS_DIR);
         return WISP_EXIT_INFRA;
     }
-    rc = parse_run_options(3, run_argv, &opts);
+    argv[argc++] = guest;
+    argv[argc] = NULL;
+    rc = parse_run_options(argc, argv, &opts, true);
     if (rc)
-        return rc;
+        return rc == 1 ? 0 : rc;
+    if (opts.command || opts.kernel != guest) {
+        fputs("wisp: demo takes options only (see `wisp help run`)\n", stderr);
+        return WISP_EXIT_USAGE;
+    }
     narrate("Wisp is a small hypervisor that runs guests written for Xen's PVH ABI.");
-    fprintf(stderr, "==> Booting Wisp under QEMU (TCG: AMD SVM with nested paging, NPT)\n"
+    fprintf(stderr, "==> Booting Wisp under %s\n"
                     "==> with one guest: %s (%u MiB, %u vCPU).\n",
-            guest, opts.memory_mib, opts.vcpus);
+            backend_description(&opts), guest, opts.memory_mib, opts.vcpus);
     narrate("Lines starting with (wisp) come from the hypervisor (stderr); the guest's");
     narrate("console follows on stdout, as `wisp run` prints it.");
     rc = run_with_options(&opts);
-    fprintf(stderr, "==> Exit status %d: ", rc);
-#define DESCRIBE_EXIT(code, name, desc) if (rc == code) fprintf(stderr, "%s.\n", desc);
-    WISP_EXIT_CODES(DESCRIBE_EXIT)
-#undef DESCRIBE_EXIT
+    describe_exit(rc);
     return rc;
+}
+
+/* The Linux guest with its shell on the console, interactively. */
+static int demo_linux(int argc, char **argv)
+{
+    struct run_options opts;
+    int rc = parse_run_options(argc, argv, &opts, false);
+
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (opts.kernel || opts.command) {
+        fputs("wisp: demo takes options only; to run a command use "
+              "`wisp run -- COMMAND`\n", stderr);
+        return WISP_EXIT_USAGE;
+    }
+    rc = apply_guest_defaults(&opts);
+    if (rc)
+        return rc;
+    narrate("Wisp is a small hypervisor that runs guests written for Xen's PVH ABI.");
+    fprintf(stderr, "==> Booting Wisp under %s\n"
+                    "==> with a Linux guest: %s\n"
+                    "==>   and its initramfs %s (%u MiB, %u vCPU).\n",
+            backend_description(&opts), opts.kernel, opts.initrd, opts.memory_mib,
+            opts.vcpus);
+    narrate("Its console (hvc0) is yours: a shell prompt appears once Linux is up.");
+    narrate("`poweroff` in the guest ends the demo; Ctrl-] ends it at once.");
+    rc = run_with_options(&opts);
+    if (rc == WISP_EXIT_INFRA && access(opts.kernel, R_OK) != 0)
+        narrate("Without a Linux guest, `wisp demo --minimal` boots the small PVH demo guest.");
+    describe_exit(rc);
+    return rc;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    char **run_argv = calloc((size_t)argc + 4, sizeof(*run_argv));
+    bool minimal;
+    int n, rc;
+
+    if (!run_argv)
+        return WISP_EXIT_INFRA;
+    n = demo_run_argv(argc, argv, "--interactive", run_argv, &minimal);
+    if (minimal)
+        run_argv[1] = "--verbose";
+    rc = minimal ? demo_minimal(n, run_argv) : demo_linux(n, run_argv);
+    free(run_argv);
+    return rc;
+}
+
+/* run's parser, with its --help text and messages kept off stdout and stderr. */
+static int parse_quietly(int argc, char **argv, struct run_options *opts, bool need_kernel)
+{
+    int saved_out = dup(1), saved_err = dup(2), null = open("/dev/null", O_WRONLY), rc;
+
+    fflush(stdout);
+    if (null >= 0) {
+        dup2(null, 1);
+        dup2(null, 2);
+        close(null);
+    }
+    rc = parse_run_options(argc, argv, opts, need_kernel);
+    fflush(stdout);
+    if (saved_out >= 0 && saved_err >= 0) {
+        dup2(saved_out, 1);
+        dup2(saved_err, 2);
+    }
+    if (saved_out >= 0)
+        close(saved_out);
+    if (saved_err >= 0)
+        close(saved_err);
+    return rc;
+}
+
+/*
+ * `wisp guest-targets run|demo ARGS...` (for ./wisp): prints the build
+ * targets of the default Linux guest that those arguments would use, one per
+ * line; nothing if none, or if the arguments are wrong (the real command will
+ * say so).
+ */
+static int cmd_guest_targets(int argc, char **argv)
+{
+    char **run_argv = calloc((size_t)argc + 4, sizeof(*run_argv));
+    struct run_options opts;
+    bool minimal = false, wants_linux = false;
+    int n;
+
+    if (!run_argv)
+        return 0;
+    if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+        run_argv[0] = "run";
+        for (n = 2; n < argc; n++)
+            run_argv[n - 1] = argv[n];
+        wants_linux = parse_quietly(argc - 1, run_argv, &opts, true) == 0 && opts.command;
+    } else if (argc >= 2 && strcmp(argv[1], "demo") == 0) {
+        n = demo_run_argv(argc - 1, argv + 1, "--interactive", run_argv, &minimal);
+        wants_linux = !minimal && parse_quietly(n, run_argv, &opts, false) == 0 &&
+                      !opts.kernel && !opts.command;
+    }
+    if (wants_linux && !opts.kernel)
+        puts(GUEST_KERNEL_TARGET);
+    if (wants_linux && !opts.initrd)
+        puts(GUEST_INITRD_TARGET);
+    free(run_argv);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -170,6 +325,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(argv[1], "guest-targets") == 0)
+        return cmd_guest_targets(argc - 1, argv + 1);
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0)
         return cmd_help(argc - 1, argv + 1);

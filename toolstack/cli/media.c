@@ -55,36 +55,58 @@ static enum wisp_exit check_readable(const char *path, enum wisp_exit code)
     return 0;
 }
 
-static enum wisp_exit check_pvh_kernel(const char *path)
+/* name: KERNEL as the user knows it (path may be the vmlinux unpacked from it). */
+static enum wisp_exit check_pvh_kernel(const char *path, const char *name)
 {
     struct pvh_image image;
     const char *why = "not a PVH ELF";
+    char text[256];
     off_t size;
     void *file;
     int fd, err = open_regular_file(path, &fd, &size);
 
     if (err)
-        return file_error(path, open_error_text(err), WISP_EXIT_USAGE);
+        return file_error(name, open_error_text(err), WISP_EXIT_USAGE);
     if (size == 0) {
         close(fd);
-        return file_error(path, "empty file, not a PVH ELF", WISP_EXIT_USAGE);
+        return file_error(name, "empty file, not a PVH ELF", WISP_EXIT_USAGE);
     }
     file = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (file == MAP_FAILED)
-        return file_error(path, strerror(errno), WISP_EXIT_USAGE);
+        return file_error(name, strerror(errno), WISP_EXIT_USAGE);
     err = pvh_elf_parse(file, (size_t)size, &image, &why);
     munmap(file, (size_t)size);
+    if (err && strcmp(path, name) != 0) {
+        snprintf(text, sizeof(text), "the vmlinux unpacked from this bzImage: %s (a kernel "
+                 "built without CONFIG_XEN_PVH?)", why ? why : "not a PVH ELF");
+        return file_error(name, text, WISP_EXIT_USAGE);
+    }
     if (err)
-        return file_error(path, why ? why : "not a PVH ELF", WISP_EXIT_USAGE);
+        return file_error(name, why ? why : "not a PVH ELF", WISP_EXIT_USAGE);
     return 0;
+}
+
+/* The default Linux guest is a build product: missing, it is a build problem. */
+static enum wisp_exit check_default_guest_file(const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return 0;
+    fprintf(stderr, "wisp: %s: %s\n"
+            "wisp: the Linux guest is built by `ninja -C build " GUEST_KERNEL_TARGET " "
+            GUEST_INITRD_TARGET "` (./wisp does)\n", path, strerror(errno));
+    return WISP_EXIT_INFRA;
 }
 
 enum wisp_exit check_inputs(const struct run_options *opts)
 {
     enum wisp_exit rc;
 
-    rc = check_pvh_kernel(opts->kernel);
+    if (opts->kernel_default && (rc = check_default_guest_file(opts->kernel)))
+        return rc;
+    if (opts->initrd_default && (rc = check_default_guest_file(opts->initrd)))
+        return rc;
+    rc = check_pvh_kernel(opts->kernel, opts->kernel_name ? opts->kernel_name : opts->kernel);
     if (rc)
         return rc;
     if (opts->initrd) {

@@ -27,9 +27,10 @@ struct boot_media {
 };
 
 /*
- * Checks KERNEL (a readable PVH ELF), the initrd and the hypervisor image.
- * Prints `wisp: FILE: why` and returns WISP_EXIT_USAGE (or WISP_EXIT_INFRA
- * for a missing default hypervisor image: that is a build problem).
+ * Checks KERNEL (a readable PVH ELF; for a bzImage, the vmlinux unpacked from
+ * it), the initrd and the hypervisor image. Prints `wisp: FILE: why` and
+ * returns WISP_EXIT_USAGE (or WISP_EXIT_INFRA for a missing default hypervisor
+ * image or default Linux guest: that is a build problem).
  */
 enum wisp_exit __must_check check_inputs(const struct run_options *opts);
 

@@ -4,55 +4,143 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "monitor.h"
 #include "proc.h"
 #include "serial.h"
+#include "terminal.h"
 
 #define POLL_INTERVAL_MS 50
+/* The domain whose console gets stdin and whose stream holds the exit marker. */
+#define GUEST_DOMID      1
+/* Domains with a console stream of their own; more share the last one. */
+#define MAX_CONSOLES     8
+#define INPUT_BUFFER     4096
+
+struct guest_console {
+    bool used;
+    unsigned domid;
+    long long fed_ms;           /* when its last bytes came */
+    struct console_stream stream;
+};
+
+/* Interactive sessions: stdin on its way to COM1. */
+struct console_input {
+    bool active;
+    bool from_terminal;         /* raw mode; Ctrl-] ends the session */
+    bool eof;
+    bool escaped;               /* Ctrl-] was typed */
+    bool hung_up;               /* the terminal went away: nobody is there any more */
+    char buf[INPUT_BUFFER];     /* read, not yet taken by the emulator */
+    size_t len;
+    long long next_write_ms;    /* paced input (Bochs): not before this */
+};
 
 struct monitor {
     const struct run_options *opts;
     struct serial_splitter splitter;
+    struct serial_line current;     /* the serial line its pieces belong to */
     enum end_status end;
     long long end_seen_ms;
     bool any_output;            /* any byte on COM1 at all */
     bool serial_eof;
+    bool stdout_mid_line;       /* the guest's last byte on stdout was not "\n" */
+    struct guest_console consoles[MAX_CONSOLES];
+    struct console_input input;
 };
 
+/* Hypervisor and other lines; the guests' output so far goes out first, to keep the order. */
 static void write_line(FILE *out, const char *text, size_t len)
 {
+    fflush(stdout);
     fwrite(text, 1, len, out);
     fputc('\n', out);
     fflush(out);
 }
 
-static void on_serial_line(void *ctx, const char *line, size_t len)
+static void write_guest_output(void *ctx, const char *data, size_t len)
 {
     struct monitor *m = ctx;
-    struct serial_line parsed;
+
+    fwrite(data, 1, len, stdout);
+    m->stdout_mid_line = data[len - 1] != '\n';
+}
+
+static struct guest_console *console_of(struct monitor *m, unsigned domid)
+{
+    struct guest_console *c;
+
+    for (c = m->consoles; c < m->consoles + MAX_CONSOLES; c++)
+        if (c->used && c->domid == domid)
+            return c;
+    for (c = m->consoles; c < m->consoles + MAX_CONSOLES - 1 && c->used; c++)
+        ;
+    if (!c->used) {
+        c->used = true;
+        c->domid = domid;
+        console_init(&c->stream, m->opts->command && domid == GUEST_DOMID,
+                     write_guest_output, m);
+    }
+    return c;
+}
+
+static void feed_console(struct monitor *m, unsigned domid, const char *data, size_t len)
+{
+    struct guest_console *c = console_of(m, domid);
+
+    console_feed(&c->stream, data, len);
+    c->fed_ms = monotonic_ms();
+}
+
+/* Bytes held for a look ahead that nothing followed: out with them (CONSOLE_HOLD_MS). */
+static void release_quiet_consoles(struct monitor *m)
+{
+    long long now = monotonic_ms();
+
+    for (struct guest_console *c = m->consoles; c < m->consoles + MAX_CONSOLES; c++)
+        if (c->used && console_holding(&c->stream) && now - c->fed_ms >= CONSOLE_HOLD_MS)
+            console_release_held(&c->stream);
+    fflush(stdout);
+}
+
+static void on_serial_line(void *ctx, const char *line, size_t len, bool first, bool complete)
+{
+    struct monitor *m = ctx;
+    struct serial_line *cur = &m->current;
 
     if (m->end != END_NONE)     /* nothing after the end line counts */
         return;
-    serial_classify(line, len, &parsed);
-    switch (parsed.kind) {
+    if (first) {
+        serial_classify(line, len, cur);
+    } else {    /* a further cut of a long line: no prefix of its own */
+        cur->text = line;
+        cur->len = len;
+        while (cur->kind != LINE_GUEST && cur->len > 0 && line[cur->len - 1] == '\r')
+            cur->len--;
+    }
+    switch (cur->kind) {
     case LINE_GUEST:
-        write_line(stdout, parsed.text, parsed.len);
+        feed_console(m, cur->domid, cur->text, cur->len);
+        if (complete && !cur->partial)
+            feed_console(m, cur->domid, "\n", 1);
         break;
     case LINE_HYPERVISOR:
         if (m->opts->verbose)
-            write_line(stderr, line, (size_t)(parsed.text - line) + parsed.len);
-        if (parsed.end != END_NONE) {
-            m->end = parsed.end;
+            write_line(stderr, first ? line : cur->text,
+                       first ? (size_t)(cur->text - line) + cur->len : cur->len);
+        if (first && cur->end != END_NONE) {
+            m->end = cur->end;
             m->end_seen_ms = monotonic_ms();
         }
         break;
     case LINE_OTHER:
-        if (m->opts->verbose && parsed.len > 0)
-            write_line(stderr, parsed.text, parsed.len);
+        if (m->opts->verbose && cur->len > 0)
+            write_line(stderr, cur->text, cur->len);
         break;
     }
 }
@@ -70,6 +158,7 @@ static void pump_serial(struct monitor *m, struct emulator *emu)
         if (got > 0) {
             m->any_output = true;
             serial_feed(&m->splitter, buf, (size_t)got);
+            fflush(stdout);
             continue;
         }
         if (got == 0 && !emu->serial_is_file)
@@ -100,11 +189,56 @@ static void drain_terminal(struct emulator *emu)
     }
 }
 
+/* Reads what stdin has (poll said it has something) and keeps it for COM1. */
+static void read_input(struct console_input *in)
+{
+    ssize_t got = read(0, in->buf + in->len, sizeof(in->buf) - in->len);
+    char *escape;
+
+    if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (got <= 0) {
+        /* A pipe that ends just ends the input; a terminal that does (EIO) ends the session. */
+        in->eof = true;
+        in->hung_up = in->from_terminal;
+        return;
+    }
+    escape = in->from_terminal ? memchr(in->buf + in->len, TERMINAL_ESCAPE_BYTE, (size_t)got)
+                               : NULL;
+    if (escape) {
+        got = escape - (in->buf + in->len);
+        in->escaped = true;
+    }
+    in->len += (size_t)got;
+}
+
+/* Hands the emulator as much of the kept input as it takes now (and its pacing allows). */
+static void write_input(struct console_input *in, struct emulator *emu)
+{
+    size_t count = in->len;
+    ssize_t put;
+
+    if (in->len == 0 || monotonic_ms() < in->next_write_ms)
+        return;
+    if (emu->input_burst && count > emu->input_burst)
+        count = emu->input_burst;
+    put = emu->serial_in_fd >= 0 ? write(emu->serial_in_fd, in->buf, count) : -1;
+    if (put > 0) {
+        memmove(in->buf, in->buf + put, in->len - (size_t)put);
+        in->len -= (size_t)put;
+        if (emu->input_burst)
+            in->next_write_ms = monotonic_ms() + emu->input_gap_ms;
+    } else if (put < 0 && errno != EAGAIN && errno != EINTR) {
+        in->len = 0;            /* the emulator is gone: nobody to take it */
+    }
+}
+
 static void wait_for_input(struct monitor *m, struct emulator *emu, long long deadline_ms)
 {
-    struct pollfd fds[2];
+    struct console_input *in = &m->input;
+    struct pollfd fds[4];
     long long left = deadline_ms - monotonic_ms();
-    int n = 0, timeout = POLL_INTERVAL_MS;
+    int n = 0, timeout = POLL_INTERVAL_MS, stdin_slot = -1;
 
     if (left < timeout)
         timeout = left > 0 ? (int)left : 0;
@@ -112,7 +246,21 @@ static void wait_for_input(struct monitor *m, struct emulator *emu, long long de
         fds[n++] = (struct pollfd){ .fd = emu->serial_fd, .events = POLLIN };
     if (emu->terminal_fd >= 0)
         fds[n++] = (struct pollfd){ .fd = emu->terminal_fd, .events = POLLIN };
-    poll(fds, (nfds_t)n, timeout);
+    if (in->active && !in->eof && in->len < sizeof(in->buf)) {
+        stdin_slot = n;
+        fds[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
+    }
+    if (in->len > 0 && emu->serial_in_fd >= 0) {
+        long long wait = in->next_write_ms - monotonic_ms();
+
+        if (wait <= 0)
+            fds[n++] = (struct pollfd){ .fd = emu->serial_in_fd, .events = POLLOUT };
+        else if (wait < timeout)
+            timeout = (int)wait;
+    }
+    if (poll(fds, (nfds_t)n, timeout) > 0 && stdin_slot >= 0 && fds[stdin_slot].revents)
+        read_input(in);
+    write_input(in, emu);
 }
 
 static void make_nonblocking(int fd)
@@ -121,7 +269,7 @@ static void make_nonblocking(int fd)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-enum outcome { RUNNING, ENDED, EXITED, TIMED_OUT, INTERRUPTED };
+enum outcome { RUNNING, ENDED, EXITED, TIMED_OUT, INTERRUPTED, ESCAPED, HUNG_UP };
 
 static enum outcome follow(struct monitor *m, struct emulator *emu)
 {
@@ -131,7 +279,12 @@ static enum outcome follow(struct monitor *m, struct emulator *emu)
     for (;;) {
         if (stop_signal)
             return INTERRUPTED;
+        if (m->input.escaped)
+            return ESCAPED;
+        if (m->input.hung_up)
+            return HUNG_UP;
         pump_serial(m, emu);
+        release_quiet_consoles(m);
         drain_terminal(emu);
         if (child_has_exited(emu->pid)) {
             pump_serial(m, emu);
@@ -195,21 +348,87 @@ static enum wisp_exit judge_early_exit(const struct monitor *m, const struct emu
     return WISP_EXIT_HV_PANIC;
 }
 
-enum wisp_exit monitor_run(struct emulator *emu, const struct run_options *opts)
+/*
+ * Ends every console stream. Returns the guest's exit marker (-1: none); what
+ * it printed after the marker (power-off messages) goes to stderr when it may
+ * matter: with --verbose, or when the run did not end in a clean power-off.
+ */
+static int finish_consoles(struct monitor *m)
+{
+    int status = -1;
+
+    for (struct guest_console *c = m->consoles; c < m->consoles + MAX_CONSOLES; c++) {
+        char *tail;
+        size_t tail_len;
+        int last;
+
+        if (!c->used)
+            continue;
+        last = console_finish(&c->stream, &tail, &tail_len);
+        if (c->domid == GUEST_DOMID)
+            status = last;
+        if (tail_len > 0 && (m->opts->verbose || m->end != END_POWEROFF)) {
+            fwrite(tail, 1, tail_len, stderr);
+            if (tail[tail_len - 1] != '\n')
+                fputc('\n', stderr);
+        }
+        free(tail);
+    }
+    fflush(stdout);
+    return status;
+}
+
+/* Raw mode for a terminal on stdin; the rest of the session runs with it. */
+static void start_input(struct monitor *m, const struct emulator *emu)
+{
+    struct console_input *in = &m->input;
+
+    in->active = m->opts->interactive;
+    if (!in->active || !isatty(0))
+        return;
+    if (terminal_enter_raw(0) == 0) {
+        in->from_terminal = true;
+        if (isatty(2))
+            fprintf(stderr, "wisp: your keys go to the guest's console (%s); "
+                    "Ctrl-] ends the session\n", emulator_name(emu->kind));
+    }
+}
+
+/* Our own closing remarks start on a line of their own. */
+static void end_guest_line(struct monitor *m)
+{
+    if (m->stdout_mid_line && isatty(1))
+        fputc('\n', stdout);
+    fflush(stdout);
+    m->stdout_mid_line = false;
+}
+
+int monitor_run(struct emulator *emu, const struct run_options *opts)
 {
     struct monitor m = { .opts = opts };
     enum outcome outcome;
-    int status;
+    int status, marker;
 
     serial_splitter_init(&m.splitter, on_serial_line, &m);
     make_nonblocking(emu->serial_fd);
+    start_input(&m, emu);
     outcome = follow(&m, emu);
+    terminal_restore();
     status = emulator_stop(emu, outcome == EXITED || outcome == ENDED ? 200 : 1000);
+    marker = finish_consoles(&m);
+    end_guest_line(&m);
 
     switch (outcome) {
     case INTERRUPTED:
         fprintf(stderr, "wisp: stopped by signal %d; %s killed\n", (int)stop_signal,
                 emulator_name(emu->kind));
+        return WISP_EXIT_INTERRUPTED;
+    case ESCAPED:
+        fprintf(stderr, "wisp: session ended with Ctrl-]; %s killed\n",
+                emulator_name(emu->kind));
+        return WISP_EXIT_INTERRUPTED;
+    case HUNG_UP:
+        fprintf(stderr, "wisp: the terminal closed; %s killed\n", emulator_name(emu->kind));
         return WISP_EXIT_INTERRUPTED;
     case TIMED_OUT:
         fprintf(stderr, "wisp: timed out after %u s; %s killed\n", opts->timeout_s,
@@ -221,9 +440,18 @@ enum wisp_exit monitor_run(struct emulator *emu, const struct run_options *opts)
     case RUNNING:
         break;
     }
-    if (m.end != END_POWEROFF)
+    if (m.end != END_POWEROFF) {
         fprintf(stderr, "wisp: %s\n", m.end == END_PANIC ? "the hypervisor panicked"
                                      : m.end == END_CRASH ? "the guest crashed"
                                                           : "the guest asked to reboot");
-    return exit_for_end(m.end);
+        return exit_for_end(m.end);
+    }
+    if (!opts->command)
+        return WISP_EXIT_POWEROFF;
+    if (marker < 0) {
+        fprintf(stderr, "wisp: the guest powered off without reporting the command's exit "
+                "status (no %sN%s line)\n", MARKER_OPEN, MARKER_CLOSE);
+        return WISP_EXIT_NO_STATUS;
+    }
+    return marker;
 }

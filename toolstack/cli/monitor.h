@@ -11,10 +11,13 @@
 #define END_GRACE_MS 1000
 
 /*
- * Streams guest console lines to stdout (prefix removed), hypervisor and other
- * lines to stderr with opts->verbose, and returns the run's exit status. The
- * emulator is always stopped (its whole process group) before this returns.
+ * Streams the guests' consoles to stdout (reassembled from the serial
+ * framing), hypervisor and other lines to stderr with opts->verbose, forwards
+ * stdin to COM1 in an interactive session, and returns the run's exit status:
+ * an enum wisp_exit, or for `run -- COMMAND` the command's own status (0..255).
+ * The emulator is always stopped (its whole process group) and the terminal
+ * restored before this returns.
  */
-enum wisp_exit __must_check monitor_run(struct emulator *emu, const struct run_options *opts);
+int __must_check monitor_run(struct emulator *emu, const struct run_options *opts);
 
 #endif

@@ -6,12 +6,16 @@
 
 enum emulator_kind { EMULATOR_QEMU, EMULATOR_BOCHS };
 enum boot_method { BOOT_DIRECT, BOOT_GRUB };
+enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 
 /* Defaults; docs/cli.md repeats them. */
 #define DEFAULT_MEMORY_MIB      128
 #define DEFAULT_VCPUS           1
 #define DEFAULT_TIMEOUT_QEMU_S  60
 #define DEFAULT_TIMEOUT_BOCHS_S 300
+/* -- COMMAND, a bzImage or the default Linux guest: Linux boots slowly under emulation. */
+#define DEFAULT_TIMEOUT_LINUX_S       300
+#define DEFAULT_TIMEOUT_LINUX_BOCHS_S 1200
 /* Prepended to --cmdline: our guests' and Linux's PV console is hvc0. */
 #define GUEST_CMDLINE_PREFIX    "console=hvc0"
 /* Limits of the boot configuration (xen/include/bootconfig.h: BOOTCFG_*), repeated
@@ -19,7 +23,12 @@ enum boot_method { BOOT_DIRECT, BOOT_GRUB };
 #define MIN_MEMORY_MIB          2
 #define MAX_MEMORY_MIB          (64 * 1024)
 #define MAX_VCPUS               8
-#define MAX_CMDLINE_LEN         1023
+/* Linux's x86 COMMAND_LINE_SIZE (2048) less its NUL. */
+#define MAX_CMDLINE_LEN         2047
+
+/* The Linux guest `run -- COMMAND` and `demo` boot by default, in the build directory. */
+#define GUEST_KERNEL_TARGET     "guest-kernels/vmlinux"
+#define GUEST_INITRD_TARGET     "guest-kernels/initramfs.cpio.gz"
 
 /* The emulated machine gets the guest's memory plus this, for Wisp itself. */
 #define HYPERVISOR_MEMORY_MIB   64
@@ -38,13 +47,36 @@ struct run_options {
     const char *hypervisor;     /* NULL until resolve_hypervisor_path() */
     bool hypervisor_given;      /* by --hypervisor or WISP_HYPERVISOR */
     const char *keep_dir;       /* NULL: temp dir, removed afterwards */
+
+    enum interactive_choice interactive_choice;    /* --interactive / --no-interactive */
+    bool interactive;           /* forward stdin to the guest console (resolved) */
+    bool timeout_given;         /* --timeout: no default applies */
+    char *const *command;       /* -- COMMAND...: its words; NULL: none */
+    int command_count;
+    bool kernel_default;        /* KERNEL is <build>/GUEST_KERNEL_TARGET */
+    bool initrd_default;        /* the initrd is <build>/GUEST_INITRD_TARGET */
+    const char *kernel_name;    /* KERNEL as given, for messages (kernel may be a temp file) */
+    bool linux_guest;           /* -- COMMAND or a bzImage: the Linux default timeout */
 };
 
 /*
- * Parses `wisp run` arguments (argv[0] is "run"). Returns 0, or
+ * Parses `wisp run` arguments (argv[0] is "run"): options and KERNEL in any
+ * order, then optionally `-- COMMAND...` (KERNEL may then be left out). With need_kernel
+ * false (demo) KERNEL may be left out too. Returns 0, 1 after --help, or
  * WISP_EXIT_USAGE after printing a one-line reason to stderr.
  */
-int parse_run_options(int argc, char **argv, struct run_options *opts);
+int parse_run_options(int argc, char **argv, struct run_options *opts, bool need_kernel);
+
+/*
+ * For -- COMMAND and the Linux demo: fills in the default Linux guest
+ * (GUEST_*_TARGET) where KERNEL or the initrd were left out, and the guest
+ * command line ("quiet wisp.cmd=..." or "quiet", then --cmdline). Returns 0,
+ * WISP_EXIT_USAGE (command line too long) or WISP_EXIT_INFRA.
+ */
+int apply_guest_defaults(struct run_options *opts);
+
+/* Decides interactive mode and the default timeout, once the kernel is known. */
+void resolve_run_mode(struct run_options *opts);
 
 /* Fills opts->hypervisor from WISP_HYPERVISOR or next to the executable. */
 void resolve_hypervisor_path(struct run_options *opts);
