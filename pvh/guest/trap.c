@@ -156,9 +156,63 @@ static void dump_frame(const struct trap_frame *f)
     print_callers(f->bp);
 }
 
+/* ---- Interrupts: vectors 32..255, once a program asks for them ---- */
+
+/* The full IDT: the exception gates plus one gate per interrupt vector (traps.S stubs). */
+extern const unsigned long irq_stub_table[X86_NR_VECTORS - X86_NR_EXCEPTIONS];
+static struct idt_gate idt_full[X86_NR_VECTORS] __attribute__((aligned(16)));
+static irq_handler_fn irq_handlers[X86_NR_VECTORS];
+static bool idt_full_ready;
+
+static void build_full_idt(void)
+{
+    for (unsigned int v = 0; v < X86_NR_EXCEPTIONS; v++)
+        idt_full[v] = idt[v];
+    for (unsigned int v = X86_NR_EXCEPTIONS; v < X86_NR_VECTORS; v++)
+        set_gate(&idt_full[v], irq_stub_table[v - X86_NR_EXCEPTIONS]);
+    idt_full_ready = true;
+}
+
+void irq_set_handler(unsigned int vector, irq_handler_fn fn)
+{
+    if (vector < X86_NR_EXCEPTIONS || vector >= X86_NR_VECTORS)
+        guest_panic("irq_set_handler: vector %u is not an interrupt vector", vector);
+    if (!idt_full_ready)
+        build_full_idt();
+    irq_handlers[vector] = fn;
+    irq_load_idt();
+}
+
+void irq_load_idt(void)
+{
+    if (!idt_full_ready)
+        build_full_idt();
+    load_idt(idt_full, sizeof(idt_full) - 1);
+}
+
+/* An interrupt nobody asked for is a bug in the program or the hypervisor: stop loudly. */
+static void irq_dispatch(struct trap_frame *f)
+{
+    irq_handler_fn fn = irq_handlers[f->vector];
+
+    if (fn) {
+        fn((unsigned int)f->vector);
+        return;
+    }
+    con_flush();
+    con_printf("\nUNEXPECTED INTERRUPT vector %lu\n", f->vector);
+    dump_frame(f);
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
     struct recovery *r = armed;
+
+    if (f->vector >= X86_NR_EXCEPTIONS) {
+        irq_dispatch(f);
+        return;
+    }
 
     if (r) {
         armed = NULL;

@@ -43,6 +43,44 @@ trap_stub_table:
     .set vec, vec + 1
     .endr
 
+/*
+ * Interrupt vectors 32..255: the same frame (no error code, so 0), the same
+ * trap_common; trap_dispatch passes them to the handlers set with
+ * irq_set_handler. trap.c puts them in the IDT only when a program asks.
+ */
+    .text
+.macro irq_stub v
+    .balign 16
+irq_stub_\v:
+    push $0
+    push $\v
+    jmp trap_common
+.endm
+
+.macro irq_entry v
+#ifdef __x86_64__
+    .quad irq_stub_\v
+#else
+    .long irq_stub_\v
+#endif
+.endm
+
+    .set vec, 32
+    .rept 224
+    irq_stub %vec
+    .set vec, vec + 1
+    .endr
+
+    .section .rodata
+    .balign 8
+    .globl irq_stub_table
+irq_stub_table:
+    .set vec, 32
+    .rept 224
+    irq_entry %vec
+    .set vec, vec + 1
+    .endr
+
     .text
 #ifdef __x86_64__
 /* struct trap_frame (trap.c): r15 ... rax, vector, error, then the CPU's rip, cs, rflags, rsp, ss. */

@@ -49,7 +49,7 @@ static bool wait_is_over(struct vcpu *v)
     case WAIT_EVENT:
         return vcpu_upcall_pending(v) || vcpu_interrupt_pending(v);
     case WAIT_POLL:
-        return poll_satisfied(v) || !v->timers.poll_timeout;
+        return poll_satisfied(v) || v->poll_timed_out;
     }
     return true;
 }
@@ -71,8 +71,10 @@ static void fire_timers(struct vcpu *v, uint64_t now)
     }
     if (t->lapic && t->lapic <= now)
         lapic_timer_fire(v, now);
-    if (t->poll_timeout && t->poll_timeout <= now)
+    if (t->poll_timeout && t->poll_timeout <= now) {
         t->poll_timeout = 0;
+        v->poll_timed_out = true;
+    }
 }
 
 /* Fires due timers and wakes every blocked vCPU whose wait is over. */

@@ -70,6 +70,7 @@ static long poll(struct hcall_ctx *c, uint64_t gva)
         return 0;
     v->nr_poll_ports = nr;
     v->timers.poll_timeout = timeout;
+    v->poll_timed_out = false;
     vcpu_block(v, WAIT_POLL);
     c->action = EXIT_ACTION_RESCHEDULE;
     return 0;

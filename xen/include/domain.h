@@ -73,6 +73,7 @@ struct vcpu {
     /* Blocking and time (sched.c, vcpu_time.c). */
     enum vcpu_wait wait;
     unsigned nr_poll_ports;
+    bool poll_timed_out;            /* SCHEDOP_poll's timeout (0 = none) has passed */
     uint16_t poll_ports[POLL_PORTS_MAX];
     struct vcpu_timers timers;
     struct guest_area runstate_area;

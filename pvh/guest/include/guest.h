@@ -143,6 +143,59 @@ void trap_init(void);
 /* Loads an empty IDT: the next exception becomes a triple fault. */
 void trap_load_empty_idt(void);
 
+/* ---- Interrupts (trap.c) ---- */
+
+#define X86_NR_VECTORS 256
+
+/* Runs on the interrupted stack with interrupts off (interrupt gate); EOI is the handler's job. */
+typedef void (*irq_handler_fn)(unsigned int vector);
+
+/*
+ * Routes interrupt vector 32..255 to fn (NULL: back to "unexpected"). The
+ * first call loads a 256-entry IDT that keeps the exception gates; until
+ * then only exceptions have gates. An interrupt without a handler prints
+ * "UNEXPECTED INTERRUPT" and shuts down with SHUTDOWN_crash.
+ */
+void irq_set_handler(unsigned int vector, irq_handler_fn fn);
+/* Loads that 256-entry IDT on the calling CPU (secondary CPUs share it). */
+void irq_load_idt(void);
+
+static inline void irq_enable(void)
+{
+    __asm__ volatile("sti" : : : "memory");
+}
+static inline void irq_disable(void)
+{
+    __asm__ volatile("cli" : : : "memory");
+}
+/*
+ * "sti; hlt": the one-instruction STI shadow means an interrupt already
+ * pending is taken in the HLT, not before it, so the wake-up is never lost.
+ * Returns with interrupts on, after one interrupt (or a spurious wake-up).
+ */
+static inline void irq_enable_and_halt(void)
+{
+    __asm__ volatile("sti; hlt" : : : "memory");
+}
+static inline bool irq_enabled(void)
+{
+    unsigned long flags;
+
+    __asm__ volatile("pushf; pop %0" : "=r"(flags) : : "memory");
+    return flags & (1ul << 9);   /* EFLAGS.IF */
+}
+static inline void cpu_relax(void)
+{
+    __asm__ volatile("pause" : : : "memory");
+}
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
 /* ---- Paging (paging.c): only in the paged variants ---- */
 
 bool paging_enabled(void);

@@ -301,11 +301,14 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
     }
 }
 
+static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb);
+
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct svm_vcpu *s = v->vendor;
     struct vmcb *vmcb = s->vmcb;
 
+    drop_stale_shadow(v, vmcb);
     vmcb->rax = v->regs.rax;
     vmcb->rsp = v->regs.rsp;
     vmcb->rip = v->regs.rip;
@@ -334,12 +337,23 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
     vmcb_of(v)->eventinj = ev;
 }
 
+/*
+ * The STI/MOV SS shadow covers one instruction: once common code has moved
+ * RIP past the exiting one (HLT after STI), it is over (APM vol 2, 15.21.5).
+ */
+static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb)
+{
+    if (vmcb->rip != v->regs.rip)
+        vmcb->interrupt_shadow &= ~INTERRUPT_SHADOW;
+}
+
 static bool svm_can_inject(struct vcpu *v, bool nmi)
 {
-    const struct vmcb *vmcb = vmcb_of(v);
+    struct vmcb *vmcb = vmcb_of(v);
 
     if (vmcb->eventinj & EVENTINJ_VALID)
         return false;
+    drop_stale_shadow(v, vmcb);
     return nmi || ((v->regs.rflags & X86_RFLAGS_IF) && !(vmcb->interrupt_shadow & INTERRUPT_SHADOW));
 }
 

@@ -895,6 +895,8 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
     }
 }
 
+static uint32_t guest_blocking(struct vcpu *v);
+
 static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct vmx_vcpu *x = vmcs_of(v);
@@ -903,6 +905,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 
     memset(exit, 0, sizeof(*exit));
     syscall_msrs_switch(v);
+    (void)guest_blocking(v);
     vmwrite(VMCS_GUEST_RIP, v->regs.rip);
     vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
     vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags | X86_RFLAGS_FIXED);
@@ -979,6 +982,23 @@ static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
  * blocking, so a second NMI waits too). STI blocking also holds an NMI
  * back: it may inhibit NMIs on some processors (SDM vol 2B, STI).
  */
+/*
+ * STI and MOV SS block interrupts for one instruction only: once common code
+ * has moved RIP past the exiting instruction (HLT after STI), the blocking is
+ * over (SDM vol 3, 25.3 / 26.3.1.5).
+ */
+static uint32_t guest_blocking(struct vcpu *v)
+{
+    uint32_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+    if ((blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+        vmread(VMCS_GUEST_RIP) != v->regs.rip) {
+        blocking &= ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking);
+    }
+    return blocking;
+}
+
 static bool vmx_can_inject(struct vcpu *v, bool nmi)
 {
     uint32_t blocking;
@@ -986,7 +1006,7 @@ static bool vmx_can_inject(struct vcpu *v, bool nmi)
     vmcs_of(v);
     if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         return false;
-    blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    blocking = guest_blocking(v);
     if (nmi)
         return !(blocking &
                  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI));
