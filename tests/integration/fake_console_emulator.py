@@ -9,7 +9,8 @@ Behaviour comes from the environment:
   FAKE_LATER_HEX   bytes (in hex) written to COM1 FAKE_DELAY seconds (default 1) later
   FAKE_ECHO        if set: then read COM1's input, reporting each chunk as "(d1) in HEX\\n",
                    until the input seen so far contains FAKE_ECHO (then "(wisp) end:
-                   poweroff") or ends ("(d1) in-eof" then "(wisp) end: poweroff")
+                   poweroff") or ends ("(d1) in-eof" then "(wisp) end: poweroff");
+                   with FAKE_ECHO_TIMES, each report ends in " @MS", its arrival time
   FAKE_HANG        if set: sleep forever at the end instead of exiting
   FAKE_RECORD      directory for argv.txt, pid.txt and a copy of each module that QEMU's
                    -initrd names (under the module's name), taken at start
@@ -57,7 +58,8 @@ def echo(in_fd, out_fd, stop):
         if not chunk:
             write_all(out_fd, b"(d1) in-eof\n(wisp) end: poweroff\n")
             return
-        write_all(out_fd, b"(d1) in " + chunk.hex().encode() + b"\n")
+        when = b" @%d" % (time.monotonic() * 1000) if os.environ.get("FAKE_ECHO_TIMES") else b""
+        write_all(out_fd, b"(d1) in " + chunk.hex().encode() + when + b"\n")
         seen += chunk
         if stop in seen:
             write_all(out_fd, b"(wisp) end: poweroff\n")

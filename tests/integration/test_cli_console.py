@@ -229,13 +229,19 @@ def test_marker_after_a_pause_still_counts(pvh_kernel, env):
 
 # --- console input --------------------------------------------------------------------
 
-def echoed(out):
-    """The input bytes the fake reported receiving, joined."""
-    got = b""
+def echo_reports(out):
+    """[(bytes, arrival ms or None)] the fake reported receiving."""
+    reports = []
     for line in out.split(b"\n"):
         if line.startswith(b"in ") and line != b"in-eof":
-            got += bytes.fromhex(line[3:].decode())
-    return got
+            data, _, when = line[3:].decode().partition(" @")
+            reports.append((bytes.fromhex(data), int(when) if when else None))
+    return reports
+
+
+def echoed(out):
+    """The input bytes the fake reported receiving, joined."""
+    return b"".join(data for data, _ in echo_reports(out))
 
 
 KEYS = bytes([0x03, 0x04, 0x1A, 0x1D, 0x01, 0x7F, 0x00, 0xFF, 0x0D, 0x0A, 0x1B]) + b"[A ok\r"
@@ -249,6 +255,31 @@ def test_interactive_forwards_stdin_unchanged(pvh_kernel, env, emulator):
                      stdin=KEYS + b"quit", timeout=60)
     assert result.code == EXIT_POWEROFF, result
     assert echoed(result.out) == KEYS + b"quit"
+
+
+@pytest.mark.parametrize("emulator,paced", [("qemu", False), ("bochs", True)])
+def test_bochs_input_is_paced(wisp_cli, pvh_kernel, env, emulator, paced):
+    """Bochs drops what overflows its UART's 16-byte FIFO (QEMU waits for room), and Wisp
+    polls serial input every 20 ms: 32 bytes go to Bochs in 8-byte bursts, 20 ms apart."""
+    full_env = dict(os.environ, **env, FAKE_ECHO="quit", FAKE_ECHO_TIMES="1",
+                    FAKE_SERIAL_HEX=serial("(d1+) ready\n"))
+    proc = subprocess.Popen([wisp_cli, "run", "--emulator", emulator, "--interactive",
+                             "--hypervisor", pvh_kernel, pvh_kernel], env=full_env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        got, _ = read_live(proc, b"ready", timeout=60)
+        assert got == b"ready"      # the fake now waits for input
+        out, err = proc.communicate(b"x" * 28 + b"quit", timeout=60)
+    finally:
+        wisptest.stop_group(proc, grace_s=0)
+    reports = echo_reports(out)
+    assert b"".join(data for data, _ in reports) == b"x" * 28 + b"quit", out
+    span = reports[-1][1] - reports[0][1]
+    if paced:
+        assert span >= 3 * 20 - 5, reports
+    else:
+        assert span < 3 * 20 - 5, reports
 
 
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])

@@ -284,7 +284,7 @@ static void test_value_lengths(void **state)
 static void test_bad_bytes_and_long_lines(void **state)
 {
     static const char with_nul[] = "domain a\nkernel k\ncmdline a\0b\n";
-    char text[4200];
+    char text[4200 + 2048];
 
     assert_int_equal(parse_n(with_nul, sizeof(with_nul) - 1), -EINVAL);
     assert_string_equal(err, "line 3: NUL byte in text");
@@ -293,13 +293,13 @@ static void test_bad_bytes_and_long_lines(void **state)
     expect_error("domain a\nkernel k\ncmdline a\x1b[31m\n", -EINVAL, "line 3: control character in text");
     expect_error("domain a\rkernel k\n", -EINVAL, "line 1: control character in text");
 
-    /* A comment of exactly 2048 bytes is fine; 2049 is not. */
-    memset(text, '#', 2048);
-    strcpy(text + 2048, "\ndomain a\nkernel k\n");
+    /* A comment of exactly 4096 bytes is fine; 4097 is not. */
+    memset(text, '#', 4096);
+    strcpy(text + 4096, "\ndomain a\nkernel k\n");
     expect_ok(text);
-    memset(text, '#', 2049);
-    strcpy(text + 2049, "\ndomain a\nkernel k\n");
-    expect_error(text, -E2BIG, "line 1: line too long (max 2048 bytes)");
+    memset(text, '#', 4097);
+    strcpy(text + 4097, "\ndomain a\nkernel k\n");
+    expect_error(text, -E2BIG, "line 1: line too long (max 4096 bytes)");
 }
 
 static void test_error_buffer_limits(void **state)

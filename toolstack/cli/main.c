@@ -155,16 +155,14 @@ static void describe_exit(int rc)
 }
 
 /*
- * argv without "--minimal", prefixed by "run" and the demo's own options, so
- * the rest goes through `run`'s parser. Returns the new argc.
+ * `run` arguments for `demo ARGS`: ARGS without "--minimal", after the demo's
+ * own option (the Linux demo is interactive, the minimal one verbose), so
+ * they go through `run`'s parser. out has room for argc + 2. Returns its argc.
  */
-static int demo_run_argv(int argc, char **argv, const char *own_option, char **out,
-                         bool *minimal)
+static int demo_run_argv(int argc, char **argv, char **out, bool *minimal)
 {
-    int n = 0;
+    int n = 2;
 
-    out[n++] = "wisp demo";
-    out[n++] = (char *)own_option;
     *minimal = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--minimal") == 0)
@@ -172,6 +170,8 @@ static int demo_run_argv(int argc, char **argv, const char *own_option, char **o
         else
             out[n++] = argv[i];
     }
+    out[0] = "wisp demo";
+    out[1] = *minimal ? "--verbose" : "--interactive";
     out[n] = NULL;
     return n;
 }
@@ -247,9 +247,7 @@ static int cmd_demo(int argc, char **argv)
 
     if (!run_argv)
         return WISP_EXIT_INFRA;
-    n = demo_run_argv(argc, argv, "--interactive", run_argv, &minimal);
-    if (minimal)
-        run_argv[1] = "--verbose";
+    n = demo_run_argv(argc, argv, run_argv, &minimal);
     rc = minimal ? demo_minimal(n, run_argv) : demo_linux(n, run_argv);
     free(run_argv);
     return rc;
@@ -300,7 +298,7 @@ static int cmd_guest_targets(int argc, char **argv)
             run_argv[n - 1] = argv[n];
         wants_linux = parse_quietly(argc - 1, run_argv, &opts, true) == 0 && opts.command;
     } else if (argc >= 2 && strcmp(argv[1], "demo") == 0) {
-        n = demo_run_argv(argc - 1, argv + 1, "--interactive", run_argv, &minimal);
+        n = demo_run_argv(argc - 1, argv + 1, run_argv, &minimal);
         wants_linux = !minimal && parse_quietly(n, run_argv, &opts, false) == 0 &&
                       !opts.kernel && !opts.command;
     }

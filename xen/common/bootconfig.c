@@ -10,7 +10,7 @@
 #include "errno.h"
 
 /* Longest accepted line without its newline: a full cmdline plus key and indentation. */
-#define BOOTCFG_LINE_MAX      2048u
+#define BOOTCFG_LINE_MAX      4096u
 #define DEFAULT_MEMORY_MIB    128u
 #define DEFAULT_VCPUS         1u
 #define MIB_PER_GIB           1024u

@@ -7,7 +7,7 @@
 #define BOOTCFG_MAX_DOMAINS   8
 #define BOOTCFG_NAME_MAX      32
 #define BOOTCFG_MODULE_MAX    64
-#define BOOTCFG_CMDLINE_MAX   1024
+#define BOOTCFG_CMDLINE_MAX   2048    /* Linux takes 2047 characters plus the NUL */
 #define BOOTCFG_MAX_VCPUS     8
 #define BOOTCFG_MIN_MEMORY_MIB 2
 #define BOOTCFG_MAX_MEMORY_MIB (64 * 1024)
