@@ -134,22 +134,6 @@ static int feed_tool(int fd, const uint8_t *data, uint64_t len)
     return 0;
 }
 
-/* Waits for the tool; its exit status, or -EINTR after a stop signal (it is then killed). */
-static int wait_tool(pid_t pid)
-{
-    int status;
-
-    while (!child_has_exited(pid)) {
-        if (stop_signal) {
-            end_process_group(pid, 200);
-            return -EINTR;
-        }
-        poll(NULL, 0, 20);
-    }
-    status = end_process_group(pid, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static void show_tool_messages(int log_fd)
 {
     char text[TOOL_MESSAGE_MAX + 1];

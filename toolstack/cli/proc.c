@@ -177,10 +177,25 @@ int end_process_group(pid_t pid, unsigned grace_ms)
     return status;
 }
 
+int wait_tool(pid_t pid)
+{
+    int status;
+
+    while (!child_has_exited(pid)) {
+        if (stop_signal) {
+            end_process_group(pid, 200);
+            return -EINTR;
+        }
+        poll(NULL, 0, 20);
+    }
+    status = end_process_group(pid, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int run_tool(char *const *argv, const char *log_path)
 {
     struct spawn_request req = { .argv = argv };
-    int log_fd, null_fd, err, status;
+    int log_fd, null_fd, err;
     pid_t pid;
 
     log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -195,15 +210,7 @@ int run_tool(char *const *argv, const char *log_path)
     close(null_fd);
     if (err)
         return err;
-    while (!child_has_exited(pid)) {
-        if (stop_signal) {
-            end_process_group(pid, 200);
-            return -EINTR;
-        }
-        poll(NULL, 0, 20);
-    }
-    status = end_process_group(pid, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return wait_tool(pid);
 }
 
 void show_log_tail(const char *path, unsigned max_lines)

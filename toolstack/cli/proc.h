@@ -46,6 +46,9 @@ int end_process_group(pid_t pid, unsigned grace_ms);
  * -EINTR if a stop signal arrived (the child is then killed).
  */
 int __must_check run_tool(char *const *argv, const char *log_path);
+/* Waits for a spawned tool: its exit status (128 + signal if killed), or -EINTR
+ * after a stop signal (the tool's group is then ended). */
+int wait_tool(pid_t pid);
 
 /* Copies the last max_lines lines of a log file to stderr, indented. */
 void show_log_tail(const char *path, unsigned max_lines);

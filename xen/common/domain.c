@@ -164,8 +164,6 @@ void domain_console_write(struct domain *d, const char *buf, size_t len)
     }
 }
 
-#define VCPU_INFO_SIZE 64
-
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)
 {
     if (gpa + len < gpa || gpa + len > d->ram_bytes ||

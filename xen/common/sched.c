@@ -27,7 +27,7 @@ void vcpu_block(struct vcpu *v, unsigned wait)
     v->wait = (enum vcpu_wait)wait;
 }
 
-/* Applies fn to every vCPU of every running domain. */
+/* Loops over every vCPU (v) of every running domain (d). */
 #define for_each_live_vcpu(d, v)                                              \
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
         if (d->running)                                                       \

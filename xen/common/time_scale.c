@@ -2,8 +2,6 @@
 #include "env.h"
 #include "time.h"
 
-#define NS_PER_SEC 1000000000ull
-
 struct time_scale time_scale_for(uint64_t hz)
 {
     struct time_scale s = { 0, 0 };

@@ -8,12 +8,11 @@
 #include "xen/vcpu.h"
 #include "xen/xen.h"
 
-#define VCPU_INFO_SIZE 64
-
 static long register_vcpu_info(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
 {
     struct vcpu_register_vcpu_info r;
     uint8_t current[VCPU_INFO_SIZE] = { 0 };
+    const uint8_t *old;
     uint64_t gpa;
 
     if (hc_copy_from(c, &r, gva, sizeof(r)))
@@ -24,9 +23,8 @@ static long register_vcpu_info(struct hcall_ctx *c, struct vcpu *target, uint64_
     if (r.offset > PAGE_SIZE - VCPU_INFO_SIZE || (r.offset & 7) || r.mfn >= (1ull << 36))
         return -EINVAL;
     gpa = (r.mfn << PAGE_SHIFT) + r.offset;
-    if (target->id < XEN_LEGACY_MAX_VCPUS)
-        memcpy(current, (uint8_t *)c->d->shared_info + target->id * VCPU_INFO_SIZE,
-               VCPU_INFO_SIZE);
+    if ((old = vcpu_info_of(target)))      /* its shared_info slot, if it has one */
+        memcpy(current, old, VCPU_INFO_SIZE);
     /* The new home must be writable guest RAM; it takes over the current contents. */
     if (copy_to_guest_phys(&c->d->mem, gpa, current, sizeof(current)))
         return -EINVAL;
@@ -67,18 +65,10 @@ static long set_periodic(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
 
 static long get_runstate(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
 {
-    struct vcpu_runstate_info r;
+    uint8_t buf[RUNSTATE_SIZE_64];
+    size_t len = vcpu_runstate_pack(target, c->compat, buf);
 
-    vcpu_runstate_get(target, &r);
-    if (c->compat) {
-        uint8_t buf[44];
-
-        memcpy(buf, &r.state, 4);
-        memcpy(buf + 4, &r.state_entry_time, 8);
-        memcpy(buf + 12, r.time, sizeof(r.time));
-        return hc_copy_to(c, gva, buf, sizeof(buf)) ? -EFAULT : 0;
-    }
-    return hc_copy_to(c, gva, &r, sizeof(r)) ? -EFAULT : 0;
+    return hc_copy_to(c, gva, buf, len) ? -EFAULT : 0;
 }
 
 /* set_timer_op: the one-shot timer in its older form; 0 stops it. 32-bit callers pass lo, hi. */

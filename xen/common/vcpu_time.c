@@ -10,8 +10,6 @@
 #define VCPU_INFO_TIME_OFFSET 32        /* vcpu_info.time, same in both layouts */
 #define WC_OFFSET_64      0xc00         /* shared_info.wc_version, 64-bit layout */
 #define WC_OFFSET_COMPAT  0x900         /* ... and after the 32-bit layout's smaller bitmaps */
-#define RUNSTATE_SIZE_64     48
-#define RUNSTATE_SIZE_COMPAT 44         /* i386 aligns uint64_t to 4: no padding after state */
 
 /*
  * System time is one linear function of the TSC for the whole life of the
@@ -106,19 +104,28 @@ void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *out)
         out->time[i] = v->runstate_time[i];
 }
 
-static void write_runstate_area(struct vcpu *v)
+size_t vcpu_runstate_pack(struct vcpu *v, bool compat, uint8_t *buf)
 {
     struct vcpu_runstate_info r;
-    uint8_t buf[RUNSTATE_SIZE_64];
 
     vcpu_runstate_get(v, &r);
-    if (v->runstate_area.len == RUNSTATE_SIZE_COMPAT) {     /* registered by a 32-bit caller */
-        memcpy(buf, &r.state, 4);
-        memcpy(buf + 4, &r.state_entry_time, 8);
-        memcpy(buf + 12, r.time, sizeof(r.time));
-    } else {
-        memcpy(buf, &r, sizeof(buf));
+    if (!compat) {
+        memcpy(buf, &r, RUNSTATE_SIZE_64);
+        return RUNSTATE_SIZE_64;
     }
+    /* i386 aligns uint64_t to 4: no padding after state. */
+    memcpy(buf, &r.state, 4);
+    memcpy(buf + 4, &r.state_entry_time, 8);
+    memcpy(buf + 12, r.time, sizeof(r.time));
+    return RUNSTATE_SIZE_COMPAT;
+}
+
+static void write_runstate_area(struct vcpu *v)
+{
+    uint8_t buf[RUNSTATE_SIZE_64];
+
+    /* The layout is the registering caller's: a 32-bit caller pinned the shorter one. */
+    vcpu_runstate_pack(v, v->runstate_area.len == RUNSTATE_SIZE_COMPAT, buf);
     (void)guest_area_write(v->dom, &v->runstate_area, buf);
 }
 

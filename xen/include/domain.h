@@ -16,6 +16,7 @@
 #define MAX_VCPUS_PER_DOMAIN 8
 #define CONSOLE_LINE_MAX 256
 #define DOMAIN_MEMMAP_MAX 40
+#define VCPU_INFO_SIZE 64           /* struct vcpu_info, both layouts */
 
 /* Why a domain ended; numbered as Xen's SHUTDOWN_* reasons. */
 enum shutdown_reason { SHUTDOWN_REASON_POWEROFF = 0, SHUTDOWN_REASON_REBOOT = 1,

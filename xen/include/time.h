@@ -4,6 +4,8 @@
 
 #include "env.h"
 
+#define NS_PER_SEC 1000000000ull
+
 /*
  * System time is nanoseconds since boot, derived from the TSC with the same
  * scale guests get in vcpu_time_info, so their pvclock reads and our timers agree:

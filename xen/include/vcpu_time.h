@@ -19,6 +19,10 @@ void vcpu_timer_virq(struct vcpu *v);
 void vcpu_runstate_enter(struct vcpu *v, unsigned state);
 /* The runstate as VCPUOP_get_runstate_info gives it. */
 void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *out);
+/* ... laid out for a 64-bit or 32-bit (compat) guest into buf (RUNSTATE_SIZE_64 bytes); returns the size. */
+#define RUNSTATE_SIZE_64     48
+#define RUNSTATE_SIZE_COMPAT 44
+size_t vcpu_runstate_pack(struct vcpu *v, bool compat, uint8_t *buf);
 
 /* VCPUOP_register_{runstate,vcpu_time}_memory_area: pin gva (0 = unregister). */
 long vcpu_register_runstate_area(struct hcall_ctx *c, struct vcpu *v, uint64_t gva);

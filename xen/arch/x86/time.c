@@ -4,8 +4,6 @@
 #include "time.h"
 #include "x86.h"
 
-#define NS_PER_SEC 1000000000ull
-
 static uint64_t tsc_base;           /* TSC at system time 0 */
 static uint64_t tsc_hz;
 static struct time_scale tsc_scale;
