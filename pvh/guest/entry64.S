@@ -136,6 +136,7 @@ gdt:
 gdt_end:
     .balign 4
     .word 0
+    .globl gdt_desc                  /* for secondary vCPUs (tests/guests) */
 gdt_desc:
     .word gdt_end - gdt - 1
     .quad gdt

@@ -1,6 +1,7 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
 #include "xen/sched.h"
+#include "xen/vcpu.h"
 
 /* Guest-physical address far outside any test guest's RAM (and outside the image). */
 #define FAR_OUTSIDE_RAM 0xF0000000UL
@@ -37,6 +38,12 @@ static void act_halt(void)
         __asm__ volatile("cli; hlt");
 }
 
+/* VCPUOP_down on the only vCPU: as in Xen, the domain powers off. */
+static void act_vcpu_down(void)
+{
+    (void)hv_vcpu_op(VCPUOP_down, 0, 0);
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -70,6 +77,7 @@ static const struct act acts[] = {
     { "spin", act_spin },
     { "ud", act_ud },
     { "bigprint", act_bigprint },
+    { "vcpu-down", act_vcpu_down },
 };
 
 int main(const struct hvm_start_info *si)
@@ -77,7 +85,7 @@ int main(const struct hvm_start_info *si)
     char name[32];
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
-        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint>"
+        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down>"
                    " on the command line\n");
         return 1;
     }

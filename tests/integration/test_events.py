@@ -1,5 +1,5 @@
 """test_events (host tests): event channels, upcalls, time, the virtual LAPIC and SMP start-up,
-proved by the events32/events64, lapic64 and smp64 guests under QEMU (SVM) and Bochs (VMX).
+proved by the events32/events64, lapic64, smp64 and vcpuop64 guests under QEMU (SVM) and Bochs (VMX).
 
 Each guest prints one verdict line per check (docs/test-guests.md). Every check named
 below must PASS. A check the hypervisor is known to fail is left out of its list, with
@@ -75,6 +75,14 @@ SMP_CHECKS = [
     "smp_sipi_needs_init", "smp_ap_restart", "smp_fixed_ipi_after_restart",
     "smp_init_to_bsp_ignored",
 ]
+VCPUOP_CHECKS = [
+    "vcpuop_up_needs_initialise", "vcpuop_initialise_running_vcpu",
+    "vcpuop_initialise_absent_vcpu", "vcpuop_initialise_bad_pointer", "vcpuop_initialise_hostile",
+    "vcpuop_initialise_64", "vcpuop_initialise_twice", "vcpuop_up_64", "vcpuop_64_registers",
+    "vcpuop_64_control_state", "vcpuop_up_running_vcpu", "vcpuop_up_32", "vcpuop_32_registers",
+    "vcpuop_down_other", "vcpuop_down_twice", "vcpuop_others_run_on", "vcpuop_up_resumes",
+    "vcpuop_down_self", "vcpuop_down_self_returns_on_up", "vcpuop_init_ipi_resets",
+]
 
 # check -> (backends where the hypervisor fails it, the bug). Remove an entry once fixed.
 KNOWN_BUGS = {}     # name -> ({backends}, "hypervisor bug: ..."); none open
@@ -87,6 +95,7 @@ GUESTS = {
                  EVTCHN_CHECKS + EVTCHN_TWO_VCPU_CHECKS + UPCALL_CHECKS + TIME_CHECKS),
     "lapic64": ([], LAPIC_CHECKS),
     "smp64": (["--vcpus", "2"], SMP_CHECKS),
+    "vcpuop64": (["--vcpus", "3"], VCPUOP_CHECKS),
 }
 
 

@@ -51,6 +51,7 @@ def test_checks_pass(backend, guest, variant):
 ACTS = {
     "poweroff": (wisptest.EXIT_POWEROFF, "shutdown: poweroff"),
     "halt": (wisptest.EXIT_POWEROFF, "halted with interrupts off"),
+    "vcpu-down": (wisptest.EXIT_POWEROFF, "went down (VCPUOP_down), the last one running"),
     "reboot": (wisptest.EXIT_GUEST_REBOOT, "shutdown: reboot"),
     "crash": (wisptest.EXIT_GUEST_CRASH, "shutdown: crash"),
     "triple": (wisptest.EXIT_GUEST_CRASH, "crashed: triple fault"),

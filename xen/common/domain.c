@@ -7,6 +7,8 @@
 #include "mm.h"
 #include "printk.h"
 #include "sched.h"
+#include "vcpu_time.h"
+#include "xen/vcpu.h"
 #include "xen/xen.h"
 
 static struct domain domains[MAX_DOMAINS];
@@ -98,6 +100,22 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
         if (o->running)
             return;
     machine_end(machine_status());
+}
+
+void vcpu_stop(struct vcpu *v, const char *why)
+{
+    struct domain *d = v->dom;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        if (&d->vcpus[i] != v && d->vcpus[i].state != VCPU_DOWN) {
+            v->state = VCPU_DOWN;
+            if (v->runstate != RUNSTATE_running)    /* the running one: when its run ends */
+                vcpu_runstate_enter(v, RUNSTATE_offline);
+            return;
+        }
+    }
+    log_info("d%u: vCPU %u %s, the last one running: powering off", d->id, v->id, why);
+    domain_shutdown(d, SHUTDOWN_REASON_POWEROFF);
 }
 
 static void dump_regs(const struct vcpu *v)

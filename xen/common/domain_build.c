@@ -11,6 +11,7 @@
 #include "start_info.h"
 #include "fpu.h"
 #include "lapic.h"
+#include "vcpu_context.h"
 #include "vcpu_time.h"
 #include "x86.h"
 
@@ -186,6 +187,9 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
 /* vCPU 0 starts at the PVH entry; the others wait for INIT/STARTUP, as APs do. */
 static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t start_info)
 {
+    struct vcpu_context pvh_entry;
+
+    vcpu_context_pvh_entry(&pvh_entry, entry, start_info);
     d->nr_vcpus = nr;
     for (unsigned i = 0; i < nr; i++) {
         struct vcpu *v = &d->vcpus[i];
@@ -193,14 +197,14 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
         v->id = i;
         v->dom = d;
         v->state = i == 0 ? VCPU_RUNNABLE : VCPU_DOWN;
+        v->initialised = i == 0;
         v->waiting_for_sipi = i != 0;
         v->runstate = i == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
-        v->regs.rip = entry;
-        v->regs.rbx = start_info;       /* PVH: EBX holds the hvm_start_info address */
-        v->regs.rflags = X86_RFLAGS_FIXED;
         lapic_vcpu_init(v);
         if (fpu_init(v) || hvm->vcpu_init(v))
             return -ENOMEM;
+        if (!hvm->load_context(v, &pvh_entry))
+            return -EIO;
     }
     return 0;
 }

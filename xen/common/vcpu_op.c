@@ -1,9 +1,11 @@
-/* vcpu_op.c (hypervisor): the vcpu_op hypercall: vCPU state, vcpu_info and time areas, timers, NMIs. */
+/* vcpu_op.c (hypervisor): the vcpu_op hypercall: starting and stopping vCPUs, vcpu_info and time areas, timers, NMIs. */
 #include "env.h"
 #include "errno.h"
+#include "exit.h"
 #include "hypercall.h"
 #include "sched.h"
 #include "time.h"
+#include "vcpu_context.h"
 #include "vcpu_time.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
@@ -30,6 +32,50 @@ static long register_vcpu_info(struct hcall_ctx *c, struct vcpu *target, uint64_
         return -EINVAL;
     target->vcpu_info_gpa = gpa;
     vcpu_publish_time(target);
+    return 0;
+}
+
+/* VCPUOP_initialise: a start state for a vCPU without one; VCPUOP_up then runs it. */
+static long initialise(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
+{
+    struct vcpu_hvm_context in;
+    struct vcpu_context start;
+    int rc;
+
+    if (hc_copy_from(c, &in, gva, sizeof(in)))
+        return -EFAULT;
+    if (target->initialised)
+        return -EEXIST;
+    rc = vcpu_context_from_hvm(&start, &in, cpuid_cr4_valid(target));
+    if (rc)
+        return rc;
+    /* Page tables in the guest's RAM; the same bound keeps CR3 under the address width. */
+    if (!domain_ram_ptr(c->d, start.cr3 & ~(PAGE_SIZE - 1), PAGE_SIZE))
+        return -EINVAL;
+    if (!hvm->load_context(target, &start))
+        return -EINVAL;
+    target->initialised = true;
+    return 0;
+}
+
+/* Starts a stopped vCPU where its state says; a running one stays as it is. */
+static long up(struct vcpu *target)
+{
+    if (!target->initialised)
+        return -EINVAL;
+    if (target->state == VCPU_DOWN) {
+        target->waiting_for_sipi = false;
+        target->state = VCPU_RUNNABLE;
+        vcpu_runstate_enter(target, RUNSTATE_runnable);
+        sched_kick();
+    }
+    return 0;
+}
+
+static long down(struct vcpu *target)
+{
+    if (target->state != VCPU_DOWN)
+        vcpu_stop(target, "went down (VCPUOP_down)");
     return 0;
 }
 
@@ -90,6 +136,12 @@ long do_vcpu_op(struct hcall_ctx *c, const uint64_t *arg)
         return -ENOENT;
     target = &c->d->vcpus[vcpuid];
     switch (arg[0]) {
+    case VCPUOP_initialise:
+        return initialise(c, target, arg[2]);
+    case VCPUOP_up:
+        return up(target);
+    case VCPUOP_down:
+        return down(target);
     case VCPUOP_is_up:
         return target->state != VCPU_DOWN;
     case VCPUOP_register_vcpu_info:

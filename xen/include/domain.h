@@ -70,6 +70,9 @@ struct vcpu {
     uint8_t upcall_vector;          /* HVMOP_set_evtchn_upcall_vector; 0: none */
     bool nmi_pending;
     bool waiting_for_sipi;          /* after INIT: a STARTUP IPI starts it */
+    /* Has a start state: vCPU 0 from the build, the others from a STARTUP IPI or
+     * VCPUOP_initialise (which, as in Xen, works once). VCPUOP_up needs it. */
+    bool initialised;
 
     /* Blocking and time (sched.c, vcpu_time.c). */
     enum vcpu_wait wait;
@@ -140,6 +143,9 @@ struct domain *domain_next(struct domain *prev);
 
 /* Ends the domain (logged with its reason); when none is left, ends the machine. */
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
+/* Takes v offline; if it was the last vCPU that could run, the domain powers
+ * off, as Xen does for VCPUOP_down. why is logged then. */
+void vcpu_stop(struct vcpu *v, const char *why);
 /* Ends a misbehaving domain with a register dump of v. */
 void domain_crash(struct vcpu *v, const char *why);
 

@@ -20,6 +20,8 @@ enum exit_action handle_exit(struct vcpu *v, const struct vm_exit *exit);
 
 /* Policies, each in its own file. */
 void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+/* The CR4 bits v's CPUID features allow (for start states a guest gives). */
+uint64_t cpuid_cr4_valid(const struct vcpu *v);
 /* false: the MSR is not offered (or the value is invalid) and the guest gets #GP. */
 bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value);
 bool msr_write(struct vcpu *v, uint32_t index, uint64_t value);

@@ -7,6 +7,7 @@
 #include "regs.h"
 
 struct vcpu;
+struct vcpu_context;
 struct domain;
 
 /* Every exit reason common code knows: enum, counters and names come from this list. */
@@ -73,8 +74,7 @@ struct hvm_ops {
 
     /* This pCPU: turn the extension on. */
     int __must_check (*cpu_enable)(void);
-    /* Allocates the VMCB/VMCS and sets the PVH entry state (SDM/APM + Xen PVH
-     * spec): 32-bit protected mode, paging off, v->regs.rip/rbx as given. */
+    /* Allocates the VMCB/VMCS; load_context then gives it a state to run from. */
     int __must_check (*vcpu_init)(struct vcpu *v);
     void (*vcpu_destroy)(struct vcpu *v);
     /* Enters the guest with v->regs and returns at the next exit, decoded. */
@@ -87,8 +87,9 @@ struct hvm_ops {
     void (*inject_nmi)(struct vcpu *v);
     /* Exit with EXIT_INTR_WINDOW as soon as the guest can take an interrupt. */
     void (*interrupt_window)(struct vcpu *v, bool enable);
-    /* The state a STARTUP IPI gives (SDM vol 3, 9.4.4): real mode at vector << 12. */
-    void (*start_at_sipi)(struct vcpu *v, uint8_t vector);
+    /* Loads a checked start state (vcpu_context.h) and drops queued events; false,
+     * with the vCPU unchanged, if this CPU cannot hold it (VMX-fixed CR bits). */
+    bool __must_check (*load_context)(struct vcpu *v, const struct vcpu_context *c);
     void (*get_ctrl_regs)(struct vcpu *v, struct vcpu_ctrl_regs *out);
     /* EFER and PAT live in the VMCB/VMCS; common code validates, vendor stores. */
     uint64_t (*get_efer)(struct vcpu *v);

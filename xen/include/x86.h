@@ -7,19 +7,33 @@
 /* Control register bits (SDM vol 3, 2.5). */
 #define X86_CR0_PE  (1ull << 0)
 #define X86_CR0_MP  (1ull << 1)
+#define X86_CR0_EM  (1ull << 2)
+#define X86_CR0_TS  (1ull << 3)
 #define X86_CR0_ET  (1ull << 4)
 #define X86_CR0_NE  (1ull << 5)
 #define X86_CR0_WP  (1ull << 16)
+#define X86_CR0_AM  (1ull << 18)
 #define X86_CR0_NW  (1ull << 29)
 #define X86_CR0_CD  (1ull << 30)
 #define X86_CR0_PG  (1ull << 31)
+#define X86_CR4_VME (1ull << 0)
+#define X86_CR4_PVI (1ull << 1)
+#define X86_CR4_TSD (1ull << 2)
+#define X86_CR4_DE  (1ull << 3)
 #define X86_CR4_PSE (1ull << 4)
 #define X86_CR4_PAE (1ull << 5)
+#define X86_CR4_MCE (1ull << 6)
 #define X86_CR4_PGE (1ull << 7)
+#define X86_CR4_PCE (1ull << 8)
 #define X86_CR4_OSFXSR (1ull << 9)
 #define X86_CR4_OSXMMEXCPT (1ull << 10)
+#define X86_CR4_UMIP (1ull << 11)
 #define X86_CR4_VMXE (1ull << 13)
+#define X86_CR4_FSGSBASE (1ull << 16)
+#define X86_CR4_PCIDE (1ull << 17)
 #define X86_CR4_OSXSAVE (1ull << 18)
+#define X86_CR4_SMEP (1ull << 20)
+#define X86_CR4_SMAP (1ull << 21)
 
 /* Architectural MSRs used by more than one file (SDM vol 4, table 2-2). */
 #define MSR_IA32_SYSENTER_CS  0x174u
@@ -46,6 +60,9 @@
 /* RFLAGS. */
 #define X86_RFLAGS_FIXED (1ull << 1)  /* bit 1 always reads 1 */
 #define X86_RFLAGS_IF    (1ull << 9)
+#define X86_RFLAGS_VM    (1ull << 17)   /* virtual-8086 mode */
+/* Bits 3, 5, 15 and 22-63 are reserved and must be 0 (SDM vol 1, 3.4.3). */
+#define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 
 /* Exception vectors. */
 #define X86_EXC_UD 6

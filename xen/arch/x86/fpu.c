@@ -10,8 +10,6 @@
 #include "x86.h"
 
 #define CPUID1_ECX_XSAVE (1u << 26)
-#define CR0_EM (1ull << 2)
-#define CR0_TS (1ull << 3)
 #define XCR0_X87 1ull
 #define FXSAVE_AREA_SIZE 512
 #define FXSAVE_FCW_OFFSET 0
@@ -32,7 +30,7 @@ void fpu_host_init(void)
     if (have_xsave)
         cr4 |= X86_CR4_OSXSAVE;
     write_cr4(cr4);
-    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | X86_CR0_MP | X86_CR0_NE);
+    write_cr0((read_cr0() & ~(X86_CR0_EM | X86_CR0_TS)) | X86_CR0_MP | X86_CR0_NE);
     if (have_xsave) {
         cpuid_count(0xd, 0, &r);
         xsave_area_size = r.ecx;     /* every supported component */

@@ -16,11 +16,13 @@
 #define L1_ECX_EST        (1u << 7)
 #define L1_ECX_TM2        (1u << 8)
 #define L1_ECX_PDCM       (1u << 15)
+#define L1_ECX_PCID       (1u << 17)
 #define L1_ECX_X2APIC     (1u << 21)    /* our virtual LAPIC speaks x2APIC */
 #define L1_ECX_TSC_DEADLINE (1u << 24)   /* the virtual LAPIC has no TSC-deadline mode */
 #define L1_ECX_XSAVE      (1u << 26)
 #define L1_ECX_OSXSAVE    (1u << 27)    /* mirrors the guest's CR4.OSXSAVE */
 #define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_VME        (1u << 1)
 #define L1_EDX_MCE        (1u << 7)
 #define L1_EDX_APIC       (1u << 9)
 #define L1_EDX_MTRR       (1u << 12)
@@ -42,6 +44,11 @@
 /* Leaf 6: only "APIC timer always running". */
 #define L6_EAX_ARAT (1u << 2)
 
+/* Leaf 7 subleaf 0: features with a CR4 bit of their own. */
+#define L7_EBX_FSGSBASE   (1u << 0)
+#define L7_EBX_SMEP       (1u << 7)
+#define L7_EBX_SMAP       (1u << 20)
+#define L7_ECX_UMIP       (1u << 2)
 /* Leaf 7 subleaf 0: features whose MSRs or instructions we do not offer. */
 #define L7_EBX_SGX        (1u << 2)
 #define L7_EBX_PQM        (1u << 12)
@@ -161,4 +168,32 @@ void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
         filter_basic(v, leaf, out);
     else
         filter_extended(leaf, out);
+}
+
+/* Every x86-64 CPU has these; CR4.MCE too, though leaf 1 hides machine checks (their MSRs). */
+#define CR4_BASELINE (X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | \
+                      X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+
+uint64_t cpuid_cr4_valid(const struct vcpu *v)
+{
+    struct cpuid_regs l1, l7;
+    uint64_t valid = CR4_BASELINE;
+
+    cpuid_policy(v, 1, 0, &l1);
+    cpuid_policy(v, 7, 0, &l7);
+    if (l1.edx & L1_EDX_VME)
+        valid |= X86_CR4_VME | X86_CR4_PVI;
+    if (l1.ecx & L1_ECX_PCID)
+        valid |= X86_CR4_PCIDE;
+    if (l1.ecx & L1_ECX_XSAVE)
+        valid |= X86_CR4_OSXSAVE;
+    if (l7.ebx & L7_EBX_FSGSBASE)
+        valid |= X86_CR4_FSGSBASE;
+    if (l7.ebx & L7_EBX_SMEP)
+        valid |= X86_CR4_SMEP;
+    if (l7.ebx & L7_EBX_SMAP)
+        valid |= X86_CR4_SMAP;
+    if (l7.ecx & L7_ECX_UMIP)
+        valid |= X86_CR4_UMIP;
+    return valid;
 }

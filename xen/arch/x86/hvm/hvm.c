@@ -106,28 +106,12 @@ static enum exit_action on_msr_write(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
-/* Is this the domain's only vCPU still able to run? */
-static bool last_live_vcpu(const struct vcpu *v)
-{
-    const struct domain *d = v->dom;
-
-    for (unsigned i = 0; i < d->nr_vcpus; i++)
-        if (&d->vcpus[i] != v && d->vcpus[i].state != VCPU_DOWN)
-            return false;
-    return true;
-}
-
 static enum exit_action on_hlt(struct vcpu *v, const struct vm_exit *exit)
 {
     advance(v, exit);
     /* HLT with interrupts off can never wake up: on the last vCPU it is a poweroff. */
     if (!(v->regs.rflags & X86_RFLAGS_IF)) {
-        if (last_live_vcpu(v)) {
-            log_info("d%u: vCPU %u halted with interrupts off: powering off", v->dom->id, v->id);
-            domain_shutdown(v->dom, SHUTDOWN_REASON_POWEROFF);
-            return EXIT_ACTION_RESCHEDULE;
-        }
-        v->state = VCPU_DOWN;
+        vcpu_stop(v, "halted with interrupts off");
         return EXIT_ACTION_RESCHEDULE;
     }
     /* Idle is native "sti; hlt": sleep until an interrupt can be taken. */

@@ -5,10 +5,12 @@
 #include "printk.h"
 #include "sched.h"
 #include "time.h"
+#include "vcpu_context.h"
 
 static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
 {
     struct vlapic_effects fx;
+    struct vcpu_context start;
 
     if (ipi->kind != VLAPIC_IPI_FIXED)
         log_debug("d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id, ipi->kind, ipi->vector,
@@ -27,13 +29,19 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
         vlapic_reset_on_init(&t->lapic, &fx);
         lapic_apply(t, &fx);
         t->state = VCPU_DOWN;
+        t->initialised = false;         /* as in Xen: INIT resets the vCPU */
         t->waiting_for_sipi = true;
         break;
     case VLAPIC_IPI_STARTUP:
         if (!t->waiting_for_sipi)
             return;             /* STARTUP is ignored unless the vCPU waits for one */
         t->waiting_for_sipi = false;
-        hvm->start_at_sipi(t, ipi->vector);
+        vcpu_context_startup_ipi(&start, ipi->vector);
+        if (!hvm->load_context(t, &start)) {
+            domain_crash(t, "this CPU cannot hold the STARTUP IPI state");
+            return;
+        }
+        t->initialised = true;
         t->state = VCPU_RUNNABLE;
         break;
     }

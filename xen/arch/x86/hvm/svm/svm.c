@@ -5,6 +5,7 @@
 #include "hvm.h"
 #include "mm.h"
 #include "printk.h"
+#include "vcpu_context.h"
 #include "vmcb.h"
 #include "x86.h"
 
@@ -122,32 +123,6 @@ static int svm_cpu_enable(void)
     return 0;
 }
 
-static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t limit)
-{
-    *s = (struct vmcb_seg){ .selector = sel, .attrib = attrib, .limit = limit, .base = 0 };
-}
-
-/* The PVH entry state (Xen's docs/misc/pvh.pandoc): flat 32-bit protected mode, paging off. */
-static void set_pvh_entry_state(struct vmcb *vmcb, const struct vcpu *v)
-{
-    set_seg(&vmcb->cs, 0x08, SEG_ATTR_CODE32, 0xffffffff);
-    set_seg(&vmcb->ds, 0x10, SEG_ATTR_DATA32, 0xffffffff);
-    vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = vmcb->ds;
-    set_seg(&vmcb->tr, 0x18, SEG_ATTR_TSS32_BUSY, 0x67);
-    set_seg(&vmcb->ldtr, 0, SEG_ATTR_LDT, 0xffff);
-    set_seg(&vmcb->gdtr, 0, 0, 0xffff);
-    set_seg(&vmcb->idtr, 0, 0, 0xffff);
-    vmcb->cpl = 0;
-    vmcb->cr0 = X86_CR0_PE | X86_CR0_ET;
-    vmcb->cr4 = 0;
-    vmcb->efer = EFER_SVME;             /* required while in guest mode; hidden from reads */
-    vmcb->dr6 = DR6_DEFAULT;
-    vmcb->dr7 = DR7_DEFAULT;
-    vmcb->g_pat = GUEST_PAT_DEFAULT;
-    vmcb->rip = v->regs.rip;
-    vmcb->rflags = v->regs.rflags;
-}
-
 static void set_intercepts(struct vmcb *vmcb)
 {
     vmcb->intercept_exceptions = 1u << X86_EXC_UD;  /* the other vendor's hypercall insn */
@@ -188,7 +163,6 @@ static int svm_vcpu_init(struct vcpu *v)
         s->vmcb->intercept_misc1 |= INTERCEPT_PAUSE;
         s->vmcb->pause_filter_count = PAUSE_FILTER_COUNT;
     }
-    set_pvh_entry_state(s->vmcb, v);
     return 0;
 }
 
@@ -381,35 +355,49 @@ static void svm_interrupt_window(struct vcpu *v, bool enable)
     }
 }
 
-static void set_real_mode_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib)
+static void load_seg(struct vmcb_seg *s, const struct seg_reg *r)
 {
-    *s = (struct vmcb_seg){ .selector = sel, .attrib = attrib, .limit = 0xffff,
-                            .base = (uint64_t)sel << 4 };
+    *s = (struct vmcb_seg){ .selector = r->sel, .attrib = r->attrib, .limit = r->limit,
+                            .base = r->base };
 }
 
-static void svm_start_at_sipi(struct vcpu *v, uint8_t vector)
+static void load_table(struct vmcb_seg *s, const struct desc_table_reg *r)
+{
+    *s = (struct vmcb_seg){ .limit = r->limit, .base = r->base };
+}
+
+/* The VMCB takes segments in the context's own packing (APM vol 2, 15.5.1). */
+static bool svm_load_context(struct vcpu *v, const struct vcpu_context *c)
 {
     struct vmcb *vmcb = vmcb_of(v);
 
-    set_real_mode_seg(&vmcb->cs, (uint16_t)(vector << 8), SEG_ATTR_CODE16);
-    set_real_mode_seg(&vmcb->ds, 0, SEG_ATTR_DATA16);
-    vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = vmcb->ds;
-    set_real_mode_seg(&vmcb->tr, 0, SEG_ATTR_TSS16_BUSY);
-    set_real_mode_seg(&vmcb->ldtr, 0, SEG_ATTR_LDT);
-    set_seg(&vmcb->gdtr, 0, 0, 0xffff);
-    set_seg(&vmcb->idtr, 0, 0, 0xffff);
-    vmcb->cpl = 0;
-    vmcb->cr0 = X86_CR0_ET;
-    vmcb->cr3 = 0;
-    vmcb->cr4 = 0;
-    vmcb->efer = EFER_SVME;
+    load_seg(&vmcb->cs, &c->cs);
+    load_seg(&vmcb->ds, &c->ds);
+    load_seg(&vmcb->es, &c->es);
+    load_seg(&vmcb->ss, &c->ss);
+    load_seg(&vmcb->fs, &c->fs);
+    load_seg(&vmcb->gs, &c->gs);
+    load_seg(&vmcb->tr, &c->tr);
+    load_seg(&vmcb->ldtr, &c->ldtr);
+    load_table(&vmcb->gdtr, &c->gdtr);
+    load_table(&vmcb->idtr, &c->idtr);
+    vmcb->cpl = (uint8_t)((c->ss.attrib & SEG_DPL_MASK) >> SEG_DPL_SHIFT);
+    vmcb->cr0 = c->cr0;
+    vmcb->cr3 = c->cr3;
+    vmcb->cr4 = c->cr4;
+    vmcb->efer = c->efer | EFER_SVME;   /* required while in guest mode; hidden from reads */
     vmcb->dr6 = DR6_DEFAULT;
     vmcb->dr7 = DR7_DEFAULT;
     vmcb->g_pat = GUEST_PAT_DEFAULT;
     vmcb->eventinj = 0;
     vmcb->interrupt_shadow = 0;
+    svm_interrupt_window(v, false);
     vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
-    v->regs = (struct cpu_regs){ .rip = 0, .rflags = X86_RFLAGS_FIXED };
+    v->regs = c->regs;
+    vmcb->rip = v->regs.rip;
+    vmcb->rsp = v->regs.rsp;
+    vmcb->rflags = v->regs.rflags;
+    return true;
 }
 
 static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
@@ -421,10 +409,10 @@ static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->cr4 = vmcb->cr4;
     out->efer = vmcb->efer & ~EFER_SVME;
     out->cpl = vmcb->cpl;
-    if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_ATTR_L))
+    if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_L))
         out->mode_bits = 64;
     else
-        out->mode_bits = vmcb->cs.attrib & SEG_ATTR_DB ? 32 : 16;
+        out->mode_bits = vmcb->cs.attrib & SEG_DB ? 32 : 16;
 }
 
 static uint64_t svm_get_efer(struct vcpu *v) { return vmcb_of(v)->efer & ~EFER_SVME; }
@@ -481,7 +469,7 @@ const struct hvm_ops svm_ops = {
     .inject_interrupt = svm_inject_interrupt,
     .inject_nmi = svm_inject_nmi,
     .interrupt_window = svm_interrupt_window,
-    .start_at_sipi = svm_start_at_sipi,
+    .load_context = svm_load_context,
     .get_ctrl_regs = svm_get_ctrl_regs,
     .get_efer = svm_get_efer,
     .set_efer = svm_set_efer,

@@ -91,17 +91,7 @@
 #define TLB_CONTROL_FLUSH_ASID 3        /* flush this guest's TLB entries on VMRUN */
 #define NP_ENABLE 1ull
 
-/* Segment attribute encoding: descriptor bits 8-15 and 20-23 packed (APM 15.5.1). */
-#define SEG_ATTR_CODE32  0x0c9b         /* execute/read, accessed, S, P, D, G */
-#define SEG_ATTR_DATA32  0x0c93         /* read/write, accessed, S, P, D/B, G */
-#define SEG_ATTR_TSS32_BUSY 0x008b
-#define SEG_ATTR_LDT     0x0082
-#define SEG_ATTR_CODE16  0x009b         /* real-mode code: execute/read, accessed, S, P */
-#define SEG_ATTR_DATA16  0x0093
-#define SEG_ATTR_TSS16_BUSY 0x0083
-#define SEG_ATTR_L       (1u << 9)      /* 64-bit code */
-#define SEG_ATTR_DB      (1u << 10)
-
+/* Segment attributes: vcpu_context.h's SEG_* packing. */
 struct vmcb_seg {
     uint16_t selector;
     uint16_t attrib;

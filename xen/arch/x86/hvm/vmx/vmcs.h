@@ -241,17 +241,10 @@
 #define INTR_INFO_VALID             (1u << 31)
 
 /* Guest segment access rights (25.4.1, table 25-2). */
-#define AR_TYPE_CODE_ER_ACCESSED    0xBu
-#define AR_TYPE_DATA_RW_ACCESSED    0x3u
-#define AR_TYPE_TSS32_BUSY          0xBu
-#define AR_TYPE_LDT                 0x2u
-#define AR_S_CODE_DATA              (1u << 4)
 #define AR_DPL_SHIFT                5
 #define AR_DPL_MASK                 (3u << 5)
-#define AR_PRESENT                  (1u << 7)
 #define AR_L_64BIT                  (1u << 13)
 #define AR_DB_32BIT                 (1u << 14)
-#define AR_G_4K                     (1u << 15)
 #define AR_UNUSABLE                 (1u << 16)
 
 /* Guest activity state (25.4.2, table 25-3). */

@@ -9,6 +9,7 @@
 #include "p2m.h"
 #include "printk.h"
 #include "regs.h"
+#include "vcpu_context.h"
 #include "x86.h"
 #include "vmcs.h"
 
@@ -35,15 +36,6 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 #define X86_EXC_DF  8
 #define X86_EXC_MC  18
 
-/* Guest selectors at the PVH entry; the spec leaves them unspecified. */
-#define PVH_CS_SEL 0x08
-#define PVH_DS_SEL 0x10
-#define PVH_TR_SEL 0x18
-#define PVH_CS_AR  (AR_TYPE_CODE_ER_ACCESSED | AR_S_CODE_DATA | AR_PRESENT | AR_DB_32BIT | AR_G_4K) /* 0xC09B */
-#define PVH_DS_AR  (AR_TYPE_DATA_RW_ACCESSED | AR_S_CODE_DATA | AR_PRESENT | AR_DB_32BIT | AR_G_4K) /* 0xC093 */
-#define PVH_TR_AR  (AR_TYPE_TSS32_BUSY | AR_PRESENT)                                               /* 0x8B */
-#define PVH_TR_LIMIT 0x67u
-#define PVH_DESC_TABLE_LIMIT 0xffffu
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
 #define PIN_REQUIRED   (PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING)
@@ -491,42 +483,12 @@ static void guest_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint3
     vmwrite(sel_field - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_BASE, base);
 }
 
-/* The PVH entry state (Xen docs/misc/pvh.pandoc; reference/linux-6.1-pvh-domu-requirements.md 1). */
-static void vmcs_write_guest_state(struct vcpu *v)
+/* Guest state that no start state sets (vcpu_context.h): written once, with the VMCS. */
+static void vmcs_write_guest_constants(void)
 {
-    static const uint32_t data_segs[] = { VMCS_GUEST_DS_SEL, VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL,
-                                          VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
-    uint64_t cr0 = X86_CR0_PE | X86_CR0_ET;
-
-    vmwrite(VMCS_GUEST_CR0, (cr0 | cr0_must_be_set()) & caps.cr0_fixed1);
-    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
-    vmwrite(VMCS_GUEST_CR4, caps.cr4_fixed0);
-    vmwrite(VMCS_CR4_READ_SHADOW, 0);
-    vmwrite(VMCS_GUEST_CR3, 0);
-    vmwrite(VMCS_GUEST_EFER, 0);
-    vmwrite(VMCS_GUEST_PAT, VMX_PAT_RESET);
-    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
-    vmwrite(VMCS_GUEST_DR7, VMX_DR7_RESET);
-
-    guest_segment(VMCS_GUEST_CS_SEL, PVH_CS_SEL, 0, 0xffffffffu, PVH_CS_AR);
-    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
-        guest_segment(data_segs[i], PVH_DS_SEL, 0, 0xffffffffu, PVH_DS_AR);
-    guest_segment(VMCS_GUEST_TR_SEL, PVH_TR_SEL, 0, PVH_TR_LIMIT, PVH_TR_AR);
-    guest_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, AR_UNUSABLE);
-    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_GDTR_LIMIT, PVH_DESC_TABLE_LIMIT);
-    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_IDTR_LIMIT, PVH_DESC_TABLE_LIMIT);
-
     vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
     vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
     vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
-    vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags | X86_RFLAGS_FIXED);
-    vmwrite(VMCS_GUEST_RIP, v->regs.rip);
-    vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
-    vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
-    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
-    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
     vmwrite(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
 }
 
@@ -611,7 +573,7 @@ static int __must_check vmx_vcpu_init(struct vcpu *v)
     *(uint32_t *)x->vmcs = caps.revision;   /* bit 31 clear: an ordinary VMCS (25.2) */
     /*
      * VPIDs are never reused, so a new one has no stale translations; a
-     * restart (vmx_start_at_sipi) needs INVVPID, so no VPID without it.
+     * restart (vmx_load_context) needs INVVPID, so no VPID without it.
      */
     if ((caps.proc2 & PROC2_ENABLE_VPID) && vpid_flush_supported() && next_vpid)
         x->vpid = next_vpid++;
@@ -622,7 +584,7 @@ static int __must_check vmx_vcpu_init(struct vcpu *v)
     }
     v->vendor = x;
     vmcs_write_controls(x, v);
-    vmcs_write_guest_state(v);
+    vmcs_write_guest_constants();
     if (vmwrite_failures != failures_before) {
         v->vendor = NULL;
         this_pcpu()->current_vmcs = 0;
@@ -1172,45 +1134,52 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
     }
 }
 
-/* Real-mode segment attributes after INIT/SIPI (SDM vol 3, table 10-1; 25.4.1 table 25-2). */
-#define SIPI_CS_AR   (AR_TYPE_CODE_ER_ACCESSED | AR_S_CODE_DATA | AR_PRESENT)   /* 0x9B */
-#define SIPI_DS_AR   (AR_TYPE_DATA_RW_ACCESSED | AR_S_CODE_DATA | AR_PRESENT)   /* 0x93 */
-#define SIPI_LDTR_AR (AR_TYPE_LDT | AR_PRESENT)                                 /* 0x82 */
-/* VM entry needs a busy TSS in TR even in real mode (27.3.1.2); 32-bit busy as at PVH entry. */
-#define SIPI_TR_AR   (AR_TYPE_TSS32_BUSY | AR_PRESENT)                          /* 0x8B */
-#define REAL_MODE_LIMIT 0xffffu
+/* Context attributes with AVL/L/D/G moved to bits 12-15, null as unusable (SDM vol 3, 25.4.1). */
+static uint32_t vmx_ar(uint16_t attrib)
+{
+    if (!attrib)
+        return AR_UNUSABLE;
+    return (attrib & 0xffu) | ((uint32_t)(attrib & 0xf00u) << 4);
+}
+
+static void load_segment(uint32_t sel_field, const struct seg_reg *s)
+{
+    guest_segment(sel_field, s->sel, s->base, s->limit, vmx_ar(s->attrib));
+}
 
 /*
- * The state a STARTUP IPI gives after INIT (SDM vol 3, 9.4.4 and table
- * 10-1 in the 2023 numbering): real mode, CS = vector << 8, IP = 0. Unrestricted guest lets
- * the VMCS hold PE = PG = 0; CR0 and CR4 are built as in
- * vmcs_write_guest_state (host-owned bits forced, shadows guest-visible).
+ * Loads a start state. Unrestricted guest lets the VMCS hold PE = PG = 0; CR0
+ * and CR4 get the bits VMX fixes, their read shadows what the guest set.
  */
-static void vmx_start_at_sipi(struct vcpu *v, uint8_t vector)
+static bool vmx_load_context(struct vcpu *v, const struct vcpu_context *c)
 {
-    static const uint32_t data_segs[] = { VMCS_GUEST_DS_SEL, VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL,
-                                          VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL };
     struct vmx_vcpu *x = vmcs_of(v);
-    uint64_t cr0 = X86_CR0_ET;
-    uint64_t real_cr0 = (cr0 | cr0_must_be_set()) & caps.cr0_fixed1;
+    uint64_t real_cr0 = c->cr0 | cr0_must_be_set();
 
-    guest_segment(VMCS_GUEST_CS_SEL, (uint16_t)(vector << 8), (uint64_t)vector << 12,
-                  REAL_MODE_LIMIT, SIPI_CS_AR);
-    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
-        guest_segment(data_segs[i], 0, 0, REAL_MODE_LIMIT, SIPI_DS_AR);
-    guest_segment(VMCS_GUEST_LDTR_SEL, 0, 0, REAL_MODE_LIMIT, SIPI_LDTR_AR);
-    guest_segment(VMCS_GUEST_TR_SEL, 0, 0, REAL_MODE_LIMIT, SIPI_TR_AR);
-    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_GDTR_LIMIT, REAL_MODE_LIMIT);
-    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_IDTR_LIMIT, REAL_MODE_LIMIT);
+    if ((real_cr0 & ~caps.cr0_fixed1) || (c->cr4 & (X86_CR4_VMXE | ~caps.cr4_fixed1)))
+        return false;
+    if ((c->cr0 & X86_CR0_PG) && (c->cr4 & X86_CR4_PAE) && !(c->efer & EFER_LMA) &&
+        !pae_pdptes_load(v, c->cr3))
+        return false;
+    load_segment(VMCS_GUEST_CS_SEL, &c->cs);
+    load_segment(VMCS_GUEST_DS_SEL, &c->ds);
+    load_segment(VMCS_GUEST_ES_SEL, &c->es);
+    load_segment(VMCS_GUEST_SS_SEL, &c->ss);
+    load_segment(VMCS_GUEST_FS_SEL, &c->fs);
+    load_segment(VMCS_GUEST_GS_SEL, &c->gs);
+    load_segment(VMCS_GUEST_TR_SEL, &c->tr);
+    load_segment(VMCS_GUEST_LDTR_SEL, &c->ldtr);
+    vmwrite(VMCS_GUEST_GDTR_BASE, c->gdtr.base);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, c->gdtr.limit);
+    vmwrite(VMCS_GUEST_IDTR_BASE, c->idtr.base);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, c->idtr.limit);
 
     vmwrite(VMCS_GUEST_CR0, real_cr0);
-    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
-    vmwrite(VMCS_GUEST_CR4, caps.cr4_fixed0);
-    vmwrite(VMCS_CR4_READ_SHADOW, 0);
-    vmwrite(VMCS_GUEST_CR3, 0);
-    efer_store(0, real_cr0);            /* EFER 0 and IA-32e mode guest off */
+    vmwrite(VMCS_CR0_READ_SHADOW, c->cr0);
+    vmwrite(VMCS_GUEST_CR4, c->cr4 | caps.cr4_fixed0);
+    vmwrite(VMCS_CR4_READ_SHADOW, c->cr4);
+    vmwrite(VMCS_GUEST_CR3, c->cr3);
+    efer_store(c->efer, real_cr0);
     vmwrite(VMCS_GUEST_PAT, VMX_PAT_RESET);
     vmwrite(VMCS_GUEST_DEBUGCTL, 0);
     vmwrite(VMCS_GUEST_DR7, VMX_DR7_RESET);
@@ -1221,13 +1190,14 @@ static void vmx_start_at_sipi(struct vcpu *v, uint8_t vector)
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
     vmx_interrupt_window(v, false);
 
-    v->regs = (struct cpu_regs){ .rip = 0, .rflags = X86_RFLAGS_FIXED };
+    v->regs = c->regs;
     vmwrite(VMCS_GUEST_RIP, v->regs.rip);
     vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
     vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
     /* Linear translations cached under this VPID belong to the old paging. */
     if (x->vpid)
         x->vpid_flush_pending = true;
+    return true;
 }
 
 static void dump_segment(const char *name, uint32_t sel_field)
@@ -1287,7 +1257,7 @@ const struct hvm_ops vmx_ops = {
     .inject_interrupt = vmx_inject_interrupt,
     .inject_nmi = vmx_inject_nmi,
     .interrupt_window = vmx_interrupt_window,
-    .start_at_sipi = vmx_start_at_sipi,
+    .load_context = vmx_load_context,
     .get_ctrl_regs = vmx_get_ctrl_regs,
     .get_efer = vmx_get_efer,
     .set_efer = vmx_set_efer,
