@@ -1,5 +1,10 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
+#include "xen/console.h"
+#include "xen/console_io.h"
+#include "xen/event_channel.h"
+#include "xen/hvm_op.h"
+#include "xen/hvm_params.h"
 #include "xen/sched.h"
 #include "xen/vcpu.h"
 
@@ -44,6 +49,71 @@ static void act_vcpu_down(void)
     (void)hv_vcpu_op(VCPUOP_down, 0, 0);
 }
 
+/* "<tag> 00001234 ...\n": a numbered line, so the host can tell that none was lost or torn. */
+#define FLOOD_LINE_LEN 64
+
+static void flood_line(char *out, const char *tag, unsigned long long n)
+{
+    static const char tail[] = " the quick brown fox jumps over the lazy dog";
+    size_t len = 0;
+
+    while (*tag)
+        out[len++] = *tag++;
+    out[len++] = ' ';
+    for (int digit = 7; digit >= 0; digit--, n /= 10)
+        out[len + (size_t)digit] = (char)('0' + n % 10);
+    len += 8;
+    for (size_t i = 0; len < FLOOD_LINE_LEN - 1; i++)
+        out[len++] = tail[i % (sizeof(tail) - 1)];
+    out[len] = '\n';
+}
+
+/* CONSOLEIO_write without pause, 16 KiB a call: each call is longer than one pass of the hypervisor. */
+static void act_flood_io(void)
+{
+    static char buf[256 * FLOOD_LINE_LEN];
+    unsigned long long n = 0;
+
+    for (;;) {
+        for (size_t i = 0; i < sizeof(buf); i += FLOOD_LINE_LEN)
+            flood_line(buf + i, "io", n++);
+        (void)hv_console_io(CONSOLEIO_write, sizeof(buf), HV_PTR(buf));
+    }
+}
+
+static unsigned long hvm_param(uint32_t index)
+{
+    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
+
+    return hv_hvm_op(HVMOP_get_param, HV_PTR(&p)) ? 0 : (unsigned long)p.value;
+}
+
+/* The PV console ring as Linux's hvc_xen uses it: fill what is free, notify, again, forever. */
+static void act_flood_ring(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+    char line[FLOOD_LINE_LEN];
+    unsigned long long n = 0;
+
+    if (!ring)
+        return;
+    for (;;) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+
+        while (prod - ring->out_cons <= sizeof(ring->out) - FLOOD_LINE_LEN) {
+            flood_line(line, "ring", n++);
+            for (size_t i = 0; i < FLOOD_LINE_LEN; i++)
+                ring->out[(prod + i) % sizeof(ring->out)] = line[i];
+            prod += FLOOD_LINE_LEN;
+        }
+        __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+        ring->out_prod = prod;
+        (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(&notify), 0, 0, 0);
+    }
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -78,6 +148,8 @@ static const struct act acts[] = {
     { "ud", act_ud },
     { "bigprint", act_bigprint },
     { "vcpu-down", act_vcpu_down },
+    { "flood-io", act_flood_io },
+    { "flood-ring", act_flood_ring },
 };
 
 int main(const struct hvm_start_info *si)
@@ -85,7 +157,8 @@ int main(const struct hvm_start_info *si)
     char name[32];
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
-        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down>"
+        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
+                   "flood-io|flood-ring>"
                    " on the command line\n");
         return 1;
     }

@@ -27,7 +27,7 @@ def guest_cmdline(keep):
 
 def command_of(cmdline):
     """The shell text that wisp.cmd= carries."""
-    m = re.fullmatch(r"console=hvc0 quiet wisp\.cmd=([A-Za-z0-9+/=]+)(?: (.*))?", cmdline)
+    m = re.fullmatch(r"console=hvc0 quiet loglevel=3 wisp\.cmd=([A-Za-z0-9+/=]+)(?: (.*))?", cmdline)
     assert m, cmdline
     return base64.b64decode(m.group(1), validate=True), m.group(2)
 
@@ -71,7 +71,7 @@ def test_user_cmdline_follows_the_command(pvh_kernel, env, tmp_path):
 def test_base64_is_standard_and_padded(pvh_kernel, env, tmp_path):
     for words, encoded in ([["a"]], "J2En"), ([["ab"]], "J2FiJw=="), ([["abc"]], "J2FiYyc="):
         cmdline = run_keep(pvh_kernel, env, tmp_path / words[0][0], words[0])
-        assert cmdline == f"console=hvc0 quiet wisp.cmd={encoded}"
+        assert cmdline == f"console=hvc0 quiet loglevel=3 wisp.cmd={encoded}"
     # non-ASCII bytes
     text, _ = command_of(run_keep(pvh_kernel, env, tmp_path / "x", ["\xfb\xff"]))
     assert text == "'\xfb\xff'".encode()
@@ -79,7 +79,7 @@ def test_base64_is_standard_and_padded(pvh_kernel, env, tmp_path):
 
 @pytest.mark.parametrize("size,ok", [(1400, True), (1600, False)])
 def test_cmdline_limit(pvh_kernel, env, tmp_path, size, ok):
-    """2047 bytes in all: 'console=hvc0 quiet wisp.cmd=' and base64 (4/3) of "'x...'"."""
+    """2047 bytes in all: 'console=hvc0 quiet loglevel=3 wisp.cmd=' and base64 (4/3) of "'x...'"."""
     args = ["run", "--hypervisor", pvh_kernel, "--initrd", pvh_kernel, pvh_kernel, "--",
             "x" * size]
     result = run_raw(args, env=dict(env, FAKE_SERIAL_HEX=serial(END)))
@@ -91,7 +91,7 @@ def test_cmdline_limit(pvh_kernel, env, tmp_path, size, ok):
 
 
 def test_exact_cmdline_limit(pvh_kernel, env, tmp_path):
-    head = len("console=hvc0 quiet wisp.cmd=")
+    head = len("console=hvc0 quiet loglevel=3 wisp.cmd=")
     # the quoted word "'x...'" of n+2 bytes encodes to 4 * ceil((n + 2) / 3)
     fits = max(n for n in range(2000) if head + 4 * -(-(n + 2) // 3) <= 2047)
     for n, code in ((fits, 120), (fits + 3, EXIT_USAGE)):

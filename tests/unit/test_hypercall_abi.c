@@ -121,6 +121,44 @@ static void test_result_32(void **state)
     assert_memory_equal(&r, &want, sizeof(r));
 }
 
+/* A continuation's argument lands where the next decode reads it; nothing else changes. */
+static void test_set_arg_round_trip(void **state)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        bool long_mode = mode;
+
+        for (unsigned i = 0; i < HCALL_NR_ARGS; i++) {
+            struct cpu_regs r = garbage_regs(), before = r;
+            struct hcall h;
+
+            hcall_set_arg(&r, long_mode, i, 0xabcdef0123456789ull);
+            hcall_decode(&r, long_mode, &h);
+            assert_int_equal(h.arg[i], long_mode ? 0xabcdef0123456789ull : 0x23456789u);
+            hcall_decode(&before, long_mode, &h);
+            struct hcall old = h;
+
+            hcall_decode(&r, long_mode, &h);
+            for (unsigned j = 0; j < HCALL_NR_ARGS; j++)
+                if (j != i)
+                    assert_int_equal(h.arg[j], old.arg[j]);
+            assert_int_equal(h.nr, old.nr);
+            assert_int_equal(r.rip, before.rip);
+        }
+    }
+}
+
+static void test_set_arg_32_zero_extends(void **state)
+{
+    struct cpu_regs r = garbage_regs();
+
+    hcall_set_arg(&r, false, 0, 0xffffffff00000010ull);
+    assert_int_equal(r.rbx, 0x10);          /* the whole register: no stale upper half */
+    hcall_set_arg(&r, true, HCALL_NR_ARGS, 1);  /* out of range: ignored */
+    struct cpu_regs g = garbage_regs();
+    g.rbx = 0x10;
+    assert_memory_equal(&r, &g, sizeof(r));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +167,8 @@ int main(void)
         cmocka_unit_test(test_decode_leaves_regs_alone),
         cmocka_unit_test(test_result_64),
         cmocka_unit_test(test_result_32),
+        cmocka_unit_test(test_set_arg_round_trip),
+        cmocka_unit_test(test_set_arg_32_zero_extends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

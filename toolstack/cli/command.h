@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* The guest command line of `run -- COMMAND`, after "console=hvc0 " (docs/cli.md). */
-#define COMMAND_CMDLINE_HEAD "quiet wisp.cmd="
+#define COMMAND_CMDLINE_HEAD "quiet loglevel=3 wisp.cmd="
 
 /*
  * Quotes each word for a POSIX shell (inside single quotes; a ' becomes '\'')
@@ -18,7 +18,7 @@ size_t shell_quote_join(char *const *words, int count, char *out, size_t size);
 size_t base64_encode(const void *in, size_t len, char *out, size_t size);
 
 /*
- * "quiet wisp.cmd=<base64 of the quoted COMMAND>[ extra]" in a malloc'd string,
+ * COMMAND_CMDLINE_HEAD "<base64 of the quoted COMMAND>[ extra]" in a malloc'd string,
  * or NULL if out of memory.
  */
 char *command_cmdline(char *const *words, int count, const char *extra);

@@ -7,14 +7,22 @@
 /* One call writes at most this much; more is refused whole (documented in the ABI table). */
 #define CONSOLE_IO_MAX_WRITE (64 * 1024)
 #define CONSOLE_IO_CHUNK 128
+/* What one pass writes before other vCPUs get a chance: the rest is a continuation. */
+#define CONSOLE_IO_BUDGET 2048
 
 static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
 {
     char chunk[CONSOLE_IO_CHUNK];
+    size_t written = 0;
 
     if (count > CONSOLE_IO_MAX_WRITE)
         return -E2BIG;
     while (count) {
+        if (written == CONSOLE_IO_BUDGET) {
+            hc_continue(c, 1, count);
+            hc_continue(c, 2, gva);
+            return 0;
+        }
         size_t n = count < sizeof(chunk) ? count : sizeof(chunk);
 
         if (hc_copy_from(c, chunk, gva, n))
@@ -22,6 +30,7 @@ static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
         domain_console_write(c->d, chunk, n);
         gva += n;
         count -= n;
+        written += n;
     }
     return 0;
 }

@@ -22,6 +22,12 @@ struct domain *hc_target_domain(struct hcall_ctx *c, uint64_t domid, long *err)
     return NULL;
 }
 
+void hc_continue(struct hcall_ctx *c, unsigned index, uint64_t value)
+{
+    hcall_set_arg(&c->v->regs, !c->compat, index, value);
+    c->continued = true;
+}
+
 enum exit_action hypercall_dispatch(struct vcpu *v)
 {
     struct vcpu_ctrl_regs cr;
@@ -44,6 +50,9 @@ enum exit_action hypercall_dispatch(struct vcpu *v)
         ret = -ENOSYS;
     log_debug("d%u v%u: hypercall %lu(0x%lx, 0x%lx, 0x%lx) = %ld", v->dom->id, v->id, h.nr,
               h.arg[0], h.arg[1], h.arg[2], ret);
-    hcall_set_result(&v->regs, long_mode, ret);
+    if (c.continued)
+        v->regs.rip -= HCALL_INSN_LEN;  /* back onto the call; RAX still holds its number */
+    else
+        hcall_set_result(&v->regs, long_mode, ret);
     return c.action;
 }

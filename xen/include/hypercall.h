@@ -13,6 +13,7 @@ struct hcall_ctx {
     struct guest_paging pg;     /* pointer arguments are guest virtual addresses */
     bool compat;                /* 32-bit caller: 32-bit layouts of xen_ulong_t and handles */
     enum exit_action action;    /* handlers that block, yield or end the domain change it */
+    bool continued;             /* hc_continue was called: no result, the call runs again */
 };
 
 typedef long (*hcall_fn)(struct hcall_ctx *c, const uint64_t *arg);
@@ -41,6 +42,13 @@ static inline int __must_check hc_copy_to(struct hcall_ctx *c, uint64_t gva, con
 {
     return copy_to_guest(&c->d->mem, &c->pg, gva, src, len);
 }
+
+/*
+ * A long call stops part-way so that other vCPUs can run: the guest will
+ * execute the call again with argument index set to value (Xen's
+ * continuations). Call once per changed argument, then return.
+ */
+void hc_continue(struct hcall_ctx *c, unsigned index, uint64_t value);
 
 /*
  * The domain a call names: DOMID_SELF or the caller's own id. Another

@@ -8,23 +8,33 @@
  * the upper halves may hold anything left from an earlier 64-bit phase, so
  * each value is truncated (SDM vol 1, 3.4.1.1: 32-bit operands).
  */
+static const size_t args64[HCALL_NR_ARGS] = {
+    offsetof(struct cpu_regs, rdi), offsetof(struct cpu_regs, rsi), offsetof(struct cpu_regs, rdx),
+    offsetof(struct cpu_regs, r10), offsetof(struct cpu_regs, r8),
+};
+static const size_t args32[HCALL_NR_ARGS] = {
+    offsetof(struct cpu_regs, rbx), offsetof(struct cpu_regs, rcx), offsetof(struct cpu_regs, rdx),
+    offsetof(struct cpu_regs, rsi), offsetof(struct cpu_regs, rdi),
+};
+
+static uint64_t *arg_reg(struct cpu_regs *regs, bool long_mode, unsigned index)
+{
+    return (uint64_t *)((char *)regs + (long_mode ? args64 : args32)[index]);
+}
+
 void hcall_decode(const struct cpu_regs *regs, bool long_mode, struct hcall *out)
 {
-    if (long_mode) {
-        out->nr = regs->rax;
-        out->arg[0] = regs->rdi;
-        out->arg[1] = regs->rsi;
-        out->arg[2] = regs->rdx;
-        out->arg[3] = regs->r10;
-        out->arg[4] = regs->r8;
-        return;
-    }
-    out->nr = (uint32_t)regs->rax;
-    out->arg[0] = (uint32_t)regs->rbx;
-    out->arg[1] = (uint32_t)regs->rcx;
-    out->arg[2] = (uint32_t)regs->rdx;
-    out->arg[3] = (uint32_t)regs->rsi;
-    out->arg[4] = (uint32_t)regs->rdi;
+    struct cpu_regs *r = (struct cpu_regs *)regs;     /* only read */
+
+    out->nr = long_mode ? regs->rax : (uint32_t)regs->rax;
+    for (unsigned i = 0; i < HCALL_NR_ARGS; i++)
+        out->arg[i] = long_mode ? *arg_reg(r, true, i) : (uint32_t)*arg_reg(r, false, i);
+}
+
+void hcall_set_arg(struct cpu_regs *regs, bool long_mode, unsigned index, uint64_t value)
+{
+    if (index < HCALL_NR_ARGS)
+        *arg_reg(regs, long_mode, index) = long_mode ? value : (uint32_t)value;
 }
 
 /* A 32-bit guest sees EAX; -EFAULT becomes 0xfffffff2, as on Xen. */
