@@ -47,20 +47,7 @@ pvh_start:
     movl $stack_top, %esp
     call build_long_mode_tables
 
-    /* Long mode (SDM vol. 3A 9.8.5): PAE, CR3, EFER.LME, then CR0.PG. */
-    movl %cr4, %eax
-    orl $X86_CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $pt_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    btsl $EFER_LME_BIT, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE), %eax
-    movl %eax, %cr0
-    ljmp $SEL_CODE64, $long_mode
+    ENTER_LONG_MODE long_mode
 
 /*
  * PML4[0] -> PDPT; PDPT[0..3] -> 4 PDs of 2 MiB pages identity-mapping the

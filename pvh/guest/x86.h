@@ -26,4 +26,28 @@
 /* Offsets inside the 4 KiB page-table area; sizes are fixed by the entry code. */
 #define PT_ENTRIES 512
 
+#ifdef __ASSEMBLER__
+/*
+ * From flat 32-bit protected mode into long mode on the runtime's page tables
+ * (SDM vol. 3A 9.8.5): PAE, CR3, EFER.LME, then CR0.PG; goes on at target in
+ * 64-bit code. Used by the BSP's entry and by test guests' secondary vCPUs.
+ * Clobbers EAX, ECX, EDX.
+ */
+.macro ENTER_LONG_MODE target
+    movl %cr4, %eax
+    orl $X86_CR4_PAE, %eax
+    movl %eax, %cr4
+    movl $pt_pml4, %eax
+    movl %eax, %cr3
+    movl $MSR_EFER, %ecx
+    rdmsr
+    btsl $EFER_LME_BIT, %eax
+    wrmsr
+    movl %cr0, %eax
+    orl $(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE), %eax
+    movl %eax, %cr0
+    ljmp $SEL_CODE64, $\target
+.endm
+#endif
+
 #endif

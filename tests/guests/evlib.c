@@ -1,6 +1,7 @@
 /* evlib.c (guest): shared_info, event-channel ops, the upcall scan, pvclock and x2APIC helpers for the event test guests. */
 #include "evlib.h"
 #include "xen/memory.h"
+#include "xen/sched.h"
 
 volatile struct shared_info *shinfo;
 volatile unsigned int ev_count[EV_MAX_PORTS];
@@ -242,6 +243,26 @@ uint64_t pv_time_of(const volatile struct vcpu_time_info *t)
 uint64_t pv_now(void)
 {
     return pv_time_of(&shinfo->vcpu_info[0].time);
+}
+
+bool yield_until_count(volatile unsigned int *counter, unsigned int want, uint64_t timeout_ns)
+{
+    uint64_t deadline = pv_now() + timeout_ns;
+
+    while (*counter < want) {
+        if (pv_now() > deadline)
+            return false;
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+    }
+    return true;
+}
+
+void yield_for(uint64_t ns)
+{
+    uint64_t end = pv_now() + ns;
+
+    while (pv_now() < end)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
 }
 
 bool wait_count_change(volatile unsigned int *counter, unsigned int start, uint64_t deadline_ns)

@@ -62,6 +62,10 @@ uint64_t pv_time_of(const volatile struct vcpu_time_info *t);
 bool wait_count_change(volatile unsigned int *counter, unsigned int start, uint64_t deadline_ns);
 /* Spins until the pvclock reaches deadline_ns. */
 void spin_until(uint64_t deadline_ns);
+/* For SMP guests: gives the pCPU away (SCHEDOP_yield) until *counter >= want,
+ * false if timeout_ns passes first; or for ns. */
+bool yield_until_count(volatile unsigned int *counter, unsigned int want, uint64_t timeout_ns);
+void yield_for(uint64_t ns);
 
 /* ---- x2APIC MSRs (SDM vol. 3A 11.12.1.2, table 11-6) ---- */
 #define MSR_APIC_BASE     0x1B

@@ -70,14 +70,7 @@ static uint16_t tramp_word(const char *field)
 /* The BSP waits, giving the pCPU to the AP, until *p >= want or the timeout. */
 static bool wait_for(volatile unsigned int *p, unsigned int want)
 {
-    uint64_t deadline = pv_now() + TIMEOUT_NS;
-
-    while (*p < want) {
-        if (pv_now() > deadline)
-            return false;
-        (void)hv_sched_op(SCHEDOP_yield, 0);
-    }
-    return true;
+    return yield_until_count(p, want, TIMEOUT_NS);
 }
 
 static bool wait_word(const char *field, uint16_t want)
@@ -92,14 +85,6 @@ static bool wait_word(const char *field, uint16_t want)
     return true;
 }
 
-/* Lets the AP run for a while (e.g. to show that something does not happen). */
-static void let_ap_run(uint64_t ns)
-{
-    uint64_t end = pv_now() + ns;
-
-    while (pv_now() < end)
-        (void)hv_sched_op(SCHEDOP_yield, 0);
-}
 
 static void send_ipi(uint64_t icr)
 {
@@ -219,7 +204,7 @@ static bool check_start_ap(void)
     note("trampoline at %lx, STARTUP vector %x\n", (unsigned long)tramp, startup_vector());
 
     init_sipi(5);                           /* no such APIC */
-    let_ap_run(10 * NS_PER_MS);
+    yield_for(10 * NS_PER_MS);
     check("smp_ipi_to_absent_apic",
           tramp_word(ap_tramp_starts) == 0 && hv_vcpu_op(VCPUOP_is_up, AP_ID, 0) == 0,
           "AP starts %u", tramp_word(ap_tramp_starts));
@@ -254,7 +239,7 @@ static void check_ipi(const char *name, uint64_t icr, unsigned int vector, unsig
     send_ipi(icr | ICR_FIXED | vector);
     interrupt_window();
     bool ap_ok = want_ap ? wait_for(&got_on[1][vector], b1 + want_ap)
-                         : (let_ap_run(5 * NS_PER_MS), true);
+                         : (yield_for(5 * NS_PER_MS), true);
 
     check(name, ap_ok && got_on[0][vector] == b0 + want_bsp && got_on[1][vector] == b1 + want_ap,
           "vCPU 0 got it %u times (want %u), vCPU 1 %u (want %u)", got_on[0][vector] - b0, want_bsp,
@@ -358,7 +343,7 @@ static void check_restart(void)
           "vCPU 1 still up after cli;hlt");
 
     send_ipi(ICR_DEST(AP_ID) | ICR_STARTUP | startup_vector());
-    let_ap_run(20 * NS_PER_MS);
+    yield_for(20 * NS_PER_MS);
     check("smp_sipi_needs_init", tramp_word(ap_tramp_starts) == starts,
           "a STARTUP without INIT restarted the AP");
 
@@ -371,7 +356,7 @@ static void check_restart(void)
 
     /* INIT to the BSP is ignored: we go on running. */
     send_ipi(ICR_DEST(0) | ICR_INIT | ICR_ASSERT);
-    let_ap_run(NS_PER_MS);
+    yield_for(NS_PER_MS);
     check_pass("smp_init_to_bsp_ignored");
 }
 

@@ -61,20 +61,7 @@ ap_entry32:
     movl %eax, %ss
     movl %eax, %fs
     movl %eax, %gs
-    /* Long mode as entry64.S does it (SDM vol. 3A 9.8.5), on the BSP's page tables. */
-    movl %cr4, %eax
-    orl $X86_CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $pt_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    btsl $EFER_LME_BIT, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE), %eax
-    movl %eax, %cr0
-    ljmp $SEL_CODE64, $ap_entry64
+    ENTER_LONG_MODE ap_entry64          /* on the BSP's page tables */
 
     .code64
 ap_entry64:

@@ -66,22 +66,7 @@ void vcpuop_ap_main(unsigned int cpu)
 
 static bool wait_for(volatile unsigned int *p, unsigned int want)
 {
-    uint64_t deadline = pv_now() + TIMEOUT_NS;
-
-    while (*p < want) {
-        if (pv_now() > deadline)
-            return false;
-        (void)hv_sched_op(SCHEDOP_yield, 0);
-    }
-    return true;
-}
-
-static void let_others_run(uint64_t ns)
-{
-    uint64_t end = pv_now() + ns;
-
-    while (pv_now() < end)
-        (void)hv_sched_op(SCHEDOP_yield, 0);
+    return yield_until_count(p, want, TIMEOUT_NS);
 }
 
 /* Does vCPU cpu make progress in the next 20 ms? */
@@ -89,7 +74,7 @@ static bool is_ticking(unsigned int cpu)
 {
     uint64_t before = ticks[cpu];
 
-    let_others_run(20 * NS_PER_MS);
+    yield_for(20 * NS_PER_MS);
     return ticks[cpu] != before;
 }
 
@@ -221,7 +206,7 @@ static void check_start_64(void)
     struct vcpu_hvm_context c = context64();
     long rc = initialise(AP64, &c);
 
-    let_others_run(5 * NS_PER_MS);
+    yield_for(5 * NS_PER_MS);
     check("vcpuop_initialise_64", rc == 0 && entered[AP64] == 0 &&
                                       hv_vcpu_op(VCPUOP_is_up, AP64, 0) == 0,
           "rc %ld; ran %u times before VCPUOP_up", rc, entered[AP64]);
@@ -245,7 +230,7 @@ static void check_start_64(void)
           (unsigned long long)seen_cr0[AP64], (unsigned long long)seen_cr3[AP64],
           (unsigned long long)seen_efer[AP64], (unsigned long long)seen_rflags[AP64]);
     rc = hv_vcpu_op(VCPUOP_up, AP64, 0);
-    let_others_run(5 * NS_PER_MS);
+    yield_for(5 * NS_PER_MS);
     check("vcpuop_up_running_vcpu", rc == 0 && entered[AP64] == 1,
           "rc %ld, entered %u times (want 1)", rc, entered[AP64]);
 }
@@ -288,7 +273,7 @@ static void check_down_up(void)
     uint64_t deadline = pv_now() + TIMEOUT_NS;
 
     while (!went_down && pv_now() < deadline) {
-        let_others_run(NS_PER_MS);
+        yield_for(NS_PER_MS);
         went_down = hv_vcpu_op(VCPUOP_is_up, AP32, 0) == 0;
     }
     check("vcpuop_down_self", went_down && down_returns[AP32] == returns && !is_ticking(AP32),

@@ -58,21 +58,10 @@ vcpuop_entry32:
     movl %eax, %ds
     movl %eax, %es
     movl %eax, %ss
-    movl %cr4, %eax
-    orl $X86_CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $pt_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    btsl $EFER_LME_BIT, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(X86_CR0_PG | X86_CR0_WP), %eax
-    movl %eax, %cr0
-    ljmp $SEL_CODE64, $2f
+    ENTER_LONG_MODE vcpuop_long_mode32
     .code64
-2:  call load_data_selectors
+vcpuop_long_mode32:
+    call load_data_selectors
     movl $2, %edi
     call vcpuop_ap_main
 3:  cli
