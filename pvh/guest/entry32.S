@@ -30,12 +30,7 @@ pvh_start:
     cld
     lgdt gdt_desc
     ljmp $SEL_CODE32, $1f
-1:  movl $SEL_DATA, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
-    movl %eax, %fs
-    movl %eax, %gs
+1:  LOAD_DATA_SELECTORS
 
     /* The loader zeroes bss too, but do not depend on it. */
     movl $__bss_start, %edi

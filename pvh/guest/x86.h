@@ -27,6 +27,16 @@
 #define PT_ENTRIES 512
 
 #ifdef __ASSEMBLER__
+/* DS, ES, SS, FS and GS := the runtime's flat data selector; in 32- or 64-bit code. Clobbers EAX. */
+.macro LOAD_DATA_SELECTORS
+    movl $SEL_DATA, %eax
+    movl %eax, %ds
+    movl %eax, %es
+    movl %eax, %ss
+    movl %eax, %fs
+    movl %eax, %gs
+.endm
+
 /*
  * From flat 32-bit protected mode into long mode on the runtime's page tables
  * (SDM vol. 3A 9.8.5): PAE, CR3, EFER.LME, then CR0.PG; goes on at target in

@@ -55,22 +55,12 @@ ap_tramp_end:
 /* In the image from here on: flat segments, absolute addresses. */
     .code32
 ap_entry32:
-    movl $SEL_DATA, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
-    movl %eax, %fs
-    movl %eax, %gs
+    LOAD_DATA_SELECTORS
     ENTER_LONG_MODE ap_entry64          /* on the BSP's page tables */
 
     .code64
 ap_entry64:
-    movl $SEL_DATA, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
-    movl %eax, %fs
-    movl %eax, %gs
+    LOAD_DATA_SELECTORS
     movq ap_stack_top, %rsp
     xorl %ebp, %ebp
     call ap_main

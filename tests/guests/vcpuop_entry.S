@@ -24,21 +24,12 @@ vcpuop_entry64:
     leaq 1f(%rip), %rax
     pushq %rax
     lretq
-1:  call load_data_selectors
+1:  LOAD_DATA_SELECTORS
     movl $1, %edi
     call vcpuop_ap_main
 2:  cli
     hlt
     jmp 2b
-
-load_data_selectors:
-    movl $SEL_DATA, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
-    movl %eax, %fs
-    movl %eax, %gs
-    ret
 
 /* 32-bit flat protected mode, paging off: into long mode on the BSP's page tables. */
     .code32
@@ -54,14 +45,11 @@ vcpuop_entry32:
     movl %edi, vcpuop_seen32 + 28
     lgdtl gdt_desc                      /* 6 bytes: limit and the low half of the base */
     ljmp $SEL_CODE32, $1f
-1:  movl $SEL_DATA, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
+1:  LOAD_DATA_SELECTORS
     ENTER_LONG_MODE vcpuop_long_mode32
     .code64
 vcpuop_long_mode32:
-    call load_data_selectors
+    LOAD_DATA_SELECTORS
     movl $2, %edi
     call vcpuop_ap_main
 3:  cli
