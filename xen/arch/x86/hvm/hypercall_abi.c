@@ -17,28 +17,33 @@ static const size_t args32[HCALL_NR_ARGS] = {
     offsetof(struct cpu_regs, rsi), offsetof(struct cpu_regs, rdi),
 };
 
-static uint64_t *arg_reg(struct cpu_regs *regs, bool long_mode, unsigned index)
+/* The one truncation rule: outside 64-bit mode only the low half counts. */
+static uint64_t width(bool long_mode, uint64_t value)
 {
-    return (uint64_t *)((char *)regs + (long_mode ? args64 : args32)[index]);
+    return long_mode ? value : (uint32_t)value;
+}
+
+static size_t arg_offset(bool long_mode, unsigned index)
+{
+    return (long_mode ? args64 : args32)[index];
 }
 
 void hcall_decode(const struct cpu_regs *regs, bool long_mode, struct hcall *out)
 {
-    struct cpu_regs *r = (struct cpu_regs *)regs;     /* only read */
-
-    out->nr = long_mode ? regs->rax : (uint32_t)regs->rax;
+    out->nr = width(long_mode, regs->rax);
     for (unsigned i = 0; i < HCALL_NR_ARGS; i++)
-        out->arg[i] = long_mode ? *arg_reg(r, true, i) : (uint32_t)*arg_reg(r, false, i);
+        out->arg[i] = width(long_mode,
+                            *(const uint64_t *)((const char *)regs + arg_offset(long_mode, i)));
 }
 
 void hcall_set_arg(struct cpu_regs *regs, bool long_mode, unsigned index, uint64_t value)
 {
     if (index < HCALL_NR_ARGS)
-        *arg_reg(regs, long_mode, index) = long_mode ? value : (uint32_t)value;
+        *(uint64_t *)((char *)regs + arg_offset(long_mode, index)) = width(long_mode, value);
 }
 
 /* A 32-bit guest sees EAX; -EFAULT becomes 0xfffffff2, as on Xen. */
 void hcall_set_result(struct cpu_regs *regs, bool long_mode, int64_t ret)
 {
-    regs->rax = long_mode ? (uint64_t)ret : (uint32_t)ret;
+    regs->rax = width(long_mode, (uint64_t)ret);
 }
