@@ -106,6 +106,8 @@ run_tests() {
         esac
     done
     meson test -C "$BUILD" --suite unit --print-errorlogs
+    # The host fuzzers, about 8 s each (tests/fuzz); ci/fuzz-long.sh runs them for longer.
+    [ "$fast" -eq 1 ] || meson test -C "$BUILD" --suite fuzz --print-errorlogs
     local pytest_args=(-v "$ROOT/tests/integration")
     # --fast: everything that boots nothing, plus the 'smoke' boots (one per backend).
     [ "$fast" -eq 1 ] && pytest_args+=(-m "not boot or smoke")

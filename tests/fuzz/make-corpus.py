@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+# make-corpus.py (host tool): writes the small seed inputs in tests/fuzz/corpus/<target>/.
+# Re-run after changing a harness's input format: /usr/bin/python3 tests/fuzz/make-corpus.py
+# Each seed is a valid (or nearly valid) input, so the fuzzer starts from deep paths.
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def bootconfig():
+    put("bootconfig", "two-domains",
+        "# two guests\n"
+        "domain canary\n    kernel act64.elf\n    cmdline act=canary beats=5\n"
+        "    memory 16\n    vcpus 1\n\n"
+        "domain fuzz\r\n\tkernel fuzz64.elf\r\n\tinitrd rd.cpio\r\n\tmemory 64\r\n\tvcpus 2\r\n")
+    put("bootconfig", "bad-key", "domain a\nkernel k\nmemory 99999999999999999999\n")
+    put("bootconfig", "no-newline", "domain x\n kernel y")
+
+
+def cmdline():
+    put("cmdline", "mixed", 'flag no-other num=0x10 str="a b" tiny= unknown=1')
+    put("cmdline", "bad", 'num=18446744073709551616 no-num str="open flag=yes')
+
+
+# Multiboot: the harness maps the input (after its first byte) at 0x1000.
+MB_BASE = 0x1000
+
+
+def multiboot():
+    # v1 (selector byte 0): flags mem|cmdline|mods|mmap|loader; strings and tables after the info.
+    info_len = 0x78
+    cmd_at = info_len
+    cmd = b"console=com1 config=wisp.cfg\0"
+    name_at = cmd_at + len(cmd)
+    name = b"GRUB\0"
+    mods_at = name_at + len(name)
+    modstr_at = mods_at + 16
+    modstr = b"/boot/guest.elf guest.elf\0"
+    mmap_at = modstr_at + len(modstr)
+    mmap = struct.pack("<IQQI", 20, 0, 0x9F000, 1) + struct.pack("<IQQI", 20, 0x100000, 0x7F00000, 1)
+    info = bytearray(info_len)
+    struct.pack_into("<III", info, 0, 0x1 | 0x4 | 0x8 | 0x40 | 0x200, 639, 130048)
+    struct.pack_into("<I", info, 16, MB_BASE + cmd_at)
+    struct.pack_into("<II", info, 20, 1, MB_BASE + mods_at)
+    struct.pack_into("<II", info, 44, len(mmap), MB_BASE + mmap_at)
+    struct.pack_into("<I", info, 64, MB_BASE + name_at)
+    mods = struct.pack("<IIII", 0x200000, 0x201000, MB_BASE + modstr_at, 0)
+    put("multiboot", "v1", b"\0" + bytes(info) + cmd + name + mods + modstr + mmap)
+
+    # v2 (selector byte 1): total_size, reserved, tags, each padded to 8.
+    def tag(t, payload):
+        body = struct.pack("<II", t, 8 + len(payload)) + payload
+        return body + b"\0" * (-len(body) % 8)
+    tags = tag(1, b"console=com1\0") + tag(2, b"GRUB 2.06\0")
+    tags += tag(3, struct.pack("<II", 0x200000, 0x280000) + b"/boot/wisp.cfg wisp.cfg\0")
+    tags += tag(6, struct.pack("<II", 24, 0) + struct.pack("<QQII", 0, 0x9F000, 1, 0)
+                + struct.pack("<QQII", 0x100000, 0x7F00000, 1, 0))
+    tags += struct.pack("<II", 0, 8)
+    put("multiboot", "v2", b"\1" + struct.pack("<II", 8 + len(tags), 0) + tags)
+
+
+def elf():
+    note = struct.pack("<III", 4, 4, 18) + b"Xen\0" + struct.pack("<I", 0x100010)
+    code = b"\xf4" * 16
+    # ELF64: header, two phdrs (PT_LOAD, PT_NOTE), code, note.
+    ph_off, n_ph = 64, 2
+    code_off = ph_off + 56 * n_ph
+    note_off = code_off + len(code)
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+    eh += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x100010, ph_off, 0, 0, 64, 56, n_ph, 64, 0, 0)
+    ph = struct.pack("<IIQQQQQQ", 1, 5, code_off, 0x100010, 0x100010, len(code), 0x2000, 0x1000)
+    ph += struct.pack("<IIQQQQQQ", 4, 4, note_off, 0, 0, len(note), len(note), 4)
+    put("elf", "elf64", eh + ph + code + note)
+    # ELF32 (EM_386), the same image.
+    ph_off = 52
+    code_off = ph_off + 32 * n_ph
+    note_off = code_off + len(code)
+    eh = b"\x7fELF" + bytes([1, 1, 1]) + b"\0" * 9
+    eh += struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x100010, ph_off, 0, 0, 52, 32, n_ph, 40, 0, 0)
+    ph = struct.pack("<IIIIIIII", 1, code_off, 0x100010, 0x100010, len(code), 0x2000, 5, 0x1000)
+    ph += struct.pack("<IIIIIIII", 4, note_off, 0, 0, len(note), len(note), 4, 4)
+    put("elf", "elf32", eh + ph + code + note)
+
+
+def start_info():
+    # ram_size selector (even: u32 pages), image lo, hi, initrd size, initrd present,
+    # rsdp, flags, reserved count, ranges, then the command line.
+    def edge_raw(v):
+        return b"\0" + struct.pack("<Q", v)   # selector < 128: the raw 64-bit value
+    seed = b"\0" + struct.pack("<I", 0x8000)              # 128 MiB
+    seed += edge_raw(0x100000) + b"\0" + struct.pack("<I", 0x40000)
+    seed += struct.pack("<I", 0x1000) + b"\1" + struct.pack("<QI", 0xE0000, 0)
+    seed += b"\2" + edge_raw(0xFEE00000) + edge_raw(0x1000) + b"\2"
+    seed += edge_raw(0xFC000000) + edge_raw(0x100000) + b"\0"
+    seed += b"console=hvc0 root=/dev/xvda"
+    put("start_info", "linux-like", seed)
+
+
+def guest_walk():
+    # flags, cr0 cr3 cr4 efer (raw), 8 gvas (raw), then memory: one self-mapping table at 0.
+    def raw(v):
+        return b"\0" + struct.pack("<Q", v)
+    regs = raw(0x80000011) + raw(0) + raw(0x20) + raw(0x500)     # PG|PE|ET, PAE, LME|LMA
+    gvas = b"".join(raw(v) for v in (0x123, 0x1000, 0x7fff_ffff_f000, 0xffff_8000_0000_0000,
+                                     0x200000, 0x40000000, 0xfff, 0x8000_0000_0000))
+    put("guest_walk", "long-self-map", b"\x05" + regs + gvas + struct.pack("<Q", 0x7))
+    regs32 = raw(0x80000011) + raw(0x1000) + raw(0x10) + raw(0)  # 32-bit paging, PSE
+    mem = bytearray(0x1008)
+    struct.pack_into("<I", mem, 0x1000, 0x83 | 0x400000)        # PDE 0: 4 MiB page
+    struct.pack_into("<I", mem, 0x1004, 0x0007)                  # PDE 1: table at 0
+    put("guest_walk", "pse32", b"\x02" + regs32 + gvas + bytes(mem))
+
+
+def hypercall_abi():
+    put("hypercall_abi", "long", b"\1\2" + b"\x81" + b"\xff" * 2 + bytes(range(144)))
+    put("hypercall_abi", "compat", b"\0\7" + b"\xff" + b"\xc0" + bytes(range(255, 111, -1)))
+
+
+def evtchn():
+    def op(code, dom=0, other=0, a=0, b=0, c=0):
+        return bytes([(code << 2) | dom | (other << 1), a, b, c])
+    ops = op(0, 0, 1, 1)            # A: alloc_unbound for B
+    ops += op(1, 1, 0, 0, 1, 0)     # B: bind_interdomain to A's port 1
+    ops += op(5, 0, 0, 0, 1, 0)     # A: send port 1
+    ops += op(2, 0, 0, 0, 1, 0)     # A: bind_virq TIMER vcpu 1
+    ops += op(3, 0, 0, 0, 2, 0)     # A: bind_ipi vcpu 2
+    ops += op(12, 1, 0, 0, 0, 0)    # B: xen port
+    ops += op(13, 0, 0, 1)          # A: compat
+    ops += op(8, 0, 0, 0, 2, 0)     # A: unmask 2
+    ops += op(7, 1, 0, 0, 1, 0)     # B: bind_vcpu
+    ops += op(4, 0, 0, 0, 1, 0)     # A: close 1
+    ops += op(15, 1, 0)             # B dies
+    put("evtchn", "pair", ops)
+
+
+def vlapic():
+    def op(code, a=0, value=0, delta=100, shift=0):
+        return bytes([code | (shift << 5), a]) + struct.pack("<QH", value, delta)
+    x2 = 0xFEE00000 | 0xC00
+    ops = op(2, 1, x2)                              # to x2APIC
+    ops += op(0, 0x0F, 0x1FF)                       # SVR on
+    ops += op(0, 0x32, 0x20030)                     # LVT timer periodic vector 0x30
+    ops += op(0, 0x3E, 0xB)                         # divide 1
+    ops += op(0, 0x38, 1000)                        # initial count
+    ops += op(5, delta=2000, shift=2) + op(4) + op(0, 0x0B, 0)   # fire, inject, EOI
+    ops += op(0, 0x30, (1 << 32) | 0x40)            # ICR: fixed 0x40 to APIC 1
+    ops += op(1, 0x39) + op(8) + op(3, 0x50) + op(7, 0x40) + op(9, 0x22)
+    put("vlapic", "x2apic-timer", ops)
+    xa = op(2, 0, 0xFEE00000 | 0x800)              # xAPIC mode
+    xa += op(6, 0xF0 >> 2, 0x1FF) + op(6, 0x320 >> 2, 0x20031) + op(6, 0x380 >> 2, 50)
+    xa += op(5, delta=4000, shift=3) + op(4) + op(6, 0xB0 >> 2, 0)
+    put("vlapic", "xapic-page", xa)
+
+
+if __name__ == "__main__":
+    for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
+              evtchn, vlapic):
+        f()
