@@ -10,7 +10,8 @@ import wisptest
 
 # Every check the ABI coverage table (docs/abi-coverage.md) cites.
 EXPECTED_CHECKS = [
-    "start_info_magic", "start_info_location", "start_info_cmdline", "start_info_memmap",
+    "start_info_magic", "start_info_location", "start_info_after_image",
+    "start_info_cmdline", "start_info_memmap",
     "cpuid_xen_signature", "cpuid_xen_version", "cpuid_xen_hypercall_msr", "cpuid_xen_leaf4",
     "hypercall_page_stubs", "hypercall_page_call", "hypercall_direct", "hypercall_other_vendor",
     "hypercall_unknown",
