@@ -4,6 +4,8 @@ Each checks guest prints one verdict line per check; the same suite must pass on
 both backends. The act guest ends in one chosen way; Wisp must report it with
 the documented exit code and stay in control (its own end line is printed).
 """
+import subprocess
+
 import pytest
 
 import wisptest
@@ -46,6 +48,21 @@ def test_checks_pass(backend, guest, variant):
     # With paging off there are no page faults to take.
     expected = [c for c in EXPECTED_CHECKS if not (variant == "checks32" and c == "fault_pf_caught")]
     wisptest.assert_checks(result.stdout, expected)
+
+
+@pytest.mark.boot
+def test_elf32_x86_64_image_boots(backend, guest, tmp_path):
+    """checks64 as `objcopy -O elf32-x86-64` makes it (how XTF ships its hvm64 tests):
+    ELFCLASS32 headers with e_machine EM_X86_64. Xen boots such images; so must Wisp,
+    and the CLI's own kernel check must let it through."""
+    kernel = tmp_path / "checks64-elf32.elf"
+    subprocess.run(["objcopy", "-O", "elf32-x86-64", str(guest("checks64")), str(kernel)],
+                   check=True)
+    header = kernel.read_bytes()[:20]
+    assert header[4] == 1 and int.from_bytes(header[18:20], "little") == 62  # ELFCLASS32, EM_X86_64
+    result = wisptest.run_guest(kernel, backend, "--cmdline", "wisp-test-cmdline")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(result.stdout, EXPECTED_CHECKS)
 
 
 # act=<how> -> (exit code, text Wisp must log on the way).
