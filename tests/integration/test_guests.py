@@ -106,6 +106,41 @@ def test_guest_output_cannot_forge_hypervisor_lines(backend, guest):
     assert not any(line.startswith("(wisp)") for line in result.stdout)
 
 
+DUAL_CONSOLE_LINES = [
+    "ACT dual-console",
+    "dual 1: --- Xen Test Framework ---",
+    "dual 2: Environment: HVM 64bit (Long mode 4 levels)",
+    "dual 3: ******************************",
+    "dual 4: PANIC: something went wrong",
+    "dual 5: ******************************",
+    "dual 7: the end",
+]
+
+
+@pytest.mark.boot
+def test_console_io_and_ring_lines_shown_once(backend, guest):
+    """act=dual-console writes like XTF and Mini-OS: each message through CONSOLEIO_write,
+    then through the PV console ring. The user sees each line once, in order, never
+    interleaved ("PANIC: PANIC: ..."); console_io text written after the ring is in use
+    ("dual 6") is hypervisor-log material (docs/cli.md, "Guest console output")."""
+    result = wisptest.run_guest(guest("act64"), backend, "--cmdline", "act=dual-console")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    shown = [line for line in result.stdout if line.startswith(("ACT", "dual"))]
+    assert shown == DUAL_CONSOLE_LINES, str(result)
+
+
+@pytest.mark.boot
+def test_console_io_after_ring_goes_to_debug_log(guest):
+    """With loglevel=debug the console_io copies are in the hypervisor's log, sanitised."""
+    result = wisptest.run_guest(guest("act64"), "qemu", "--verbose", "--hv-cmdline",
+                                "loglevel=debug", "--cmdline", "act=dual-console")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert "(wisp) d1 console_io: dual 6: console_io only, after the ring" in result.stderr
+    assert "(wisp) d1 console_io: dual 7: the end" in result.stderr
+    shown = [line for line in result.stdout if line.startswith(("ACT", "dual"))]
+    assert shown == DUAL_CONSOLE_LINES, str(result)
+
+
 @pytest.mark.boot
 def test_unloadable_kernel_is_a_panic(backend, tmp_path):
     """A PVH ELF whose image lies beyond the guest's RAM: no domain starts, Wisp panics."""
