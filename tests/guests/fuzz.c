@@ -1109,7 +1109,11 @@ static void gen_cpuid(void)
     cpuid(leaf, (uint32_t)(chance(70) ? below(4) : rnd()), &r);
 }
 
-/* A timer setup that cannot livelock: one-shot, or periodic with at least 100 us per period. */
+/*
+ * A timer setup that cannot livelock: one-shot, or periodic with at least 2 ms per period.
+ * (200 us periods starved this domain under Bochs, whose emulated exits are slow: an
+ * expiry per period it could never take with interrupts off. Other domains kept running.)
+ */
 static void timer_values(uint32_t *lvt, uint32_t *count, uint32_t *divide)
 {
     *lvt = (uint32_t)(0x20 + below(0xE0)) | (chance(30) ? APIC_LVT_MASKED : 0);
@@ -1121,8 +1125,8 @@ static void timer_values(uint32_t *lvt, uint32_t *count, uint32_t *divide)
         *lvt = 0x40 | APIC_LVT_PERIODIC;
         *count = 1;
         *divide = 0xB;
-    } else if ((*lvt & APIC_LVT_PERIODIC) && *count < 200000) {
-        *count = 200000;    /* at 1 GHz / divide >= 1: 200 us */
+    } else if ((*lvt & APIC_LVT_PERIODIC) && *count < 2000000) {
+        *count = 2000000;   /* at 1 GHz / divide >= 1: 2 ms */
     }
 }
 
