@@ -9,7 +9,7 @@ hypercall that did not give -EPERM), a fuzz domain that crashed or never finishe
 canary that stopped beating. Not a test: it prints the numbers (exit status 1 if any
 fault was seen). Replay a seed with the same --seed and --calls.
 
-Usage: ci/bench-fuzz.py [--build DIR] [--seed S] [--calls N] [--known] [--timeout SECONDS]
+Usage: ci/bench-fuzz.py [--build DIR] [--seed S] [--calls N] [--known AREAS] [--timeout SECONDS]
 """
 import argparse
 import os
@@ -44,14 +44,26 @@ def run(build, seed, calls, known, timeout):
         for name in ("act64.elf", "fuzz64.elf"):
             os.symlink(guests / name, Path(tmp) / name)
         cfg = Path(tmp) / "wisp.cfg"
-        cfg.write_text(CONFIG.format(seed=seed, calls=calls, known=int(known)))
+        cfg.write_text(CONFIG.format(seed=seed, calls=calls, known=known))
         proc = subprocess.Popen(
             [str(build / "toolstack" / "wisp"), "run", "--emulator", "qemu", "--timeout",
              str(timeout), "--no-interactive", "--verbose", "--config", str(cfg)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, text=True, errors="replace")
         err = []
-        reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+
+        def read_stderr():
+            # Hypervisor lines; the fuzz domain's end (crash included) ends the run too.
+            for line in proc.stderr:
+                err.append(line)
+                if re.search(r"\(fuzz\): shutdown", line) and proc.poll() is None:
+                    time.sleep(0.5)     # its last stdout lines first
+                    try:
+                        os.killpg(proc.pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
         t0, lines = time.monotonic(), []
         for line in proc.stdout:
@@ -59,7 +71,10 @@ def run(build, seed, calls, known, timeout):
             if re.match(r"^\[fuzz\] FUZZ done ", lines[-1][1]):
                 break       # the canary would beat on for a long while: stop here
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         code = proc.wait()
         reader.join(timeout=5)
         return lines, "".join(err), code
@@ -70,7 +85,8 @@ def main():
     ap.add_argument("--build", type=Path, default=Path(os.environ.get("WISP_BUILD_DIR", REPO / "build")))
     ap.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     ap.add_argument("--calls", type=int, default=1000000)
-    ap.add_argument("--known", action="store_true", help="known=1: generators for bugs fixed elsewhere")
+    ap.add_argument("--known", default="0",
+                    help="fuzz64's known=: all, or timers,memory,exits,console (bugs fixed elsewhere)")
     ap.add_argument("--timeout", type=int, default=1800)
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1, 1 << 31)
@@ -78,7 +94,7 @@ def main():
                     "tests/guests/act64.elf", "toolstack/wisp", "xen/wisp.elf"],
                    check=True, stdout=subprocess.DEVNULL)
 
-    print(f"bench-fuzz: seed={seed} calls={args.calls} known={int(args.known)} (QEMU, beside a canary)")
+    print(f"bench-fuzz: seed={seed} calls={args.calls} known={args.known} (QEMU, beside a canary)")
     lines, err, code = run(args.build, seed, args.calls, args.known, args.timeout)
     text = [line for _, line in lines]
     start = next((t for t, line in lines if line.startswith("[fuzz] FUZZ seed=")), None)
@@ -105,7 +121,7 @@ def main():
     print(f"  hypervisor faults: {total}" + "".join(f"\n    {k}: {v}" for k, v in faults.items() if v))
     if total:
         print(f"  replay: ci/bench-fuzz.py --seed {seed} --calls {args.calls}"
-              + (" --known" if args.known else "") + f" (wisp exit {code})")
+              + f" --known {args.known} (wisp exit {code})")
         print("\n".join(err.splitlines()[-30:]), file=sys.stderr)
     return 1 if total else 0
 

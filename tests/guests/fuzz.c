@@ -14,7 +14,8 @@
 #include "xen/version.h"
 
 /*
- * Command line: seed=N (default 1) calls=N (default 10000) known=0|1.
+ * Command line: seed=N (default 1) calls=N (default 10000) known=0|1|AREAS
+ * (see below) trace=1 (a line per call) tracefrom=N (trace from call N on).
  * Output: "FUZZ seed=S calls=N known=K", "FUZZ progress calls=N" lines, then
  * "FUZZ done calls=N seed=S" and poweroff; "FUZZ FAIL ..." for a broken
  * promise the guest itself can check (a CPL 3 hypercall that did not give
@@ -32,7 +33,8 @@
  * console ring or the xAPIC page, the alias window, a hole, or garbage.
  *
  * known=1 adds generators for bugs other branches of issue 8 fix (see
- * KNOWN_* below and docs/test-guests.md); CI runs known=0 until they are in.
+ * KNOWN_* below and docs/test-guests.md), known=timers,exits only those
+ * areas; CI runs known=0 until they are in.
  */
 
 /* ---- The PRNG: splitmix64, so a seed replays the same run ---- */
@@ -86,7 +88,41 @@ static uint64_t pick(uint64_t n)
 /* ---- Options ---- */
 
 static uint64_t opt_seed = 1, opt_calls = 10000;
-static bool known;          /* known=1: generators for bugs fixed on other branches */
+/*
+ * known=1 (or all): generators for bugs that other branches of issue 8 fix;
+ * known=timers,memory,exits,console turns on only those areas.
+ */
+enum known_area { KNOWN_AREA_TIMERS = 1, KNOWN_AREA_MEMORY = 2, KNOWN_AREA_EXITS = 4,
+                  KNOWN_AREA_CONSOLE = 8 };
+static unsigned known;      /* enum known_area bits */
+static char known_word[48] = "0";
+
+static bool known_area(enum known_area a)
+{
+    return known & a;
+}
+
+static unsigned parse_known(const char *s)
+{
+    static const struct { const char *name; unsigned bits; } areas[] = {
+        { "1", ~0u }, { "all", ~0u }, { "timers", KNOWN_AREA_TIMERS },
+        { "memory", KNOWN_AREA_MEMORY }, { "exits", KNOWN_AREA_EXITS },
+        { "console", KNOWN_AREA_CONSOLE },
+    };
+    unsigned bits = 0;
+
+    while (*s) {
+        size_t len = 0;
+
+        while (s[len] && s[len] != ',')
+            len++;
+        for (unsigned i = 0; i < ARRAY_SIZE(areas); i++)
+            if (strlen(areas[i].name) == len && !strncmp(areas[i].name, s, len))
+                bits |= areas[i].bits;
+        s += len + (s[len] == ',');
+    }
+    return bits;
+}
 static bool trace;          /* trace=1: one line per call, to find the one that breaks things */
 static uint64_t trace_from; /* trace=1 tracefrom=N: only from call N on */
 static bool trace_from_set;
@@ -146,7 +182,7 @@ static uint64_t gfn_any(void)
     case 0:  return (uintptr_t)arena / PAGE_SIZE + below(ARENA_PAGES);
     case 1:  return shinfo_va ? shinfo_va / PAGE_SIZE : 0;
     case 2:  /* KNOWN_CONSOLE_ESCAPES: garbage in the ring is printed to the user's terminal */
-        return known ? console_ring_va / PAGE_SIZE : XAPIC_PAGE / PAGE_SIZE;
+        return known_area(KNOWN_AREA_CONSOLE) ? console_ring_va / PAGE_SIZE : XAPIC_PAGE / PAGE_SIZE;
     case 3:  return XAPIC_PAGE / PAGE_SIZE;
     case 4:  return LOW_VICTIM_FIRST + below(LOW_VICTIM_COUNT);
     case 5:  return HIGH_GFN_ORDER0 + below(16);
@@ -185,7 +221,8 @@ static uint64_t buf_any(size_t len, void **fill)
     }
     case 2:  return shinfo_va ? shinfo_va + below(PAGE_SIZE) : 0;
     case 3:  /* KNOWN_CONSOLE_ESCAPES, as in gfn_any() */
-        return known ? console_ring_va + below(PAGE_SIZE - len + 1) : XAPIC_PAGE + below(PAGE_SIZE);
+        return known_area(KNOWN_AREA_CONSOLE) ? console_ring_va + below(PAGE_SIZE - len + 1)
+                                              : XAPIC_PAGE + below(PAGE_SIZE);
     case 4:  return XAPIC_PAGE + below(PAGE_SIZE);
     case 5:  return alias_guard_va() - below(len + 1);             /* runs into the guard */
     case 6:  return (LOW_VICTIM_FIRST + below(LOW_VICTIM_COUNT)) * PAGE_SIZE; /* maybe a hole */
@@ -292,7 +329,7 @@ static void fill_console_text(uint8_t *p, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         p[i] = (uint8_t)text[i % (sizeof(text) - 1)];
-        if (known && chance(5))
+        if (known_area(KNOWN_AREA_CONSOLE) && chance(5))
             p[i] = chance(50) ? 0x1b : (uint8_t)rnd();     /* KNOWN_CONSOLE_ESCAPES */
     }
     if (n)
@@ -323,7 +360,7 @@ static void gen_console_io(void)
     uint64_t n = chance(70) ? below(256) : val();
     uint64_t cmd = chance(80) ? CONSOLEIO_read : val();
 
-    if ((uint32_t)cmd == CONSOLEIO_write && !known)
+    if ((uint32_t)cmd == CONSOLEIO_write && !known_area(KNOWN_AREA_CONSOLE))
         cmd = CONSOLEIO_read;       /* a write of bytes we did not choose: KNOWN_CONSOLE_ESCAPES */
     (void)call(__HYPERVISOR_console_io, cmd, n,
                buf_any((size_t)(n < PAGE_SIZE ? n : PAGE_SIZE), &fill), 0, 0);
@@ -337,7 +374,7 @@ static uint64_t gfn_list(unsigned n, bool high_order9)
     for (unsigned i = 0; i < n && i < ARRAY_SIZE(list); i++) {
         if (high_order9)
             list[i] = HIGH_GFN_ORDER9 + below(4) * 512;
-        else if (known && chance(30))
+        else if (known_area(KNOWN_AREA_MEMORY) && chance(30))
             list[i] = (uintptr_t)victim / PAGE_SIZE + below(VICTIM_PAGES);  /* KNOWN_P2M_SPLIT */
         else if (chance(60))
             list[i] = LOW_VICTIM_FIRST + below(LOW_VICTIM_COUNT);
@@ -362,7 +399,7 @@ static void gen_reservation(uint64_t cmd)
     r.extent_start.p = (xen_pfn_t *)(uintptr_t)gfn_list(n, r.extent_order != 0);
     if (chance(10))     /* a list the hypervisor cannot read (not garbage we could not vouch for) */
         r.extent_start.p = (xen_pfn_t *)(uintptr_t)(chance(50) ? 0x0000800000000000ull : alias_guard_va());
-    if (known && chance(20))
+    if (known_area(KNOWN_AREA_MEMORY) && chance(20))
         r.nr_extents = chance(50) ? (1ull << 40) : val();  /* KNOWN_HUGE_EXTENTS */
     (void)call(__HYPERVISOR_memory_op, cmd, put_exact(&r, sizeof(r)), 0, 0, 0);
 }
@@ -451,7 +488,7 @@ static void gen_memory_op(void)
 /* A timer period that cannot livelock the scheduler unless known=1 (timers branch). */
 static uint64_t period_ns(void)
 {
-    if (known && chance(30))
+    if (known_area(KNOWN_AREA_TIMERS) && chance(30))
         return val();                                   /* KNOWN_HUGE_PERIOD: 2^64-1, 1, 0 ... */
     return 5000000ull + below(1000000000ull);           /* 5 ms .. 1 s (Bochs: see timer_values) */
 }
@@ -545,7 +582,8 @@ static void apic_force_pending(void)
     if (!(base & APIC_BASE_EN))
         (void)try_wrmsr(MSR_APIC_BASE, 0xFEE00000ull | APIC_BASE_EN | (base & APIC_BASE_BSP));
     if (!(rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD))
-        (void)try_wrmsr(MSR_APIC_BASE, 0xFEE00000ull | APIC_BASE_EN | APIC_BASE_EXTD | (base & APIC_BASE_BSP));
+        (void)try_wrmsr(MSR_APIC_BASE,
+                        0xFEE00000ull | APIC_BASE_EN | APIC_BASE_EXTD | (base & APIC_BASE_BSP));
     (void)try_wrmsr(X2APIC_SVR, APIC_SVR_ENABLE | 0xFF);
     (void)try_wrmsr(X2APIC_TPR, 0);
     for (int i = 0; i < 8; i++)
@@ -932,7 +970,7 @@ static void gen_efer(void)
     if (!try(do_rdmsr, &old))
         return;
     m = old;
-    if (known && chance(50))
+    if (known_area(KNOWN_AREA_EXITS) && chance(50))
         m.value ^= risky[below(ARRAY_SIZE(risky))];        /* KNOWN_EFER */
     else
         m.value ^= safe[below(ARRAY_SIZE(safe))];
@@ -997,7 +1035,8 @@ static void gen_xsetbv(void)
         return;
     old.value = xgetbv0();
     x.index = chance(90) ? 0 : (uint32_t)val();
-    x.value = known && chance(50) ? val() : xcr0_ungated();    /* KNOWN_XCR0 */
+    /* KNOWN_XCR0: any value (exits branch) */
+    x.value = known_area(KNOWN_AREA_EXITS) && chance(50) ? val() : xcr0_ungated();
     if (try(do_xsetbv, &x))
         (void)try(do_xsetbv, &old);
 }
@@ -1055,7 +1094,7 @@ static void gen_cr(void)
     c.value = old.value;
     if (c.n == 8)
         c.value = chance(80) ? below(16) : val();
-    else if (known && chance(30))                                   /* KNOWN_CR */
+    else if (known_area(KNOWN_AREA_EXITS) && chance(30))     /* KNOWN_CR */
         c.value ^= 1ull << (c.n == 0 ? cr0_illegal[below(ARRAY_SIZE(cr0_illegal))]
                                      : cr4_illegal[below(ARRAY_SIZE(cr4_illegal))]);
     else
@@ -1131,7 +1170,7 @@ static void timer_values(uint32_t *lvt, uint32_t *count, uint32_t *divide)
     *count = (uint32_t)(chance(20) ? val() : below(2000000));
     if (chance(40))
         *lvt |= APIC_LVT_PERIODIC;
-    if (known && chance(30)) {                      /* KNOWN_LAPIC_PERIODIC: count 1, divide 1 */
+    if (known_area(KNOWN_AREA_TIMERS) && chance(30)) {  /* KNOWN_LAPIC_PERIODIC: count 1, divide 1 */
         *lvt = 0x40 | APIC_LVT_PERIODIC;
         *count = 1;
         *divide = 0xB;
@@ -1216,7 +1255,12 @@ static void gen_x2apic(void)
 
 /* KNOWN_INSN: INVD (not intercepted on SVM today), debug registers, RDPMC (exits branch). */
 static void do_invd(void *arg) { (void)arg; __asm__ volatile("invd" ::: "memory"); }
-static void do_rdpmc(void *arg) { uint32_t lo, hi; __asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"((uint32_t)(uintptr_t)arg)); }
+static void do_rdpmc(void *arg)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"((uint32_t)(uintptr_t)arg));
+}
 static void do_dr(void *arg)
 {
     uint64_t v = (uintptr_t)arg;
@@ -1300,28 +1344,28 @@ static const struct {
     const char *name;
     gen_fn fn;
     unsigned weight;
-    bool known_only;
+    unsigned known_only;    /* 0, or the enum known_area that turns it on */
 } gens[] = {
-    { "xen_version", gen_xen_version, 4, false },
-    { "console_io", gen_console_io, 3, false },
-    { "memory_op", gen_memory_op, 10, false },
-    { "set_timer_op", gen_set_timer_op, 2, false },
-    { "vcpu_op", gen_vcpu_op, 8, false },
-    { "sched_op", gen_sched_op, 4, false },
-    { "event_channel_op", gen_evtchn_op, 10, false },
-    { "hvm_op", gen_hvm_op, 5, false },
-    { "grant_table_op", gen_grant_table_op, 2, false },
-    { "any_hypercall", gen_any_hypercall, 4, false },
-    { "cpl3", gen_cpl3, 5, false },
-    { "msr", gen_msr, 8, false },
-    { "efer", gen_efer, 1, false },
-    { "xsetbv", gen_xsetbv, 2, false },
-    { "cr", gen_cr, 3, false },
-    { "io", gen_io, 4, false },
-    { "cpuid", gen_cpuid, 2, false },
-    { "xapic_page", gen_xapic_page, 4, false },
-    { "x2apic", gen_x2apic, 4, false },
-    { "known_insn", gen_known_insn, 2, true },
+    { "xen_version", gen_xen_version, 4, 0 },
+    { "console_io", gen_console_io, 3, 0 },
+    { "memory_op", gen_memory_op, 10, 0 },
+    { "set_timer_op", gen_set_timer_op, 2, 0 },
+    { "vcpu_op", gen_vcpu_op, 8, 0 },
+    { "sched_op", gen_sched_op, 4, 0 },
+    { "event_channel_op", gen_evtchn_op, 10, 0 },
+    { "hvm_op", gen_hvm_op, 5, 0 },
+    { "grant_table_op", gen_grant_table_op, 2, 0 },
+    { "any_hypercall", gen_any_hypercall, 4, 0 },
+    { "cpl3", gen_cpl3, 5, 0 },
+    { "msr", gen_msr, 8, 0 },
+    { "efer", gen_efer, 1, 0 },
+    { "xsetbv", gen_xsetbv, 2, 0 },
+    { "cr", gen_cr, 3, 0 },
+    { "io", gen_io, 4, 0 },
+    { "cpuid", gen_cpuid, 2, 0 },
+    { "xapic_page", gen_xapic_page, 4, 0 },
+    { "x2apic", gen_x2apic, 4, 0 },
+    { "known_insn", gen_known_insn, 2, KNOWN_AREA_EXITS },
 };
 
 static unsigned gen_pick(void)
@@ -1329,11 +1373,11 @@ static unsigned gen_pick(void)
     unsigned total = 0, r;
 
     for (unsigned i = 0; i < ARRAY_SIZE(gens); i++)
-        if (known || !gens[i].known_only)
+        if (!gens[i].known_only || known_area(gens[i].known_only))
             total += gens[i].weight;
     r = (unsigned)below(total);
     for (unsigned i = 0; i < ARRAY_SIZE(gens); i++) {
-        if (!known && gens[i].known_only)
+        if (gens[i].known_only && !known_area(gens[i].known_only))
             continue;
         if (r < gens[i].weight)
             return i;
@@ -1351,15 +1395,15 @@ int main(const struct hvm_start_info *si)
         opt_seed = parse_u64(word);
     if (cmdline_get(si, "calls", word, sizeof(word)))
         opt_calls = parse_u64(word);
-    if (cmdline_get(si, "known", word, sizeof(word)))
-        known = word[0] == '1';
+    if (cmdline_get(si, "known", known_word, sizeof(known_word)))
+        known = parse_known(known_word);
     if (cmdline_get(si, "tracefrom", word, sizeof(word)))
         trace_from = parse_u64(word);
     if (cmdline_get(si, "trace", word, sizeof(word)))
         trace_from_set = word[0] == '1';
     rng = opt_seed;
-    con_printf("FUZZ seed=%lu calls=%lu known=%d\n", (unsigned long)opt_seed,
-               (unsigned long)opt_calls, known);
+    con_printf("FUZZ seed=%lu calls=%lu known=%s\n", (unsigned long)opt_seed,
+               (unsigned long)opt_calls, known_word);
     fuzz_init();
     if (trace)
         con_printf("FUZZ init done\n");
