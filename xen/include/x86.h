@@ -41,6 +41,8 @@
 #define X86_CR4_PKS  (1ull << 24)   /* supervisor protection keys */
 
 /* Architectural MSRs used by more than one file (SDM vol 4, table 2-2). */
+#define MSR_IA32_FEATURE_CONTROL 0x03Au     /* lock + VMXON enables, SDM vol 3 23.7 */
+#define FEATURE_CONTROL_LOCK  (1ull << 0)   /* writes fault until reset once set */
 #define MSR_IA32_SYSENTER_CS  0x174u
 #define MSR_IA32_SYSENTER_ESP 0x175u
 #define MSR_IA32_SYSENTER_EIP 0x176u

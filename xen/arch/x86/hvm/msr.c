@@ -12,7 +12,6 @@
 /* MSR numbers (SDM vol 4, table 2-2; AMD APM vol 2, appendix A). */
 #define MSR_TSC                   0x10u
 #define MSR_PLATFORM_ID           0x17u     /* Intel: platform id for microcode matching */
-#define MSR_FEATURE_CONTROL       0x3au     /* Intel: lock and VMX enables */
 #define MSR_BIOS_UPDT_TRIG        0x79u     /* Intel: write-only microcode loader */
 #define MSR_UCODE_REV             0x8bu     /* Intel BIOS_SIGN_ID = AMD PATCHLEVEL */
 #define MSR_MISC_FEATURES_ENABLES 0x140u    /* bit 0: CPUID faulting */
@@ -23,7 +22,6 @@
 #define MSR_AMD_INT_PENDING_MSG   0xc0010055u   /* reads 0: no C1E message routing */
 
 #define MISC_ENABLE_FAST_STRINGS  1ull
-#define FEATURE_CONTROL_LOCK      1ull      /* locked, VMX off: no nested virtualization */
 
 #define HYPERCALL_STUB_SIZE 32
 #define HYPERCALL_PAGE_INDEX_MASK 0xfffull
@@ -249,7 +247,8 @@ static const struct msr_entry {
 } msr_table[] = {
     { MSR_TSC, VENDOR_ANY, tsc_read, NULL },
     { MSR_PLATFORM_ID, VENDOR_INTEL, read_zero, NULL },
-    { MSR_FEATURE_CONTROL, VENDOR_INTEL, feature_control_read, NULL },
+    /* Locked with VMX off: no nested virtualization (Linux then leaves it alone). */
+    { MSR_IA32_FEATURE_CONTROL, VENDOR_INTEL, feature_control_read, NULL },
     /* Microcode loading is the host's: the loaders ignore writes, as in Xen (Windows
      * writes them before it has an IDT). The revision reads 0: none applies. */
     { MSR_BIOS_UPDT_TRIG, VENDOR_INTEL, NULL, write_ignored },

@@ -11,8 +11,6 @@
  */
 
 /* ---- MSRs (SDM vol 4, table 2-2; vol 3 appendix A) ---- */
-#define MSR_IA32_FEATURE_CONTROL    0x03Au  /* lock + VMXON enables, SDM vol 3 23.7 */
-#define FEATURE_CONTROL_LOCK        (1ull << 0)  /* writes fault until reset once set */
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)  /* VMXON allowed outside SMX */
 #define MSR_IA32_VMX_BASIC          0x480u  /* A.1 */
 #define MSR_IA32_VMX_PINBASED_CTLS  0x481u  /* A.3.1 */
