@@ -106,6 +106,7 @@ struct vcpu_ctrl_regs {
     uint64_t cr0, cr3, cr4, efer;
     unsigned cpl;
     unsigned mode_bits;     /* 16, 32 or 64: the width of the code segment now running */
+    uint64_t cs_base;       /* linear address of CS:0 (ignored in 64-bit mode) */
 };
 
 /*

@@ -244,14 +244,15 @@ static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
-/* Reads the bytes at the guest's RIP, through its own page tables. */
+/* Reads the bytes at the guest's CS:RIP, through its own page tables. */
 static bool insn_bytes_at_rip(struct vcpu *v, uint8_t *buf, size_t len)
 {
     struct vcpu_ctrl_regs cr;
 
     hvm->get_ctrl_regs(v, &cr);
     struct guest_paging pg = guest_paging_from_regs(cr.cr0, cr.cr3, cr.cr4, cr.efer);
-    uint64_t rip = cr.mode_bits == 64 ? v->regs.rip : (uint32_t)v->regs.rip;
+    /* CS:RIP as a linear address; real mode (an AP's trampoline) has a CS base. */
+    uint64_t rip = cr.mode_bits == 64 ? v->regs.rip : (uint32_t)(cr.cs_base + v->regs.rip);
 
     return copy_from_guest(&v->dom->mem, &pg, buf, rip, len) == 0;
 }

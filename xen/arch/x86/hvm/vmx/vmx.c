@@ -55,6 +55,8 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 #define EXIT_REQUIRED  (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT | \
                         EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS)
 #define ENTRY_REQUIRED (ENTRY_LOAD_PAT | ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS)
+#define EPT_CAPS_REQUIRED (EPT_CAP_WALK_LENGTH_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_2M_PAGES | \
+                           EPT_CAP_1G_PAGES | EPT_CAP_INVEPT)
 
 /*
  * How VMX makes each entry of GUEST_INTERCEPTS (hvm.h) exit. `always`: the
@@ -102,8 +104,6 @@ static bool intercept_controls(struct vmx_intercept *need)
     }
     return true;
 }
-#define EPT_CAPS_REQUIRED (EPT_CAP_WALK_LENGTH_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_2M_PAGES | \
-                           EPT_CAP_1G_PAGES | EPT_CAP_INVEPT)
 
 /* What this CPU offers, read once by vmx_probe(). */
 struct vmx_caps {
@@ -312,7 +312,8 @@ static bool controls_probe(const char **why)
     }
     if ((caps.exit & EXIT_REQUIRED) != EXIT_REQUIRED ||
         (caps.entry & ENTRY_REQUIRED) != ENTRY_REQUIRED) {
-        *why = "VMX cannot save/load EFER and PAT or acknowledge interrupts on exit";
+        *why = "VMX cannot save/load EFER, PAT and debug controls or acknowledge interrupts "
+               "on exit";
         return false;
     }
     if (!((rdmsr(entry_msr) >> 32) & ENTRY_IA32E_MODE_GUEST)) {
@@ -1092,6 +1093,7 @@ static void vmx_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->cr3 = vmread(VMCS_GUEST_CR3);
     out->efer = vmread(VMCS_GUEST_EFER);
     out->cpl = (ss_ar & AR_DPL_MASK) >> AR_DPL_SHIFT;   /* SS.DPL is the CPL (SDM vol 3, 5.5) */
+    out->cs_base = vmread(VMCS_GUEST_CS_BASE);
     if ((out->efer & EFER_LMA) && (cs_ar & AR_L_64BIT))
         out->mode_bits = 64;
     else if (cs_ar & AR_DB_32BIT)
