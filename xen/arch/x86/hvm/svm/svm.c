@@ -146,12 +146,18 @@ static bool intercepts_complete(void)
 
 static void set_intercepts(struct vmcb *vmcb)
 {
+    struct svm_intercept all = { 0 };
+
     for (unsigned i = 0; i < NR_GUEST_INTERCEPTS; i++) {
-        vmcb->intercept_cr |= intercept_bits[i].cr;
-        vmcb->intercept_exceptions |= intercept_bits[i].exceptions;
-        vmcb->intercept_misc1 |= intercept_bits[i].misc1;
-        vmcb->intercept_misc2 |= intercept_bits[i].misc2;
+        all.cr |= intercept_bits[i].cr;
+        all.exceptions |= intercept_bits[i].exceptions;
+        all.misc1 |= intercept_bits[i].misc1;
+        all.misc2 |= intercept_bits[i].misc2;
     }
+    vmcb->intercept_cr = all.cr;
+    vmcb->intercept_exceptions = all.exceptions;
+    vmcb->intercept_misc1 = all.misc1;
+    vmcb->intercept_misc2 = all.misc2;
     vmcb->iopm_base_pa = iopm_pa;
     vmcb->msrpm_base_pa = msrpm_pa;
     vmcb->vintr = VINTR_MASKING;
