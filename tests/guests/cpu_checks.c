@@ -47,6 +47,8 @@
 #define MSR_DEBUGCTL         0x1d9u
 #define MSR_ARCH_CAPABILITIES 0x10au
 #define MSR_EFER             0xc0000080u
+#define MSR_AMD_HWCR         0xc0010015u
+#define MSR_AMD_DE_CFG       0xc0011029u
 #define EFER_SVME            (1ull << 12)
 #define EFER_FFXSR           (1ull << 14)
 
@@ -311,6 +313,18 @@ static void check_msrs(void)
     else
         check("msr_intel_only", vector == X86_EXC_GP && fc == X86_EXC_GP,
               "AMD: platform_id %d, feature_control %d, want #GP", vector, fc);
+
+    /* AMD-only MSRs that Linux reads at boot: readable there (DE_CFG writes dropped), #GP on Intel. */
+    vector = try_rdmsr(MSR_AMD_HWCR, &value);
+    int de_cfg = try_rdmsr(MSR_AMD_DE_CFG, &fc_value);
+    int de_cfg_write = try_wrmsr(MSR_AMD_DE_CFG, 1ull << 1);
+    if (!intel)
+        check("msr_amd_only", vector == -1 && de_cfg == -1 && de_cfg_write == -1,
+              "hwcr %d, de_cfg %d, de_cfg write %d", vector, de_cfg, de_cfg_write);
+    else
+        check("msr_amd_only", vector == X86_EXC_GP && de_cfg == X86_EXC_GP &&
+              de_cfg_write == X86_EXC_GP, "Intel: hwcr %d, de_cfg %d, de_cfg write %d, want #GP",
+              vector, de_cfg, de_cfg_write);
 
     /* No CPUID faulting is offered: the MSR reads 0 and takes only 0. */
     vector = try_rdmsr(MSR_MISC_FEATURES_ENABLES, &value);

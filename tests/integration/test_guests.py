@@ -35,7 +35,8 @@ EXPECTED_CHECKS = [
     # The CPU interface (tests/guests/cpu_checks.c).
     "xsetbv_invalid_gp", "xsetbv_valid_values", "cr4_hidden_bits_gp", "cr4_valid_write",
     "efer_ffxsr_follows_cpuid", "efer_reserved_gp",
-    "msr_debugctl", "msr_ucode_revision", "msr_intel_only", "msr_misc_features_enables",
+    "msr_debugctl", "msr_ucode_revision", "msr_intel_only", "msr_amd_only",
+    "msr_misc_features_enables",
     "msr_follow_cpuid",
     "invd_no_fault", "wbinvd_no_fault", "rdpmc_gp",
     "mmio_ioapic_reads_ones", "mmio_hpet_reads_ones", "mmio_hole_reads_ones",

@@ -18,8 +18,10 @@
 #define MSR_MISC_ENABLE           0x1a0u
 #define MSR_DEBUGCTL              0x1d9u
 #define MSR_TSC_AUX               0xc0000103u
+#define MSR_AMD_HWCR              0xc0010015u   /* AMD: hardware configuration */
 #define MSR_AMD_PATCH_LOADER      0xc0010020u   /* AMD: write-only microcode loader */
 #define MSR_AMD_INT_PENDING_MSG   0xc0010055u   /* reads 0: no C1E message routing */
+#define MSR_AMD_DE_CFG            0xc0011029u   /* AMD: decode configuration */
 
 #define MISC_ENABLE_FAST_STRINGS  1ull
 
@@ -263,6 +265,11 @@ static const struct msr_entry {
     { MSR_EFER, VENDOR_ANY, efer_read, efer_write },
     { MSR_TSC_AUX, VENDOR_ANY, tsc_aux_read, tsc_aux_write },
     { MSR_AMD_INT_PENDING_MSG, VENDOR_AMD, read_zero, NULL },
+    /* Linux reads both on AMD (with a #GP handler). HWCR: nothing to report. DE_CFG:
+     * writes dropped, as Xen does (OpenBSD panics on a #GP); it reads 0, so a guest does
+     * not take LFENCE as dispatch-serialising, which Wisp does not ensure on the host. */
+    { MSR_AMD_HWCR, VENDOR_AMD, read_zero, NULL },
+    { MSR_AMD_DE_CFG, VENDOR_AMD, read_zero, write_ignored },
     { XEN_HYPERCALL_PAGE_MSR, VENDOR_ANY, NULL, hypercall_page_write },
 };
 
