@@ -196,6 +196,34 @@ static void test_mov_to_cr_pattern(void **state)
     assert_false(mov_to_cr_match(rax_cr4, 0, true, 4, &gpr, &len));
 }
 
+/* Every buffer of up to 8 pseudo-random bytes: a match never claims more bytes than given. */
+static void test_mov_to_cr_pattern_random(void **state)
+{
+    uint32_t seed = 12345;
+    uint8_t buf[MOV_TO_CR_MAX_LEN];
+
+    (void)state;
+    for (unsigned round = 0; round < 200000; round++) {
+        size_t n = round % (sizeof(buf) + 1);
+        unsigned gpr = 0, len = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* Bias towards the interesting bytes so matches happen. */
+            static const uint8_t pick[] = { 0x0f, 0x22, 0x66, 0x41, 0x4c, 0xe0, 0xc4, 0xf3 };
+            buf[i] = (seed >> 16) & 1 ? pick[(seed >> 8) % sizeof(pick)] : (uint8_t)(seed >> 24);
+        }
+        for (unsigned cr = 0; cr < 16; cr += 4) {
+            if (mov_to_cr_match(buf, n, round & 1, cr, &gpr, &len)) {
+                assert_true(len >= 3 && len <= n);
+                assert_true(gpr < 16);
+                assert_int_equal(buf[len - 3], 0x0f);
+                assert_int_equal(buf[len - 2], 0x22);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_cr4),
         cmocka_unit_test(test_efer),
         cmocka_unit_test(test_mov_to_cr_pattern),
+        cmocka_unit_test(test_mov_to_cr_pattern_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
