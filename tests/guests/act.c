@@ -166,6 +166,14 @@ static void act_spin(void)
         __asm__ volatile("pause");
 }
 
+/* Where a PC has an IOAPIC and Wisp has only a read-only page of all ones. */
+#define DEVICE_HOLE_IOAPIC 0xFEC00000UL
+
+static void act_hole_write(void)
+{
+    *(volatile uint32_t *)DEVICE_HOLE_IOAPIC = 0;
+}
+
 #define CANARY_PERIOD_NS (100ull * 1000 * 1000)
 #define CANARY_DEFAULT_BEATS 20
 
@@ -210,6 +218,65 @@ static void act_canary(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/* Debug registers: two domains on one pCPU, one sets DR0-DR3, the other must never see them. */
+#define DR_ROUNDS_DEFAULT 200
+#define DR_MAGIC(i) (0x5a5a1000ul + (unsigned long)(i) * 0x1000ul)   /* DR7 stays off: no breakpoints */
+
+#define READ_DR(n) ({ unsigned long v_; __asm__ volatile("mov %%db" #n ", %0" : "=r"(v_)); v_; })
+#define WRITE_DR(n, x) __asm__ volatile("mov %0, %%db" #n :: "r"((unsigned long)(x)))
+
+static void read_drs(unsigned long dr[4])
+{
+    dr[0] = READ_DR(0);
+    dr[1] = READ_DR(1);
+    dr[2] = READ_DR(2);
+    dr[3] = READ_DR(3);
+}
+
+/* Sets DR0-DR3, then yields the pCPU again and again: its values must come back each time. */
+static void act_dr_set(void)
+{
+    unsigned int rounds = cmdline_number("rounds", DR_ROUNDS_DEFAULT), lost = 0;
+    unsigned long dr[4];
+
+    WRITE_DR(0, DR_MAGIC(0));
+    WRITE_DR(1, DR_MAGIC(1));
+    WRITE_DR(2, DR_MAGIC(2));
+    WRITE_DR(3, DR_MAGIC(3));
+    for (unsigned int r = 0; r < rounds; r++) {
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+        read_drs(dr);
+        for (unsigned int i = 0; i < 4; i++)
+            lost += dr[i] != DR_MAGIC(i);
+    }
+    if (lost)
+        con_printf("DR lost %u\n", lost);
+    else
+        con_printf("DR kept\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* Yields again and again and reads DR0-DR3: another domain's values must never show. */
+static void act_dr_peek(void)
+{
+    unsigned int rounds = cmdline_number("rounds", DR_ROUNDS_DEFAULT), seen = 0;
+    unsigned long dr[4], first = 0;
+
+    for (unsigned int r = 0; r < rounds; r++) {
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+        read_drs(dr);
+        for (unsigned int i = 0; i < 4; i++) {
+            if (dr[i] == DR_MAGIC(i) && !seen++)
+                first = dr[i];
+        }
+    }
+    if (seen)
+        con_printf("DR leak %u (first 0x%lx)\n", seen, first);
+    else
+        con_printf("DR clean\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_bigprint(void)
 {
     for (unsigned int i = 1; i <= BIGPRINT_LINES; i++)
@@ -242,6 +309,9 @@ static const struct act acts[] = {
     { "flood-ring", act_flood_ring },
     { "dual-console", act_dual_console },
     { "canary", act_canary },
+    { "hole-write", act_hole_write },
+    { "dr-set", act_dr_set },
+    { "dr-peek", act_dr_peek },
 };
 
 int main(const struct hvm_start_info *si)
@@ -250,9 +320,10 @@ int main(const struct hvm_start_info *si)
 
     start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
-        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|dual-console|canary>"
-                   " on the command line\n");
+        con_printf("ACT missing: put act=<name> on the command line, one of:");
+        for (unsigned int i = 0; i < ARRAY_SIZE(acts); i++)
+            con_printf(" %s", acts[i].name);
+        con_printf("\n");
         return 1;
     }
     for (unsigned int i = 0; i < ARRAY_SIZE(acts); i++) {
@@ -260,7 +331,7 @@ int main(const struct hvm_start_info *si)
             continue;
         con_printf("ACT %s\n", name);
         acts[i].run();
-        /* Only npf can come back (a hypervisor that did not stop us). */
+        /* Only npf and hole-write can come back (a hypervisor that did not stop us). */
         con_printf("ACT %s returned: the hypervisor did not stop the guest\n", name);
         return 1;
     }

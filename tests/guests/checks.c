@@ -1,5 +1,6 @@
 /* checks.c (guest; built as checks32, checks32pae, checks64): probes the hypervisor's PVH ABI, one verdict line per check. */
 #include "check.h"
+#include "cpu_checks.h"
 #include "xen/console_io.h"
 #include "xen/cpuid.h"
 #include "xen/errno.h"
@@ -791,6 +792,7 @@ int main(const struct hvm_start_info *si)
         check_fail("hypercalls", "no Xen CPUID leaves: every hypercall check skipped");
     }
     check_exceptions();
+    check_cpu_interface();
 
     checks_done();
     /* The verdict lines carry the result; power off either way. */

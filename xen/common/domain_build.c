@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "printk.h"
 #include "start_info.h"
+#include "exit.h"
 #include "fpu.h"
 #include "lapic.h"
 #include "vcpu_context.h"
@@ -201,10 +202,45 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
         v->waiting_for_sipi = i != 0;
         v->runstate = i == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
         lapic_vcpu_init(v);
+        v->dr6 = DR6_RESET;
         if (fpu_init(v) || hvm->vcpu_init(v))
             return -ENOMEM;
         if (!hvm->load_context(v, &pvh_entry))
             return -EIO;
+    }
+    return 0;
+}
+
+/*
+ * Where a PC has its IOAPIC (0xFEC00000), HPET (0xFED00000), TPM (0xFED40000)
+ * and chipset registers, Wisp has no device. Reads there see all ones, as a
+ * Xen guest sees for MMIO no device claims: every page of the range maps one
+ * shared host page of 0xFF, read-only, so nothing is decoded. A write or an
+ * instruction fetch is a nested page fault and crashes the domain. The range
+ * ends where the xAPIC page begins.
+ */
+#define DEVICE_HOLE_START 0xfec00000ull
+#define DEVICE_HOLE_END   XAPIC_PAGE_GPA
+_Static_assert(DEVICE_HOLE_END == 0xfee00000ull, "device hole ends at the xAPIC page");
+
+/* Filled with 0xFF once, before any domain runs; read-only to guests; never freed. */
+static uint64_t all_ones_page;
+
+static int map_device_hole(struct domain *d)
+{
+    if (!all_ones_page) {
+        void *page = page_alloc();
+
+        if (!page)
+            return -ENOMEM;
+        memset(page, 0xff, PAGE_SIZE);
+        all_ones_page = virt_to_phys(page);
+    }
+    for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE) {
+        if (gpa < d->ram_bytes)
+            continue;           /* a domain with that much RAM has RAM there */
+        if (p2m_map(&d->p2m, gpa, all_ones_page, PAGE_SIZE, P2M_READ))
+            return -ENOMEM;
     }
     return 0;
 }
@@ -225,6 +261,9 @@ static int init_platform(struct domain *d)
         p2m_map(&d->p2m, XAPIC_PAGE_GPA, virt_to_phys(d->xapic_page), PAGE_SIZE,
                 P2M_READ | P2M_WRITE))
         return -ENOMEM;
+    rc = map_device_hole(d);
+    if (rc)
+        return rc;
     domain_publish_wallclock(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         vcpu_publish_time(&d->vcpus[i]);
@@ -237,6 +276,7 @@ static void domain_free(struct domain *d)
         if (d->vcpus[i].vendor)
             hvm->vcpu_destroy(&d->vcpus[i]);
         fpu_free(&d->vcpus[i]);
+        debug_regs_forget(&d->vcpus[i]);
     }
     if (d->p2m.root)
         p2m_destroy(&d->p2m);

@@ -87,6 +87,9 @@ struct vcpu {
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
     uint64_t tsc_aux;               /* what RDTSCP/RDPID return; loaded while it runs */
+    /* DR0-DR3 and DR6 while another vCPU has the pCPU (hvm.c: debug_regs_switch_to);
+     * DR7 lives in the VMCB/VMCS. */
+    uint64_t dr[4], dr6;
 };
 
 struct domain {
