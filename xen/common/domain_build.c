@@ -231,7 +231,20 @@ static int init_platform(struct domain *d)
     return 0;
 }
 
-static void domain_free(struct domain *d)
+/* Free frames before the first domain was built: what tearing every domain down must give back. */
+static uint64_t boot_free_frames;
+
+uint64_t domain_boot_free_frames(void)
+{
+    return boot_free_frames;
+}
+
+/*
+ * Frees everything the build allocated, in any state the build reached, so
+ * also after a failed build. The domain's vCPUs must not be on a pCPU (or
+ * never again, when the machine is ending).
+ */
+void domain_destroy(struct domain *d)
 {
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i].vendor)
@@ -245,6 +258,8 @@ static void domain_free(struct domain *d)
     if (d->ram_hpa)
         frames_free(d->ram_hpa, d->ram_bytes);
     page_free(d->shared_info);
+    log_debug("d%u (%s): torn down; %lu frames free", d->id, d->name,
+              frames_free_bytes() >> PAGE_SHIFT);
     domain_release(d);
 }
 
@@ -254,6 +269,8 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     uint64_t entry, start_info;
     int rc;
 
+    if (!boot_free_frames)
+        boot_free_frames = frames_free_bytes() >> PAGE_SHIFT;
     if (!d) {
         log_error("domain '%s': too many domains (at most %u)", cfg->name, MAX_DOMAINS);
         return -ENOSPC;
@@ -287,6 +304,6 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     return 0;
 
 fail:
-    domain_free(d);
+    domain_destroy(d);
     return rc;
 }

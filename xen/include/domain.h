@@ -141,8 +141,11 @@ struct domain *domain_by_id(unsigned id);
 /* Iterates over existing domains. */
 struct domain *domain_next(struct domain *prev);
 
-/* Ends the domain (logged with its reason); when none is left, ends the machine. */
+/* Ends the domain (logged with its reason); when none is left, tears every
+ * domain down, logs "free frames: boot N, end M" and ends the machine. */
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
+/* Tears down every ended domain; called by the scheduler when no vCPU is on the pCPU. */
+void domain_reap(void);
 /* Takes v offline; if it was the last vCPU that could run, the domain powers
  * off, as Xen does for VCPUOP_down. why is logged then. */
 void vcpu_stop(struct vcpu *v, const char *why);
