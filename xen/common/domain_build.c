@@ -77,6 +77,9 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
                 bytes - LEGACY_HOLE_END, P2M_RWX))
         return -ENOMEM;
     d->mem = (struct guest_mem){ domain_phys, d };
+    d->max_pages = (bytes - (LEGACY_HOLE_END - LEGACY_HOLE_START)) >> PAGE_SHIFT;
+    d->tot_pages = d->max_pages;
+    d->max_mapped_gfn = (bytes >> PAGE_SHIFT) - 1;
     return 0;
 }
 
@@ -209,6 +212,9 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
     return 0;
 }
 
+/* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special pages). */
+static const uint64_t special_gfns[] = { CONSOLE_RING_GPA >> PAGE_SHIFT, XAPIC_PAGE_GPA >> PAGE_SHIFT };
+
 /* Event channels, the console, the xAPIC page and the clock: what a PVH guest finds at boot. */
 static int init_platform(struct domain *d)
 {
@@ -225,6 +231,9 @@ static int init_platform(struct domain *d)
         p2m_map(&d->p2m, XAPIC_PAGE_GPA, virt_to_phys(d->xapic_page), PAGE_SIZE,
                 P2M_READ | P2M_WRITE))
         return -ENOMEM;
+    for (unsigned i = 0; i < sizeof(special_gfns) / sizeof(special_gfns[0]); i++)
+        if (special_gfns[i] > d->max_mapped_gfn)
+            d->max_mapped_gfn = special_gfns[i];
     domain_publish_wallclock(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         vcpu_publish_time(&d->vcpus[i]);

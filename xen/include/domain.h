@@ -102,6 +102,13 @@ struct domain {
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
     uint64_t shared_info_gfn;       /* ~0 when not mapped */
+    bool shared_info_hid_ram;       /* it covers a populated RAM page (put back when it moves) */
+
+    /* Pages as XENMEM_current/maximum_reservation and maximum_gpfn count them
+     * (memory_op.c keeps them; one vCPU in the hypervisor at a time). */
+    uint64_t tot_pages;             /* RAM gfns mapped to their frame now */
+    uint64_t max_pages;             /* RAM gfns at build: the most tot_pages can be */
+    uint64_t max_mapped_gfn;        /* the highest gfn ever mapped, as Xen's max_mapped_pfn */
 
     uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 

@@ -16,6 +16,7 @@
 static uint64_t free_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
 static uint64_t owned_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
 static struct frame_map frames;
+static uint64_t max_page;           /* highest RAM frame + 1, above 4 GiB too */
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
@@ -39,6 +40,8 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
 
         if (m->type != BOOT_MEM_RAM)
             continue;
+        if (end >> PAGE_SHIFT > max_page)
+            max_page = end >> PAGE_SHIFT;
         if (start < LOW_MEMORY_END)
             start = LOW_MEMORY_END;
         if (end > HOST_MAPPED_LIMIT) {
@@ -82,6 +85,11 @@ void frames_free(uint64_t pa, uint64_t bytes)
     if (refused)
         log_error("frame allocator: %lu frame(s) not freed, first 0x%lx: already free or not RAM",
                   refused, bad << PAGE_SHIFT);
+}
+
+uint64_t frames_max_page(void)
+{
+    return max_page;
 }
 
 uint64_t frames_free_bytes(void)
