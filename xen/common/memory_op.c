@@ -240,7 +240,11 @@ static bool balloon_extent(struct domain *d, uint64_t gfn, uint32_t order, bool 
  * XENMEM_decrease_reservation / populate_physmap: returns the extents done,
  * as Xen does. One pass handles at most BALLOON_BATCH_PAGES pages (and at
  * least one extent); the rest is a continuation with the next extent in
- * cmd >> MEMOP_EXTENT_SHIFT, so other vCPUs run in between.
+ * cmd >> MEMOP_EXTENT_SHIFT, so other vCPUs run in between: the run loop
+ * (sched.c) checks its deadlines (slice end, every vCPU timer) after each
+ * exit, so a continued call loses the pCPU like a spinning guest does and
+ * needs no preempt check of its own. A call does at most as many extents as
+ * the domain has RAM pages to move: each gfn can go out (or in) once.
  */
 static long balloon(struct hcall_ctx *c, uint64_t cmd, uint64_t gva, bool populate)
 {
