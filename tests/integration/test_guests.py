@@ -4,6 +4,8 @@ Each checks guest prints one verdict line per check; the same suite must pass on
 both backends. The act guest ends in one chosen way; Wisp must report it with
 the documented exit code and stay in control (its own end line is printed).
 """
+import re
+
 import pytest
 
 import wisptest
@@ -76,6 +78,9 @@ def test_act_exit_code(backend, guest, act):
     assert logged in result.stderr, str(result)
     # The hypervisor outlived the guest and ended the machine itself.
     assert "(wisp) end: " in result.stderr, str(result)
+    # ... after tearing the domain down, whichever way it ended: no frame lost.
+    frames = re.findall(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", result.stderr, re.M)
+    assert len(frames) == 1 and frames[0][0] == frames[0][1], str(result)
 
 
 @pytest.mark.boot
