@@ -531,6 +531,92 @@ static void check_memory_map(void)
     check_hostile("memory_map_bad_buffer", op_memory_map_buffer, -XEN_EFAULT);
 }
 
+#define SET_MAP_ROOM 8
+
+/* XENMEM_set_memory_map of the first n entries of `src` (start_info's layout) for domid. */
+static long set_memory_map(domid_t domid, const struct hvm_memmap_table_entry *src, unsigned int n,
+                           unsigned int claimed)
+{
+    struct {
+        struct xen_foreign_memory_map f;
+        struct e820entry e[SET_MAP_ROOM];
+    } *x = xbuf(sizeof(*x));
+
+    memset(x, 0, sizeof(*x));
+    for (unsigned int i = 0; i < n && i < SET_MAP_ROOM; i++) {
+        x->e[i].addr = src[i].addr;
+        x->e[i].size = src[i].size;
+        x->e[i].type = src[i].type;
+    }
+    x->f.domid = domid;
+    x->f.map.nr_entries = claimed;
+    set_xen_guest_handle(x->f.map.buffer, (void *)x->e);
+    return hv_memory_op(XENMEM_set_memory_map, HV_PTR(&x->f));
+}
+
+/* XENMEM_memory_map into `out` (room for SET_MAP_ROOM); the entry count, or -1. */
+static int read_memory_map(struct e820entry *out)
+{
+    struct xen_memory_map *m = xbuf(sizeof(*m));
+
+    m->nr_entries = SET_MAP_ROOM;
+    set_xen_guest_handle(m->buffer, (void *)out);
+    return hv_memory_op(XENMEM_memory_map, HV_PTR(m)) ? -1 : (int)m->nr_entries;
+}
+
+static long op_set_memory_map(unsigned long p) { return hv_memory_op(XENMEM_set_memory_map, p); }
+
+static long op_set_memory_map_buffer(unsigned long p)
+{
+    struct xen_foreign_memory_map *f = (struct xen_foreign_memory_map *)scratch[PAGE_VCPU_INFO];
+
+    f->domid = DOMID_SELF;
+    f->map.nr_entries = 2;
+    f->map.buffer.p = (void *)(uintptr_t)p;
+    return hv_memory_op(XENMEM_set_memory_map, HV_PTR(f));
+}
+
+/*
+ * As in Xen a domain may replace its own memory map (GRUB's PVH image does),
+ * and XENMEM_memory_map answers with it; the original is put back after.
+ */
+static void check_set_memory_map(void)
+{
+    static struct hvm_memmap_table_entry mine[2];
+    static struct e820entry back[SET_MAP_ROOM];
+    long rc, rc2, rc3;
+    int n;
+
+    mine[0] = map_copy[0];
+    mine[1] = (struct hvm_memmap_table_entry){ .addr = 0xfee00000, .size = PAGE_SIZE,
+                                               .type = XEN_HVM_MEMMAP_TYPE_RESERVED };
+    rc = set_memory_map(DOMID_SELF, mine, 2, 2);
+    n = read_memory_map(back);
+    if (rc != 0 || n != 2 || !e820_matches(&back[0], &mine[0]) || !e820_matches(&back[1], &mine[1]))
+        check_fail("memory_set_memory_map", "rc %ld, read back %d entries", rc, n);
+    else
+        check_pass("memory_set_memory_map");
+
+    rc = set_memory_map(ABSENT_DOMID, mine, 2, 2);
+    rc2 = set_memory_map(DOMID_SELF, mine, 2, 1025);        /* Xen's E820MAX is 1024 */
+    rc3 = op_set_memory_map_buffer(0xfffff000UL);
+    n = read_memory_map(back);
+    check("memory_set_memory_map_refused",
+          (rc == -XEN_ESRCH || rc == -XEN_EPERM) && rc2 == -XEN_EINVAL && rc3 == -XEN_EFAULT && n == 2,
+          "domid %u: rc %ld, 1025 entries: rc %ld, bad buffer: rc %ld, map now %d entries",
+          ABSENT_DOMID, rc, rc2, rc3, n);
+    check_hostile("memory_set_memory_map_bad_pointer", op_set_memory_map, -XEN_EFAULT);
+    check_hostile("memory_set_memory_map_bad_buffer", op_set_memory_map_buffer, -XEN_EFAULT);
+
+    /* The loader's map back, for what follows. */
+    rc = map_entries <= SET_MAP_ROOM ? set_memory_map(DOMID_SELF, map_copy, map_entries, map_entries)
+                                     : -1;
+    n = read_memory_map(back);
+    check("memory_set_memory_map_restore", rc == 0 && n == (int)map_entries &&
+          e820_matches(&back[n - 1], &map_copy[n - 1]), "rc %ld, %d entries of %u", rc, n,
+          map_entries);
+}
+
 /* ---------- memory_op: reservations ---------- */
 
 /* XENMEM_current_reservation and friends take a pointer to a domid_t. */
@@ -915,6 +1001,7 @@ int main(const struct hvm_start_info *si)
         check_console_io();
         check_sched_op();
         check_memory_map();
+        check_set_memory_map();
         check_memory_queries();
         check_reservation_ops();
         check_add_to_physmap();

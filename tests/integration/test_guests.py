@@ -22,6 +22,8 @@ EXPECTED_CHECKS = [
     "console_write_huge_length", "console_io_unknown_cmd",
     "sched_yield", "sched_unknown", "sched_shutdown_bad_pointer",
     "memory_map", "memory_map_small_buffer", "memory_map_bad_buffer", "memory_map_bad_pointer",
+    "memory_set_memory_map", "memory_set_memory_map_refused", "memory_set_memory_map_bad_pointer",
+    "memory_set_memory_map_bad_buffer", "memory_set_memory_map_restore",
     "memory_current_reservation", "memory_maximum_reservation", "memory_maximum_ram_page",
     "memory_maximum_gpfn", "memory_query_bad_domid", "memory_query_continued",
     "memory_current_reservation_bad_pointer", "memory_maximum_reservation_bad_pointer",

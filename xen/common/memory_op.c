@@ -17,11 +17,14 @@
 /* Pages one pass of decrease/populate handles; about 1 ms under QEMU TCG. */
 #define BALLOON_BATCH_PAGES 512
 #define E820_ENTRY_SIZE 20          /* packed {u64 addr, u64 size, u32 type} */
+#define E820_MAX 1024               /* Xen's limit for XENMEM_set_memory_map (asm/e820.h) */
 #define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
 
 /* xen_memory_map and xen_add_to_physmap as 32-bit callers lay them out. */
 struct compat_memory_map { uint32_t nr_entries; uint32_t buffer; };
 struct compat_add_to_physmap { uint16_t domid, size; uint32_t space, idx, gpfn; };
+struct compat_foreign_memory_map { uint16_t domid, pad; struct compat_memory_map map; };
+_Static_assert(sizeof(struct compat_foreign_memory_map) == 12, "compat xen_foreign_memory_map");
 _Static_assert(sizeof(struct compat_memory_map) == 8, "compat xen_memory_map");
 _Static_assert(sizeof(struct compat_add_to_physmap) == 16, "compat xen_add_to_physmap");
 
@@ -77,6 +80,55 @@ static long memory_map(struct hcall_ctx *c, uint64_t gva)
     }
     /* nr_entries is the first field in both layouts. */
     return hc_copy_to(c, gva, &nr, sizeof(nr)) ? -EFAULT : 0;
+}
+
+/*
+ * XENMEM_set_memory_map: as in Xen, a domain may replace its own map (what
+ * XENMEM_memory_map answers from then on; GRUB's PVH image reserves its
+ * grant-table and shared_info pages this way). The p2m does not change.
+ * Xen takes up to 1024 entries; Wisp keeps DOMAIN_MEMMAP_MAX, and a longer
+ * map is -ENOMEM, as when Xen cannot allocate it. Copied whole before use.
+ */
+static long set_memory_map(struct hcall_ctx *c, uint64_t gva)
+{
+    static struct hvm_memmap_table_entry map[DOMAIN_MEMMAP_MAX];    /* one vCPU in the hypervisor */
+    uint64_t domid, buf;
+    uint32_t nr;
+    struct domain *d;
+    long err = 0;
+
+    if (c->compat) {
+        struct compat_foreign_memory_map f;
+
+        if (hc_copy_from(c, &f, gva, sizeof(f)))
+            return -EFAULT;
+        domid = f.domid, nr = f.map.nr_entries, buf = f.map.buffer;
+    } else {
+        struct xen_foreign_memory_map f;
+
+        if (hc_copy_from(c, &f, gva, sizeof(f)))
+            return -EFAULT;
+        domid = f.domid, nr = f.map.nr_entries, buf = (uintptr_t)f.map.buffer.p;
+    }
+    if (nr > E820_MAX)
+        return -EINVAL;
+    if (!(d = hc_target_domain(c, domid, &err)))
+        return err;
+    if (nr > DOMAIN_MEMMAP_MAX)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nr; i++) {
+        uint8_t entry[E820_ENTRY_SIZE];
+
+        if (hc_copy_from(c, entry, buf + (uint64_t)i * E820_ENTRY_SIZE, sizeof(entry)))
+            return -EFAULT;
+        map[i] = (struct hvm_memmap_table_entry){ 0 };
+        memcpy(&map[i].addr, entry, 8);
+        memcpy(&map[i].size, entry + 8, 8);
+        memcpy(&map[i].type, entry + 16, 4);
+    }
+    memcpy(d->memmap, map, nr * sizeof(map[0]));
+    d->memmap_entries = nr;
+    return 0;
 }
 
 static bool gfn_is_ram(const struct domain *d, uint64_t gfn)
@@ -315,6 +367,8 @@ long do_memory_op(struct hcall_ctx *c, const uint64_t *arg)
         return continued ? -EINVAL : domain_query(c, op, arg[1]);
     case XENMEM_memory_map:
         return memory_map(c, arg[1]);
+    case XENMEM_set_memory_map:
+        return set_memory_map(c, arg[1]);
     case XENMEM_add_to_physmap:
         return add_to_physmap(c, arg[1]);
     default:
