@@ -117,6 +117,51 @@ static void act_flood_ring(void)
     }
 }
 
+/*
+ * What XTF and Mini-OS do: every message through CONSOLEIO_write first, then
+ * through the PV console ring, waiting until the ring is drained (XTF's
+ * pv_console_write). The host must see each line once, in order.
+ */
+static void dual_write(volatile struct xencons_interface *ring, struct evtchn_send *notify,
+                       const char *msg)
+{
+    size_t len = strlen(msg);
+    XENCONS_RING_IDX prod = ring->out_prod;
+
+    (void)hv_console_io(CONSOLEIO_write, len, HV_PTR(msg));
+    for (size_t i = 0; i < len; i++)
+        ring->out[(prod + i) % sizeof(ring->out)] = msg[i];
+    __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+    ring->out_prod = prod + (XENCONS_RING_IDX)len;
+    (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(notify), 0, 0, 0);
+    while (ring->out_cons != ring->out_prod)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+}
+
+static void act_dual_console(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+    static const char *const msgs[] = {
+        "dual 1: --- Xen Test Framework ---\n",
+        "dual 2: Environment: HVM 64bit (Long mode 4 levels)\n",
+        "dual 3: ******************************\n",
+        "dual 4: PANIC: ",                  /* XTF's panic(): prefix, message, newline */
+        "something went wrong",
+        "\n",
+        "dual 5: ******************************\n",
+    };
+
+    if (!ring)
+        return;
+    for (unsigned int i = 0; i < ARRAY_SIZE(msgs); i++)
+        dual_write(ring, &notify, msgs[i]);
+    con_printf("dual 6: console_io only, after the ring\n");
+    dual_write(ring, &notify, "dual 7: the end\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -394,6 +439,7 @@ static const struct act acts[] = {
     { "vcpu-down", act_vcpu_down },
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
+    { "dual-console", act_dual_console },
     { "canary", act_canary },
     { "balloon-churn", act_balloon_churn },
     { "balloon-huge", act_balloon_huge },
@@ -406,7 +452,7 @@ int main(const struct hvm_start_info *si)
     start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|canary|balloon-churn|balloon-huge>"
+                   "flood-io|flood-ring|dual-console|canary|balloon-churn|balloon-huge>"
                    " on the command line\n");
         return 1;
     }

@@ -3,6 +3,7 @@
 #define WISP_DOMAIN_H
 
 #include "env.h"
+#include "console_route.h"
 #include "evtchn.h"
 #include "guest_access.h"
 #include "hvm.h"
@@ -127,6 +128,9 @@ struct domain {
     unsigned console_len;
     char console_line[CONSOLE_LINE_MAX];
 
+    /* Which console path the user sees (console_io.c, console_route.h). */
+    struct console_route console_route;
+
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
     unsigned console_port;
@@ -161,6 +165,9 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
+/* Output the guest put in its PV console ring: shown, unless it repeats what its last
+ * CONSOLEIO_write just showed (console_route.h); console_io.c. */
+void domain_console_ring_output(struct domain *d, const char *buf, size_t len);
 /* Emits a pending partial line now, as "(dN+) ..." (the guest paused mid-line). */
 void domain_console_flush_partial(struct domain *d);
 
