@@ -24,6 +24,14 @@ EXPECTED_CHECKS = [
     "console_write_huge_length", "console_io_unknown_cmd",
     "sched_yield", "sched_unknown", "sched_shutdown_bad_pointer",
     "memory_map", "memory_map_small_buffer", "memory_map_bad_buffer", "memory_map_bad_pointer",
+    "memory_set_memory_map", "memory_set_memory_map_refused", "memory_set_memory_map_bad_pointer",
+    "memory_set_memory_map_bad_buffer", "memory_set_memory_map_restore",
+    "memory_current_reservation", "memory_maximum_reservation", "memory_maximum_ram_page",
+    "memory_maximum_gpfn", "memory_query_bad_domid", "memory_query_continued",
+    "memory_current_reservation_bad_pointer", "memory_maximum_reservation_bad_pointer",
+    "memory_maximum_gpfn_bad_pointer",
+    "decrease_reservation_twice", "populate_physmap_twice", "reservation_follows_balloon",
+    "reservation_refused", "decrease_reservation_bad_pointer", "decrease_reservation_bad_list",
     "add_to_physmap_shared_info", "add_to_physmap_bad_space", "add_to_physmap_foreign_domid",
     "add_to_physmap_bad_pointer",
     "hvm_get_param_store_pfn", "hvm_get_param_console_pfn", "hvm_get_param_bad_index",
@@ -109,6 +117,9 @@ def test_act_exit_code(backend, guest, act):
     assert logged in result.stderr, str(result)
     # The hypervisor outlived the guest and ended the machine itself.
     assert "(wisp) end: " in result.stderr, str(result)
+    # ... after tearing the domain down, whichever way it ended: no frame lost.
+    frames = re.findall(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", result.stderr, re.M)
+    assert len(frames) == 1 and frames[0][0] == frames[0][1], str(result)
 
 
 @pytest.mark.boot

@@ -78,6 +78,9 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
                 bytes - LEGACY_HOLE_END, P2M_RWX))
         return -ENOMEM;
     d->mem = (struct guest_mem){ domain_phys, d };
+    d->max_pages = (bytes - (LEGACY_HOLE_END - LEGACY_HOLE_START)) >> PAGE_SHIFT;
+    d->tot_pages = d->max_pages;
+    d->max_mapped_gfn = (bytes >> PAGE_SHIFT) - 1;
     return 0;
 }
 
@@ -223,19 +226,29 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
 #define DEVICE_HOLE_END   XAPIC_PAGE_GPA
 _Static_assert(DEVICE_HOLE_END == 0xfee00000ull, "device hole ends at the xAPIC page");
 
-/* Filled with 0xFF once, before any domain runs; read-only to guests; never freed. */
+/*
+ * Filled with 0xFF before the first domain is built (so the free-frame count taken
+ * then already excludes it); read-only to guests; never freed.
+ */
 static uint64_t all_ones_page;
+
+static int all_ones_page_init(void)
+{
+    void *page;
+
+    if (all_ones_page)
+        return 0;
+    if (!(page = page_alloc()))
+        return -ENOMEM;
+    memset(page, 0xff, PAGE_SIZE);
+    all_ones_page = virt_to_phys(page);
+    return 0;
+}
 
 static int map_device_hole(struct domain *d)
 {
-    if (!all_ones_page) {
-        void *page = page_alloc();
-
-        if (!page)
-            return -ENOMEM;
-        memset(page, 0xff, PAGE_SIZE);
-        all_ones_page = virt_to_phys(page);
-    }
+    if (!all_ones_page)
+        return -ENOMEM;
     for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE) {
         if (gpa < d->ram_bytes)
             continue;           /* a domain with that much RAM has RAM there */
@@ -244,6 +257,8 @@ static int map_device_hole(struct domain *d)
     }
     return 0;
 }
+/* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special pages). */
+static const uint64_t special_gfns[] = { CONSOLE_RING_GPA >> PAGE_SHIFT, XAPIC_PAGE_GPA >> PAGE_SHIFT };
 
 /* Event channels, the console, the xAPIC page and the clock: what a PVH guest finds at boot. */
 static int init_platform(struct domain *d)
@@ -264,13 +279,29 @@ static int init_platform(struct domain *d)
     rc = map_device_hole(d);
     if (rc)
         return rc;
+    for (unsigned i = 0; i < sizeof(special_gfns) / sizeof(special_gfns[0]); i++)
+        if (special_gfns[i] > d->max_mapped_gfn)
+            d->max_mapped_gfn = special_gfns[i];
     domain_publish_wallclock(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         vcpu_publish_time(&d->vcpus[i]);
     return 0;
 }
 
-static void domain_free(struct domain *d)
+/* Free frames before the first domain was built: what tearing every domain down must give back. */
+static uint64_t boot_free_frames;
+
+uint64_t domain_boot_free_frames(void)
+{
+    return boot_free_frames;
+}
+
+/*
+ * Frees everything the build allocated, in any state the build reached, so
+ * also after a failed build. The domain's vCPUs must not be on a pCPU (or
+ * never again, when the machine is ending).
+ */
+void domain_destroy(struct domain *d)
 {
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i].vendor)
@@ -285,6 +316,8 @@ static void domain_free(struct domain *d)
     if (d->ram_hpa)
         frames_free(d->ram_hpa, d->ram_bytes);
     page_free(d->shared_info);
+    log_debug("d%u (%s): torn down; %lu frames free", d->id, d->name,
+              frames_free_bytes() >> PAGE_SHIFT);
     domain_release(d);
 }
 
@@ -294,6 +327,11 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     uint64_t entry, start_info;
     int rc;
 
+    if (!boot_free_frames) {
+        if (all_ones_page_init())
+            return -ENOMEM;
+        boot_free_frames = frames_free_bytes() >> PAGE_SHIFT;
+    }
     if (!d) {
         log_error("domain '%s': too many domains (at most %u)", cfg->name, MAX_DOMAINS);
         return -ENOSPC;
@@ -327,6 +365,6 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     return 0;
 
 fail:
-    domain_free(d);
+    domain_destroy(d);
     return rc;
 }
