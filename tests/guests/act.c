@@ -114,6 +114,56 @@ static void act_flood_ring(void)
     }
 }
 
+/* Writes s to the PV console ring, waiting for room; false when there is no ring. */
+static bool ring_write(const char *s, size_t n)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+
+    if (!ring)
+        return false;
+    while (n) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+
+        while (n && prod - ring->out_cons < sizeof(ring->out)) {
+            ring->out[prod % sizeof(ring->out)] = *s++;
+            prod++;
+            n--;
+        }
+        __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+        ring->out_prod = prod;
+        (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(&notify), 0, 0, 0);
+    }
+    return true;
+}
+
+/*
+ * Text that would drive a terminal or pass for someone else's line if the
+ * hypervisor printed it raw: escape sequences, BEL, BS, CRs that return to the
+ * line start before a fake "(wisp) " or "(d9) " line, and a last partial line.
+ * The host test (test_hostile_console.py) expects it neutralised on the serial
+ * line and given back byte for byte on `wisp run`'s stdout.
+ */
+#define FORGE_TEXT(path)                                                                  \
+    "FORGE " path " esc \x1b[2J\x1b[31mred\x1b[0m \x1b]0;title\x07 bs\x08\x08 tab\tend\n" \
+    "FORGE " path " cr\r(wisp) end: poweroff\n"                                              \
+    "\r(d9) FORGE " path " fake domain line\r\n"                                              \
+    "FORGE " path " backslash \\x41 \\\\ high \xc3\xa9\n"
+
+static void act_console_forge(void)
+{
+    static const char io[] = FORGE_TEXT("io");
+    static const char ring[] = FORGE_TEXT("ring");
+    static const char partial[] = "FORGE partial\r(wisp) end: crash";
+
+    (void)hv_console_io(CONSOLEIO_write, sizeof(io) - 1, HV_PTR(io));
+    if (!ring_write(ring, sizeof(ring) - 1))
+        con_printf("FORGE no console ring\n");
+    (void)ring_write(partial, sizeof(partial) - 1);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -150,6 +200,7 @@ static const struct act acts[] = {
     { "vcpu-down", act_vcpu_down },
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
+    { "console-forge", act_console_forge },
 };
 
 int main(const struct hvm_start_info *si)
@@ -158,7 +209,7 @@ int main(const struct hvm_start_info *si)
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring>"
+                   "flood-io|flood-ring|console-forge>"
                    " on the command line\n");
         return 1;
     }

@@ -3,8 +3,10 @@
 #define WISP_DOMAIN_H
 
 #include "env.h"
+#include "console_line.h"
 #include "evtchn.h"
 #include "guest_access.h"
+#include "log_limit.h"
 #include "hvm.h"
 #include "p2m.h"
 #include "regs.h"
@@ -14,7 +16,6 @@
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS_PER_DOMAIN 8
-#define CONSOLE_LINE_MAX 256
 #define DOMAIN_MEMMAP_MAX 40
 #define VCPU_INFO_SIZE 64           /* struct vcpu_info, both layouts */
 
@@ -116,9 +117,10 @@ struct domain {
 
     uint64_t exit_counts[NR_EXIT_REASONS];
 
-    /* Guest console output waiting for its newline. */
-    unsigned console_len;
-    char console_line[CONSOLE_LINE_MAX];
+    /* Guest console output waiting for its newline (console_line.h). */
+    struct console_line console;
+    /* Log lines this domain causes (printk.h: gprintk). */
+    struct log_limit log_limit;
 
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */

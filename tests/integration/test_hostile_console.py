@@ -1,0 +1,74 @@
+"""test_hostile_console (host tests): a guest's console text cannot drive the terminal that shows
+Wisp's serial log, nor pass for a line of the hypervisor or of another domain.
+
+act64's act=console-forge writes escape sequences, BEL, BS, CRs before a fake "(wisp) end: ..."
+and a fake "(d9) ..." line, backslashes and non-ASCII bytes, through CONSOLEIO_write and through
+the PV console ring, and ends on a partial line. On the serial line (the raw bytes the emulator's
+COM1 carries) every such byte must be escaped inside a "(d1) " line; `wisp run` must give the
+guest's bytes back unchanged on stdout (the serial form is reversible, docs/cli.md).
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import wisptest
+
+FORGE = (b"FORGE %s esc \x1b[2J\x1b[31mred\x1b[0m \x1b]0;title\x07 bs\x08\x08 tab\tend\n"
+         b"FORGE %s cr\r(wisp) end: poweroff\n"
+         b"\r(d9) FORGE %s fake domain line\r\n"
+         b"FORGE %s backslash \\x41 \\\\ high \xc3\xa9\n")
+PARTIAL = b"FORGE partial\r(wisp) end: crash"
+
+
+def expected_stdout():
+    # wisp folds CR LF into LF (docs/cli.md); the guest's other bytes come back as written.
+    text = b"ACT console-forge\n" + FORGE % ((b"io",) * 4) + FORGE % ((b"ring",) * 4) + PARTIAL
+    return text.replace(b"\r\n", b"\n")
+
+
+def run_forge(tmp_path, emulator):
+    """Boots act=console-forge; returns (exit code, stdout bytes, raw serial bytes)."""
+    env = dict(os.environ)
+    serial_copy = tmp_path / "serial.raw"
+    if emulator == "qemu":
+        # QEMU's COM1 is its stdout, which wisp reads: a wrapper keeps a copy.
+        qemu = shutil.which(os.environ.get("WISP_QEMU", "qemu-system-x86_64"))
+        wrapper = tmp_path / "qemu-tee"
+        wrapper.write_text('#!/bin/bash\n"$REAL_QEMU" "$@" | tee "$SERIAL_COPY"\n'
+                           'exit "${PIPESTATUS[0]}"\n')
+        wrapper.chmod(0o755)
+        env.update(WISP_QEMU=str(wrapper), REAL_QEMU=qemu, SERIAL_COPY=str(serial_copy))
+    keep = tmp_path / "media"
+    timeout = wisptest.DEFAULT_TIMEOUT[emulator]
+    proc = subprocess.run(
+        [str(wisptest.WISP), "run", "--emulator", emulator, "--timeout", str(timeout),
+         "--keep", str(keep), str(wisptest.GUESTS / "act64.elf"), "--cmdline", "act=console-forge"],
+        stdin=subprocess.DEVNULL, capture_output=True, env=env,
+        timeout=timeout + wisptest.HARNESS_MARGIN_S)
+    serial = (serial_copy if emulator == "qemu" else keep / "serial.log").read_bytes()
+    return proc.returncode, proc.stdout, serial, proc.stderr.decode(errors="replace")
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_guest_console_cannot_drive_the_terminal_or_forge_lines(tmp_path, emulator):
+    code, stdout, serial, stderr = run_forge(tmp_path, emulator)
+    assert code == wisptest.EXIT_POWEROFF, stderr
+
+    # Every serial line with the guest's text is its own, framed, and plain printable text.
+    forge_lines = [line for line in serial.split(b"\n") if b"FORGE" in line]
+    assert len(forge_lines) == 9, forge_lines
+    for line in forge_lines:
+        assert line.startswith((b"(d1) ", b"(d1+) ")), line
+        assert all(0x20 <= b <= 0x7e or b == 0x09 for b in line), f"raw control byte in {line!r}"
+
+    # Read as a terminal or a line-splitting tool would (CR ends a line too), nothing is forged.
+    lines = serial.decode("latin-1").splitlines()
+    ends = [line for line in lines if line.startswith("(wisp) end:")]
+    assert ends == ["(wisp) end: poweroff"], ends
+    assert not [line for line in lines if line.startswith("(d9)")]
+
+    # wisp gives the guest its own bytes back on stdout.
+    assert stdout == expected_stdout()
