@@ -164,6 +164,34 @@ static void act_console_forge(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+#define LOG_FLOOD_ROUNDS 10000
+#define UNKNOWN_MSR 0x12345678u         /* no CPU has it: rdmsr is refused (#GP) */
+#define XEN_HYPERCALL_PAGE_MSR 0x40000000u
+
+static void read_unknown_msr(void *arg)
+{
+    (void)rdmsr(UNKNOWN_MSR);
+}
+
+/* The hypercall page's MSR with a frame outside RAM: refused with a log line each time. */
+static void hypercall_page_outside_ram(void *arg)
+{
+    wrmsr(XEN_HYPERCALL_PAGE_MSR, FAR_OUTSIDE_RAM);
+}
+
+/* Every round makes the hypervisor want to log two lines (one at info, one at debug level). */
+static void act_log_flood(void)
+{
+    unsigned int refused = 0;
+
+    for (unsigned int i = 0; i < LOG_FLOOD_ROUNDS; i++) {
+        refused += expect_fault(X86_EXC_GP, read_unknown_msr, NULL);
+        refused += expect_fault(X86_EXC_GP, hypercall_page_outside_ram, NULL);
+    }
+    con_printf("LOGFLOOD done %u of %u refused\n", refused, 2 * LOG_FLOOD_ROUNDS);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -201,6 +229,7 @@ static const struct act acts[] = {
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
     { "console-forge", act_console_forge },
+    { "log-flood", act_log_flood },
 };
 
 int main(const struct hvm_start_info *si)
@@ -209,7 +238,7 @@ int main(const struct hvm_start_info *si)
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|console-forge>"
+                   "flood-io|flood-ring|console-forge|log-flood>"
                    " on the command line\n");
         return 1;
     }

@@ -8,8 +8,10 @@ COM1 carries) every such byte must be escaped inside a "(d1) " line; `wisp run` 
 guest's bytes back unchanged on stdout (the serial form is reversible, docs/cli.md).
 """
 import os
+import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -72,3 +74,30 @@ def test_guest_console_cannot_drive_the_terminal_or_forge_lines(tmp_path, emulat
 
     # wisp gives the guest its own bytes back on stdout.
     assert stdout == expected_stdout()
+
+
+# act.c's LOG_FLOOD_ROUNDS: each round is one refused rdmsr (a debug line) and one hypercall
+# page outside RAM (an info line).
+LOG_FLOOD_ROUNDS = 10000
+FLOOD_LOG_LINES = ("(wisp) d1: rdmsr 0x12345678 refused", "(wisp) d1: hypercall page at bad address")
+SUPPRESSED_RE = re.compile(r"^\(wisp\) warning: d1: (\d+) messages suppressed$")
+# log_limit.h: a burst of 10, then one line per 500 ms.
+LOG_LIMIT_BURST, LOG_LIMIT_REFILL_S = 10, 0.5
+
+
+@pytest.mark.boot
+def test_guest_caused_log_lines_are_rate_limited(tmp_path):
+    started = time.monotonic()
+    result = wisptest.run_guest(wisptest.GUESTS / "act64.elf", "qemu", "--verbose",
+                                "--hv-cmdline", "loglevel=debug", "--cmdline", "act=log-flood")
+    elapsed = time.monotonic() - started
+    assert result.code == wisptest.EXIT_POWEROFF, result
+    assert f"LOGFLOOD done {2 * LOG_FLOOD_ROUNDS} of {2 * LOG_FLOOD_ROUNDS} refused" in result.stdout
+    log = result.stderr.splitlines()
+    printed = [line for line in log if line.startswith(FLOOD_LOG_LINES)]
+    suppressed = sum(int(m.group(1)) for m in map(SUPPRESSED_RE.match, log) if m)
+    assert len(printed) <= LOG_LIMIT_BURST + elapsed / LOG_LIMIT_REFILL_S + 1, \
+        f"{len(printed)} flood lines in {elapsed:.1f} s"
+    # Nothing vanishes without a word: every line not printed is counted (the count also
+    # holds the guest's few hypercall trace lines that fell in the same bucket).
+    assert len(printed) + suppressed >= 2 * LOG_FLOOD_ROUNDS
