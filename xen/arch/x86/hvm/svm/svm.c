@@ -5,6 +5,7 @@
 #include "hvm.h"
 #include "mm.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "vcpu_context.h"
 #include "vmcb.h"
 #include "x86.h"
@@ -288,6 +289,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rip = v->regs.rip;
     vmcb->rflags = v->regs.rflags;
 
+    spec_ctrl_enter_guest(v->dom);
     svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa);
 
     vmcb->tlb_control = 0;

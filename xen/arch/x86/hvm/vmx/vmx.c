@@ -8,6 +8,7 @@
 #include "mm.h"
 #include "p2m.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "regs.h"
 #include "vcpu_context.h"
 #include "x86.h"
@@ -881,6 +882,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
         vpid_flush(x);
     }
 
+    spec_ctrl_enter_guest(v->dom);
     if (vmx_enter(&v->regs, x->launched)) {
         host_tables_reload();
         exit->reason = EXIT_INVALID_STATE;
