@@ -192,6 +192,42 @@ static void act_log_flood(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+#define X86_CR4_MCE (1UL << 6)      /* machine checks raise #MC (SDM vol 3A, 2.5) */
+
+/*
+ * Runs without exits, with CR4.MCE set as an OS would, until a byte arrives on
+ * the console ring, then powers off. Meanwhile the host test makes the emulator
+ * raise NMIs and machine checks (test_host_events.py): none may reach this guest.
+ */
+static void act_await_input(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    if (!ring)
+        return;
+    con_printf("AWAIT ready\n");
+    while (ring->in_cons == ring->in_prod)
+        __asm__ volatile("pause");
+    con_printf("AWAIT input\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* Sleeps for good with interrupts on and none coming: the hypervisor idles in host context. */
+static void act_idle(void)
+{
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    con_printf("IDLE ready\n");
+    for (;;)
+        __asm__ volatile("sti; hlt");
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -230,6 +266,8 @@ static const struct act acts[] = {
     { "flood-ring", act_flood_ring },
     { "console-forge", act_console_forge },
     { "log-flood", act_log_flood },
+    { "await-input", act_await_input },
+    { "idle", act_idle },
 };
 
 int main(const struct hvm_start_info *si)
@@ -238,7 +276,7 @@ int main(const struct hvm_start_info *si)
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|console-forge|log-flood>"
+                   "flood-io|flood-ring|console-forge|log-flood|await-input|idle>"
                    " on the command line\n");
         return 1;
     }

@@ -24,6 +24,7 @@ struct domain;
     X(EXCEPTION,     "intercepted exception")   \
     X(TRIPLE_FAULT,  "triple fault")            \
     X(INTR,          "host interrupt")          \
+    X(MACHINE_CHECK, "machine check")           \
     X(INTR_WINDOW,   "interrupt window")        \
     X(PAUSE,         "pause (spin-wait)")       \
     X(VIRT_INSN,     "virtualization instruction") \

@@ -65,9 +65,11 @@
 #define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 
 /* Exception vectors. */
+#define X86_EXC_NMI 2
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
 #define X86_EXC_PF 14
+#define X86_EXC_MC 18
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 

@@ -12,6 +12,7 @@
 #include "mm.h"
 #include "percpu.h"
 #include "printk.h"
+#include "mce.h"
 #include "spec_ctrl.h"
 #include "sched.h"
 #include "uart.h"
@@ -155,6 +156,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_boot_info();
     init_frames();
 
+    mce_init();
     spec_ctrl_init();
     if (!hvm_select())
         panic("no usable hardware virtualization (AMD SVM with NPT, or Intel VMX with EPT)");

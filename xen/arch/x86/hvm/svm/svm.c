@@ -126,7 +126,9 @@ static int svm_cpu_enable(void)
 
 static void set_intercepts(struct vmcb *vmcb)
 {
-    vmcb->intercept_exceptions = 1u << X86_EXC_UD;  /* the other vendor's hypercall insn */
+    /* #UD: the other vendor's hypercall insn; #MC: the host's to handle, not the guest's
+     * (APM vol 2, 15.12: an intercepted #MC exits and is not delivered by itself). */
+    vmcb->intercept_exceptions = (1u << X86_EXC_UD) | (1u << X86_EXC_MC);
     vmcb->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
                             INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPGA |
                             INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_SHUTDOWN |
@@ -264,7 +266,9 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
         exit->reason = EXIT_INVALID_STATE;
         break;
     default:
-        if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
+        if (code == VMEXIT_EXCEPTION_BASE + X86_EXC_MC) {
+            exit->reason = EXIT_MACHINE_CHECK;
+        } else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
             exit->reason = EXIT_EXCEPTION;
             exit->exception.vector = (uint8_t)(code - VMEXIT_EXCEPTION_BASE);
             exit->exception.has_error = exit->exception.vector == X86_EXC_GP ||

@@ -7,6 +7,7 @@
 #include "hvm.h"
 #include "mm.h"
 #include "p2m.h"
+#include "mce.h"
 #include "printk.h"
 #include "spec_ctrl.h"
 #include "regs.h"
@@ -33,9 +34,7 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 /* Exceptions with an error code in protected mode (SDM vol 3, 6.15, table 6-1). */
 #define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
                              (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
-#define X86_EXC_NMI 2
 #define X86_EXC_DF  8
-#define X86_EXC_MC  18
 
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
@@ -744,8 +743,14 @@ static void decode_exception(struct vm_exit *exit)
     uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 
     if (type == INTR_TYPE_NMI) {
-        /* NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        /* The host's NMI, consumed by the exit (SDM vol 3, 27.2.2; mce.h: counted, ignored).
+         * NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        host_nmi_note();
         exit->reason = EXIT_INTR;
+        return;
+    }
+    if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_MC) {
+        exit->reason = EXIT_MACHINE_CHECK;  /* the host's to handle, never the guest's */
         return;
     }
     exit->reason = EXIT_EXCEPTION;
@@ -908,7 +913,8 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 
     if (raw & EXIT_REASON_ENTRY_FAILURE) {
         /* Invalid guest state, MSR loading or machine check during entry (27.8). */
-        exit->reason = EXIT_INVALID_STATE;
+        exit->reason = (raw & EXIT_REASON_BASIC_MASK) == VMX_EXIT_MCE_DURING_ENTRY
+                           ? EXIT_MACHINE_CHECK : EXIT_INVALID_STATE;
         return;
     }
     x->launched = true;
