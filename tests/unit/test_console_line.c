@@ -29,7 +29,7 @@ static void feed(const char *s, size_t n, char *out, size_t size)
             o += m;
         }
         out[o++] = '\n';
-        l.len = 0;
+        console_line_clear(&l);
     }
     console_line_release_cr(&l);
     if (l.len) {
@@ -99,16 +99,35 @@ static void test_nul_dropped_high_bytes_and_del_escaped(void **state)
     assert_string_equal(out, "(d1) ab\\x7f\\x9b\\xc3\\xa9\n");
 }
 
+/* Pieces: as many bytes as keep the serial form within CONSOLE_PIECE_MAX. */
+#define PLAIN_PIECE (CONSOLE_PIECE_MAX - 2 * CONSOLE_ESCAPED_MAX + 1)
+
 static void test_long_line_goes_out_in_whole_pieces(void **state)
 {
-    char in[CONSOLE_LINE_MAX + 11], out[4 * sizeof(in)];
+    char in[PLAIN_PIECE + 11], out[4 * sizeof(in)];
 
     memset(in, 'x', sizeof(in) - 1);
     in[sizeof(in) - 1] = '\n';
     feed(in, sizeof(in), out, sizeof(out));
-    assert_int_equal(strlen(out), 6 + CONSOLE_LINE_MAX + 1 + 5 + 10 + 1);
+    assert_int_equal(strlen(out), 6 + PLAIN_PIECE + 1 + 5 + 10 + 1);
     assert_memory_equal(out, "(d1+) xxx", 9);
-    assert_memory_equal(out + 6 + CONSOLE_LINE_MAX + 1, "(d1) xxxxxxxxxx\n", 16);
+    assert_memory_equal(out + 6 + PLAIN_PIECE + 1, "(d1) xxxxxxxxxx\n", 16);
+}
+
+/* Every piece's serial form fits CONSOLE_PIECE_MAX, however many bytes need escaping. */
+static void test_pieces_are_bounded_in_serial_bytes(void **state)
+{
+    char in[1000], out[8 * sizeof(in)];
+    char *line, *save;
+
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (char)(i % 7 == 0 ? '\x1b' : i % 5 == 0 ? '\r' : 'a' + i % 26);
+    feed(in, sizeof(in), out, sizeof(out));
+    for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *text = strchr(line, ' ') + 1;
+
+        assert_true(strlen(text) <= CONSOLE_PIECE_MAX);
+    }
 }
 
 /* A held CR plus the next byte at a full buffer: nothing lost, nothing overflows. */
@@ -116,13 +135,16 @@ static void test_cr_at_the_buffer_edge(void **state)
 {
     struct console_line l = { 0 };
 
-    for (unsigned i = 0; i < CONSOLE_LINE_MAX - 1; i++)
+    for (unsigned i = 0; i < PLAIN_PIECE - 1; i++)
         assert_int_equal(console_line_put(&l, 'y'), CONSOLE_PUT_MORE);
     assert_int_equal(console_line_put(&l, '\r'), CONSOLE_PUT_MORE);
-    assert_int_equal(console_line_put(&l, 'z'), CONSOLE_PUT_LINE_FULL);
-    assert_int_equal(l.len, CONSOLE_LINE_MAX + 1);
-    assert_int_equal(l.buf[CONSOLE_LINE_MAX - 1], '\r');
-    assert_int_equal(l.buf[CONSOLE_LINE_MAX], 'z');
+    assert_int_equal(console_line_put(&l, '\x1b'), CONSOLE_PUT_LINE_FULL);
+    assert_int_equal(l.len, PLAIN_PIECE + 1);
+    assert_true(l.len <= sizeof(l.buf));
+    assert_int_equal(l.serial_len, PLAIN_PIECE - 1 + 2 * CONSOLE_ESCAPED_MAX);
+    assert_true(l.serial_len <= CONSOLE_PIECE_MAX);
+    assert_int_equal(l.buf[PLAIN_PIECE - 1], '\r');
+    assert_int_equal(l.buf[PLAIN_PIECE], '\x1b');
 }
 
 static void test_every_byte_escapes_to_safe_text(void **state)
@@ -147,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_backslash_is_doubled_so_the_form_is_reversible),
         cmocka_unit_test(test_nul_dropped_high_bytes_and_del_escaped),
         cmocka_unit_test(test_long_line_goes_out_in_whole_pieces),
+        cmocka_unit_test(test_pieces_are_bounded_in_serial_bytes),
         cmocka_unit_test(test_cr_at_the_buffer_edge),
         cmocka_unit_test(test_every_byte_escapes_to_safe_text),
     };

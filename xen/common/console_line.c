@@ -4,10 +4,24 @@
 #define ASCII_FIRST_PRINTABLE 0x20
 #define ASCII_LAST_PRINTABLE  0x7e
 
+static void append(struct console_line *l, char c)
+{
+    char e[CONSOLE_ESCAPED_MAX];
+
+    l->buf[l->len++] = c;
+    l->serial_len += (unsigned)console_escape(c, e);
+}
+
+void console_line_clear(struct console_line *l)
+{
+    l->len = 0;
+    l->serial_len = 0;
+}
+
 void console_line_release_cr(struct console_line *l)
 {
     if (l->cr_held)
-        l->buf[l->len++] = '\r';
+        append(l, '\r');
     l->cr_held = false;
 }
 
@@ -15,8 +29,8 @@ void console_line_release_cr(struct console_line *l)
  * CR LF is how terminals end lines (Linux's hvc sends it): that CR carries
  * nothing and is dropped. A CR anywhere else is the guest's text, kept and
  * escaped on output. NUL bytes are dropped, as before. The caller empties a
- * full line before the next byte, so len < CONSOLE_LINE_MAX on entry and a
- * held CR plus this byte still fit (buf has one byte to spare).
+ * full line before the next byte, so on entry the line has room for two more
+ * escaped bytes: a held CR and this one (buf has one byte to spare).
  */
 enum console_put console_line_put(struct console_line *l, char c)
 {
@@ -30,8 +44,9 @@ enum console_put console_line_put(struct console_line *l, char c)
     if (c == '\r')
         l->cr_held = true;
     else
-        l->buf[l->len++] = c;
-    return l->len >= CONSOLE_LINE_MAX ? CONSOLE_PUT_LINE_FULL : CONSOLE_PUT_MORE;
+        append(l, c);
+    return l->serial_len + 2 * CONSOLE_ESCAPED_MAX > CONSOLE_PIECE_MAX ? CONSOLE_PUT_LINE_FULL
+                                                                       : CONSOLE_PUT_MORE;
 }
 
 size_t console_escape(char c, char out[CONSOLE_ESCAPED_MAX])

@@ -7,6 +7,7 @@
 #include "mm.h"
 #include "printk.h"
 #include "sched.h"
+#include "time.h"
 #include "vcpu_time.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
@@ -160,7 +161,7 @@ static void console_flush(struct domain *d, bool line_ended)
         serial_write(e, console_escape(d->console.buf[i], e));
     }
     serial_write("\n", 1);
-    d->console.len = 0;
+    console_line_clear(&d->console);
 }
 
 void domain_console_flush_partial(struct domain *d)
@@ -176,15 +177,37 @@ void domain_console_flush_partial(struct domain *d)
  * per piece, control bytes escaped. A guest can therefore neither forge a
  * hypervisor or other domain's line nor drive the terminal that shows the
  * log (Xen likewise passes only printable characters of a domU's console_io).
+ * One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
  */
+static void console_put(struct domain *d, char c)
+{
+    enum console_put r = console_line_put(&d->console, c);
+
+    d->console_fresh = true;    /* a partial line waits for one quiet poll (console_ring.c) */
+    if (r != CONSOLE_PUT_MORE)
+        console_flush(d, r == CONSOLE_PUT_LINE_ENDED);
+}
+
+bool domain_console_at_line_start(const struct domain *d)
+{
+    return !d->console.len && !d->console.cr_held;
+}
+
 void domain_console_write(struct domain *d, const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        enum console_put r = console_line_put(&d->console, buf[i]);
+    for (size_t i = 0; i < len; i++)
+        console_put(d, buf[i]);
+}
 
-        if (r != CONSOLE_PUT_MORE)
-            console_flush(d, r == CONSOLE_PUT_LINE_ENDED);
+size_t domain_console_write_until(struct domain *d, const char *buf, size_t len,
+                                  uint64_t deadline_ns)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (i && domain_console_at_line_start(d) && now_ns() >= deadline_ns)
+            return i;
+        console_put(d, buf[i]);
     }
+    return len;
 }
 
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)

@@ -153,6 +153,19 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
+/*
+ * Serial output is synchronous (uart.c), so a guest's output is taken in
+ * passes that end at the first line start after CONSOLE_PASS_NS: at most one
+ * more piece (console_line.h: under 9.3 ms at 115200 baud), so a pass stays
+ * within a scheduling slice, and lines are not cut where a pass ends.
+ */
+#define CONSOLE_PASS_NS 500000ull
+/* True when d's console has no unfinished line. */
+bool domain_console_at_line_start(const struct domain *d);
+/* The same for one pass: takes at least one byte, stops at a line start once deadline_ns
+ * (now_ns) has passed; returns the bytes taken, and the caller offers the rest later. */
+size_t domain_console_write_until(struct domain *d, const char *buf, size_t len,
+                                  uint64_t deadline_ns);
 /* Emits a pending partial line now, as "(dN+) ..." (the guest paused mid-line). */
 void domain_console_flush_partial(struct domain *d);
 
