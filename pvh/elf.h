@@ -6,8 +6,11 @@
 
 /*
  * What a PVH image is, for this loader:
- *  - ELF32 with e_machine EM_386, or ELF64 with EM_X86_64; little-endian;
- *    e_type ET_EXEC or ET_DYN. ET_DYN is accepted but never relocated: like
+ *  - ELF32 with e_machine EM_386 or EM_X86_64 (the latter is what
+ *    `objcopy -O elf32-x86-64` makes of a 64-bit image, as XTF's hvm64 tests
+ *    are shipped), or ELF64 with EM_X86_64; little-endian; e_type ET_EXEC or
+ *    ET_DYN. (Xen's libelf, for a PVH guest, checks neither class against
+ *    machine: it needs only the entry note. We take just these three.) ET_DYN is accepted but never relocated: like
  *    ET_EXEC it is loaded at its p_paddr values (the PVH entry is physical).
  *  - PT_LOAD segments are copied to guest-physical p_paddr; p_vaddr is ignored.
  *    Segments with p_memsz 0 are skipped. All loaded bytes lie below
@@ -18,6 +21,8 @@
  *    descriptor 4 or 8 bytes, value below 4 GiB; 0 is a valid entry). It is
  *    searched in every PT_NOTE segment first; only if none has it, in the
  *    SHT_NOTE sections. The first such note found wins. e_entry is ignored.
+ *  - XEN_ELFNOTE_GUEST_OS, where the entry note was found, names the guest OS
+ *    (Linux says "linux"); the host CLI uses it to pick Linux's defaults.
  *  - Section headers are read only for that fallback; a file whose PT_NOTE
  *    segments carry the entry is not rejected for odd section headers.
  *    Extended section numbering (e_shnum 0 with the count in section 0) is
@@ -102,12 +107,15 @@ struct pvh_segment {
     uint64_t memsz;     /* bytes occupied in guest memory (>= filesz, > 0) */
 };
 
+#define PVH_GUEST_OS_MAX 16
+
 struct pvh_image {
     uint64_t entry;     /* 32-bit PVH entry, guest-physical */
     uint64_t lo, hi;    /* [lo, hi): span of all loaded segments */
     unsigned nr_segments;
     struct pvh_segment seg[PVH_MAX_SEGMENTS];
     bool is64;          /* ELFCLASS64 file */
+    char guest_os[PVH_GUEST_OS_MAX];    /* XEN_ELFNOTE_GUEST_OS ("linux"), "" if none */
 };
 
 /*

@@ -1,5 +1,6 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
+#include "evlib.h"
 #include "xen/console.h"
 #include "xen/console_io.h"
 #include "xen/event_channel.h"
@@ -112,6 +113,51 @@ static void act_flood_ring(void)
         ring->out_prod = prod;
         (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(&notify), 0, 0, 0);
     }
+}
+
+/*
+ * What XTF and Mini-OS do: every message through CONSOLEIO_write first, then
+ * through the PV console ring, waiting until the ring is drained (XTF's
+ * pv_console_write). The host must see each line once, in order.
+ */
+static void dual_write(volatile struct xencons_interface *ring, struct evtchn_send *notify,
+                       const char *msg)
+{
+    size_t len = strlen(msg);
+    XENCONS_RING_IDX prod = ring->out_prod;
+
+    (void)hv_console_io(CONSOLEIO_write, len, HV_PTR(msg));
+    for (size_t i = 0; i < len; i++)
+        ring->out[(prod + i) % sizeof(ring->out)] = msg[i];
+    __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+    ring->out_prod = prod + (XENCONS_RING_IDX)len;
+    (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(notify), 0, 0, 0);
+    while (ring->out_cons != ring->out_prod)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+}
+
+static void act_dual_console(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+    static const char *const msgs[] = {
+        "dual 1: --- Xen Test Framework ---\n",
+        "dual 2: Environment: HVM 64bit (Long mode 4 levels)\n",
+        "dual 3: ******************************\n",
+        "dual 4: PANIC: ",                  /* XTF's panic(): prefix, message, newline */
+        "something went wrong",
+        "\n",
+        "dual 5: ******************************\n",
+    };
+
+    if (!ring)
+        return;
+    for (unsigned int i = 0; i < ARRAY_SIZE(msgs); i++)
+        dual_write(ring, &notify, msgs[i]);
+    con_printf("dual 6: console_io only, after the ring\n");
+    dual_write(ring, &notify, "dual 7: the end\n");
+    guest_shutdown(SHUTDOWN_poweroff);
 }
 
 /* Writes s to the PV console ring, waiting for room; false when there is no ring. */
@@ -234,6 +280,50 @@ static void act_spin(void)
         __asm__ volatile("pause");
 }
 
+#define CANARY_PERIOD_NS (100ull * 1000 * 1000)
+#define CANARY_DEFAULT_BEATS 20
+
+static const struct hvm_start_info *start_info;
+
+static unsigned int cmdline_number(const char *key, unsigned int fallback)
+{
+    char text[16];
+    unsigned int n = 0;
+
+    if (!cmdline_get(start_info, key, text, sizeof(text)) || !text[0])
+        return fallback;
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (unsigned int)(*p - '0');
+    return n;
+}
+
+/*
+ * A domain that must keep living beside a hostile one: every 100 ms of guest time
+ * (a set_timer_op deadline, slept through with SCHEDOP_poll on the VIRQ_TIMER port,
+ * so the hypervisor's timers and wakeups must work) it prints "CANARY beat N".
+ */
+static void act_canary(void)
+{
+    unsigned int beats = cmdline_number("beats", CANARY_DEFAULT_BEATS);
+    uint32_t port;
+
+    if (ev_map_shared_info() || ev_bind_virq(VIRQ_TIMER, 0, &port)) {
+        con_printf("CANARY cannot set up its timer\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    for (unsigned int n = 1; n <= beats; n++) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = 0 };
+
+        set_xen_guest_handle(poll.ports, &port);
+        (void)hypercall(__HYPERVISOR_set_timer_op, pv_now() + CANARY_PERIOD_NS, 0, 0, 0, 0);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
+        ev_clear_pending(port);
+        con_printf("CANARY beat %u\n", n);
+    }
+    con_printf("CANARY done\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_bigprint(void)
 {
     for (unsigned int i = 1; i <= BIGPRINT_LINES; i++)
@@ -264,6 +354,8 @@ static const struct act acts[] = {
     { "vcpu-down", act_vcpu_down },
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
+    { "dual-console", act_dual_console },
+    { "canary", act_canary },
     { "console-forge", act_console_forge },
     { "log-flood", act_log_flood },
     { "await-input", act_await_input },
@@ -274,9 +366,10 @@ int main(const struct hvm_start_info *si)
 {
     char name[32];
 
+    start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|console-forge|log-flood|await-input|idle>"
+                   "flood-io|flood-ring|dual-console|canary|console-forge|log-flood|await-input|idle>"
                    " on the command line\n");
         return 1;
     }

@@ -207,6 +207,27 @@ static void check_start_info_location(void)
         check_pass("start_info_location");
 }
 
+/*
+ * Xen's builder puts start_info, memmap and cmdline after the image (and its
+ * modules); Solo5 unmaps all below its text before reading them. Wisp must too.
+ */
+static void check_start_info_after_image(void)
+{
+    uint64_t end = (uintptr_t)_image_end;
+
+    if (si_addr < end)
+        check_fail("start_info_after_image", "start_info at %lx below the image end %llx",
+                   (unsigned long)si_addr, (unsigned long long)end);
+    else if (si_copy.memmap_paddr < end)
+        check_fail("start_info_after_image", "memmap at %llx below the image end %llx",
+                   (unsigned long long)si_copy.memmap_paddr, (unsigned long long)end);
+    else if (si_copy.cmdline_paddr && si_copy.cmdline_paddr < end)
+        check_fail("start_info_after_image", "cmdline at %llx below the image end %llx",
+                   (unsigned long long)si_copy.cmdline_paddr, (unsigned long long)end);
+    else
+        check_pass("start_info_after_image");
+}
+
 static void check_start_info_cmdline(void)
 {
     const char *c = (const char *)(uintptr_t)si_copy.cmdline_paddr;
@@ -748,6 +769,7 @@ int main(const struct hvm_start_info *si)
 
     check_start_info_magic();
     check_start_info_location();
+    check_start_info_after_image();
     check_start_info_cmdline();
     check_start_info_memmap();
     /* From here on NULL faults in the paged variants. */

@@ -4,13 +4,16 @@ Each checks guest prints one verdict line per check; the same suite must pass on
 both backends. The act guest ends in one chosen way; Wisp must report it with
 the documented exit code and stay in control (its own end line is printed).
 """
+import subprocess
+
 import pytest
 
 import wisptest
 
 # Every check the ABI coverage table (docs/abi-coverage.md) cites.
 EXPECTED_CHECKS = [
-    "start_info_magic", "start_info_location", "start_info_cmdline", "start_info_memmap",
+    "start_info_magic", "start_info_location", "start_info_after_image",
+    "start_info_cmdline", "start_info_memmap",
     "cpuid_xen_signature", "cpuid_xen_version", "cpuid_xen_hypercall_msr", "cpuid_xen_leaf4",
     "hypercall_page_stubs", "hypercall_page_call", "hypercall_direct", "hypercall_other_vendor",
     "hypercall_unknown",
@@ -45,6 +48,21 @@ def test_checks_pass(backend, guest, variant):
     # With paging off there are no page faults to take.
     expected = [c for c in EXPECTED_CHECKS if not (variant == "checks32" and c == "fault_pf_caught")]
     wisptest.assert_checks(result.stdout, expected)
+
+
+@pytest.mark.boot
+def test_elf32_x86_64_image_boots(backend, guest, tmp_path):
+    """checks64 as `objcopy -O elf32-x86-64` makes it (how XTF ships its hvm64 tests):
+    ELFCLASS32 headers with e_machine EM_X86_64. Xen boots such images; so must Wisp,
+    and the CLI's own kernel check must let it through."""
+    kernel = tmp_path / "checks64-elf32.elf"
+    subprocess.run(["objcopy", "-O", "elf32-x86-64", str(guest("checks64")), str(kernel)],
+                   check=True)
+    header = kernel.read_bytes()[:20]
+    assert header[4] == 1 and int.from_bytes(header[18:20], "little") == 62  # ELFCLASS32, EM_X86_64
+    result = wisptest.run_guest(kernel, backend, "--cmdline", "wisp-test-cmdline")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(result.stdout, EXPECTED_CHECKS)
 
 
 # act=<how> -> (exit code, text Wisp must log on the way).
@@ -86,6 +104,41 @@ def test_guest_output_cannot_forge_hypervisor_lines(backend, guest):
     result = wisptest.run_guest(guest("act64"), backend, "--cmdline", "act=bigprint")
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     assert not any(line.startswith("(wisp)") for line in result.stdout)
+
+
+DUAL_CONSOLE_LINES = [
+    "ACT dual-console",
+    "dual 1: --- Xen Test Framework ---",
+    "dual 2: Environment: HVM 64bit (Long mode 4 levels)",
+    "dual 3: ******************************",
+    "dual 4: PANIC: something went wrong",
+    "dual 5: ******************************",
+    "dual 7: the end",
+]
+
+
+@pytest.mark.boot
+def test_console_io_and_ring_lines_shown_once(backend, guest):
+    """act=dual-console writes like XTF and Mini-OS: each message through CONSOLEIO_write,
+    then through the PV console ring. The user sees each line once, in order, never
+    interleaved ("PANIC: PANIC: ..."); console_io text written after the ring is in use
+    ("dual 6") is hypervisor-log material (docs/cli.md, "Guest console output")."""
+    result = wisptest.run_guest(guest("act64"), backend, "--cmdline", "act=dual-console")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    shown = [line for line in result.stdout if line.startswith(("ACT", "dual"))]
+    assert shown == DUAL_CONSOLE_LINES, str(result)
+
+
+@pytest.mark.boot
+def test_console_io_after_ring_goes_to_debug_log(guest):
+    """With loglevel=debug the console_io copies are in the hypervisor's log, sanitised."""
+    result = wisptest.run_guest(guest("act64"), "qemu", "--verbose", "--hv-cmdline",
+                                "loglevel=debug", "--cmdline", "act=dual-console")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert "(wisp) d1 console_io: dual 6: console_io only, after the ring" in result.stderr
+    assert "(wisp) d1 console_io: dual 7: the end" in result.stderr
+    shown = [line for line in result.stdout if line.startswith(("ACT", "dual"))]
+    assert shown == DUAL_CONSOLE_LINES, str(result)
 
 
 @pytest.mark.boot

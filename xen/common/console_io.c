@@ -1,7 +1,10 @@
 /* console_io.c (hypervisor): the console_io hypercall: a guest's early/raw console output. */
 #include "env.h"
+#include "console_route.h"
+#include "domain.h"
 #include "errno.h"
 #include "hypercall.h"
+#include "printk.h"
 #include "time.h"
 #include "xen/console_io.h"
 
@@ -12,16 +15,62 @@
  * A pass also ends after CONSOLE_PASS_NS of serial time (domain.h). */
 #define CONSOLE_IO_BUDGET 2048
 
+/* ---- routing: which path the user sees (console_route.h) ---- */
+
+static void route_show(void *ctx, const char *buf, size_t len)
+{
+    domain_console_write(ctx, buf, len);
+}
+
+/* The line is printable ASCII already (console_route.c); a guest causes it, so it is limited. */
+static void route_log(void *ctx, const char *line)
+{
+    struct domain *d = ctx;
+
+    gprintk(d, LOG_DEBUG, "d%u console_io: %s", d->id, line);
+}
+
+static struct console_sink route_sink(struct domain *d)
+{
+    return (struct console_sink){ d, route_show, route_log, log_threshold >= LOG_DEBUG };
+}
+
+void domain_console_ring_output(struct domain *d, const char *buf, size_t len)
+{
+    const struct console_sink sink = route_sink(d);
+
+    console_route_ring(&d->console_route, &sink, buf, len);
+}
+
+/*
+ * Routes up to len bytes of one pass (domain.h, CONSOLE_PASS_NS): at least
+ * one, then byte by byte until the deadline has passed at a line start.
+ * Returns how many were taken; the call continues with the rest.
+ */
+static size_t io_pass(struct domain *d, const struct console_sink *sink, const char *buf,
+                      size_t len, uint64_t deadline)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (i && domain_console_at_line_start(d) && now_ns() >= deadline)
+            return i;
+        console_route_io(&d->console_route, sink, buf + i, 1);
+    }
+    return len;
+}
+
 static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
 {
+    const struct console_sink sink = route_sink(c->d);
     char chunk[CONSOLE_IO_CHUNK];
     size_t written = 0;
     uint64_t deadline = now_ns() + CONSOLE_PASS_NS;
 
     if (count > CONSOLE_IO_MAX_WRITE)
         return -E2BIG;
+    console_route_io_begin(&c->d->console_route, count);
     while (count) {
-        if (written >= CONSOLE_IO_BUDGET || (written && now_ns() >= deadline)) {
+        if (written >= CONSOLE_IO_BUDGET ||
+            (written && domain_console_at_line_start(c->d) && now_ns() >= deadline)) {
             hc_continue(c, 1, count);
             hc_continue(c, 2, gva);
             return 0;
@@ -30,7 +79,7 @@ static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
 
         if (hc_copy_from(c, chunk, gva, n))
             return -EFAULT;
-        size_t taken = domain_console_write_until(c->d, chunk, n, deadline);
+        size_t taken = io_pass(c->d, &sink, chunk, n, deadline);
 
         gva += taken;
         count -= taken;

@@ -7,7 +7,6 @@
 #include "mm.h"
 #include "printk.h"
 #include "sched.h"
-#include "time.h"
 #include "vcpu_time.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
@@ -177,7 +176,9 @@ void domain_console_flush_partial(struct domain *d)
  * per piece, control bytes escaped. A guest can therefore neither forge a
  * hypervisor or other domain's line nor drive the terminal that shows the
  * log (Xen likewise passes only printable characters of a domU's console_io).
- * One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
+ * The only other way guest text reaches the serial line, console_io's debug
+ * log lines once a domain uses its ring, is printable ASCII (console_route.c)
+ * and rate-limited (gprintk). One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
  */
 static void console_put(struct domain *d, char c)
 {
@@ -197,17 +198,6 @@ void domain_console_write(struct domain *d, const char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         console_put(d, buf[i]);
-}
-
-size_t domain_console_write_until(struct domain *d, const char *buf, size_t len,
-                                  uint64_t deadline_ns)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (i && domain_console_at_line_start(d) && now_ns() >= deadline_ns)
-            return i;
-        console_put(d, buf[i]);
-    }
-    return len;
 }
 
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)

@@ -4,10 +4,11 @@
 
 #include "env.h"
 #include "console_line.h"
+#include "console_route.h"
 #include "evtchn.h"
 #include "guest_access.h"
-#include "log_limit.h"
 #include "hvm.h"
+#include "log_limit.h"
 #include "p2m.h"
 #include "regs.h"
 #include "vlapic.h"
@@ -122,6 +123,9 @@ struct domain {
     /* Log lines this domain causes (printk.h: gprintk). */
     struct log_limit log_limit;
 
+    /* Which console path the user sees (console_io.c, console_route.h). */
+    struct console_route console_route;
+
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
     unsigned console_port;
@@ -160,12 +164,11 @@ void domain_console_write(struct domain *d, const char *buf, size_t len);
  * within a scheduling slice, and lines are not cut where a pass ends.
  */
 #define CONSOLE_PASS_NS 500000ull
-/* True when d's console has no unfinished line. */
+/* True when d's console has no unfinished line (where a pass may end). */
 bool domain_console_at_line_start(const struct domain *d);
-/* The same for one pass: takes at least one byte, stops at a line start once deadline_ns
- * (now_ns) has passed; returns the bytes taken, and the caller offers the rest later. */
-size_t domain_console_write_until(struct domain *d, const char *buf, size_t len,
-                                  uint64_t deadline_ns);
+/* Output the guest put in its PV console ring: shown, unless it repeats what its last
+ * CONSOLEIO_write just showed (console_route.h); console_io.c. */
+void domain_console_ring_output(struct domain *d, const char *buf, size_t len);
 /* Emits a pending partial line now, as "(dN+) ..." (the guest paused mid-line). */
 void domain_console_flush_partial(struct domain *d);
 
