@@ -324,6 +324,43 @@ static void act_canary(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+#define LATENCY_PERIOD_NS (10ull * 1000 * 1000)
+#define LATENCY_DEFAULT_TICKS 100
+
+/*
+ * Like the canary, but measures: every 10 ms of guest time it sleeps until a
+ * timer deadline and notes how late it woke. Beside a domain that floods the
+ * console, the lateness shows how long the hypervisor kept the pCPU (the
+ * serial line must not hold it for more than about a slice). Prints
+ * "LATENCY max <us> us over <n> ticks".
+ */
+static void act_latency(void)
+{
+    unsigned int ticks = cmdline_number("ticks", LATENCY_DEFAULT_TICKS);
+    unsigned long long worst = 0;
+    uint32_t port;
+
+    if (ev_map_shared_info() || ev_bind_virq(VIRQ_TIMER, 0, &port)) {
+        con_printf("LATENCY cannot set up its timer\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    for (unsigned int n = 1; n <= ticks; n++) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = 0 };
+        uint64_t deadline = pv_now() + LATENCY_PERIOD_NS;
+
+        set_xen_guest_handle(poll.ports, &port);
+        (void)hypercall(__HYPERVISOR_set_timer_op, deadline, 0, 0, 0, 0);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
+        ev_clear_pending(port);
+        uint64_t now = pv_now();
+
+        if (now > deadline && now - deadline > worst)
+            worst = now - deadline;
+    }
+    con_printf("LATENCY max %llu us over %u ticks\n", worst / 1000, ticks);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_bigprint(void)
 {
     for (unsigned int i = 1; i <= BIGPRINT_LINES; i++)
@@ -360,6 +397,7 @@ static const struct act acts[] = {
     { "log-flood", act_log_flood },
     { "await-input", act_await_input },
     { "idle", act_idle },
+    { "latency", act_latency },
 };
 
 int main(const struct hvm_start_info *si)
@@ -369,7 +407,7 @@ int main(const struct hvm_start_info *si)
     start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|dual-console|canary|console-forge|log-flood|await-input|idle>"
+                   "flood-io|flood-ring|dual-console|canary|console-forge|log-flood|await-input|idle|latency>"
                    " on the command line\n");
         return 1;
     }
