@@ -22,12 +22,16 @@ static void route_show(void *ctx, const char *buf, size_t len)
     domain_console_write(ctx, buf, len);
 }
 
-/* The line is printable ASCII already (console_route.c); a guest causes it, so it is limited. */
+/*
+ * The line is printable ASCII already (console_route.c). It is the guest's
+ * console text, not a message about the guest, so it is not rate-limited
+ * (gprintk) but bounded like shown text: by the pass deadline in io_pass.
+ */
 static void route_log(void *ctx, const char *line)
 {
-    struct domain *d = ctx;
+    const struct domain *d = ctx;
 
-    gprintk(d, LOG_DEBUG, "d%u console_io: %s", d->id, line);
+    log_debug("d%u console_io: %s", d->id, line);
 }
 
 static struct console_sink route_sink(struct domain *d)

@@ -178,7 +178,7 @@ void domain_console_flush_partial(struct domain *d)
  * log (Xen likewise passes only printable characters of a domU's console_io).
  * The only other way guest text reaches the serial line, console_io's debug
  * log lines once a domain uses its ring, is printable ASCII (console_route.c)
- * and rate-limited (gprintk). One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
+ * and bounded by the same pass deadline (console_io.c). One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
  */
 static void console_put(struct domain *d, char c)
 {

@@ -56,6 +56,7 @@
 #define EFER_NXE       (1ull << 11)
 #define EFER_SVME      (1ull << 12)
 #define EFER_FFXSR     (1ull << 14)
+#define EFER_AIBRSE    (1ull << 21)   /* automatic IBRS (AMD APM vol 2, 3.1.7) */
 
 /* RFLAGS. */
 #define X86_RFLAGS_FIXED (1ull << 1)  /* bit 1 always reads 1 */

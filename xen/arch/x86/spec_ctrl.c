@@ -13,7 +13,6 @@
 #define MSR_IA32_ARCH_CAPABILITIES 0x10Au
 #define MSR_IA32_FLUSH_CMD        0x10Bu
 #define FLUSH_CMD_L1D             (1ull << 0)
-#define EFER_AIBRSE               (1ull << 21)  /* AMD APM vol 2, 3.1.7: automatic IBRS */
 
 /* CPUID leaf 0's vendor string, EBX EDX ECX (SDM vol 2A, CPUID; AMD APM vol 3, E.3.1). */
 #define VENDOR_INTEL_EBX 0x756e6547u    /* "Genu" */
