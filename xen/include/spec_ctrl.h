@@ -15,6 +15,9 @@ void spec_ctrl_init(void);
  */
 void spec_ctrl_enter_guest(const struct domain *d);
 
+/* d is being destroyed: a new domain in its slot must count as another domain. */
+void spec_ctrl_forget_domain(const struct domain *d);
+
 /* Read by vmx_entry.S: nonzero when VERW runs right before VMLAUNCH/VMRESUME. */
 extern uint8_t spec_verw_on_entry;
 

@@ -20,7 +20,8 @@
 
 static struct spec_mitigations active;  /* written once at boot */
 uint8_t spec_verw_on_entry;
-/* The domain whose vCPU each pCPU entered last; only that pCPU touches its slot. */
+/* The domain whose vCPU each pCPU entered last. Only the boot pCPU runs guests and reaps
+ * domains today (percpu.h), so no lock; with more, forget_domain needs one. */
 static const struct domain *last_entered[MAX_PCPUS];
 
 static enum spec_vendor host_vendor(uint32_t *max_leaf)
@@ -92,6 +93,13 @@ void spec_ctrl_init(void)
     if (active.auto_ibrs)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_AIBRSE);
     log_active();
+}
+
+void spec_ctrl_forget_domain(const struct domain *d)
+{
+    for (unsigned cpu = 0; cpu < MAX_PCPUS; cpu++)
+        if (last_entered[cpu] == d)
+            last_entered[cpu] = NULL;
 }
 
 void spec_ctrl_enter_guest(const struct domain *d)
