@@ -62,21 +62,29 @@ static size_t io_pass(struct domain *d, const struct console_sink *sink, const c
     return len;
 }
 
+/*
+ * One pass of a call; the rest continues as a new call. A continuation is the
+ * same call for console_route: its echo (rule 3) spans the whole call.
+ */
 static long console_write(struct hcall_ctx *c, uint64_t count, uint64_t gva)
 {
     const struct console_sink sink = route_sink(c->d);
     char chunk[CONSOLE_IO_CHUNK];
     size_t written = 0;
     uint64_t deadline = now_ns() + CONSOLE_PASS_NS;
+    bool continuation = c->d->console_io_continues;
 
+    c->d->console_io_continues = false;
     if (count > CONSOLE_IO_MAX_WRITE)
         return -E2BIG;
-    console_route_io_begin(&c->d->console_route, count);
+    if (!continuation)
+        console_route_io_begin(&c->d->console_route, count);
     while (count) {
         if (written >= CONSOLE_IO_BUDGET ||
             (written && domain_console_at_line_start(c->d) && now_ns() >= deadline)) {
             hc_continue(c, 1, count);
             hc_continue(c, 2, gva);
+            c->d->console_io_continues = true;
             return 0;
         }
         size_t n = count < sizeof(chunk) ? count : sizeof(chunk);

@@ -135,6 +135,7 @@ struct domain {
 
     /* Which console path the user sees (console_io.c, console_route.h). */
     struct console_route console_route;
+    bool console_io_continues;      /* the next console_io call is a continuation (console_io.c) */
 
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
