@@ -162,6 +162,120 @@ static void act_dual_console(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/* Writes s to the PV console ring, waiting for room; false when there is no ring. */
+static bool ring_write(const char *s, size_t n)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+
+    if (!ring)
+        return false;
+    while (n) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+
+        while (n && prod - ring->out_cons < sizeof(ring->out)) {
+            ring->out[prod % sizeof(ring->out)] = *s++;
+            prod++;
+            n--;
+        }
+        __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+        ring->out_prod = prod;
+        (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(&notify), 0, 0, 0);
+    }
+    return true;
+}
+
+/*
+ * Text that would drive a terminal or pass for someone else's line if the
+ * hypervisor printed it raw: escape sequences, BEL, BS, CRs that return to the
+ * line start before a fake "(wisp) " or "(d9) " line, and a last partial line.
+ * The host test (test_hostile_console.py) expects it neutralised on the serial
+ * line and given back byte for byte on `wisp run`'s stdout.
+ */
+#define FORGE_TEXT(path)                                                                  \
+    "FORGE " path " esc \x1b[2J\x1b[31mred\x1b[0m \x1b]0;title\x07 bs\x08\x08 tab\tend\n" \
+    "FORGE " path " cr\r(wisp) end: poweroff\n"                                              \
+    "\r(d9) FORGE " path " fake domain line\r\n"                                              \
+    "FORGE " path " backslash \\x41 \\\\ high \xc3\xa9\n"
+
+static void act_console_forge(void)
+{
+    static const char io[] = FORGE_TEXT("io");
+    static const char ring[] = FORGE_TEXT("ring");
+    static const char partial[] = "FORGE partial\r(wisp) end: crash";
+
+    (void)hv_console_io(CONSOLEIO_write, sizeof(io) - 1, HV_PTR(io));
+    if (!ring_write(ring, sizeof(ring) - 1))
+        con_printf("FORGE no console ring\n");
+    (void)ring_write(partial, sizeof(partial) - 1);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define LOG_FLOOD_ROUNDS 10000
+#define UNKNOWN_MSR 0x12345678u         /* no CPU has it: rdmsr is refused (#GP) */
+#define XEN_HYPERCALL_PAGE_MSR 0x40000000u
+
+static void read_unknown_msr(void *arg)
+{
+    (void)rdmsr(UNKNOWN_MSR);
+}
+
+/* The hypercall page's MSR with a frame outside RAM: refused with a log line each time. */
+static void hypercall_page_outside_ram(void *arg)
+{
+    wrmsr(XEN_HYPERCALL_PAGE_MSR, FAR_OUTSIDE_RAM);
+}
+
+/* Every round makes the hypervisor want to log two lines (one at info, one at debug level). */
+static void act_log_flood(void)
+{
+    unsigned int refused = 0;
+
+    for (unsigned int i = 0; i < LOG_FLOOD_ROUNDS; i++) {
+        refused += expect_fault(X86_EXC_GP, read_unknown_msr, NULL);
+        refused += expect_fault(X86_EXC_GP, hypercall_page_outside_ram, NULL);
+    }
+    con_printf("LOGFLOOD done %u of %u refused\n", refused, 2 * LOG_FLOOD_ROUNDS);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define X86_CR4_MCE (1UL << 6)      /* machine checks raise #MC (SDM vol 3A, 2.5) */
+
+/*
+ * Runs without exits, with CR4.MCE set as an OS would, until a byte arrives on
+ * the console ring, then powers off. Meanwhile the host test makes the emulator
+ * raise NMIs and machine checks (test_host_events.py): none may reach this guest.
+ */
+static void act_await_input(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    if (!ring)
+        return;
+    con_printf("AWAIT ready\n");
+    while (ring->in_cons == ring->in_prod)
+        __asm__ volatile("pause");
+    con_printf("AWAIT input\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* Sleeps for good with interrupts on and none coming: the hypervisor idles in host context. */
+static void act_idle(void)
+{
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    con_printf("IDLE ready\n");
+    for (;;)
+        __asm__ volatile("sti; hlt");
+}
+
 static void act_spin(void)
 {
     for (;;)
@@ -276,6 +390,43 @@ static void act_dr_peek(void)
         con_printf("DR leak %u (first 0x%lx)\n", seen, first);
     else
         con_printf("DR clean\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define LATENCY_PERIOD_NS (10ull * 1000 * 1000)
+#define LATENCY_DEFAULT_TICKS 100
+
+/*
+ * Like the canary, but measures: every 10 ms of guest time it sleeps until a
+ * timer deadline and notes how late it woke. Beside a domain that floods the
+ * console, the lateness shows how long the hypervisor kept the pCPU (the
+ * serial line must not hold it for more than about a slice). Prints
+ * "LATENCY max <us> us over <n> ticks".
+ */
+static void act_latency(void)
+{
+    unsigned int ticks = cmdline_number("ticks", LATENCY_DEFAULT_TICKS);
+    unsigned long long worst = 0;
+    uint32_t port;
+
+    if (ev_map_shared_info() || ev_bind_virq(VIRQ_TIMER, 0, &port)) {
+        con_printf("LATENCY cannot set up its timer\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    for (unsigned int n = 1; n <= ticks; n++) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = 0 };
+        uint64_t deadline = pv_now() + LATENCY_PERIOD_NS;
+
+        set_xen_guest_handle(poll.ports, &port);
+        (void)hypercall(__HYPERVISOR_set_timer_op, deadline, 0, 0, 0, 0);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
+        ev_clear_pending(port);
+        uint64_t now = pv_now();
+
+        if (now > deadline && now - deadline > worst)
+            worst = now - deadline;
+    }
+    con_printf("LATENCY max %llu us over %u ticks\n", worst / 1000, ticks);
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
@@ -513,6 +664,11 @@ static const struct act acts[] = {
     { "dr-peek", act_dr_peek },
     { "balloon-churn", act_balloon_churn },
     { "balloon-huge", act_balloon_huge },
+    { "console-forge", act_console_forge },
+    { "log-flood", act_log_flood },
+    { "await-input", act_await_input },
+    { "idle", act_idle },
+    { "latency", act_latency },
 };
 
 int main(const struct hvm_start_info *si)

@@ -121,6 +121,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
     log_info("d%u (%s): shutdown: %s", d->id, d->name,
              reason < sizeof(shutdown_names) / sizeof(shutdown_names[0]) ? shutdown_names[reason]
                                                                           : "unknown");
+    printk_limited_flush(&d->log_limit, d->id);
     log_exit_counts(d);
 
     for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
@@ -169,44 +170,61 @@ void domain_crash(struct vcpu *v, const char *why)
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }
 
-/* One serial line of guest text: "(dN) " when the guest ended the line, "(dN+) " when not yet. */
+/*
+ * One serial line of guest text: "(dN) " when the guest ended the line, "(dN+) "
+ * when not yet. Each byte goes out in its escaped form (console_escape), so no
+ * guest byte reaches the host's terminal as a control character.
+ */
 static void console_flush(struct domain *d, bool line_ended)
 {
     char prefix[16];
     int n = snprintf(prefix, sizeof(prefix), line_ended ? "(d%u) " : "(d%u+) ", d->id);
 
     serial_write(prefix, (size_t)n);
-    serial_write(d->console_line, d->console_len);
+    for (unsigned i = 0; i < d->console.len; i++) {
+        char e[CONSOLE_ESCAPED_MAX];
+
+        serial_write(e, console_escape(d->console.buf[i], e));
+    }
     serial_write("\n", 1);
-    d->console_len = 0;
+    console_line_clear(&d->console);
 }
 
 void domain_console_flush_partial(struct domain *d)
 {
-    if (d->console_len)
+    console_line_release_cr(&d->console);
+    if (d->console.len)
         console_flush(d, false);
 }
 
 /*
- * Guest text reaches the serial line only inside "(dN) " / "(dN+) " lines, so
- * a guest can never forge a hypervisor line. NULs are dropped; every other
- * byte (carriage returns, escape sequences) is the guest's and passes through.
+ * The one place guest console bytes (PV ring, CONSOLEIO_write, port 0xE9)
+ * become serial output: only inside "(dN) " / "(dN+) " lines, one serial line
+ * per piece, control bytes escaped. A guest can therefore neither forge a
+ * hypervisor or other domain's line nor drive the terminal that shows the
+ * log (Xen likewise passes only printable characters of a domU's console_io).
+ * The only other way guest text reaches the serial line, console_io's debug
+ * log lines once a domain uses its ring, is printable ASCII (console_route.c)
+ * and bounded by the same pass deadline (console_io.c). One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
  */
+static void console_put(struct domain *d, char c)
+{
+    enum console_put r = console_line_put(&d->console, c);
+
+    d->console_fresh = true;    /* a partial line waits for one quiet poll (console_ring.c) */
+    if (r != CONSOLE_PUT_MORE)
+        console_flush(d, r == CONSOLE_PUT_LINE_ENDED);
+}
+
+bool domain_console_at_line_start(const struct domain *d)
+{
+    return !d->console.len && !d->console.cr_held;
+}
+
 void domain_console_write(struct domain *d, const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-
-        if (c == '\n') {
-            console_flush(d, true);
-            continue;
-        }
-        if (c == '\0')
-            continue;
-        d->console_line[d->console_len++] = c;
-        if (d->console_len == CONSOLE_LINE_MAX)
-            console_flush(d, false);
-    }
+    for (size_t i = 0; i < len; i++)
+        console_put(d, buf[i]);
 }
 
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)

@@ -8,6 +8,7 @@
 #include "errno.h"
 #include "mm.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "start_info.h"
 #include "exit.h"
 #include "fpu.h"
@@ -312,6 +313,7 @@ void domain_destroy(struct domain *d)
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
     console_ring_teardown(d);
+    spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
     if (d->ram_hpa)
         frames_free(d->ram_hpa, d->ram_bytes);

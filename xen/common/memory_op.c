@@ -184,7 +184,7 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
     /* The guest's mode now decides the shared_info layout, as Xen latches it. */
     evtchn_set_compat(&d->evtchn, c->compat);
     domain_publish_wallclock(d);
-    log_debug("d%u: shared_info mapped at gfn 0x%lx", d->id, gfn);
+    gprintk(d, LOG_DEBUG, "d%u: shared_info mapped at gfn 0x%lx", d->id, gfn);
     return 0;
 }
 

@@ -26,6 +26,7 @@ struct domain;
     X(EXCEPTION,     "intercepted exception")   \
     X(TRIPLE_FAULT,  "triple fault")            \
     X(INTR,          "host interrupt")          \
+    X(MACHINE_CHECK, "machine check")           \
     X(INTR_WINDOW,   "interrupt window")        \
     X(PAUSE,         "pause (spin-wait)")       \
     X(VIRT_INSN,     "virtualization instruction") \
@@ -65,6 +66,7 @@ extern const char *const exit_reason_names[NR_EXIT_REASONS];
     X(CR4_WRITE,   "MOV to CR4 setting a bit the vCPU's CPUID lacks: #GP")               \
     X(HYPERCALL,   "VMMCALL/VMCALL: a hypercall")                                        \
     X(EXC_UD,      "#UD: the other vendor's hypercall instruction, else reflected")      \
+    X(EXC_MC,      "#MC: the host's (mce.c), never reflected; fatal unless corrected")   \
     X(VIRT_INSNS,  "SVM/VMX instructions, MONITOR/MWAIT: #UD")                           \
     X(TASK_SWITCH, "hardware task switch: the domain crashes (no emulator)")             \
     X(SHUTDOWN,    "triple fault: the domain crashes")                                   \

@@ -63,6 +63,7 @@
 #define EFER_NXE       (1ull << 11)
 #define EFER_SVME      (1ull << 12)
 #define EFER_FFXSR     (1ull << 14)
+#define EFER_AIBRSE    (1ull << 21)   /* automatic IBRS (AMD APM vol 2, 3.1.7) */
 
 /* RFLAGS. */
 #define X86_RFLAGS_FIXED (1ull << 1)  /* bit 1 always reads 1 */
@@ -72,9 +73,11 @@
 #define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 
 /* Exception vectors. */
+#define X86_EXC_NMI 2
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
 #define X86_EXC_PF 14
+#define X86_EXC_MC 18
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 

@@ -5,6 +5,7 @@
 #include "domain.h"
 #include "exit.h"
 #include "irq.h"
+#include "mce.h"
 #include "percpu.h"
 #include "sched.h"
 #include "guest_access.h"
@@ -356,6 +357,20 @@ static enum exit_action on_intr(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
+/*
+ * A machine check struck while the guest ran. It is never reflected into the
+ * guest: the hypervisor reads the banks and decides (mce.c), as Xen and KVM
+ * call their host handler; mce_handle returns only if the error was corrected.
+ */
+static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *exit)
+{
+    char where[32];
+
+    snprintf(where, sizeof(where), "in d%u v%u", v->dom->id, v->id);
+    mce_handle(where);
+    return EXIT_ACTION_RESUME;
+}
+
 /* A spin-wait (PAUSE) on a vCPU that shares the pCPU: let the others run, one of them holds the lock. */
 static enum exit_action on_pause(struct vcpu *v, const struct vm_exit *exit)
 {
@@ -388,6 +403,7 @@ static enum exit_action (*const exit_handlers[NR_EXIT_REASONS])(struct vcpu *, c
     [EXIT_EXCEPTION] = on_exception,
     [EXIT_TRIPLE_FAULT] = on_fatal,
     [EXIT_INTR] = on_intr,
+    [EXIT_MACHINE_CHECK] = on_machine_check,
     [EXIT_INTR_WINDOW] = on_intr_window,
     [EXIT_PAUSE] = on_pause,
     [EXIT_VIRT_INSN] = on_virt_insn,

@@ -13,8 +13,8 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
     struct vcpu_context start;
 
     if (ipi->kind != VLAPIC_IPI_FIXED)
-        log_debug("d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id, ipi->kind, ipi->vector,
-                  t->id);
+        gprintk(t->dom, LOG_DEBUG, "d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id,
+                ipi->kind, ipi->vector, t->id);
     switch (ipi->kind) {
     case VLAPIC_IPI_FIXED:
         vlapic_accept_irq(&t->lapic, ipi->vector);

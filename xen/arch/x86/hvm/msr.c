@@ -227,7 +227,7 @@ static bool hypercall_page_write(struct vcpu *v, uint64_t value)
         stub[8] = 0xc3;                         /* ret */
     }
     if (copy_to_guest_phys(&v->dom->mem, value, page, sizeof(page))) {
-        log_info("d%u: hypercall page at bad address 0x%lx", v->dom->id, value);
+        gprintk(v->dom, LOG_INFO, "d%u: hypercall page at bad address 0x%lx", v->dom->id, value);
         return false;
     }
     return true;
@@ -291,7 +291,7 @@ bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
     e = msr_lookup(v, index);
     if (e && e->read)
         return e->read(v, value);
-    log_debug("d%u: rdmsr 0x%x refused", v->dom->id, index);
+    gprintk(v->dom, LOG_DEBUG, "d%u: rdmsr 0x%x refused", v->dom->id, index);
     return false;
 }
 
@@ -304,6 +304,7 @@ bool msr_write(struct vcpu *v, uint32_t index, uint64_t value)
     e = msr_lookup(v, index);
     if (e && e->write)
         return e->write(v, value);
-    log_debug("d%u: wrmsr 0x%x value 0x%lx refused", v->dom->id, index, value);
+    gprintk(v->dom, LOG_DEBUG, "d%u: wrmsr 0x%x value 0x%lx refused", v->dom->id, index,
+            value);
     return false;
 }

@@ -5,6 +5,7 @@
 #include "hvm.h"
 #include "mm.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "vcpu_context.h"
 #include "vmcb.h"
 #include "x86.h"
@@ -120,6 +121,8 @@ static const struct svm_intercept {
     [GI_CR4_WRITE] = { .cr = INTERCEPT_CR_WRITE(4) },   /* every write: no CR4 mask on SVM */
     [GI_HYPERCALL] = { .misc2 = INTERCEPT_VMMCALL },
     [GI_EXC_UD] = { .exceptions = 1u << X86_EXC_UD },
+    /* An intercepted #MC exits and is not delivered by itself (APM vol 2, 15.12). */
+    [GI_EXC_MC] = { .exceptions = 1u << X86_EXC_MC },
     [GI_VIRT_INSNS] = { .misc1 = INTERCEPT_INVLPGA,
                         .misc2 = INTERCEPT_VMRUN | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                                  INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
@@ -336,7 +339,9 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
         exit->reason = EXIT_INVALID_STATE;
         break;
     default:
-        if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
+        if (code == VMEXIT_EXCEPTION_BASE + X86_EXC_MC) {
+            exit->reason = EXIT_MACHINE_CHECK;
+        } else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
             exit->reason = EXIT_EXCEPTION;
             exit->exception.vector = (uint8_t)(code - VMEXIT_EXCEPTION_BASE);
             exit->exception.has_error = exit->exception.vector == X86_EXC_GP ||
@@ -361,6 +366,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rip = v->regs.rip;
     vmcb->rflags = v->regs.rflags;
 
+    spec_ctrl_enter_guest(v->dom);
     svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa);
 
     vmcb->tlb_control = 0;

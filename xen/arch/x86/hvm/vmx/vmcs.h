@@ -292,6 +292,7 @@
 #define VMX_EXIT_MWAIT              36
 #define VMX_EXIT_MONITOR            39
 #define VMX_EXIT_PAUSE              40
+#define VMX_EXIT_MCE_DURING_ENTRY   41  /* with EXIT_REASON_ENTRY_FAILURE */
 #define VMX_EXIT_EPT_VIOLATION      48
 #define VMX_EXIT_EPT_MISCONFIG      49
 #define VMX_EXIT_INVEPT             50

@@ -8,7 +8,9 @@
 #include "hvm.h"
 #include "mm.h"
 #include "p2m.h"
+#include "mce.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "regs.h"
 #include "vcpu_context.h"
 #include "x86.h"
@@ -33,9 +35,7 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 /* Exceptions with an error code in protected mode (SDM vol 3, 6.15, table 6-1). */
 #define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
                              (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
-#define X86_EXC_NMI 2
 #define X86_EXC_DF  8
-#define X86_EXC_MC  18
 
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
@@ -79,6 +79,7 @@ static const struct vmx_intercept {
     [GI_CR4_WRITE] = { .always = true },
     [GI_HYPERCALL] = { .always = true },
     [GI_EXC_UD] = { .exceptions = 1u << X86_EXC_UD },
+    [GI_EXC_MC] = { .exceptions = 1u << X86_EXC_MC },   /* exit reason 0, vector 18 (SDM vol 3, 25.6.3) */
     /* VMX instructions always exit; MONITOR/MWAIT would watch or idle the physical CPU. */
     [GI_VIRT_INSNS] = { .proc = PROC_MWAIT_EXITING | PROC_MONITOR_EXITING },
     [GI_TASK_SWITCH] = { .always = true },
@@ -519,8 +520,8 @@ static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
     vmwrite(VMCS_ENTRY_CONTROLS, caps.entry & ~ENTRY_IA32E_MODE_GUEST);
     if (x->vpid)
         vmwrite(VMCS_VPID, x->vpid);
-    /* The intercept list's exceptions (#UD: VMMCALL); #MC must reach the host. */
-    vmwrite(VMCS_EXCEPTION_BITMAP, caps.exceptions | (1u << X86_EXC_MC));
+    /* The intercept list's exceptions (#UD: VMMCALL; #MC: the host's). */
+    vmwrite(VMCS_EXCEPTION_BITMAP, caps.exceptions);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -807,8 +808,14 @@ static void decode_exception(struct vm_exit *exit)
     uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 
     if (type == INTR_TYPE_NMI) {
-        /* NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        /* The host's NMI, consumed by the exit (SDM vol 3, 27.2.2; mce.h: counted, ignored).
+         * NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        host_nmi_note();
         exit->reason = EXIT_INTR;
+        return;
+    }
+    if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_MC) {
+        exit->reason = EXIT_MACHINE_CHECK;  /* the host's to handle, never the guest's */
         return;
     }
     exit->reason = EXIT_EXCEPTION;
@@ -951,6 +958,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
         vpid_flush(x);
     }
 
+    spec_ctrl_enter_guest(v->dom);
     if (vmx_enter(&v->regs, x->launched)) {
         host_tables_reload();
         exit->reason = EXIT_INVALID_STATE;
@@ -976,7 +984,8 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 
     if (raw & EXIT_REASON_ENTRY_FAILURE) {
         /* Invalid guest state, MSR loading or machine check during entry (27.8). */
-        exit->reason = EXIT_INVALID_STATE;
+        exit->reason = (raw & EXIT_REASON_BASIC_MASK) == VMX_EXIT_MCE_DURING_ENTRY
+                           ? EXIT_MACHINE_CHECK : EXIT_INVALID_STATE;
         return;
     }
     x->launched = true;
