@@ -1,5 +1,6 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
+#include "hostile.h"
 #include "xen/console.h"
 #include "xen/console_io.h"
 #include "xen/event_channel.h"
@@ -150,6 +151,13 @@ static const struct act acts[] = {
     { "vcpu-down", act_vcpu_down },
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
+    { "periodic-huge", act_periodic_huge },
+    { "lapic-periodic-x2apic", act_lapic_periodic_x2apic },
+    { "lapic-periodic-xapic", act_lapic_periodic_xapic },
+    { "spin-cli", act_spin_cli },
+    { "spin-sti", act_spin_sti },
+    { "smp-spin", act_smp_spin },
+    { "smp-spin-sti", act_smp_spin_sti },
 };
 
 int main(const struct hvm_start_info *si)
@@ -158,7 +166,8 @@ int main(const struct hvm_start_info *si)
 
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring>"
+                   "flood-io|flood-ring|periodic-huge|lapic-periodic-x2apic|lapic-periodic-xapic|"
+                   "spin-cli|spin-sti|smp-spin|smp-spin-sti>"
                    " on the command line\n");
         return 1;
     }
