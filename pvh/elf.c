@@ -27,6 +27,7 @@ struct elf_phdr {
 struct entry_search {
     bool found;         /* an entry of 0 is valid: "found" is separate */
     uint64_t entry;
+    char guest_os[PVH_GUEST_OS_MAX];    /* XEN_ELFNOTE_GUEST_OS, "" if none */
 };
 
 static int fail(const char **why, const char *reason)
@@ -199,6 +200,17 @@ static int record_entry_note(const uint8_t *desc, uint32_t descsz,
     return 0;
 }
 
+/* A string note, NUL-terminated or not; what does not fit is cut (it only names the OS). */
+static void record_guest_os(const uint8_t *desc, uint32_t descsz, struct entry_search *es)
+{
+    size_t len = descsz < PVH_GUEST_OS_MAX - 1 ? descsz : PVH_GUEST_OS_MAX - 1;
+
+    if (es->guest_os[0])
+        return;
+    memcpy(es->guest_os, desc, len);
+    es->guest_os[len] = '\0';
+}
+
 /*
  * Walk every note in the file range [off, off+len) (already checked to be in
  * the file). Each note is a 12-byte header, the owner name padded to `align`,
@@ -228,12 +240,17 @@ static int scan_notes(const struct elf_file *f, uint64_t off, uint64_t len,
             return fail(why, "note descriptor runs past the note area");
         desc_end = desc_off + nh.descsz;
 
-        if (nh.type == XEN_ELFNOTE_PHYS32_ENTRY && nh.namesz == NOTE_OWNER_XEN_SIZE &&
-            memcmp(area + pos + sizeof(nh), NOTE_OWNER_XEN, NOTE_OWNER_XEN_SIZE) == 0) {
+        bool xen_owned = nh.namesz == NOTE_OWNER_XEN_SIZE &&
+                         memcmp(area + pos + sizeof(nh), NOTE_OWNER_XEN,
+                                NOTE_OWNER_XEN_SIZE) == 0;
+
+        if (xen_owned && nh.type == XEN_ELFNOTE_PHYS32_ENTRY) {
             rc = record_entry_note(area + desc_off, nh.descsz, es, why);
             if (rc)
                 return rc;
         }
+        if (xen_owned && nh.type == XEN_ELFNOTE_GUEST_OS)
+            record_guest_os(area + desc_off, nh.descsz, es);
         if (!align_up(desc_end, align, &next) || next > len)
             next = len;
         pos = next;
@@ -343,6 +360,7 @@ int pvh_elf_parse(const void *file, size_t size, struct pvh_image *img, const ch
 
     img->entry = es.entry;
     img->is64 = f.is64;
+    memcpy(img->guest_os, es.guest_os, sizeof(img->guest_os));
     return 0;
 }
 

@@ -18,6 +18,8 @@
  *    descriptor 4 or 8 bytes, value below 4 GiB; 0 is a valid entry). It is
  *    searched in every PT_NOTE segment first; only if none has it, in the
  *    SHT_NOTE sections. The first such note found wins. e_entry is ignored.
+ *  - XEN_ELFNOTE_GUEST_OS, where the entry note was found, names the guest OS
+ *    (Linux says "linux"); the host CLI uses it to pick Linux's defaults.
  *  - Section headers are read only for that fallback; a file whose PT_NOTE
  *    segments carry the entry is not rejected for odd section headers.
  *    Extended section numbering (e_shnum 0 with the count in section 0) is
@@ -102,12 +104,15 @@ struct pvh_segment {
     uint64_t memsz;     /* bytes occupied in guest memory (>= filesz, > 0) */
 };
 
+#define PVH_GUEST_OS_MAX 16
+
 struct pvh_image {
     uint64_t entry;     /* 32-bit PVH entry, guest-physical */
     uint64_t lo, hi;    /* [lo, hi): span of all loaded segments */
     unsigned nr_segments;
     struct pvh_segment seg[PVH_MAX_SEGMENTS];
     bool is64;          /* ELFCLASS64 file */
+    char guest_os[PVH_GUEST_OS_MAX];    /* XEN_ELFNOTE_GUEST_OS ("linux"), "" if none */
 };
 
 /*

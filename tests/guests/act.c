@@ -1,5 +1,6 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
+#include "evlib.h"
 #include "hostile.h"
 #include "xen/console.h"
 #include "xen/console_io.h"
@@ -121,6 +122,50 @@ static void act_spin(void)
         __asm__ volatile("pause");
 }
 
+#define CANARY_PERIOD_NS (100ull * 1000 * 1000)
+#define CANARY_DEFAULT_BEATS 20
+
+static const struct hvm_start_info *start_info;
+
+static unsigned int cmdline_number(const char *key, unsigned int fallback)
+{
+    char text[16];
+    unsigned int n = 0;
+
+    if (!cmdline_get(start_info, key, text, sizeof(text)) || !text[0])
+        return fallback;
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (unsigned int)(*p - '0');
+    return n;
+}
+
+/*
+ * A domain that must keep living beside a hostile one: every 100 ms of guest time
+ * (a set_timer_op deadline, slept through with SCHEDOP_poll on the VIRQ_TIMER port,
+ * so the hypervisor's timers and wakeups must work) it prints "CANARY beat N".
+ */
+static void act_canary(void)
+{
+    unsigned int beats = cmdline_number("beats", CANARY_DEFAULT_BEATS);
+    uint32_t port;
+
+    if (ev_map_shared_info() || ev_bind_virq(VIRQ_TIMER, 0, &port)) {
+        con_printf("CANARY cannot set up its timer\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    for (unsigned int n = 1; n <= beats; n++) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = 0 };
+
+        set_xen_guest_handle(poll.ports, &port);
+        (void)hypercall(__HYPERVISOR_set_timer_op, pv_now() + CANARY_PERIOD_NS, 0, 0, 0, 0);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
+        ev_clear_pending(port);
+        con_printf("CANARY beat %u\n", n);
+    }
+    con_printf("CANARY done\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_bigprint(void)
 {
     for (unsigned int i = 1; i <= BIGPRINT_LINES; i++)
@@ -151,6 +196,7 @@ static const struct act acts[] = {
     { "vcpu-down", act_vcpu_down },
     { "flood-io", act_flood_io },
     { "flood-ring", act_flood_ring },
+    { "canary", act_canary },
     { "periodic-huge", act_periodic_huge },
     { "lapic-periodic-x2apic", act_lapic_periodic_x2apic },
     { "lapic-periodic-xapic", act_lapic_periodic_xapic },
@@ -164,10 +210,11 @@ int main(const struct hvm_start_info *si)
 {
     char name[32];
 
+    start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
         con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|periodic-huge|lapic-periodic-x2apic|lapic-periodic-xapic|"
-                   "spin-cli|spin-sti|smp-spin|smp-spin-sti>"
+                   "flood-io|flood-ring|canary|periodic-huge|lapic-periodic-x2apic|"
+                   "lapic-periodic-xapic|spin-cli|spin-sti|smp-spin|smp-spin-sti>"
                    " on the command line\n");
         return 1;
     }

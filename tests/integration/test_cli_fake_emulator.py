@@ -178,7 +178,8 @@ def test_qemu_direct_arguments_and_config(run_wisp, pvh_kernel, fake, tmp_path):
     assert result.code == EXIT_POWEROFF, result
     argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
     opt = {argv[i]: argv[i + 1] for i in range(len(argv) - 1) if argv[i].startswith("-")}
-    assert opt["-m"] == "264"
+    # 200 MiB guest + 2 alignment slack + 64 for Wisp + 1 each (rounded up) for two modules
+    assert opt["-m"] == "268"
     assert opt["-cpu"] == "max" and opt["-accel"] == "tcg"
     assert opt["-kernel"] == str(pvh_kernel)
     assert opt["-append"] == "config=wisp.cfg loglevel=debug"
@@ -190,7 +191,7 @@ def test_qemu_direct_arguments_and_config(run_wisp, pvh_kernel, fake, tmp_path):
         "domain guest\n"
         "  kernel guest.elf\n"
         "  initrd initrd.img\n"
-        "  cmdline console=hvc0 quiet answer=42\n"
+        "  cmdline quiet answer=42\n"
         "  memory 200\n"
         "  vcpus 2\n")
     assert (keep / "guest.elf").resolve() == pvh_kernel.resolve()
@@ -215,7 +216,7 @@ def test_grub_iso(run_wisp, pvh_kernel, fake, tmp_path, emulator):
         bochsrc = (keep / "bochsrc").read_text()
         assert "cpu: model=tigerlake\n" in bochsrc
         assert f"path={keep}/wisp.iso" in bochsrc
-        assert "megs: 192\n" in bochsrc
+        assert "megs: 195\n" in bochsrc       # 128 + 2 + 64 + 1 for the kernel module
 
 
 def test_temp_dir_removed(run_wisp, pvh_kernel, fake):
@@ -237,3 +238,93 @@ def test_comma_in_work_dir_is_reported(run_wisp, pvh_kernel, fake, tmp_path):
 def test_bochs_rejects_direct_boot(run_wisp, pvh_kernel, fake):
     result = run_fake(run_wisp, pvh_kernel, fake, "--boot", "direct", emulator="bochs")
     assert result.code == wisptest.EXIT_USAGE, result
+
+
+def kept_config(run_wisp, kernel, fake, tmp_path, *extra):
+    keep = tmp_path / "media"
+    result = run_fake(run_wisp, kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--keep", keep, *extra)
+    assert result.code == EXIT_POWEROFF, result
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    return (keep / "wisp.cfg").read_text(), argv[argv.index("-m") + 1]
+
+
+def test_cmdline_is_exact_for_a_non_linux_guest(run_wisp, pvh_kernel, fake, tmp_path):
+    config, _ = kept_config(run_wisp, pvh_kernel, fake, tmp_path, "--cmdline", "-a b=c --")
+    assert "  cmdline -a b=c --\n" in config
+    config, _ = kept_config(run_wisp, pvh_kernel, fake, tmp_path)
+    assert "cmdline" not in config
+
+
+def test_linux_elf_gets_console_first(run_wisp, fake, tmp_path):
+    kernel = tmp_path / "vmlinux"
+    kernel.write_bytes(wisptest.make_elf(guest_os="linux"))
+    config, _ = kept_config(run_wisp, kernel, fake, tmp_path, "--cmdline", "ro")
+    assert "  cmdline console=hvc0 ro\n" in config
+
+
+def test_machine_holds_the_modules(run_wisp, pvh_kernel, fake, tmp_path):
+    big = tmp_path / "big.initrd"
+    with open(big, "wb") as f:       # sparse: 100 MiB and 1 byte
+        f.truncate(100 * 1024 * 1024 + 1)
+    _, memory = kept_config(run_wisp, pvh_kernel, fake, tmp_path, "--memory", "32",
+                            "--initrd", big)
+    # 32 guest + 2 slack + 64 Wisp + 1 kernel + 101 initrd
+    assert memory == "200"
+
+
+def write_config_dir(tmp_path, pvh_kernel, text):
+    cfg_dir = tmp_path / "cfg"
+    cfg_dir.mkdir()
+    (cfg_dir / "k.elf").write_bytes(pvh_kernel.read_bytes())
+    (cfg_dir / "rd.img").write_bytes(b"x" * 10)
+    (cfg_dir / "wisp.cfg").write_text(text)
+    return cfg_dir / "wisp.cfg"
+
+
+def run_config_fake(run_wisp, cfg, fake, *extra, serial="(wisp) end: poweroff\n"):
+    # --hypervisor: any readable file; the fake never reads it.
+    return run_wisp(["run", "--hypervisor", str(cfg), *extra, "--config", str(cfg)],
+                    timeout=30, env=dict(fake, FAKE_SERIAL=serial))
+
+
+def test_config_modules_memory_and_labels(run_wisp, pvh_kernel, fake, tmp_path):
+    cfg = write_config_dir(tmp_path, pvh_kernel, "domain one\n  kernel k.elf\n  memory 10\n"
+                           "domain two\n  kernel k.elf\n  initrd rd.img\n  memory 20\n")
+    keep = tmp_path / "media"
+    res = run_config_fake(run_wisp, cfg, fake, "--keep", keep,
+                          serial="(d1) hello\n(d2) there\n(d2+) part\n(d1) again\n"
+                                 "(wisp) end: poweroff\n")
+    assert res.code == EXIT_POWEROFF, res
+    # A partial line is ended when another domain speaks; its rest is labelled again.
+    assert res.stdout == ["[one] hello", "[two] there", "[two] part", "[one] again"]
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    assert argv[argv.index("-initrd") + 1] == (f"{keep}/k.elf k.elf,{keep}/rd.img rd.img,"
+                                               f"{keep}/wisp.cfg wisp.cfg")
+    # 10 + 20 guests, 2 slack each, 64 for Wisp, 1 each for the two distinct modules
+    assert argv[argv.index("-m") + 1] == "100"
+    assert (keep / "wisp.cfg").read_text() == cfg.read_text()
+
+
+@pytest.mark.parametrize("text, extra, message", [
+    ("domain a\n  kernel missing.elf\n", [], "missing.elf: No such file"),
+    ("domain a\n  kernel k.elf\n  colour blue\n", [], "line 3: unknown key 'colour'"),
+    ("domain a\n  kernel ../k.elf\n", [], "line 2: module names have no '/'"),
+    ("domain a\n  kernel a,b.elf\n", [], "must be a plain file name without ','"),
+    ("domain a\n  kernel k.elf\n  initrd nope.img\n", [], "nope.img: No such file"),
+    ("domain a\n  kernel rd.img\n", [], "rd.img"),
+    ("domain a\n  kernel k.elf\n", ["--memory", "64"], "drop --memory"),
+    ("domain a\n  kernel k.elf\n", ["--cmdline", "x"], "drop --cmdline"),
+])
+def test_config_errors(run_wisp, pvh_kernel, fake, tmp_path, text, extra, message):
+    cfg = write_config_dir(tmp_path, pvh_kernel, text)
+    res = run_config_fake(run_wisp, cfg, fake, *extra)
+    assert res.code == wisptest.EXIT_USAGE, res
+    assert message in res.stderr, res
+    assert not (Path(fake["FAKE_RECORD"]) / "argv.txt").exists()
+
+
+def test_config_excludes_kernel(run_wisp, pvh_kernel, fake, tmp_path):
+    cfg = write_config_dir(tmp_path, pvh_kernel, "domain a\n  kernel k.elf\n")
+    res = run_wisp(["run", "--config", str(cfg), str(pvh_kernel)], timeout=30, env=fake)
+    assert res.code == wisptest.EXIT_USAGE and "drop KERNEL" in res.stderr, res

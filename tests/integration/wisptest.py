@@ -131,18 +131,23 @@ def assert_checks(lines, expected=None):
 
 # Minimal ELF images for input checks and for fake-emulator runs.
 ELFNOTE_PHYS32_ENTRY = 18       # XEN_ELFNOTE_PHYS32_ENTRY, xen/include/public/elfnote.h
+ELFNOTE_GUEST_OS = 6            # XEN_ELFNOTE_GUEST_OS: "linux" for Linux
 PT_LOAD, PT_NOTE = 1, 4
 
 
-def make_elf(pvh_note=True, entry=0x100000, paddr=0x100000):
+def make_elf(pvh_note=True, entry=0x100000, paddr=0x100000, guest_os=None):
     """An ELF64 x86-64 executable with one PT_LOAD and, if pvh_note, a PT_NOTE
-    holding the Xen PVH entry note."""
+    holding the Xen PVH entry note (and a guest-OS note naming guest_os)."""
     ehsize, phentsize = 64, 56
     phnum = 2 if pvh_note else 1
     note = b""
     if pvh_note:
         note = struct.pack("<III", 4, 4, ELFNOTE_PHYS32_ENTRY) + b"Xen\0" + \
             struct.pack("<I", entry)
+        if guest_os:
+            name = guest_os.encode() + b"\0"
+            name += bytes(-len(name) % 4)
+            note += struct.pack("<III", 4, len(guest_os) + 1, ELFNOTE_GUEST_OS) + b"Xen\0" + name
     code = b"\xf4\xeb\xfd"          # hlt; jmp .-1
     note_off = ehsize + phnum * phentsize
     code_off = note_off + len(note)

@@ -412,6 +412,33 @@ static void first_entry_note_wins(void **state)
     assert_int_equal(expect_entry(), 0);
 }
 
+/* XEN_ELFNOTE_GUEST_OS beside the entry: kept (cut to fit), and absent means "". */
+static void records_guest_os_note(void **state)
+{
+    static const char *const names[] = { "linux", "a-guest-os-name-longer-than-16" };
+    struct pvh_image img;
+    const char *why;
+    uint8_t n[128];
+
+    for (unsigned i = 0; i < 2; i++) {
+        size_t len = make_note(n, "Xen", 4, XEN_ELFNOTE_GUEST_OS, names[i],
+                               (uint32_t)strlen(names[i]) + 1, 4);
+
+        b_init(true);
+        add_load(0x100000, 0x10, 0x10, 3);
+        len += entry_note(n + len, 0x100000, 4);
+        b_phdr(ELF_PT_NOTE, b_add(n, len, 4), 0, len, len, 4);
+        b_layout();
+        assert_int_equal(parse_built(&img, &why), 0);
+        assert_int_equal(strlen(img.guest_os), i == 0 ? 5 : PVH_GUEST_OS_MAX - 1);
+        assert_memory_equal(img.guest_os, names[i], strlen(img.guest_os));
+    }
+    std_kernel(true, 0x100000, 4);
+    b_layout();
+    assert_int_equal(parse_built(&img, &why), 0);
+    assert_string_equal(img.guest_os, "");
+}
+
 static void last_note_padding_may_be_cut(void **state)
 {
     uint8_t n[64];
@@ -933,6 +960,7 @@ int main(void)
         cmocka_unit_test(rejects_notes_leaving_their_area),
         cmocka_unit_test(rejects_bad_section_headers),
         cmocka_unit_test(survives_truncation_and_corruption),
+        cmocka_unit_test(records_guest_os_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,10 @@ static void set_defaults(struct run_options *opts)
     opts->vcpus = DEFAULT_VCPUS;
 }
 
-enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE };
+enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG };
+
+/* Options given explicitly, for the checks that depend on them. */
+struct given { bool boot, memory, vcpus; };
 
 static const struct option run_long_options[] = {
     { "emulator",   required_argument, NULL, 'e' },
@@ -78,6 +81,7 @@ static const struct option run_long_options[] = {
     { "initrd",     required_argument, NULL, 'i' },
     { "cmdline",    required_argument, NULL, 'a' },
     { "hv-cmdline", required_argument, NULL, OPT_HV_CMDLINE },
+    { "config",     required_argument, NULL, OPT_CONFIG },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -90,7 +94,7 @@ static const struct option run_long_options[] = {
 
 /* Returns 0, 1 to stop with success (--help), or WISP_EXIT_USAGE. */
 static int apply_option(int opt, const char *arg, struct run_options *opts,
-                        bool *boot_set)
+                        struct given *given)
 {
     switch (opt) {
     case 'e':
@@ -108,16 +112,18 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
             opts->boot = BOOT_GRUB;
         else
             return usage_error("--boot must be direct or grub, not '%s'", arg);
-        *boot_set = true;
+        given->boot = true;
         return 0;
     case 'm':
         if (parse_unsigned(arg, MIN_MEMORY_MIB, MAX_MEMORY_MIB,
                            &opts->memory_mib))
             return usage_error("--memory takes MiB from 2 to 65536, not '%s'", arg);
+        given->memory = true;
         return 0;
     case 'c':
         if (parse_unsigned(arg, 1, MAX_VCPUS, &opts->vcpus))
             return usage_error("--vcpus takes 1 to 8, not '%s'", arg);
+        given->vcpus = true;
         return 0;
     case 't':
         if (parse_unsigned(arg, 0, MAX_TIMEOUT_S, &opts->timeout_s))
@@ -140,6 +146,9 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
             return usage_error("--hv-cmdline allows only letters, digits, spaces and "
                                "=,._:/+- (got '%s')", arg);
         opts->hv_cmdline = arg;
+        return 0;
+    case OPT_CONFIG:
+        opts->config_file = arg;
         return 0;
     case 'v':
         opts->verbose = true;
@@ -166,9 +175,22 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
     }
 }
 
+/* --config names every domain's kernel, initrd, command line, memory and vCPUs itself. */
+static int check_config_mode(const struct run_options *opts, const struct given *given)
+{
+    if (opts->kernel || opts->command)
+        return usage_error("--config boots the domains its file names: drop %s",
+                           opts->kernel ? "KERNEL" : "-- COMMAND");
+    if (opts->initrd || opts->cmdline || given->memory || given->vcpus)
+        return usage_error("--config gives each domain's initrd, cmdline, memory and vcpus "
+                           "in the file: drop --%s", opts->initrd ? "initrd" :
+                           opts->cmdline ? "cmdline" : given->memory ? "memory" : "vcpus");
+    return 0;
+}
+
 int parse_run_options(int argc, char **argv, struct run_options *opts, bool need_kernel)
 {
-    bool boot_set = false;
+    struct given given = { 0 };
     int opt, rc, before;
 
     set_defaults(opts);
@@ -182,7 +204,7 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
         before = optind ? optind : 1;
         opt = getopt_long(argc, argv, "+hv", run_long_options, NULL);
         if (opt != -1) {
-            rc = apply_option(opt, optarg, opts, &boot_set);
+            rc = apply_option(opt, optarg, opts, &given);
             if (rc)
                 return rc;
             continue;
@@ -200,12 +222,15 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
     }
     if (opts->command && opts->command_count == 0)
         return usage_error("-- must be followed by a COMMAND to run in the guest%s", "");
-    if (!opts->kernel && !opts->command && need_kernel)
-        return usage_error("run needs a KERNEL (a PVH ELF or a bzImage) or -- COMMAND%s", "");
+    if (opts->config_file && (rc = check_config_mode(opts, &given)))
+        return rc;
+    if (!opts->kernel && !opts->command && !opts->config_file && need_kernel)
+        return usage_error("run needs a KERNEL (a PVH ELF or a bzImage), -- COMMAND "
+                           "or --config FILE%s", "");
     opts->kernel_name = opts->kernel;
     opts->linux_guest = opts->command != NULL;
 
-    if (opts->emulator == EMULATOR_BOCHS && boot_set && opts->boot == BOOT_DIRECT)
+    if (opts->emulator == EMULATOR_BOCHS && given.boot && opts->boot == BOOT_DIRECT)
         return usage_error("bochs has no direct kernel loader: use --boot grub%s", "");
     if (opts->emulator == EMULATOR_BOCHS)
         opts->boot = BOOT_GRUB;
@@ -332,12 +357,17 @@ void print_run_usage(void)
 "                         bochs: Intel VMX + EPT)\n"
 "  --boot direct|grub     qemu: its own multiboot loader (default) or a GRUB ISO;\n"
 "                         bochs always boots a GRUB ISO\n"
-"  --memory MIB           guest memory, 2..65536 (default %u); the machine gets %u more\n"
+"  --memory MIB           guest memory, 2..65536 (default %u); the machine also gets\n"
+"                         room for the boot modules and %u MiB for Wisp\n"
 "  --vcpus N              guest vCPUs, 1..%u (default %u)\n"
 "  --initrd FILE          a module handed to the guest as its initrd\n"
 "                         (with -- COMMAND: default the build's initramfs)\n"
-"  --cmdline STR          guest command line, after \"%s\"\n"
+"  --cmdline STR          guest command line; a Linux guest's comes after \"%s\"\n"
 "                         (and after \"quiet wisp.cmd=...\" with -- COMMAND)\n"
+"  --config FILE          boot the domains a boot configuration names (docs/\n"
+"                         boot-config.md) instead of KERNEL; their kernels and\n"
+"                         initrds are files in FILE's directory; each guest line\n"
+"                         on stdout starts with \"[NAME] \"\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"

@@ -22,11 +22,6 @@ const char *emulator_program(enum emulator_kind kind)
     return kind == EMULATOR_BOCHS ? "bochs" : "qemu-system-x86_64";
 }
 
-static unsigned machine_memory_mib(const struct run_options *opts)
-{
-    return opts->memory_mib + HYPERVISOR_MEMORY_MIB;
-}
-
 /*
  * QEMU with TCG: `-cpu max` has AMD SVM with nested paging (NPT). COM1 is
  * QEMU's stdio (its stdout, and its stdin in an interactive session); nothing
@@ -40,7 +35,7 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
 {
     int n = 0;
 
-    snprintf(memory, memory_size, "%u", machine_memory_mib(opts));
+    snprintf(memory, memory_size, "%u", media->machine_mib);
     args[n++] = (char *)emulator_program(EMULATOR_QEMU);
     args[n++] = "-accel";
     args[n++] = "tcg";
@@ -65,14 +60,14 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
         args[n++] = "d";
     } else {
         /* QEMU's multiboot v1 loader; module string "<path> <name>", comma-separated. */
-        int len = snprintf(modules, modules_size, "%s/%s %s", media->dir, MODULE_KERNEL,
-                           MODULE_KERNEL);
+        size_t len = 0;
 
-        if (media->has_initrd)
-            len += snprintf(modules + len, modules_size - (size_t)len, ",%s/%s %s",
-                            media->dir, MODULE_INITRD, MODULE_INITRD);
-        snprintf(modules + len, modules_size - (size_t)len, ",%s/%s %s", media->dir,
-                 MODULE_CONFIG, MODULE_CONFIG);
+        for (unsigned i = 0; i < media->nr_modules && len < modules_size; i++)
+            len += (size_t)snprintf(modules + len, modules_size - len, "%s/%s %s,", media->dir,
+                                    media->modules[i].name, media->modules[i].name);
+        if (len < modules_size)
+            snprintf(modules + len, modules_size - len, "%s/%s %s", media->dir, MODULE_CONFIG,
+                     MODULE_CONFIG);
         args[n++] = "-kernel";
         args[n++] = (char *)opts->hypervisor;
         args[n++] = "-append";
@@ -86,7 +81,7 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
 static enum wisp_exit start_qemu(const struct run_options *opts,
                                  const struct boot_media *media, struct emulator *emu)
 {
-    char *args[MAX_ARGS], memory[16], modules[3 * PATH_MAX];
+    char *args[MAX_ARGS], memory[16], modules[(MEDIA_MAX_MODULES + 1) * PATH_MAX];
     struct spawn_request req = { .argv = args };
     int serial[2], input[2] = { -1, -1 }, log_fd, err;
 
@@ -127,8 +122,8 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
  * COM1 is the file serial.log, or in an interactive session the terminal
  * (mode=term) com1_tty: a pty whose master we hold, read and write.
  */
-static int write_bochsrc(const struct run_options *opts, const struct boot_media *media,
-                         const char *path, const char *com1_tty)
+static int write_bochsrc(const struct boot_media *media, const char *path,
+                         const char *com1_tty)
 {
     char serial[PATH_MAX], log[PATH_MAX];
     FILE *f;
@@ -153,7 +148,7 @@ static int write_bochsrc(const struct run_options *opts, const struct boot_media
             /* The shutdown port (0x8900) raises a panic: make that end Bochs. */
             "panic: action=fatal\n"
             "error: action=report\n",
-            machine_memory_mib(opts), media->iso, com1_tty ? "term" : "file",
+            media->machine_mib, media->iso, com1_tty ? "term" : "file",
             com1_tty ? com1_tty : serial, log);
     return fclose(f) == 0 ? 0 : -errno;
 }
@@ -232,7 +227,7 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
             return WISP_EXIT_INFRA;
         }
     }
-    err = write_bochsrc(opts, media, bochsrc, opts->interactive ? com1_tty : NULL);
+    err = write_bochsrc(media, bochsrc, opts->interactive ? com1_tty : NULL);
     if (!err)
         err = write_bochsrc_rc(rcfile);
     if (err) {

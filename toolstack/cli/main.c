@@ -75,8 +75,8 @@ static int run_with_options(struct run_options *opts)
     rc = unpack_bzimage(opts, unpacked, sizeof(unpacked));
     if (rc)
         return rc;
+    rc = check_inputs(opts);    /* before the defaults: it tells whether KERNEL is Linux */
     resolve_run_mode(opts);
-    rc = check_inputs(opts);
     if (!rc)
         rc = media_create(opts, &media);
     if (!rc) {

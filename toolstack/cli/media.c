@@ -55,8 +55,11 @@ static enum wisp_exit check_readable(const char *path, enum wisp_exit code)
     return 0;
 }
 
-/* name: KERNEL as the user knows it (path may be the vmlinux unpacked from it). */
-static enum wisp_exit check_pvh_kernel(const char *path, const char *name)
+/*
+ * name: KERNEL as the user knows it (path may be the vmlinux unpacked from it).
+ * *is_linux: the kernel's Xen guest-OS note says "linux".
+ */
+static enum wisp_exit check_pvh_kernel(const char *path, const char *name, bool *is_linux)
 {
     struct pvh_image image;
     const char *why = "not a PVH ELF";
@@ -84,6 +87,7 @@ static enum wisp_exit check_pvh_kernel(const char *path, const char *name)
     }
     if (err)
         return file_error(name, why ? why : "not a PVH ELF", WISP_EXIT_USAGE);
+    *is_linux = strcmp(image.guest_os, "linux") == 0;
     return 0;
 }
 
@@ -98,22 +102,99 @@ static enum wisp_exit check_default_guest_file(const char *path)
     return WISP_EXIT_INFRA;
 }
 
-enum wisp_exit check_inputs(const struct run_options *opts)
+/* Bigger than any sensible configuration (8 domains, 2 KiB command lines each). */
+#define MAX_CONFIG_BYTES (64 * 1024)
+
+/* Reads and parses --config FILE into a boot_config that lives as long as the run. */
+static enum wisp_exit load_config(struct run_options *opts)
+{
+    static struct boot_config config;
+    static char text[MAX_CONFIG_BYTES + 1];
+    char err[160];
+    size_t len;
+    FILE *f = fopen(opts->config_file, "r");
+
+    if (!f)
+        return file_error(opts->config_file, strerror(errno), WISP_EXIT_USAGE);
+    len = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    if (len > MAX_CONFIG_BYTES)
+        return file_error(opts->config_file, "larger than 64 KiB: not a boot configuration",
+                          WISP_EXIT_USAGE);
+    if (bootconfig_parse(text, len, &config, err, sizeof(err)) < 0)
+        return file_error(opts->config_file, err, WISP_EXIT_USAGE);
+    opts->config = &config;
+    return 0;
+}
+
+/* FILE's directory/name: where --config finds the modules it names. */
+static bool config_module_path(const struct run_options *opts, const char *name,
+                               char *out, size_t size)
+{
+    const char *slash = strrchr(opts->config_file, '/');
+    int dir_len = slash ? (int)(slash - opts->config_file) : 1;
+    int len = snprintf(out, size, "%.*s/%s", dir_len, slash ? opts->config_file : ".", name);
+
+    return len > 0 && (size_t)len < size;
+}
+
+/* Every domain's kernel is a PVH ELF and its initrd is readable. */
+static enum wisp_exit check_config_modules(const struct run_options *opts)
+{
+    char path[PATH_MAX];
+    enum wisp_exit rc;
+    bool is_linux;
+
+    for (unsigned i = 0; i < opts->config->nr_domains; i++) {
+        const struct domain_config *dc = &opts->config->domains[i];
+        const char *bad = strchr(dc->kernel, ',') ? dc->kernel :
+                          strchr(dc->initrd, ',') ? dc->initrd : NULL;
+
+        /* QEMU's -initrd splits its argument at commas (the parser already refuses '/'). */
+        if (bad) {
+            fprintf(stderr, "wisp: %s: domain %s: '%s' must be a plain file name without "
+                    "','\n", opts->config_file, dc->name, bad);
+            return WISP_EXIT_USAGE;
+        }
+        if (!config_module_path(opts, dc->kernel, path, sizeof(path)))
+            return file_error(dc->kernel, "path too long", WISP_EXIT_USAGE);
+        if ((rc = check_pvh_kernel(path, path, &is_linux)))
+            return rc;
+        if (!dc->initrd[0])
+            continue;
+        if (!config_module_path(opts, dc->initrd, path, sizeof(path)))
+            return file_error(dc->initrd, "path too long", WISP_EXIT_USAGE);
+        if ((rc = check_readable(path, WISP_EXIT_USAGE)))
+            return rc;
+    }
+    return 0;
+}
+
+static enum wisp_exit check_guest_inputs(struct run_options *opts)
 {
     enum wisp_exit rc;
+    bool is_linux = false;
 
+    if (opts->config_file)
+        return (rc = load_config(opts)) ? rc : check_config_modules(opts);
     if (opts->kernel_default && (rc = check_default_guest_file(opts->kernel)))
         return rc;
     if (opts->initrd_default && (rc = check_default_guest_file(opts->initrd)))
         return rc;
-    rc = check_pvh_kernel(opts->kernel, opts->kernel_name ? opts->kernel_name : opts->kernel);
+    rc = check_pvh_kernel(opts->kernel, opts->kernel_name ? opts->kernel_name : opts->kernel,
+                          &is_linux);
     if (rc)
         return rc;
-    if (opts->initrd) {
-        rc = check_readable(opts->initrd, WISP_EXIT_USAGE);
-        if (rc)
-            return rc;
-    }
+    opts->linux_guest |= is_linux;
+    return opts->initrd ? check_readable(opts->initrd, WISP_EXIT_USAGE) : 0;
+}
+
+enum wisp_exit check_inputs(struct run_options *opts)
+{
+    enum wisp_exit rc = check_guest_inputs(opts);
+
+    if (rc)
+        return rc;
     rc = check_readable(opts->hypervisor,
                         opts->hypervisor_given ? WISP_EXIT_USAGE : WISP_EXIT_INFRA);
     if (rc && !opts->hypervisor_given)
@@ -143,21 +224,24 @@ static int write_text_file(const char *path, const char *text)
     return err;
 }
 
-/* The boot configuration module; format in docs/boot-config.md. */
+/* The boot configuration module of a one-guest run; format in docs/boot-config.md. */
 static int write_config(const struct run_options *opts, const char *path)
 {
-    char text[MAX_CMDLINE_LEN + 256];
+    char text[MAX_CMDLINE_LEN + 256], cmdline[MAX_CMDLINE_LEN + 2];
     int len;
 
+    /* Linux guests get their console first; any other guest gets exactly --cmdline. */
+    snprintf(cmdline, sizeof(cmdline), "%s%s%s", opts->linux_guest ? GUEST_CMDLINE_PREFIX : "",
+             opts->linux_guest && opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
     len = snprintf(text, sizeof(text),
                    "domain " DOMAIN_NAME "\n"
                    "  kernel " MODULE_KERNEL "\n"
                    "%s"
-                   "  cmdline " GUEST_CMDLINE_PREFIX "%s%s\n"
+                   "%s%s%s"
                    "  memory %u\n"
                    "  vcpus %u\n",
                    opts->initrd ? "  initrd " MODULE_INITRD "\n" : "",
-                   opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "",
+                   cmdline[0] ? "  cmdline " : "", cmdline, cmdline[0] ? "\n" : "",
                    opts->memory_mib, opts->vcpus);
     if (len < 0 || (size_t)len >= sizeof(text))
         return -E2BIG;
@@ -186,7 +270,8 @@ static int copy_file(const char *from, const char *to)
     int in, out, err = 0;
     ssize_t got;
 
-    if (link(from, to) == 0)    /* same file system: no copy needed */
+    /* Same file system: no copy needed. A symlink is followed: the ISO needs the file. */
+    if (linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
         return 0;
     in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0)
@@ -235,22 +320,21 @@ static int copy_into_iso(const struct boot_media *media, const char *from, const
  */
 static int write_grub_cfg(const struct boot_media *media)
 {
-    char text[2048], path[PATH_MAX];
-    int len;
+    char text[4096 + MEDIA_MAX_MODULES * 2 * BOOTCFG_MODULE_MAX], path[PATH_MAX];
+    size_t len;
 
-    len = snprintf(text, sizeof(text),
-                   "set timeout=0\n"
-                   "set default=0\n"
-                   "menuentry \"wisp\" {\n"
-                   "  multiboot2 /boot/wisp.elf %s\n"
-                   "  module2 /boot/" MODULE_KERNEL " " MODULE_KERNEL "\n"
-                   "%s"
-                   "  module2 /boot/" MODULE_CONFIG " " MODULE_CONFIG "\n"
-                   "}\n",
-                   media->hv_options,
-                   media->has_initrd
-                       ? "  module2 /boot/" MODULE_INITRD " " MODULE_INITRD "\n" : "");
-    if (len < 0 || (size_t)len >= sizeof(text))
+    len = (size_t)snprintf(text, sizeof(text),
+                           "set timeout=0\n"
+                           "set default=0\n"
+                           "menuentry \"wisp\" {\n"
+                           "  multiboot2 /boot/wisp.elf %s\n", media->hv_options);
+    for (unsigned i = 0; i < media->nr_modules && len < sizeof(text); i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "  module2 /boot/%s %s\n",
+                                media->modules[i].name, media->modules[i].name);
+    if (len < sizeof(text))
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                "  module2 /boot/" MODULE_CONFIG " " MODULE_CONFIG "\n}\n");
+    if (len >= sizeof(text))
         return -E2BIG;
     if (!media_path(media, "iso/boot/grub/grub.cfg", path, sizeof(path)))
         return -ENAMETOOLONG;
@@ -268,8 +352,8 @@ static enum wisp_exit build_iso(const struct run_options *opts, struct boot_medi
     if (!err) err = make_subdir(media, "iso/boot");
     if (!err) err = make_subdir(media, "iso/boot/grub");
     if (!err) err = copy_into_iso(media, opts->hypervisor, "wisp.elf");
-    if (!err) err = copy_into_iso(media, opts->kernel, MODULE_KERNEL);
-    if (!err && opts->initrd) err = copy_into_iso(media, opts->initrd, MODULE_INITRD);
+    for (unsigned i = 0; !err && i < media->nr_modules; i++)
+        err = copy_into_iso(media, media->modules[i].path, media->modules[i].name);
     if (!err) err = copy_into_iso(media, cfg, MODULE_CONFIG);
     if (!err) err = write_grub_cfg(media);
     if (!err) {
@@ -339,13 +423,14 @@ static enum wisp_exit make_work_dir(const struct run_options *opts, struct boot_
 /* With --keep, files from an earlier run would make symlink() fail: clear them. */
 static void remove_stale(const struct boot_media *media)
 {
-    static const char *const names[] = {
-        MODULE_KERNEL, MODULE_INITRD, MODULE_CONFIG, ISO_NAME, "serial.log",
-    };
+    static const char *const names[] = { MODULE_CONFIG, ISO_NAME, "serial.log" };
     char path[PATH_MAX];
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (media_path(media, names[i], path, sizeof(path)))
+            unlink(path);
+    for (unsigned i = 0; i < media->nr_modules; i++)
+        if (media_path(media, media->modules[i].name, path, sizeof(path)))
             unlink(path);
 }
 
@@ -357,16 +442,94 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return remove(path) < 0 ? -1 : 0;
 }
 
-enum wisp_exit media_create(const struct run_options *opts, struct boot_media *media)
+static bool add_module(struct boot_media *media, const char *name, const char *path)
+{
+    struct media_module *m;
+
+    for (unsigned i = 0; i < media->nr_modules; i++)
+        if (strcmp(media->modules[i].name, name) == 0)
+            return true;        /* two domains may share a kernel or an initrd */
+    if (media->nr_modules == MEDIA_MAX_MODULES || strlen(name) >= sizeof(m->name) ||
+        strlen(path) >= sizeof(m->path))
+        return false;
+    m = &media->modules[media->nr_modules++];
+    strcpy(m->name, name);
+    strcpy(m->path, path);
+    return true;
+}
+
+/* The modules besides the configuration: KERNEL and --initrd, or those --config names. */
+static int collect_modules(const struct run_options *opts, struct boot_media *media)
 {
     char path[PATH_MAX];
+
+    if (!opts->config_file) {
+        if (!add_module(media, MODULE_KERNEL, opts->kernel) ||
+            (opts->initrd && !add_module(media, MODULE_INITRD, opts->initrd)))
+            return -ENAMETOOLONG;
+        return 0;
+    }
+    for (unsigned i = 0; i < opts->config->nr_domains; i++) {
+        const struct domain_config *dc = &opts->config->domains[i];
+
+        if (!config_module_path(opts, dc->kernel, path, sizeof(path)) ||
+            !add_module(media, dc->kernel, path))
+            return -ENAMETOOLONG;
+        if (dc->initrd[0] && (!config_module_path(opts, dc->initrd, path, sizeof(path)) ||
+                              !add_module(media, dc->initrd, path)))
+            return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+static unsigned file_mib(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (unsigned)(((uint64_t)st.st_size + (1u << 20) - 1) >> 20) : 0;
+}
+
+/*
+ * Everything the emulated machine must hold at once: the boot modules (the loader
+ * places them in RAM and Wisp reads them from there), each guest's RAM and its
+ * alignment slack, and Wisp itself. Debian's generic vmlinux alone is 63 MiB.
+ */
+static unsigned machine_memory_mib(const struct run_options *opts,
+                                   const struct boot_media *media)
+{
+    unsigned mib = HYPERVISOR_MEMORY_MIB;
+
+    for (unsigned i = 0; i < media->nr_modules; i++)
+        mib += file_mib(media->modules[i].path);
+    if (!opts->config_file)
+        return mib + opts->memory_mib + GUEST_ALIGN_SLACK_MIB;
+    for (unsigned i = 0; i < opts->config->nr_domains; i++)
+        mib += opts->config->domains[i].memory_mib + GUEST_ALIGN_SLACK_MIB;
+    return mib;
+}
+
+/* The configuration module: the one --config names, or one written for KERNEL. */
+static int place_config(const struct run_options *opts, const struct boot_media *media)
+{
+    char path[PATH_MAX];
+
+    media_path(media, MODULE_CONFIG, path, sizeof(path));
+    return opts->config_file ? copy_file(opts->config_file, path) : write_config(opts, path);
+}
+
+enum wisp_exit media_create(const struct run_options *opts, struct boot_media *media)
+{
     enum wisp_exit rc;
     int err;
 
     memset(media, 0, sizeof(*media));
-    media->has_initrd = opts->initrd != NULL;
     snprintf(media->hv_options, sizeof(media->hv_options), "config=" MODULE_CONFIG "%s%s",
              opts->hv_cmdline ? " " : "", opts->hv_cmdline ? opts->hv_cmdline : "");
+    if (collect_modules(opts, media)) {
+        fputs("wisp: too many boot modules, or a path too long\n", stderr);
+        return WISP_EXIT_USAGE;
+    }
+    media->machine_mib = machine_memory_mib(opts, media);
     rc = make_work_dir(opts, media);
     if (rc)
         return rc;
@@ -388,12 +551,9 @@ enum wisp_exit media_create(const struct run_options *opts, struct boot_media *m
         err = -ENAMETOOLONG;
         goto fail;
     }
-    media_path(media, MODULE_CONFIG, path, sizeof(path));
-    err = write_config(opts, path);
-    if (!err)
-        err = link_module(media, MODULE_KERNEL, opts->kernel);
-    if (!err && opts->initrd)
-        err = link_module(media, MODULE_INITRD, opts->initrd);
+    err = place_config(opts, media);
+    for (unsigned i = 0; !err && i < media->nr_modules; i++)
+        err = link_module(media, media->modules[i].name, media->modules[i].path);
     if (err)
         goto fail;
     if (opts->boot == BOOT_GRUB) {

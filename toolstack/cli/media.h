@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "env.h"
+#include "bootconfig.h"
 #include "exit_codes.h"
 #include "options.h"
 
@@ -17,22 +18,35 @@
 #define DOMAIN_NAME   "guest"
 #define MEDIA_DIR_MAX (PATH_MAX - 256)
 
+/* Every kernel and initrd of every domain; the configuration module comes on top. */
+#define MEDIA_MAX_MODULES (2 * BOOTCFG_MAX_DOMAINS)
+
+/* A boot module: linked into the work directory as `name`, which the configuration uses. */
+struct media_module {
+    char name[BOOTCFG_MODULE_MAX];
+    char path[PATH_MAX];        /* the file itself */
+};
+
 struct boot_media {
     /* Work directory; "" before media_create(). Short enough for dir/name to fit PATH_MAX. */
     char dir[MEDIA_DIR_MAX];
     bool keep;                  /* --keep: leave dir in place */
-    bool has_initrd;
+    struct media_module modules[MEDIA_MAX_MODULES];    /* all but the configuration */
+    unsigned nr_modules;
+    unsigned machine_mib;       /* the emulated machine's RAM: see machine_memory_mib() */
     char hv_options[1024];      /* hypervisor command line, without the image path */
     char iso[PATH_MAX];         /* BOOT_GRUB only */
 };
 
 /*
  * Checks KERNEL (a readable PVH ELF; for a bzImage, the vmlinux unpacked from
- * it), the initrd and the hypervisor image. Prints `wisp: FILE: why` and
- * returns WISP_EXIT_USAGE (or WISP_EXIT_INFRA for a missing default hypervisor
- * image or default Linux guest: that is a build problem).
+ * it), the initrd and the hypervisor image, or with --config the configuration
+ * and every module it names. Prints `wisp: FILE: why` and returns
+ * WISP_EXIT_USAGE (or WISP_EXIT_INFRA for a missing default hypervisor image or
+ * default Linux guest: that is a build problem). A KERNEL whose Xen guest-OS
+ * note says "linux" makes opts->linux_guest true.
  */
-enum wisp_exit __must_check check_inputs(const struct run_options *opts);
+enum wisp_exit __must_check check_inputs(struct run_options *opts);
 
 /*
  * Creates the work directory with the config module, links to the kernel and

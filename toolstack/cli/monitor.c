@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bootconfig.h"
 #include "console.h"
 #include "monitor.h"
 #include "proc.h"
@@ -27,6 +28,9 @@ struct guest_console {
     unsigned domid;
     long long fed_ms;           /* when its last bytes came */
     struct console_stream stream;
+    struct monitor *monitor;
+    const char *label;          /* --config: "[NAME] " starts each of its lines; else NULL */
+    bool mid_line;              /* its last byte on stdout was not "\n" */
 };
 
 /* Interactive sessions: stdin on its way to COM1. */
@@ -50,6 +54,7 @@ struct monitor {
     bool any_output;            /* any byte on COM1 at all */
     bool serial_eof;
     bool stdout_mid_line;       /* the guest's last byte on stdout was not "\n" */
+    struct guest_console *mid_line_console;    /* --config: whose line stdout is in, or NULL */
     struct guest_console consoles[MAX_CONSOLES];
     struct console_input input;
 };
@@ -63,12 +68,48 @@ static void write_line(FILE *out, const char *text, size_t len)
     fflush(out);
 }
 
+/* With several domains each line says whose it is; the stream hands over whole lines or tails. */
+static void write_labelled(struct guest_console *c, const char *data, size_t len)
+{
+    struct guest_console *other = c->monitor->mid_line_console;
+
+    if (other && other != c) {  /* another domain's partial line: end it, label the rest */
+        putchar('\n');
+        other->mid_line = false;
+    }
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        size_t piece = nl ? (size_t)(nl - data) + 1 : len;
+
+        if (!c->mid_line)
+            printf("[%s] ", c->label);
+        fwrite(data, 1, piece, stdout);
+        c->mid_line = data[piece - 1] != '\n';
+        data += piece;
+        len -= piece;
+    }
+    c->monitor->mid_line_console = c->mid_line ? c : NULL;
+}
+
 static void write_guest_output(void *ctx, const char *data, size_t len)
 {
-    struct monitor *m = ctx;
+    struct guest_console *c = ctx;
 
-    fwrite(data, 1, len, stdout);
-    m->stdout_mid_line = data[len - 1] != '\n';
+    if (c->label)
+        write_labelled(c, data, len);
+    else
+        fwrite(data, 1, len, stdout);
+    c->monitor->stdout_mid_line = data[len - 1] != '\n';
+}
+
+/* The name --config gave domain `domid` (domains are built in file order, from d1). */
+static const char *domain_label(const struct monitor *m, unsigned domid)
+{
+    const struct boot_config *cfg = m->opts->config;
+
+    if (!cfg)
+        return NULL;
+    return domid >= 1 && domid <= cfg->nr_domains ? cfg->domains[domid - 1].name : "?";
 }
 
 static struct guest_console *console_of(struct monitor *m, unsigned domid)
@@ -83,8 +124,10 @@ static struct guest_console *console_of(struct monitor *m, unsigned domid)
     if (!c->used) {
         c->used = true;
         c->domid = domid;
+        c->monitor = m;
+        c->label = domain_label(m, domid);
         console_init(&c->stream, m->opts->command && domid == GUEST_DOMID,
-                     write_guest_output, m);
+                     write_guest_output, c);
     }
     return c;
 }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+struct boot_config;     /* xen/include/bootconfig.h */
+
 enum emulator_kind { EMULATOR_QEMU, EMULATOR_BOCHS };
 enum boot_method { BOOT_DIRECT, BOOT_GRUB };
 enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
@@ -16,7 +18,8 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 /* -- COMMAND, a bzImage or the default Linux guest: Linux boots slowly under emulation. */
 #define DEFAULT_TIMEOUT_LINUX_S       300
 #define DEFAULT_TIMEOUT_LINUX_BOCHS_S 1200
-/* Prepended to --cmdline: our guests' and Linux's PV console is hvc0. */
+/* Prepended to a Linux guest's --cmdline: its PV console is hvc0. Other guests get
+ * exactly --cmdline: a unikernel may parse its whole command line. */
 #define GUEST_CMDLINE_PREFIX    "console=hvc0"
 /* Limits of the boot configuration (xen/include/bootconfig.h: BOOTCFG_*), repeated
  * here because the CLI is built without the hypervisor's include directory. */
@@ -30,8 +33,13 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 #define GUEST_KERNEL_TARGET     "guest-kernels/vmlinux"
 #define GUEST_INITRD_TARGET     "guest-kernels/initramfs.cpio.gz"
 
-/* The emulated machine gets the guest's memory plus this, for Wisp itself. */
+/*
+ * The emulated machine holds Wisp, every boot module (the loader puts them in RAM)
+ * and every guest's RAM (aligned to 2 MiB, so up to 2 MiB more each): Wisp and its
+ * tables get this on top of the modules and guests (media.c: machine_memory_mib).
+ */
 #define HYPERVISOR_MEMORY_MIB   64
+#define GUEST_ALIGN_SLACK_MIB   2
 
 struct run_options {
     enum emulator_kind emulator;
@@ -56,7 +64,9 @@ struct run_options {
     bool kernel_default;        /* KERNEL is <build>/GUEST_KERNEL_TARGET */
     bool initrd_default;        /* the initrd is <build>/GUEST_INITRD_TARGET */
     const char *kernel_name;    /* KERNEL as given, for messages (kernel may be a temp file) */
-    bool linux_guest;           /* -- COMMAND or a bzImage: the Linux default timeout */
+    bool linux_guest;           /* Linux: console=hvc0 first and the Linux default timeout */
+    const char *config_file;    /* --config: a whole boot configuration instead of KERNEL */
+    const struct boot_config *config;  /* its domains, once check_inputs() has read it */
 };
 
 /*
