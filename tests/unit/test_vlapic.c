@@ -892,6 +892,34 @@ static void test_timer_periodic_floor(void **state)
     assert_int_equal(fx.timer_deadline_ns, UINT64_MAX);
 }
 
+/* An expiry that would raise nothing new need not wake anyone (the scheduler skips it). */
+static void test_timer_expiry_raises(void **state)
+{
+    (void)state;
+    struct vlapic v;
+
+    vlapic_init(&v, 0, true);
+    assert_false(vlapic_timer_expiry_raises(&v));           /* reset: LVT masked, SVR off */
+    to_x2apic(&v);
+    wr(&v, MSR_SVR, SVR_ON, 0);
+    wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+    wr(&v, MSR_TDCR, 0xB, 0);
+    wr(&v, MSR_TMICT, 1, 0);
+    assert_true(vlapic_timer_expiry_raises(&v));
+    vlapic_timer_expired(&v, 1, &fx);                       /* IRR[0xEC] now set */
+    assert_true(irr_has(&v, 0xEC));
+    assert_false(vlapic_timer_expiry_raises(&v));
+    vlapic_timer_expired(&v, fx.timer_deadline_ns, &fx);    /* coalesced: nothing new */
+    assert_false(vlapic_timer_expiry_raises(&v));
+    vlapic_ack(&v, 0xEC);                                   /* injected: IRR clear again */
+    assert_true(vlapic_timer_expiry_raises(&v));
+    wr(&v, MSR_LVT_TIMER, PERIODIC | LVT_MASKED | 0xEC, 0);
+    assert_false(vlapic_timer_expiry_raises(&v));
+    wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+    wr(&v, MSR_SVR, 0xFF, 0);                               /* software-disabled */
+    assert_false(vlapic_timer_expiry_raises(&v));
+}
+
 /* ---- xAPIC page ---- */
 
 static void test_page_publish(void **state)
@@ -1116,6 +1144,7 @@ int main(void)
         cmocka_unit_test(test_timer_divide),
         cmocka_unit_test(test_timer_periodic),
         cmocka_unit_test(test_timer_periodic_floor),
+        cmocka_unit_test(test_timer_expiry_raises),
         cmocka_unit_test(test_page_publish),
         cmocka_unit_test(test_page_collect_round_trip),
         cmocka_unit_test(test_page_collect_hostile),

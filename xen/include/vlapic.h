@@ -243,6 +243,14 @@ void vlapic_set_tpr(struct vlapic *v, uint8_t tpr);
 void vlapic_timer_expired(struct vlapic *v, uint64_t now_ns, struct vlapic_effects *fx);
 
 /*
+ * Whether the timer's expiry would raise anything new: false when the APIC
+ * takes no interrupts, the timer LVT is masked, or its vector is already
+ * waiting in IRR. Such an expiry only re-arms the timer; the caller may let
+ * it wait for its next look instead of waking up for it.
+ */
+bool vlapic_timer_expiry_raises(const struct vlapic *v);
+
+/*
  * Writes every xAPIC register at its offset (SDM table 11-1, 16-byte stride)
  * into `page` (VLAPIC_PAGE_WORDS words) and zeroes the rest: ID (bits 31:24),
  * VERSION, TPR, PPR, LDR, DFR, SVR, ISR/TMR/IRR, ESR, ICR, LVTs, initial and

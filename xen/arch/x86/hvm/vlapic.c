@@ -371,6 +371,17 @@ void vlapic_timer_expired(struct vlapic *v, uint64_t now_ns, struct vlapic_effec
     fx->timer_deadline_ns = v->timer_deadline_ns;
 }
 
+bool vlapic_timer_expiry_raises(const struct vlapic *v)
+{
+    uint32_t lvt = v->lvt[VLAPIC_LVT_TIMER];
+    uint8_t vector = lvt & LVT_VECTOR;
+
+    if ((lvt & LVT_MASK) || !accepts_interrupts(v))
+        return false;
+    /* An illegal vector raises an APIC error each time (vlapic_accept_irq). */
+    return vector < FIRST_LEGAL_VECTOR || !bitmap_test(v->irr, vector);
+}
+
 /* ---- reset and mode ---- */
 
 /* Power-up register values (SDM 11.4.7.1); ID and base are the caller's. */
