@@ -26,12 +26,13 @@ See docs/user-guide.md.
 USAGE
 }
 
+# One dpkg-query for the whole list; a package dpkg has never heard of is missing too.
 missing_packages() {
-    local pkg
+    local installed pkg
+    installed="$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null |
+                 awk '$1 == "ii" { print $2 }' || true)"
     for pkg in "${PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            printf '%s\n' "$pkg"
-        fi
+        grep -qxF -- "$pkg" <<<"$installed" || printf '%s\n' "$pkg"
     done
 }
 
@@ -76,6 +77,67 @@ build() {
     exit 125
 }
 
+# ---- Stamps: skip the package query and the ninja check when nothing they depend on
+# has changed since they last succeeded (docs/testing.md, "The ./wisp wrapper").
+# Correctness first: the stamp holds the state measured BEFORE the checks ran, and is
+# written only if they succeeded and no source changed meanwhile; without a dpkg
+# database there is no stamp and every check runs.
+STAMPS="$BUILD/.wisp-stamps"
+
+# What a build is made from, as one hash: the package list, dpkg's database (rewritten
+# on every install and removal: compilers, headers, linux-source), and every file of the
+# tree (path, mtime in ns, size, inode) but .git, build directories and Python caches.
+# Any edit, new file or deleted file changes it, also one that git ignores.
+sources_key() {
+    local db=/var/lib/dpkg/status sum
+    [ -r "$db" ] || return 1
+    sum="$({ printf '%s\n' "${PACKAGES[@]}"
+             stat -L -c '%n %.9Y %s %i' "$db"
+             find "$ROOT" \( -name .git -o -path "$BUILD" -o -path "$ROOT/build" \
+                            -o -name __pycache__ -o -name .pytest_cache \) -prune \
+                  -o \( -type f -o -type l \) -printf '%P %T@ %s %i %l\n'
+           } | sha256sum)" || return 1
+    printf '%s' "${sum%% *}"
+}
+
+# The build directory's side: its configuration and the outputs asked for (deleted or
+# replaced, they must be rebuilt). A missing file prints nothing, which changes it.
+build_dir_state() {
+    (cd "$BUILD" 2>/dev/null &&
+     stat -L -c '%n %.9Y %s %i' build.ninja meson-private/coredata.dat "$@" 2>/dev/null) || true
+}
+
+stamp_matches() {   # NAME SOURCES_KEY OUTPUT...
+    local name="$1" key="$2" want="" have=""
+    shift 2
+    [ -n "$key" ] && [ -r "$STAMPS/$name" ] || return 1
+    read -r -d '' have <"$STAMPS/$name" || true
+    want="$key"$'\n'"$(build_dir_state "$@")"
+    [ "$have" = "$want" ]
+}
+
+stamp_write() {     # NAME SOURCES_KEY_BEFORE OUTPUT...
+    local name="$1" key="$2"
+    shift 2
+    [ -n "$key" ] && [ "$(sources_key || true)" = "$key" ] || return 0  # changed meanwhile
+    mkdir -p "$STAMPS" &&
+        { printf '%s\n' "$key"; build_dir_state "$@"; } >"$STAMPS/$name.tmp" &&
+        mv "$STAMPS/$name.tmp" "$STAMPS/$name"
+}
+
+# The CLI and the hypervisor image: what every command runs.
+MAIN_OUTPUTS=(toolstack/wisp xen/wisp.elf)
+
+prepare() {
+    local key
+    key="$(sources_key || true)"
+    stamp_matches main "$key" "${MAIN_OUTPUTS[@]}" && return 0
+    rm -f "$STAMPS/main"
+    install_packages
+    build
+    stamp_write main "$key" "${MAIN_OUTPUTS[@]}"
+}
+
 # The default Linux guest that `demo` and `run -- COMMAND` boot is built on demand: the
 # CLI itself says which of its targets these arguments use (none if KERNEL and --initrd
 # are given), and ninja rebuilds only what changed.
@@ -83,7 +145,12 @@ build_guest() {
     local targets
     mapfile -t targets < <("$BUILD/toolstack/wisp" guest-targets "$@" 2>/dev/null)
     [ "${#targets[@]}" -eq 0 ] && return 0
+    local name="guest-${targets[*]//[^A-Za-z0-9.-]/_}" key
+    key="$(sources_key || true)"
+    stamp_matches "$name" "$key" "${targets[@]}" && return 0
+    rm -f "$STAMPS/$name"
     if ninja -C "$BUILD" -n "${targets[@]}" 2>/dev/null | grep -q '^ninja: no work to do'; then
+        stamp_write "$name" "$key" "${targets[@]}"
         return 0
     fi
     # Long the first time, so its progress is shown; on stderr, as stdout is the guest's.
@@ -95,6 +162,7 @@ build_guest() {
         say "building the Linux guest failed (ninja -C $BUILD ${targets[*]})"
         exit 125
     fi
+    stamp_write "$name" "$key" "${targets[@]}"
 }
 
 run_tests() {
@@ -118,8 +186,7 @@ main() {
     case "${1:-}" in
         ""|-h|--help) usage; exit 0 ;;
     esac
-    install_packages
-    build
+    prepare
     if [ "$1" = test ]; then
         shift
         run_tests "$@"

@@ -6,8 +6,11 @@
 
 /*
  * What a PVH image is, for this loader:
- *  - ELF32 with e_machine EM_386, or ELF64 with EM_X86_64; little-endian;
- *    e_type ET_EXEC or ET_DYN. ET_DYN is accepted but never relocated: like
+ *  - ELF32 with e_machine EM_386 or EM_X86_64 (the latter is what
+ *    `objcopy -O elf32-x86-64` makes of a 64-bit image, as XTF's hvm64 tests
+ *    are shipped), or ELF64 with EM_X86_64; little-endian; e_type ET_EXEC or
+ *    ET_DYN. (Xen's libelf, for a PVH guest, checks neither class against
+ *    machine: it needs only the entry note. We take just these three.) ET_DYN is accepted but never relocated: like
  *    ET_EXEC it is loaded at its p_paddr values (the PVH entry is physical).
  *  - PT_LOAD segments are copied to guest-physical p_paddr; p_vaddr is ignored.
  *    Segments with p_memsz 0 are skipped. All loaded bytes lie below

@@ -9,13 +9,21 @@
  *     reads the BDA there, which must stay zero) and minus the loaded image
  *     (rounded out to whole pages).
  *  2. The info block (hvm_start_info, modlist, memmap, cmdline, packed into
- *     one page-aligned run) goes at the LOWEST free address below 1 GiB:
- *     normally 0x1000, which Linux keeps reserved anyway ([0, 64K) is never
- *     handed out), else the first gap above the image. Below 1 GiB because
- *     Linux reads the memmap and modlist through its early 1 GiB mapping
- *     (head_64.S init_top_pgt).
+ *     one page-aligned run) goes where Xen's domain builder puts it: in RAM
+ *     after the image (libxenguest allocates its "HVM start info" segment
+ *     after the kernel and module segments, xg_dom_x86.c
+ *     alloc_magic_pages_hvm). Guests may drop everything below their image
+ *     before they read it: Solo5 unmaps all pages below its text first. So
+ *     it goes at the LOWEST free address at or above the image's end, below
+ *     1 GiB because Linux reads the memmap and modlist through its early
+ *     1 GiB mapping (head_64.S init_top_pgt). Only if nothing fits there
+ *     (an image that fills RAM or ends above 1 GiB) does it go at the lowest
+ *     free address anywhere (normally 0x1000).
  *  3. The initrd goes at the HIGHEST free page-aligned address below 4 GiB
  *     (Linux's ramdisk_image field is 32 bits), clear of the info block.
+ *     Xen puts modules right after the kernel instead; where a module lies is
+ *     the guest's to read from the modlist, and the top of RAM keeps a large
+ *     initrd from pushing the info block above 1 GiB.
  * Anything that does not fit fails with -ENOMEM rather than overlapping.
  */
 
@@ -253,6 +261,20 @@ static bool place_highest(const struct hvm_memmap_table_entry *map, unsigned n,
     return false;
 }
 
+/*
+ * Step 2: after the image if it fits there (busy[1] is the image), else
+ * anywhere. busy[0] is page 0.
+ */
+static bool place_info(const struct hvm_memmap_table_entry *map, unsigned n,
+                       const struct range busy[2], uint64_t size, uint64_t *out)
+{
+    const struct range below_image_end = { 0, busy[1].end };
+
+    if (place_lowest(map, n, &below_image_end, 1, size, INFO_LIMIT, out))
+        return true;
+    return place_lowest(map, n, busy, 2, size, INFO_LIMIT, out);
+}
+
 /* The image must lie wholly inside one RAM entry (adjacent RAM is merged). */
 static int check_image(const struct pvh_boot_config *cfg,
                        const struct hvm_memmap_table_entry *map, unsigned n,
@@ -337,7 +359,7 @@ int pvh_build_start_info(const struct pvh_boot_config *cfg, const struct pvh_wri
 
     memmap_bytes = n * sizeof(map[0]);
     info_size = INFO_OFF_MEMMAP + memmap_bytes + cmdline_len + 1;
-    if (!place_lowest(map, n, busy, 2, info_size, INFO_LIMIT, &l.start_info))
+    if (!place_info(map, n, busy, info_size, &l.start_info))
         return fail(why, -ENOMEM, "no room below 1 GiB for start_info, memmap and cmdline");
     busy[2] = (struct range){ l.start_info, l.start_info + info_size };
     l.memmap = l.start_info + INFO_OFF_MEMMAP;

@@ -281,6 +281,29 @@ static void elf64_note_8_bytes(void **state)
     assert_int_equal(img.hi, 0x1405000);
 }
 
+/*
+ * `objcopy -O elf32-x86-64` (XTF's hvm64 images): ELFCLASS32 headers with
+ * e_machine EM_X86_64, 32-bit program headers, an 8-byte entry note.
+ */
+static void elf32_x86_64_is_accepted(void **state)
+{
+    struct pvh_image img;
+    const char *why;
+
+    b_init(false);
+    add_load(0x100000, 0x180, 0x2000, 5);
+    add_note_segment(0x100020, 8);
+    b_layout();
+    B.eh.machine = ELF_EM_X86_64;
+    b_write_ehdr();
+    assert_int_equal(parse_built(&img, &why), 0);
+    assert_false(img.is64);
+    assert_int_equal(img.entry, 0x100020);
+    assert_int_equal(img.nr_segments, 1);
+    assert_int_equal(img.lo, 0x100000);
+    assert_int_equal(img.hi, 0x102000);
+}
+
 static void et_dyn_is_accepted(void **state)
 {
     std_kernel(true, 0x100000, 4);
@@ -601,9 +624,13 @@ static void rejects_truncated_or_foreign_headers(void **state)
         B.eh.type = 1;     b_write_ehdr(); expect_reject();    /* ET_REL */
         B.eh.type = 4;     b_write_ehdr(); expect_reject();    /* ET_CORE */
         B.eh.type = ELF_ET_EXEC;
-        B.eh.machine = is64 ? ELF_EM_386 : ELF_EM_X86_64;
-        b_write_ehdr(); expect_reject();
+        if (is64) {                      /* ELF64 i386: no such thing */
+            B.eh.machine = ELF_EM_386;
+            b_write_ehdr(); expect_reject();
+        }
         B.eh.machine = 40; b_write_ehdr(); expect_reject();    /* EM_ARM */
+        B.eh.machine = 0;  b_write_ehdr(); expect_reject();    /* EM_NONE */
+        B.eh.machine = 6;  b_write_ehdr(); expect_reject();    /* EM_486 (old) */
         B.eh.machine = is64 ? ELF_EM_X86_64 : ELF_EM_386;
         B.eh.ehsize = 12;  b_write_ehdr(); expect_reject();
         B.eh.ehsize = is64 ? 64 : 52;
@@ -938,6 +965,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(elf32_note_in_pt_note),
         cmocka_unit_test(elf64_note_8_bytes),
+        cmocka_unit_test(elf32_x86_64_is_accepted),
         cmocka_unit_test(et_dyn_is_accepted),
         cmocka_unit_test(note_only_in_sections),
         cmocka_unit_test(note_in_second_pt_note),

@@ -258,8 +258,8 @@ static void start_info_fields_and_placement(void **state)
     cfg.rsdp_paddr = 0xfc000000;
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, &why), 0);
 
-    /* Info in low RAM at 0x1000, initrd at the top of RAM. */
-    assert_int_equal(l.start_info, 0x1000);
+    /* Info right after the image (as Xen's builder does), initrd at the top of RAM. */
+    assert_int_equal(l.start_info, 20 * MiB + 0x1000);
     assert_int_equal(l.initrd, 64 * MiB - 0x2000);
     assert_true(l.modlist < GiB && l.memmap < GiB && l.cmdline < GiB);
 
@@ -332,12 +332,12 @@ static void info_avoids_image_in_low_ram(void **state)
     assert_int_equal(l.start_info, 1 * MiB);
     check_writes_are_safe(&cfg);
 
-    /* An image at 1 MiB leaves 0x1000 free; the info goes there. */
+    /* An image at 1 MiB leaves 0x1000 free, but the info goes after the image. */
     G.nw = 0;
     cfg.image_lo = 1 * MiB;
     cfg.image_hi = 3 * MiB;
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
-    assert_int_equal(l.start_info, 0x1000);
+    assert_int_equal(l.start_info, 3 * MiB);
     check_writes_are_safe(&cfg);
 
     /* A small image at 0x1000: info right after its last page. */
@@ -349,10 +349,62 @@ static void info_avoids_image_in_low_ram(void **state)
     check_writes_are_safe(&cfg);
 }
 
+/*
+ * Xen's builder puts the info after the image, and guests count on it: Solo5
+ * unmaps every page below its text before it reads the command line.
+ */
+static void info_goes_after_image(void **state)
+{
+    static const char cmdline[] = "--solo5:quiet";
+    struct pvh_boot_config cfg = base_config();
+    struct pvh_boot_layout l;
+    uint8_t initrd[0x3000];
+
+    /* A small unikernel at 1 MiB: everything the guest reads lies above it. */
+    memset(initrd, 3, sizeof(initrd));
+    cfg.image_lo = 1 * MiB;
+    cfg.image_hi = 1 * MiB + 0x2345;
+    cfg.cmdline = cmdline;
+    assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
+    assert_int_equal(l.start_info, 1 * MiB + 0x3000);
+    assert_true(l.memmap > l.start_info && l.cmdline > l.memmap);
+    assert_string_equal((const char *)guest(l.cmdline, sizeof(cmdline)), cmdline);
+    check_writes_are_safe(&cfg);
+
+    /* With an initrd the info stays after the image, the initrd at the top. */
+    G.nw = 0;
+    cfg.initrd = initrd;
+    cfg.initrd_size = sizeof(initrd);
+    assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
+    assert_int_equal(l.start_info, 1 * MiB + 0x3000);
+    assert_true(l.modlist >= cfg.image_hi);
+    assert_int_equal(l.initrd, 64 * MiB - 0x3000);
+    check_writes_are_safe(&cfg);
+
+    /* The first page after the image is reserved: the next free one. */
+    const struct pvh_reserved_range res[] = { { 1 * MiB + 0x3000, 0x1000, RES } };
+    G.nw = 0;
+    cfg.reserved = res;
+    cfg.nr_reserved = 1;
+    assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
+    assert_int_equal(l.start_info, 1 * MiB + 0x4000);
+    check_writes_are_safe(&cfg);
+
+    /* An image ending above 1 GiB: no room after it below 1 GiB, so low RAM. */
+    G.nw = 0;
+    cfg = base_config();
+    cfg.ram_size = 2 * GiB;
+    cfg.image_lo = 1 * GiB - 0x1000;
+    cfg.image_hi = 1 * GiB + 0x1000;
+    assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
+    assert_int_equal(l.start_info, 0x1000);
+    check_writes_are_safe(&cfg);
+}
+
 static void placement_avoids_reserved_ranges(void **state)
 {
     const struct pvh_reserved_range res[] = {
-        { 0x1000, 0x1000, RES },                /* where the info would go */
+        { 20 * MiB + 0x1000, 0x1000, RES },     /* where the info would go */
         { 64 * MiB - 0x1000, 0x1000, RES },     /* where the initrd would go */
         { 0xfeff0000, 0x10000, RES },
     };
@@ -366,7 +418,7 @@ static void placement_avoids_reserved_ranges(void **state)
     cfg.initrd = initrd;
     cfg.initrd_size = sizeof(initrd);
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, NULL), 0);
-    assert_int_equal(l.start_info, 0x2000);
+    assert_int_equal(l.start_info, 20 * MiB + 0x2000);
     assert_int_equal(l.initrd, 64 * MiB - 0x3000);
     assert_int_equal(l.memmap_entries, 7);
     assert_memory_equal(guest(l.initrd, sizeof(initrd)), initrd, sizeof(initrd));
@@ -482,10 +534,11 @@ static void ram_too_small(void **state)
     cfg.initrd_size = 3 * MiB;
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, &why), -ENOMEM);
     assert_string_equal(why, "guest RAM below 4 GiB too small for the initrd");
-    cfg.initrd_size = 2 * MiB;              /* exactly the free RAM above the image */
+    cfg.initrd_size = 2 * MiB - 0x1000;     /* the free RAM above the image and the info page */
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, &why), 0);
-    assert_int_equal(l.initrd, 2 * MiB);
-    cfg.initrd_size = 2 * MiB + 1;
+    assert_int_equal(l.start_info, 2 * MiB);
+    assert_int_equal(l.initrd, 2 * MiB + 0x1000);
+    cfg.initrd_size = 2 * MiB - 0x1000 + 1;
     assert_int_equal(pvh_build_start_info(&cfg, &writer, &l, &why), -ENOMEM);
 
     /* No room for the info block below 1 GiB. */
@@ -559,6 +612,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(start_info_fields_and_placement, setup, teardown),
         cmocka_unit_test_setup_teardown(start_info_without_initrd_or_cmdline, setup, teardown),
         cmocka_unit_test_setup_teardown(info_avoids_image_in_low_ram, setup, teardown),
+        cmocka_unit_test_setup_teardown(info_goes_after_image, setup, teardown),
         cmocka_unit_test_setup_teardown(placement_avoids_reserved_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(initrd_slides_below_image, setup, teardown),
         cmocka_unit_test_setup_teardown(initrd_shares_no_page, setup, teardown),

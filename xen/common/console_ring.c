@@ -39,7 +39,7 @@ static bool drain_output(struct domain *d)
     while (cons != prod && budget) {
         char c = r->out[MASK_XENCONS_IDX(cons, r->out)];
 
-        domain_console_write(d, &c, 1);
+        domain_console_ring_output(d, &c, 1);
         cons++;
         budget--;
     }

@@ -2,6 +2,7 @@
 #include "env.h"
 #include "console_ring.h"
 #include "domain.h"
+#include "domain_build.h"
 #include "irq.h"
 #include "machine.h"
 #include "mm.h"
@@ -53,19 +54,44 @@ struct domain *domain_next(struct domain *prev)
     return NULL;
 }
 
-/* How the machine ends once no guest is left: the worst outcome among them wins. */
-static enum machine_end machine_status(void)
-{
-    enum machine_end status = MACHINE_END_POWEROFF;
+/*
+ * How the machine ends once no guest is left: the worst outcome among them
+ * wins. Latched at each shutdown, since an ended domain is torn down (and
+ * its slot freed) before the machine ends.
+ */
+static enum machine_end end_status = MACHINE_END_POWEROFF;
 
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
-        if (d->shutdown_reason == SHUTDOWN_REASON_CRASH ||
-            d->shutdown_reason == SHUTDOWN_REASON_WATCHDOG)
-            return MACHINE_END_CRASH;
-        if (d->shutdown_reason == SHUTDOWN_REASON_REBOOT)
-            status = MACHINE_END_REBOOT;
+static void note_end_status(enum shutdown_reason reason)
+{
+    if (reason == SHUTDOWN_REASON_CRASH || reason == SHUTDOWN_REASON_WATCHDOG)
+        end_status = MACHINE_END_CRASH;
+    else if (reason == SHUTDOWN_REASON_REBOOT && end_status == MACHINE_END_POWEROFF)
+        end_status = MACHINE_END_REBOOT;
+}
+
+void domain_reap(void)
+{
+    for (struct domain *d = domain_next(NULL), *next; d; d = next) {
+        next = domain_next(d);
+        if (!d->running)
+            domain_destroy(d);
     }
-    return status;
+}
+
+/*
+ * The last domain has ended (from inside one of its exits, which never
+ * resumes): every domain is torn down, then the line the tests compare,
+ * "free frames: boot N, end M" (4 KiB frames; N == M when nothing leaked).
+ */
+static void __attribute__((noreturn)) end_machine(void)
+{
+    struct domain *d;
+
+    while ((d = domain_next(NULL)))
+        domain_destroy(d);
+    log_info("free frames: boot %lu, end %lu", domain_boot_free_frames(),
+             frames_free_bytes() >> PAGE_SHIFT);
+    machine_end(end_status);
 }
 
 static void log_exit_counts(const struct domain *d)
@@ -88,6 +114,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
     domain_console_flush_partial(d);    /* a last unterminated line */
     d->running = false;
     d->shutdown_reason = reason;
+    note_end_status(reason);
     evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
@@ -98,8 +125,8 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
 
     for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
         if (o->running)
-            return;
-    machine_end(machine_status());
+            return;     /* the scheduler reaps d once its vCPUs are off the pCPU */
+    end_machine();
 }
 
 void vcpu_stop(struct vcpu *v, const char *why)

@@ -237,6 +237,7 @@ void sched_run(void)
     bool keep = false;
 
     for (;;) {
+        domain_reap();          /* no vCPU is on this pCPU here */
         update_vcpus();
         console_ring_poll_input();
         uint64_t now = now_ns();

@@ -3,6 +3,7 @@
 #define WISP_DOMAIN_H
 
 #include "env.h"
+#include "console_route.h"
 #include "evtchn.h"
 #include "guest_access.h"
 #include "hvm.h"
@@ -86,6 +87,9 @@ struct vcpu {
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
     uint64_t tsc_aux;               /* what RDTSCP/RDPID return; loaded while it runs */
+    /* DR0-DR3 and DR6 while another vCPU has the pCPU (hvm.c: debug_regs_switch_to);
+     * DR7 lives in the VMCB/VMCS. */
+    uint64_t dr[4], dr6;
 };
 
 struct domain {
@@ -102,6 +106,13 @@ struct domain {
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
     uint64_t shared_info_gfn;       /* ~0 when not mapped */
+    bool shared_info_hid_ram;       /* it covers a populated RAM page (put back when it moves) */
+
+    /* Pages as XENMEM_current/maximum_reservation and maximum_gpfn count them
+     * (memory_op.c keeps them; one vCPU in the hypervisor at a time). */
+    uint64_t tot_pages;             /* RAM gfns mapped to their frame now */
+    uint64_t max_pages;             /* RAM gfns at build: the most tot_pages can be */
+    uint64_t max_mapped_gfn;        /* the highest gfn ever mapped, as Xen's max_mapped_pfn */
 
     uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 
@@ -119,6 +130,9 @@ struct domain {
     /* Guest console output waiting for its newline. */
     unsigned console_len;
     char console_line[CONSOLE_LINE_MAX];
+
+    /* Which console path the user sees (console_io.c, console_route.h). */
+    struct console_route console_route;
 
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
@@ -141,8 +155,11 @@ struct domain *domain_by_id(unsigned id);
 /* Iterates over existing domains. */
 struct domain *domain_next(struct domain *prev);
 
-/* Ends the domain (logged with its reason); when none is left, ends the machine. */
+/* Ends the domain (logged with its reason); when none is left, tears every
+ * domain down, logs "free frames: boot N, end M" and ends the machine. */
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
+/* Tears down every ended domain; called by the scheduler when no vCPU is on the pCPU. */
+void domain_reap(void);
 /* Takes v offline; if it was the last vCPU that could run, the domain powers
  * off, as Xen does for VCPUOP_down. why is logged then. */
 void vcpu_stop(struct vcpu *v, const char *why);
@@ -151,6 +168,9 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
+/* Output the guest put in its PV console ring: shown, unless it repeats what its last
+ * CONSOLEIO_write just showed (console_route.h); console_io.c. */
+void domain_console_ring_output(struct domain *d, const char *buf, size_t len);
 /* Emits a pending partial line now, as "(dN+) ..." (the guest paused mid-line). */
 void domain_console_flush_partial(struct domain *d);
 

@@ -11,8 +11,6 @@
  */
 
 /* ---- MSRs (SDM vol 4, table 2-2; vol 3 appendix A) ---- */
-#define MSR_IA32_FEATURE_CONTROL    0x03Au  /* lock + VMXON enables, SDM vol 3 23.7 */
-#define FEATURE_CONTROL_LOCK        (1ull << 0)  /* writes fault until reset once set */
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)  /* VMXON allowed outside SMX */
 #define MSR_IA32_VMX_BASIC          0x480u  /* A.1 */
 #define MSR_IA32_VMX_PINBASED_CTLS  0x481u  /* A.3.1 */
@@ -196,6 +194,7 @@
 #define PROC_HLT_EXITING            (1u << 7)
 #define PROC_INVLPG_EXITING         (1u << 9)
 #define PROC_MWAIT_EXITING          (1u << 10)
+#define PROC_RDPMC_EXITING          (1u << 11)
 #define PROC_RDTSC_EXITING          (1u << 12)
 #define PROC_CR3_LOAD_EXITING       (1u << 15)
 #define PROC_CR3_STORE_EXITING      (1u << 16)
@@ -213,6 +212,7 @@
 #define PROC2_ENABLE_EPT            (1u << 1)
 #define PROC2_ENABLE_RDTSCP         (1u << 3)   /* else RDTSCP #UDs */
 #define PROC2_ENABLE_VPID           (1u << 5)
+#define PROC2_WBINVD_EXITING        (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST    (1u << 7)   /* guest may run with PE or PG clear */
 #define PROC2_ENABLE_INVPCID        (1u << 12)  /* else INVPCID #UDs */
 #define PROC2_ENABLE_XSAVES         (1u << 20)  /* else XSAVES/XRSTORS #UD */
@@ -274,8 +274,11 @@
 #define VMX_EXIT_TRIPLE_FAULT       2
 #define VMX_EXIT_INIT_SIGNAL        3
 #define VMX_EXIT_INTR_WINDOW        7
+#define VMX_EXIT_TASK_SWITCH        9
 #define VMX_EXIT_CPUID              10
 #define VMX_EXIT_HLT                12
+#define VMX_EXIT_INVD               13
+#define VMX_EXIT_RDPMC              15
 #define VMX_EXIT_VMCALL             18
 #define VMX_EXIT_VMCLEAR            19
 #define VMX_EXIT_VMLAUNCH           20
@@ -298,6 +301,7 @@
 #define VMX_EXIT_INVEPT             50
 #define VMX_EXIT_PREEMPTION_TIMER   52
 #define VMX_EXIT_INVVPID            53
+#define VMX_EXIT_WBINVD             54
 #define VMX_EXIT_XSETBV             55
 #define VMX_EXIT_VMFUNC             59
 /* Not a hardware reason: VMLAUNCH/VMRESUME itself failed (VMfail), see hw_qual. */
