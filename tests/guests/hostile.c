@@ -18,11 +18,13 @@
 
 #define V_LAPIC_TIMER   0x40
 #define TIMER_DIV_1     0xB                /* divide configuration 1011b (SDM figure 11-10) */
+/* The xAPIC register page and its offsets (SDM vol 3A, 11.4.1 and table 11-1). */
 #define XAPIC_BASE      0xFEE00000UL
 #define XAPIC_EOI       0x0B0
 #define XAPIC_SVR       0x0F0
 #define XAPIC_LVT_TIMER 0x320
 #define XAPIC_TIMER_INIT 0x380
+#define XAPIC_TIMER_DIV 0x3E0
 
 /* ---- Xen timers: VCPUOP periodic and singleshot, set_timer_op ---- */
 
@@ -250,7 +252,7 @@ static void lapic_periodic(bool x2)
         *xapic_reg(XAPIC_SVR) = APIC_SVR_ENABLE | 0xFF;
         vm_exit();
         *xapic_reg(XAPIC_LVT_TIMER) = V_LAPIC_TIMER | APIC_LVT_PERIODIC;
-        *xapic_reg(0x3E0) = TIMER_DIV_1;
+        *xapic_reg(XAPIC_TIMER_DIV) = TIMER_DIV_1;
         *xapic_reg(XAPIC_TIMER_INIT) = 1;
         vm_exit();
         initial = *xapic_reg(XAPIC_TIMER_INIT);
@@ -284,9 +286,10 @@ void act_spin_sti(void)
 }
 
 /*
- * Three vCPUs that spin with interrupts off and never exit: vCPUs 1 and 2
- * count in a loop; vCPU 0 counts the rounds in which both moved. None of
- * them gives the pCPU away, so every round is the scheduler's preemption.
+ * Three vCPUs that spin with interrupts off (or on, with no vector ever
+ * sent) and never exit: vCPUs 1 and 2 count in a loop; vCPU 0 counts the
+ * rounds in which both moved. None of them gives the pCPU away, so every
+ * round is the scheduler's preemption. XTF's xsa-472-3 spins like this.
  */
 #define SPIN_VCPUS     3
 #define SPIN_ROUNDS    5
