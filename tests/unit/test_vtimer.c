@@ -29,8 +29,9 @@ static void test_periodic_bounds(void **state)
     assert_false(vtimer_periodic_ok(MS - 1));
     assert_true(vtimer_periodic_ok(MS));
     assert_true(vtimer_periodic_ok(10 * MS));
-    assert_true(vtimer_periodic_ok(INT64_MAX));
-    assert_false(vtimer_periodic_ok((uint64_t)INT64_MAX + 1));
+    assert_true(vtimer_periodic_ok((1ull << 62) - 1));
+    assert_false(vtimer_periodic_ok(1ull << 62));
+    assert_false(vtimer_periodic_ok(INT64_MAX));
     assert_false(vtimer_periodic_ok(UINT64_MAX));
 }
 

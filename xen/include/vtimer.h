@@ -16,10 +16,11 @@
  * VCPUOP_set_periodic_timer accepts periods in [1 ms, STIME_DELTA_MAX],
  * the bounds Xen checks in do_vcpu_op (xen/common/domain.c:
  * "set.period_ns < MILLISECS(1)" and "set.period_ns > STIME_DELTA_MAX",
- * both -EINVAL); STIME_DELTA_MAX is the largest s_time_t, 2^63 - 1.
+ * both -EINVAL); STIME_DELTA_MAX is 2^62 - 1 ((uint64_t)~0 >> 2, xen/include/xen/time.h:
+ * "chosen so (NOW() + delta) won't overflow without an uptime of 200 years").
  */
 #define VTIMER_PERIODIC_MIN_NS 1000000ull
-#define VTIMER_PERIODIC_MAX_NS 0x7fffffffffffffffull
+#define VTIMER_PERIODIC_MAX_NS 0x3fffffffffffffffull
 
 /*
  * set_timer_op (Xen's do_set_timer_op, xen/common/sched/core.c): a timeout
