@@ -124,7 +124,7 @@ static uint64_t next_timer(void)
 
         next = earliest(next, t->singleshot);
         next = earliest(next, t->periodic_next);
-        if (vlapic_timer_expiry_raises(&v->lapic))
+        if (lapic_timer_wakes(v))
             next = earliest(next, t->lapic);
         next = earliest(next, t->poll_timeout);
     }
