@@ -2,6 +2,7 @@
 #include "guest.h"
 #include "evlib.h"
 #include "x86.h"
+#include "hostile.h"
 #include "xen/console.h"
 #include "xen/console_io.h"
 #include "xen/event_channel.h"
@@ -669,6 +670,13 @@ static const struct act acts[] = {
     { "await-input", act_await_input },
     { "idle", act_idle },
     { "latency", act_latency },
+    { "periodic-huge", act_periodic_huge },
+    { "lapic-periodic-x2apic", act_lapic_periodic_x2apic },
+    { "lapic-periodic-xapic", act_lapic_periodic_xapic },
+    { "spin-cli", act_spin_cli },
+    { "spin-sti", act_spin_sti },
+    { "smp-spin", act_smp_spin },
+    { "smp-spin-sti", act_smp_spin_sti },
 };
 
 int main(const struct hvm_start_info *si)

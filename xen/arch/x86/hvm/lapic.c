@@ -107,6 +107,11 @@ void lapic_timer_fire(struct vcpu *v, uint64_t now)
     lapic_apply(v, &fx);
 }
 
+bool lapic_timer_wakes(const struct vcpu *v)
+{
+    return vlapic_timer_expiry_raises(&v->lapic);
+}
+
 /*
  * The xAPIC page: one page per domain at 0xFEE00000. Only one vCPU runs at a
  * time on our single pCPU, so the running vCPU's registers are published into

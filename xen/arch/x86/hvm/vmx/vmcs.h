@@ -17,6 +17,8 @@
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x482u  /* A.3.2 */
 #define MSR_IA32_VMX_EXIT_CTLS      0x483u  /* A.4 */
 #define MSR_IA32_VMX_ENTRY_CTLS     0x484u  /* A.5 */
+#define MSR_IA32_VMX_MISC           0x485u  /* A.6: bits 4:0 = VMX-preemption timer rate */
+#define VMX_MISC_PREEMPTION_SHIFT   0x1Fu   /* the timer ticks each time this TSC bit changes */
 #define MSR_IA32_VMX_CR0_FIXED0     0x486u  /* A.7: bits that must be 1 in CR0 */
 #define MSR_IA32_VMX_CR0_FIXED1     0x487u  /* A.7: bits that may be 1 in CR0 */
 #define MSR_IA32_VMX_CR4_FIXED0     0x488u  /* A.8 */
@@ -136,6 +138,7 @@
 #define VMCS_GUEST_INTERRUPTIBILITY 0x4824u
 #define VMCS_GUEST_ACTIVITY_STATE   0x4826u
 #define VMCS_GUEST_SYSENTER_CS      0x482Au
+#define VMCS_PREEMPTION_TIMER_VALUE 0x482Eu  /* B.3.3; counts down in the guest (26.5.1) */
 /* 32-bit host state (B.3.4). */
 #define VMCS_HOST_SYSENTER_CS       0x4C00u
 /* Natural-width control (B.4.1). */
@@ -185,6 +188,7 @@
 #define PIN_EXTERNAL_INTR_EXITING   (1u << 0)   /* host interrupts exit */
 #define PIN_NMI_EXITING             (1u << 3)   /* NMIs exit */
 #define PIN_VIRTUAL_NMIS            (1u << 5)   /* guest NMI blocking tracked, IRET clears it */
+#define PIN_PREEMPTION_TIMER        (1u << 6)   /* the guest exits when the timer reaches 0 */
 /* Primary processor-based controls (25.6.2, table 25-6). */
 #define PROC_INTR_WINDOW_EXITING    (1u << 2)   /* exit when the guest can take an interrupt */
 #define PROC_HLT_EXITING            (1u << 7)
@@ -296,6 +300,7 @@
 #define VMX_EXIT_EPT_VIOLATION      48
 #define VMX_EXIT_EPT_MISCONFIG      49
 #define VMX_EXIT_INVEPT             50
+#define VMX_EXIT_PREEMPTION_TIMER   52
 #define VMX_EXIT_INVVPID            53
 #define VMX_EXIT_WBINVD             54
 #define VMX_EXIT_XSETBV             55

@@ -1,5 +1,6 @@
 /* vmx.c (hypervisor): the Intel VMX + EPT backend of struct hvm_ops: VMCS setup, guest entry, exit decoding. */
 #include "env.h"
+#include "apic.h"
 #include "cpu.h"
 #include "domain.h"
 #include "errno.h"
@@ -13,6 +14,7 @@
 #include "spec_ctrl.h"
 #include "regs.h"
 #include "vcpu_context.h"
+#include "vtimer.h"
 #include "x86.h"
 #include "vmcs.h"
 
@@ -40,8 +42,12 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
 #define PIN_REQUIRED   (PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING)
-/* Without virtual NMIs, guest IRET leaves NMI blocking alone while NMIs exit (26.3). */
-#define PIN_WANTED     PIN_VIRTUAL_NMIS
+/*
+ * Without virtual NMIs, guest IRET leaves NMI blocking alone while NMIs exit (26.3).
+ * The preemption timer ends a guest run at the scheduler's deadline even where the
+ * host timer's interrupt does not exit (vmx_arm_preemption).
+ */
+#define PIN_WANTED     (PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER)
 /* Exit controls for the intercept list come from intercept_bits below. */
 #define PROC_REQUIRED  (PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY)
 /* Exits that must be off: no CR3 interception with EPT, never RDTSC (BRIEF.md). */
@@ -114,6 +120,7 @@ struct vmx_caps {
     uint32_t pin, proc, proc2, exit, entry;     /* the values we program */
     uint32_t exceptions;                        /* exception bitmap of the intercept list */
     bool pause_exiting;                         /* PROC_PAUSE_EXITING may be set */
+    unsigned preemption_shift;                  /* the timer ticks on this TSC bit (A.6) */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid;
 };
@@ -289,6 +296,8 @@ static bool controls_probe(const char **why)
         *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
         return false;
     }
+    if (caps.pin & PIN_PREEMPTION_TIMER)
+        caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_SHIFT;
     /* Optional: spin-waiting vCPUs of SMP guests give way (vmcs_write_controls). */
     caps.pause_exiting = ctl_allows_set(proc_msr, PROC_PAUSE_EXITING);
     /* Off by default (caps.proc), switched per vCPU by vmx_interrupt_window(). */
@@ -864,6 +873,9 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
     case VMX_EXIT_INIT_SIGNAL:
         exit->reason = EXIT_INTR;       /* as SVM's INIT intercept */
         return false;
+    case VMX_EXIT_PREEMPTION_TIMER:
+        exit->reason = EXIT_INTR;       /* the host timer's deadline: its interrupt is pending */
+        return false;
     case VMX_EXIT_INTR_WINDOW:
         exit->reason = EXIT_INTR_WINDOW;    /* before any guest instruction ran (26.7.5) */
         return false;
@@ -936,6 +948,26 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
 
 static uint32_t guest_blocking(struct vcpu *v);
 
+/*
+ * The guest must leave the CPU at the deadline the scheduler armed in the
+ * host timer. External-interrupt exiting should suffice, but Bochs 2.7
+ * recomputes which interrupts it may take only when RFLAGS.IF changes, and
+ * does that at VM entry before it is in guest mode: a guest entered and
+ * kept with IF = 0 never sees the host timer and would spin on the pCPU for
+ * good. The VMX-preemption timer (SDM vol 3, 26.5.1) counts down in the
+ * guest whatever its IF, so it ends the run at the same deadline.
+ */
+static void vmx_arm_preemption(void)
+{
+    uint64_t deadline = host_timer_deadline();
+
+    if (!(caps.pin & PIN_PREEMPTION_TIMER))
+        return;
+    vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
+            deadline ? vtimer_preemption_ticks(deadline, rdtsc(), caps.preemption_shift)
+                     : UINT32_MAX);
+}
+
 static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct vmx_vcpu *x = vmcs_of(v);
@@ -957,6 +989,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
         x->vpid_flush_pending = false;
         vpid_flush(x);
     }
+    vmx_arm_preemption();
 
     spec_ctrl_enter_guest(v->dom);
     if (vmx_enter(&v->regs, x->launched)) {
