@@ -20,7 +20,7 @@
 #define XENMEM_machine_memory_map       10  /* IN/OUT struct xen_memory_map (privileged) */
 #define XENMEM_exchange                 11  /* IN/OUT struct xen_memory_exchange */
 #define XENMEM_machphys_mapping         12  /* PV */
-#define XENMEM_set_memory_map           13  /* IN struct xen_foreign_memory_map (privileged) */
+#define XENMEM_set_memory_map           13  /* IN struct xen_foreign_memory_map (own map, or privileged) */
 #define XENMEM_maximum_gpfn             14  /* IN domid_t; returns highest GFN ever populated */
 #define XENMEM_remove_from_physmap      15  /* IN struct xen_remove_from_physmap */
 #define XENMEM_set_pod_target           16  /* tools */

@@ -1,11 +1,14 @@
 /* act.c (guest, act64): does one thing chosen by "act=<name>" on the command line, for the hypervisor's exit and crash tests. */
 #include "guest.h"
 #include "evlib.h"
+#include "x86.h"
+#include "hostile.h"
 #include "xen/console.h"
 #include "xen/console_io.h"
 #include "xen/event_channel.h"
 #include "xen/hvm_op.h"
 #include "xen/hvm_params.h"
+#include "xen/memory.h"
 #include "xen/sched.h"
 #include "xen/vcpu.h"
 
@@ -160,10 +163,132 @@ static void act_dual_console(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/* Writes s to the PV console ring, waiting for room; false when there is no ring. */
+static bool ring_write(const char *s, size_t n)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    struct evtchn_send notify = { .port = (uint32_t)hvm_param(HVM_PARAM_CONSOLE_EVTCHN) };
+
+    if (!ring)
+        return false;
+    while (n) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+
+        while (n && prod - ring->out_cons < sizeof(ring->out)) {
+            ring->out[prod % sizeof(ring->out)] = *s++;
+            prod++;
+            n--;
+        }
+        __asm__ volatile("" ::: "memory");      /* data before the index (x86: stores in order) */
+        ring->out_prod = prod;
+        (void)hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, HV_PTR(&notify), 0, 0, 0);
+    }
+    return true;
+}
+
+/*
+ * Text that would drive a terminal or pass for someone else's line if the
+ * hypervisor printed it raw: escape sequences, BEL, BS, CRs that return to the
+ * line start before a fake "(wisp) " or "(d9) " line, and a last partial line.
+ * The host test (test_hostile_console.py) expects it neutralised on the serial
+ * line and given back byte for byte on `wisp run`'s stdout.
+ */
+#define FORGE_TEXT(path)                                                                  \
+    "FORGE " path " esc \x1b[2J\x1b[31mred\x1b[0m \x1b]0;title\x07 bs\x08\x08 tab\tend\n" \
+    "FORGE " path " cr\r(wisp) end: poweroff\n"                                              \
+    "\r(d9) FORGE " path " fake domain line\r\n"                                              \
+    "FORGE " path " backslash \\x41 \\\\ high \xc3\xa9\n"
+
+static void act_console_forge(void)
+{
+    static const char io[] = FORGE_TEXT("io");
+    static const char ring[] = FORGE_TEXT("ring");
+    static const char partial[] = "FORGE partial\r(wisp) end: crash";
+
+    (void)hv_console_io(CONSOLEIO_write, sizeof(io) - 1, HV_PTR(io));
+    if (!ring_write(ring, sizeof(ring) - 1))
+        con_printf("FORGE no console ring\n");
+    (void)ring_write(partial, sizeof(partial) - 1);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define LOG_FLOOD_ROUNDS 10000
+#define UNKNOWN_MSR 0x12345678u         /* no CPU has it: rdmsr is refused (#GP) */
+#define XEN_HYPERCALL_PAGE_MSR 0x40000000u
+
+static void read_unknown_msr(void *arg)
+{
+    (void)rdmsr(UNKNOWN_MSR);
+}
+
+/* The hypercall page's MSR with a frame outside RAM: refused with a log line each time. */
+static void hypercall_page_outside_ram(void *arg)
+{
+    wrmsr(XEN_HYPERCALL_PAGE_MSR, FAR_OUTSIDE_RAM);
+}
+
+/* Every round makes the hypervisor want to log two lines (one at info, one at debug level). */
+static void act_log_flood(void)
+{
+    unsigned int refused = 0;
+
+    for (unsigned int i = 0; i < LOG_FLOOD_ROUNDS; i++) {
+        refused += expect_fault(X86_EXC_GP, read_unknown_msr, NULL);
+        refused += expect_fault(X86_EXC_GP, hypercall_page_outside_ram, NULL);
+    }
+    con_printf("LOGFLOOD done %u of %u refused\n", refused, 2 * LOG_FLOOD_ROUNDS);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define X86_CR4_MCE (1UL << 6)      /* machine checks raise #MC (SDM vol 3A, 2.5) */
+
+/*
+ * Runs without exits, with CR4.MCE set as an OS would, until a byte arrives on
+ * the console ring, then powers off. Meanwhile the host test makes the emulator
+ * raise NMIs and machine checks (test_host_events.py): none may reach this guest.
+ */
+static void act_await_input(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    if (!ring)
+        return;
+    con_printf("AWAIT ready\n");
+    while (ring->in_cons == ring->in_prod)
+        __asm__ volatile("pause");
+    con_printf("AWAIT input\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* Sleeps for good with interrupts on and none coming: the hypervisor idles in host context. */
+static void act_idle(void)
+{
+    unsigned long cr4;
+
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | X86_CR4_MCE));
+    con_printf("IDLE ready\n");
+    for (;;)
+        __asm__ volatile("sti; hlt");
+}
+
 static void act_spin(void)
 {
     for (;;)
         __asm__ volatile("pause");
+}
+
+/* Where a PC has an IOAPIC and Wisp has only a read-only page of all ones. */
+#define DEVICE_HOLE_IOAPIC 0xFEC00000UL
+
+static void act_hole_write(void)
+{
+    *(volatile uint32_t *)DEVICE_HOLE_IOAPIC = 0;
 }
 
 #define CANARY_PERIOD_NS (100ull * 1000 * 1000)
@@ -210,12 +335,305 @@ static void act_canary(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/* Debug registers: two domains on one pCPU, one sets DR0-DR3, the other must never see them. */
+#define DR_ROUNDS_DEFAULT 200
+#define DR_MAGIC(i) (0x5a5a1000ul + (unsigned long)(i) * 0x1000ul)   /* DR7 stays off: no breakpoints */
+
+#define READ_DR(n) ({ unsigned long v_; __asm__ volatile("mov %%db" #n ", %0" : "=r"(v_)); v_; })
+#define WRITE_DR(n, x) __asm__ volatile("mov %0, %%db" #n :: "r"((unsigned long)(x)))
+
+static void read_drs(unsigned long dr[4])
+{
+    dr[0] = READ_DR(0);
+    dr[1] = READ_DR(1);
+    dr[2] = READ_DR(2);
+    dr[3] = READ_DR(3);
+}
+
+/* Sets DR0-DR3, then yields the pCPU again and again: its values must come back each time. */
+static void act_dr_set(void)
+{
+    unsigned int rounds = cmdline_number("rounds", DR_ROUNDS_DEFAULT), lost = 0;
+    unsigned long dr[4];
+
+    WRITE_DR(0, DR_MAGIC(0));
+    WRITE_DR(1, DR_MAGIC(1));
+    WRITE_DR(2, DR_MAGIC(2));
+    WRITE_DR(3, DR_MAGIC(3));
+    for (unsigned int r = 0; r < rounds; r++) {
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+        read_drs(dr);
+        for (unsigned int i = 0; i < 4; i++)
+            lost += dr[i] != DR_MAGIC(i);
+    }
+    if (lost)
+        con_printf("DR lost %u\n", lost);
+    else
+        con_printf("DR kept\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* Yields again and again and reads DR0-DR3: another domain's values must never show. */
+static void act_dr_peek(void)
+{
+    unsigned int rounds = cmdline_number("rounds", DR_ROUNDS_DEFAULT), seen = 0;
+    unsigned long dr[4], first = 0;
+
+    for (unsigned int r = 0; r < rounds; r++) {
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+        read_drs(dr);
+        for (unsigned int i = 0; i < 4; i++) {
+            if (dr[i] == DR_MAGIC(i) && !seen++)
+                first = dr[i];
+        }
+    }
+    if (seen)
+        con_printf("DR leak %u (first 0x%lx)\n", seen, first);
+    else
+        con_printf("DR clean\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+#define LATENCY_PERIOD_NS (10ull * 1000 * 1000)
+#define LATENCY_DEFAULT_TICKS 100
+
+/*
+ * Like the canary, but measures: every 10 ms of guest time it sleeps until a
+ * timer deadline and notes how late it woke. Beside a domain that floods the
+ * console, the lateness shows how long the hypervisor kept the pCPU (the
+ * serial line must not hold it for more than about a slice). Prints
+ * "LATENCY max <us> us over <n> ticks".
+ */
+static void act_latency(void)
+{
+    unsigned int ticks = cmdline_number("ticks", LATENCY_DEFAULT_TICKS);
+    unsigned long long worst = 0;
+    uint32_t port;
+
+    if (ev_map_shared_info() || ev_bind_virq(VIRQ_TIMER, 0, &port)) {
+        con_printf("LATENCY cannot set up its timer\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    for (unsigned int n = 1; n <= ticks; n++) {
+        struct sched_poll poll = { .nr_ports = 1, .timeout = 0 };
+        uint64_t deadline = pv_now() + LATENCY_PERIOD_NS;
+
+        set_xen_guest_handle(poll.ports, &port);
+        (void)hypercall(__HYPERVISOR_set_timer_op, deadline, 0, 0, 0, 0);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
+        ev_clear_pending(port);
+        uint64_t now = pv_now();
+
+        if (now > deadline && now - deadline > worst)
+            worst = now - deadline;
+    }
+    con_printf("LATENCY max %llu us over %u ticks\n", worst / 1000, ticks);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 static void act_bigprint(void)
 {
     for (unsigned int i = 1; i <= BIGPRINT_LINES; i++)
         con_printf("bigprint line %05u of %u: the quick brown fox jumps over the lazy dog\n", i,
                    BIGPRINT_LINES);
     guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* ---- ballooning: p2m churn and huge extent counts (docs/test-guests.md) ---- */
+
+#define SIZE_2M (2UL << 20)
+#define PAGES_2M 512UL
+#define ORDER_2M 9
+#define MAX_REGIONS 1024
+
+#define CHURN_DEFAULT_ROUNDS 20     /* rounds=N on the command line */
+static unsigned long region_gfn[MAX_REGIONS];
+static xen_pfn_t extent_list[MAX_REGIONS];
+
+static long reservation(int cmd, xen_pfn_t *list, unsigned long n, unsigned int order)
+{
+    struct xen_memory_reservation r = { .nr_extents = n, .extent_order = order,
+                                        .domid = DOMID_SELF };
+
+    set_xen_guest_handle(r.extent_start, list);
+    return hv_memory_op(cmd, HV_PTR(&r));
+}
+
+static void balloon_fail(const char *what, long rc, unsigned long want)
+{
+    con_printf("BALLOON FAIL %s: rc %ld, want %lu\n", what, rc, want);
+    guest_shutdown(SHUTDOWN_crash);
+}
+
+/* One call; anything but all `n` extents done ends the guest with a crash. */
+static void reservation_all(const char *what, int cmd, xen_pfn_t *list, unsigned long n,
+                            unsigned int order)
+{
+    long rc = reservation(cmd, list, n, order);
+
+    if (rc != (long)n)
+        balloon_fail(what, rc, n);
+}
+
+/* The 2 MiB regions of RAM above our image (and the boot data placed after it). */
+static unsigned long find_regions(void)
+{
+    static struct e820entry map[32];
+    struct xen_memory_map mm = { .nr_entries = 32 };
+    unsigned long first = ((uintptr_t)_image_end + 2 * SIZE_2M - 1) & ~(SIZE_2M - 1), n = 0;
+
+    set_xen_guest_handle(mm.buffer, map);
+    if (hv_memory_op(XENMEM_memory_map, HV_PTR(&mm)))
+        balloon_fail("memory_map", -1, 0);
+    for (unsigned int i = 0; i < mm.nr_entries; i++) {
+        unsigned long end = map[i].addr + map[i].size;
+
+        if (map[i].type != XEN_HVM_MEMMAP_TYPE_RAM)
+            continue;
+        for (unsigned long a = first > map[i].addr ? first : (map[i].addr + SIZE_2M - 1) & ~(SIZE_2M - 1);
+             a + SIZE_2M <= end && n < MAX_REGIONS; a += SIZE_2M)
+            region_gfn[n++] = a / PAGE_SIZE;
+    }
+    return n;
+}
+
+/* Lists one gfn per region: page `page` of each region with (index % 2 == parity), or all (parity 2). */
+static unsigned long list_regions(unsigned long nr, unsigned long page, unsigned int parity)
+{
+    unsigned long n = 0;
+
+    for (unsigned long i = 0; i < nr; i++)
+        if (parity == 2 || i % 2 == parity)
+            extent_list[n++] = region_gfn[i] + page;
+    return n;
+}
+
+/*
+ * Splits every region's 2 MiB p2m leaf (one 4 KiB page out and back: the
+ * hypervisor allocates a table per region) and merges them again (the whole
+ * 2 MiB out and back: the table is freed), half the regions before the other
+ * half so the freed tables leave a hole each. The hypervisor must end with
+ * as many free frames as it started with.
+ */
+static void act_balloon_churn(void)
+{
+    unsigned long nr = find_regions(), n;
+    unsigned long churn_rounds = cmdline_number("rounds", CHURN_DEFAULT_ROUNDS);
+
+    con_printf("BALLOON churn: %lu regions of 2 MiB, %lu rounds\n", nr, churn_rounds);
+    if (!nr)
+        balloon_fail("no 2 MiB region above the image", 0, 1);
+    for (unsigned long round = 0; round < churn_rounds; round++) {
+        n = list_regions(nr, round % PAGES_2M, 2);
+        reservation_all("split out", XENMEM_decrease_reservation, extent_list, n, 0);
+        reservation_all("split in", XENMEM_populate_physmap, extent_list, n, 0);
+        for (unsigned int half = 0; half < 2; half++) {
+            n = list_regions(nr, 0, (half + round) % 2);
+            reservation_all("merge out", XENMEM_decrease_reservation, extent_list, n, ORDER_2M);
+            reservation_all("merge in", XENMEM_populate_physmap, extent_list, n, ORDER_2M);
+        }
+        if ((round + 1) % 10 == 0 || round + 1 == churn_rounds)
+            con_printf("BALLOON round %lu\n", round + 1);
+    }
+    con_printf("BALLOON done\n");
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/*
+ * An extent list of 2^40 entries (8 TiB) that costs five pages: PML4 slots
+ * 16-31 all point to one PDPT, whose 512 entries point to one PD, whose 512
+ * entries point to one PT, whose 512 entries point to one page of gfns.
+ */
+#define HUGE_LIST_VA    (16UL << 39)            /* PML4 slot 16: 8 TiB */
+#define HUGE_LIST_SLOTS 16
+#define HUGE_EXTENTS    (1UL << 40)
+#define MEMOP_EXTENT_SHIFT 6                    /* Xen's memory.h */
+#define MEMOP_MAX_EXTENTS (0xffffffffUL >> MEMOP_EXTENT_SHIFT)
+
+static uint64_t huge_pdpt[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t huge_pd[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t huge_pt[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static xen_pfn_t huge_gfns[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+static void map_huge_list(void)
+{
+    uint64_t *pml4;
+
+    __asm__ volatile("mov %%cr3, %0" : "=r"(pml4));
+    pml4 = (uint64_t *)((uintptr_t)pml4 & ~(PAGE_SIZE - 1));
+    for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+        huge_gfns[i] = (uintptr_t)victim / PAGE_SIZE;
+        huge_pt[i] = (uintptr_t)huge_gfns | PTE_RW | PTE_P;
+        huge_pd[i] = (uintptr_t)huge_pt | PTE_RW | PTE_P;
+        huge_pdpt[i] = (uintptr_t)huge_pd | PTE_RW | PTE_P;
+    }
+    for (unsigned int i = 0; i < HUGE_LIST_SLOTS; i++)
+        pml4[HUGE_LIST_VA / (1UL << 39) + i] = (uintptr_t)huge_pdpt | PTE_RW | PTE_P;
+    __asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+}
+
+/* memory_op through the hypercall page, reporting what RDI held afterwards. */
+static long memory_op_rdi(unsigned long *cmd, unsigned long arg)
+{
+    long rax = __HYPERVISOR_memory_op;
+    const void *stub = hypercall_page + __HYPERVISOR_memory_op * XEN_HYPERCALL_STUB_SIZE;
+
+    __asm__ volatile("call *%[t]"
+                     : "+a"(rax), "+D"(*cmd), "+S"(arg)
+                     : [t] "r"(stub)
+                     : "rdx", "r10", "r8", "memory", "cc");
+    return rax;
+}
+
+#define POOL_PAGES 1024UL
+static uint8_t pool[POOL_PAGES * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static xen_pfn_t pool_gfns[POOL_PAGES];
+
+/*
+ * Hostile counts beside other domains: 2^40 extents (all naming one page,
+ * which a vulnerable hypervisor balloons out again and again), then the
+ * largest count Xen accepts, then 1024 real pages in one call, which a
+ * hypervisor must split into passes (RDI comes back advanced). Forever.
+ */
+static void act_balloon_huge(void)
+{
+    xen_pfn_t *list = (xen_pfn_t *)HUGE_LIST_VA;
+    struct xen_memory_reservation r = { .domid = DOMID_SELF };
+    unsigned long round = 0;
+
+    map_huge_list();
+    set_xen_guest_handle(r.extent_start, list);
+    for (unsigned long i = 0; i < POOL_PAGES; i++)
+        pool_gfns[i] = (uintptr_t)(pool + i * PAGE_SIZE) / PAGE_SIZE;
+    for (;;) {
+        unsigned long cmd;
+        long rc;
+
+        r.nr_extents = HUGE_EXTENTS;
+        rc = hv_memory_op(XENMEM_decrease_reservation, HV_PTR(&r));
+        if (!round)
+            con_printf("BALLOON huge: 2^40 extents: %ld done\n", rc);
+        r.nr_extents = MEMOP_MAX_EXTENTS;
+        rc = hv_memory_op(XENMEM_decrease_reservation, HV_PTR(&r));
+        long back = hv_memory_op(XENMEM_populate_physmap, HV_PTR(&r));
+        if (rc != 1 || back != 1)
+            balloon_fail("the same gfn 2^26-1 times (out, in)", rc * 10 + back, 11);
+
+        struct xen_memory_reservation p = { .nr_extents = POOL_PAGES, .domid = DOMID_SELF };
+        set_xen_guest_handle(p.extent_start, pool_gfns);
+        cmd = XENMEM_decrease_reservation;
+        rc = memory_op_rdi(&cmd, HV_PTR(&p));
+        if (rc != (long)POOL_PAGES || !(cmd >> MEMOP_EXTENT_SHIFT))
+            balloon_fail("1024 pages in one call (continued)", rc, POOL_PAGES);
+        cmd = XENMEM_populate_physmap;
+        rc = memory_op_rdi(&cmd, HV_PTR(&p));
+        if (rc != (long)POOL_PAGES)
+            balloon_fail("1024 pages back", rc, POOL_PAGES);
+        if (++round % 20 == 0 || round == 1)
+            con_printf("BALLOON huge round %lu (continued at extent %lu)\n", round,
+                       cmd >> MEMOP_EXTENT_SHIFT);
+    }
 }
 
 struct act {
@@ -242,6 +660,23 @@ static const struct act acts[] = {
     { "flood-ring", act_flood_ring },
     { "dual-console", act_dual_console },
     { "canary", act_canary },
+    { "hole-write", act_hole_write },
+    { "dr-set", act_dr_set },
+    { "dr-peek", act_dr_peek },
+    { "balloon-churn", act_balloon_churn },
+    { "balloon-huge", act_balloon_huge },
+    { "console-forge", act_console_forge },
+    { "log-flood", act_log_flood },
+    { "await-input", act_await_input },
+    { "idle", act_idle },
+    { "latency", act_latency },
+    { "periodic-huge", act_periodic_huge },
+    { "lapic-periodic-x2apic", act_lapic_periodic_x2apic },
+    { "lapic-periodic-xapic", act_lapic_periodic_xapic },
+    { "spin-cli", act_spin_cli },
+    { "spin-sti", act_spin_sti },
+    { "smp-spin", act_smp_spin },
+    { "smp-spin-sti", act_smp_spin_sti },
 };
 
 int main(const struct hvm_start_info *si)
@@ -250,9 +685,10 @@ int main(const struct hvm_start_info *si)
 
     start_info = si;
     if (!cmdline_get(si, "act", name, sizeof(name))) {
-        con_printf("ACT missing: put act=<poweroff|reboot|crash|triple|npf|halt|spin|ud|bigprint|vcpu-down|"
-                   "flood-io|flood-ring|dual-console|canary>"
-                   " on the command line\n");
+        con_printf("ACT missing: put act=<name> on the command line, one of:");
+        for (unsigned int i = 0; i < ARRAY_SIZE(acts); i++)
+            con_printf(" %s", acts[i].name);
+        con_printf("\n");
         return 1;
     }
     for (unsigned int i = 0; i < ARRAY_SIZE(acts); i++) {
@@ -260,7 +696,7 @@ int main(const struct hvm_start_info *si)
             continue;
         con_printf("ACT %s\n", name);
         acts[i].run();
-        /* Only npf can come back (a hypervisor that did not stop us). */
+        /* Only npf and hole-write can come back (a hypervisor that did not stop us). */
         con_printf("ACT %s returned: the hypervisor did not stop the guest\n", name);
         return 1;
     }

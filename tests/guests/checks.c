@@ -1,5 +1,6 @@
 /* checks.c (guest; built as checks32, checks32pae, checks64): probes the hypervisor's PVH ABI, one verdict line per check. */
 #include "check.h"
+#include "cpu_checks.h"
 #include "xen/console_io.h"
 #include "xen/cpuid.h"
 #include "xen/errno.h"
@@ -41,7 +42,7 @@ static uint32_t xen_base;
 
 /* Pages the checks hand to the hypervisor; page-aligned so they can be remapped. */
 enum scratch_page { PAGE_XBUF_LO, PAGE_XBUF_HI, PAGE_BOUNDARY, PAGE_SHINFO, PAGE_VCPU_INFO,
-                    NR_SCRATCH };
+                    PAGE_BALLOON, NR_SCRATCH };
 static uint8_t scratch[NR_SCRATCH][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 /* Hostile guest pointers for this variant: each must give -EFAULT, never a crash. */
@@ -552,6 +553,245 @@ static void check_memory_map(void)
     check_hostile("memory_map_bad_buffer", op_memory_map_buffer, -XEN_EFAULT);
 }
 
+#define SET_MAP_ROOM 8
+
+/* XENMEM_set_memory_map of the first n entries of `src` (start_info's layout) for domid. */
+static long set_memory_map(domid_t domid, const struct hvm_memmap_table_entry *src, unsigned int n,
+                           unsigned int claimed)
+{
+    struct {
+        struct xen_foreign_memory_map f;
+        struct e820entry e[SET_MAP_ROOM];
+    } *x = xbuf(sizeof(*x));
+
+    memset(x, 0, sizeof(*x));
+    for (unsigned int i = 0; i < n && i < SET_MAP_ROOM; i++) {
+        x->e[i].addr = src[i].addr;
+        x->e[i].size = src[i].size;
+        x->e[i].type = src[i].type;
+    }
+    x->f.domid = domid;
+    x->f.map.nr_entries = claimed;
+    set_xen_guest_handle(x->f.map.buffer, (void *)x->e);
+    return hv_memory_op(XENMEM_set_memory_map, HV_PTR(&x->f));
+}
+
+/* XENMEM_memory_map into `out` (room for SET_MAP_ROOM); the entry count, or -1. */
+static int read_memory_map(struct e820entry *out)
+{
+    struct xen_memory_map *m = xbuf(sizeof(*m));
+
+    m->nr_entries = SET_MAP_ROOM;
+    set_xen_guest_handle(m->buffer, (void *)out);
+    return hv_memory_op(XENMEM_memory_map, HV_PTR(m)) ? -1 : (int)m->nr_entries;
+}
+
+static long op_set_memory_map(unsigned long p) { return hv_memory_op(XENMEM_set_memory_map, p); }
+
+static long op_set_memory_map_buffer(unsigned long p)
+{
+    struct xen_foreign_memory_map *f = (struct xen_foreign_memory_map *)scratch[PAGE_VCPU_INFO];
+
+    f->domid = DOMID_SELF;
+    f->map.nr_entries = 2;
+    f->map.buffer.p = (void *)(uintptr_t)p;
+    return hv_memory_op(XENMEM_set_memory_map, HV_PTR(f));
+}
+
+/*
+ * As in Xen a domain may replace its own memory map (GRUB's PVH image does),
+ * and XENMEM_memory_map answers with it; the original is put back after.
+ */
+static void check_set_memory_map(void)
+{
+    static struct hvm_memmap_table_entry mine[2];
+    static struct e820entry back[SET_MAP_ROOM];
+    long rc, rc2, rc3;
+    int n;
+
+    mine[0] = map_copy[0];
+    mine[1] = (struct hvm_memmap_table_entry){ .addr = 0xfee00000, .size = PAGE_SIZE,
+                                               .type = XEN_HVM_MEMMAP_TYPE_RESERVED };
+    rc = set_memory_map(DOMID_SELF, mine, 2, 2);
+    n = read_memory_map(back);
+    if (rc != 0 || n != 2 || !e820_matches(&back[0], &mine[0]) || !e820_matches(&back[1], &mine[1]))
+        check_fail("memory_set_memory_map", "rc %ld, read back %d entries", rc, n);
+    else
+        check_pass("memory_set_memory_map");
+
+    rc = set_memory_map(ABSENT_DOMID, mine, 2, 2);
+    rc2 = set_memory_map(DOMID_SELF, mine, 2, 1025);        /* Xen's E820MAX is 1024 */
+    rc3 = op_set_memory_map_buffer(0xfffff000UL);
+    n = read_memory_map(back);
+    check("memory_set_memory_map_refused",
+          (rc == -XEN_ESRCH || rc == -XEN_EPERM) && rc2 == -XEN_EINVAL && rc3 == -XEN_EFAULT && n == 2,
+          "domid %u: rc %ld, 1025 entries: rc %ld, bad buffer: rc %ld, map now %d entries",
+          ABSENT_DOMID, rc, rc2, rc3, n);
+    check_hostile("memory_set_memory_map_bad_pointer", op_set_memory_map, -XEN_EFAULT);
+    check_hostile("memory_set_memory_map_bad_buffer", op_set_memory_map_buffer, -XEN_EFAULT);
+
+    /* The loader's map back, for what follows. */
+    rc = map_entries <= SET_MAP_ROOM ? set_memory_map(DOMID_SELF, map_copy, map_entries, map_entries)
+                                     : -1;
+    n = read_memory_map(back);
+    check("memory_set_memory_map_restore", rc == 0 && n == (int)map_entries &&
+          e820_matches(&back[n - 1], &map_copy[n - 1]), "rc %ld, %d entries of %u", rc, n,
+          map_entries);
+}
+
+/* ---------- memory_op: reservations ---------- */
+
+/* XENMEM_current_reservation and friends take a pointer to a domid_t. */
+static long memory_query(int cmd, domid_t domid)
+{
+    domid_t *arg = xbuf(sizeof(*arg));
+
+    *arg = domid;
+    return hv_memory_op(cmd, HV_PTR(arg));
+}
+
+static long op_current_reservation(unsigned long p)
+{
+    return hv_memory_op(XENMEM_current_reservation, p);
+}
+
+static long op_maximum_reservation(unsigned long p)
+{
+    return hv_memory_op(XENMEM_maximum_reservation, p);
+}
+
+static long op_maximum_gpfn(unsigned long p) { return hv_memory_op(XENMEM_maximum_gpfn, p); }
+
+/* One extent of the given order; the list and the argument straddle remapped pages. */
+static long reservation_op(int cmd, unsigned long gfn, unsigned int order, unsigned long count,
+                           domid_t domid)
+{
+    struct {
+        struct xen_memory_reservation r;
+        xen_pfn_t list[1];
+    } *x = xbuf(sizeof(*x));
+
+    memset(x, 0, sizeof(*x));
+    x->list[0] = gfn;
+    set_xen_guest_handle(x->r.extent_start, x->list);
+    x->r.nr_extents = count;
+    x->r.extent_order = order;
+    x->r.domid = domid;
+    return hv_memory_op(cmd, HV_PTR(&x->r));
+}
+
+static long op_decrease_bad_list(unsigned long p)
+{
+    struct xen_memory_reservation *r = xbuf(sizeof(*r));
+
+    memset(r, 0, sizeof(*r));
+    set_xen_guest_handle(r->extent_start, (xen_pfn_t *)(uintptr_t)p);
+    r->nr_extents = 1;
+    r->domid = DOMID_SELF;
+    return hv_memory_op(XENMEM_decrease_reservation, HV_PTR(r));
+}
+
+static long op_decrease_bad_pointer(unsigned long p)
+{
+    return hv_memory_op(XENMEM_decrease_reservation, p);
+}
+
+static unsigned long highest_ram_gfn(void)
+{
+    uint64_t top = 0;
+
+    for (unsigned int i = 0; i < map_entries; i++)
+        if (map_copy[i].type == XEN_HVM_MEMMAP_TYPE_RAM && map_copy[i].addr + map_copy[i].size > top)
+            top = map_copy[i].addr + map_copy[i].size;
+    return (unsigned long)(top / PAGE_SIZE) - 1;
+}
+
+/* MEMOP_EXTENT_SHIFT (Xen's memory.h): cmd bits above the op are a continuation index. */
+#define CONTINUED(cmd) ((cmd) | (1 << 6))
+
+static void check_memory_queries(void)
+{
+    long cur = memory_query(XENMEM_current_reservation, DOMID_SELF);
+    long max = memory_query(XENMEM_maximum_reservation, DOMID_SELF);
+    long ram_page = hv_memory_op(XENMEM_maximum_ram_page, 0);
+    long max_gpfn = memory_query(XENMEM_maximum_gpfn, DOMID_SELF);
+    long rc, rc2, rc3;
+
+    note("reservation: current %ld maximum %ld, maximum_ram_page %lx, maximum_gpfn %lx\n", cur,
+         max, ram_page, max_gpfn);
+    /* The loader's RAM (memmap) lies below the domain's top page; nothing is ballooned yet. */
+    check("memory_current_reservation", cur > 0 && cur == max && (unsigned long)cur > highest_ram_gfn() / 2 &&
+          (unsigned long)cur <= highest_ram_gfn() + 1, "current %ld maximum %ld, top RAM gfn %lx",
+          cur, max, highest_ram_gfn());
+    check("memory_maximum_reservation", max > 0 && max >= cur, "maximum %ld", max);
+    check("memory_maximum_ram_page", ram_page > 0 && ram_page >= max,
+          "%ld host frames for a domain of %ld pages", ram_page, max);
+    check("memory_maximum_gpfn", max_gpfn > 0 && (unsigned long)max_gpfn >= highest_ram_gfn(),
+          "maximum_gpfn %lx below the top RAM gfn %lx", max_gpfn, highest_ram_gfn());
+
+    rc = memory_query(XENMEM_current_reservation, ABSENT_DOMID);
+    rc2 = memory_query(XENMEM_maximum_reservation, DOMID_INVALID);
+    rc3 = memory_query(XENMEM_maximum_gpfn, ABSENT_DOMID);
+    check("memory_query_bad_domid",
+          (rc == -XEN_ESRCH || rc == -XEN_EPERM) && (rc2 == -XEN_ESRCH || rc2 == -XEN_EPERM) &&
+          (rc3 == -XEN_ESRCH || rc3 == -XEN_EPERM),
+          "domid %u: rc %ld, domid %x: rc %ld, maximum_gpfn: rc %ld", ABSENT_DOMID, rc,
+          DOMID_INVALID, rc2, rc3);
+    /* These ops cannot be continued: a continuation index is refused, as in Xen. */
+    rc = hv_memory_op(CONTINUED(XENMEM_current_reservation), HV_PTR(xbuf(sizeof(domid_t))));
+    rc2 = hv_memory_op(CONTINUED(XENMEM_maximum_ram_page), 0);
+    check("memory_query_continued", rc == -XEN_EINVAL && rc2 == -XEN_EINVAL,
+          "current_reservation: rc %ld, maximum_ram_page: rc %ld, want %d", rc, rc2, -XEN_EINVAL);
+    check_hostile("memory_current_reservation_bad_pointer", op_current_reservation, -XEN_EFAULT);
+    check_hostile("memory_maximum_reservation_bad_pointer", op_maximum_reservation, -XEN_EFAULT);
+    check_hostile("memory_maximum_gpfn_bad_pointer", op_maximum_gpfn, -XEN_EFAULT);
+}
+
+/*
+ * XTF's XSA-277 test: ballooning the same page out twice must fail the
+ * second time; populating it back works once. The current reservation
+ * follows. Bad arguments refuse the call as "0 extents done", as Xen does.
+ */
+static void check_reservation_ops(void)
+{
+    volatile uint8_t *page = scratch[PAGE_BALLOON];
+    unsigned long gfn = (uintptr_t)page / PAGE_SIZE;
+    long before = memory_query(XENMEM_current_reservation, DOMID_SELF);
+    long out1, out2, out3, cur_out, in1, in2, cur_in;
+
+    page[0] = 0x5a;
+    out1 = reservation_op(XENMEM_decrease_reservation, gfn, 0, 1, DOMID_SELF);
+    out2 = reservation_op(XENMEM_decrease_reservation, gfn, 0, 1, DOMID_SELF);
+    out3 = reservation_op(XENMEM_decrease_reservation, gfn, 0, 1, DOMID_SELF);
+    cur_out = memory_query(XENMEM_current_reservation, DOMID_SELF);
+    in1 = reservation_op(XENMEM_populate_physmap, gfn, 0, 1, DOMID_SELF);
+    in2 = reservation_op(XENMEM_populate_physmap, gfn, 0, 1, DOMID_SELF);
+    cur_in = memory_query(XENMEM_current_reservation, DOMID_SELF);
+    page[1] = 0xa5;     /* populated again: writable (a hole would crash us here) */
+    check("decrease_reservation_twice", out1 == 1 && out2 == 0 && out3 == 0,
+          "gfn %lx out: %ld, again: %ld, a third time: %ld (want 1, 0, 0)", gfn, out1, out2, out3);
+    check("populate_physmap_twice", in1 == 1 && in2 == 0 && page[1] == 0xa5,
+          "gfn %lx in: %ld, again: %ld (want 1, 0)", gfn, in1, in2);
+    check("reservation_follows_balloon", cur_out == before - 1 && cur_in == before,
+          "current %ld, after out %ld, after in %ld", before, cur_out, cur_in);
+
+    /* Refused whole: 0 done and nothing changed. */
+    long order = reservation_op(XENMEM_decrease_reservation, gfn, 10, 1, DOMID_SELF);
+    long domid = reservation_op(XENMEM_decrease_reservation, gfn, 0, 1, ABSENT_DOMID);
+    long huge = reservation_op(XENMEM_decrease_reservation, gfn, 0, ~0UL, DOMID_SELF);
+    long nonram = reservation_op(XENMEM_populate_physmap, ABSENT_GFN, 0, 1, DOMID_SELF);
+    long started = hv_memory_op(CONTINUED(XENMEM_decrease_reservation), 0);
+    long after = memory_query(XENMEM_current_reservation, DOMID_SELF);
+
+    check("reservation_refused",
+          order == 0 && domid == 0 && huge == 0 && nonram == 0 && started == 1 && after == before,
+          "order 10: %ld, domid %u: %ld, %lx extents: %ld, gfn %lx: %ld, continued at 1 with a bad "
+          "pointer: %ld (want 0 0 0 0 1), reservation %ld -> %ld", order, ABSENT_DOMID, domid, ~0UL,
+          huge, ABSENT_GFN, nonram, started, before, after);
+    check_hostile("decrease_reservation_bad_pointer", op_decrease_bad_pointer, 0);
+    check_hostile("decrease_reservation_bad_list", op_decrease_bad_list, 0);
+}
+
 static unsigned int count_byte(const uint8_t *p, size_t n, uint8_t b)
 {
     unsigned int c = 0;
@@ -784,6 +1024,9 @@ int main(const struct hvm_start_info *si)
         check_console_io();
         check_sched_op();
         check_memory_map();
+        check_set_memory_map();
+        check_memory_queries();
+        check_reservation_ops();
         check_add_to_physmap();
         check_hvm_op();
         check_vcpu_op();
@@ -791,6 +1034,7 @@ int main(const struct hvm_start_info *si)
         check_fail("hypercalls", "no Xen CPUID leaves: every hypercall check skipped");
     }
     check_exceptions();
+    check_cpu_interface();
 
     checks_done();
     /* The verdict lines carry the result; power off either way. */

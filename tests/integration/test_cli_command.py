@@ -128,7 +128,7 @@ def test_option_argument_may_be_dashdash(pvh_kernel, env, tmp_path):
     result = run_raw(["run", "--hypervisor", pvh_kernel, "--keep", keep, "--cmdline", "--",
                       pvh_kernel], env=dict(env, FAKE_SERIAL_HEX=serial(END)))
     assert result.code == EXIT_POWEROFF, result
-    assert guest_cmdline(keep) == "console=hvc0 --"
+    assert guest_cmdline(keep) == "--"       # not Linux: exactly --cmdline
 
 
 # --- the default Linux guest from the build directory ---------------------------------
@@ -180,7 +180,7 @@ def test_demo_boots_linux_interactively(env, tmp_path):
                      env=dict(env, FAKE_ECHO="poweroff", FAKE_SERIAL_HEX=serial("(d1+) / # \n")))
     assert result.code == EXIT_POWEROFF, result
     assert result.out == b"/ # in " + b"poweroff\n".hex().encode() + b"\n"
-    assert guest_cmdline(keep) == "console=hvc0 quiet"
+    assert guest_cmdline(keep) == "console=hvc0 quiet loglevel=3"
     assert (keep / "initrd.img").exists()
     assert "poweroff" in result.err and "Ctrl-]" in result.err
 
@@ -194,7 +194,7 @@ def test_demo_passes_run_options(env, tmp_path):
     assert result.code == EXIT_POWEROFF, result
     cfg = (keep / "wisp.cfg").read_text()
     assert "  vcpus 2\n" in cfg and "  memory 256\n" in cfg
-    assert guest_cmdline(keep) == "console=hvc0 quiet loglevel=4"
+    assert guest_cmdline(keep) == "console=hvc0 quiet loglevel=3 loglevel=4"
 
 
 def test_demo_without_linux_suggests_minimal(env, tmp_path):

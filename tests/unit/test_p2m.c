@@ -477,6 +477,38 @@ static void test_remap_changes_leaf_in_place(void **state)
     destroy_no_leak(&p);
 }
 
+/*
+ * What memory_op does for a ballooning guest, many times over: one 4 KiB
+ * page out and back (its 2 MiB leaf splits: one table), then the whole 2 MiB
+ * out and back (the table is freed, one leaf again). Over 1 GiB, so the
+ * region sits under a split 1 GiB leaf too. No table may pile up.
+ */
+static void test_balloon_split_merge_churn(void **state)
+{
+    struct p2m p;
+    const uint64_t base = 0x80000000, size = 2ull << 30;
+
+    new_p2m(&p, fmt_of(state));
+    assert_int_equal(p2m_map(&p, 0, base, size, P2M_RWX), 0);
+    unsigned before = live_tables();
+    for (unsigned round = 0; round < 200; round++) {
+        uint64_t region = (uint64_t)(round * 7 % 1024) * PAGE_SIZE_2M;
+        uint64_t page = region + (uint64_t)(round % 512) * PAGE_SIZE;
+
+        assert_int_equal(p2m_unmap(&p, page, PAGE_SIZE), 0);
+        expect_unmapped(&p, page);
+        assert_int_equal(p2m_map(&p, page, base + page, PAGE_SIZE, P2M_RWX), 0);
+        assert_int_equal(p2m_unmap(&p, region, PAGE_SIZE_2M), 0);
+        expect_unmapped(&p, page);
+        assert_int_equal(p2m_map(&p, region, base + region, PAGE_SIZE_2M, P2M_RWX), 0);
+        assert_true(raw_entry(&p, region, 2) & (1ull << 7));    /* one 2M leaf again */
+        expect_translation(&p, page + 0x10, base + page + 0x10, P2M_RWX);
+        /* At most one 1G leaf per GiB stays split (a level-2 table each). */
+        assert_true(live_tables() <= before + 2);
+    }
+    destroy_no_leak(&p);
+}
+
 #define BOTH(t) cmocka_unit_test_prestate_setup_teardown(t, setup, teardown, (void *)&npt_format), \
                 cmocka_unit_test_prestate_setup_teardown(t, setup, teardown, (void *)&ept_format)
 
@@ -494,6 +526,7 @@ int main(void)
         BOTH(test_alloc_failure_mid_map),
         BOTH(test_alloc_failure_on_split),
         BOTH(test_remap_changes_leaf_in_place),
+        BOTH(test_balloon_split_merge_churn),
         cmocka_unit_test_setup_teardown(test_npt_entry_bits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ept_entry_bits, setup, teardown),
     };

@@ -802,36 +802,122 @@ static void test_timer_periodic(void **state)
     setup_x2(&v, 0);
     wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
     wr(&v, MSR_TDCR, 0xB, 0);
-    wr(&v, MSR_TMICT, 100, 0);
-    assert_int_equal(fx.timer_deadline_ns, 100);
+    wr(&v, MSR_TMICT, 100000, 0);               /* 100 us: the shortest period kept as is */
+    assert_int_equal(fx.timer_deadline_ns, 100000);
 
-    vlapic_timer_expired(&v, 100, &fx);
+    vlapic_timer_expired(&v, 100000, &fx);
     assert_true(irr_has(&v, 0xEC));
     assert_int_equal(fx.timer, VLAPIC_TIMER_ARM);
-    assert_int_equal(fx.timer_deadline_ns, 200);
-    assert_int_equal(rd(&v, MSR_TMCCT, 150), 50);
+    assert_int_equal(fx.timer_deadline_ns, 200000);
+    assert_int_equal(rd(&v, MSR_TMCCT, 150000), 50000);
     vlapic_ack(&v, 0xEC);
 
     /* Late: the count has reloaded; missed periods coalesce into one interrupt. */
-    assert_int_equal(rd(&v, MSR_TMCCT, 230), 70);
-    vlapic_timer_expired(&v, 450, &fx);
+    assert_int_equal(rd(&v, MSR_TMCCT, 230000), 70000);
+    vlapic_timer_expired(&v, 450000, &fx);
     assert_true(irr_has(&v, 0xEC));
-    assert_int_equal(fx.timer_deadline_ns, 500);
+    assert_int_equal(fx.timer_deadline_ns, 500000);
     vlapic_ack(&v, 0xEC);
 
     /* Masked: keeps counting and re-arming, raises nothing. */
-    wr(&v, MSR_LVT_TIMER, PERIODIC | LVT_MASKED | 0xEC, 460);
-    vlapic_timer_expired(&v, 500, &fx);
+    wr(&v, MSR_LVT_TIMER, PERIODIC | LVT_MASKED | 0xEC, 460000);
+    vlapic_timer_expired(&v, 500000, &fx);
     assert_false(irr_has(&v, 0xEC));
     assert_int_equal(fx.timer, VLAPIC_TIMER_ARM);
-    assert_int_equal(fx.timer_deadline_ns, 600);
+    assert_int_equal(fx.timer_deadline_ns, 600000);
 
     /* Back to one-shot: the next expiry is the last. */
-    wr(&v, MSR_LVT_TIMER, 0xEC, 510);
-    vlapic_timer_expired(&v, 600, &fx);
+    wr(&v, MSR_LVT_TIMER, 0xEC, 510000);
+    vlapic_timer_expired(&v, 600000, &fx);
     assert_true(irr_has(&v, 0xEC));
     assert_int_equal(fx.timer, VLAPIC_TIMER_KEEP);
-    assert_int_equal(rd(&v, MSR_TMCCT, 650), 0);
+    assert_int_equal(rd(&v, MSR_TMCCT, 650000), 0);
+}
+
+/*
+ * Initial count 1 at divide 1 in periodic mode (1 ns): the first expiry is as
+ * programmed, every later one at least VLAPIC_PERIODIC_MIN_NS on, and never
+ * at or before the time it was re-armed.
+ */
+static void test_timer_periodic_floor(void **state)
+{
+    (void)state;
+    static const uint32_t tiny[] = { 1, 2, 99999 };
+    struct vlapic v;
+
+    for (unsigned i = 0; i < sizeof(tiny) / sizeof(tiny[0]); i++) {
+        uint64_t now = 1000;
+
+        setup_x2(&v, 0);
+        wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+        wr(&v, MSR_TDCR, 0xB, 0);
+        wr(&v, MSR_TMICT, tiny[i], now);
+        assert_int_equal(fx.timer, VLAPIC_TIMER_ARM);
+        assert_int_equal(fx.timer_deadline_ns, now + tiny[i]);
+        assert_int_equal(rd(&v, MSR_TMICT, now), tiny[i]);     /* the register keeps its value */
+        for (int k = 0; k < 50; k++) {
+            uint64_t due = fx.timer_deadline_ns;
+
+            now = due + (uint64_t)k * 7919;                    /* on time, then later and later */
+            vlapic_timer_expired(&v, now, &fx);
+            assert_int_equal(fx.timer, VLAPIC_TIMER_ARM);
+            assert_true(fx.timer_deadline_ns > now);
+            assert_true(fx.timer_deadline_ns - due >= VLAPIC_PERIODIC_MIN_NS);
+            assert_true(rd(&v, MSR_TMCCT, now) <= tiny[i]);
+            vlapic_ack(&v, 0xEC);
+        }
+    }
+
+    /* The same through the xAPIC page. */
+    static uint32_t page[VLAPIC_PAGE_WORDS];
+
+    vlapic_init(&v, 0, true);
+    vlapic_page_publish(&v, page, 0);
+    page[W(0x0F0)] = SVR_ON;
+    page[W(0x320)] = PERIODIC | 0xEF;
+    page[W(0x3E0)] = 0xB;
+    page[W(0x380)] = 1;
+    vlapic_page_collect(&v, page, 5000, &fx);
+    assert_int_equal(fx.timer_deadline_ns, 5001);
+    vlapic_timer_expired(&v, 5001, &fx);
+    assert_int_equal(fx.timer_deadline_ns, 5001 + VLAPIC_PERIODIC_MIN_NS);
+
+    /* A clock near the end of time saturates instead of wrapping into the past. */
+    setup_x2(&v, 0);
+    wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+    wr(&v, MSR_TDCR, 0xB, 0);
+    wr(&v, MSR_TMICT, 1, UINT64_MAX - 10);
+    vlapic_timer_expired(&v, UINT64_MAX - 9, &fx);
+    assert_int_equal(fx.timer, VLAPIC_TIMER_ARM);
+    assert_int_equal(fx.timer_deadline_ns, UINT64_MAX);
+}
+
+/* An expiry that would raise nothing new need not wake anyone (the scheduler skips it). */
+static void test_timer_expiry_raises(void **state)
+{
+    (void)state;
+    struct vlapic v;
+
+    vlapic_init(&v, 0, true);
+    assert_false(vlapic_timer_expiry_raises(&v));           /* reset: LVT masked, SVR off */
+    to_x2apic(&v);
+    wr(&v, MSR_SVR, SVR_ON, 0);
+    wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+    wr(&v, MSR_TDCR, 0xB, 0);
+    wr(&v, MSR_TMICT, 1, 0);
+    assert_true(vlapic_timer_expiry_raises(&v));
+    vlapic_timer_expired(&v, 1, &fx);                       /* IRR[0xEC] now set */
+    assert_true(irr_has(&v, 0xEC));
+    assert_false(vlapic_timer_expiry_raises(&v));
+    vlapic_timer_expired(&v, fx.timer_deadline_ns, &fx);    /* coalesced: nothing new */
+    assert_false(vlapic_timer_expiry_raises(&v));
+    vlapic_ack(&v, 0xEC);                                   /* injected: IRR clear again */
+    assert_true(vlapic_timer_expiry_raises(&v));
+    wr(&v, MSR_LVT_TIMER, PERIODIC | LVT_MASKED | 0xEC, 0);
+    assert_false(vlapic_timer_expiry_raises(&v));
+    wr(&v, MSR_LVT_TIMER, PERIODIC | 0xEC, 0);
+    wr(&v, MSR_SVR, 0xFF, 0);                               /* software-disabled */
+    assert_false(vlapic_timer_expiry_raises(&v));
 }
 
 /* ---- xAPIC page ---- */
@@ -1057,6 +1143,8 @@ int main(void)
         cmocka_unit_test(test_timer_one_shot),
         cmocka_unit_test(test_timer_divide),
         cmocka_unit_test(test_timer_periodic),
+        cmocka_unit_test(test_timer_periodic_floor),
+        cmocka_unit_test(test_timer_expiry_raises),
         cmocka_unit_test(test_page_publish),
         cmocka_unit_test(test_page_collect_round_trip),
         cmocka_unit_test(test_page_collect_hostile),

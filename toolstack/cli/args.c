@@ -262,10 +262,15 @@ int apply_guest_defaults(struct run_options *opts)
     if (opts->command) {
         line = command_cmdline(opts->command, opts->command_count, opts->cmdline);
     } else {
-        /* demo: no command, the guest's shell; its kernel messages stay quiet */
-        line = malloc(strlen("quiet ") + (opts->cmdline ? strlen(opts->cmdline) : 0) + 1);
+        /*
+         * demo: no command, the guest's shell. Its kernel shows only critical
+         * messages, as with -- COMMAND: a new user should meet a prompt, not
+         * PCI's harmless KERN_ERR about a bus a PVH guest does not have.
+         */
+        line = malloc(strlen(DEMO_CMDLINE_HEAD " ") +
+                      (opts->cmdline ? strlen(opts->cmdline) : 0) + 1);
         if (line)
-            sprintf(line, "quiet%s%s", opts->cmdline ? " " : "",
+            sprintf(line, DEMO_CMDLINE_HEAD "%s%s", opts->cmdline ? " " : "",
                     opts->cmdline ? opts->cmdline : "");
     }
     if (!line) {

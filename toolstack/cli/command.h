@@ -6,6 +6,8 @@
 
 /* The guest command line of `run -- COMMAND`, after "console=hvc0 " (docs/cli.md). */
 #define COMMAND_CMDLINE_HEAD "quiet loglevel=3 wisp.cmd="
+/* The Linux demo's (no COMMAND): the same kernel message level, no command. */
+#define DEMO_CMDLINE_HEAD "quiet loglevel=3"
 
 /*
  * Quotes each word for a POSIX shell (inside single quotes; a ' becomes '\'')

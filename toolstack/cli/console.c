@@ -166,20 +166,69 @@ void console_init(struct console_stream *c, bool find_marker, console_write_fn w
     c->in_head = true;          /* the stream starts at the start of a line */
 }
 
+/* One of the guest's own bytes, after the serial form is undone. */
+static void guest_byte(struct console_stream *c, char ch)
+{
+    if (c->cr_held) {
+        c->cr_held = false;
+        if (ch != '\n')
+            filter_byte(c, '\r');
+    }
+    if (ch == '\r') {
+        c->cr_held = true;      /* "\r\n" becomes "\n" */
+        return;
+    }
+    filter_byte(c, ch);
+}
+
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/* An escape that turned out not to be one: its bytes are the guest's text. */
+static void esc_release(struct console_stream *c)
+{
+    for (size_t i = 0; i < c->esc_len; i++)
+        guest_byte(c, c->esc[i]);
+    c->esc_len = 0;
+}
+
+/* Undoes Wisp's serial form: "\\" is a backslash, "\xHH" the byte HH (lower-case hex). */
+static void serial_form_byte(struct console_stream *c, char ch)
+{
+    if (c->esc_len == 0) {
+        if (ch == '\\')
+            c->esc[c->esc_len++] = ch;
+        else
+            guest_byte(c, ch);
+        return;
+    }
+    if (c->esc_len == 1 && ch == '\\') {
+        c->esc_len = 0;
+        guest_byte(c, '\\');
+        return;
+    }
+    if ((c->esc_len == 1 && ch == 'x') || (c->esc_len >= 2 && hex_value(ch) >= 0)) {
+        c->esc[c->esc_len++] = ch;
+        if (c->esc_len == 4) {
+            c->esc_len = 0;
+            guest_byte(c, (char)(hex_value(c->esc[2]) << 4 | hex_value(c->esc[3])));
+        }
+        return;
+    }
+    esc_release(c);
+    serial_form_byte(c, ch);
+}
+
 void console_feed(struct console_stream *c, const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (c->cr_held) {
-            c->cr_held = false;
-            if (data[i] != '\n')
-                filter_byte(c, '\r');
-        }
-        if (data[i] == '\r') {
-            c->cr_held = true;      /* "\r\n" becomes "\n" */
-            continue;
-        }
-        filter_byte(c, data[i]);
-    }
+    for (size_t i = 0; i < len; i++)
+        serial_form_byte(c, data[i]);
     stage_flush(c);
 }
 
@@ -206,6 +255,7 @@ int console_finish(struct console_stream *c, char **tail, size_t *tail_len)
     bool prefix;
     int status = -1;
 
+    esc_release(c);
     if (c->cr_held)
         filter_byte(c, '\r');
     c->cr_held = false;

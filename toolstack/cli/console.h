@@ -37,6 +37,8 @@ struct console_stream {
     void *ctx;
     bool find_marker;           /* look for <<wisp-exit N>> lines */
     bool cr_held;               /* a "\r" that may be the first half of "\r\n" */
+    char esc[4];                /* an escape of the serial form not complete yet ("\\", "\x41") */
+    size_t esc_len;
 
     /* Marker search; the stream's bytes are in this order: */
     bool newline_held;          /* a "\n" not written yet: a marker line may follow */
@@ -59,7 +61,12 @@ struct console_stream {
 void console_init(struct console_stream *c, bool find_marker, console_write_fn write,
                   void *ctx);
 
-/* Feeds the guest's bytes ("\n" for the newline the serial framing carries). */
+/*
+ * Feeds the guest's bytes in their serial form ("\n" for the newline the
+ * serial framing carries): Wisp escapes a guest's control bytes ("\x1b") and
+ * doubles its backslashes (docs/cli.md, "Serial output"), and the stream gets
+ * the guest's own bytes back. Any other backslash passes as it is.
+ */
 void console_feed(struct console_stream *c, const char *data, size_t len);
 
 /* True while bytes are held back for a look ahead (see CONSOLE_HOLD_MS). */

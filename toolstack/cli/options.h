@@ -80,7 +80,7 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
 /*
  * For -- COMMAND and the Linux demo: fills in the default Linux guest
  * (GUEST_*_TARGET) where KERNEL or the initrd were left out, and the guest
- * command line ("quiet wisp.cmd=..." or "quiet", then --cmdline). Returns 0,
+ * command line ("quiet loglevel=3 wisp.cmd=..." or "quiet loglevel=3", then --cmdline). Returns 0,
  * WISP_EXIT_USAGE (command line too long) or WISP_EXIT_INFRA.
  */
 int apply_guest_defaults(struct run_options *opts);

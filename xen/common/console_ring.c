@@ -6,11 +6,13 @@
 #include "errno.h"
 #include "mm.h"
 #include "printk.h"
+#include "time.h"
 #include "uart.h"
 #include "xen/console.h"
 #include "xen/hvm_params.h"
 
-/* Bytes drained per notification or poll: a flooding guest shares the serial line. */
+/* Bytes drained per notification or poll: a flooding guest shares the serial line.
+ * A drain also ends after CONSOLE_PASS_NS of serial time (domain.h). */
 #define DRAIN_BUDGET 2048
 
 static struct xencons_interface *ring_of(struct domain *d) { return d->console_ring; }
@@ -30,6 +32,7 @@ static bool drain_output(struct domain *d)
     XENCONS_RING_IDX cons = r->out_cons;
     XENCONS_RING_IDX prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
     unsigned budget = DRAIN_BUDGET;
+    uint64_t deadline = now_ns() + CONSOLE_PASS_NS;
 
     /* A hostile producer index more than a ring ahead is clamped to one ring. */
     if (prod - cons > sizeof(r->out))
@@ -37,6 +40,8 @@ static bool drain_output(struct domain *d)
     if (prod == cons)
         return false;
     while (cons != prod && budget) {
+        if (budget < DRAIN_BUDGET && domain_console_at_line_start(d) && now_ns() >= deadline)
+            break;
         char c = r->out[MASK_XENCONS_IDX(cons, r->out)];
 
         domain_console_ring_output(d, &c, 1);
@@ -82,8 +87,9 @@ void console_ring_flush(struct domain *d)
 {
     if (!d->console_ring)
         return;
-    for (unsigned rounds = 0; rounds < 2 && drain_output(d); rounds++)
-        ;       /* the ring holds at most one budget's worth more */
+    /* Each round takes at least one byte; the ring holds at most sizeof(out). */
+    for (unsigned rounds = 0; rounds <= sizeof(ring_of(d)->out) && drain_output(d); rounds++)
+        ;
 }
 
 void console_ring_teardown(struct domain *d)

@@ -2,6 +2,7 @@
 #include "env.h"
 #include "console_ring.h"
 #include "domain.h"
+#include "domain_build.h"
 #include "irq.h"
 #include "machine.h"
 #include "mm.h"
@@ -53,19 +54,44 @@ struct domain *domain_next(struct domain *prev)
     return NULL;
 }
 
-/* How the machine ends once no guest is left: the worst outcome among them wins. */
-static enum machine_end machine_status(void)
-{
-    enum machine_end status = MACHINE_END_POWEROFF;
+/*
+ * How the machine ends once no guest is left: the worst outcome among them
+ * wins. Latched at each shutdown, since an ended domain is torn down (and
+ * its slot freed) before the machine ends.
+ */
+static enum machine_end end_status = MACHINE_END_POWEROFF;
 
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
-        if (d->shutdown_reason == SHUTDOWN_REASON_CRASH ||
-            d->shutdown_reason == SHUTDOWN_REASON_WATCHDOG)
-            return MACHINE_END_CRASH;
-        if (d->shutdown_reason == SHUTDOWN_REASON_REBOOT)
-            status = MACHINE_END_REBOOT;
+static void note_end_status(enum shutdown_reason reason)
+{
+    if (reason == SHUTDOWN_REASON_CRASH || reason == SHUTDOWN_REASON_WATCHDOG)
+        end_status = MACHINE_END_CRASH;
+    else if (reason == SHUTDOWN_REASON_REBOOT && end_status == MACHINE_END_POWEROFF)
+        end_status = MACHINE_END_REBOOT;
+}
+
+void domain_reap(void)
+{
+    for (struct domain *d = domain_next(NULL), *next; d; d = next) {
+        next = domain_next(d);
+        if (!d->running)
+            domain_destroy(d);
     }
-    return status;
+}
+
+/*
+ * The last domain has ended (from inside one of its exits, which never
+ * resumes): every domain is torn down, then the line the tests compare,
+ * "free frames: boot N, end M" (4 KiB frames; N == M when nothing leaked).
+ */
+static void __attribute__((noreturn)) end_machine(void)
+{
+    struct domain *d;
+
+    while ((d = domain_next(NULL)))
+        domain_destroy(d);
+    log_info("free frames: boot %lu, end %lu", domain_boot_free_frames(),
+             frames_free_bytes() >> PAGE_SHIFT);
+    machine_end(end_status);
 }
 
 static void log_exit_counts(const struct domain *d)
@@ -88,18 +114,20 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
     domain_console_flush_partial(d);    /* a last unterminated line */
     d->running = false;
     d->shutdown_reason = reason;
+    note_end_status(reason);
     evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     log_info("d%u (%s): shutdown: %s", d->id, d->name,
              reason < sizeof(shutdown_names) / sizeof(shutdown_names[0]) ? shutdown_names[reason]
                                                                           : "unknown");
+    printk_limited_flush(&d->log_limit, d->id);
     log_exit_counts(d);
 
     for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
         if (o->running)
-            return;
-    machine_end(machine_status());
+            return;     /* the scheduler reaps d once its vCPUs are off the pCPU */
+    end_machine();
 }
 
 void vcpu_stop(struct vcpu *v, const char *why)
@@ -142,44 +170,61 @@ void domain_crash(struct vcpu *v, const char *why)
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }
 
-/* One serial line of guest text: "(dN) " when the guest ended the line, "(dN+) " when not yet. */
+/*
+ * One serial line of guest text: "(dN) " when the guest ended the line, "(dN+) "
+ * when not yet. Each byte goes out in its escaped form (console_escape), so no
+ * guest byte reaches the host's terminal as a control character.
+ */
 static void console_flush(struct domain *d, bool line_ended)
 {
     char prefix[16];
     int n = snprintf(prefix, sizeof(prefix), line_ended ? "(d%u) " : "(d%u+) ", d->id);
 
     serial_write(prefix, (size_t)n);
-    serial_write(d->console_line, d->console_len);
+    for (unsigned i = 0; i < d->console.len; i++) {
+        char e[CONSOLE_ESCAPED_MAX];
+
+        serial_write(e, console_escape(d->console.buf[i], e));
+    }
     serial_write("\n", 1);
-    d->console_len = 0;
+    console_line_clear(&d->console);
 }
 
 void domain_console_flush_partial(struct domain *d)
 {
-    if (d->console_len)
+    console_line_release_cr(&d->console);
+    if (d->console.len)
         console_flush(d, false);
 }
 
 /*
- * Guest text reaches the serial line only inside "(dN) " / "(dN+) " lines, so
- * a guest can never forge a hypervisor line. NULs are dropped; every other
- * byte (carriage returns, escape sequences) is the guest's and passes through.
+ * The one place guest console bytes (PV ring, CONSOLEIO_write, port 0xE9)
+ * become serial output: only inside "(dN) " / "(dN+) " lines, one serial line
+ * per piece, control bytes escaped. A guest can therefore neither forge a
+ * hypervisor or other domain's line nor drive the terminal that shows the
+ * log (Xen likewise passes only printable characters of a domU's console_io).
+ * The only other way guest text reaches the serial line, console_io's debug
+ * log lines once a domain uses its ring, is printable ASCII (console_route.c)
+ * and bounded by the same pass deadline (console_io.c). One byte emits at most one piece (console_line.h: under 9.3 ms of serial time).
  */
+static void console_put(struct domain *d, char c)
+{
+    enum console_put r = console_line_put(&d->console, c);
+
+    d->console_fresh = true;    /* a partial line waits for one quiet poll (console_ring.c) */
+    if (r != CONSOLE_PUT_MORE)
+        console_flush(d, r == CONSOLE_PUT_LINE_ENDED);
+}
+
+bool domain_console_at_line_start(const struct domain *d)
+{
+    return !d->console.len && !d->console.cr_held;
+}
+
 void domain_console_write(struct domain *d, const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-
-        if (c == '\n') {
-            console_flush(d, true);
-            continue;
-        }
-        if (c == '\0')
-            continue;
-        d->console_line[d->console_len++] = c;
-        if (d->console_len == CONSOLE_LINE_MAX)
-            console_flush(d, false);
-    }
+    for (size_t i = 0; i < len; i++)
+        console_put(d, buf[i]);
 }
 
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len)

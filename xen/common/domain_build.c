@@ -8,7 +8,9 @@
 #include "errno.h"
 #include "mm.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "start_info.h"
+#include "exit.h"
 #include "fpu.h"
 #include "lapic.h"
 #include "vcpu_context.h"
@@ -77,6 +79,9 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
                 bytes - LEGACY_HOLE_END, P2M_RWX))
         return -ENOMEM;
     d->mem = (struct guest_mem){ domain_phys, d };
+    d->max_pages = (bytes - (LEGACY_HOLE_END - LEGACY_HOLE_START)) >> PAGE_SHIFT;
+    d->tot_pages = d->max_pages;
+    d->max_mapped_gfn = (bytes >> PAGE_SHIFT) - 1;
     return 0;
 }
 
@@ -201,6 +206,7 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
         v->waiting_for_sipi = i != 0;
         v->runstate = i == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
         lapic_vcpu_init(v);
+        v->dr6 = DR6_RESET;
         if (fpu_init(v) || hvm->vcpu_init(v))
             return -ENOMEM;
         if (!hvm->load_context(v, &pvh_entry))
@@ -208,6 +214,52 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
     }
     return 0;
 }
+
+/*
+ * Where a PC has its IOAPIC (0xFEC00000), HPET (0xFED00000), TPM (0xFED40000)
+ * and chipset registers, Wisp has no device. Reads there see all ones, as a
+ * Xen guest sees for MMIO no device claims: every page of the range maps one
+ * shared host page of 0xFF, read-only, so nothing is decoded. A write or an
+ * instruction fetch is a nested page fault and crashes the domain. The range
+ * ends where the xAPIC page begins.
+ */
+#define DEVICE_HOLE_START 0xfec00000ull
+#define DEVICE_HOLE_END   XAPIC_PAGE_GPA
+_Static_assert(DEVICE_HOLE_END == 0xfee00000ull, "device hole ends at the xAPIC page");
+
+/*
+ * Filled with 0xFF before the first domain is built (so the free-frame count taken
+ * then already excludes it); read-only to guests; never freed.
+ */
+static uint64_t all_ones_page;
+
+static int all_ones_page_init(void)
+{
+    void *page;
+
+    if (all_ones_page)
+        return 0;
+    if (!(page = page_alloc()))
+        return -ENOMEM;
+    memset(page, 0xff, PAGE_SIZE);
+    all_ones_page = virt_to_phys(page);
+    return 0;
+}
+
+static int map_device_hole(struct domain *d)
+{
+    if (!all_ones_page)
+        return -ENOMEM;
+    for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE) {
+        if (gpa < d->ram_bytes)
+            continue;           /* a domain with that much RAM has RAM there */
+        if (p2m_map(&d->p2m, gpa, all_ones_page, PAGE_SIZE, P2M_READ))
+            return -ENOMEM;
+    }
+    return 0;
+}
+/* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special pages). */
+static const uint64_t special_gfns[] = { CONSOLE_RING_GPA >> PAGE_SHIFT, XAPIC_PAGE_GPA >> PAGE_SHIFT };
 
 /* Event channels, the console, the xAPIC page and the clock: what a PVH guest finds at boot. */
 static int init_platform(struct domain *d)
@@ -225,26 +277,49 @@ static int init_platform(struct domain *d)
         p2m_map(&d->p2m, XAPIC_PAGE_GPA, virt_to_phys(d->xapic_page), PAGE_SIZE,
                 P2M_READ | P2M_WRITE))
         return -ENOMEM;
+    rc = map_device_hole(d);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < sizeof(special_gfns) / sizeof(special_gfns[0]); i++)
+        if (special_gfns[i] > d->max_mapped_gfn)
+            d->max_mapped_gfn = special_gfns[i];
     domain_publish_wallclock(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         vcpu_publish_time(&d->vcpus[i]);
     return 0;
 }
 
-static void domain_free(struct domain *d)
+/* Free frames before the first domain was built: what tearing every domain down must give back. */
+static uint64_t boot_free_frames;
+
+uint64_t domain_boot_free_frames(void)
+{
+    return boot_free_frames;
+}
+
+/*
+ * Frees everything the build allocated, in any state the build reached, so
+ * also after a failed build. The domain's vCPUs must not be on a pCPU (or
+ * never again, when the machine is ending).
+ */
+void domain_destroy(struct domain *d)
 {
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i].vendor)
             hvm->vcpu_destroy(&d->vcpus[i]);
         fpu_free(&d->vcpus[i]);
+        debug_regs_forget(&d->vcpus[i]);
     }
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
     console_ring_teardown(d);
+    spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
     if (d->ram_hpa)
         frames_free(d->ram_hpa, d->ram_bytes);
     page_free(d->shared_info);
+    log_debug("d%u (%s): torn down; %lu frames free", d->id, d->name,
+              frames_free_bytes() >> PAGE_SHIFT);
     domain_release(d);
 }
 
@@ -254,6 +329,11 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     uint64_t entry, start_info;
     int rc;
 
+    if (!boot_free_frames) {
+        if (all_ones_page_init())
+            return -ENOMEM;
+        boot_free_frames = frames_free_bytes() >> PAGE_SHIFT;
+    }
     if (!d) {
         log_error("domain '%s': too many domains (at most %u)", cfg->name, MAX_DOMAINS);
         return -ENOSPC;
@@ -287,6 +367,6 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     return 0;
 
 fail:
-    domain_free(d);
+    domain_destroy(d);
     return rc;
 }

@@ -48,8 +48,8 @@ enum exit_action hypercall_dispatch(struct vcpu *v)
         ret = hypercall_table[h.nr](&c, h.arg);
     else
         ret = -ENOSYS;
-    log_debug("d%u v%u: hypercall %lu(0x%lx, 0x%lx, 0x%lx) = %ld", v->dom->id, v->id, h.nr,
-              h.arg[0], h.arg[1], h.arg[2], ret);
+    gprintk(v->dom, LOG_DEBUG, "d%u v%u: hypercall %lu(0x%lx, 0x%lx, 0x%lx) = %ld", v->dom->id,
+            v->id, h.nr, h.arg[0], h.arg[1], h.arg[2], ret);
     if (c.continued)
         v->regs.rip -= HCALL_INSN_LEN;  /* back onto the call; RAX still holds its number */
     else

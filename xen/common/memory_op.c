@@ -11,13 +11,20 @@
 
 #define MEMOP_CMD_MASK 0x3f         /* the rest of cmd is a continuation index */
 #define MEMOP_EXTENT_SHIFT 6        /* ... the extent to start at (Xen's memory.h) */
-#define MAX_EXTENT_ORDER 9          /* up to 2 MiB per extent */
+/* Xen refuses (0 extents done) counts whose continuation would not fit a 32-bit cmd. */
+#define MEMOP_MAX_EXTENTS (UINT32_MAX >> MEMOP_EXTENT_SHIFT)
+#define MAX_EXTENT_ORDER 9          /* up to 2 MiB per extent (Xen's default domU max order) */
+/* Pages one pass of decrease/populate handles; about 1 ms under QEMU TCG. */
+#define BALLOON_BATCH_PAGES 512
 #define E820_ENTRY_SIZE 20          /* packed {u64 addr, u64 size, u32 type} */
+#define E820_MAX 1024               /* Xen's limit for XENMEM_set_memory_map (asm/e820.h) */
 #define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
 
 /* xen_memory_map and xen_add_to_physmap as 32-bit callers lay them out. */
 struct compat_memory_map { uint32_t nr_entries; uint32_t buffer; };
 struct compat_add_to_physmap { uint16_t domid, size; uint32_t space, idx, gpfn; };
+struct compat_foreign_memory_map { uint16_t domid, pad; struct compat_memory_map map; };
+_Static_assert(sizeof(struct compat_foreign_memory_map) == 12, "compat xen_foreign_memory_map");
 _Static_assert(sizeof(struct compat_memory_map) == 8, "compat xen_memory_map");
 _Static_assert(sizeof(struct compat_add_to_physmap) == 16, "compat xen_add_to_physmap");
 
@@ -29,7 +36,7 @@ struct reservation_compat { uint32_t extent_start, nr_extents, extent_order, mem
 _Static_assert(sizeof(struct reservation_64) == 32, "xen_memory_reservation");
 _Static_assert(sizeof(struct reservation_compat) == 20, "compat xen_memory_reservation");
 
-struct reservation { uint64_t extent_start, nr_extents; uint32_t order; uint16_t domid; };
+struct reservation { uint64_t extent_start, nr_extents; uint32_t order, mem_flags; uint16_t domid; };
 
 static int read_memory_map_arg(struct hcall_ctx *c, uint64_t gva, uint32_t *nr, uint64_t *buf)
 {
@@ -75,6 +82,55 @@ static long memory_map(struct hcall_ctx *c, uint64_t gva)
     return hc_copy_to(c, gva, &nr, sizeof(nr)) ? -EFAULT : 0;
 }
 
+/*
+ * XENMEM_set_memory_map: as in Xen, a domain may replace its own map (what
+ * XENMEM_memory_map answers from then on; GRUB's PVH image reserves its
+ * grant-table and shared_info pages this way). The p2m does not change.
+ * Xen takes up to 1024 entries; Wisp keeps DOMAIN_MEMMAP_MAX, and a longer
+ * map is -ENOMEM, as when Xen cannot allocate it. Copied whole before use.
+ */
+static long set_memory_map(struct hcall_ctx *c, uint64_t gva)
+{
+    static struct hvm_memmap_table_entry map[DOMAIN_MEMMAP_MAX];    /* one vCPU in the hypervisor */
+    uint64_t domid, buf;
+    uint32_t nr;
+    struct domain *d;
+    long err = 0;
+
+    if (c->compat) {
+        struct compat_foreign_memory_map f;
+
+        if (hc_copy_from(c, &f, gva, sizeof(f)))
+            return -EFAULT;
+        domid = f.domid, nr = f.map.nr_entries, buf = f.map.buffer;
+    } else {
+        struct xen_foreign_memory_map f;
+
+        if (hc_copy_from(c, &f, gva, sizeof(f)))
+            return -EFAULT;
+        domid = f.domid, nr = f.map.nr_entries, buf = (uintptr_t)f.map.buffer.p;
+    }
+    if (nr > E820_MAX)
+        return -EINVAL;
+    if (!(d = hc_target_domain(c, domid, &err)))
+        return err;
+    if (nr > DOMAIN_MEMMAP_MAX)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nr; i++) {
+        uint8_t entry[E820_ENTRY_SIZE];
+
+        if (hc_copy_from(c, entry, buf + (uint64_t)i * E820_ENTRY_SIZE, sizeof(entry)))
+            return -EFAULT;
+        map[i] = (struct hvm_memmap_table_entry){ 0 };
+        memcpy(&map[i].addr, entry, 8);
+        memcpy(&map[i].size, entry + 8, 8);
+        memcpy(&map[i].type, entry + 16, 4);
+    }
+    memcpy(d->memmap, map, nr * sizeof(map[0]));
+    d->memmap_entries = nr;
+    return 0;
+}
+
 static bool gfn_is_ram(const struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
@@ -82,12 +138,27 @@ static bool gfn_is_ram(const struct domain *d, uint64_t gfn)
     return gpa < d->ram_bytes && (gpa < LEGACY_HOLE_START || gpa >= LEGACY_HOLE_END);
 }
 
-/* Puts back whatever the shared_info page covered: the RAM page, or nothing. */
+/* The RAM gfn is mapped to its own frame of the RAM block now. */
+static bool gfn_populated(const struct domain *d, uint64_t gfn)
+{
+    uint64_t hpa;
+    unsigned perms;
+
+    return p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &hpa, &perms) == 0 &&
+           hpa == d->ram_hpa + (gfn << PAGE_SHIFT);
+}
+
+/* Gives gfn back what the shared_info page covered there: the RAM page, or nothing. */
 static int restore_gfn(struct domain *d, uint64_t gfn)
 {
-    if (gfn_is_ram(d, gfn))
-        return p2m_map(&d->p2m, gfn << PAGE_SHIFT, d->ram_hpa + (gfn << PAGE_SHIFT), PAGE_SIZE,
-                       P2M_RWX);
+    if (d->shared_info_hid_ram) {
+        if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, d->ram_hpa + (gfn << PAGE_SHIFT), PAGE_SIZE,
+                    P2M_RWX))
+            return -ENOMEM;
+        d->tot_pages++;
+        d->shared_info_hid_ram = false;
+        return 0;
+    }
     return p2m_unmap(&d->p2m, gfn << PAGE_SHIFT, PAGE_SIZE);
 }
 
@@ -95,18 +166,25 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
 {
     if (idx != 0 || gfn >= GFN_LIMIT)
         return -EINVAL;
-    if (d->shared_info_gfn != ~0ull && d->shared_info_gfn != gfn &&
-        restore_gfn(d, d->shared_info_gfn))
-        return -ENOMEM;
-    if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, virt_to_phys(d->shared_info), PAGE_SIZE,
-                P2M_READ | P2M_WRITE))
-        return -ENOMEM;
-    d->shared_info_gfn = gfn;
-    hvm->flush_p2m(d);
+    if (d->shared_info_gfn != gfn) {
+        bool hides_ram = gfn_is_ram(d, gfn) && gfn_populated(d, gfn);
+
+        if (d->shared_info_gfn != ~0ull && restore_gfn(d, d->shared_info_gfn))
+            return -ENOMEM;
+        if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, virt_to_phys(d->shared_info), PAGE_SIZE,
+                    P2M_READ | P2M_WRITE))
+            return -ENOMEM;
+        d->shared_info_hid_ram = hides_ram;
+        d->tot_pages -= hides_ram;
+        d->shared_info_gfn = gfn;
+        if (gfn > d->max_mapped_gfn)
+            d->max_mapped_gfn = gfn;
+        hvm->flush_p2m(d);
+    }
     /* The guest's mode now decides the shared_info layout, as Xen latches it. */
     evtchn_set_compat(&d->evtchn, c->compat);
     domain_publish_wallclock(d);
-    log_debug("d%u: shared_info mapped at gfn 0x%lx", d->id, gfn);
+    gprintk(d, LOG_DEBUG, "d%u: shared_info mapped at gfn 0x%lx", d->id, gfn);
     return 0;
 }
 
@@ -143,80 +221,154 @@ static long add_to_physmap(struct hcall_ctx *c, uint64_t gva)
     }
 }
 
-static int read_reservation(struct hcall_ctx *c, uint64_t gva, struct reservation *r)
+/*
+ * A reservation op names its domain, extent list and order; Xen gives any
+ * refusal of the whole call as "start_extent extents done", never an errno.
+ */
+static bool read_reservation(struct hcall_ctx *c, uint64_t gva, struct reservation *r)
 {
     if (c->compat) {
         struct reservation_compat m;
 
         if (hc_copy_from(c, &m, gva, sizeof(m)))
-            return -EFAULT;
-        *r = (struct reservation){ m.extent_start, m.nr_extents, m.extent_order, m.domid };
+            return false;
+        *r = (struct reservation){ m.extent_start, m.nr_extents, m.extent_order, m.mem_flags,
+                                   m.domid };
     } else {
         struct reservation_64 m;
 
         if (hc_copy_from(c, &m, gva, sizeof(m)))
-            return -EFAULT;
-        *r = (struct reservation){ m.extent_start, m.nr_extents, m.extent_order, m.domid };
+            return false;
+        *r = (struct reservation){ m.extent_start, m.nr_extents, m.extent_order, m.mem_flags,
+                                   m.domid };
     }
-    return r->order > MAX_EXTENT_ORDER ? -EINVAL : 0;
+    return true;
+}
+
+/*
+ * Every page of the extent is RAM, not under shared_info, and populated
+ * (want true) or not (want false). As in Xen, removing a gfn that is no
+ * longer populated fails (XSA-277's test): a guest cannot free a page twice.
+ * Populating a populated gfn fails too: Xen would hand out a new page on top
+ * of the domain's max_pages, which Wisp's domains have already reached.
+ */
+static bool extent_is(const struct domain *d, uint64_t gfn, uint64_t pages, bool want)
+{
+    if (gfn >= GFN_LIMIT || (gfn & (pages - 1)))
+        return false;
+    for (uint64_t i = 0; i < pages; i++)
+        if (!gfn_is_ram(d, gfn + i) || gfn + i == d->shared_info_gfn ||
+            gfn_populated(d, gfn + i) != want)
+            return false;
+    return true;
 }
 
 /*
  * Guest RAM is one host block with a fixed gpa -> hpa offset, so ballooning
  * a page out only unmaps it (the host frame stays the domain's), and
- * populating it again maps the same frame back. Only RAM gfns can come back.
+ * populating it again maps the same frame back, with what it held. A whole
+ * 2 MiB extent is one p2m operation: the walker merges it back into one leaf.
  */
-static int balloon_extent(struct domain *d, uint64_t gfn, uint32_t order, bool populate)
+static bool balloon_extent(struct domain *d, uint64_t gfn, uint32_t order, bool populate)
 {
     uint64_t pages = 1ull << order;
-
-    if (gfn >= GFN_LIMIT || (gfn & (pages - 1)))
-        return -EINVAL;
-    for (uint64_t i = 0; i < pages; i++)
-        if (!gfn_is_ram(d, gfn + i) || gfn + i == d->shared_info_gfn)
-            return -EINVAL;
     uint64_t gpa = gfn << PAGE_SHIFT, bytes = pages << PAGE_SHIFT;
 
-    if (populate)
-        return p2m_map(&d->p2m, gpa, d->ram_hpa + gpa, bytes, P2M_RWX);
-    return p2m_unmap(&d->p2m, gpa, bytes);
+    if (!extent_is(d, gfn, pages, !populate))
+        return false;
+    if (populate) {
+        if (p2m_map(&d->p2m, gpa, d->ram_hpa + gpa, bytes, P2M_RWX))
+            return false;
+        d->tot_pages += pages;
+    } else {
+        if (p2m_unmap(&d->p2m, gpa, bytes))
+            return false;
+        d->tot_pages -= pages;
+    }
+    return true;
 }
 
-/* XENMEM_decrease_reservation / populate_physmap: returns the extents done, as Xen does. */
+/*
+ * XENMEM_decrease_reservation / populate_physmap: returns the extents done,
+ * as Xen does. One pass handles at most BALLOON_BATCH_PAGES pages (and at
+ * least one extent); the rest is a continuation with the next extent in
+ * cmd >> MEMOP_EXTENT_SHIFT, so other vCPUs run in between: the run loop
+ * (sched.c) checks its deadlines (slice end, every vCPU timer) after each
+ * exit, so a continued call loses the pCPU like a spinning guest does and
+ * needs no preempt check of its own. A call does at most as many extents as
+ * the domain has RAM pages to move: each gfn can go out (or in) once.
+ */
 static long balloon(struct hcall_ctx *c, uint64_t cmd, uint64_t gva, bool populate)
 {
-    uint64_t start = cmd >> MEMOP_EXTENT_SHIFT, done;
+    uint64_t start = cmd >> MEMOP_EXTENT_SHIFT, done, budget = BALLOON_BATCH_PAGES;
     unsigned pfn_size = c->compat ? 4 : 8;
     struct reservation r;
     struct domain *d;
     long err = 0;
 
-    if (read_reservation(c, gva, &r))
-        return -EFAULT;
-    if (!(d = hc_target_domain(c, r.domid, &err)))
-        return err;
+    if (!read_reservation(c, gva, &r) || r.nr_extents > MEMOP_MAX_EXTENTS ||
+        start >= r.nr_extents || r.order > MAX_EXTENT_ORDER ||
+        (populate && (r.mem_flags & XENMEMF_populate_on_demand)) ||
+        !(d = hc_target_domain(c, r.domid, &err)))
+        return (long)start;
     for (done = start; done < r.nr_extents; done++) {
         uint64_t gfn = 0;
 
-        if (hc_copy_from(c, &gfn, r.extent_start + done * pfn_size, pfn_size))
+        if (budget < (1ull << r.order) && done > start) {
+            hc_continue(c, 0, (cmd & MEMOP_CMD_MASK) | (done << MEMOP_EXTENT_SHIFT));
             break;
-        if (balloon_extent(d, gfn, r.order, populate))
+        }
+        budget -= budget < (1ull << r.order) ? budget : 1ull << r.order;
+        if (hc_copy_from(c, &gfn, r.extent_start + done * pfn_size, pfn_size) ||
+            !balloon_extent(d, gfn, r.order, populate))
             break;
     }
     if (done > start)
-        hvm->flush_p2m(d);
+        hvm->flush_p2m(d);  /* before any freed table is reused (p2m.h) */
     return (long)done;
+}
+
+/* XENMEM_current_reservation, maximum_reservation, maximum_gpfn: arg is a domid_t. */
+static long domain_query(struct hcall_ctx *c, unsigned op, uint64_t gva)
+{
+    uint16_t domid;
+    struct domain *d;
+    long err = 0;
+
+    if (hc_copy_from(c, &domid, gva, sizeof(domid)))
+        return -EFAULT;
+    if (!(d = hc_target_domain(c, domid, &err)))
+        return err;
+    switch (op) {
+    case XENMEM_current_reservation:
+        return (long)d->tot_pages;
+    case XENMEM_maximum_reservation:
+        return (long)d->max_pages;
+    default:
+        return (long)d->max_mapped_gfn;
+    }
 }
 
 long do_memory_op(struct hcall_ctx *c, const uint64_t *arg)
 {
-    switch (arg[0] & MEMOP_CMD_MASK) {
+    unsigned op = arg[0] & MEMOP_CMD_MASK;
+    bool continued = arg[0] >> MEMOP_EXTENT_SHIFT;
+
+    switch (op) {
     case XENMEM_decrease_reservation:
         return balloon(c, arg[0], arg[1], false);
     case XENMEM_populate_physmap:
         return balloon(c, arg[0], arg[1], true);
+    case XENMEM_maximum_ram_page:       /* arg unused; the host's, as Xen's max_page */
+        return continued ? -EINVAL : (long)frames_max_page();
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn:
+        return continued ? -EINVAL : domain_query(c, op, arg[1]);
     case XENMEM_memory_map:
         return memory_map(c, arg[1]);
+    case XENMEM_set_memory_map:
+        return set_memory_map(c, arg[1]);
     case XENMEM_add_to_physmap:
         return add_to_physmap(c, arg[1]);
     default:

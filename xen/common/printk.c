@@ -1,6 +1,8 @@
 /* printk.c (hypervisor): formatted logging to the serial line with the "(wisp) " prefix. */
 #include "env.h"
+#include "log_limit.h"
 #include "printk.h"
+#include "time.h"
 #include "uart.h"
 
 enum log_level log_threshold = LOG_INFO;
@@ -170,4 +172,32 @@ void printk(enum log_level level, const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     emit_prefixed(level, buf);
+}
+
+static void report_suppressed(unsigned domid, unsigned long n)
+{
+    if (n)
+        printk(LOG_WARN, "d%u: %lu messages suppressed", domid, n);
+}
+
+void printk_limited(struct log_limit *limit, unsigned domid, enum log_level level,
+                    const char *fmt, ...)
+{
+    unsigned long suppressed;
+    char buf[512];
+    va_list ap;
+
+    /* Lines the log level hides cost nothing and take no token. */
+    if (level > log_threshold || !log_limit_allow(limit, now_ns(), &suppressed))
+        return;
+    report_suppressed(domid, suppressed);
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    emit_prefixed(level, buf);
+}
+
+void printk_limited_flush(struct log_limit *limit, unsigned domid)
+{
+    report_suppressed(domid, log_limit_take_suppressed(limit));
 }

@@ -7,6 +7,7 @@
 #include "time.h"
 #include "vcpu_context.h"
 #include "vcpu_time.h"
+#include "vtimer.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
 
@@ -79,8 +80,6 @@ static long down(struct vcpu *target)
     return 0;
 }
 
-#define MIN_PERIOD_NS 1000000ull        /* Xen refuses periodic timers under 1 ms */
-
 static long set_singleshot(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
 {
     struct vcpu_set_singleshot_timer t;
@@ -101,10 +100,11 @@ static long set_periodic(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
 
     if (hc_copy_from(c, &t, gva, sizeof(t)))
         return -EFAULT;
-    if (t.period_ns < MIN_PERIOD_NS)
+    /* Xen's bounds (vtimer.h): UINT64_MAX would wrap now + period into the past. */
+    if (!vtimer_periodic_ok(t.period_ns))
         return -EINVAL;
     target->timers.periodic_period = t.period_ns;
-    target->timers.periodic_next = now_ns() + t.period_ns;
+    target->timers.periodic_next = vtimer_add(now_ns(), t.period_ns);
     sched_kick();
     return 0;
 }
@@ -117,12 +117,16 @@ static long get_runstate(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
     return hc_copy_to(c, gva, buf, len) ? -EFAULT : 0;
 }
 
-/* set_timer_op: the one-shot timer in its older form; 0 stops it. 32-bit callers pass lo, hi. */
+/*
+ * set_timer_op: the one-shot timer in its older form; 0 stops it, and a
+ * wrapped or far timeout fires in 100 ms, as in Xen (vtimer.h). 32-bit
+ * callers pass lo, hi.
+ */
 long do_set_timer_op(struct hcall_ctx *c, const uint64_t *arg)
 {
     uint64_t timeout = c->compat ? (arg[0] & 0xffffffffu) | (arg[1] << 32) : arg[0];
 
-    c->v->timers.singleshot = timeout;
+    c->v->timers.singleshot = vtimer_set_timer_op_deadline(timeout, now_ns());
     sched_kick();
     return 0;
 }

@@ -12,6 +12,8 @@ void host_apic_init(void);
 /* Arms the one-shot timer to fire at TSC value `deadline` (past deadlines fire at once). */
 void host_timer_arm(uint64_t deadline_tsc);
 void host_timer_cancel(void);
+/* The TSC deadline last armed, 0 if cancelled (VMX mirrors it in the preemption timer). */
+uint64_t host_timer_deadline(void);
 /* True once since the last call if the timer fired. */
 bool host_timer_take_fired(void);
 /* How the timer is driven, for the boot log. */

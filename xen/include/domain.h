@@ -3,10 +3,12 @@
 #define WISP_DOMAIN_H
 
 #include "env.h"
+#include "console_line.h"
 #include "console_route.h"
 #include "evtchn.h"
 #include "guest_access.h"
 #include "hvm.h"
+#include "log_limit.h"
 #include "p2m.h"
 #include "regs.h"
 #include "vlapic.h"
@@ -15,7 +17,6 @@
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS_PER_DOMAIN 8
-#define CONSOLE_LINE_MAX 256
 #define DOMAIN_MEMMAP_MAX 40
 #define VCPU_INFO_SIZE 64           /* struct vcpu_info, both layouts */
 
@@ -87,6 +88,9 @@ struct vcpu {
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
     uint64_t tsc_aux;               /* what RDTSCP/RDPID return; loaded while it runs */
+    /* DR0-DR3 and DR6 while another vCPU has the pCPU (hvm.c: debug_regs_switch_to);
+     * DR7 lives in the VMCB/VMCS. */
+    uint64_t dr[4], dr6;
 };
 
 struct domain {
@@ -103,6 +107,13 @@ struct domain {
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
     uint64_t shared_info_gfn;       /* ~0 when not mapped */
+    bool shared_info_hid_ram;       /* it covers a populated RAM page (put back when it moves) */
+
+    /* Pages as XENMEM_current/maximum_reservation and maximum_gpfn count them
+     * (memory_op.c keeps them; one vCPU in the hypervisor at a time). */
+    uint64_t tot_pages;             /* RAM gfns mapped to their frame now */
+    uint64_t max_pages;             /* RAM gfns at build: the most tot_pages can be */
+    uint64_t max_mapped_gfn;        /* the highest gfn ever mapped, as Xen's max_mapped_pfn */
 
     uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 
@@ -117,12 +128,14 @@ struct domain {
 
     uint64_t exit_counts[NR_EXIT_REASONS];
 
-    /* Guest console output waiting for its newline. */
-    unsigned console_len;
-    char console_line[CONSOLE_LINE_MAX];
+    /* Guest console output waiting for its newline (console_line.h). */
+    struct console_line console;
+    /* Log lines this domain causes (printk.h: gprintk). */
+    struct log_limit log_limit;
 
     /* Which console path the user sees (console_io.c, console_route.h). */
     struct console_route console_route;
+    bool console_io_continues;      /* the next console_io call is a continuation (console_io.c) */
 
     /* The PV console ring the hypervisor serves (console_ring.c). */
     void *console_ring;             /* host view of the ring page; NULL: none */
@@ -145,8 +158,11 @@ struct domain *domain_by_id(unsigned id);
 /* Iterates over existing domains. */
 struct domain *domain_next(struct domain *prev);
 
-/* Ends the domain (logged with its reason); when none is left, ends the machine. */
+/* Ends the domain (logged with its reason); when none is left, tears every
+ * domain down, logs "free frames: boot N, end M" and ends the machine. */
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
+/* Tears down every ended domain; called by the scheduler when no vCPU is on the pCPU. */
+void domain_reap(void);
 /* Takes v offline; if it was the last vCPU that could run, the domain powers
  * off, as Xen does for VCPUOP_down. why is logged then. */
 void vcpu_stop(struct vcpu *v, const char *why);
@@ -155,6 +171,15 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
+/*
+ * Serial output is synchronous (uart.c), so a guest's output is taken in
+ * passes that end at the first line start after CONSOLE_PASS_NS: at most one
+ * more piece (console_line.h: under 9.3 ms at 115200 baud), so a pass stays
+ * within a scheduling slice, and lines are not cut where a pass ends.
+ */
+#define CONSOLE_PASS_NS 500000ull
+/* True when d's console has no unfinished line (where a pass may end). */
+bool domain_console_at_line_start(const struct domain *d);
 /* Output the guest put in its PV console ring: shown, unless it repeats what its last
  * CONSOLEIO_write just showed (console_route.h); console_io.c. */
 void domain_console_ring_output(struct domain *d, const char *buf, size_t len);

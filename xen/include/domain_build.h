@@ -8,4 +8,13 @@
 /* 0, or a negative errno after logging why; nothing is left allocated on failure. */
 int __must_check domain_build(const struct domain_config *cfg, const struct boot_info *bi);
 
+struct domain;
+/*
+ * Frees every frame the domain holds and its slot. None of its vCPUs may be
+ * running on a pCPU (the scheduler reaps ended domains between runs).
+ */
+void domain_destroy(struct domain *d);
+/* 4 KiB frames free just before the first domain was built (0 before that). */
+uint64_t domain_boot_free_frames(void);
+
 #endif

@@ -25,8 +25,15 @@ uint64_t cpuid_cr4_valid(const struct vcpu *v);
 /* false: the MSR is not offered (or the value is invalid) and the guest gets #GP. */
 bool msr_read(struct vcpu *v, uint32_t index, uint64_t *value);
 bool msr_write(struct vcpu *v, uint32_t index, uint64_t value);
-/* Loads the per-vCPU MSRs no VMCB/VMCS field holds (TSC_AUX) before v runs. */
+/* Loads the per-vCPU registers no VMCB/VMCS field holds (TSC_AUX; DR0-DR3 and DR6
+ * through debug_regs_switch_to) before v runs. */
 void msr_switch_to(struct vcpu *v);
+/* Saves the previous vCPU's debug registers on this pCPU and loads v's. */
+void debug_regs_switch_to(struct vcpu *v);
+/* v is going away: this pCPU must not save into it later. */
+void debug_regs_forget(struct vcpu *v);
+/* DR6 at reset: reserved bits set (SDM vol 3, 18.2.3). */
+#define DR6_RESET 0xffff0ff0ull
 enum exit_action hypercall_dispatch(struct vcpu *v);
 
 /* Injects #GP(0): the guest did something a real CPU would refuse. */

@@ -20,10 +20,13 @@ struct domain;
     X(NPF,           "nested page fault")       \
     X(IO,            "i/o instruction")         \
     X(XSETBV,        "xsetbv")                  \
+    X(CACHE,         "invd/wbinvd")             \
+    X(RDPMC,         "rdpmc")                   \
     X(CR_WRITE,      "control register write")  \
     X(EXCEPTION,     "intercepted exception")   \
     X(TRIPLE_FAULT,  "triple fault")            \
     X(INTR,          "host interrupt")          \
+    X(MACHINE_CHECK, "machine check")           \
     X(INTR_WINDOW,   "interrupt window")        \
     X(PAUSE,         "pause (spin-wait)")       \
     X(VIRT_INSN,     "virtualization instruction") \
@@ -39,6 +42,48 @@ enum exit_reason {
 
 extern const char *const exit_reason_names[NR_EXIT_REASONS];
 
+/*
+ * The intercept set, stated once for both backends: each entry names what a
+ * guest does, the exit reason the backend decodes it into, and the policy
+ * (hvm.c). svm.c and vmx.c each map every entry to their own control bits in
+ * a table indexed by this list and refuse to run without one. Not on the list,
+ * on purpose: RDTSC/RDTSCP (guests read the host TSC), CR3 and CR8 (NPT/EPT,
+ * TPR shadow), INVLPG/INVPCID, XSAVES, CR0 on SVM (the CPU applies every
+ * architectural CR0 rule itself and Wisp owns no CR0 bit there), debug
+ * register accesses (DR0-DR3 and DR6 are switched per vCPU, DR7 is in the
+ * VMCB/VMCS). On demand only: PAUSE (guests with several vCPUs), the
+ * interrupt window. VMX also exits on MOV to CR0 touching a bit VMX fixes.
+ */
+#define GUEST_INTERCEPTS(X)                                                               \
+    X(CPUID,       "CPUID: cpuid.c policy")                                              \
+    X(HLT,         "HLT: the vCPU blocks; with IF=0 on the last vCPU, poweroff")         \
+    X(MSR,         "RDMSR/WRMSR: msr.c table, #GP outside it (pass-through list aside)") \
+    X(IO,          "IN/OUT, every port: no devices (reads all ones)")                    \
+    X(XSETBV,      "XSETBV: checked by xcr0_valid against CPUID 0xD, else #GP")          \
+    X(INVD,        "INVD: a no-op, never a cache invalidation")                          \
+    X(WBINVD,      "WBINVD: a no-op (no device DMA; a long flush would stall the pCPU)") \
+    X(RDPMC,       "RDPMC: #GP (no performance counters are offered)")                   \
+    X(CR4_WRITE,   "MOV to CR4 setting a bit the vCPU's CPUID lacks: #GP")               \
+    X(HYPERCALL,   "VMMCALL/VMCALL: a hypercall")                                        \
+    X(EXC_UD,      "#UD: the other vendor's hypercall instruction, else reflected")      \
+    X(EXC_MC,      "#MC: the host's (mce.c), never reflected; fatal unless corrected")   \
+    X(VIRT_INSNS,  "SVM/VMX instructions, MONITOR/MWAIT: #UD")                           \
+    X(TASK_SWITCH, "hardware task switch: the domain crashes (no emulator)")             \
+    X(SHUTDOWN,    "triple fault: the domain crashes")                                   \
+    X(HOST_EVENTS, "external interrupts, NMI, SMI, INIT: taken by the host")
+
+enum guest_intercept {
+#define X(name, text) GI_##name,
+    GUEST_INTERCEPTS(X)
+#undef X
+    NR_GUEST_INTERCEPTS
+};
+
+extern const char *const guest_intercept_names[NR_GUEST_INTERCEPTS];
+
+#define CR_GPR_UNKNOWN 0xff
+#define NEXT_RIP_UNKNOWN (~0ull)
+
 /* A VM exit decoded by vendor code into the facts common code decides on. */
 struct vm_exit {
     enum exit_reason reason;
@@ -51,7 +96,10 @@ struct vm_exit {
         struct { uint16_t port; uint8_t bytes; bool in, string, rep; } io;
         struct { uint8_t vector; bool has_error; uint32_t error; } exception;
         struct { uint32_t index; uint64_t value; } xsetbv;
-        struct { uint8_t cr; uint8_t gpr; } cr;   /* gpr: hardware encoding, see regs_gpr() */
+        /* gpr: hardware encoding (regs_gpr()), or CR_GPR_UNKNOWN when the CPU did not
+         * say (SVM without decode assists): common code then matches the fixed
+         * MOV-to-CR encoding at RIP, which also gives next_rip. */
+        struct { uint8_t cr; uint8_t gpr; } cr;
     };
 };
 
@@ -60,6 +108,7 @@ struct vcpu_ctrl_regs {
     uint64_t cr0, cr3, cr4, efer;
     unsigned cpl;
     unsigned mode_bits;     /* 16, 32 or 64: the width of the code segment now running */
+    uint64_t cs_base;       /* linear address of CS:0 (ignored in 64-bit mode) */
 };
 
 /*
@@ -96,7 +145,8 @@ struct hvm_ops {
     void (*set_efer)(struct vcpu *v, uint64_t efer);
     uint64_t (*get_pat)(struct vcpu *v);
     void (*set_pat)(struct vcpu *v, uint64_t pat);
-    /* Only backends that report EXIT_CR_WRITE need this; false = refuse (#GP). */
+    /* Applies a MOV to CR0/CR4 that common code checked (cpu_rules.h); false if this
+     * CPU cannot hold the value (VMX-fixed bits, PAE PDPTEs unreadable): #GP. */
     bool (*write_cr)(struct vcpu *v, unsigned cr, uint64_t value);
     /* The domain's p2m changed: its vCPUs must drop cached translations before
      * they next run (a new ASID/TLB flush on SVM, INVEPT on VMX). */

@@ -21,6 +21,8 @@ void frames_free(uint64_t pa, uint64_t bytes);
 void *page_alloc(void);
 void page_free(void *page);
 uint64_t frames_free_bytes(void);
+/* The highest host RAM frame number + 1, as Xen's max_page (XENMEM_maximum_ram_page). */
+uint64_t frames_max_page(void);
 
 /* p2m table memory backed by the frame allocator. */
 extern const struct pt_mem host_pt_mem;

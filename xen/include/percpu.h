@@ -12,6 +12,7 @@ struct percpu {
     struct percpu *self;        /* offset 0: what this_cpu() loads through GS */
     unsigned cpu_id;
     struct vcpu *fpu_owner;     /* whose FPU state is loaded in this CPU */
+    struct vcpu *dr_owner;      /* whose DR0-DR3 and DR6 are in this CPU (hvm.c) */
 };
 
 /* Points GS at this CPU's area; before any vCPU exists (VMX copies GS base into the VMCS). */

@@ -19,6 +19,20 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 #define log_info(...)  printk(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
 
+struct log_limit;
+/*
+ * A log line that a guest's action causes (a refused MSR, a bad hypercall
+ * argument): it prints only while the domain's bucket has tokens (log_limit.h),
+ * and the next line that prints is preceded by "dN: M messages suppressed".
+ * Every guest-reachable log call goes through gprintk, so no guest can make
+ * the hypervisor spend its time on the serial line.
+ */
+void printk_limited(struct log_limit *limit, unsigned domid, enum log_level level,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define gprintk(d, level, ...) printk_limited(&(d)->log_limit, (d)->id, level, __VA_ARGS__)
+/* Reports lines a domain's limit dropped that no later line reported (its end). */
+void printk_limited_flush(struct log_limit *limit, unsigned domid);
+
 /* Writes raw bytes to the serial line with no prefix (guest console lines). */
 void serial_write(const char *s, size_t len);
 

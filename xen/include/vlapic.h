@@ -33,7 +33,9 @@
  * relocating the APIC base.
  *
  * Timer clock: the timer counts at a fixed 1 GHz before its divider, so one
- * count lasts `divide` ns and a period is initial_count x divide ns.
+ * count lasts `divide` ns and a period is initial_count x divide ns. A
+ * periodic timer re-arms no sooner than VLAPIC_PERIODIC_MIN_NS after it
+ * fired (its first expiry is as programmed), as in Xen.
  *
  * Suggested use by the caller, per vCPU:
  *   VM exit:  if vlapic_mode() == VLAPIC_XAPIC: vlapic_page_collect(...)
@@ -63,6 +65,16 @@
 #define VLAPIC_VERSION           0x00050014u   /* integrated APIC (0x14), max LVT entry 5 */
 #define VLAPIC_PAGE_WORDS        1024u         /* the xAPIC page: 4 KiB of 32-bit slots */
 #define VLAPIC_PAGE_EOI_SENTINEL 0xFFFFFFFFu   /* published in the EOI slot; any change = EOI */
+
+/*
+ * The shortest period of a periodic APIC timer: 100 us, Xen's bound
+ * (create_periodic_time in xen/arch/x86/hvm/vpt.c: "Periodic timer must be
+ * at least 0.1ms"). KVM has the same kind of floor, min_timer_period_us =
+ * 200 by default (arch/x86/kvm/x86.c, applied by lapic.c's
+ * limit_periodic_timer_frequency). Without one, initial count 1 at divide 1
+ * asks for an interrupt every nanosecond, which no scheduler can serve.
+ */
+#define VLAPIC_PERIODIC_MIN_NS   100000u
 
 enum vlapic_mode {
     VLAPIC_DISABLED,    /* EN = 0: no interrupts, x2APIC MSRs #GP, no page */
@@ -224,10 +236,19 @@ void vlapic_set_tpr(struct vlapic *v, uint8_t tpr);
 /*
  * The caller's APIC timer fired. If the count has run out: raises the LVT
  * timer vector (unless masked) and, in periodic mode, fx->timer = ARM at the
- * next period (missed periods are coalesced into one interrupt). If the call
+ * next period, at least VLAPIC_PERIODIC_MIN_NS long and always after now_ns
+ * (missed periods are coalesced into one interrupt). If the call
  * comes early, fx re-arms the same deadline; if the timer was stopped, nothing.
  */
 void vlapic_timer_expired(struct vlapic *v, uint64_t now_ns, struct vlapic_effects *fx);
+
+/*
+ * Whether the timer's expiry would raise anything new: false when the APIC
+ * takes no interrupts, the timer LVT is masked, or its vector is already
+ * waiting in IRR. Such an expiry only re-arms the timer; the caller may let
+ * it wait for its next look instead of waking up for it.
+ */
+bool vlapic_timer_expiry_raises(const struct vlapic *v);
 
 /*
  * Writes every xAPIC register at its offset (SDM table 11-1, 16-byte stride)

@@ -28,14 +28,21 @@
 #define X86_CR4_OSFXSR (1ull << 9)
 #define X86_CR4_OSXMMEXCPT (1ull << 10)
 #define X86_CR4_UMIP (1ull << 11)
+#define X86_CR4_LA57 (1ull << 12)   /* 5-level paging */
 #define X86_CR4_VMXE (1ull << 13)
+#define X86_CR4_SMXE (1ull << 14)
 #define X86_CR4_FSGSBASE (1ull << 16)
 #define X86_CR4_PCIDE (1ull << 17)
 #define X86_CR4_OSXSAVE (1ull << 18)
 #define X86_CR4_SMEP (1ull << 20)
 #define X86_CR4_SMAP (1ull << 21)
+#define X86_CR4_PKE  (1ull << 22)   /* user protection keys */
+#define X86_CR4_CET  (1ull << 23)   /* control-flow enforcement */
+#define X86_CR4_PKS  (1ull << 24)   /* supervisor protection keys */
 
 /* Architectural MSRs used by more than one file (SDM vol 4, table 2-2). */
+#define MSR_IA32_FEATURE_CONTROL 0x03Au     /* lock + VMXON enables, SDM vol 3 23.7 */
+#define FEATURE_CONTROL_LOCK  (1ull << 0)   /* writes fault until reset once set */
 #define MSR_IA32_SYSENTER_CS  0x174u
 #define MSR_IA32_SYSENTER_ESP 0x175u
 #define MSR_IA32_SYSENTER_EIP 0x176u
@@ -56,6 +63,7 @@
 #define EFER_NXE       (1ull << 11)
 #define EFER_SVME      (1ull << 12)
 #define EFER_FFXSR     (1ull << 14)
+#define EFER_AIBRSE    (1ull << 21)   /* automatic IBRS (AMD APM vol 2, 3.1.7) */
 
 /* RFLAGS. */
 #define X86_RFLAGS_FIXED (1ull << 1)  /* bit 1 always reads 1 */
@@ -65,9 +73,11 @@
 #define X86_RFLAGS_RESERVED ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 
 /* Exception vectors. */
+#define X86_EXC_NMI 2
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
 #define X86_EXC_PF 14
+#define X86_EXC_MC 18
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 

@@ -34,6 +34,7 @@ static bool tsc_deadline;
 static volatile uint32_t *xapic_mmio;
 static uint64_t apic_timer_hz;         /* one-shot mode only */
 static volatile bool timer_fired;
+static uint64_t armed_tsc;             /* the armed deadline, 0 if none */
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -96,6 +97,7 @@ const char *host_timer_mode(void)
 
 void host_timer_arm(uint64_t deadline_tsc)
 {
+    armed_tsc = deadline_tsc ? deadline_tsc : 1;
     if (tsc_deadline) {
         wrmsr(MSR_TSC_DEADLINE, deadline_tsc ? deadline_tsc : 1);
         return;
@@ -107,8 +109,14 @@ void host_timer_arm(uint64_t deadline_tsc)
     apic_write(APIC_TIMER_INIT, count == 0 ? 1 : count > 0xffffffffu ? 0xffffffffu : (uint32_t)count);
 }
 
+uint64_t host_timer_deadline(void)
+{
+    return armed_tsc;
+}
+
 void host_timer_cancel(void)
 {
+    armed_tsc = 0;
     if (tsc_deadline)
         wrmsr(MSR_TSC_DEADLINE, 0);
     else

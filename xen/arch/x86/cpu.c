@@ -3,6 +3,7 @@
 #include "apic.h"
 #include "cpu.h"
 #include "machine.h"
+#include "mce.h"
 #include "printk.h"
 #include "uart.h"
 #include "x86.h"
@@ -113,6 +114,8 @@ void cpu_host_selectors(struct host_selectors *s)
     s->tr_base = (uintptr_t)&tss;
 }
 
+static void fatal_trap(struct trap_frame *f) __attribute__((noreturn));
+
 static const char *const exception_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
     "#BR bound range", "#UD invalid opcode", "#NM device not available",
@@ -122,8 +125,26 @@ static const char *const exception_names[32] = {
     "#VE virtualization", "#CP control protection",
 };
 
-/* A host exception means a hypervisor bug: dump everything and stop the machine. */
+/*
+ * A host NMI is counted and ignored (mce.h); a machine check goes to the
+ * machine-check handler, which stops the machine unless the error was
+ * corrected. Any other host exception means a hypervisor bug: dump everything
+ * and stop. Returning resumes the interrupted code (entry.S).
+ */
 void trap_handler(struct trap_frame *f)
+{
+    if (f->vector == X86_EXC_NMI) {
+        host_nmi_note();
+        return;
+    }
+    if (f->vector == X86_EXC_MC) {
+        mce_handle("in the hypervisor");
+        return;
+    }
+    fatal_trap(f);
+}
+
+static void fatal_trap(struct trap_frame *f)
 {
     const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
                                                                       : "reserved";
@@ -165,7 +186,10 @@ static const struct { const char *name; uint8_t code; } end_statuses[] = {
 void machine_end(enum machine_end status)
 {
     const char *name = end_statuses[status].name;
+    unsigned long nmis = host_nmi_count();
 
+    if (nmis)
+        log_warn("%lu host NMIs were ignored", nmis);
     /* Always printed, whatever the log level: the host CLI waits for this line. */
     serial_write("(wisp) end: ", 12);
     serial_write(name, strlen(name));

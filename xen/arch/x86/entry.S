@@ -1,4 +1,4 @@
-/* entry.S (hypervisor): host exception entry stubs (every one fatal) and the host APIC's interrupt entries. */
+/* entry.S (hypervisor): host exception entry stubs (fatal but for NMI and a survivable #MC) and the host APIC's interrupt entries. */
 
     .text
     .code64
@@ -43,11 +43,27 @@ exception_common:
     push %r14
     push %r15
     mov %rsp, %rdi
+    mov %rsp, %rbx                  /* callee-saved: the frame, for the way back */
     and $-16, %rsp
-    call trap_handler               /* does not return */
-1:  cli
-    hlt
-    jmp 1b
+    call trap_handler               /* returns only for an NMI or a survived #MC */
+    mov %rbx, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp                   /* vector and error code */
+    iretq
 
 .macro stub_address vector
     .quad exception_\vector

@@ -12,6 +12,8 @@
 #include "mm.h"
 #include "percpu.h"
 #include "printk.h"
+#include "mce.h"
+#include "spec_ctrl.h"
 #include "sched.h"
 #include "uart.h"
 #include "version.h"
@@ -154,6 +156,8 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_boot_info();
     init_frames();
 
+    mce_init();
+    spec_ctrl_init();
     if (!hvm_select())
         panic("no usable hardware virtualization (AMD SVM with NPT, or Intel VMX with EPT)");
     if (hvm->cpu_enable())

@@ -49,15 +49,20 @@
 #define L7_EBX_SMEP       (1u << 7)
 #define L7_EBX_SMAP       (1u << 20)
 #define L7_ECX_UMIP       (1u << 2)
-/* Leaf 7 subleaf 0: features whose MSRs or instructions we do not offer. */
+/* Leaf 7 subleaf 0: features whose MSRs, instructions or CR4 bits we do not offer. */
+#define L7_EBX_TSC_ADJUST (1u << 1)     /* the TSC is not offset, so no IA32_TSC_ADJUST */
 #define L7_EBX_SGX        (1u << 2)
 #define L7_EBX_PQM        (1u << 12)
 #define L7_EBX_PQE        (1u << 15)
+#define L7_ECX_PKU        (1u << 3)     /* CR4.PKE: PKRU would need switching without XSAVE */
+#define L7_ECX_OSPKE      (1u << 4)
 #define L7_ECX_WAITPKG    (1u << 5)
+#define L7_ECX_CET_SS     (1u << 7)     /* CR4.CET and the CET MSRs are not offered */
 #define L7_ECX_LA57       (1u << 16)
 #define L7_ECX_SGX_LC     (1u << 30)
 #define L7_EDX_SPEC_CTRL_MSRS (0x3fu << 26)   /* IBRS/IBPB, STIBP, L1D_FLUSH, ARCH_CAP, CORE_CAP, SSBD */
 #define L7_EDX_HYBRID     (1u << 15)
+#define L7_EDX_CET_IBT    (1u << 20)
 
 /* 0x80000001 (AMD APM vol 3, E.4.2). */
 #define E1_ECX_CMP_LEGACY (1u << 1)
@@ -68,11 +73,17 @@
 #define E1_ECX_SKINIT     (1u << 12)
 #define E1_ECX_WDT        (1u << 13)
 #define E1_ECX_PERFCTR    (0x7u << 23)      /* core, NB and L2 performance counters */
+#define E1_ECX_TCE        (1u << 17)        /* EFER.TCE is not offered */
 
 /* 0x80000008 EBX: speculation-control MSRs (IBPB, IBRS, STIBP, SSBD, VIRT_SSBD...). */
 #define E8_EBX_SPEC_CTRL_MSRS ((1u << 12) | (1u << 14) | (1u << 15) | (1u << 24) | (1u << 25))
 
 #define LEAF4_EAX_CORES_MASK (0x3fu << 26)   /* cores per package - 1 */
+
+/* Leaf 0xD (SDM vol 1, 13.2): XCR0 components; PKRU goes with PKU. Subleaf 1 ECX:EDX are the
+ * IA32_XSS components, and IA32_XSS is not offered. */
+#define XSTATE_PKRU_BIT 9
+#define XSTATE_SUBLEAF_XSS 1
 
 static void xen_leaves(const struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
 {
@@ -107,7 +118,18 @@ static bool guest_osxsave(const struct vcpu *v)
     return cr.cr4 & X86_CR4_OSXSAVE;
 }
 
-static void filter_basic(const struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+static void filter_xstate(uint32_t subleaf, struct cpuid_regs *r)
+{
+    if (subleaf == 0)
+        r->eax &= ~(1u << XSTATE_PKRU_BIT);
+    else if (subleaf == XSTATE_SUBLEAF_XSS)
+        r->ecx = r->edx = 0;
+    else if (subleaf == XSTATE_PKRU_BIT)
+        *r = (struct cpuid_regs){ 0 };
+}
+
+static void filter_basic(const struct vcpu *v, uint32_t leaf, uint32_t subleaf,
+                         struct cpuid_regs *r)
 {
     switch (leaf) {
     case 1:
@@ -129,9 +151,13 @@ static void filter_basic(const struct vcpu *v, uint32_t leaf, struct cpuid_regs 
         *r = (struct cpuid_regs){ .eax = L6_EAX_ARAT };
         break;
     case 7:
-        r->ebx &= ~(L7_EBX_SGX | L7_EBX_PQM | L7_EBX_PQE);
-        r->ecx &= ~(L7_ECX_WAITPKG | L7_ECX_LA57 | L7_ECX_SGX_LC);
-        r->edx &= ~(L7_EDX_SPEC_CTRL_MSRS | L7_EDX_HYBRID);
+        r->ebx &= ~(L7_EBX_TSC_ADJUST | L7_EBX_SGX | L7_EBX_PQM | L7_EBX_PQE);
+        r->ecx &= ~(L7_ECX_PKU | L7_ECX_OSPKE | L7_ECX_WAITPKG | L7_ECX_CET_SS | L7_ECX_LA57 |
+                    L7_ECX_SGX_LC);
+        r->edx &= ~(L7_EDX_SPEC_CTRL_MSRS | L7_EDX_HYBRID | L7_EDX_CET_IBT);
+        break;
+    case 0xd:
+        filter_xstate(subleaf, r);
         break;
     }
 }
@@ -141,7 +167,7 @@ static void filter_extended(uint32_t leaf, struct cpuid_regs *r)
     switch (leaf) {
     case 0x80000001:
         r->ecx &= ~(E1_ECX_CMP_LEGACY | E1_ECX_SVM | E1_ECX_EXT_APIC | E1_ECX_IBS | E1_ECX_SKINIT |
-                    E1_ECX_WDT | E1_ECX_PERFCTR | E1_ECX_TOPOEXT);
+                    E1_ECX_WDT | E1_ECX_PERFCTR | E1_ECX_TOPOEXT | E1_ECX_TCE);
         break;
     case 0x80000008:
         r->ebx &= ~E8_EBX_SPEC_CTRL_MSRS;
@@ -165,7 +191,7 @@ void cpuid_policy(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct 
     }
     cpuid_count(leaf, subleaf, out);
     if (leaf < XEN_CPUID_FIRST_LEAF)
-        filter_basic(v, leaf, out);
+        filter_basic(v, leaf, subleaf, out);
     else
         filter_extended(leaf, out);
 }

@@ -1,9 +1,12 @@
 /* hvm.c (hypervisor): binding the vendor backend and the common handling of every VM exit. */
 #include "env.h"
 #include "apic.h"
+#include "cpu_rules.h"
 #include "domain.h"
 #include "exit.h"
 #include "irq.h"
+#include "mce.h"
+#include "percpu.h"
 #include "sched.h"
 #include "guest_access.h"
 #include "printk.h"
@@ -14,6 +17,12 @@ const struct hvm_ops *hvm;
 const char *const exit_reason_names[NR_EXIT_REASONS] = {
 #define X(name, text) [EXIT_##name] = text,
     EXIT_REASONS(X)
+#undef X
+};
+
+const char *const guest_intercept_names[NR_GUEST_INTERCEPTS] = {
+#define X(name, text) [GI_##name] = text,
+    GUEST_INTERCEPTS(X)
 #undef X
 };
 
@@ -57,6 +66,43 @@ uint64_t *regs_gpr(struct cpu_regs *regs, unsigned index)
     case 14: return &regs->r14;
     default: return &regs->r15;
     }
+}
+
+#define READ_DR(n) ({ uint64_t v_; __asm__ volatile("mov %%db" #n ", %0" : "=r"(v_)); v_; })
+#define WRITE_DR(n, x) __asm__ volatile("mov %0, %%db" #n :: "r"((uint64_t)(x)))
+
+/*
+ * Neither the VMCB nor the VMCS holds DR0-DR3 (nor DR6 on VMX): what a guest
+ * writes stays in the CPU, where the next guest could read it. Each vCPU has
+ * its own copy, switched when another vCPU takes the pCPU; the hypervisor
+ * never uses them itself, so the guest's values may stay loaded meanwhile.
+ */
+void debug_regs_switch_to(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    struct vcpu *prev = cpu->dr_owner;
+
+    if (prev == v)
+        return;
+    if (prev) {
+        prev->dr[0] = READ_DR(0);
+        prev->dr[1] = READ_DR(1);
+        prev->dr[2] = READ_DR(2);
+        prev->dr[3] = READ_DR(3);
+        prev->dr6 = READ_DR(6);
+    }
+    WRITE_DR(0, v->dr[0]);
+    WRITE_DR(1, v->dr[1]);
+    WRITE_DR(2, v->dr[2]);
+    WRITE_DR(3, v->dr[3]);
+    WRITE_DR(6, v->dr6);
+    cpu->dr_owner = v;
+}
+
+void debug_regs_forget(struct vcpu *v)
+{
+    if (this_cpu()->dr_owner == v)
+        this_cpu()->dr_owner = NULL;
 }
 
 void inject_gp(struct vcpu *v)
@@ -163,50 +209,120 @@ static enum exit_action on_io(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
-#define XCR0_X87 (1ull << 0)
-#define XCR0_SSE (1ull << 1)
-#define XCR0_AVX (1ull << 2)
-
 static enum exit_action on_xsetbv(struct vcpu *v, const struct vm_exit *exit)
 {
-    struct cpuid_regs host;
-    uint64_t value = exit->xsetbv.value;
+    struct cpuid_regs xstate;
 
-    cpuid_count(0xd, 0, &host);          /* supported XCR0 bits (SDM vol 1, 13.2) */
-    uint64_t supported = edx_eax_combine(host.edx, host.eax);
-
-    /* The architectural checks XSETBV itself makes (SDM vol 2, XSETBV). */
-    if (exit->xsetbv.index != 0 || (value & ~supported) || !(value & XCR0_X87) ||
-        ((value & XCR0_AVX) && !(value & XCR0_SSE))) {
+    /* The components this vCPU's CPUID offers (SDM vol 1, 13.2), which the host supports. */
+    cpuid_policy(v, 0xd, 0, &xstate);
+    if (!xcr0_valid(exit->xsetbv.index, exit->xsetbv.value,
+                    edx_eax_combine(xstate.edx, xstate.eax))) {
         inject_gp(v);
         return EXIT_ACTION_RESUME;
     }
-    v->xcr0 = value;
-    xsetbv(0, value);
+    v->xcr0 = exit->xsetbv.value;
+    xsetbv(0, v->xcr0);
     advance(v, exit);
     return EXIT_ACTION_RESUME;
 }
 
-static enum exit_action on_cr_write(struct vcpu *v, const struct vm_exit *exit)
+/*
+ * INVD would drop dirty cache lines, including the hypervisor's and other
+ * guests'; WBINVD is a long uninterruptible flush that no device of ours
+ * needs (nothing does DMA into guest memory behind the caches). Both are
+ * no-ops, as Xen makes them for a domain without passed-through devices.
+ */
+static enum exit_action on_cache(struct vcpu *v, const struct vm_exit *exit)
 {
-    if (!hvm->write_cr(v, exit->cr.cr, *regs_gpr(&v->regs, exit->cr.gpr))) {
-        inject_gp(v);
-        return EXIT_ACTION_RESUME;
-    }
     advance(v, exit);
     return EXIT_ACTION_RESUME;
 }
 
-/* Reads the bytes at the guest's RIP, through its own page tables. */
+/* CPUID offers no performance counters (leaf 0xA is empty): every counter index is invalid. */
+static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *exit)
+{
+    inject_gp(v);
+    return EXIT_ACTION_RESUME;
+}
+
+/* Reads the bytes at the guest's CS:RIP, through its own page tables. */
 static bool insn_bytes_at_rip(struct vcpu *v, uint8_t *buf, size_t len)
 {
     struct vcpu_ctrl_regs cr;
 
     hvm->get_ctrl_regs(v, &cr);
     struct guest_paging pg = guest_paging_from_regs(cr.cr0, cr.cr3, cr.cr4, cr.efer);
-    uint64_t rip = cr.mode_bits == 64 ? v->regs.rip : (uint32_t)v->regs.rip;
+    /* CS:RIP as a linear address; real mode (an AP's trampoline) has a CS base. */
+    uint64_t rip = cr.mode_bits == 64 ? v->regs.rip : (uint32_t)(cr.cs_base + v->regs.rip);
 
     return copy_from_guest(&v->dom->mem, &pg, buf, rip, len) == 0;
+}
+
+/*
+ * Without decode assists (QEMU's SVM) a CR write exit does not say which
+ * register holds the value or how long the instruction is: the fixed
+ * MOV-to-CR encoding at RIP does (cpu_rules.c), the way the #UD path
+ * recognises the other vendor's hypercall. Fetched one byte at a time so an
+ * instruction ending just before an unmapped page still matches.
+ */
+static bool cr_write_operand(struct vcpu *v, const struct vm_exit *exit, bool mode64,
+                             unsigned *gpr, uint64_t *next_rip)
+{
+    uint8_t insn[MOV_TO_CR_MAX_LEN];
+    unsigned len;
+
+    *gpr = exit->cr.gpr;
+    *next_rip = exit->next_rip;
+    if (exit->cr.gpr != CR_GPR_UNKNOWN && exit->next_rip != NEXT_RIP_UNKNOWN)
+        return true;
+    for (size_t n = 1; n <= sizeof(insn); n++) {
+        if (!insn_bytes_at_rip(v, insn, n))
+            return false;
+        if (mov_to_cr_match(insn, n, mode64, exit->cr.cr, gpr, &len)) {
+            *next_rip = v->regs.rip + len;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The CR4 bits a guest may set are those its CPUID offers; CR0 follows the architecture. */
+static bool cr_write_allowed(struct vcpu *v, unsigned cr, uint64_t value,
+                             const struct vcpu_ctrl_regs *now)
+{
+    const struct cr_state s = { now->cr0, now->cr3, now->cr4, now->efer };
+
+    switch (cr) {
+    case 0:
+        return cr0_write_valid(&s, value);
+    case 4:
+        return cr4_write_valid(&s, value, cpuid_cr4_valid(v));
+    default:
+        return false;
+    }
+}
+
+static enum exit_action on_cr_write(struct vcpu *v, const struct vm_exit *exit)
+{
+    struct vcpu_ctrl_regs now;
+    uint64_t value, next_rip;
+    unsigned gpr;
+
+    hvm->get_ctrl_regs(v, &now);
+    if (!cr_write_operand(v, exit, now.mode_bits == 64, &gpr, &next_rip)) {
+        log_warn("d%u v%u: MOV to CR%u at 0x%lx in an encoding Wisp does not match", v->dom->id,
+                 v->id, exit->cr.cr, v->regs.rip);
+        return EXIT_ACTION_CRASH;
+    }
+    value = *regs_gpr(&v->regs, gpr);
+    if (now.mode_bits != 64)
+        value = (uint32_t)value;        /* outside 64-bit mode the operand is 32 bits */
+    if (!cr_write_allowed(v, exit->cr.cr, value, &now) || !hvm->write_cr(v, exit->cr.cr, value)) {
+        inject_gp(v);
+        return EXIT_ACTION_RESUME;
+    }
+    v->regs.rip = next_rip;
+    return EXIT_ACTION_RESUME;
 }
 
 static enum exit_action on_exception(struct vcpu *v, const struct vm_exit *exit)
@@ -241,6 +357,20 @@ static enum exit_action on_intr(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
+/*
+ * A machine check struck while the guest ran. It is never reflected into the
+ * guest: the hypervisor reads the banks and decides (mce.c), as Xen and KVM
+ * call their host handler; mce_handle returns only if the error was corrected.
+ */
+static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *exit)
+{
+    char where[32];
+
+    snprintf(where, sizeof(where), "in d%u v%u", v->dom->id, v->id);
+    mce_handle(where);
+    return EXIT_ACTION_RESUME;
+}
+
 /* A spin-wait (PAUSE) on a vCPU that shares the pCPU: let the others run, one of them holds the lock. */
 static enum exit_action on_pause(struct vcpu *v, const struct vm_exit *exit)
 {
@@ -267,10 +397,13 @@ static enum exit_action (*const exit_handlers[NR_EXIT_REASONS])(struct vcpu *, c
     [EXIT_NPF] = on_fatal,
     [EXIT_IO] = on_io,
     [EXIT_XSETBV] = on_xsetbv,
+    [EXIT_CACHE] = on_cache,
+    [EXIT_RDPMC] = on_rdpmc,
     [EXIT_CR_WRITE] = on_cr_write,
     [EXIT_EXCEPTION] = on_exception,
     [EXIT_TRIPLE_FAULT] = on_fatal,
     [EXIT_INTR] = on_intr,
+    [EXIT_MACHINE_CHECK] = on_machine_check,
     [EXIT_INTR_WINDOW] = on_intr_window,
     [EXIT_PAUSE] = on_pause,
     [EXIT_VIRT_INSN] = on_virt_insn,

@@ -13,8 +13,8 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
     struct vcpu_context start;
 
     if (ipi->kind != VLAPIC_IPI_FIXED)
-        log_debug("d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id, ipi->kind, ipi->vector,
-                  t->id);
+        gprintk(t->dom, LOG_DEBUG, "d%u: IPI kind %d vector 0x%x to vCPU %u", t->dom->id,
+                ipi->kind, ipi->vector, t->id);
     switch (ipi->kind) {
     case VLAPIC_IPI_FIXED:
         vlapic_accept_irq(&t->lapic, ipi->vector);
@@ -105,6 +105,11 @@ void lapic_timer_fire(struct vcpu *v, uint64_t now)
     v->timers.lapic = 0;
     vlapic_timer_expired(&v->lapic, now, &fx);
     lapic_apply(v, &fx);
+}
+
+bool lapic_timer_wakes(const struct vcpu *v)
+{
+    return vlapic_timer_expiry_raises(&v->lapic);
 }
 
 /*

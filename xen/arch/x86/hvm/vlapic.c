@@ -293,16 +293,24 @@ static uint64_t timer_period_ns(const struct vlapic *v)
     return (uint64_t)v->timer_initial * timer_divisor(v);
 }
 
+/* How long a periodic count takes to come round again: the period, but at least the floor. */
+static uint64_t timer_reload_ns(const struct vlapic *v)
+{
+    uint64_t period = timer_period_ns(v);
+
+    return period && period < VLAPIC_PERIODIC_MIN_NS ? VLAPIC_PERIODIC_MIN_NS : period;
+}
+
 static uint32_t timer_current_count(const struct vlapic *v, uint64_t now_ns)
 {
-    uint64_t div = timer_divisor(v), period = timer_period_ns(v), remaining, count;
+    uint64_t div = timer_divisor(v), reload = timer_reload_ns(v), remaining, count;
 
     if (!v->timer_armed)
         return 0;
     if (now_ns < v->timer_deadline_ns)
         remaining = v->timer_deadline_ns - now_ns;
-    else if (timer_periodic(v) && period)
-        remaining = period - (now_ns - v->timer_deadline_ns) % period;  /* reloaded */
+    else if (timer_periodic(v) && reload)
+        remaining = reload - (now_ns - v->timer_deadline_ns) % reload;  /* reloaded */
     else
         return 0;
     count = (remaining + div - 1) / div;
@@ -340,7 +348,7 @@ static void timer_set_divide(struct vlapic *v, uint32_t reg, uint64_t now_ns,
 
 void vlapic_timer_expired(struct vlapic *v, uint64_t now_ns, struct vlapic_effects *fx)
 {
-    uint64_t period = timer_period_ns(v), missed;
+    uint64_t period = timer_reload_ns(v), missed;
 
     clear_effects(fx);
     if (!v->timer_armed)
@@ -355,11 +363,23 @@ void vlapic_timer_expired(struct vlapic *v, uint64_t now_ns, struct vlapic_effec
         v->timer_armed = false;
         return;
     }
+    /* missed * period <= now - deadline: no wrap; the result is after now_ns. */
     missed = (now_ns - v->timer_deadline_ns) / period;
     v->timer_deadline_ns = add_saturating(add_saturating(v->timer_deadline_ns, missed * period),
                                           period);
     fx->timer = VLAPIC_TIMER_ARM;
     fx->timer_deadline_ns = v->timer_deadline_ns;
+}
+
+bool vlapic_timer_expiry_raises(const struct vlapic *v)
+{
+    uint32_t lvt = v->lvt[VLAPIC_LVT_TIMER];
+    uint8_t vector = lvt & LVT_VECTOR;
+
+    if ((lvt & LVT_MASK) || !accepts_interrupts(v))
+        return false;
+    /* An illegal vector raises an APIC error each time (vlapic_accept_irq). */
+    return vector < FIRST_LEGAL_VECTOR || !bitmap_test(v->irr, vector);
 }
 
 /* ---- reset and mode ---- */

@@ -1,83 +1,38 @@
-/* frame.c (hypervisor): the physical frame allocator, a sorted list of free ranges. */
+/* frame.c (hypervisor): the physical frame allocator: boot RAM into the frame map, zeroed allocations. */
 #include "env.h"
 #include "bootinfo.h"
+#include "frame_map.h"
 #include "mm.h"
 #include "printk.h"
 
-#define MAX_FREE_RANGES 256
 #define LOW_MEMORY_END 0x100000ull      /* below 1 MiB: firmware and loader data */
+#define MAP_FRAMES (HOST_MAPPED_LIMIT >> PAGE_SHIFT)
 
-struct range { uint64_t start, end; };
-
-/* Sorted by start, non-overlapping, non-adjacent, page-aligned. */
-static struct range free_ranges[MAX_FREE_RANGES];
-static unsigned nr_free;
+/*
+ * Every frame the hypervisor can reach (frame_map.c says why a bitmap).
+ * Protected by: only pCPU 0 runs hypervisor code today; a lock goes here
+ * when other pCPUs schedule guests.
+ */
+static uint64_t free_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
+static uint64_t owned_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
+static struct frame_map frames;
+static uint64_t max_page;           /* highest RAM frame + 1, above 4 GiB too */
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
-static void remove_at(unsigned i)
-{
-    memmove(&free_ranges[i], &free_ranges[i + 1], (nr_free - i - 1) * sizeof(free_ranges[0]));
-    nr_free--;
-}
-
-static bool insert_at(unsigned i, uint64_t start, uint64_t end)
-{
-    if (nr_free == MAX_FREE_RANGES)
-        return false;
-    memmove(&free_ranges[i + 1], &free_ranges[i], (nr_free - i) * sizeof(free_ranges[0]));
-    free_ranges[i] = (struct range){ start, end };
-    nr_free++;
-    return true;
-}
-
-/* Adds [start, end) to the free list, merging with neighbours. */
-static void add_free(uint64_t start, uint64_t end)
-{
-    unsigned i = 0;
-
-    if (start >= end)
-        return;
-    while (i < nr_free && free_ranges[i].start < start)
-        i++;
-    if (i > 0 && free_ranges[i - 1].end == start) {
-        free_ranges[i - 1].end = end;
-        if (i < nr_free && free_ranges[i].start == end) {
-            free_ranges[i - 1].end = free_ranges[i].end;
-            remove_at(i);
-        }
-        return;
-    }
-    if (i < nr_free && free_ranges[i].start == end) {
-        free_ranges[i].start = start;
-        return;
-    }
-    if (!insert_at(i, start, end))
-        log_warn("frame allocator: free list full, losing %lu KiB", (end - start) >> 10);
-}
-
-/* Removes [start, end) from whatever free ranges it overlaps. */
+/* Removes every frame that [start, end) touches. */
 static void reserve(uint64_t start, uint64_t end)
 {
     start = align_down(start, PAGE_SIZE);
     end = align_up(end, PAGE_SIZE);
-    for (unsigned i = 0; i < nr_free; i++) {
-        struct range r = free_ranges[i];
-
-        if (r.end <= start || r.start >= end)
-            continue;
-        remove_at(i);
-        if (r.start < start && insert_at(i, r.start, start))
-            i++;
-        if (end < r.end)
-            insert_at(i, end, r.end);
-        i--;
-    }
+    if (start < end)
+        frame_map_remove(&frames, start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT);
 }
 
 void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsigned nr_in_use)
 {
+    frame_map_init(&frames, free_bits, owned_bits, MAP_FRAMES);
     for (unsigned i = 0; i < bi->nr_mem; i++) {
         const struct boot_mem_range *m = &bi->mem[i];
         uint64_t start = align_up(m->base, PAGE_SIZE);
@@ -85,6 +40,8 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
 
         if (m->type != BOOT_MEM_RAM)
             continue;
+        if (end >> PAGE_SHIFT > max_page)
+            max_page = end >> PAGE_SHIFT;
         if (start < LOW_MEMORY_END)
             start = LOW_MEMORY_END;
         if (end > HOST_MAPPED_LIMIT) {
@@ -92,7 +49,8 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
                 log_info("RAM above 4 GiB is not used yet");
             end = HOST_MAPPED_LIMIT;
         }
-        add_free(start, end);
+        if (start < end)
+            frame_map_add(&frames, start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT);
     }
     /* Non-RAM ranges can overlap RAM in buggy maps: the stricter wins. */
     for (unsigned i = 0; i < bi->nr_mem; i++)
@@ -104,35 +62,39 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
 
 uint64_t frames_alloc(uint64_t bytes, uint64_t align)
 {
-    if (!bytes)
+    uint64_t first;
+
+    if (!bytes || bytes > HOST_MAPPED_LIMIT)
         return 0;
     bytes = align_up(bytes, PAGE_SIZE);
     if (align < PAGE_SIZE)
         align = PAGE_SIZE;
-    for (unsigned i = 0; i < nr_free; i++) {
-        uint64_t start = align_up(free_ranges[i].start, align);
-
-        if (start < free_ranges[i].end && free_ranges[i].end - start >= bytes) {
-            reserve(start, start + bytes);
-            memset(phys_to_virt(start), 0, bytes);
-            return start;
-        }
-    }
-    return 0;
+    if (!frame_map_alloc(&frames, bytes >> PAGE_SHIFT, align >> PAGE_SHIFT, &first))
+        return 0;
+    memset(phys_to_virt(first << PAGE_SHIFT), 0, bytes);
+    return first << PAGE_SHIFT;
 }
 
+/* A frame freed twice (or never allocated) is a hypervisor bug: say so, keep the map intact. */
 void frames_free(uint64_t pa, uint64_t bytes)
 {
-    add_free(pa, pa + align_up(bytes, PAGE_SIZE));
+    uint64_t bad = 0;
+    uint64_t refused = frame_map_free(&frames, pa >> PAGE_SHIFT,
+                                      align_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, &bad);
+
+    if (refused)
+        log_error("frame allocator: %lu frame(s) not freed, first 0x%lx: already free or not RAM",
+                  refused, bad << PAGE_SHIFT);
+}
+
+uint64_t frames_max_page(void)
+{
+    return max_page;
 }
 
 uint64_t frames_free_bytes(void)
 {
-    uint64_t total = 0;
-
-    for (unsigned i = 0; i < nr_free; i++)
-        total += free_ranges[i].end - free_ranges[i].start;
-    return total;
+    return frame_map_nr_free(&frames) << PAGE_SHIFT;
 }
 
 void *page_alloc(void)

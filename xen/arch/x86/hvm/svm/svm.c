@@ -5,6 +5,7 @@
 #include "hvm.h"
 #include "mm.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "vcpu_context.h"
 #include "vmcb.h"
 #include "x86.h"
@@ -16,6 +17,7 @@
 #define CPUID_EXT1_ECX_SVM   (1u << 2)  /* 0x80000001 */
 #define CPUID_SVM_EDX_NP     (1u << 0)  /* 0x8000000a: nested paging */
 #define CPUID_SVM_EDX_NRIPS  (1u << 3)  /* 0x8000000a: next-RIP saved on exits */
+#define CPUID_SVM_EDX_DECODE_ASSISTS (1u << 7)  /* 0x8000000a: MOV CRx exits name the GPR */
 
 #define IOPM_SIZE  (3 * PAGE_SIZE)      /* one bit per port, APM 15.10.1 */
 #define MSRPM_SIZE (2 * PAGE_SIZE)      /* two bits per MSR, APM 15.11 */
@@ -27,6 +29,7 @@
 #define LEN_VMMCALL 3
 #define LEN_XSETBV 3
 #define LEN_PAUSE 2
+#define LEN_INVD 2      /* 0F 08; WBINVD is 0F 09 */
 /* PAUSEs a spin-wait may run before it exits (APM 15.14.4); a vCPU sharing its pCPU should
  * give way soon, since whoever it waits for cannot run meanwhile. */
 #define PAUSE_FILTER_COUNT 64
@@ -40,7 +43,7 @@ struct svm_vcpu {
     uint64_t vmcb_pa;
 };
 
-static bool have_nrips;
+static bool have_nrips, have_decode_assists;
 static uint32_t nr_asids;
 static uint32_t next_asid = 1;          /* ASID 0 is the host's */
 static uint64_t iopm_pa, msrpm_pa;
@@ -74,6 +77,7 @@ bool svm_available(const char **why)
         return false;
     }
     have_nrips = r.edx & CPUID_SVM_EDX_NRIPS;
+    have_decode_assists = r.edx & CPUID_SVM_EDX_DECODE_ASSISTS;
     nr_asids = r.ebx;
     return true;
 }
@@ -102,6 +106,66 @@ static void msrpm_allow(uint8_t *msrpm, uint32_t msr)
     }
 }
 
+/* How SVM makes each entry of GUEST_INTERCEPTS (hvm.h) exit: APM vol 2, 15.9-15.13, table B-1. */
+static const struct svm_intercept {
+    uint32_t cr, exceptions, misc1, misc2;
+} intercept_bits[NR_GUEST_INTERCEPTS] = {
+    [GI_CPUID] = { .misc1 = INTERCEPT_CPUID },
+    [GI_HLT] = { .misc1 = INTERCEPT_HLT },
+    [GI_MSR] = { .misc1 = INTERCEPT_MSR },          /* then the MSR permission map */
+    [GI_IO] = { .misc1 = INTERCEPT_IOIO },          /* then the I/O permission map */
+    [GI_XSETBV] = { .misc2 = INTERCEPT_XSETBV },
+    [GI_INVD] = { .misc1 = INTERCEPT_INVD },
+    [GI_WBINVD] = { .misc2 = INTERCEPT_WBINVD },
+    [GI_RDPMC] = { .misc1 = INTERCEPT_RDPMC },
+    [GI_CR4_WRITE] = { .cr = INTERCEPT_CR_WRITE(4) },   /* every write: no CR4 mask on SVM */
+    [GI_HYPERCALL] = { .misc2 = INTERCEPT_VMMCALL },
+    [GI_EXC_UD] = { .exceptions = 1u << X86_EXC_UD },
+    /* An intercepted #MC exits and is not delivered by itself (APM vol 2, 15.12). */
+    [GI_EXC_MC] = { .exceptions = 1u << X86_EXC_MC },
+    [GI_VIRT_INSNS] = { .misc1 = INTERCEPT_INVLPGA,
+                        .misc2 = INTERCEPT_VMRUN | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+                                 INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+                                 INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_MWAIT_ARMED },
+    [GI_TASK_SWITCH] = { .misc1 = INTERCEPT_TASK_SWITCH },
+    [GI_SHUTDOWN] = { .misc1 = INTERCEPT_SHUTDOWN },
+    [GI_HOST_EVENTS] = { .misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
+                                  INTERCEPT_INIT },
+};
+
+/* Every entry of the common list has SVM bits: a missing one is a build mistake. */
+static bool intercepts_complete(void)
+{
+    for (unsigned i = 0; i < NR_GUEST_INTERCEPTS; i++) {
+        const struct svm_intercept *b = &intercept_bits[i];
+
+        if (!(b->cr | b->exceptions | b->misc1 | b->misc2)) {
+            log_error("SVM: no intercept for \"%s\"", guest_intercept_names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void set_intercepts(struct vmcb *vmcb)
+{
+    struct svm_intercept all = { 0 };
+
+    for (unsigned i = 0; i < NR_GUEST_INTERCEPTS; i++) {
+        all.cr |= intercept_bits[i].cr;
+        all.exceptions |= intercept_bits[i].exceptions;
+        all.misc1 |= intercept_bits[i].misc1;
+        all.misc2 |= intercept_bits[i].misc2;
+    }
+    vmcb->intercept_cr = all.cr;
+    vmcb->intercept_exceptions = all.exceptions;
+    vmcb->intercept_misc1 = all.misc1;
+    vmcb->intercept_misc2 = all.misc2;
+    vmcb->iopm_base_pa = iopm_pa;
+    vmcb->msrpm_base_pa = msrpm_pa;
+    vmcb->vintr = VINTR_MASKING;
+}
+
 static int svm_cpu_enable(void)
 {
     uint64_t hsave = frames_alloc(PAGE_SIZE, PAGE_SIZE);
@@ -111,6 +175,8 @@ static int svm_cpu_enable(void)
     msrpm_pa = frames_alloc(MSRPM_SIZE, PAGE_SIZE);
     if (!hsave || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
         return -ENOMEM;
+    if (!intercepts_complete())
+        return -EINVAL;
     /* Intercept every port and every MSR, then open the few that are safe. */
     memset(phys_to_virt(iopm_pa), 0xff, IOPM_SIZE);
     memset(phys_to_virt(msrpm_pa), 0xff, MSRPM_SIZE);
@@ -119,24 +185,9 @@ static int svm_cpu_enable(void)
 
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, hsave);
-    log_info("SVM: %u ASIDs, next-RIP %s", nr_asids, have_nrips ? "reported" : "not reported");
+    log_info("SVM: %u ASIDs, next-RIP %s, decode assists %s", nr_asids,
+             have_nrips ? "reported" : "not reported", have_decode_assists ? "yes" : "no");
     return 0;
-}
-
-static void set_intercepts(struct vmcb *vmcb)
-{
-    vmcb->intercept_exceptions = 1u << X86_EXC_UD;  /* the other vendor's hypercall insn */
-    vmcb->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
-                            INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPGA |
-                            INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_SHUTDOWN |
-                            INTERCEPT_TASK_SWITCH;
-    vmcb->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
-                            INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
-                            INTERCEPT_SKINIT | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
-                            INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
-    vmcb->iopm_base_pa = iopm_pa;
-    vmcb->msrpm_base_pa = msrpm_pa;
-    vmcb->vintr = VINTR_MASKING;
 }
 
 static int svm_vcpu_init(struct vcpu *v)
@@ -205,6 +256,21 @@ static void decode_npf(const struct vmcb *vmcb, struct vm_exit *exit)
     exit->npf.present = err & NPF_PRESENT;
 }
 
+/*
+ * MOV to CR4 (the only CR write intercepted). With decode assists EXITINFO1
+ * names the register; without them (QEMU) common code matches the fixed
+ * encoding at RIP, which gives the length too when next-RIP is not saved.
+ */
+static void decode_cr_write(const struct vmcb *vmcb, unsigned cr, struct vm_exit *exit)
+{
+    exit->reason = EXIT_CR_WRITE;
+    exit->cr.cr = (uint8_t)cr;
+    exit->cr.gpr = CR_GPR_UNKNOWN;
+    if (have_decode_assists && (vmcb->exitinfo1 & CR_EXITINFO_MOV))
+        exit->cr.gpr = vmcb->exitinfo1 & CR_EXITINFO_GPR_MASK;
+    exit->next_rip = have_nrips && vmcb->next_rip ? vmcb->next_rip : NEXT_RIP_UNKNOWN;
+}
+
 static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *exit)
 {
     uint64_t code = vmcb->exitcode;
@@ -235,6 +301,16 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
         exit->xsetbv.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
         exit->next_rip = next_rip(vmcb, LEN_XSETBV);
         break;
+    case VMEXIT_INVD: case VMEXIT_WBINVD:
+        exit->reason = EXIT_CACHE;
+        exit->next_rip = next_rip(vmcb, LEN_INVD);
+        break;
+    case VMEXIT_RDPMC:
+        exit->reason = EXIT_RDPMC;
+        break;
+    case VMEXIT_CR0_WRITE + 4:
+        decode_cr_write(vmcb, 4, exit);
+        break;
     case VMEXIT_IOIO:
         decode_ioio(vmcb, exit);
         break;
@@ -263,7 +339,9 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
         exit->reason = EXIT_INVALID_STATE;
         break;
     default:
-        if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
+        if (code == VMEXIT_EXCEPTION_BASE + X86_EXC_MC) {
+            exit->reason = EXIT_MACHINE_CHECK;
+        } else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
             exit->reason = EXIT_EXCEPTION;
             exit->exception.vector = (uint8_t)(code - VMEXIT_EXCEPTION_BASE);
             exit->exception.has_error = exit->exception.vector == X86_EXC_GP ||
@@ -288,6 +366,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rip = v->regs.rip;
     vmcb->rflags = v->regs.rflags;
 
+    spec_ctrl_enter_guest(v->dom);
     svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa);
 
     vmcb->tlb_control = 0;
@@ -409,6 +488,7 @@ static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->cr4 = vmcb->cr4;
     out->efer = vmcb->efer & ~EFER_SVME;
     out->cpl = vmcb->cpl;
+    out->cs_base = vmcb->cs.base;
     if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_L))
         out->mode_bits = 64;
     else
@@ -420,9 +500,20 @@ static void svm_set_efer(struct vcpu *v, uint64_t efer) { vmcb_of(v)->efer = efe
 static uint64_t svm_get_pat(struct vcpu *v) { return vmcb_of(v)->g_pat; }
 static void svm_set_pat(struct vcpu *v, uint64_t pat) { vmcb_of(v)->g_pat = pat; }
 
+/*
+ * Applies a checked MOV to CR4. The CPU would flush the guest's TLB for
+ * changes of PGE, PAE, PSE, PCIDE or SMEP (APM vol 2, 5.5.2); a flush of the
+ * guest's ASID covers all of them. CR0 writes do not exit on SVM.
+ */
 static bool svm_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
 {
-    return false;       /* CR accesses are never intercepted on SVM */
+    struct vmcb *vmcb = vmcb_of(v);
+
+    if (cr != 4)
+        return false;
+    vmcb->cr4 = value;
+    vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
+    return true;
 }
 
 static void svm_flush_p2m(struct domain *d)

@@ -1,5 +1,7 @@
 /* svm_entry.S (hypervisor, SVM): enter a guest with VMRUN and come back at its next exit. */
 
+#include "spec_asm.h"
+
 /* Offsets into struct cpu_regs (regs.h). */
 #define R_RBX 8
 #define R_RCX 16
@@ -69,6 +71,7 @@ svm_vmrun:
     vmrun %rax
 
     /* Back from the guest: RAX and RSP are ours again, the rest are the guest's. */
+    RSB_STUFF                       /* before the host's first RET (spec_asm.h) */
     vmsave %rax
     mov S_REGS(%rsp), %rax
     mov %rbx, R_RBX(%rax)

@@ -4,12 +4,15 @@
 
 #include "env.h"
 
+/* CR intercepts (offset 0x00): reads in bits 15:0, writes in bits 31:16, one per CR. */
+#define INTERCEPT_CR_WRITE(n) (1u << (16 + (n)))
 /* Intercept vector 3 (offset 0x0c), APM table B-1. */
 #define INTERCEPT_INTR      (1u << 0)
 #define INTERCEPT_NMI       (1u << 1)
 #define INTERCEPT_SMI       (1u << 2)
 #define INTERCEPT_INIT      (1u << 3)
 #define INTERCEPT_VINTR     (1u << 4)
+#define INTERCEPT_RDPMC     (1u << 15)
 #define INTERCEPT_CPUID     (1u << 18)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_PAUSE     (1u << 23)
@@ -27,12 +30,15 @@
 #define INTERCEPT_STGI      (1u << 4)
 #define INTERCEPT_CLGI      (1u << 5)
 #define INTERCEPT_SKINIT    (1u << 6)
+#define INTERCEPT_WBINVD    (1u << 9)
 #define INTERCEPT_MONITOR   (1u << 10)
 #define INTERCEPT_MWAIT     (1u << 11)
 #define INTERCEPT_MWAIT_ARMED (1u << 12)
 #define INTERCEPT_XSETBV    (1u << 13)
 
 /* Exit codes, APM table C-1. */
+#define VMEXIT_CR0_WRITE 0x10           /* + CR number */
+#define VMEXIT_RDPMC    0x6f
 #define VMEXIT_EXCEPTION_BASE 0x40      /* + vector */
 #define VMEXIT_INTR     0x60
 #define VMEXIT_NMI      0x61
@@ -58,6 +64,7 @@
 #define VMEXIT_MONITOR  0x8a
 #define VMEXIT_MWAIT    0x8b
 #define VMEXIT_MWAIT_ARMED 0x8c
+#define VMEXIT_WBINVD   0x89
 #define VMEXIT_XSETBV   0x8d
 #define VMEXIT_NPF      0x400
 #define VMEXIT_INVALID  (~0ull)
@@ -68,6 +75,10 @@
 #define IOIO_REP       (1u << 3)
 #define IOIO_SIZE_SHIFT 4               /* one-hot: bit 4 byte, 5 word, 6 dword */
 #define IOIO_PORT_SHIFT 16
+
+/* MOV CRx EXITINFO1 with decode assists (APM 15.8.1): bit 63 = a MOV, bits 3:0 = its GPR. */
+#define CR_EXITINFO_MOV       (1ull << 63)
+#define CR_EXITINFO_GPR_MASK  0xfull
 
 /* NPF EXITINFO1: a #PF-style error code (APM 15.25.6). */
 #define NPF_PRESENT    (1u << 0)

@@ -11,14 +11,14 @@
  */
 
 /* ---- MSRs (SDM vol 4, table 2-2; vol 3 appendix A) ---- */
-#define MSR_IA32_FEATURE_CONTROL    0x03Au  /* lock + VMXON enables, SDM vol 3 23.7 */
-#define FEATURE_CONTROL_LOCK        (1ull << 0)  /* writes fault until reset once set */
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)  /* VMXON allowed outside SMX */
 #define MSR_IA32_VMX_BASIC          0x480u  /* A.1 */
 #define MSR_IA32_VMX_PINBASED_CTLS  0x481u  /* A.3.1 */
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x482u  /* A.3.2 */
 #define MSR_IA32_VMX_EXIT_CTLS      0x483u  /* A.4 */
 #define MSR_IA32_VMX_ENTRY_CTLS     0x484u  /* A.5 */
+#define MSR_IA32_VMX_MISC           0x485u  /* A.6: bits 4:0 = VMX-preemption timer rate */
+#define VMX_MISC_PREEMPTION_SHIFT   0x1Fu   /* the timer ticks each time this TSC bit changes */
 #define MSR_IA32_VMX_CR0_FIXED0     0x486u  /* A.7: bits that must be 1 in CR0 */
 #define MSR_IA32_VMX_CR0_FIXED1     0x487u  /* A.7: bits that may be 1 in CR0 */
 #define MSR_IA32_VMX_CR4_FIXED0     0x488u  /* A.8 */
@@ -138,6 +138,7 @@
 #define VMCS_GUEST_INTERRUPTIBILITY 0x4824u
 #define VMCS_GUEST_ACTIVITY_STATE   0x4826u
 #define VMCS_GUEST_SYSENTER_CS      0x482Au
+#define VMCS_PREEMPTION_TIMER_VALUE 0x482Eu  /* B.3.3; counts down in the guest (26.5.1) */
 /* 32-bit host state (B.3.4). */
 #define VMCS_HOST_SYSENTER_CS       0x4C00u
 /* Natural-width control (B.4.1). */
@@ -187,11 +188,13 @@
 #define PIN_EXTERNAL_INTR_EXITING   (1u << 0)   /* host interrupts exit */
 #define PIN_NMI_EXITING             (1u << 3)   /* NMIs exit */
 #define PIN_VIRTUAL_NMIS            (1u << 5)   /* guest NMI blocking tracked, IRET clears it */
+#define PIN_PREEMPTION_TIMER        (1u << 6)   /* the guest exits when the timer reaches 0 */
 /* Primary processor-based controls (25.6.2, table 25-6). */
 #define PROC_INTR_WINDOW_EXITING    (1u << 2)   /* exit when the guest can take an interrupt */
 #define PROC_HLT_EXITING            (1u << 7)
 #define PROC_INVLPG_EXITING         (1u << 9)
 #define PROC_MWAIT_EXITING          (1u << 10)
+#define PROC_RDPMC_EXITING          (1u << 11)
 #define PROC_RDTSC_EXITING          (1u << 12)
 #define PROC_CR3_LOAD_EXITING       (1u << 15)
 #define PROC_CR3_STORE_EXITING      (1u << 16)
@@ -209,6 +212,7 @@
 #define PROC2_ENABLE_EPT            (1u << 1)
 #define PROC2_ENABLE_RDTSCP         (1u << 3)   /* else RDTSCP #UDs */
 #define PROC2_ENABLE_VPID           (1u << 5)
+#define PROC2_WBINVD_EXITING        (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST    (1u << 7)   /* guest may run with PE or PG clear */
 #define PROC2_ENABLE_INVPCID        (1u << 12)  /* else INVPCID #UDs */
 #define PROC2_ENABLE_XSAVES         (1u << 20)  /* else XSAVES/XRSTORS #UD */
@@ -270,8 +274,11 @@
 #define VMX_EXIT_TRIPLE_FAULT       2
 #define VMX_EXIT_INIT_SIGNAL        3
 #define VMX_EXIT_INTR_WINDOW        7
+#define VMX_EXIT_TASK_SWITCH        9
 #define VMX_EXIT_CPUID              10
 #define VMX_EXIT_HLT                12
+#define VMX_EXIT_INVD               13
+#define VMX_EXIT_RDPMC              15
 #define VMX_EXIT_VMCALL             18
 #define VMX_EXIT_VMCLEAR            19
 #define VMX_EXIT_VMLAUNCH           20
@@ -289,10 +296,13 @@
 #define VMX_EXIT_MWAIT              36
 #define VMX_EXIT_MONITOR            39
 #define VMX_EXIT_PAUSE              40
+#define VMX_EXIT_MCE_DURING_ENTRY   41  /* with EXIT_REASON_ENTRY_FAILURE */
 #define VMX_EXIT_EPT_VIOLATION      48
 #define VMX_EXIT_EPT_MISCONFIG      49
 #define VMX_EXIT_INVEPT             50
+#define VMX_EXIT_PREEMPTION_TIMER   52
 #define VMX_EXIT_INVVPID            53
+#define VMX_EXIT_WBINVD             54
 #define VMX_EXIT_XSETBV             55
 #define VMX_EXIT_VMFUNC             59
 /* Not a hardware reason: VMLAUNCH/VMRESUME itself failed (VMfail), see hw_qual. */

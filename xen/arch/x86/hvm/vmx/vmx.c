@@ -1,15 +1,20 @@
 /* vmx.c (hypervisor): the Intel VMX + EPT backend of struct hvm_ops: VMCS setup, guest entry, exit decoding. */
 #include "env.h"
+#include "apic.h"
 #include "cpu.h"
 #include "domain.h"
 #include "errno.h"
+#include "exit.h"
 #include "guest_access.h"
 #include "hvm.h"
 #include "mm.h"
 #include "p2m.h"
+#include "mce.h"
 #include "printk.h"
+#include "spec_ctrl.h"
 #include "regs.h"
 #include "vcpu_context.h"
+#include "vtimer.h"
 #include "x86.h"
 #include "vmcs.h"
 
@@ -32,30 +37,80 @@ _Static_assert(offsetof(struct cpu_regs, r15) == 112, "REGS_R15");
 /* Exceptions with an error code in protected mode (SDM vol 3, 6.15, table 6-1). */
 #define EXC_WITH_ERROR_CODE ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
                              (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
-#define X86_EXC_NMI 2
 #define X86_EXC_DF  8
-#define X86_EXC_MC  18
 
 
 /* Controls we need (the backend is unavailable without them) and want (used if offered). */
 #define PIN_REQUIRED   (PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING)
-/* Without virtual NMIs, guest IRET leaves NMI blocking alone while NMIs exit (26.3). */
-#define PIN_WANTED     PIN_VIRTUAL_NMIS
-#define PROC_REQUIRED  (PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS | \
-                        PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY)
-/* MWAIT/MONITOR would idle or watch the physical CPU (SVM intercepts them too). */
-#define PROC_WANTED    (PROC_MWAIT_EXITING | PROC_MONITOR_EXITING)
+/*
+ * Without virtual NMIs, guest IRET leaves NMI blocking alone while NMIs exit (26.3).
+ * The preemption timer ends a guest run at the scheduler's deadline even where the
+ * host timer's interrupt does not exit (vmx_arm_preemption).
+ */
+#define PIN_WANTED     (PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER)
+/* Exit controls for the intercept list come from intercept_bits below. */
+#define PROC_REQUIRED  (PROC_USE_TPR_SHADOW | PROC_ACTIVATE_SECONDARY)
 /* Exits that must be off: no CR3 interception with EPT, never RDTSC (BRIEF.md). */
 #define PROC_FORBIDDEN (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_RDTSC_EXITING | \
                         PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING)
 #define PROC2_REQUIRED (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
 #define PROC2_WANTED   (PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | \
                         PROC2_ENABLE_XSAVES)
+/* DR7 and DEBUGCTL are switched through the VMCS (25.7.1, 25.8.1): a guest's DR7 must
+ * survive the exit and never stay in force in the host. */
 #define EXIT_REQUIRED  (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT | \
-                        EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
-#define ENTRY_REQUIRED (ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
+                        EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS)
+#define ENTRY_REQUIRED (ENTRY_LOAD_PAT | ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS)
 #define EPT_CAPS_REQUIRED (EPT_CAP_WALK_LENGTH_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_2M_PAGES | \
                            EPT_CAP_1G_PAGES | EPT_CAP_INVEPT)
+
+/*
+ * How VMX makes each entry of GUEST_INTERCEPTS (hvm.h) exit. `always`: the
+ * instruction or event exits unconditionally in VMX non-root operation
+ * (SDM vol 3, 26.1.2), or, for CR4, through the guest/host mask
+ * (vmcs_write_controls).
+ */
+static const struct vmx_intercept {
+    uint32_t pin, proc, proc2, exceptions;
+    bool always;
+} intercept_bits[NR_GUEST_INTERCEPTS] = {
+    [GI_CPUID] = { .always = true },
+    [GI_HLT] = { .proc = PROC_HLT_EXITING },
+    [GI_MSR] = { .proc = PROC_USE_MSR_BITMAPS },            /* then the MSR bitmap */
+    [GI_IO] = { .proc = PROC_UNCOND_IO_EXITING },
+    [GI_XSETBV] = { .always = true },
+    [GI_INVD] = { .always = true },
+    [GI_WBINVD] = { .proc2 = PROC2_WBINVD_EXITING },
+    [GI_RDPMC] = { .proc = PROC_RDPMC_EXITING },
+    [GI_CR4_WRITE] = { .always = true },
+    [GI_HYPERCALL] = { .always = true },
+    [GI_EXC_UD] = { .exceptions = 1u << X86_EXC_UD },
+    [GI_EXC_MC] = { .exceptions = 1u << X86_EXC_MC },   /* exit reason 0, vector 18 (SDM vol 3, 25.6.3) */
+    /* VMX instructions always exit; MONITOR/MWAIT would watch or idle the physical CPU. */
+    [GI_VIRT_INSNS] = { .proc = PROC_MWAIT_EXITING | PROC_MONITOR_EXITING },
+    [GI_TASK_SWITCH] = { .always = true },
+    [GI_SHUTDOWN] = { .always = true },
+    [GI_HOST_EVENTS] = { .pin = PIN_EXTERNAL_INTR_EXITING | PIN_NMI_EXITING },
+};
+
+/* The controls the whole list needs; false (and the entry named) if one has no bits. */
+static bool intercept_controls(struct vmx_intercept *need)
+{
+    *need = (struct vmx_intercept){ 0 };
+    for (unsigned i = 0; i < NR_GUEST_INTERCEPTS; i++) {
+        const struct vmx_intercept *b = &intercept_bits[i];
+
+        if (!b->always && !(b->pin | b->proc | b->proc2 | b->exceptions)) {
+            log_error("vmx: no intercept for \"%s\"", guest_intercept_names[i]);
+            return false;
+        }
+        need->pin |= b->pin;
+        need->proc |= b->proc;
+        need->proc2 |= b->proc2;
+        need->exceptions |= b->exceptions;
+    }
+    return true;
+}
 
 /* What this CPU offers, read once by vmx_probe(). */
 struct vmx_caps {
@@ -63,7 +118,9 @@ struct vmx_caps {
     const char *why;
     uint32_t revision;
     uint32_t pin, proc, proc2, exit, entry;     /* the values we program */
+    uint32_t exceptions;                        /* exception bitmap of the intercept list */
     bool pause_exiting;                         /* PROC_PAUSE_EXITING may be set */
+    unsigned preemption_shift;                  /* the timer ticks on this TSC bit (A.6) */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid;
 };
@@ -215,22 +272,32 @@ static bool controls_probe(const char **why)
     uint32_t exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS;
     uint32_t entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS;
 
-    caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED | PIN_WANTED);
-    caps.proc = ctl_adjust(proc_msr, PROC_REQUIRED | PROC_WANTED) & ~PROC_FORBIDDEN;
+    struct vmx_intercept need;
+
+    if (!intercept_controls(&need)) {
+        *why = "the intercept list names an exit VMX has no control for";
+        return false;
+    }
+    caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED | PIN_WANTED | need.pin);
+    caps.proc = ctl_adjust(proc_msr, PROC_REQUIRED | need.proc) & ~PROC_FORBIDDEN;
     caps.exit = ctl_adjust(exit_msr, EXIT_REQUIRED);
     caps.entry = ctl_adjust(entry_msr, ENTRY_REQUIRED);
-    if ((caps.pin & PIN_REQUIRED) != PIN_REQUIRED) {
+    caps.exceptions = need.exceptions;
+    if ((caps.pin & (PIN_REQUIRED | need.pin)) != (PIN_REQUIRED | need.pin)) {
         *why = "VMX lacks external-interrupt or NMI exiting";
         return false;
     }
-    if ((caps.proc & PROC_REQUIRED) != PROC_REQUIRED) {
-        *why = "VMX lacks HLT/I/O exiting, MSR bitmaps, TPR shadow or secondary controls";
+    if ((caps.proc & (PROC_REQUIRED | need.proc)) != (PROC_REQUIRED | need.proc)) {
+        *why = "VMX lacks HLT/I/O/RDPMC/MWAIT/MONITOR exiting, MSR bitmaps, TPR shadow or "
+               "secondary controls";
         return false;
     }
     if (!ctl_allows_clear(proc_msr, PROC_FORBIDDEN)) {
         *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
         return false;
     }
+    if (caps.pin & PIN_PREEMPTION_TIMER)
+        caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_SHIFT;
     /* Optional: spin-waiting vCPUs of SMP guests give way (vmcs_write_controls). */
     caps.pause_exiting = ctl_allows_set(proc_msr, PROC_PAUSE_EXITING);
     /* Off by default (caps.proc), switched per vCPU by vmx_interrupt_window(). */
@@ -239,7 +306,12 @@ static bool controls_probe(const char **why)
         *why = "VMX cannot switch interrupt-window exiting";
         return false;
     }
-    caps.proc2 = ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_REQUIRED | PROC2_WANTED);
+    caps.proc2 = ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
+                            PROC2_REQUIRED | PROC2_WANTED | need.proc2);
+    if ((caps.proc2 & need.proc2) != need.proc2) {
+        *why = "VMX lacks WBINVD exiting";
+        return false;
+    }
     if (!(caps.proc2 & PROC2_ENABLE_EPT)) {
         *why = "VMX has no EPT";
         return false;
@@ -250,7 +322,8 @@ static bool controls_probe(const char **why)
     }
     if ((caps.exit & EXIT_REQUIRED) != EXIT_REQUIRED ||
         (caps.entry & ENTRY_REQUIRED) != ENTRY_REQUIRED) {
-        *why = "VMX cannot save/load EFER and PAT or acknowledge interrupts on exit";
+        *why = "VMX cannot save/load EFER, PAT and debug controls or acknowledge interrupts "
+               "on exit";
         return false;
     }
     if (!((rdmsr(entry_msr) >> 32) & ENTRY_IA32E_MODE_GUEST)) {
@@ -456,8 +529,8 @@ static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
     vmwrite(VMCS_ENTRY_CONTROLS, caps.entry & ~ENTRY_IA32E_MODE_GUEST);
     if (x->vpid)
         vmwrite(VMCS_VPID, x->vpid);
-    /* #UD lets common code accept VMMCALL; #MC must reach the host. */
-    vmwrite(VMCS_EXCEPTION_BITMAP, (1u << X86_EXC_UD) | (1u << X86_EXC_MC));
+    /* The intercept list's exceptions (#UD: VMMCALL; #MC: the host's). */
+    vmwrite(VMCS_EXCEPTION_BITMAP, caps.exceptions);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -469,7 +542,8 @@ static void vmcs_write_controls(struct vmx_vcpu *x, struct vcpu *v)
     if (proc2 & PROC2_ENABLE_XSAVES)
         vmwrite(VMCS_XSS_EXIT_BITMAP, 0);           /* XSAVES never exits */
     vmwrite(VMCS_CR0_GUEST_HOST_MASK, cr0_host_owned());
-    vmwrite(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
+    /* A CR4 write exits when it touches a bit VMX fixes or one the vCPU's CPUID lacks. */
+    vmwrite(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned() | ~cpuid_cr4_valid(v));
     vmwrite(VMCS_EPT_POINTER, eptp_of(v->dom));
 }
 
@@ -743,8 +817,14 @@ static void decode_exception(struct vm_exit *exit)
     uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 
     if (type == INTR_TYPE_NMI) {
-        /* NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        /* The host's NMI, consumed by the exit (SDM vol 3, 27.2.2; mce.h: counted, ignored).
+         * NMI blocking ends at the next entry (guest interruptibility is loaded). */
+        host_nmi_note();
         exit->reason = EXIT_INTR;
+        return;
+    }
+    if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_MC) {
+        exit->reason = EXIT_MACHINE_CHECK;  /* the host's to handle, never the guest's */
         return;
     }
     exit->reason = EXIT_EXCEPTION;
@@ -793,6 +873,9 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
     case VMX_EXIT_INIT_SIGNAL:
         exit->reason = EXIT_INTR;       /* as SVM's INIT intercept */
         return false;
+    case VMX_EXIT_PREEMPTION_TIMER:
+        exit->reason = EXIT_INTR;       /* the host timer's deadline: its interrupt is pending */
+        return false;
     case VMX_EXIT_INTR_WINDOW:
         exit->reason = EXIT_INTR_WINDOW;    /* before any guest instruction ran (26.7.5) */
         return false;
@@ -804,6 +887,12 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
         return true;
     case VMX_EXIT_HLT:
         exit->reason = EXIT_HLT;
+        return true;
+    case VMX_EXIT_INVD: case VMX_EXIT_WBINVD:
+        exit->reason = EXIT_CACHE;
+        return true;
+    case VMX_EXIT_RDPMC:
+        exit->reason = EXIT_RDPMC;
         return true;
     case VMX_EXIT_PAUSE:
         exit->reason = EXIT_PAUSE;
@@ -859,6 +948,26 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
 
 static uint32_t guest_blocking(struct vcpu *v);
 
+/*
+ * The guest must leave the CPU at the deadline the scheduler armed in the
+ * host timer. External-interrupt exiting should suffice, but Bochs 2.7
+ * recomputes which interrupts it may take only when RFLAGS.IF changes, and
+ * does that at VM entry before it is in guest mode: a guest entered and
+ * kept with IF = 0 never sees the host timer and would spin on the pCPU for
+ * good. The VMX-preemption timer (SDM vol 3, 26.5.1) counts down in the
+ * guest whatever its IF, so it ends the run at the same deadline.
+ */
+static void vmx_arm_preemption(void)
+{
+    uint64_t deadline = host_timer_deadline();
+
+    if (!(caps.pin & PIN_PREEMPTION_TIMER))
+        return;
+    vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
+            deadline ? vtimer_preemption_ticks(deadline, rdtsc(), caps.preemption_shift)
+                     : UINT32_MAX);
+}
+
 static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct vmx_vcpu *x = vmcs_of(v);
@@ -880,7 +989,9 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
         x->vpid_flush_pending = false;
         vpid_flush(x);
     }
+    vmx_arm_preemption();
 
+    spec_ctrl_enter_guest(v->dom);
     if (vmx_enter(&v->regs, x->launched)) {
         host_tables_reload();
         exit->reason = EXIT_INVALID_STATE;
@@ -906,7 +1017,8 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 
     if (raw & EXIT_REASON_ENTRY_FAILURE) {
         /* Invalid guest state, MSR loading or machine check during entry (27.8). */
-        exit->reason = EXIT_INVALID_STATE;
+        exit->reason = (raw & EXIT_REASON_BASIC_MASK) == VMX_EXIT_MCE_DURING_ENTRY
+                           ? EXIT_MACHINE_CHECK : EXIT_INVALID_STATE;
         return;
     }
     x->launched = true;
@@ -1023,6 +1135,7 @@ static void vmx_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->cr3 = vmread(VMCS_GUEST_CR3);
     out->efer = vmread(VMCS_GUEST_EFER);
     out->cpl = (ss_ar & AR_DPL_MASK) >> AR_DPL_SHIFT;   /* SS.DPL is the CPL (SDM vol 3, 5.5) */
+    out->cs_base = vmread(VMCS_GUEST_CS_BASE);
     if ((out->efer & EFER_LMA) && (cs_ar & AR_L_64BIT))
         out->mode_bits = 64;
     else if (cs_ar & AR_DB_32BIT)
@@ -1083,6 +1196,11 @@ static bool pae_pdptes_load(struct vcpu *v, uint64_t cr3)
     return true;
 }
 
+/*
+ * Applies a MOV to CR0 that common code found architecturally valid
+ * (cpu_rules.c): VMX-fixed bits stay set underneath the read shadow, and
+ * turning on PAE paging loads the PDPTEs.
+ */
 static bool cr0_write(struct vcpu *v, uint64_t value)
 {
     uint64_t old = vmread(VMCS_GUEST_CR0);
@@ -1090,14 +1208,7 @@ static bool cr0_write(struct vcpu *v, uint64_t value)
     uint64_t efer = vmread(VMCS_GUEST_EFER);
     uint64_t real = value | cr0_must_be_set();
 
-    /* #GP conditions of MOV to CR0 (SDM vol 3, 2.5 and 9.8.5). */
-    if ((value >> 32) || (real & ~caps.cr0_fixed1))
-        return false;
-    if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))
-        return false;
-    if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
-        return false;
-    if ((value & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME) && !(cr4 & X86_CR4_PAE))
+    if (real & ~caps.cr0_fixed1)
         return false;
     if ((value & X86_CR0_PG) && !(old & X86_CR0_PG) && !(efer & EFER_LME) &&
         (cr4 & X86_CR4_PAE) && !pae_pdptes_load(v, vmread(VMCS_GUEST_CR3)))
@@ -1108,19 +1219,17 @@ static bool cr0_write(struct vcpu *v, uint64_t value)
     return true;
 }
 
+/* Applies a checked MOV to CR4: what VMX fixes underneath, the guest's value in the shadow. */
 static bool cr4_write(struct vcpu *v, uint64_t value)
 {
-    /* The guest sees no VMX (CPUID policy), so CR4.VMXE #GPs as on such a CPU. */
     if (value & (X86_CR4_VMXE | ~caps.cr4_fixed1))
-        return false;
-    if (!(value & X86_CR4_PAE) && (vmread(VMCS_GUEST_EFER) & EFER_LMA))
         return false;
     vmwrite(VMCS_GUEST_CR4, value | caps.cr4_fixed0);
     vmwrite(VMCS_CR4_READ_SHADOW, value);
     return true;
 }
 
-/* Applies a MOV to CR0/CR4 that exited because it touched a host-owned bit. */
+/* Applies a MOV to CR0/CR4 that exited on a host-owned bit and passed common code's checks. */
 static bool vmx_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
 {
     vmcs_of(v);

@@ -1,5 +1,7 @@
 /* vmx_entry.S (hypervisor): enters a VMX guest with its GPRs and comes back on VM exit. */
 
+#include "spec_asm.h"
+
 /* struct cpu_regs offsets (regs.h); vmx.c asserts them with offsetof. */
 #define REGS_RAX 0
 #define REGS_RBX 8
@@ -28,8 +30,8 @@
  * stay in the VMCS), 1 when VMLAUNCH/VMRESUME itself failed (VMfailInvalid
  * or VMfailValid: the caller reads the VM-instruction error field).
  * The host RSP field is written here, immediately before entry, so the
- * exit lands on exactly this frame: [rsp] = regs, then the callee-saved
- * registers.
+ * exit lands on exactly this frame: [rsp] = regs, [rsp + 8] = launched, then
+ * the callee-saved registers.
  */
     .globl vmx_enter
     .type vmx_enter, @function
@@ -40,13 +42,13 @@ vmx_enter:
     push %r13
     push %r14
     push %r15
+    push %rsi                       /* launched: compared from memory after VERW */
     push %rdi                       /* regs, found again at the exit */
 
     mov $VMCS_HOST_RSP, %eax
     vmwrite %rsp, %rax
     jbe .Lentry_failed              /* CF or ZF: VMfail (SDM vol 3, 31.2) */
 
-    cmp $0, %esi                    /* flags survive the movs below */
     mov REGS_RAX(%rdi), %rax
     mov REGS_RBX(%rdi), %rbx
     mov REGS_RCX(%rdi), %rcx
@@ -62,12 +64,23 @@ vmx_enter:
     mov REGS_R14(%rdi), %r14
     mov REGS_R15(%rdi), %r15
     mov REGS_RDI(%rdi), %rdi
+    /*
+     * MDS/TAA/RFDS: VERW with a memory operand overwrites the CPU's buffers on
+     * MD_CLEAR parts; last thing before entry, so no host data follows it in
+     * (Intel "Microarchitectural Data Sampling", VMM mitigations). It writes
+     * ZF, so the launched test comes after it.
+     */
+    cmpb $0, spec_verw_on_entry(%rip)
+    je 2f
+    verw verw_selector(%rip)
+2:  cmpl $0, 8(%rsp)
     jne 1f
     vmlaunch
     jmp .Lentry_failed
 1:  vmresume
 .Lentry_failed:                     /* falls through only on VMfail */
     pop %rdi
+    pop %rsi
     pop %r15
     pop %r14
     pop %r13
@@ -82,6 +95,7 @@ vmx_enter:
     .globl vmx_exit_stub
     .type vmx_exit_stub, @function
 vmx_exit_stub:
+    RSB_STUFF                       /* before the host's first RET (spec_asm.h) */
     push %rdi                       /* guest RDI; regs is now at 8(%rsp) */
     mov 8(%rsp), %rdi
     mov %rax, REGS_RAX(%rdi)
@@ -101,6 +115,7 @@ vmx_exit_stub:
     pop %rax
     mov %rax, REGS_RDI(%rdi)
     pop %rdi                        /* drop regs */
+    pop %rdi                        /* ... and launched */
     pop %r15
     pop %r14
     pop %r13
@@ -126,5 +141,11 @@ vmx_intr_stubs:
     ret
     .set vec, vec + 1
     .endr
+
+/* Any selector serves VERW's buffer clearing; the host data segment (cpu.c's GDT_DATA). */
+    .section .rodata
+    .balign 2
+verw_selector:
+    .word 0x10
 
     .section .note.GNU-stack, "", @progbits
