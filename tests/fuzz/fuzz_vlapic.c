@@ -9,6 +9,9 @@
  * TPR, INIT. Time only moves forward, by the record's delta.
  */
 #define REC 12
+#ifndef VLAPIC_PERIODIC_MIN_NS
+#define VLAPIC_PERIODIC_MIN_NS 100000u  /* for running this harness on a vlapic.c older than the floor */
+#endif
 #define MSR_TMCCT 0x839u        /* SDM table 11-6: current count */
 #define MSR_TMICT 0x838u        /* initial count */
 
@@ -94,9 +97,17 @@ static void do_op(const uint8_t *r)
             FUZZ_CHECK(v.isr[vec / 32] & (1u << (vec % 32)));
         }
         break;
-    case 5:
+    case 5: {
+        bool was_due = v.timer_armed && now >= v.timer_deadline_ns;
+        uint64_t due = v.timer_deadline_ns;
+
         vlapic_timer_expired(&v, now, &fx);
+        /* Never re-armed in the past, and a period is never shorter than the floor (vlapic.h). */
+        FUZZ_CHECK(fx.timer != VLAPIC_TIMER_ARM || fx.timer_deadline_ns > now);
+        if (was_due && fx.timer == VLAPIC_TIMER_ARM)
+            FUZZ_CHECK(fx.timer_deadline_ns - due >= VLAPIC_PERIODIC_MIN_NS);
         break;
+    }
     case 6:     /* the guest stores into the xAPIC page between two exits */
         vlapic_page_publish(&v, page, now);
         page[((unsigned)r[1] << 2 | (r[2] & 3)) % VLAPIC_PAGE_WORDS] = (uint32_t)value;
