@@ -801,6 +801,31 @@ static unsigned int count_byte(const uint8_t *p, size_t n, uint8_t b)
     return c;
 }
 
+/* The TPM's page in the device hole [0xFEC00000, 0xFEE00000): all ones when nothing is mapped over it. */
+#define HOLE_GPA 0xfed40000ul
+
+static void read_hole(void *arg)
+{
+    *(uint32_t *)arg = *(volatile uint32_t *)HOLE_GPA;
+}
+
+/* shared_info may be put over a page of the device hole; when it moves on, the page reads all ones again. */
+static void check_shared_info_leaves_hole(struct xen_add_to_physmap *a, uintptr_t home)
+{
+    struct fault_info f;
+    uint32_t value = 0;
+    long rc1, rc2;
+
+    a->gpfn = HOLE_GPA / PAGE_SIZE;
+    rc1 = hv_memory_op(XENMEM_add_to_physmap, HV_PTR(a));
+    a->gpfn = home / PAGE_SIZE;
+    rc2 = hv_memory_op(XENMEM_add_to_physmap, HV_PTR(a));
+    run_catching(read_hole, &value, &f);
+    check("shared_info_leaves_hole_all_ones", rc1 == 0 && rc2 == 0 && f.vector == -1 &&
+          value == 0xffffffffu, "rc %ld then %ld; read: vector %d, value 0x%x", rc1, rc2,
+          f.vector, value);
+}
+
 static void check_add_to_physmap(void)
 {
     struct xen_add_to_physmap *a = xbuf(sizeof(*a));
@@ -826,6 +851,7 @@ static void check_add_to_physmap(void)
     } else {
         check_fail("add_to_physmap_shared_info", "rc %ld, %u pattern bytes still visible", rc, left);
     }
+    check_shared_info_leaves_hole(a, (uintptr_t)page);
 
     a->space = 99;
     a->gpfn = (uintptr_t)scratch[PAGE_VCPU_INFO] / PAGE_SIZE;

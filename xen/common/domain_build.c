@@ -246,16 +246,24 @@ static int all_ones_page_init(void)
     return 0;
 }
 
-static int map_device_hole(struct domain *d)
+bool device_hole_covers(const struct domain *d, uint64_t gpa)
+{
+    /* A domain with that much RAM has RAM there. */
+    return gpa >= DEVICE_HOLE_START && gpa < DEVICE_HOLE_END && gpa >= d->ram_bytes;
+}
+
+int device_hole_map_page(struct domain *d, uint64_t gpa)
 {
     if (!all_ones_page)
         return -ENOMEM;
-    for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE) {
-        if (gpa < d->ram_bytes)
-            continue;           /* a domain with that much RAM has RAM there */
-        if (p2m_map(&d->p2m, gpa, all_ones_page, PAGE_SIZE, P2M_READ))
+    return p2m_map(&d->p2m, gpa & ~(PAGE_SIZE - 1), all_ones_page, PAGE_SIZE, P2M_READ);
+}
+
+static int map_device_hole(struct domain *d)
+{
+    for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE)
+        if (device_hole_covers(d, gpa) && device_hole_map_page(d, gpa))
             return -ENOMEM;
-    }
     return 0;
 }
 /* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special pages). */

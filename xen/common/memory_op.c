@@ -1,6 +1,7 @@
 /* memory_op.c (hypervisor): the memory_op hypercall: the memory map, add_to_physmap, and
  * ballooning RAM pages out and back in. */
 #include "env.h"
+#include "domain_build.h"
 #include "errno.h"
 #include "hypercall.h"
 #include "mm.h"
@@ -148,9 +149,14 @@ static bool gfn_populated(const struct domain *d, uint64_t gfn)
            hpa == d->ram_hpa + (gfn << PAGE_SHIFT);
 }
 
-/* Gives gfn back what the shared_info page covered there: the RAM page, or nothing. */
+/*
+ * Gives gfn back what the shared_info page covered there: the RAM page, the
+ * device hole's all-ones page, or nothing.
+ */
 static int restore_gfn(struct domain *d, uint64_t gfn)
 {
+    if (device_hole_covers(d, gfn << PAGE_SHIFT))
+        return device_hole_map_page(d, gfn << PAGE_SHIFT);
     if (d->shared_info_hid_ram) {
         if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, d->ram_hpa + (gfn << PAGE_SHIFT), PAGE_SIZE,
                     P2M_RWX))

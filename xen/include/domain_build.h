@@ -14,6 +14,14 @@ struct domain;
  * running on a pCPU (the scheduler reaps ended domains between runs).
  */
 void domain_destroy(struct domain *d);
+/*
+ * The device hole [0xFEC00000, 0xFEE00000) outside the domain's RAM: each page maps
+ * one shared read-only page of all ones (where a PC has its IOAPIC and HPET).
+ * device_hole_map_page puts that page back, e.g. when shared_info moves off it.
+ */
+bool device_hole_covers(const struct domain *d, uint64_t gpa);
+int __must_check device_hole_map_page(struct domain *d, uint64_t gpa);
+
 /* 4 KiB frames free just before the first domain was built (0 before that). */
 uint64_t domain_boot_free_frames(void);
 
