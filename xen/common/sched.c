@@ -159,13 +159,8 @@ static bool others_runnable(const struct vcpu *self)
     return false;
 }
 
-static uint64_t armed_deadline;
-
 static void arm_host_timer(uint64_t deadline)
 {
-    if (deadline == armed_deadline)
-        return;
-    armed_deadline = deadline;
     host_timer_arm(ns_to_tsc(deadline));
 }
 
@@ -199,10 +194,8 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
         lapic_page_after_exit(v);
         enum exit_action action = handle_exit(v, &exit);
 
-        if (host_timer_take_fired()) {
-            armed_deadline = 0;
+        if (host_timer_take_fired())
             break;
-        }
         if (action != EXIT_ACTION_RESUME) {
             keep = false;       /* blocked, yielded or ended */
             break;
@@ -222,8 +215,7 @@ static void idle(void)
 
     arm_host_timer(deadline);
     host_wait_for_interrupt();
-    if (host_timer_take_fired())
-        armed_deadline = 0;
+    (void)host_timer_take_fired();      /* whatever woke us, the next pass looks again */
 }
 
 /*

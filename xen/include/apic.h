@@ -9,12 +9,13 @@
 
 /* Enables this CPU's APIC (x2APIC when the CPU has it) with the timer masked. */
 void host_apic_init(void);
-/* Arms the one-shot timer to fire at TSC value `deadline` (past deadlines fire at once). */
+/* Arms the one-shot timer to fire at TSC value `deadline` (past deadlines fire at once);
+ * the deadline already armed costs nothing. */
 void host_timer_arm(uint64_t deadline_tsc);
 void host_timer_cancel(void);
-/* The TSC deadline last armed, 0 if cancelled (VMX mirrors it in the preemption timer). */
+/* The TSC deadline armed now, 0 if cancelled or fired (VMX mirrors it in the preemption timer). */
 uint64_t host_timer_deadline(void);
-/* True once since the last call if the timer fired. */
+/* True once since the last call if the timer fired; the timer is then no longer armed. */
 bool host_timer_take_fired(void);
 /* How the timer is driven, for the boot log. */
 const char *host_timer_mode(void);

@@ -97,9 +97,13 @@ const char *host_timer_mode(void)
 
 void host_timer_arm(uint64_t deadline_tsc)
 {
-    armed_tsc = deadline_tsc ? deadline_tsc : 1;
+    if (!deadline_tsc)
+        deadline_tsc = 1;       /* 0 would disarm a TSC-deadline timer: fire at once instead */
+    if (deadline_tsc == armed_tsc)
+        return;                 /* armed already: the scheduler asks again after most exits */
+    armed_tsc = deadline_tsc;
     if (tsc_deadline) {
-        wrmsr(MSR_TSC_DEADLINE, deadline_tsc ? deadline_tsc : 1);
+        wrmsr(MSR_TSC_DEADLINE, deadline_tsc);
         return;
     }
     uint64_t now = rdtsc();
@@ -128,6 +132,8 @@ bool host_timer_take_fired(void)
     bool fired = timer_fired;
 
     timer_fired = false;
+    if (fired)
+        armed_tsc = 0;          /* a one-shot that fired is armed no more */
     return fired;
 }
 
