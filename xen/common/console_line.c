@@ -1,9 +1,6 @@
 /* console_line.c (hypervisor, pure): a guest's console bytes become prefixed serial lines that cannot drive a terminal. */
 #include "console_line.h"
 
-#define ASCII_FIRST_PRINTABLE 0x20
-#define ASCII_LAST_PRINTABLE  0x7e
-
 static void append(struct console_line *l, char c)
 {
     char e[CONSOLE_ESCAPED_MAX];
@@ -58,7 +55,7 @@ size_t console_escape(char c, char out[CONSOLE_ESCAPED_MAX])
         out[0] = out[1] = '\\';
         return 2;
     }
-    if ((b >= ASCII_FIRST_PRINTABLE && b <= ASCII_LAST_PRINTABLE) || c == '\t') {
+    if (console_byte_printable(c) || c == '\t') {
         out[0] = c;
         return 1;
     }

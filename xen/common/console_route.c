@@ -1,5 +1,6 @@
 /* console_route.c (pure: hypervisor and host tests): shows each guest console line once (console_route.h). */
 #include "console_route.h"
+#include "console_line.h"
 
 void console_route_io_begin(struct console_route *r, uint64_t count)
 {
@@ -31,7 +32,7 @@ static void log_bytes(struct console_route *r, const struct console_sink *s,
             log_flush(r, s);
             continue;
         }
-        r->log[r->log_len++] = c >= 0x20 && c < 0x7f ? c : '.';
+        r->log[r->log_len++] = console_byte_printable(c) ? c : '.';
         if (r->log_len == CONSOLE_ROUTE_LOG_MAX)
             log_flush(r, s);
     }

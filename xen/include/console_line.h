@@ -4,6 +4,12 @@
 
 #include "env.h"
 
+/* Printable ASCII, space to tilde: the guest bytes that may reach a log line as they are. */
+static inline bool console_byte_printable(char c)
+{
+    return (unsigned char)c >= 0x20 && (unsigned char)c <= 0x7e;
+}
+
 /* The longest serial form of one guest byte: "\xHH". */
 #define CONSOLE_ESCAPED_MAX 4
 /*
