@@ -1,0 +1,98 @@
+/* control.h (hypervisor, guest): Wisp's own control hypercall, for domains with the control or xenstore role. */
+#ifndef WISP_ABI_WISP_CONTROL_H
+#define WISP_ABI_WISP_CONTROL_H
+
+#include "xen/xen.h"
+
+/*
+ * __HYPERVISOR_wisp_control(cmd, arg): arg is the guest-virtual address of
+ * the struct named per command. Xen reserves hypercalls 48..55 for
+ * architecture use; x86 Xen uses 48 and 49, so a Xen guest never issues 55.
+ * Every command returns 0 or -XEN_E*: -XEN_EPERM when the caller lacks the
+ * role the command needs, -XEN_EFAULT for an unreadable argument, -XEN_ESRCH
+ * for a domain id that names no domain, -XEN_EINVAL for anything else bad,
+ * -XEN_ENOSYS for an unknown command.
+ *
+ * Roles come from the boot configuration (docs/boot-config.md):
+ *   WISP_ROLE_XENSTORE  domain_list
+ *   WISP_ROLE_CONTROL   every command
+ */
+#define __HYPERVISOR_wisp_control 55
+
+#define WISP_CONTROL_VERSION 1  /* WISP_CTL_version returns this */
+
+#define WISP_CTL_version              0  /* arg unused; returns WISP_CONTROL_VERSION (any role) */
+#define WISP_CTL_domain_list          1  /* struct wisp_ctl_domain_list */
+#define WISP_CTL_pause                2  /* struct wisp_ctl_domain */
+#define WISP_CTL_unpause              3  /* struct wisp_ctl_domain */
+#define WISP_CTL_destroy              4  /* struct wisp_ctl_domain */
+#define WISP_CTL_evtchn_alloc_unbound 5  /* struct wisp_ctl_evtchn_alloc_unbound */
+
+/* A domain's rights (bits of wisp_domain_info.roles). */
+#define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
+#define WISP_ROLE_CONTROL   (1u << 1)  /* uses this hypercall; privileged in xenstore */
+#define WISP_ROLE_BACKEND   (1u << 2)  /* runs device backends (no extra hypervisor rights) */
+
+/* wisp_domain_info.state */
+#define WISP_DOMSTATE_RUNNING   0  /* may run (its vCPUs may be blocked) */
+#define WISP_DOMSTATE_PAUSED    1  /* paused by WISP_CTL_pause or started paused */
+#define WISP_DOMSTATE_SHUTDOWN  2  /* shut down; shutdown_reason says why (SHUTDOWN_*) */
+#define WISP_DOMSTATE_DYING     3  /* being destroyed; memory waits for foreign mappings to go */
+
+struct wisp_domain_info {
+    uint32_t domid;
+    uint32_t state;             /* WISP_DOMSTATE_* */
+    uint32_t shutdown_reason;   /* SHUTDOWN_*, valid in state SHUTDOWN */
+    uint32_t roles;             /* WISP_ROLE_* */
+    uint32_t nr_vcpus;
+    uint32_t store_evtchn;      /* its HVM_PARAM_STORE_EVTCHN: unbound, remote = the xenstore domain */
+    uint64_t store_gfn;         /* its HVM_PARAM_STORE_PFN (grant ref 1 also names it) */
+    uint64_t tot_pages;         /* RAM pages populated now */
+    uint64_t max_pages;         /* RAM pages at build */
+    char     name[32];          /* NUL-terminated */
+};
+ABI_SIZE(struct wisp_domain_info, 80);
+ABI_OFFSET(struct wisp_domain_info, store_gfn, 24);
+ABI_OFFSET(struct wisp_domain_info, name, 48);
+
+/*
+ * domain_list: IN first_domid, max_entries, buffer (guest-virtual address of
+ * max_entries struct wisp_domain_info); OUT nr_entries: how many were written,
+ * for the domains with id >= first_domid in increasing id order. Dying
+ * domains are listed until they are gone.
+ */
+struct wisp_ctl_domain_list {
+    uint32_t first_domid;
+    uint32_t max_entries;
+    uint64_t buffer;
+    uint32_t nr_entries;
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_domain_list, 24);
+
+/*
+ * pause, unpause, destroy: IN domid. A domain may not name itself
+ * (-XEN_EINVAL). pause of a paused domain and unpause of a running one are
+ * no-ops. destroy ends the domain at once: its peers' interdomain ports
+ * become unbound, its grant mappings of other domains are undone, and its
+ * memory returns to the allocator once no other domain maps it.
+ */
+struct wisp_ctl_domain {
+    uint32_t domid;
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_domain, 8);
+
+/*
+ * evtchn_alloc_unbound: as EVTCHNOP_alloc_unbound, but in domain dom: IN dom,
+ * remote_dom; OUT port (in dom, offered to remote_dom).
+ */
+struct wisp_ctl_evtchn_alloc_unbound {
+    uint32_t dom;
+    uint32_t remote_dom;
+    uint32_t port;
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_evtchn_alloc_unbound, 16);
+
+#endif
