@@ -493,16 +493,16 @@ static __noreturn void serve(void)
                dom_exc_port);
     rescan_domains();
     for (;;) {
+        /* Twice: watch events one client's request queued for another go out too. */
+        for (int pass = 0; pass < 2; pass++)
+            for (unsigned i = 0; i < MAX_CLIENTS; i++)
+                service(&clients[i]);
         evtchn_wait_any();
         if (evtchn_take(dom_exc_port))
             rescan_domains();
         for (unsigned i = 0; i < MAX_CLIENTS; i++)
             if (clients[i].state == CLIENT_SERVED)
                 (void)evtchn_take(clients[i].port);
-        /* Twice: watch events one client's request queued for another go out too. */
-        for (int pass = 0; pass < 2; pass++)
-            for (unsigned i = 0; i < MAX_CLIENTS; i++)
-                service(&clients[i]);
     }
 }
 
