@@ -6,6 +6,7 @@
 #include "ring.h"
 #include "xen/grant_table.h"
 #include "xen/hvm_params.h"
+#include "xen/sched.h"
 
 /*
  * Each client domain's store ring is mapped, through grant entry 1 (which
@@ -340,7 +341,12 @@ static void mark_seen(const struct wisp_domain_info *d, void *arg)
 
 static void introduce_new(const struct wisp_domain_info *d, void *arg)
 {
-    if (d->domid != self_domid && is_live(d) && !client_of(d->domid))
+    unsigned *live = arg;
+
+    if (d->domid == self_domid || !is_live(d))
+        return;
+    ++*live;
+    if (!client_of(d->domid))
         introduce(d);
 }
 
@@ -348,13 +354,18 @@ static void introduce_new(const struct wisp_domain_info *d, void *arg)
 static void rescan_domains(void)
 {
     bool seen[MAX_CLIENTS] = { false };
+    unsigned live = 0;
 
     if (!for_each_domain(mark_seen, seen))
         return;
     for (unsigned i = 0; i < MAX_CLIENTS; i++)
         if (clients[i].state != CLIENT_FREE && !seen[i])
             release(&clients[i], "gone or shut down");
-    (void)for_each_domain(introduce_new, NULL);
+    if (for_each_domain(introduce_new, &live) && !live) {
+        /* Domains are only built at boot today: with none left there is nobody to serve. */
+        con_printf("xenstored: no other domain left, exiting\n");
+        guest_shutdown(SHUTDOWN_poweroff);
+    }
 }
 
 /* ---- Serving a ring ---- */
