@@ -6,7 +6,6 @@
 #include "ring.h"
 #include "xen/grant_table.h"
 #include "xen/hvm_params.h"
-#include "xen/sched.h"
 
 /*
  * Each client domain's store ring is mapped, through grant entry 1 (which
@@ -301,12 +300,16 @@ static bool is_live(const struct wisp_domain_info *d)
     return d->state == WISP_DOMSTATE_RUNNING || d->state == WISP_DOMSTATE_PAUSED;
 }
 
-/* Calls fn for every listed domain; false when the hypercall fails. */
+/*
+ * Calls fn for every listed domain; false when the hypercall fails. The
+ * hypervisor returns at most a few entries per call whatever max_entries
+ * says, so this asks again after the last id seen until a call lists none.
+ */
 static bool for_each_domain(void (*fn)(const struct wisp_domain_info *d, void *arg), void *arg)
 {
     uint32_t next = 0;
 
-    for (;;) {
+    while (next < DOMID_FIRST_RESERVED) {
         struct wisp_ctl_domain_list l = {
             .first_domid = next, .max_entries = LIST_BATCH, .buffer = (uintptr_t)listing,
         };
@@ -316,12 +319,13 @@ static bool for_each_domain(void (*fn)(const struct wisp_domain_info *d, void *a
             con_printf("xenstored: domain_list failed: %ld\n", rc);
             return false;
         }
-        for (uint32_t i = 0; i < l.nr_entries && i < LIST_BATCH; i++)
-            fn(&listing[i], arg);
-        if (l.nr_entries < LIST_BATCH)
+        if (!l.nr_entries || l.nr_entries > LIST_BATCH || listing[l.nr_entries - 1].domid < next)
             return true;
-        next = listing[LIST_BATCH - 1].domid + 1;
+        for (uint32_t i = 0; i < l.nr_entries; i++)
+            fn(&listing[i], arg);
+        next = listing[l.nr_entries - 1].domid + 1;
     }
+    return true;
 }
 
 static void find_self(const struct wisp_domain_info *d, void *arg)
@@ -341,12 +345,7 @@ static void mark_seen(const struct wisp_domain_info *d, void *arg)
 
 static void introduce_new(const struct wisp_domain_info *d, void *arg)
 {
-    unsigned *live = arg;
-
-    if (d->domid == self_domid || !is_live(d))
-        return;
-    ++*live;
-    if (!client_of(d->domid))
+    if (d->domid != self_domid && is_live(d) && d->store_gfn && !client_of(d->domid))
         introduce(d);
 }
 
@@ -354,18 +353,13 @@ static void introduce_new(const struct wisp_domain_info *d, void *arg)
 static void rescan_domains(void)
 {
     bool seen[MAX_CLIENTS] = { false };
-    unsigned live = 0;
 
     if (!for_each_domain(mark_seen, seen))
         return;
     for (unsigned i = 0; i < MAX_CLIENTS; i++)
         if (clients[i].state != CLIENT_FREE && !seen[i])
             release(&clients[i], "gone or shut down");
-    if (for_each_domain(introduce_new, &live) && !live) {
-        /* Domains are only built at boot today: with none left there is nobody to serve. */
-        con_printf("xenstored: no other domain left, exiting\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
+    (void)for_each_domain(introduce_new, NULL);
 }
 
 /* ---- Serving a ring ---- */
