@@ -22,7 +22,7 @@ import pytest
 from machine import domain_lines, heartbeats, run_config
 from wisptest import EXIT_POWEROFF, assert_checks
 
-BEATS = 10
+BEATS = 20
 # Domain ids follow the configuration's order: xenstore 1, watcher 2, alice 3, bob 4, ...
 CONFIG = f"""\
 domain xenstore
@@ -95,8 +95,9 @@ def test_xenstore_domain_serves_clients_beside_hostile_ones(tmp_path, emulator):
         except AssertionError as e:
             raise AssertionError(f"domain {name}: {e}\n{res}") from None
     xs = domain_lines(res.stdout, "xenstore")
+    # The canary may be done before xenstored gets to it (Bochs): it does not use xenstore.
     for domid, name in [(2, "watcher"), (3, "alice"), (4, "bob"), (5, "garbage"),
-                        (6, "badindex"), (7, "noread"), (8, "canary")]:
+                        (6, "badindex"), (7, "noread")]:
         assert any(line.startswith(f"xenstored: introduced domain {domid} ({name})")
                    for line in xs), (name, res)
     assert any("introduced domain 2 (watcher) privileged" in line for line in xs), res
