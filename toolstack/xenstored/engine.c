@@ -48,6 +48,7 @@ struct tx {
     struct tx *next;
     uint32_t id;
     unsigned nrecs;
+    unsigned created;   /* nodes it adds, for the nodes quota */
     struct rec *recs;
 };
 
@@ -744,7 +745,7 @@ static int access_node(struct xs_engine *e, struct who w, struct tx *t, const ch
 /* Creates path (and missing parents) inside t, inheriting perms as tree_create does. */
 static int tx_create(struct xs_engine *e, struct who w, struct tx *t, const char *path)
 {
-    unsigned depth = path_depth(path), d, created = 0;
+    unsigned depth = path_depth(path), d;
     struct rec *parent = NULL, *r;
     int err;
 
@@ -771,8 +772,13 @@ static int tx_create(struct xs_engine *e, struct who w, struct tx *t, const char
             const struct xs_perm *src = parent ? parent->perms : &root_perms;
             unsigned np = parent ? parent->nperms : 1;
 
-            if ((err = quota_nodes(e, w, ++created)))
+            if ((err = quota_nodes(e, w, t->created + 1)))
                 return err;
+            t->created++;
+            xs_free(r->perms);
+            xs_free(r->value);
+            r->perms = NULL;
+            r->value = NULL;
             if ((err = copy_perms(&r->perms, src, np)) ||
                 (err = set_value(&r->value, &r->vlen, "", 0)))
                 return err;
