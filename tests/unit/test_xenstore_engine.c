@@ -946,6 +946,66 @@ static void test_entry_size_quota(void **s)
     assert_ok(req(dom0, XS_WRITE, 0, buf, lp + 2049));
 }
 
+static void test_memory_quota(void **s)
+{
+    static char buf[XENSTORE_PAYLOAD_MAX];
+    struct xs_limits l;
+    unsigned i, written = 0;
+    uint32_t t;
+    struct msg m;
+
+    xs_engine_free(e);
+    xs_limits_default(&l);
+    l.memory_per_domain = 16 * 1024;
+    setup_with(&l);
+    make_home(1);
+    /* 2 KiB values: the byte quota stops the guest long before 1000 nodes. */
+    for (i = 0; i < 20; i++) {
+        size_t lp = (size_t)snprintf(buf, sizeof(buf), "v%u", i) + 1;
+
+        memset(buf + lp, 'x', 2048);
+        m = req(g1, XS_WRITE, 0, buf, lp + 2048);
+        if (m.h.type == XS_ERROR) {
+            assert_string_equal(m.body, "ENOSPC");
+            break;
+        }
+        written++;
+    }
+    assert_true(written >= 5 && written < 8);
+    /* Growing an existing value is charged too; shrinking frees. */
+    memcpy(buf, "v0", 3);
+    assert_ok(req(g1, XS_WRITE, 0, buf, 3 + 1));
+    memset(buf + 3, 'y', 2048);
+    assert_ok(req(g1, XS_WRITE, 0, buf, 3 + 2048));
+    /* Transactions have their own budget of the same size. */
+    t = tx_start(g1);
+    for (i = 0; i < 20; i++) {
+        size_t lp = (size_t)snprintf(buf, sizeof(buf), "t%u", i) + 1;
+
+        memset(buf + lp, 'x', 2048);
+        m = req(g1, XS_WRITE, t, buf, lp + 2048);
+        if (m.h.type == XS_ERROR)
+            break;
+    }
+    assert_int_equal(m.h.type, XS_ERROR);
+    assert_string_equal(m.body, "ENOSPC");
+    assert_true(i >= 4 && i < 8);
+    assert_ok(req1(g1, XS_TRANSACTION_END, t, "F"));
+    /* Freed with the transaction: a new one gets the whole budget. */
+    t = tx_start(g1);
+    assert_ok(do_write_tx(g1, t, "t0", "x"));
+    assert_ok(req1(g1, XS_TRANSACTION_END, t, "F"));
+    /* dom0 is exempt. */
+    memset(buf, 0, 32);
+    for (i = 0; i < 20; i++) {
+        size_t lp = (size_t)snprintf(buf, sizeof(buf), "/local/domain/1/d%u", i) + 1;
+
+        memset(buf + lp, 'x', 2048);
+        assert_ok(req(dom0, XS_WRITE, 0, buf, lp + 2048));
+    }
+    assert_consistent();
+}
+
 static void test_outstanding_backpressure(void **s)
 {
     uint8_t stream[40 * 20];
@@ -1266,6 +1326,7 @@ int main(void)
         T(test_transaction_node_quota_at_commit),
         T(test_node_quota),
         T(test_entry_size_quota),
+        T(test_memory_quota),
         T(test_outstanding_backpressure),
         T(test_client_that_never_reads_is_bounded),
         T(test_split_across_feeds),

@@ -46,6 +46,8 @@ struct rec {
 
 struct tx {
     struct tx *next;
+    struct xs_conn *conn;
+    size_t bytes;       /* its records' memory, part of conn->tx_bytes */
     uint32_t id;
     unsigned nrecs;
     unsigned created;   /* nodes it adds, for the nodes quota */
@@ -82,6 +84,7 @@ struct xs_conn {
     unsigned nwatches;
     struct tx *txs;
     unsigned ntxs;
+    size_t tx_bytes;                             /* memory of all its transactions' records */
     uint32_t next_txid;
 };
 
@@ -90,6 +93,7 @@ struct acct {
     struct acct *next;
     uint32_t domid;
     unsigned nodes;
+    size_t bytes;       /* node_bytes() of those nodes */
 };
 
 struct xs_engine {
@@ -119,6 +123,7 @@ void xs_limits_default(struct xs_limits *l)
     l->perms_per_node = 5;
     l->nodes_per_transaction = 1024;
     l->events_per_conn = 64;
+    l->memory_per_domain = 2u << 20;
 }
 
 /* ---- small helpers ---- */
@@ -307,29 +312,30 @@ static struct acct *acct_get(struct xs_engine *e, uint32_t domid, bool create)
     return a;
 }
 
-static unsigned acct_nodes(struct xs_engine *e, uint32_t domid)
+/* Gives domid an entry now, so that acct_node cannot fail later. */
+static int acct_reserve(struct xs_engine *e, uint32_t domid)
 {
-    struct acct *a = acct_get(e, domid, false);
-
-    return a ? a->nodes : 0;
+    return acct_get(e, domid, true) ? 0 : -XEN_ENOMEM;
 }
 
 /* The nodes quota: may w create `more` nodes? */
 static int quota_nodes(struct xs_engine *e, struct who w, unsigned more)
 {
+    struct acct *a = acct_get(e, w.domid, false);
+
     if (w.priv)
         return 0;
-    return acct_nodes(e, w.domid) + more > e->limits.nodes_per_domain ? -XEN_ENOSPC : 0;
+    return (a ? a->nodes : 0) + more > e->limits.nodes_per_domain ? -XEN_ENOSPC : 0;
 }
 
-static int acct_add(struct xs_engine *e, uint32_t domid, int delta)
+/* The memory quota on nodes w owns: may they grow by `more` bytes? */
+static int quota_bytes(struct xs_engine *e, struct who w, size_t more)
 {
-    struct acct *a = acct_get(e, domid, true);
+    struct acct *a = acct_get(e, w.domid, false);
 
-    if (!a)
-        return -XEN_ENOMEM;
-    a->nodes += (unsigned)delta;
-    return 0;
+    if (w.priv)
+        return 0;
+    return (a ? a->bytes : 0) + more > e->limits.memory_per_domain ? -XEN_ENOSPC : 0;
 }
 
 /* ---- output queue ---- */
@@ -439,6 +445,29 @@ static void node_free(struct node *n)
     }
 }
 
+/* What a node costs its owner: the node, its name, value and permission list. */
+static size_t node_bytes(const struct node *n)
+{
+    return sizeof(*n) + strlen(n->name) + 1 + n->vlen + 1 + n->nperms * sizeof(struct xs_perm);
+}
+
+/* Adds n to its owner's counts (sign 1) or takes it off (-1); acct_reserve made the entry. */
+static void acct_node(struct xs_engine *e, const struct node *n, int sign)
+{
+    struct acct *a = acct_get(e, n->perms[0].domid, false);
+
+    if (sign > 0) {
+        a->nodes++;
+        a->bytes += node_bytes(n);
+    } else {
+        a->nodes--;
+        a->bytes -= node_bytes(n);
+    }
+}
+
+/* The most a new node can cost beyond its name and value (for quota checks before creating). */
+#define NODE_COST (sizeof(struct node) + 2 + XS_PERMS_MAX * sizeof(struct xs_perm))
+
 static struct node *child_named(struct node *parent, const char *name, size_t nlen)
 {
     struct node *c;
@@ -525,13 +554,14 @@ static struct node *tree_add_child(struct xs_engine *e, struct node *parent, con
     struct node *n = node_alloc(name, nlen), **link;
     unsigned nperms = parent->nperms;
 
-    if (!n || copy_perms(&n->perms, parent->perms, nperms) || !(n->value = dup_bytes("", 0)) ||
-        acct_add(e, owner, 1)) {
+    if (!n || acct_reserve(e, owner) || copy_perms(&n->perms, parent->perms, nperms) ||
+        !(n->value = dup_bytes("", 0))) {
         node_free(n);
         return NULL;
     }
     n->perms[0].domid = owner;
     n->nperms = nperms;
+    acct_node(e, n, 1);
     n->parent = parent;
     for (link = &parent->child; *link; link = &(*link)->sibling)
         ;
@@ -601,7 +631,7 @@ static void tree_remove(struct xs_engine *e, struct node *top)
         for (link = &p->child; *link != n; link = &(*link)->sibling)
             ;
         *link = n->sibling;
-        acct_add(e, n->perms[0].domid, -1);
+        acct_node(e, n, -1);
         node_free(n);
         touch(e, p);
         if (n == top)
@@ -622,6 +652,24 @@ struct view {
     struct node *node;   /* outside a transaction */
     struct rec *rec;     /* inside one */
 };
+
+/*
+ * A transaction's records grow from `old` to `new` bytes (or shrink): the
+ * connection's transactions share one memory quota, as its nodes have one.
+ */
+static int tx_charge(struct xs_engine *e, struct who w, struct tx *t, size_t old, size_t new)
+{
+    if (new > old) {
+        if (!w.priv && t->conn->tx_bytes + (new - old) > e->limits.memory_per_domain)
+            return -XEN_ENOSPC;
+        t->bytes += new - old;
+        t->conn->tx_bytes += new - old;
+    } else {
+        t->bytes -= old - new;
+        t->conn->tx_bytes -= old - new;
+    }
+    return 0;
+}
 
 static struct rec *rec_find(struct tx *t, const char *path)
 {
@@ -653,6 +701,7 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     struct rec *r = rec_find(t, path);
     struct node *n;
     size_t plen;
+    int err;
 
     if (r) {
         *out = r;
@@ -661,11 +710,14 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     if (!w.priv && t->nrecs >= e->limits.nodes_per_transaction)
         return -XEN_ENOSPC;
     plen = strlen(path);
+    n = tree_lookup(e, path);
+    err = tx_charge(e, w, t, 0, sizeof(*r) + plen + 1 + (n ? node_bytes(n) : 0));
+    if (err)
+        return err;
     r = zalloc(sizeof(*r) + plen + 1);
     if (!r)
-        return -XEN_ENOMEM;
+        return -XEN_ENOMEM;   /* the charge stays until the transaction ends */
     memcpy(r->path, path, plen + 1);
-    n = tree_lookup(e, path);
     r->base_gen = n ? n->gen : 0;
     if (n && !tx_hides(t, path)) {
         if (set_value(&r->value, &r->vlen, n->value, n->vlen) ||
@@ -772,7 +824,8 @@ static int tx_create(struct xs_engine *e, struct who w, struct tx *t, const char
             const struct xs_perm *src = parent ? parent->perms : &root_perms;
             unsigned np = parent ? parent->nperms : 1;
 
-            if ((err = quota_nodes(e, w, t->created + 1)))
+            if ((err = quota_nodes(e, w, t->created + 1)) ||
+                (err = tx_charge(e, w, t, 0, np * sizeof(struct xs_perm) + 1)))
                 return err;
             t->created++;
             xs_free(r->perms);
@@ -824,15 +877,27 @@ static int op_write(struct xs_engine *e, struct who w, struct tx *t, const char 
         if (err && (err = tx_create(e, w, t, path)))
             return err;
         v.rec = rec_find(t, path);
-        if (!mkdir && (err = set_value(&v.rec->value, &v.rec->vlen, value, vlen)))
+        if (!mkdir && ((err = tx_charge(e, w, t, v.rec->vlen, vlen)) ||
+                       (err = set_value(&v.rec->value, &v.rec->vlen, value, vlen))))
             return err;
         v.rec->modified = true;
         return 0;
     }
-    if (err && (err = tree_create(e, w, path, &v.node)))
+    if (err) {
+        if ((err = quota_bytes(e, w, missing_nodes(e, path) * NODE_COST + strlen(path) + vlen)) ||
+            (err = tree_create(e, w, path, &v.node)))
+            return err;
+    } else if (v.node->perms[0].domid == w.domid && vlen > v.node->vlen &&
+               (err = quota_bytes(e, w, vlen - v.node->vlen))) {
         return err;
-    if (!mkdir && (err = set_value(&v.node->value, &v.node->vlen, value, vlen)))
-        return err;
+    }
+    if (!mkdir) {
+        acct_node(e, v.node, -1);
+        err = set_value(&v.node->value, &v.node->vlen, value, vlen);
+        acct_node(e, v.node, 1);
+        if (err)
+            return err;
+    }
     touch(e, v.node);
     fire(e, path, v.node->perms, v.node->nperms, false);
     return 0;
@@ -883,15 +948,19 @@ static int op_set_perms(struct xs_engine *e, struct who w, struct tx *t, const c
         return -XEN_EACCES;
     if (!w.priv && perms[0].domid != old_owner)
         return -XEN_EPERM;
+    if (t && (err = tx_charge(e, w, t, v.nperms * sizeof(*perms), n * sizeof(*perms))))
+        return err;
     dst = t ? &v.rec->perms : &v.node->perms;
     dstn = t ? &v.rec->nperms : &v.node->nperms;
     /* Allocate everything first (the new owner's count too) so nothing fails half-way. */
     if (copy_perms(&copy, perms, n))
         return -XEN_ENOMEM;
-    if (acct_add(e, perms[0].domid, 0)) {
+    if (acct_reserve(e, perms[0].domid)) {
         xs_free(copy);
         return -XEN_ENOMEM;
     }
+    if (!t)
+        acct_node(e, v.node, -1);
     xs_free(*dst);
     *dst = copy;
     *dstn = n;
@@ -899,10 +968,7 @@ static int op_set_perms(struct xs_engine *e, struct who w, struct tx *t, const c
         v.rec->modified = true;
         return 0;
     }
-    if (old_owner != perms[0].domid) {
-        acct_add(e, old_owner, -1);
-        acct_add(e, perms[0].domid, 1);
-    }
+    acct_node(e, v.node, 1);
     touch(e, v.node);
     fire(e, path, perms, n, false);
     return 0;
@@ -1260,6 +1326,7 @@ static void tx_free(struct tx *t)
         xs_free(r->perms);
         xs_free(r);
     }
+    t->conn->tx_bytes -= t->bytes;
     xs_free(t);
 }
 
@@ -1307,6 +1374,7 @@ static int do_transaction_start(struct req *q)
     do {
         t->id = ++q->c->next_txid;
     } while (t->id == 0 || tx_lookup(q->c, t->id));
+    t->conn = q->c;
     t->next = q->c->txs;
     q->c->txs = t;
     q->c->ntxs++;
@@ -1344,7 +1412,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
     if ((err = quota_nodes(e, w, created)))
         return err;
     for (r = t->recs; r; r = r->next) {
-        if (r->modified && r->exists && acct_add(e, r->perms[0].domid, 0))
+        if (r->modified && r->exists && acct_reserve(e, r->perms[0].domid))
             return -XEN_ENOMEM;   /* so the counts below cannot fail half-way */
     }
     /* Removals first (a recreated node starts from nothing), then writes, parents first. */
@@ -1363,10 +1431,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
             n = tree_lookup(e, r->path);
             if (!n && (err = tree_create(e, (struct who){ 0, true }, r->path, &n)))
                 return err;
-            if (n->perms[0].domid != r->perms[0].domid) {
-                acct_add(e, n->perms[0].domid, -1);
-                acct_add(e, r->perms[0].domid, 1);
-            }
+            acct_node(e, n, -1);
             xs_free(n->perms);
             xs_free(n->value);
             n->perms = r->perms;
@@ -1375,6 +1440,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
             n->vlen = r->vlen;
             r->perms = NULL;
             r->value = NULL;
+            acct_node(e, n, 1);
             touch(e, n);
             fire(e, r->path, n->perms, n->nperms, false);
         }
@@ -1692,11 +1758,12 @@ struct xs_engine *xs_engine_new(const struct xs_limits *limits, const struct xs_
     e->ctx = ctx;
     e->root = node_alloc("", 0);
     if (!e->root || copy_perms(&e->root->perms, &root_perms, 1) ||
-        !(e->root->value = dup_bytes("", 0)) || acct_add(e, 0, 1)) {
+        !(e->root->value = dup_bytes("", 0)) || acct_reserve(e, 0)) {
         xs_engine_free(e);
         return NULL;
     }
     e->root->nperms = 1;
+    acct_node(e, e->root, 1);
     touch(e, e->root);
     return e;
 }
@@ -1808,11 +1875,10 @@ void xs_domain_gone(struct xs_engine *e, uint32_t domid)
         unsigned i, kept = 1;
         bool changed = false;
 
+        acct_node(e, n, -1);
         if (n->perms[0].domid == domid) {
             changed = true;
             n->perms[0].domid = 0;
-            acct_add(e, domid, -1);
-            acct_add(e, 0, 1);
         }
         for (i = 1; i < n->nperms; i++) {
             if (n->perms[i].domid != domid)
@@ -1820,6 +1886,7 @@ void xs_domain_gone(struct xs_engine *e, uint32_t domid)
         }
         changed |= kept != n->nperms;
         n->nperms = kept;
+        acct_node(e, n, 1);
         if (changed)
             touch(e, n);   /* transactions that saw the old perms must retry */
     }
@@ -1833,13 +1900,17 @@ static bool engine_consistent(struct xs_engine *e)
 
     for (a = e->accts; a; a = a->next) {
         unsigned count = 0;
+        size_t bytes = 0;
 
         for (n = e->root; n; n = next_node(n)) {
             if (n->nperms == 0 || !n->perms || !n->value)
                 return false;
-            count += n->perms[0].domid == a->domid;
+            if (n->perms[0].domid == a->domid) {
+                count++;
+                bytes += node_bytes(n);
+            }
         }
-        if (count != a->nodes)
+        if (count != a->nodes || bytes != a->bytes)
             return false;
     }
     for (n = e->root; n; n = next_node(n)) {
