@@ -615,19 +615,24 @@ static int tree_create(struct xs_engine *e, struct who w, const char *path, stru
 }
 
 /*
- * Unlinks and frees n's subtree. Each descendant fires the watches set
- * exactly on it (Xen fires those for each node a recursive RM deletes).
+ * Unlinks and frees top's subtree. As Xen's RM: first the watches on top
+ * and above fire (while its perms are still there), then each descendant,
+ * leaves first, fires the watches set exactly on it.
  */
 static void tree_remove(struct xs_engine *e, struct node *top)
 {
     struct node *n = top, *p, **link;
 
+    node_path(top, e->tmp);
+    fire(e, e->tmp, top->perms, top->nperms, false);
     for (;;) {
         while (n->child)
             n = n->child;
         p = n->parent;
-        node_path(n, e->tmp);
-        fire(e, e->tmp, n->perms, n->nperms, n != top ? true : false);
+        if (n != top) {
+            node_path(n, e->tmp);
+            fire(e, e->tmp, n->perms, n->nperms, true);
+        }
         for (link = &p->child; *link != n; link = &(*link)->sibling)
             ;
         *link = n->sibling;
@@ -1164,8 +1169,7 @@ static int do_directory_part(struct req *q)
     b = (struct list_buf){ q->e->out + glen, 0, XENSTORE_PAYLOAD_MAX - glen - 1, (size_t)off, 0,
                            false };
     for_each_child(q->e, q->t, q->e->path, &v, list_add, &b);
-    if (off > b.total)
-        return -XEN_EINVAL;
+    /* At or past the end (Xen too): just the terminating empty name. */
     if (!b.overflow)
         b.buf[b.used++] = 0;   /* the empty name: nothing follows */
     return reply(q, q->e->out, glen + b.used);
@@ -1456,6 +1460,8 @@ static int do_transaction_end(struct req *q)
     struct tx *t;
     int err = 0;
 
+    if (!q->t)
+        return -XEN_ENOENT;
     if (!split_args(q, &arg, 1) || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
         return -XEN_EINVAL;
     for (link = &q->c->txs; *link != q->t; link = &(*link)->next)
@@ -1487,8 +1493,6 @@ static int do_introduce(struct req *q)
     uint64_t gfn, port;
     int err;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, argv, 3) || !parse_domid(argv[0], &domid) ||
         !parse_u64(argv[1], ~0ull, &gfn) || !parse_u64(argv[2], 0xffffffffu, &port))
         return -XEN_EINVAL;
@@ -1506,8 +1510,6 @@ static int do_release(struct req *q)
     uint32_t domid;
     int err;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1) || !parse_domid(arg, &domid) || domid == q->c->domid)
         return -XEN_EINVAL;
     if (!q->e->hooks.release)
@@ -1523,8 +1525,6 @@ static int do_is_domain_introduced(struct req *q)
     const char *arg;
     uint32_t domid;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1) || !parse_domid(arg, &domid))
         return -XEN_EINVAL;
     if (!q->e->hooks.is_introduced)
@@ -1539,8 +1539,6 @@ static int do_control(struct req *q)
 {
     const char *arg;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1))
         return -XEN_EINVAL;
     if (strcmp(arg, "check") != 0)
@@ -1548,51 +1546,66 @@ static int do_control(struct req *q)
     return engine_consistent(q->e) ? reply_ok(q) : -XEN_EIO;
 }
 
-/* Which messages use the header's tx_id; the others ignore it, as Xen does. */
-static bool uses_tx(uint32_t type)
+static int do_write_msg(struct req *q)
 {
-    switch (type) {
-    case XS_READ: case XS_WRITE: case XS_MKDIR: case XS_RM: case XS_DIRECTORY:
-    case XS_DIRECTORY_PART: case XS_GET_PERMS: case XS_SET_PERMS: case XS_TRANSACTION_END:
-        return true;
-    default:
-        return false;
-    }
+    return do_write(q, false);
 }
 
+static int do_mkdir(struct req *q)
+{
+    return do_write(q, true);
+}
+
+/* RESUME and SET_TARGET: no suspended domains or device models here (docs/xenstore.md). */
+static int do_unsupported(struct req *q)
+{
+    return -XEN_ENOSYS;
+}
+
+#define MSG_PRIV 1u   /* privileged connections only (Xen: XS_FLAG_PRIV) */
+#define MSG_NOTX 2u   /* the header's tx_id is ignored (Xen: XS_FLAG_NOTID) */
+
+static const struct {
+    int (*handle)(struct req *q);
+    unsigned flags;
+} messages[XS_TYPE_COUNT] = {
+    [XS_CONTROL]              = { do_control, MSG_PRIV },
+    [XS_DIRECTORY]            = { do_directory, 0 },
+    [XS_READ]                 = { do_read, 0 },
+    [XS_GET_PERMS]            = { do_get_perms, 0 },
+    [XS_WATCH]                = { do_watch, MSG_NOTX },
+    [XS_UNWATCH]              = { do_unwatch, MSG_NOTX },
+    [XS_TRANSACTION_START]    = { do_transaction_start, 0 },
+    [XS_TRANSACTION_END]      = { do_transaction_end, 0 },
+    [XS_INTRODUCE]            = { do_introduce, MSG_PRIV },
+    [XS_RELEASE]              = { do_release, MSG_PRIV },
+    [XS_GET_DOMAIN_PATH]      = { do_get_domain_path, 0 },
+    [XS_WRITE]                = { do_write_msg, 0 },
+    [XS_MKDIR]                = { do_mkdir, 0 },
+    [XS_RM]                   = { do_rm, 0 },
+    [XS_SET_PERMS]            = { do_set_perms, 0 },
+    [XS_IS_DOMAIN_INTRODUCED] = { do_is_domain_introduced, MSG_PRIV },
+    [XS_RESUME]               = { do_unsupported, MSG_PRIV },
+    [XS_SET_TARGET]           = { do_unsupported, MSG_PRIV },
+    [XS_RESET_WATCHES]        = { do_reset_watches, 0 },
+    [XS_DIRECTORY_PART]       = { do_directory_part, 0 },
+};
+
+/* Xen's process_message: unknown type, then privilege, then the transaction, then the handler. */
 static int dispatch(struct req *q)
 {
-    if (uses_tx(q->hdr->type) && q->hdr->tx_id) {
+    uint32_t type = q->hdr->type;
+
+    if (type >= XS_TYPE_COUNT || !messages[type].handle)
+        return -XEN_ENOSYS;   /* also WATCH_EVENT and ERROR, which only the server sends */
+    if ((messages[type].flags & MSG_PRIV) && !q->w.priv)
+        return -XEN_EACCES;
+    if (!(messages[type].flags & MSG_NOTX) && q->hdr->tx_id) {
         q->t = tx_lookup(q->c, q->hdr->tx_id);
         if (!q->t)
             return -XEN_ENOENT;
-    } else if (q->hdr->type == XS_TRANSACTION_END) {
-        return -XEN_ENOENT;
     }
-    switch (q->hdr->type) {
-    case XS_CONTROL:              return do_control(q);
-    case XS_DIRECTORY:            return do_directory(q);
-    case XS_READ:                 return do_read(q);
-    case XS_GET_PERMS:            return do_get_perms(q);
-    case XS_WATCH:                return do_watch(q);
-    case XS_UNWATCH:              return do_unwatch(q);
-    case XS_TRANSACTION_START:    return do_transaction_start(q);
-    case XS_TRANSACTION_END:      return do_transaction_end(q);
-    case XS_INTRODUCE:            return do_introduce(q);
-    case XS_RELEASE:              return do_release(q);
-    case XS_GET_DOMAIN_PATH:      return do_get_domain_path(q);
-    case XS_WRITE:                return do_write(q, false);
-    case XS_MKDIR:                return do_write(q, true);
-    case XS_RM:                   return do_rm(q);
-    case XS_SET_PERMS:            return do_set_perms(q);
-    case XS_IS_DOMAIN_INTRODUCED: return do_is_domain_introduced(q);
-    case XS_RESET_WATCHES:        return do_reset_watches(q);
-    case XS_DIRECTORY_PART:       return do_directory_part(q);
-    case XS_RESUME: case XS_SET_TARGET:
-        return q->w.priv ? -XEN_ENOSYS : -XEN_EACCES;
-    default:
-        return -XEN_EINVAL;   /* unknown, or server-to-client types */
-    }
+    return messages[type].handle(q);
 }
 
 static const char *error_name(int err)
