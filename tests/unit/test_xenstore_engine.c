@@ -463,6 +463,9 @@ static void test_path_validity(void **s)
     assert_err(do_write(dom0, "/a.b", "x"), "EINVAL");
     assert_err(do_write(dom0, "", "x"), "EINVAL");
     assert_ok(do_write(dom0, "/Aa-_@9", "x"));
+    /* "@name" is a special watch, not a node, and not relative either. */
+    assert_err(do_write(dom0, "@releaseDomain", "x"), "EINVAL");
+    assert_err(REQL(dom0, XS_SET_PERMS, 0, "@releaseDomain\0r0\0"), "EINVAL");
     longp[0] = '/';
     memset(longp + 1, 'a', XENSTORE_ABS_PATH_MAX);
     longp[XENSTORE_ABS_PATH_MAX] = 0;   /* exactly the maximum: accepted */
@@ -850,6 +853,39 @@ static void test_transaction_set_perms_and_mkdir(void **s)
     assert_int_equal(m.h.type, XS_DIRECTORY_PART);
     assert_ok(req1(dom0, XS_TRANSACTION_END, t, "T"));
     assert_value(req1(g1, XS_READ, 0, "/tp"), "");
+    assert_consistent();
+}
+
+static void test_transaction_deep_paths_stay_cheap(void **s)
+{
+    static char p[XENSTORE_ABS_PATH_MAX + 1];
+    struct xs_limits l;
+    size_t n;
+    uint32_t t;
+
+    /* A guest's deepest path in a transaction: records are found by hash, so each of the
+     * ~1500 levels costs O(path) and this runs in milliseconds, not minutes. */
+    xs_engine_free(e);
+    xs_limits_default(&l);
+    l.nodes_per_domain = 4000;
+    l.nodes_per_transaction = 4000;
+    l.memory_per_domain = 16u << 20;   /* the records' paths alone are ~2.3 MiB */
+    setup_with(&l);
+    make_home(1);
+    n = (size_t)snprintf(p, sizeof(p), "/local/domain/1");
+    while (n + 2 <= XENSTORE_ABS_PATH_MAX) {
+        p[n++] = '/';
+        p[n++] = 'd';
+    }
+    p[n] = 0;
+    t = tx_start(g1);
+    assert_ok(do_write_tx(g1, t, p, "deep"));
+    assert_value(req1(g1, XS_READ, t, p), "deep");
+    assert_ok(req1(g1, XS_RM, t, "/local/domain/1/d/d"));
+    assert_err(req1(g1, XS_READ, t, p), "ENOENT");
+    assert_ok(do_write_tx(g1, t, p, "again"));
+    assert_ok(req1(g1, XS_TRANSACTION_END, t, "T"));
+    assert_value(req1(g1, XS_READ, 0, p), "again");
     assert_consistent();
 }
 
@@ -1328,6 +1364,7 @@ int main(void)
         T(test_transaction_two_guests),
         T(test_transaction_rm_and_recreate),
         T(test_transaction_set_perms_and_mkdir),
+        T(test_transaction_deep_paths_stay_cheap),
         T(test_transaction_errors),
         T(test_transaction_quota),
         T(test_transaction_node_quota_at_commit),

@@ -13,6 +13,8 @@
 #define DOMAIN_PREFIX "/local/domain/"
 #define SCRATCH_PATH (XENSTORE_ABS_PATH_MAX + 1)
 #define XS_PERMS_MAX 16   /* entries in any permission list, privileged or not */
+#define TX_BUCKETS 64
+#define MAX_DEPTH (XENSTORE_ABS_PATH_MAX / 2)   /* "/a/a/a...": the most ancestors a path has */
 
 /* Who asks: a connection, or xenstored itself through xs_local_*. */
 struct who {
@@ -32,7 +34,11 @@ struct node {
 
 /* A node as a transaction sees it; the tree is untouched until commit. */
 struct rec {
-    struct rec *next;
+    struct rec *next;   /* all of the transaction's records */
+    struct rec *hnext;  /* same hash bucket */
+    uint32_t hash;      /* path_hash(path) */
+    unsigned depth;     /* path_depth(path) */
+    size_t plen;
     bool exists;
     bool modified;      /* written, created or removed by the transaction */
     bool fresh;         /* created by the transaction: the tree's children do not show through */
@@ -51,6 +57,7 @@ struct tx {
     uint32_t id;
     unsigned nrecs;
     unsigned created;   /* nodes it adds, for the nodes quota */
+    struct rec *buckets[TX_BUCKETS];   /* by path hash: finding a record costs O(path) */
     struct rec *recs;
 };
 
@@ -109,6 +116,8 @@ struct xs_engine {
     char anc[SCRATCH_PATH];                      /* ancestor walks */
     char tmp[SCRATCH_PATH];                      /* a node's path built from the tree */
     uint8_t out[XENSTORE_PAYLOAD_MAX + 64];      /* a reply's payload */
+    uint32_t anc_hash[MAX_DEPTH + 1];            /* tx_hides: each ancestor's hash and length */
+    uint16_t anc_len[MAX_DEPTH + 1];
 };
 
 static const struct xs_perm root_perms = { 0, XS_ACCESS_NONE };
@@ -265,6 +274,8 @@ static int canonical_path(uint32_t domid, const char *in, char *out)
 {
     size_t n = strlen(in), pre;
 
+    if (in[0] == '@')
+        return -XEN_EINVAL;   /* special names are only for WATCH and UNWATCH */
     if (in[0] == '/') {
         if (n > XENSTORE_ABS_PATH_MAX)
             return -XEN_EINVAL;
@@ -676,25 +687,67 @@ static int tx_charge(struct xs_engine *e, struct who w, struct tx *t, size_t old
     return 0;
 }
 
-static struct rec *rec_find(struct tx *t, const char *path)
+/* FNV-1a, one byte at a time, so the hashes of all of a path's prefixes come in one pass. */
+#define HASH_BASIS 2166136261u
+
+static uint32_t hash_step(uint32_t h, char c)
+{
+    return (h ^ (uint8_t)c) * 16777619u;
+}
+
+static uint32_t path_hash(const char *path, size_t len)
+{
+    uint32_t h = HASH_BASIS;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = hash_step(h, path[i]);
+    return h;
+}
+
+static struct rec *rec_lookup(struct tx *t, const char *path, size_t len, uint32_t hash)
 {
     struct rec *r;
 
-    for (r = t->recs; r; r = r->next) {
-        if (strcmp(r->path, path) == 0)
+    for (r = t->buckets[hash % TX_BUCKETS]; r; r = r->hnext) {
+        if (r->hash == hash && r->plen == len && memcmp(r->path, path, len) == 0)
             return r;
     }
     return NULL;
 }
 
-/* Was an ancestor of path removed or recreated inside t, hiding the tree below it? */
-static bool tx_hides(struct tx *t, const char *path)
+static struct rec *rec_find(struct tx *t, const char *path)
 {
-    struct rec *r;
+    size_t len = strlen(path);
 
-    for (r = t->recs; r; r = r->next) {
-        if ((!r->exists || r->fresh) && strcmp(r->path, path) != 0 && path_covers(r->path, path))
-            return true;
+    return rec_lookup(t, path, len, path_hash(path, len));
+}
+
+/*
+ * Was an ancestor of path removed or recreated inside t, hiding the tree
+ * below it? The nearest ancestor with a record decides: a record that
+ * exists and is not fresh never lies below a hiding one (removal marks
+ * every record below; anything looked up below one is born hidden).
+ */
+static bool tx_hides(struct xs_engine *e, struct tx *t, const char *path)
+{
+    uint32_t h = HASH_BASIS;
+    unsigned n = 0;
+    size_t i;
+
+    for (i = 0; path[i]; i++) {
+        /* The prefix path[0..i) is an ancestor: "/" at i == 1, then before each '/'. */
+        if (i == 1 || (i > 1 && path[i] == '/')) {
+            e->anc_hash[n] = h;
+            e->anc_len[n++] = (uint16_t)i;
+        }
+        h = hash_step(h, path[i]);
+    }
+    while (n--) {
+        struct rec *r = rec_lookup(t, path, e->anc_len[n], e->anc_hash[n]);
+
+        if (r)
+            return !r->exists || r->fresh;
     }
     return false;
 }
@@ -723,8 +776,11 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     if (!r)
         return -XEN_ENOMEM;   /* the charge stays until the transaction ends */
     memcpy(r->path, path, plen + 1);
+    r->plen = plen;
+    r->hash = path_hash(path, plen);
+    r->depth = path_depth(path);
     r->base_gen = n ? n->gen : 0;
-    if (n && !tx_hides(t, path)) {
+    if (n && !tx_hides(e, t, path)) {
         if (set_value(&r->value, &r->vlen, n->value, n->vlen) ||
             copy_perms(&r->perms, n->perms, n->nperms)) {
             xs_free(r->value);
@@ -736,6 +792,8 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     }
     r->next = t->recs;
     t->recs = r;
+    r->hnext = t->buckets[r->hash % TX_BUCKETS];
+    t->buckets[r->hash % TX_BUCKETS] = r;
     t->nrecs++;
     *out = r;
     return 0;
@@ -985,7 +1043,7 @@ typedef void (*child_fn)(void *arg, const char *name, size_t len);
 static void for_each_child(struct xs_engine *e, struct tx *t, const char *path,
                            const struct view *v, child_fn fn, void *arg)
 {
-    struct node *n = t && (v->rec->fresh || tx_hides(t, path)) ? NULL : tree_lookup(e, path);
+    struct node *n = t && (v->rec->fresh || tx_hides(e, t, path)) ? NULL : tree_lookup(e, path);
     struct node *c;
     struct rec *r;
     size_t plen = strlen(path), base = plen == 1 ? 1 : plen + 1;
@@ -1410,7 +1468,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
     for (r = t->recs; r; r = r->next) {
         if (r->modified && r->exists && r->fresh)
             created++;
-        depth = path_depth(r->path);
+        depth = r->depth;
         maxdepth = depth > maxdepth ? depth : maxdepth;
     }
     if ((err = quota_nodes(e, w, created)))
@@ -1430,7 +1488,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
         for (r = t->recs; r; r = r->next) {
             struct node *n;
 
-            if (!r->modified || !r->exists || path_depth(r->path) != depth)
+            if (!r->modified || !r->exists || r->depth != depth)
                 continue;
             n = tree_lookup(e, r->path);
             if (!n && (err = tree_create(e, (struct who){ 0, true }, r->path, &n)))
