@@ -1617,6 +1617,7 @@ static int do_mkdir(struct req *q)
 /* RESUME and SET_TARGET: no suspended domains or device models here (docs/xenstore.md). */
 static int do_unsupported(struct req *q)
 {
+    (void)q;
     return -XEN_ENOSYS;
 }
 
