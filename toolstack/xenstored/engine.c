@@ -13,6 +13,8 @@
 #define DOMAIN_PREFIX "/local/domain/"
 #define SCRATCH_PATH (XENSTORE_ABS_PATH_MAX + 1)
 #define XS_PERMS_MAX 16   /* entries in any permission list, privileged or not */
+#define TX_BUCKETS 64
+#define MAX_DEPTH (XENSTORE_ABS_PATH_MAX / 2)   /* "/a/a/a...": the most ancestors a path has */
 
 /* Who asks: a connection, or xenstored itself through xs_local_*. */
 struct who {
@@ -32,7 +34,11 @@ struct node {
 
 /* A node as a transaction sees it; the tree is untouched until commit. */
 struct rec {
-    struct rec *next;
+    struct rec *next;   /* all of the transaction's records */
+    struct rec *hnext;  /* same hash bucket */
+    uint32_t hash;      /* path_hash(path) */
+    unsigned depth;     /* path_depth(path) */
+    size_t plen;
     bool exists;
     bool modified;      /* written, created or removed by the transaction */
     bool fresh;         /* created by the transaction: the tree's children do not show through */
@@ -46,8 +52,12 @@ struct rec {
 
 struct tx {
     struct tx *next;
+    struct xs_conn *conn;
+    size_t bytes;       /* its records' memory, part of conn->tx_bytes */
     uint32_t id;
     unsigned nrecs;
+    unsigned created;   /* nodes it adds, for the nodes quota */
+    struct rec *buckets[TX_BUCKETS];   /* by path hash: finding a record costs O(path) */
     struct rec *recs;
 };
 
@@ -81,6 +91,7 @@ struct xs_conn {
     unsigned nwatches;
     struct tx *txs;
     unsigned ntxs;
+    size_t tx_bytes;                             /* memory of all its transactions' records */
     uint32_t next_txid;
 };
 
@@ -89,6 +100,7 @@ struct acct {
     struct acct *next;
     uint32_t domid;
     unsigned nodes;
+    size_t bytes;       /* node_bytes() of those nodes */
 };
 
 struct xs_engine {
@@ -104,6 +116,8 @@ struct xs_engine {
     char anc[SCRATCH_PATH];                      /* ancestor walks */
     char tmp[SCRATCH_PATH];                      /* a node's path built from the tree */
     uint8_t out[XENSTORE_PAYLOAD_MAX + 64];      /* a reply's payload */
+    uint32_t anc_hash[MAX_DEPTH + 1];            /* tx_hides: each ancestor's hash and length */
+    uint16_t anc_len[MAX_DEPTH + 1];
 };
 
 static const struct xs_perm root_perms = { 0, XS_ACCESS_NONE };
@@ -118,6 +132,7 @@ void xs_limits_default(struct xs_limits *l)
     l->perms_per_node = 5;
     l->nodes_per_transaction = 1024;
     l->events_per_conn = 64;
+    l->memory_per_domain = 2u << 20;
 }
 
 /* ---- small helpers ---- */
@@ -259,6 +274,8 @@ static int canonical_path(uint32_t domid, const char *in, char *out)
 {
     size_t n = strlen(in), pre;
 
+    if (in[0] == '@')
+        return -XEN_EINVAL;   /* special names are only for WATCH and UNWATCH */
     if (in[0] == '/') {
         if (n > XENSTORE_ABS_PATH_MAX)
             return -XEN_EINVAL;
@@ -306,29 +323,30 @@ static struct acct *acct_get(struct xs_engine *e, uint32_t domid, bool create)
     return a;
 }
 
-static unsigned acct_nodes(struct xs_engine *e, uint32_t domid)
+/* Gives domid an entry now, so that acct_node cannot fail later. */
+static int acct_reserve(struct xs_engine *e, uint32_t domid)
 {
-    struct acct *a = acct_get(e, domid, false);
-
-    return a ? a->nodes : 0;
+    return acct_get(e, domid, true) ? 0 : -XEN_ENOMEM;
 }
 
 /* The nodes quota: may w create `more` nodes? */
 static int quota_nodes(struct xs_engine *e, struct who w, unsigned more)
 {
+    struct acct *a = acct_get(e, w.domid, false);
+
     if (w.priv)
         return 0;
-    return acct_nodes(e, w.domid) + more > e->limits.nodes_per_domain ? -XEN_ENOSPC : 0;
+    return (a ? a->nodes : 0) + more > e->limits.nodes_per_domain ? -XEN_ENOSPC : 0;
 }
 
-static int acct_add(struct xs_engine *e, uint32_t domid, int delta)
+/* The memory quota on nodes w owns: may they grow by `more` bytes? */
+static int quota_bytes(struct xs_engine *e, struct who w, size_t more)
 {
-    struct acct *a = acct_get(e, domid, true);
+    struct acct *a = acct_get(e, w.domid, false);
 
-    if (!a)
-        return -XEN_ENOMEM;
-    a->nodes += (unsigned)delta;
-    return 0;
+    if (w.priv)
+        return 0;
+    return (a ? a->bytes : 0) + more > e->limits.memory_per_domain ? -XEN_ENOSPC : 0;
 }
 
 /* ---- output queue ---- */
@@ -438,6 +456,29 @@ static void node_free(struct node *n)
     }
 }
 
+/* What a node costs its owner: the node, its name, value and permission list. */
+static size_t node_bytes(const struct node *n)
+{
+    return sizeof(*n) + strlen(n->name) + 1 + n->vlen + 1 + n->nperms * sizeof(struct xs_perm);
+}
+
+/* Adds n to its owner's counts (sign 1) or takes it off (-1); acct_reserve made the entry. */
+static void acct_node(struct xs_engine *e, const struct node *n, int sign)
+{
+    struct acct *a = acct_get(e, n->perms[0].domid, false);
+
+    if (sign > 0) {
+        a->nodes++;
+        a->bytes += node_bytes(n);
+    } else {
+        a->nodes--;
+        a->bytes -= node_bytes(n);
+    }
+}
+
+/* The most a new node can cost beyond its name and value (for quota checks before creating). */
+#define NODE_COST (sizeof(struct node) + 2 + XS_PERMS_MAX * sizeof(struct xs_perm))
+
 static struct node *child_named(struct node *parent, const char *name, size_t nlen)
 {
     struct node *c;
@@ -524,13 +565,14 @@ static struct node *tree_add_child(struct xs_engine *e, struct node *parent, con
     struct node *n = node_alloc(name, nlen), **link;
     unsigned nperms = parent->nperms;
 
-    if (!n || copy_perms(&n->perms, parent->perms, nperms) || !(n->value = dup_bytes("", 0)) ||
-        acct_add(e, owner, 1)) {
+    if (!n || acct_reserve(e, owner) || copy_perms(&n->perms, parent->perms, nperms) ||
+        !(n->value = dup_bytes("", 0))) {
         node_free(n);
         return NULL;
     }
     n->perms[0].domid = owner;
     n->nperms = nperms;
+    acct_node(e, n, 1);
     n->parent = parent;
     for (link = &parent->child; *link; link = &(*link)->sibling)
         ;
@@ -584,23 +626,28 @@ static int tree_create(struct xs_engine *e, struct who w, const char *path, stru
 }
 
 /*
- * Unlinks and frees n's subtree. Each descendant fires the watches set
- * exactly on it (Xen fires those for each node a recursive RM deletes).
+ * Unlinks and frees top's subtree. As Xen's RM: first the watches on top
+ * and above fire (while its perms are still there), then each descendant,
+ * leaves first, fires the watches set exactly on it.
  */
 static void tree_remove(struct xs_engine *e, struct node *top)
 {
     struct node *n = top, *p, **link;
 
+    node_path(top, e->tmp);
+    fire(e, e->tmp, top->perms, top->nperms, false);
     for (;;) {
         while (n->child)
             n = n->child;
         p = n->parent;
-        node_path(n, e->tmp);
-        fire(e, e->tmp, n->perms, n->nperms, n != top ? true : false);
+        if (n != top) {
+            node_path(n, e->tmp);
+            fire(e, e->tmp, n->perms, n->nperms, true);
+        }
         for (link = &p->child; *link != n; link = &(*link)->sibling)
             ;
         *link = n->sibling;
-        acct_add(e, n->perms[0].domid, -1);
+        acct_node(e, n, -1);
         node_free(n);
         touch(e, p);
         if (n == top)
@@ -622,25 +669,85 @@ struct view {
     struct rec *rec;     /* inside one */
 };
 
-static struct rec *rec_find(struct tx *t, const char *path)
+/*
+ * A transaction's records grow from `old` to `new` bytes (or shrink): the
+ * connection's transactions share one memory quota, as its nodes have one.
+ */
+static int tx_charge(struct xs_engine *e, struct who w, struct tx *t, size_t old, size_t new)
+{
+    if (new > old) {
+        if (!w.priv && t->conn->tx_bytes + (new - old) > e->limits.memory_per_domain)
+            return -XEN_ENOSPC;
+        t->bytes += new - old;
+        t->conn->tx_bytes += new - old;
+    } else {
+        t->bytes -= old - new;
+        t->conn->tx_bytes -= old - new;
+    }
+    return 0;
+}
+
+/* FNV-1a, one byte at a time, so the hashes of all of a path's prefixes come in one pass. */
+#define HASH_BASIS 2166136261u
+
+static uint32_t hash_step(uint32_t h, char c)
+{
+    return (h ^ (uint8_t)c) * 16777619u;
+}
+
+static uint32_t path_hash(const char *path, size_t len)
+{
+    uint32_t h = HASH_BASIS;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = hash_step(h, path[i]);
+    return h;
+}
+
+static struct rec *rec_lookup(struct tx *t, const char *path, size_t len, uint32_t hash)
 {
     struct rec *r;
 
-    for (r = t->recs; r; r = r->next) {
-        if (strcmp(r->path, path) == 0)
+    for (r = t->buckets[hash % TX_BUCKETS]; r; r = r->hnext) {
+        if (r->hash == hash && r->plen == len && memcmp(r->path, path, len) == 0)
             return r;
     }
     return NULL;
 }
 
-/* Was an ancestor of path removed or recreated inside t, hiding the tree below it? */
-static bool tx_hides(struct tx *t, const char *path)
+static struct rec *rec_find(struct tx *t, const char *path)
 {
-    struct rec *r;
+    size_t len = strlen(path);
 
-    for (r = t->recs; r; r = r->next) {
-        if ((!r->exists || r->fresh) && strcmp(r->path, path) != 0 && path_covers(r->path, path))
-            return true;
+    return rec_lookup(t, path, len, path_hash(path, len));
+}
+
+/*
+ * Was an ancestor of path removed or recreated inside t, hiding the tree
+ * below it? The nearest ancestor with a record decides: a record that
+ * exists and is not fresh never lies below a hiding one (removal marks
+ * every record below; anything looked up below one is born hidden).
+ */
+static bool tx_hides(struct xs_engine *e, struct tx *t, const char *path)
+{
+    uint32_t h = HASH_BASIS;
+    unsigned n = 0;
+    size_t i;
+
+    for (i = 0; path[i]; i++) {
+        /* The prefix path[0..i) is an ancestor: "/" at i == 1, then before each '/'. */
+        if (i == 1 || (i > 1 && path[i] == '/')) {
+            e->anc_hash[n] = h;
+            e->anc_len[n++] = (uint16_t)i;
+        }
+        h = hash_step(h, path[i]);
+    }
+    while (n--) {
+        struct rec *r = rec_lookup(t, path, e->anc_len[n], e->anc_hash[n]);
+
+        if (r)
+            return !r->exists || r->fresh;
     }
     return false;
 }
@@ -652,6 +759,7 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     struct rec *r = rec_find(t, path);
     struct node *n;
     size_t plen;
+    int err;
 
     if (r) {
         *out = r;
@@ -660,13 +768,19 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     if (!w.priv && t->nrecs >= e->limits.nodes_per_transaction)
         return -XEN_ENOSPC;
     plen = strlen(path);
+    n = tree_lookup(e, path);
+    err = tx_charge(e, w, t, 0, sizeof(*r) + plen + 1 + (n ? node_bytes(n) : 0));
+    if (err)
+        return err;
     r = zalloc(sizeof(*r) + plen + 1);
     if (!r)
-        return -XEN_ENOMEM;
+        return -XEN_ENOMEM;   /* the charge stays until the transaction ends */
     memcpy(r->path, path, plen + 1);
-    n = tree_lookup(e, path);
+    r->plen = plen;
+    r->hash = path_hash(path, plen);
+    r->depth = path_depth(path);
     r->base_gen = n ? n->gen : 0;
-    if (n && !tx_hides(t, path)) {
+    if (n && !tx_hides(e, t, path)) {
         if (set_value(&r->value, &r->vlen, n->value, n->vlen) ||
             copy_perms(&r->perms, n->perms, n->nperms)) {
             xs_free(r->value);
@@ -678,6 +792,8 @@ static int rec_get(struct xs_engine *e, struct who w, struct tx *t, const char *
     }
     r->next = t->recs;
     t->recs = r;
+    r->hnext = t->buckets[r->hash % TX_BUCKETS];
+    t->buckets[r->hash % TX_BUCKETS] = r;
     t->nrecs++;
     *out = r;
     return 0;
@@ -744,7 +860,7 @@ static int access_node(struct xs_engine *e, struct who w, struct tx *t, const ch
 /* Creates path (and missing parents) inside t, inheriting perms as tree_create does. */
 static int tx_create(struct xs_engine *e, struct who w, struct tx *t, const char *path)
 {
-    unsigned depth = path_depth(path), d, created = 0;
+    unsigned depth = path_depth(path), d;
     struct rec *parent = NULL, *r;
     int err;
 
@@ -771,8 +887,14 @@ static int tx_create(struct xs_engine *e, struct who w, struct tx *t, const char
             const struct xs_perm *src = parent ? parent->perms : &root_perms;
             unsigned np = parent ? parent->nperms : 1;
 
-            if ((err = quota_nodes(e, w, ++created)))
+            if ((err = quota_nodes(e, w, t->created + 1)) ||
+                (err = tx_charge(e, w, t, 0, np * sizeof(struct xs_perm) + 1)))
                 return err;
+            t->created++;
+            xs_free(r->perms);
+            xs_free(r->value);
+            r->perms = NULL;
+            r->value = NULL;
             if ((err = copy_perms(&r->perms, src, np)) ||
                 (err = set_value(&r->value, &r->vlen, "", 0)))
                 return err;
@@ -818,15 +940,27 @@ static int op_write(struct xs_engine *e, struct who w, struct tx *t, const char 
         if (err && (err = tx_create(e, w, t, path)))
             return err;
         v.rec = rec_find(t, path);
-        if (!mkdir && (err = set_value(&v.rec->value, &v.rec->vlen, value, vlen)))
+        if (!mkdir && ((err = tx_charge(e, w, t, v.rec->vlen, vlen)) ||
+                       (err = set_value(&v.rec->value, &v.rec->vlen, value, vlen))))
             return err;
         v.rec->modified = true;
         return 0;
     }
-    if (err && (err = tree_create(e, w, path, &v.node)))
+    if (err) {
+        if ((err = quota_bytes(e, w, missing_nodes(e, path) * NODE_COST + strlen(path) + vlen)) ||
+            (err = tree_create(e, w, path, &v.node)))
+            return err;
+    } else if (v.node->perms[0].domid == w.domid && vlen > v.node->vlen &&
+               (err = quota_bytes(e, w, vlen - v.node->vlen))) {
         return err;
-    if (!mkdir && (err = set_value(&v.node->value, &v.node->vlen, value, vlen)))
-        return err;
+    }
+    if (!mkdir) {
+        acct_node(e, v.node, -1);
+        err = set_value(&v.node->value, &v.node->vlen, value, vlen);
+        acct_node(e, v.node, 1);
+        if (err)
+            return err;
+    }
     touch(e, v.node);
     fire(e, path, v.node->perms, v.node->nperms, false);
     return 0;
@@ -877,15 +1011,19 @@ static int op_set_perms(struct xs_engine *e, struct who w, struct tx *t, const c
         return -XEN_EACCES;
     if (!w.priv && perms[0].domid != old_owner)
         return -XEN_EPERM;
+    if (t && (err = tx_charge(e, w, t, v.nperms * sizeof(*perms), n * sizeof(*perms))))
+        return err;
     dst = t ? &v.rec->perms : &v.node->perms;
     dstn = t ? &v.rec->nperms : &v.node->nperms;
     /* Allocate everything first (the new owner's count too) so nothing fails half-way. */
     if (copy_perms(&copy, perms, n))
         return -XEN_ENOMEM;
-    if (acct_add(e, perms[0].domid, 0)) {
+    if (acct_reserve(e, perms[0].domid)) {
         xs_free(copy);
         return -XEN_ENOMEM;
     }
+    if (!t)
+        acct_node(e, v.node, -1);
     xs_free(*dst);
     *dst = copy;
     *dstn = n;
@@ -893,10 +1031,7 @@ static int op_set_perms(struct xs_engine *e, struct who w, struct tx *t, const c
         v.rec->modified = true;
         return 0;
     }
-    if (old_owner != perms[0].domid) {
-        acct_add(e, old_owner, -1);
-        acct_add(e, perms[0].domid, 1);
-    }
+    acct_node(e, v.node, 1);
     touch(e, v.node);
     fire(e, path, perms, n, false);
     return 0;
@@ -908,7 +1043,7 @@ typedef void (*child_fn)(void *arg, const char *name, size_t len);
 static void for_each_child(struct xs_engine *e, struct tx *t, const char *path,
                            const struct view *v, child_fn fn, void *arg)
 {
-    struct node *n = t && (v->rec->fresh || tx_hides(t, path)) ? NULL : tree_lookup(e, path);
+    struct node *n = t && (v->rec->fresh || tx_hides(e, t, path)) ? NULL : tree_lookup(e, path);
     struct node *c;
     struct rec *r;
     size_t plen = strlen(path), base = plen == 1 ? 1 : plen + 1;
@@ -1092,8 +1227,7 @@ static int do_directory_part(struct req *q)
     b = (struct list_buf){ q->e->out + glen, 0, XENSTORE_PAYLOAD_MAX - glen - 1, (size_t)off, 0,
                            false };
     for_each_child(q->e, q->t, q->e->path, &v, list_add, &b);
-    if (off > b.total)
-        return -XEN_EINVAL;
+    /* At or past the end (Xen too): just the terminating empty name. */
     if (!b.overflow)
         b.buf[b.used++] = 0;   /* the empty name: nothing follows */
     return reply(q, q->e->out, glen + b.used);
@@ -1254,6 +1388,7 @@ static void tx_free(struct tx *t)
         xs_free(r->perms);
         xs_free(r);
     }
+    t->conn->tx_bytes -= t->bytes;
     xs_free(t);
 }
 
@@ -1301,6 +1436,7 @@ static int do_transaction_start(struct req *q)
     do {
         t->id = ++q->c->next_txid;
     } while (t->id == 0 || tx_lookup(q->c, t->id));
+    t->conn = q->c;
     t->next = q->c->txs;
     q->c->txs = t;
     q->c->ntxs++;
@@ -1332,13 +1468,13 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
     for (r = t->recs; r; r = r->next) {
         if (r->modified && r->exists && r->fresh)
             created++;
-        depth = path_depth(r->path);
+        depth = r->depth;
         maxdepth = depth > maxdepth ? depth : maxdepth;
     }
     if ((err = quota_nodes(e, w, created)))
         return err;
     for (r = t->recs; r; r = r->next) {
-        if (r->modified && r->exists && acct_add(e, r->perms[0].domid, 0))
+        if (r->modified && r->exists && acct_reserve(e, r->perms[0].domid))
             return -XEN_ENOMEM;   /* so the counts below cannot fail half-way */
     }
     /* Removals first (a recreated node starts from nothing), then writes, parents first. */
@@ -1352,15 +1488,12 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
         for (r = t->recs; r; r = r->next) {
             struct node *n;
 
-            if (!r->modified || !r->exists || path_depth(r->path) != depth)
+            if (!r->modified || !r->exists || r->depth != depth)
                 continue;
             n = tree_lookup(e, r->path);
             if (!n && (err = tree_create(e, (struct who){ 0, true }, r->path, &n)))
                 return err;
-            if (n->perms[0].domid != r->perms[0].domid) {
-                acct_add(e, n->perms[0].domid, -1);
-                acct_add(e, r->perms[0].domid, 1);
-            }
+            acct_node(e, n, -1);
             xs_free(n->perms);
             xs_free(n->value);
             n->perms = r->perms;
@@ -1369,6 +1502,7 @@ static int tx_commit(struct xs_engine *e, struct who w, struct tx *t)
             n->vlen = r->vlen;
             r->perms = NULL;
             r->value = NULL;
+            acct_node(e, n, 1);
             touch(e, n);
             fire(e, r->path, n->perms, n->nperms, false);
         }
@@ -1384,6 +1518,8 @@ static int do_transaction_end(struct req *q)
     struct tx *t;
     int err = 0;
 
+    if (!q->t)
+        return -XEN_ENOENT;
     if (!split_args(q, &arg, 1) || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
         return -XEN_EINVAL;
     for (link = &q->c->txs; *link != q->t; link = &(*link)->next)
@@ -1415,8 +1551,6 @@ static int do_introduce(struct req *q)
     uint64_t gfn, port;
     int err;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, argv, 3) || !parse_domid(argv[0], &domid) ||
         !parse_u64(argv[1], ~0ull, &gfn) || !parse_u64(argv[2], 0xffffffffu, &port))
         return -XEN_EINVAL;
@@ -1434,8 +1568,6 @@ static int do_release(struct req *q)
     uint32_t domid;
     int err;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1) || !parse_domid(arg, &domid) || domid == q->c->domid)
         return -XEN_EINVAL;
     if (!q->e->hooks.release)
@@ -1451,8 +1583,6 @@ static int do_is_domain_introduced(struct req *q)
     const char *arg;
     uint32_t domid;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1) || !parse_domid(arg, &domid))
         return -XEN_EINVAL;
     if (!q->e->hooks.is_introduced)
@@ -1467,8 +1597,6 @@ static int do_control(struct req *q)
 {
     const char *arg;
 
-    if (!q->w.priv)
-        return -XEN_EACCES;
     if (!split_args(q, &arg, 1))
         return -XEN_EINVAL;
     if (strcmp(arg, "check") != 0)
@@ -1476,51 +1604,67 @@ static int do_control(struct req *q)
     return engine_consistent(q->e) ? reply_ok(q) : -XEN_EIO;
 }
 
-/* Which messages use the header's tx_id; the others ignore it, as Xen does. */
-static bool uses_tx(uint32_t type)
+static int do_write_msg(struct req *q)
 {
-    switch (type) {
-    case XS_READ: case XS_WRITE: case XS_MKDIR: case XS_RM: case XS_DIRECTORY:
-    case XS_DIRECTORY_PART: case XS_GET_PERMS: case XS_SET_PERMS: case XS_TRANSACTION_END:
-        return true;
-    default:
-        return false;
-    }
+    return do_write(q, false);
 }
 
+static int do_mkdir(struct req *q)
+{
+    return do_write(q, true);
+}
+
+/* RESUME and SET_TARGET: no suspended domains or device models here (docs/xenstore.md). */
+static int do_unsupported(struct req *q)
+{
+    (void)q;
+    return -XEN_ENOSYS;
+}
+
+#define MSG_PRIV 1u   /* privileged connections only (Xen: XS_FLAG_PRIV) */
+#define MSG_NOTX 2u   /* the header's tx_id is ignored (Xen: XS_FLAG_NOTID) */
+
+static const struct {
+    int (*handle)(struct req *q);
+    unsigned flags;
+} messages[XS_TYPE_COUNT] = {
+    [XS_CONTROL]              = { do_control, MSG_PRIV },
+    [XS_DIRECTORY]            = { do_directory, 0 },
+    [XS_READ]                 = { do_read, 0 },
+    [XS_GET_PERMS]            = { do_get_perms, 0 },
+    [XS_WATCH]                = { do_watch, MSG_NOTX },
+    [XS_UNWATCH]              = { do_unwatch, MSG_NOTX },
+    [XS_TRANSACTION_START]    = { do_transaction_start, 0 },
+    [XS_TRANSACTION_END]      = { do_transaction_end, 0 },
+    [XS_INTRODUCE]            = { do_introduce, MSG_PRIV },
+    [XS_RELEASE]              = { do_release, MSG_PRIV },
+    [XS_GET_DOMAIN_PATH]      = { do_get_domain_path, 0 },
+    [XS_WRITE]                = { do_write_msg, 0 },
+    [XS_MKDIR]                = { do_mkdir, 0 },
+    [XS_RM]                   = { do_rm, 0 },
+    [XS_SET_PERMS]            = { do_set_perms, 0 },
+    [XS_IS_DOMAIN_INTRODUCED] = { do_is_domain_introduced, MSG_PRIV },
+    [XS_RESUME]               = { do_unsupported, MSG_PRIV },
+    [XS_SET_TARGET]           = { do_unsupported, MSG_PRIV },
+    [XS_RESET_WATCHES]        = { do_reset_watches, 0 },
+    [XS_DIRECTORY_PART]       = { do_directory_part, 0 },
+};
+
+/* Xen's process_message: unknown type, then privilege, then the transaction, then the handler. */
 static int dispatch(struct req *q)
 {
-    if (uses_tx(q->hdr->type) && q->hdr->tx_id) {
+    uint32_t type = q->hdr->type;
+
+    if (type >= XS_TYPE_COUNT || !messages[type].handle)
+        return -XEN_ENOSYS;   /* also WATCH_EVENT and ERROR, which only the server sends */
+    if ((messages[type].flags & MSG_PRIV) && !q->w.priv)
+        return -XEN_EACCES;
+    if (!(messages[type].flags & MSG_NOTX) && q->hdr->tx_id) {
         q->t = tx_lookup(q->c, q->hdr->tx_id);
         if (!q->t)
             return -XEN_ENOENT;
-    } else if (q->hdr->type == XS_TRANSACTION_END) {
-        return -XEN_ENOENT;
     }
-    switch (q->hdr->type) {
-    case XS_CONTROL:              return do_control(q);
-    case XS_DIRECTORY:            return do_directory(q);
-    case XS_READ:                 return do_read(q);
-    case XS_GET_PERMS:            return do_get_perms(q);
-    case XS_WATCH:                return do_watch(q);
-    case XS_UNWATCH:              return do_unwatch(q);
-    case XS_TRANSACTION_START:    return do_transaction_start(q);
-    case XS_TRANSACTION_END:      return do_transaction_end(q);
-    case XS_INTRODUCE:            return do_introduce(q);
-    case XS_RELEASE:              return do_release(q);
-    case XS_GET_DOMAIN_PATH:      return do_get_domain_path(q);
-    case XS_WRITE:                return do_write(q, false);
-    case XS_MKDIR:                return do_write(q, true);
-    case XS_RM:                   return do_rm(q);
-    case XS_SET_PERMS:            return do_set_perms(q);
-    case XS_IS_DOMAIN_INTRODUCED: return do_is_domain_introduced(q);
-    case XS_RESET_WATCHES:        return do_reset_watches(q);
-    case XS_DIRECTORY_PART:       return do_directory_part(q);
-    case XS_RESUME: case XS_SET_TARGET:
-        return q->w.priv ? -XEN_ENOSYS : -XEN_EACCES;
-    default:
-        return -XEN_EINVAL;   /* unknown, or server-to-client types */
-    }
+    return messages[type].handle(q);
 }
 
 static const char *error_name(int err)
@@ -1686,11 +1830,12 @@ struct xs_engine *xs_engine_new(const struct xs_limits *limits, const struct xs_
     e->ctx = ctx;
     e->root = node_alloc("", 0);
     if (!e->root || copy_perms(&e->root->perms, &root_perms, 1) ||
-        !(e->root->value = dup_bytes("", 0)) || acct_add(e, 0, 1)) {
+        !(e->root->value = dup_bytes("", 0)) || acct_reserve(e, 0)) {
         xs_engine_free(e);
         return NULL;
     }
     e->root->nperms = 1;
+    acct_node(e, e->root, 1);
     touch(e, e->root);
     return e;
 }
@@ -1802,11 +1947,10 @@ void xs_domain_gone(struct xs_engine *e, uint32_t domid)
         unsigned i, kept = 1;
         bool changed = false;
 
+        acct_node(e, n, -1);
         if (n->perms[0].domid == domid) {
             changed = true;
             n->perms[0].domid = 0;
-            acct_add(e, domid, -1);
-            acct_add(e, 0, 1);
         }
         for (i = 1; i < n->nperms; i++) {
             if (n->perms[i].domid != domid)
@@ -1814,6 +1958,7 @@ void xs_domain_gone(struct xs_engine *e, uint32_t domid)
         }
         changed |= kept != n->nperms;
         n->nperms = kept;
+        acct_node(e, n, 1);
         if (changed)
             touch(e, n);   /* transactions that saw the old perms must retry */
     }
@@ -1827,13 +1972,17 @@ static bool engine_consistent(struct xs_engine *e)
 
     for (a = e->accts; a; a = a->next) {
         unsigned count = 0;
+        size_t bytes = 0;
 
         for (n = e->root; n; n = next_node(n)) {
             if (n->nperms == 0 || !n->perms || !n->value)
                 return false;
-            count += n->perms[0].domid == a->domid;
+            if (n->perms[0].domid == a->domid) {
+                count++;
+                bytes += node_bytes(n);
+            }
         }
-        if (count != a->nodes)
+        if (count != a->nodes || bytes != a->bytes)
             return false;
     }
     for (n = e->root; n; n = next_node(n)) {
