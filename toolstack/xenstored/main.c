@@ -19,6 +19,8 @@
 #define LIST_BATCH 16
 /* Per wake-up, each ring gets at most this many read-feed-write rounds: no guest can hold us. */
 #define SERVICE_ROUNDS 4
+/* Passes in a row without sleeping while some ring has work left. */
+#define MAX_BUSY_PASSES 64
 #define HEAP_BYTES (6u << 20)
 #define STACK_BYTES (256u << 10)
 
@@ -414,13 +416,18 @@ static int feed_input(struct client *c, bool *moved)
     return 0;
 }
 
-static void service(struct client *c)
+/*
+ * Serves c for at most SERVICE_ROUNDS rounds. Returns true when c has work
+ * left that can progress without the guest (requests not yet fed while its
+ * reply ring has room), so the loop comes back before sleeping.
+ */
+static bool service(struct client *c)
 {
     bool notify = false;
     int rc = 0;
 
     if (c->state != CLIENT_SERVED)
-        return;
+        return false;
     for (int round = 0; round < SERVICE_ROUNDS && !rc; round++) {
         bool moved = false;
 
@@ -443,7 +450,10 @@ static void service(struct client *c)
         con_printf("xenstored: domain %u: %s, disconnected\n", c->domid,
                    rc == -XEN_EIO ? "impossible ring indices" : "malformed message");
         disconnect(c);
+        return false;
     }
+    return !c->out_len && (c->in_len || xs_ring_pending(&c->ring) ||
+                           xs_conn_output_pending(c->conn));
 }
 
 /* ---- Privileged messages (XS_INTRODUCE, XS_RELEASE, XS_IS_DOMAIN_INTRODUCED) ---- */
@@ -497,12 +507,18 @@ static __noreturn void serve(void)
     con_printf("xenstored: domain %u serving, VIRQ_DOM_EXC on port %u\n", self_domid,
                dom_exc_port);
     rescan_domains();
-    for (;;) {
+    for (unsigned busy_passes = 0;;) {
+        bool more = false;
+
         /* Twice: watch events one client's request queued for another go out too. */
         for (int pass = 0; pass < 2; pass++)
             for (unsigned i = 0; i < MAX_CLIENTS; i++)
-                service(&clients[i]);
-        evtchn_wait_any();
+                more |= service(&clients[i]);
+        /* Sleep unless a ring has work left; even then, now and again (no spinning for ever). */
+        if (!more || ++busy_passes >= MAX_BUSY_PASSES) {
+            busy_passes = 0;
+            evtchn_wait_any();
+        }
         if (evtchn_take(dom_exc_port))
             rescan_domains();
         for (unsigned i = 0; i < MAX_CLIENTS; i++)
