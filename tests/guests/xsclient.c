@@ -312,6 +312,15 @@ static void act_garbage(const struct hvm_start_info *si)
     uint64_t deadline;
 
     check("xs_hostile_connected", xs_read(0, "domid", buf, sizeof(buf)) > 0, "no reply");
+    /* Wrong but well-framed messages get errors and leave the connection up. */
+    long unknown = xs_request(0x4321, 0, "junk", 4, buf, sizeof(buf), NULL);
+    long bad_tx = xs_read(12345, "domid", buf, sizeof(buf));
+    long intro = xs_request(XS_INTRODUCE, 0, "9\0" "1\0" "2", 6, buf, sizeof(buf), NULL);
+
+    check("xs_hostile_wrong_messages_refused",
+          unknown == -XEN_ENOSYS && bad_tx == -XEN_ENOENT && intro == -XEN_EACCES,
+          "unknown type %ld (want %d), bad tx %ld (want %d), unprivileged INTRODUCE %ld (want %d)",
+          unknown, -XEN_ENOSYS, bad_tx, -XEN_ENOENT, intro, -XEN_EACCES);
     for (size_t i = 0; i < sizeof(h); i++)
         r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = ((const char *)&h)[i];
     __atomic_store_n(&r->req_prod, r->req_prod + (uint32_t)sizeof(h), __ATOMIC_RELEASE);
