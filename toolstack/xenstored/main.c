@@ -231,10 +231,13 @@ static struct client *free_slot(void)
     return NULL;
 }
 
-static void introduce(const struct wisp_domain_info *d)
+static void introduce(const struct wisp_domain_info *listed)
 {
     struct client *c = free_slot();
+    struct wisp_domain_info copy = *listed, *d = &copy;
     long rc;
+
+    d->name[sizeof(d->name) - 1] = '\0';     /* the base tree's name is a C string */
 
     if (!c) {
         con_printf("xenstored: domain %u: no client slot left\n", d->domid);
@@ -257,7 +260,11 @@ static void introduce(const struct wisp_domain_info *d)
     c->conn = xs_conn_new(engine, d->domid, d->roles & WISP_ROLE_CONTROL, c);
     rc = c->conn ? write_base_tree(d) : -XEN_ENOMEM;
     if (rc) {
+        char dir[32] = "/local/domain/";
+
         con_printf("xenstored: domain %u: cannot set up its connection: %ld\n", d->domid, rc);
+        append_num(dir, sizeof(dir), d->domid);
+        (void)xs_local_rm(engine, dir);
         if (c->conn)
             xs_conn_free(engine, c->conn);
         (void)evtchn_close(c->port);
