@@ -77,8 +77,11 @@ static void drop_mapping(struct domain *ld, grant_handle_t h, struct gnttab_mapt
 
     if (rd) {
         gnttab_unpin(&rd->grant, m->ref, m->flags & GNTMAP_readonly);
-        if (!--rd->grant.foreign_maps && !rd->running && rd != ld)
+        if (!--rd->grant.foreign_maps && !rd->running && rd != ld) {
+            log_info("d%u (%s): its last page mapped by another domain is unmapped", rd->id,
+                     rd->name);
             domain_maybe_free(rd);
+        }
     }
     gnttab_maptrack_put(&ld->grant, h);
 }
