@@ -73,8 +73,8 @@ void domain_reap(void)
 {
     for (struct domain *d = domain_next(NULL), *next; d; d = next) {
         next = domain_next(d);
-        if (!d->running)
-            domain_destroy(d);
+        if (!d->running && !gnttab_foreign_mapped(d))
+            domain_destroy(d);      /* a mapped granter waits for its mappers */
     }
 }
 
@@ -116,6 +116,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
     d->shutdown_reason = reason;
     note_end_status(reason);
     evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */
+    gnttab_release_mappings(d);         /* nor keep our pins; our pages wait for theirs */
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     log_info("d%u (%s): shutdown: %s", d->id, d->name,
@@ -129,6 +130,9 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
             return;     /* the scheduler reaps d once its vCPUs are off the pCPU */
     end_machine();
 }
+
+/* Stub until the control helper's lifecycle lands: domain_reap frees d on its next pass. */
+void domain_maybe_free(struct domain *d) { (void)d; }
 
 void vcpu_stop(struct vcpu *v, const char *why)
 {

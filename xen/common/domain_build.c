@@ -259,6 +259,15 @@ int device_hole_map_page(struct domain *d, uint64_t gpa)
     return p2m_map(&d->p2m, gpa & ~(PAGE_SIZE - 1), all_ones_page, PAGE_SIZE, P2M_READ);
 }
 
+bool device_hole_page_at(const struct domain *d, uint64_t gpa)
+{
+    uint64_t hpa;
+    unsigned perms;
+
+    return device_hole_covers(d, gpa) && all_ones_page &&
+           p2m_lookup(&d->p2m, gpa & ~(PAGE_SIZE - 1), &hpa, &perms) == 0 && hpa == all_ones_page;
+}
+
 static int map_device_hole(struct domain *d)
 {
     for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE)
@@ -275,6 +284,9 @@ static int init_platform(struct domain *d)
     int rc = evtchn_table_init(&d->evtchn, (domid_t)d->id, d->nr_vcpus, d->shared_info,
                                domain_evtchn_vcpu_info, domain_evtchn_kick, d);
 
+    if (rc)
+        return rc;
+    rc = gnttab_domain_init(d);
     if (rc)
         return rc;
     rc = console_ring_setup(d);
@@ -318,8 +330,10 @@ void domain_destroy(struct domain *d)
         fpu_free(&d->vcpus[i]);
         debug_regs_forget(&d->vcpus[i]);
     }
+    gnttab_release_mappings(d);         /* a failed build; otherwise done at shutdown */
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
+    gnttab_domain_destroy(d);
     console_ring_teardown(d);
     spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
@@ -348,6 +362,9 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
     }
     memcpy(d->name, cfg->name, sizeof(d->name) - 1);
     d->shared_info_gfn = ~0ull;
+    /* Until the boot configuration carries them (max_grant_frames, max_maptrack_frames). */
+    d->max_grant_frames = GNTTAB_DEFAULT_MAX_FRAMES;
+    d->max_maptrack_frames = GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES;
     rc = alloc_ram(d, (uint64_t)cfg->memory_mib << 20);
     if (rc) {
         log_error("d%u (%s): cannot allocate %u MiB of guest memory", d->id, d->name,

@@ -6,6 +6,7 @@
 #include "console_line.h"
 #include "console_route.h"
 #include "evtchn.h"
+#include "grant_table.h"
 #include "guest_access.h"
 #include "hvm.h"
 #include "log_limit.h"
@@ -119,6 +120,11 @@ struct domain {
 
     struct evtchn_table evtchn;
 
+    /* Grant tables (grant_table.h). The limits come from the boot configuration
+     * (max_grant_frames, max_maptrack_frames; defaults 64 and 1024, as in Xen). */
+    unsigned max_grant_frames, max_maptrack_frames;
+    struct gnttab grant;
+
     /* The E820 map given at boot, also answered by XENMEM_memory_map. */
     unsigned memmap_entries;
     struct hvm_memmap_table_entry memmap[DOMAIN_MEMMAP_MAX];
@@ -191,6 +197,25 @@ uint8_t *vcpu_info_of(struct vcpu *v);
 /* Hooks for the domain's event-channel table (evtchn.h). */
 uint8_t *domain_evtchn_vcpu_info(void *ctx, unsigned vcpu);
 void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port);
+/*
+ * What one gfn of d holds (memory_op.c): nothing, its own RAM page, the
+ * device hole's all-ones page, or anything else (shared_info, console ring,
+ * xAPIC page, legacy hole, grant frames and grant mappings).
+ */
+#define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
+enum gfn_use { GFN_EMPTY, GFN_RAM, GFN_DEVICE_HOLE, GFN_OTHER };
+enum gfn_use gfn_use(const struct domain *d, uint64_t gfn);
+bool gfn_is_ram(const struct domain *d, uint64_t gfn);
+/* gfn maps host address hpa now. */
+bool gfn_maps(const struct domain *d, uint64_t gfn, uint64_t hpa);
+/* Maps hpa at gfn if it is empty, RAM (taken out, as if ballooned out) or the device
+ * hole; -EBUSY for anything else or beyond GFN_LIMIT, -ENOMEM. The caller flushes. */
+int __must_check gfn_take(struct domain *d, uint64_t gfn, uint64_t hpa, unsigned perms);
+/* Leaves gfn as it is with nothing mapped: empty, or the device hole's page. */
+int __must_check gfn_vacate(struct domain *d, uint64_t gfn);
+/* The control helper's hook: a dying domain whose last foreign mapping went may be freed. */
+void domain_maybe_free(struct domain *d);
+
 /* Host pointer to guest-physical [gpa, gpa+len) in guest RAM (not crossing a page), or NULL. */
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len);
 

@@ -21,6 +21,8 @@ void domain_destroy(struct domain *d);
  */
 bool device_hole_covers(const struct domain *d, uint64_t gpa);
 int __must_check device_hole_map_page(struct domain *d, uint64_t gpa);
+/* The device hole's page is what gpa maps now. */
+bool device_hole_page_at(const struct domain *d, uint64_t gpa);
 
 /* 4 KiB frames free just before the first domain was built (0 before that). */
 uint64_t domain_boot_free_frames(void);

@@ -24,6 +24,7 @@ typedef long (*hcall_fn)(struct hcall_ctx *c, const uint64_t *arg);
     X(set_timer_op, 15, do_set_timer_op)    \
     X(xen_version, 17, do_xen_version)      \
     X(console_io,  18, do_console_io)       \
+    X(grant_table_op, 20, do_grant_table_op) \
     X(vcpu_op,     24, do_vcpu_op)          \
     X(sched_op,    29, do_sched_op)         \
     X(event_channel_op, 32, do_event_channel_op) \
