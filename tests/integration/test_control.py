@@ -12,7 +12,7 @@ import re
 import pytest
 
 from machine import BEAT_RE, domain_lines, heartbeats, run_config
-from wisptest import EXIT_POWEROFF
+from wisptest import EXIT_GUEST_CRASH, EXIT_POWEROFF
 
 LIFECYCLE = """\
 domain xs
@@ -167,4 +167,40 @@ def test_only_role_domains_end_when_all_have(tmp_path):
     res = run_config(tmp_path, ROLES_ONLY, extra=["--verbose"])
     assert res.code == EXIT_POWEROFF, res
     assert heartbeats(res.stdout, "b2") == [1, 2, 3, 4], res
+    assert_no_leak(res)
+
+
+SERVICE_AND_GUESTS = """\
+domain xs
+  kernel act64.elf
+  cmdline act=idle
+  roles xenstore
+  memory 16
+domain backend
+  kernel act64.elf
+  cmdline act={backend}
+  roles backend
+  memory 16
+domain canary
+  kernel act64.elf
+  cmdline act=canary beats=3
+  memory 16
+domain other
+  kernel act64.elf
+  cmdline act={other}
+  memory 16
+"""
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("backend,other,code", [("crash", "poweroff", EXIT_POWEROFF),
+                                                ("idle", "crash", EXIT_GUEST_CRASH)])
+def test_machine_ends_with_the_ordinary_domains(tmp_path, backend, other, code):
+    """A xenstore domain that never ends does not keep the machine up; a role domain's crash
+    is not the machine's exit status, an ordinary domain's is."""
+    res = run_config(tmp_path, SERVICE_AND_GUESTS.format(backend=backend, other=other),
+                     extra=["--verbose"])
+    assert res.code == code, res
+    assert heartbeats(res.stdout, "canary") == [1, 2, 3], res
+    assert "(wisp) d1 (xs): shutdown" not in res.stderr     # stopped with the machine
     assert_no_leak(res)
