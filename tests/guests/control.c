@@ -6,6 +6,7 @@
 #include "xen/hvm_params.h"
 #include "xen/sched.h"
 #include "xen/start_info.h"
+#include "xen/vcpu.h"
 #include "wisp/control.h"
 
 #define STORE_GPA       0xfeffe000UL
@@ -197,11 +198,14 @@ static void check_hostile(uint32_t self)
 
 /* ---- act=control: the whole control sequence of test_control.py ---- */
 
-/* Pauses the canary for a second: no beat in between, beats again after. */
-static void check_pause(uint32_t canary)
+/* Pauses the canary (and the spinning victim) for a second: no beat in between, beats again after. */
+static void check_pause(uint32_t canary, uint32_t victim)
 {
     const struct wisp_domain_info *e;
     long rc = ctl_domain(WISP_CTL_pause, canary);
+
+    if (victim)
+        rc |= ctl_domain(WISP_CTL_pause, victim);
 
     con_printf("CTL paused %u\n", canary);
     uint64_t start = pv_now();
@@ -211,6 +215,8 @@ static void check_pause(uint32_t canary)
     check("ctl_pause_twice", ctl_domain(WISP_CTL_pause, canary) == 0, "second pause failed");
     sleep_ns(1000 * MS);
     rc = ctl_domain(WISP_CTL_unpause, canary);
+    if (victim)
+        rc |= ctl_domain(WISP_CTL_unpause, victim);
     con_printf("CTL unpaused %u after %llu ms\n", canary,
                (unsigned long long)((pv_now() - start) / MS));
     e = listed(canary);
@@ -302,7 +308,7 @@ static void act_control(void)
     if (gone)
         check_dom_exc(exc_port, gone);
     if (canary)
-        check_pause(canary);
+        check_pause(canary, victim);
     if (victim)
         check_destroy(self, victim, exc_port);
     checks_done();
@@ -342,6 +348,29 @@ static void act_xs_role(void)
           ctl_domain(WISP_CTL_unpause, 1) == -XEN_EPERM &&
           ctl_domain(WISP_CTL_destroy, 1) == -XEN_EPERM &&
           ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM, "a control command did not give EPERM");
+    checks_done();
+    serve_forever();
+}
+
+/* ---- act=steal: a paused vCPU that could run counts as offline, as in Xen ---- */
+
+static void act_steal(void)
+{
+    static volatile struct vcpu_runstate_info area;
+    uint64_t addr = HV_PTR(&area), offline = 0;
+    long rc = hv_vcpu_op(VCPUOP_register_runstate_memory_area, 0, HV_PTR(&addr));
+
+    if (rc || ev_map_shared_info()) {
+        check_fail("steal_setup", "runstate area rc %ld", rc);
+    } else {
+        uint64_t deadline = pv_now() + 60000 * MS;
+
+        con_printf("STEAL spinning\n");     /* runnable, never blocked: pausing makes it offline */
+        while ((offline = area.time[RUNSTATE_offline]) < 500 * MS && pv_now() < deadline)
+            cpu_relax();
+        check("steal_offline_while_paused", offline >= 500 * MS && area.state == RUNSTATE_running,
+              "offline %llu ms state %d", (unsigned long long)(offline / MS), area.state);
+    }
     checks_done();
     serve_forever();
 }
@@ -407,6 +436,7 @@ static const struct act acts[] = {
     { "noperm", act_noperm },
     { "xs-role", act_xs_role },
     { "store", act_store },
+    { "steal", act_steal },
 };
 
 int main(const struct hvm_start_info *si)
@@ -423,6 +453,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal\n");
     return 1;
 }

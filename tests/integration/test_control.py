@@ -30,8 +30,8 @@ domain canary
   cmdline act=canary beats=100000
   memory 16
 domain victim
-  kernel act64.elf
-  cmdline act=idle
+  kernel ctl64.elf
+  cmdline act=steal
   memory 16
 domain short
   kernel act64.elf
@@ -117,6 +117,7 @@ def test_control_lifecycle(tmp_path, emulator):
                  "ctl_destroy", "ctl_dom_exc_on_destroy"):
         assert name in ctl, f"{name} did not run\n{res}"
     assert "xs_may_not_control" in checks_of(res, "xs")
+    assert "steal_offline_while_paused" in checks_of(res, "victim")
     assert "noperm_every_command" in checks_of(res, "plain")
     store = checks_of(res, "store")
     assert {"store_pfn", "store_memmap_reserved", "store_page_zeroed",

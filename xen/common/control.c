@@ -2,7 +2,6 @@
 #include "env.h"
 #include "errno.h"
 #include "hypercall.h"
-#include "sched.h"
 #include "wisp/control.h"
 
 #define ANY_ROLE (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
@@ -80,12 +79,7 @@ static struct domain *other_domain(struct hcall_ctx *c, uint32_t domid, long *er
     return d == c->d ? NULL : d;
 }
 
-/*
- * pause and unpause act on the scheduler's view only (sched.c skips a paused
- * domain): vCPU state, timer deadlines and pending events wait for unpause.
- * With one pCPU the target is never on a pCPU here; with SMP, pausing must
- * also take it off the pCPU it runs on before returning.
- */
+/* pause and unpause keep vCPU state, timer deadlines and pending events (domain_set_paused). */
 static long domain_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
 {
     struct wisp_ctl_domain a;
@@ -104,8 +98,8 @@ static long domain_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
     }
     if (!d->running)
         return -EINVAL;         /* shut down or dying: nothing to pause or run */
-    d->paused = cmd == WISP_CTL_pause;
-    sched_kick();
+    if (d->paused != (cmd == WISP_CTL_pause))
+        domain_set_paused(d, cmd == WISP_CTL_pause);
     return 0;
 }
 

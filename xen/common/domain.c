@@ -86,6 +86,15 @@ static void note_end_status(const struct domain *d, enum shutdown_reason reason)
         *status = MACHINE_END_REBOOT;
 }
 
+void domain_set_paused(struct domain *d, bool paused)
+{
+    d->paused = paused;
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].state == VCPU_RUNNABLE)
+            vcpu_runstate_enter(&d->vcpus[i], paused ? RUNSTATE_offline : RUNSTATE_runnable);
+    sched_kick();
+}
+
 /* Once every domain without a role has ended; with only role domains, once all have. */
 static bool machine_done(void)
 {

@@ -394,7 +394,6 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
     }
     memcpy(d->name, cfg->name, sizeof(d->name) - 1);
     d->roles = cfg->roles;
-    d->paused = cfg->paused;
     d->max_grant_frames = cfg->max_grant_frames;
     d->max_maptrack_frames = cfg->max_maptrack_frames;
     d->shared_info_gfn = ~0ull;
@@ -419,6 +418,8 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         goto fail;
     }
     d->running = true;
+    if (cfg->paused)
+        domain_set_paused(d, true);
     log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
              cfg->kernel, entry, start_info, d->paused ? ", paused" : "");

@@ -189,6 +189,13 @@ static inline bool domain_schedulable(const struct domain *d)
 {
     return d->running && !d->paused;
 }
+/*
+ * Takes d off the scheduler or puts it back (sched.c skips paused domains).
+ * As in Xen, a paused vCPU that could run counts as RUNSTATE_offline (steal
+ * time to the guest); a blocked one stays blocked. With one pCPU none of d's
+ * vCPUs is on a pCPU here; with SMP, pausing must also wait for that.
+ */
+void domain_set_paused(struct domain *d, bool paused);
 /* The xenstore domain's id (0: none), set from the boot configuration before any build. */
 void domain_set_xenstore_id(unsigned id);
 unsigned domain_xenstore_id(void);
