@@ -36,6 +36,7 @@ struct domain *domain_alloc(unsigned id)
 void domain_release(struct domain *d)
 {
     domain_slot_used[d->id - 1] = false;
+    d->dying = false;       /* a late domain_maybe_free of a freed domain does nothing */
 }
 
 struct domain *domain_by_id(unsigned id)
@@ -129,11 +130,15 @@ void domain_maybe_free(struct domain *d)
     notify_domain_change(NULL);
 }
 
-/* The grant mappings d holds of others go now; its own pages wait for their mappers. */
+/*
+ * The grant mappings d holds go now; its own pages wait for their mappers.
+ * dying is set after the release, so that unmapping a grant of d's own
+ * (a domain may map itself) cannot free d in the middle of it.
+ */
 static void domain_start_dying(struct domain *d)
 {
-    d->dying = true;
     gnttab_release_mappings(d);
+    d->dying = true;
     domain_maybe_free(d);
 }
 
