@@ -23,6 +23,11 @@ def bootconfig():
         "domain fuzz\r\n\tkernel fuzz64.elf\r\n\tinitrd rd.cpio\r\n\tmemory 64\r\n\tvcpus 2\r\n")
     put("bootconfig", "bad-key", "domain a\nkernel k\nmemory 99999999999999999999\n")
     put("bootconfig", "no-newline", "domain x\n kernel y")
+    put("bootconfig", "roles",
+        "domain xs\n kernel xenstored.elf\n roles xenstore\n memory 16\n"
+        "domain ctl\n kernel ctl64.elf\n roles control,backend\n paused\n"
+        " max_grant_frames 32\n max_maptrack_frames 0\n"
+        "domain bad\n kernel k\n roles xenstore,\n")
 
 
 def cmdline():
@@ -141,6 +146,23 @@ def evtchn():
     put("evtchn", "pair", ops)
 
 
+def grant_table():
+    def op(code, a=0, b=0, lo=0, hi=0):
+        return bytes([code, a | (b << 4), lo, hi])
+    ops = op(0, 0, 1, 8, 0x01)          # d1's entry 8: permit_access to d2, gfn 8
+    ops += op(0, 0, 1, 9, 0x05)         # entry 9: permit_access | readonly
+    ops += op(1, 1, 0, 8, 0x00)         # d2 maps d1:8 writable
+    ops += op(1, 1, 0, 8, 0x80)         # ... and read-only
+    ops += op(1, 1, 0, 9, 0x00)         # d2 maps d1:9 writable: refused
+    ops += op(2, 1, 0, 9, 0x80)         # ... read-only
+    ops += op(5, 1, 0, 8, 0x00)         # d2 copies d1:8 -> d1:8
+    ops += op(4, 0, 0, 3)               # d1 grows
+    ops += op(3, 1, 0, 0, 0)            # d2 unmaps handle 0
+    ops += op(0, 0, 1, 8, 0x00)         # d1 revokes 8 while mapped
+    ops += op(6, 1, 0, 0xd1)            # d2 dies
+    put("grant_table", "pair", ops)
+
+
 def vlapic():
     def op(code, a=0, value=0, delta=100, shift=0):
         return bytes([code | (shift << 5), a]) + struct.pack("<QH", value, delta)
@@ -172,5 +194,5 @@ def xenstore_ring():
 
 if __name__ == "__main__":
     for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
-              evtchn, vlapic, xenstore_ring):
+              evtchn, vlapic, grant_table, xenstore_ring):
         f()
