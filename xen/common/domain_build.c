@@ -321,6 +321,7 @@ void domain_destroy(struct domain *d)
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
     console_ring_teardown(d);
+    evtchn_table_destroy(&d->evtchn);
     spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
     if (d->ram_hpa)
