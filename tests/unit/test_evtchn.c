@@ -853,7 +853,8 @@ static void test_fifo_init_control_checks(void **state)
     uint8_t *vi0 = A.shinfo;
 
     assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -EOPNOTSUPP);
-    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -EINVAL);
+    assert_int_equal(evtchn_set_priority(&A.t, 4096, 3), -EINVAL);
+    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -ENOSYS);
     assert_int_equal(evtchn_bind_ipi(&A.t, 0), 1);
     assert_int_equal(evtchn_set_priority(&A.t, 1, 3), -ENOSYS);     /* 2-level */
     assert_int_equal(evtchn_fifo_init_control(&A.t, NR_VCPUS, 0, A.ctl), -ENOENT);

@@ -705,13 +705,14 @@ int evtchn_fifo_expand_array(struct evtchn_table *t, void *page)
 
 int evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority)
 {
-    struct evtchn_port *p = port_mut(t, port);
+    struct evtchn_port *p;
 
-    if (!p)
+    if (port >= evtchn_port_limit(t))
         return -EINVAL;
     if (!t->fifo)
         return -ENOSYS;             /* Xen: the 2-level ABI has no set_priority */
-    if (priority > EVTCHN_FIFO_PRIORITY_MIN)
+    p = port_entry(t, port);
+    if (!p || priority > EVTCHN_FIFO_PRIORITY_MIN)
         return -EINVAL;
     /* Events already queued stay where they are; the next link uses the new queue. */
     p->priority = (uint8_t)priority;
