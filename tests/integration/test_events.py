@@ -1,5 +1,6 @@
-"""test_events (host tests): event channels, upcalls, time, the virtual LAPIC and SMP start-up,
-proved by the events32/events64, lapic64, smp64 and vcpuop64 guests under QEMU (SVM) and Bochs (VMX).
+"""test_events (host tests): event channels (2-level and FIFO), upcalls, time, the virtual LAPIC and
+SMP start-up, proved by the events32/events64, fifo32/fifo64, lapic64, smp64 and vcpuop64 guests
+under QEMU (SVM) and Bochs (VMX).
 
 Each guest prints one verdict line per check (docs/test-guests.md). Every check named
 below must PASS. A check the hypervisor is known to fail is left out of its list, with
@@ -30,6 +31,15 @@ EVTCHN_CHECKS = [
 ]
 # 64-bit guests only: ports past the 32-bit layout's 1024.
 EVTCHN_64_CHECKS = ["evtchn_port_4000_raised"]
+# The FIFO ABI (fifo64, fifo32).
+FIFO_CHECKS = [
+    "fifo_map_shared_info", "fifo_2level_port_pending", "fifo_xsa188_bad_gfn_then_expand",
+    "fifo_xsa188_bad_offset_then_good", "fifo_init_control_twice", "fifo_expand_array_bad_gfn",
+    "fifo_expand_array", "fifo_pending_carried_over", "fifo_send_links_queue",
+    "fifo_consume_in_order", "fifo_unmask_links_pending", "fifo_close_clears_pending",
+    "fifo_set_priority", "fifo_upcall_priority_order", "fifo_many_ports", "fifo_ports_run_out",
+    "fifo_expand_array_full", "fifo_reset_to_2level", "fifo_init_again",
+]
 # Only with a second vCPU to route events to.
 EVTCHN_TWO_VCPU_CHECKS = [
     "evtchn_bind_virq_per_vcpu", "evtchn_bind_vcpu_unbound", "evtchn_bind_vcpu_routes",
@@ -96,6 +106,8 @@ GUESTS = {
                  TIME_CHECKS),
     "events32": (["--vcpus", "2"],
                  EVTCHN_CHECKS + EVTCHN_TWO_VCPU_CHECKS + UPCALL_CHECKS + TIME_CHECKS),
+    "fifo64": ([], FIFO_CHECKS),
+    "fifo32": ([], FIFO_CHECKS),
     "lapic64": ([], LAPIC_CHECKS),
     "smp64": (["--vcpus", "2"], SMP_CHECKS),
     "vcpuop64": (["--vcpus", "3"], VCPUOP_CHECKS),
