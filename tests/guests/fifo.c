@@ -210,7 +210,7 @@ static void check_linking(void)
               *word(b) == (W_PENDING | W_LINKED) &&
               control()->head[EVTCHN_FIFO_PRIORITY_DEFAULT] == a &&
               control()->ready == (1U << EVTCHN_FIFO_PRIORITY_DEFAULT) &&
-              shinfo->vcpu_info[0].evtchn_upcall_pending == 1 && shinfo->evtchn_pending[0] == 0,
+              shinfo->vcpu_info[0].evtchn_upcall_pending == 1 && !ev_pending(a) && !ev_pending(b),
           "ports %u %u: words %x %x head %u ready %x upcall %u", a, b, *word(a), *word(b),
           control()->head[EVTCHN_FIFO_PRIORITY_DEFAULT], control()->ready,
           shinfo->vcpu_info[0].evtchn_upcall_pending);
