@@ -6,9 +6,9 @@
 #include "xen/event_channel.h"
 
 /*
- * Port numbers a domain may use, whatever the ABI: the most the hypervisor
- * memory of one domain's port state can grow to (24 bytes a port, in
- * page-sized buckets allocated as ports are bound: at most 96 pages). The
+ * Port numbers a domain may use, whatever the ABI, which bounds the
+ * hypervisor memory its port state can take: 24 bytes a port, in page-sized
+ * buckets of 128 allocated as ports are bound, at most 128 pages. The
  * 2-level ABI addresses 4096 ports (64-bit guests) or 1024 (32-bit layout);
  * FIFO addresses 2^17, of which Wisp gives each domain this many, enough for
  * a service domain's backends (xl gives a domU 1023 by default).
