@@ -8,6 +8,8 @@ the bug beside it in KNOWN_BUGS: the guest still runs it and prints its verdict,
 log shows it, but the run does not depend on it. Any check not listed at all fails the
 run, so a new check must be added here (and to docs/abi-coverage.md).
 """
+import re
+
 import pytest
 
 import wisptest
@@ -149,6 +151,15 @@ def test_events_with_one_vcpu(backend, guest):
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     checks = assert_expected_pass(result.stdout, expected, known)
     assert not set(EVTCHN_TWO_VCPU_CHECKS) & set(checks)
+
+
+@pytest.mark.boot
+def test_fifo_guest_gives_back_every_frame(backend, guest):
+    """fifo64 ends with 16383 ports bound (128 bucket pages) and FIFO on and off: all freed."""
+    result = wisptest.run_guest(guest("fifo64"), backend, "--verbose")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    frames = re.findall(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", result.stderr, re.M)
+    assert len(frames) == 1 and frames[0][0] == frames[0][1], str(result)
 
 
 def test_known_bugs_are_listed_checks():
