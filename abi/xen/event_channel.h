@@ -121,7 +121,7 @@ struct evtchn_unmask {
 };
 typedef struct evtchn_unmask evtchn_unmask_t;
 
-/* reset: IN dom (DOMID_SELF); closes every port of the domain. */
+/* reset: IN dom (DOMID_SELF); closes every port of the domain and returns it to the 2-level ABI. */
 struct evtchn_reset {
     domid_t dom;
 };
