@@ -10,23 +10,23 @@
  * closes and reopens it, or calls xenstored's own API.
  * Invariants: no crash or sanitizer report; every reply is a whole message
  * of at most XENSTORE_PAYLOAD_MAX; queued output per connection and the
- * engine's memory stay bounded; the bookkeeping passes CONTROL "check";
+ * engine's memory stays under MEMORY_BOUND (or, with a tiny heap, every
+ * allocation failure is survived); the bookkeeping passes CONTROL "check";
  * afterwards a fresh connection still gets correct answers; freeing the
  * engine returns every byte.
  */
 #define NCONN 4
-#define MEMORY_BOUND (48u << 20)
+#define MEMORY_BOUND (48u << 20)   /* what an input may make the engine hold (checked) */
+#define TIGHT_CAP (256u << 10)     /* a heap this small makes allocations fail (ENOMEM paths) */
 #define OUTPUT_BOUND ((20 + 64 + 1) * (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX))
 
-static size_t live_bytes;
+static size_t live_bytes, heap_cap;
 
 void *xs_alloc(size_t size)
 {
     size_t *p;
 
-    /* Past the bound, allocation fails: the engine must cope (ENOMEM), and the check below
-     * notices if it ever needs that much. */
-    if (size > MEMORY_BOUND || live_bytes + size > MEMORY_BOUND)
+    if (size > heap_cap || live_bytes + size > heap_cap)
         return NULL;
     p = malloc(sizeof(size_t) + size);
     if (!p)
@@ -214,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct xs_limits limits;
     struct xs_engine *e;
     unsigned i, records = 0;
+    uint8_t mode;
 
     live_bytes = 0;
     /* Small quotas, so the fuzzer reaches every limit with short inputs. */
@@ -224,7 +225,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     limits.outstanding_per_domain = 4;
     limits.nodes_per_transaction = 64;
     limits.events_per_conn = 8;
-    e = xs_engine_new(fuzz_u8(&in) & 1 ? &limits : NULL, &fake_hooks, NULL);
+    mode = fuzz_u8(&in);
+    /* Either a heap so small that allocations fail, or one so large that only a leak or an
+     * unbounded structure could pass MEMORY_BOUND. */
+    heap_cap = mode & 2 ? TIGHT_CAP : (size_t)1 << 30;
+    e = xs_engine_new(mode & 1 ? &limits : NULL, &fake_hooks, NULL);
     FUZZ_CHECK(e != NULL);
     for (i = 0; i < NCONN; i++)
         open_conn(e, i);

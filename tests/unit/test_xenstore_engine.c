@@ -691,6 +691,36 @@ static void test_watch_quota(void **s)
     assert_err(req2(g1, XS_WATCH, 0, "/q", "one-more"), "E2BIG");
 }
 
+static void test_watch_memory_quota(void **s)
+{
+    static char tok[2100];
+    struct xs_limits l;
+    unsigned i;
+    struct msg m;
+
+    xs_engine_free(e);
+    xs_limits_default(&l);
+    l.memory_per_domain = 16 * 1024;
+    setup_with(&l);
+    memset(tok, 't', sizeof(tok) - 1);
+    /* Long tokens: the memory quota ends it long before 128 watches. */
+    for (i = 0; i < 20; i++) {
+        tok[0] = (char)('a' + i);
+        m = req2(g1, XS_WATCH, 0, "/q", tok);
+        if (m.h.type == XS_ERROR)
+            break;
+        expect_event(g1, "/q", tok);
+    }
+    assert_string_equal(m.body, "ENOSPC");
+    assert_true(i >= 5 && i < 9);
+    /* UNWATCH gives the memory back. */
+    tok[0] = 'a';
+    assert_ok(req2(g1, XS_UNWATCH, 0, "/q", tok));
+    tok[0] = 'z';
+    assert_ok(req2(g1, XS_WATCH, 0, "/q", tok));
+    expect_event(g1, "/q", tok);
+}
+
 static void test_special_watches(void **s)
 {
     assert_ok(req2(dom0, XS_WATCH, 0, "@releaseDomain", "rel"));
@@ -1356,6 +1386,7 @@ int main(void)
         T(test_unwatch_and_duplicates),
         T(test_reset_watches),
         T(test_watch_quota),
+        T(test_watch_memory_quota),
         T(test_special_watches),
         T(test_conn_free_drops_watches),
         T(test_transaction_commit),

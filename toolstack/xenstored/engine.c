@@ -53,7 +53,7 @@ struct rec {
 struct tx {
     struct tx *next;
     struct xs_conn *conn;
-    size_t bytes;       /* its records' memory, part of conn->tx_bytes */
+    size_t bytes;       /* its records' memory, part of conn->conn_bytes */
     uint32_t id;
     unsigned nrecs;
     unsigned created;   /* nodes it adds, for the nodes quota */
@@ -63,6 +63,7 @@ struct tx {
 
 struct watch {
     struct watch *next;
+    size_t bytes;       /* its allocation, part of the connection's conn_bytes */
     bool relative;      /* events report paths relative to /local/domain/<domid> */
     char *token;        /* points into path's allocation */
     char path[];        /* absolute, or a special "@name" */
@@ -91,7 +92,7 @@ struct xs_conn {
     unsigned nwatches;
     struct tx *txs;
     unsigned ntxs;
-    size_t tx_bytes;                             /* memory of all its transactions' records */
+    size_t conn_bytes;                           /* its watches' and transactions' memory */
     uint32_t next_txid;
 };
 
@@ -676,13 +677,13 @@ struct view {
 static int tx_charge(struct xs_engine *e, struct who w, struct tx *t, size_t old, size_t new)
 {
     if (new > old) {
-        if (!w.priv && t->conn->tx_bytes + (new - old) > e->limits.memory_per_domain)
+        if (!w.priv && t->conn->conn_bytes + (new - old) > e->limits.memory_per_domain)
             return -XEN_ENOSPC;
         t->bytes += new - old;
-        t->conn->tx_bytes += new - old;
+        t->conn->conn_bytes += new - old;
     } else {
         t->bytes -= old - new;
-        t->conn->tx_bytes -= old - new;
+        t->conn->conn_bytes -= old - new;
     }
     return 0;
 }
@@ -1330,9 +1331,15 @@ static int do_watch(struct req *q)
         return -XEN_E2BIG;
     plen = strlen(abs);
     tlen = strlen(argv[1]);
+    /* Watches share the connection's memory quota with its transactions. */
+    if (!q->w.priv &&
+        q->c->conn_bytes + sizeof(*w) + plen + tlen + 2 > q->e->limits.memory_per_domain)
+        return -XEN_ENOSPC;
     w = xs_alloc(sizeof(*w) + plen + 1 + tlen + 1);
     if (!w)
         return -XEN_ENOMEM;
+    w->bytes = sizeof(*w) + plen + tlen + 2;
+    q->c->conn_bytes += w->bytes;
     memcpy(w->path, abs, plen + 1);
     w->token = w->path + plen + 1;
     memcpy(w->token, argv[1], tlen + 1);
@@ -1362,6 +1369,7 @@ static int do_unwatch(struct req *q)
         return -XEN_ENOENT;
     w = *link;
     *link = w->next;
+    q->c->conn_bytes -= w->bytes;
     xs_free(w);
     q->c->nwatches--;
     return reply_ok(q);
@@ -1373,6 +1381,7 @@ static void drop_watches(struct xs_conn *c)
         struct watch *w = c->watches;
 
         c->watches = w->next;
+        c->conn_bytes -= w->bytes;
         xs_free(w);
     }
     c->nwatches = 0;
@@ -1388,7 +1397,7 @@ static void tx_free(struct tx *t)
         xs_free(r->perms);
         xs_free(r);
     }
-    t->conn->tx_bytes -= t->bytes;
+    t->conn->conn_bytes -= t->bytes;
     xs_free(t);
 }
 

@@ -37,8 +37,9 @@ struct xs_limits {
     unsigned perms_per_node;          /* entries in a SET_PERMS list (5); ENOSPC */
     unsigned nodes_per_transaction;   /* nodes one transaction may touch (1024); ENOSPC */
     unsigned events_per_conn;         /* queued watch events; later ones are dropped (64) */
-    size_t memory_per_domain;         /* bytes of the nodes a domain owns, and separately of
-                                         a connection's transaction copies (2 MiB); ENOSPC */
+    size_t memory_per_domain;         /* bytes of the nodes a domain owns, and separately of a
+                                         connection's watches and transaction copies (2 MiB);
+                                         ENOSPC */
 };
 
 void xs_limits_default(struct xs_limits *limits);
