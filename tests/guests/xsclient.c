@@ -223,11 +223,22 @@ static void check_peer(uint32_t peer)
     rc = xs_write(0, "data/shared", "mine");
     rc = rc ? rc : xs_watch("data/shared", "tok-shared");
     expect_event("xs_watch_shared_registration", "data/shared", "tok-shared");
-    rc = rc ? rc : xs_set_perms(0, "data/shared", perms, 2);
-    n = xs_get_perms(0, "data/shared", buf, sizeof(buf));
-    check("xs_set_get_perms", rc == 0 && n > 0 && strcmp(buf, owner) == 0 &&
+    /*
+     * Set and read back inside a transaction: once it commits the peer may
+     * write, exit and be released, which drops its entry from every list.
+     */
+    uint32_t tx = 0;
+    long end = -XEN_EAGAIN;
+
+    for (int tries = 0; !rc && end == -XEN_EAGAIN && tries < 3; tries++) {
+        rc = xs_transaction_start(&tx);
+        rc = rc ? rc : xs_set_perms(tx, "data/shared", perms, 2);
+        n = rc ? rc : xs_get_perms(tx, "data/shared", buf, sizeof(buf));
+        end = rc ? rc : xs_transaction_end(tx, true);
+    }
+    check("xs_set_get_perms", rc == 0 && end == 0 && n > 0 && strcmp(buf, owner) == 0 &&
                                   strcmp(buf + strlen(buf) + 1, peer_perm) == 0,
-          "set %ld, get %ld '%s'", rc, n, n > 0 ? buf : "");
+          "set %ld, get %ld '%s', commit %ld", rc, n, n > 0 ? buf : "", end);
     /* Our SET_PERMS fires the watch too; the peer's write comes after, in its own time. */
     bool seen = false;
 

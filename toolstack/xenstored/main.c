@@ -495,6 +495,27 @@ static const struct xs_hooks hooks = {
 
 /* ---- Start and the loop ---- */
 
+/*
+ * The engine's defaults let one unprivileged domain hold about 4.4 MiB (2 MiB
+ * of nodes, 2 MiB of watches and transaction copies, its queued output), so
+ * two hostile domains could empty the heap and leave everyone ENOMEM. These
+ * keep every domain a boot configuration can hold (8, one of them us) at
+ * once under HEAP_BYTES: 256 KiB + 256 KiB + 20 replies and 16 events of at
+ * most 4112 bytes, about 0.66 MiB each.
+ */
+#define CLIENT_MEMORY (256u << 10)
+#define CLIENT_EVENTS 16
+
+static struct xs_limits limits_storage;
+
+static const struct xs_limits *limits_make(void)
+{
+    xs_limits_default(&limits_storage);
+    limits_storage.memory_per_domain = CLIENT_MEMORY;
+    limits_storage.events_per_conn = CLIENT_EVENTS;
+    return &limits_storage;
+}
+
 static __noreturn void serve(void)
 {
     long rc;
@@ -503,7 +524,7 @@ static __noreturn void serve(void)
     if (rc)
         guest_panic("xenstored: shared_info: %ld", rc);
     heap_init(&heap, heap_arena, sizeof(heap_arena));
-    engine = xs_engine_new(NULL, &hooks, NULL);
+    engine = xs_engine_new(limits_make(), &hooks, NULL);
     if (!engine)
         guest_panic("xenstored: no memory for the engine");
     rc = evtchn_bind_virq(VIRQ_DOM_EXC, &dom_exc_port);
