@@ -2,6 +2,7 @@
 #include "xs_client.h"
 #include "xenev.h"
 #include "xen/hvm_params.h"
+#include "xen/sched.h"
 
 #define EVENT_QUEUE 16
 #define EVENT_MAX 256      /* bytes of "path\0token\0" kept per event */
@@ -10,6 +11,7 @@ static volatile struct xenstore_domain_interface *ring;
 static evtchn_port_t port;
 static uint32_t next_req_id = 1;
 static bool events_ready;
+size_t xs_split_writes;
 
 /* Watch events that came while a reply was awaited, oldest first. */
 static struct {
@@ -84,10 +86,14 @@ static long write_bytes(const void *data, size_t n, uint64_t deadline)
         }
         size_t chunk = n < room ? n : room;
 
+        if (xs_split_writes && chunk > xs_split_writes)
+            chunk = xs_split_writes;
         for (size_t i = 0; i < chunk; i++)
             ring->req[MASK_XENSTORE_IDX(prod + i)] = p[i];
         __atomic_store_n(&ring->req_prod, prod + (XENSTORE_RING_IDX)chunk, __ATOMIC_RELEASE);
         (void)evtchn_send(port);
+        if (xs_split_writes)
+            (void)hv_sched_op(SCHEDOP_yield, 0);
         p += chunk;
         n -= chunk;
     }

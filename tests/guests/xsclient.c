@@ -323,6 +323,15 @@ static void act_garbage(const struct hvm_start_info *si)
     uint64_t deadline;
 
     check("xs_hostile_connected", xs_read(0, "domid", buf, sizeof(buf)) > 0, "no reply");
+    /* A request in 3-byte pieces, each notified: partial headers and payloads wait. */
+    xs_split_writes = 3;
+    long split = xs_write(0, "data/split", "in pieces");
+    long back = xs_read(0, "data/split", buf, sizeof(buf));
+
+    xs_split_writes = 0;
+    check("xs_hostile_partial_messages_served",
+          split == 0 && back == 9 && strcmp(buf, "in pieces") == 0, "write %ld, read %ld", split,
+          back);
     /* Wrong but well-framed messages get errors and leave the connection up. */
     long unknown = xs_request(0x4321, 0, "junk", 4, buf, sizeof(buf), NULL);
     long bad_tx = xs_read(12345, "domid", buf, sizeof(buf));

@@ -53,6 +53,13 @@ long xs_transaction_end(uint32_t tx, bool commit);
  */
 long xs_wait_watch(char *path, size_t path_max, char *token, size_t token_max,
                    uint64_t timeout_ns);
+/*
+ * For tests: when non-zero, requests go into the ring at most this many bytes
+ * at a time, each piece notified and followed by a yield, so the server sees
+ * partial headers and payloads.
+ */
+extern size_t xs_split_writes;
+
 /* Watch events dropped because the queue was full. */
 unsigned xs_dropped_events(void);
 
