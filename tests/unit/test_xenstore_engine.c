@@ -1,4 +1,4 @@
-/* test_xenstore_engine.c (host test): unit.xenstore_engine: every xenstore message, permissions, watches, transactions, quotas, framing. */
+/* test_xenstore_engine.c (host test): unit.xenstore_engine: every message and rule of the engine. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
