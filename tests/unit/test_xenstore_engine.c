@@ -993,7 +993,7 @@ static void canonical_reply(const struct msg *m, char *out, size_t cap)
 
 /* Applies one random operation to both: engine `tx_e` inside transaction t, `direct` outside. */
 static void random_op_both(struct xs_engine *tx_e, struct xs_conn *tc, uint32_t t,
-                           struct xs_engine *direct, struct xs_conn *dc)
+                           struct xs_engine *direct, struct xs_conn *dc, uint32_t owner)
 {
     static const uint32_t types[] = { XS_WRITE, XS_WRITE, XS_MKDIR, XS_RM, XS_READ,
                                       XS_DIRECTORY, XS_SET_PERMS, XS_GET_PERMS };
@@ -1006,8 +1006,11 @@ static void random_op_both(struct xs_engine *tx_e, struct xs_conn *tc, uint32_t 
     len = strlen(payload) + 1;
     if (type == XS_WRITE)
         len += (size_t)sprintf(payload + len, "v%u", rng(100));
-    else if (type == XS_SET_PERMS)
-        len += (size_t)sprintf(payload + len, "%c0", "nrwb"[rng(4)]) + 1;
+    else if (type == XS_SET_PERMS) {
+        len += (size_t)sprintf(payload + len, "%c%u", "nrwb"[rng(4)], owner) + 1;
+        if (rng(2))
+            len += (size_t)sprintf(payload + len, "%c2", "nrwb"[rng(4)]) + 1;
+    }
     ma = ereq(tx_e, tc, type, t, payload, len);
     mb = ereq(direct, dc, type, 0, payload, len);
     canonical_reply(&ma, a, sizeof(a));
@@ -1050,30 +1053,45 @@ static void assert_same_trees(struct xs_engine *x, struct xs_conn *xc, struct xs
     }
 }
 
+/*
+ * Seeds 1..150 as dom0, 151..300 as domain 1 owning /r (its writes then meet permissions
+ * it sets itself). Afterwards dom0 and domain 2 must see the same in both engines.
+ */
 static void test_transaction_matches_direct_application(void **s)
 {
     unsigned seed, i;
 
-    for (seed = 1; seed <= 150; seed++) {
+    for (seed = 1; seed <= 300; seed++) {
+        uint32_t me = seed > 150;
+        struct xs_perm home = { me, XS_ACCESS_NONE };
         struct xs_engine *x = xs_engine_new(NULL, NULL, NULL);
         struct xs_engine *y = xs_engine_new(NULL, NULL, NULL);
-        struct xs_conn *xc = xs_conn_new(x, 0, true, NULL);
-        struct xs_conn *yc = xs_conn_new(y, 0, true, NULL);
+        struct xs_conn *xc = xs_conn_new(x, me, !me, NULL);
+        struct xs_conn *yc = xs_conn_new(y, me, !me, NULL);
+        struct xs_conn *xp = xs_conn_new(x, 0, true, NULL);
+        struct xs_conn *yp = xs_conn_new(y, 0, true, NULL);
+        struct xs_conn *xo = xs_conn_new(x, 2, false, NULL);
+        struct xs_conn *yo = xs_conn_new(y, 2, false, NULL);
         struct msg m;
         uint32_t t;
 
+        assert_int_equal(xs_local_mkdir(x, "/r"), 0);
+        assert_int_equal(xs_local_mkdir(y, "/r"), 0);
+        assert_int_equal(xs_local_set_perms(x, "/r", &home, 1), 0);
+        assert_int_equal(xs_local_set_perms(y, "/r", &home, 1), 0);
         rng_state = seed;
         /* The same random starting tree in both, then a transaction in x only. */
         for (i = 0; i < 15; i++)
-            random_op_both(x, xc, 0, y, yc);
+            random_op_both(x, xc, 0, y, yc, me);
         m = ereq(x, xc, XS_TRANSACTION_START, 0, "", 1);
         t = (uint32_t)strtoul(m.body, NULL, 10);
         for (i = 0; i < 30; i++)
-            random_op_both(x, xc, t, y, yc);
+            random_op_both(x, xc, t, y, yc, me);
         m = ereq(x, xc, XS_TRANSACTION_END, t, "T", 2);
         assert_string_equal(m.body, "OK");
-        assert_same_trees(x, xc, y, yc);
-        m = ereq(x, xc, XS_CONTROL, 0, "check", 6);
+        assert_same_trees(x, xp, y, yp);
+        assert_same_trees(x, xo, y, yo);
+        m = ereq(x, xp, XS_CONTROL, 0, "check", 6);
         assert_string_equal(m.body, "OK");
         xs_engine_free(x);
         xs_engine_free(y);
