@@ -1,6 +1,6 @@
 /* fuzz_xenstore.c (host fuzzer): the xenstore engine fed byte streams from four clients at once. */
 #include "fuzz.h"
-#include "../../toolstack/xenstored/engine.c"   /* one translation unit: see tests/fuzz/meson.build */
+#include "../../toolstack/xenstored/engine.c"   /* one translation unit: tests/fuzz/meson.build */
 
 /*
  * Connection 0 is privileged (domain 0), 1..3 are guests 1..3. The input is

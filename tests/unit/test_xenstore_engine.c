@@ -1,4 +1,4 @@
-/* test_xenstore_engine.c (host test): unit.xenstore_engine: every xenstore message, permissions, watches, transactions, quotas, framing. */
+/* test_xenstore_engine.c (host test): unit.xenstore_engine: every message and rule of the engine. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -919,6 +919,185 @@ static void test_transaction_deep_paths_stay_cheap(void **s)
     assert_consistent();
 }
 
+/* ---- a transaction against the same operations applied directly, on random trees ---- */
+
+/* A request on any engine; watch events (none are registered here) would be skipped. */
+static struct msg ereq(struct xs_engine *en, struct xs_conn *c, uint32_t type, uint32_t tx,
+                       const void *p, size_t len)
+{
+    uint8_t buf[sizeof(struct xsd_sockmsg) + 256];
+    struct xsd_sockmsg h = { type, 1, tx, (uint32_t)len };
+    struct msg m;
+
+    assert_true(len <= 256);
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), p, len);
+    assert_int_equal(xs_conn_feed(en, c, buf, sizeof(h) + len), sizeof(h) + len);
+    do
+        assert_true(next_msg(c, &m));
+    while (m.h.type == XS_WATCH_EVENT);
+    return m;
+}
+
+static uint32_t rng_state;
+
+static unsigned rng(unsigned n)
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (rng_state >> 16) % n;
+}
+
+/* One of 39 paths under /r: /r/x, /r/x/y, /r/x/y/z with x, y, z in {a, b, c}. */
+static void random_path(char *p)
+{
+    unsigned depth = 1 + rng(3), i;
+
+    strcpy(p, "/r");
+    for (i = 0; i < depth; i++) {
+        char comp[3] = { '/', (char)('a' + rng(3)), 0 };
+
+        strcat(p, comp);
+    }
+}
+
+/* A reply reduced to something comparable: error name, or the payload with names sorted. */
+static void canonical_reply(const struct msg *m, char *out, size_t cap)
+{
+    const char *names[64];
+    size_t n = 0, off = 0, i, j, used = 0;
+
+    if (m->h.type == XS_ERROR) {
+        snprintf(out, cap, "E:%s", m->body);
+        return;
+    }
+    if (m->h.type != XS_DIRECTORY) {
+        snprintf(out, cap, "%u:%.*s", m->h.type, (int)m->h.len, m->body);
+        return;
+    }
+    while (off < m->h.len && n < 64) {
+        names[n++] = m->body + off;
+        off += strlen(m->body + off) + 1;
+    }
+    for (i = 1; i < n; i++) {
+        for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    }
+    used = (size_t)snprintf(out, cap, "D:");
+    for (i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s,", names[i]);
+}
+
+/* Applies one random operation to both: engine `tx_e` inside transaction t, `direct` outside. */
+static void random_op_both(struct xs_engine *tx_e, struct xs_conn *tc, uint32_t t,
+                           struct xs_engine *direct, struct xs_conn *dc, uint32_t owner)
+{
+    static const uint32_t types[] = { XS_WRITE, XS_WRITE, XS_MKDIR, XS_RM, XS_READ,
+                                      XS_DIRECTORY, XS_SET_PERMS, XS_GET_PERMS };
+    uint32_t type = types[rng(8)];
+    char payload[64], a[128], b[128];
+    size_t len;
+    struct msg ma, mb;
+
+    random_path(payload);
+    len = strlen(payload) + 1;
+    if (type == XS_WRITE)
+        len += (size_t)sprintf(payload + len, "v%u", rng(100));
+    else if (type == XS_SET_PERMS) {
+        len += (size_t)sprintf(payload + len, "%c%u", "nrwb"[rng(4)], owner) + 1;
+        if (rng(2))
+            len += (size_t)sprintf(payload + len, "%c2", "nrwb"[rng(4)]) + 1;
+    }
+    ma = ereq(tx_e, tc, type, t, payload, len);
+    mb = ereq(direct, dc, type, 0, payload, len);
+    canonical_reply(&ma, a, sizeof(a));
+    canonical_reply(&mb, b, sizeof(b));
+    assert_string_equal(a, b);
+}
+
+/* Every path's value and perms, and every directory, the same in both engines. */
+static void assert_same_trees(struct xs_engine *x, struct xs_conn *xc, struct xs_engine *y,
+                              struct xs_conn *yc)
+{
+    static const uint32_t types[] = { XS_READ, XS_DIRECTORY, XS_GET_PERMS };
+    char p[16], a[128], b[128];
+    unsigned i, j, k, d, t;
+
+    for (d = 0; d < 4; d++) {
+        for (i = 0; i < 3; i++) {
+            for (j = 0; j < 3; j++) {
+                for (k = 0; k < 3; k++) {
+                    char full[16] = "/r";
+                    char comp[3] = { '/', 0, 0 };
+                    unsigned idx[3] = { i, j, k }, n;
+
+                    for (n = 0; n < d; n++) {
+                        comp[1] = (char)('a' + idx[n]);
+                        strcat(full, comp);
+                    }
+                    strcpy(p, full);
+                    for (t = 0; t < 3; t++) {
+                        struct msg ma = ereq(x, xc, types[t], 0, p, strlen(p) + 1);
+                        struct msg mb = ereq(y, yc, types[t], 0, p, strlen(p) + 1);
+
+                        canonical_reply(&ma, a, sizeof(a));
+                        canonical_reply(&mb, b, sizeof(b));
+                        assert_string_equal(a, b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/*
+ * Seeds 1..150 as dom0, 151..300 as domain 1 owning /r (its writes then meet permissions
+ * it sets itself). Afterwards dom0 and domain 2 must see the same in both engines.
+ */
+static void test_transaction_matches_direct_application(void **s)
+{
+    unsigned seed, i;
+
+    for (seed = 1; seed <= 300; seed++) {
+        uint32_t me = seed > 150;
+        struct xs_perm home = { me, XS_ACCESS_NONE };
+        struct xs_engine *x = xs_engine_new(NULL, NULL, NULL);
+        struct xs_engine *y = xs_engine_new(NULL, NULL, NULL);
+        struct xs_conn *xc = xs_conn_new(x, me, !me, NULL);
+        struct xs_conn *yc = xs_conn_new(y, me, !me, NULL);
+        struct xs_conn *xp = xs_conn_new(x, 0, true, NULL);
+        struct xs_conn *yp = xs_conn_new(y, 0, true, NULL);
+        struct xs_conn *xo = xs_conn_new(x, 2, false, NULL);
+        struct xs_conn *yo = xs_conn_new(y, 2, false, NULL);
+        struct msg m;
+        uint32_t t;
+
+        assert_int_equal(xs_local_mkdir(x, "/r"), 0);
+        assert_int_equal(xs_local_mkdir(y, "/r"), 0);
+        assert_int_equal(xs_local_set_perms(x, "/r", &home, 1), 0);
+        assert_int_equal(xs_local_set_perms(y, "/r", &home, 1), 0);
+        rng_state = seed;
+        /* The same random starting tree in both, then a transaction in x only. */
+        for (i = 0; i < 15; i++)
+            random_op_both(x, xc, 0, y, yc, me);
+        m = ereq(x, xc, XS_TRANSACTION_START, 0, "", 1);
+        t = (uint32_t)strtoul(m.body, NULL, 10);
+        for (i = 0; i < 30; i++)
+            random_op_both(x, xc, t, y, yc, me);
+        m = ereq(x, xc, XS_TRANSACTION_END, t, "T", 2);
+        assert_string_equal(m.body, "OK");
+        assert_same_trees(x, xp, y, yp);
+        assert_same_trees(x, xo, y, yo);
+        m = ereq(x, xp, XS_CONTROL, 0, "check", 6);
+        assert_string_equal(m.body, "OK");
+        xs_engine_free(x);
+        xs_engine_free(y);
+    }
+}
+
 static void test_transaction_errors(void **s)
 {
     uint32_t t;
@@ -1396,6 +1575,7 @@ int main(void)
         T(test_transaction_rm_and_recreate),
         T(test_transaction_set_perms_and_mkdir),
         T(test_transaction_deep_paths_stay_cheap),
+        T(test_transaction_matches_direct_application),
         T(test_transaction_errors),
         T(test_transaction_quota),
         T(test_transaction_node_quota_at_commit),

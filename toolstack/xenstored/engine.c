@@ -1,4 +1,4 @@
-/* engine.c (xenstore domain, host tests): the xenstore tree, permissions, watches, transactions and quotas. */
+/* engine.c (xenstore domain, host tests): the xenstore tree, permissions, watches, quotas. */
 #include "env.h"
 #include "xen/errno.h"
 #include "xen/xenstore.h"
@@ -602,7 +602,7 @@ static unsigned missing_nodes(struct xs_engine *e, const char *path)
     return missing;
 }
 
-/* Creates path and its missing parents, each inheriting its parent's perms (Xen: construct_node). */
+/* Creates path and its missing parents, each inheriting its parent's perms (Xen construct_node). */
 static int tree_create(struct xs_engine *e, struct who w, const char *path, struct node **out)
 {
     struct node *n = e->root, *c;

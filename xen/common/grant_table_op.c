@@ -26,20 +26,21 @@ _Static_assert(offsetof(struct compat_gnttab_copy, status) == 20, "compat gnttab
 _Static_assert(sizeof(struct compat_gnttab_setup_table) == 16, "compat gnttab_setup_table");
 
 /*
- * The granter's gfn -> host frame: its own populated RAM, and its store ring
- * page, which is the hypervisor's but the domain's as in Xen (a special page
- * of its own), so grant entry 1 lets the xenstore domain map it.
+ * The granter's gfn -> host frame. A domain may grant its own populated RAM and
+ * its store ring, where the builder put it (grant entry 1 names it for the
+ * xenstore domain, as Xen's builders seed it); nothing else is its own.
  */
 static int16_t resolve_granted_gfn(void *ctx, uint64_t gfn, uint64_t *pfn)
 {
     struct domain *d = ctx;
     uint64_t hpa = d->ram_hpa + (gfn << PAGE_SHIFT);
 
-    if (d->store_ring && gfn == STORE_RING_GPA >> PAGE_SHIFT) {
-        *pfn = virt_to_phys(d->store_ring) >> PAGE_SHIFT;
-        return GNTST_okay;
-    }
-    if (gfn_use(d, gfn) != GFN_RAM || hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
+    bool store = d->store_ring && gfn == STORE_RING_GPA >> PAGE_SHIFT;
+
+    if (store)
+        hpa = virt_to_phys(d->store_ring);
+    if ((store ? !gfn_maps(d, gfn, hpa) : gfn_use(d, gfn) != GFN_RAM) ||
+        hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
         return GNTST_bad_page;
     *pfn = hpa >> PAGE_SHIFT;
     return GNTST_okay;
