@@ -13,7 +13,8 @@
  * xs_wait_watch. Every call returns >= 0 on success or -XEN_E*: the errno
  * named by an XS_ERROR reply, -XEN_ETIMEDOUT when no reply came in time,
  * -XEN_EIO for a reply that breaks the protocol. tx is a transaction id or 0.
- * Needs xenev_init() first (xs_open calls it when it was not).
+ * xs_open maps shared_info itself (xenev_init). A timeout in the middle of a
+ * reply leaves the stream out of step: a test should treat it as the end.
  */
 #define XS_TIMEOUT_NS (30ull * 1000 * 1000 * 1000)
 
