@@ -373,10 +373,14 @@ static void rescan_domains(void)
 
 /* ---- Serving a ring ---- */
 
-/* Ring <- staged output <- engine output. Sets *moved when bytes went into the ring. */
+/*
+ * Ring <- staged output <- engine output, at most three ring writes. Sets
+ * *moved when bytes went into the ring. Ends on a write, so output stays
+ * staged only when the guest's reply ring is full (c is stuck until it reads).
+ */
 static int flush_output(struct client *c, bool *moved)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0;; i++) {
         if (c->out_len) {
             int n = xs_ring_write(&c->ring, c->out + c->out_off, c->out_len);
 
@@ -388,12 +392,13 @@ static int flush_output(struct client *c, bool *moved)
             if (c->out_len)
                 return 0;               /* the guest has not read enough: keep the rest */
         }
+        if (i == 2)
+            return 0;                   /* more may be queued: service() says so */
         c->out_off = 0;
         c->out_len = xs_conn_output(c->conn, c->out, sizeof(c->out));
         if (!c->out_len)
             return 0;
     }
-    return 0;
 }
 
 /*
@@ -425,8 +430,9 @@ static int feed_input(struct client *c, bool *moved)
 
 /*
  * Serves c for at most SERVICE_ROUNDS rounds. Returns true when c has work
- * left that can progress without the guest (requests not yet fed while its
- * reply ring has room), so the loop comes back before sleeping.
+ * left that can progress without the guest (requests not yet fed, or output
+ * not yet taken, while its reply ring has room), so the loop comes back
+ * before sleeping.
  */
 static bool service(struct client *c)
 {
