@@ -69,6 +69,7 @@ CHECKS = {
               "xs_watch_fires_on_change_below", "xs_unwatch_stops_events",
               "xs_transaction_start", "xs_transaction_conflict_eagain",
               "xs_transaction_conflict_discarded", "xs_transaction_commits",
+              "xs_watch_burst_over_a_ring",
               "xs_perm_other_domain_refused", "xs_watch_shared_registration",
               "xs_set_get_perms", "xs_watch_fires_on_peer_write", "xs_quota_entry_size",
               "xs_quota_nodes", "xs_quota_freed_by_rm"],
