@@ -349,6 +349,27 @@ static void act_watcher(const struct hvm_start_info *si)
     }
     check("xs_release_domain_fires_on_exit", rc == 0 && fired && gone,
           "fired %d, %s gone %d", fired, path, gone);
+
+    /*
+     * xenstored's mapping of the exiter's store ring kept it DYING; once
+     * released (unmapped) the hypervisor frees it and lists it no more.
+     */
+    struct wisp_domain_info info;
+    struct wisp_ctl_domain_list l;
+    long lrc;
+
+    deadline = xenev_now() + EVENT_WAIT_NS;
+    do {
+        l = (struct wisp_ctl_domain_list){ .first_domid = exiter, .max_entries = 1,
+                                           .buffer = (uintptr_t)&info };
+        lrc = hv_wisp_control(WISP_CTL_domain_list, HV_PTR(&l));
+        if (lrc || !l.nr_entries || info.domid != exiter)
+            break;
+        sleep_ns(10 * NS_PER_MS);
+    } while (xenev_now() < deadline);
+    check("xs_released_domain_freed", lrc == 0 && (!l.nr_entries || info.domid != exiter),
+          "list rc %ld; domain %u still listed in state %u", lrc, exiter,
+          l.nr_entries ? info.state : 0);
 }
 
 /* ---- Hostile clients ---- */

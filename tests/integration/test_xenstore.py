@@ -8,7 +8,8 @@ and Bochs (VMX):
   writes (its watch fires), GET_DOMAIN_PATH, the node and entry-size quotas (ENOSPC);
 - bob (act=peer): refused until alice grants, then writes; then it exits;
 - watcher (role control, act=watcher): @introduceDomain and @releaseDomain fire on
-  registration, and @releaseDomain fires when bob exits, after bob's nodes are gone;
+  registration, and @releaseDomain fires when bob exits, after bob's nodes are gone; then bob,
+  kept dying by xenstored's mapping of its ring, is freed and listed no more;
 - three hostile clients beside them: one sends requests 3 bytes at a time, an unknown type, a bad transaction id and an
   unprivileged INTRODUCE (errors, still connected), then a header with an oversized length (garbage),
   one moves its request producer more than a ring ahead (bad-index), one never reads its
@@ -76,7 +77,7 @@ CHECKS = {
     "bob": ["xs_open", "xs_peer_writes_after_grant"],
     "watcher": ["xs_open", "xs_privileged_reads_other_domain",
                 "xs_introduce_domain_watch_registration", "xs_release_domain_watch_registration",
-                "xs_release_domain_fires_on_exit"],
+                "xs_release_domain_fires_on_exit", "xs_released_domain_freed"],
     "garbage": ["xs_open", "xs_hostile_connected", "xs_hostile_partial_messages_served",
                 "xs_hostile_wrong_messages_refused",
                 "xs_hostile_garbage_disconnected"],
