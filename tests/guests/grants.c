@@ -1,4 +1,4 @@
-/* grants.c (guest, grants64): grant tables v1 between two domains, one verdict line per check.
+/* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
  * Lifecycle roles: granter-dies / mapper-outlives, mapper-dies / granter-survives. */
 #include "evlib.h"
@@ -58,7 +58,7 @@ static long gnt_op(unsigned long cmd, unsigned long arg, unsigned long count)
     return hypercall(__HYPERVISOR_grant_table_op, cmd, arg, count, 0, 0);
 }
 
-static int map_ref(domid_t dom, grant_ref_t ref, unsigned long gpa, uint32_t flags,
+static int map_ref(domid_t dom, grant_ref_t ref, uint64_t gpa, uint32_t flags,
                    grant_handle_t *handle)
 {
     struct gnttab_map_grant_ref op = { .host_addr = gpa, .flags = flags, .ref = ref, .dom = dom };
@@ -70,7 +70,7 @@ static int map_ref(domid_t dom, grant_ref_t ref, unsigned long gpa, uint32_t fla
     return op.status;
 }
 
-static int unmap_ref(unsigned long gpa, grant_handle_t handle)
+static int unmap_ref(uint64_t gpa, grant_handle_t handle)
 {
     struct gnttab_unmap_grant_ref op = { .host_addr = gpa, .handle = handle };
 
@@ -292,7 +292,7 @@ static void mapper_hostile_maps(void)
           GNTMAP_host_map | GNTMAP_device_map, NULL) == GNTST_general_error, "not general_error");
     check("map_over_shared_info", map_ref(peer, REF_DATA, (unsigned long)shinfo,
           GNTMAP_host_map, NULL) == GNTST_general_error, "not general_error");
-    check("map_beyond_guest_physical", map_ref(peer, REF_DATA, 1UL << 52, GNTMAP_host_map,
+    check("map_beyond_guest_physical", map_ref(peer, REF_DATA, 1ULL << 52, GNTMAP_host_map,
           NULL) == GNTST_general_error, "not general_error");
     check("unmap_bad_handle", unmap_ref(MAP_GPA, 0xdead) == GNTST_bad_handle, "not bad_handle");
 

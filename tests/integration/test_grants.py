@@ -18,11 +18,11 @@ CHECK_RE = re.compile(r"^CHECK (\S+) (PASS|FAIL)")
 
 PAIR = """\
 domain granter
-  kernel grants64.elf
+  kernel {granter_elf}
   cmdline role={granter} peer=2
   memory 16
 domain mapper
-  kernel grants64.elf
+  kernel {mapper_elf}
   cmdline role={mapper} peer=1
   memory 16
 """
@@ -75,8 +75,10 @@ def assert_no_leak(res):
     assert m.group(1) == m.group(2), f"frames lost: boot {m.group(1)}, end {m.group(2)}"
 
 
-def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120):
-    config = PAIR.format(granter=granter, mapper=mapper) + (CANARY if canary else "")
+def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120,
+             elfs=("grants64.elf", "grants64.elf")):
+    config = PAIR.format(granter=granter, mapper=mapper, granter_elf=elfs[0],
+                         mapper_elf=elfs[1]) + (CANARY if canary else "")
     return run_config(tmp_path, config, emulator=emulator, timeout=timeout,
                       extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
 
@@ -85,6 +87,18 @@ def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120):
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 def test_grant_exchange_and_hostile_cases(tmp_path, emulator):
     res = run_pair(tmp_path, emulator, "granter", "mapper", timeout=240)
+    assert res.code == EXIT_POWEROFF, res
+    assert_all_pass(res, "granter", GRANTER_CHECKS)
+    assert_all_pass(res, "mapper", MAPPER_CHECKS)
+    assert_no_leak(res)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("elfs", [("grants64.elf", "grants32.elf"),
+                                  ("grants32.elf", "grants64.elf")])
+def test_grant_exchange_compat(tmp_path, elfs):
+    """32-bit callers: gnttab_copy and setup_table have their compat layouts (QEMU)."""
+    res = run_pair(tmp_path, "qemu", "granter", "mapper", timeout=240, elfs=elfs)
     assert res.code == EXIT_POWEROFF, res
     assert_all_pass(res, "granter", GRANTER_CHECKS)
     assert_all_pass(res, "mapper", MAPPER_CHECKS)
