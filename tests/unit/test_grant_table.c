@@ -243,6 +243,24 @@ static void test_pin_count_limit(void **state)
     assert_int_equal(flags_of(8), GTF_permit_access);
 }
 
+static void test_seed(void **state)
+{
+    uint64_t pfn;
+
+    (void)state;
+    assert_int_equal(gnttab_seed(&gt, GNTTAB_RESERVED_XENSTORE, MAPPER, 7), 0);
+    assert_int_equal(flags_of(1), GTF_permit_access);
+    assert_int_equal(gnttab_shared_entry(&gt, 1)->domid, MAPPER);
+    assert_int_equal(gnttab_shared_entry(&gt, 1)->frame, 7);
+    assert_int_equal(gnttab_pin(&gt, 1, MAPPER, false, &pfn), GNTST_okay);
+    assert_int_equal(pfn, 0x1007);
+    gnttab_unpin(&gt, 1, false);
+    assert_int_equal(gnttab_seed(&gt, 3 * 512 + 5, MAPPER, 8), 0);     /* grows */
+    assert_int_equal(gt.nr_frames, 4);
+    assert_int_equal(gnttab_seed(&gt, 4 * 512, MAPPER, 8), -EINVAL);
+    assert_int_equal(gnttab_seed(&gt, 2, MAPPER, 1ull << 32), -EINVAL);
+}
+
 static void test_maptrack(void **state)
 {
     unsigned max = 2 * GNTTAB_MAPTRACK_PER_FRAME;
@@ -300,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_then_write_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_while_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_count_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack_none_allowed, setup, teardown),
     };

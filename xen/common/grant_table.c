@@ -102,6 +102,20 @@ struct gnttab_active *gnttab_active_entry(struct gnttab *gt, grant_ref_t ref)
     return &gt->frames[ref / GNTTAB_ENTRIES_PER_FRAME].active[ref % GNTTAB_ENTRIES_PER_FRAME];
 }
 
+int gnttab_seed(struct gnttab *gt, grant_ref_t ref, domid_t grantee, uint64_t gfn)
+{
+    grant_entry_v1_t *e;
+
+    if (gfn > UINT32_MAX || ref / GNTTAB_ENTRIES_PER_FRAME >= gt->max_frames ||
+        gnttab_grow(gt, ref / GNTTAB_ENTRIES_PER_FRAME + 1))
+        return -EINVAL;
+    e = gnttab_shared_entry(gt, ref);
+    e->domid = grantee;
+    e->frame = (uint32_t)gfn;
+    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);  /* last */
+    return 0;
+}
+
 /* The entry's first 4 bytes (flags, domid) as one atomic word. */
 static uint32_t *combo_word(grant_entry_v1_t *e)
 {

@@ -45,15 +45,7 @@ int gnttab_domain_init(struct domain *d)
 
 int gnttab_seed_entry(struct domain *d, unsigned ref, domid_t grantee, uint64_t gfn)
 {
-    grant_entry_v1_t *e;
-
-    if (gfn > UINT32_MAX || gnttab_grow(&d->grant, ref / GNTTAB_ENTRIES_PER_FRAME + 1) ||
-        !(e = gnttab_shared_entry(&d->grant, ref)))
-        return -EINVAL;
-    e->domid = grantee;
-    e->frame = (uint32_t)gfn;
-    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
-    return 0;
+    return gnttab_seed(&d->grant, ref, grantee, gfn);
 }
 
 bool gnttab_foreign_mapped(const struct domain *d)
@@ -130,7 +122,7 @@ static struct domain *granter(domid_t id)
  */
 static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant_handle_t *hp)
 {
-    bool ro = op->flags & GNTMAP_readonly;
+    bool ro = op->flags & GNTMAP_readonly, replaces;
     struct gnttab_maptrack *m;
     struct domain *rd;
     grant_handle_t h;
@@ -149,12 +141,15 @@ static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant
         gnttab_maptrack_put(&ld->grant, h);
         return st;
     }
+    replaces = gfn_use(ld, op->host_addr >> PAGE_SHIFT) != GFN_EMPTY;
     if (gfn_take(ld, op->host_addr >> PAGE_SHIFT, pfn << PAGE_SHIFT,
                  ro ? P2M_READ : P2M_READ | P2M_WRITE)) {
         gnttab_unpin(&rd->grant, op->ref, ro);
         gnttab_maptrack_put(&ld->grant, h);
         return GNTST_general_error;
     }
+    if (replaces)
+        hvm->flush_p2m(ld);     /* no stale translation of the RAM page it replaced */
     *m = (struct gnttab_maptrack){ .flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0),
                                    .dom = (domid_t)rd->id, .ref = op->ref,
                                    .gfn = op->host_addr >> PAGE_SHIFT };

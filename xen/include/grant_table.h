@@ -78,6 +78,9 @@ static inline unsigned gnttab_nr_entries(const struct gnttab *gt)
 {
     return gt->nr_frames * GNTTAB_ENTRIES_PER_FRAME;
 }
+/* Fills entry ref (growing the table to hold it) for grantee and frame gfn, permit_access
+ * last: 0, or -EINVAL (ref beyond max_frames, gfn past 32 bits, no memory). */
+int __must_check gnttab_seed(struct gnttab *gt, grant_ref_t ref, domid_t grantee, uint64_t gfn);
 /* The index of the frame mapped at gfn, or -1. */
 int gnttab_frame_at(const struct gnttab *gt, uint64_t gfn);
 grant_entry_v1_t *gnttab_shared_entry(struct gnttab *gt, grant_ref_t ref);
