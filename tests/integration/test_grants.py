@@ -86,8 +86,9 @@ def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120,
 @pytest.mark.boot
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 def test_grant_exchange_and_hostile_cases(tmp_path, emulator):
-    res = run_pair(tmp_path, emulator, "granter", "mapper", timeout=240)
+    res = run_pair(tmp_path, emulator, "granter", "mapper", canary=True, timeout=240)
     assert res.code == EXIT_POWEROFF, res
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
     assert_all_pass(res, "granter", GRANTER_CHECKS)
     assert_all_pass(res, "mapper", MAPPER_CHECKS)
     assert_no_leak(res)
