@@ -18,6 +18,7 @@
 #define REF_OTHER   10      /* to another domain */
 #define REF_REVOKED 11      /* was the peer's, revoked */
 #define REF_COPY    12      /* read-write, copy target */
+#define REF_PCD     13      /* read-write, asking for uncached mappings (PV only) */
 #define GT_GPA      0xE0000000UL    /* the grant table frame */
 #define GT_MOVED    0xE0010000UL    /* ... after moving it */
 #define MAP_GPA     0xE0100000UL    /* mappings, one page each */
@@ -176,6 +177,7 @@ static void granter_setup(void)
     grant(REF_REVOKED, peer, data_page, GTF_permit_access);
     table[REF_REVOKED].flags = 0;
     grant(REF_COPY, peer, copy_page, GTF_permit_access);
+    grant(REF_PCD, peer, data_page, GTF_permit_access | GTF_PCD);
     if (ev_alloc_unbound(DOMID_SELF, peer, &port))
         guest_panic("cannot offer a port to d%u", peer);
     note("granter: port %u offered to d%u\n", port, peer);
@@ -202,6 +204,8 @@ static void run_granter(void)
           table[REF_COPY].flags == GTF_permit_access && table[REF_RO].flags ==
           (GTF_permit_access | GTF_readonly), "copy 0x%x ro 0x%x", table[REF_COPY].flags,
           table[REF_RO].flags);
+    check("grant_refused_map_flags_cleared", table[REF_PCD].flags == (GTF_permit_access | GTF_PCD),
+          "flags 0x%x", table[REF_PCD].flags);
     /* Moving the frame: the same entries at the new gfn (the old one is left empty). */
     check("grant_frame_moves", map_grant_frame(0, GT_MOVED) == 0 &&
           ((volatile grant_entry_v1_t *)GT_MOVED)[REF_DATA].domid == peer, "moved frame differs");
@@ -280,6 +284,8 @@ static void mapper_hostile_maps(void)
     check("map_readonly_grant_readonly", st == GNTST_okay &&
           same((void *)(MAP_GPA + 0x10000), hello) && unmap_ref(MAP_GPA + 0x10000, h) == GNTST_okay,
           "status %d", st);
+    expect("map_cache_attribute_grant", map_ref(peer, REF_PCD, MAP_GPA + 0x10000, GNTMAP_host_map,
+           NULL), GNTST_general_error);
     check("map_ref_beyond_table", map_ref(peer, 600, MAP_GPA + 0x10000, GNTMAP_host_map, NULL) ==
           GNTST_bad_gntref && map_ref(peer, 0xffffffffu, MAP_GPA + 0x10000, GNTMAP_host_map,
           NULL) == GNTST_bad_gntref, "not bad_gntref");

@@ -37,12 +37,12 @@ GRANTER_CHECKS = {
     "grant_frame_mapped", "grant_query_size_own", "grant_peer_mapped",
     "grant_flags_set_while_mapped", "grant_exchange_data", "grant_peer_done",
     "grant_flags_cleared_after_unmap", "grant_copy_gmfn_to_gref", "grant_copy_gref_to_gref",
-    "grant_copy_flags_cleared", "grant_frame_moves",
+    "grant_copy_flags_cleared", "grant_refused_map_flags_cleared", "grant_frame_moves",
 }
 MAPPER_CHECKS = {
     "map_grant_rw", "map_reads_granter_data", "map_sees_granter_write",
     "map_other_domains_grant", "map_revoked_grant", "map_readonly_grant_writable",
-    "map_readonly_grant_readonly", "map_ref_beyond_table", "map_bad_domain",
+    "map_readonly_grant_readonly", "map_cache_attribute_grant", "map_ref_beyond_table", "map_bad_domain",
     "map_without_host_map", "map_device_map_refused", "map_over_shared_info",
     "map_beyond_guest_physical", "unmap_bad_handle", "map_same_gfn_twice",
     "unmap_wrong_address", "unmap_twice", "map_over_ram", "grant_batch_map",

@@ -142,7 +142,10 @@ static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant
         return st;
     }
     replaces = gfn_use(ld, op->host_addr >> PAGE_SHIFT) != GFN_EMPTY;
-    if (gfn_take(ld, op->host_addr >> PAGE_SHIFT, pfn << PAGE_SHIFT,
+    /* Xen refuses HVM mappings of grants that ask for cache attributes (GTF_PAT/PWT/PCD). */
+    if ((__atomic_load_n(&gnttab_shared_entry(&rd->grant, op->ref)->flags, __ATOMIC_SEQ_CST) &
+         (GTF_PAT | GTF_PWT | GTF_PCD)) ||
+        gfn_take(ld, op->host_addr >> PAGE_SHIFT, pfn << PAGE_SHIFT,
                  ro ? P2M_READ : P2M_READ | P2M_WRITE)) {
         gnttab_unpin(&rd->grant, op->ref, ro);
         gnttab_maptrack_put(&ld->grant, h);
