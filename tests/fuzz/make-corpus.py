@@ -23,6 +23,11 @@ def bootconfig():
         "domain fuzz\r\n\tkernel fuzz64.elf\r\n\tinitrd rd.cpio\r\n\tmemory 64\r\n\tvcpus 2\r\n")
     put("bootconfig", "bad-key", "domain a\nkernel k\nmemory 99999999999999999999\n")
     put("bootconfig", "no-newline", "domain x\n kernel y")
+    put("bootconfig", "roles",
+        "domain xs\n kernel xenstored.elf\n roles xenstore\n memory 16\n"
+        "domain ctl\n kernel ctl64.elf\n roles control,backend\n paused\n"
+        " max_grant_frames 32\n max_maptrack_frames 0\n"
+        "domain bad\n kernel k\n roles xenstore,\n")
 
 
 def cmdline():

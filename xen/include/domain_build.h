@@ -5,8 +5,10 @@
 #include "bootconfig.h"
 #include "bootinfo.h"
 
-/* 0, or a negative errno after logging why; nothing is left allocated on failure. */
-int __must_check domain_build(const struct domain_config *cfg, const struct boot_info *bi);
+/* Builds domain domid (its position in the boot configuration, from 1). 0, or a negative
+ * errno after logging why; nothing is left allocated on failure. */
+int __must_check domain_build(unsigned domid, const struct domain_config *cfg,
+                              const struct boot_info *bi);
 
 struct domain;
 /*

@@ -4,13 +4,13 @@
 #define WISP_GRANT_TABLE_H
 
 #include "env.h"
+#include "bootconfig.h"
 #include "xen/grant_table.h"
 
 #define GNTTAB_ENTRIES_PER_FRAME 512u           /* 8-byte v1 entries in a 4 KiB frame */
-#define GNTTAB_DEFAULT_MAX_FRAMES 64u           /* xl.cfg max_grant_frames */
-#define GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES 1024u /* xl.cfg max_maptrack_frames */
-#define GNTTAB_MAX_FRAMES 1024u                 /* bootconfig's upper bounds */
-#define GNTTAB_MAX_MAPTRACK_FRAMES 4096u
+/* The largest tables a domain may have (its sizes come from the boot configuration). */
+#define GNTTAB_MAX_FRAMES BOOTCFG_MAX_GRANT_FRAMES
+#define GNTTAB_MAX_MAPTRACK_FRAMES BOOTCFG_MAX_MAPTRACK_FRAMES
 #define GNTTAB_NO_GFN (~0ull)
 /* A pin count at this value refuses more pins (Xen's 0x80 guard on its 8-bit counters). */
 #define GNTTAB_PIN_MAX 0x7f
