@@ -1,6 +1,6 @@
 /* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
- * Lifecycle roles: granter-dies / mapper-outlives, mapper-dies / granter-survives. */
+ * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -473,10 +473,22 @@ static void run_mapper_dies(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/* The granter dies first, then we die still mapping its page: both must be freed once. */
+static void run_mapper_dies_late(void)
+{
+    grant_handle_t h;
+
+    if (mapper_map_data(&h) && check("granter_gone", wait_port(true), "the granter's end never closed"))
+        note("mapper: dying while mapping a dead granter's page\n");
+    checks_done();
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter", run_granter }, { "mapper", run_mapper },
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
     { "granter-survives", run_granter_survives }, { "mapper-dies", run_mapper_dies },
+    { "mapper-dies-late", run_mapper_dies_late },
 };
 
 int main(const struct hvm_start_info *si)

@@ -127,6 +127,33 @@ def test_granter_dies_while_mapped(tmp_path, emulator):
     assert_no_leak(res)
 
 
+MAPPER_FIRST = """\
+domain mapper
+  kernel grants64.elf
+  cmdline role=mapper-dies-late peer=2
+  memory 16
+domain granter
+  kernel grants64.elf
+  cmdline role=granter-dies peer=1
+  memory 16
+"""
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_mapper_dies_after_its_dead_granter(tmp_path, emulator):
+    """The mapper (d1) dies still mapping the dead granter (d2): the mapper's teardown frees
+    the granter, and each is freed once (the reaper must not visit the freed slot)."""
+    res = run_config(tmp_path, MAPPER_FIRST + CANARY, emulator=emulator, timeout=240,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "mapper", {"map_grant_rw", "granter_gone"})
+    assert_all_pass(res, "granter", {"grant_peer_mapped"})
+    assert res.stderr.count("d2 (granter): torn down") == 1, res.stderr[-3000:]
+    assert res.stderr.count("d1 (mapper): torn down") == 1, res.stderr[-3000:]
+    assert_no_leak(res)
+
+
 @pytest.mark.boot
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 def test_mapper_dies_while_mapping(tmp_path, emulator):
