@@ -1,6 +1,7 @@
 /* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
- * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives. */
+ * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives;
+ * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -473,6 +474,50 @@ static void run_mapper_dies(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/* ---------- the store ring: entry 1, seeded by the builder for the xenstore domain ---------- */
+
+#define STORE_GPA 0xfeffe000UL      /* Wisp's store ring page (docs/control.md) */
+static const char store_magic[] = "XENSTORED-WAS-HERE";
+
+/* The xenstore domain maps the peer's store ring through grant entry 1 and writes to it. */
+static void run_xs_mapper(void)
+{
+    uint64_t deadline = pv_now() + WAIT_NS;
+    grant_handle_t h;
+    int st;
+
+    while ((st = map_ref(peer, GNTTAB_RESERVED_XENSTORE, MAP_GPA, GNTMAP_host_map, &h)) !=
+           GNTST_okay && pv_now() < deadline)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+    if (!expect("xs_map_store_ring", st, GNTST_okay))
+        return;
+    check("xs_store_ring_zeroed", ((volatile uint32_t *)MAP_GPA)[0] == 0, "not zero");
+    memcpy((void *)MAP_GPA, store_magic, sizeof(store_magic));
+    expect("xs_unmap_store_ring", unmap_ref(MAP_GPA, h), GNTST_okay);
+}
+
+/* The guest side: the entry as the builder seeded it, and the xenstore domain's write. */
+static void run_store_owner(void)
+{
+    uint64_t deadline = pv_now() + WAIT_NS;
+    volatile grant_entry_v1_t *e;
+
+    if (!check("grant_frame_mapped", map_grant_frame(0, GT_GPA) == 0, "add_to_physmap failed"))
+        return;
+    e = &table[GNTTAB_RESERVED_XENSTORE];
+    check("store_grant_seeded", e->domid == peer && e->frame == STORE_GPA / PAGE_SIZE &&
+          (e->flags & GTF_type_mask) == GTF_permit_access, "flags 0x%x domid %u frame 0x%x",
+          e->flags, e->domid, e->frame);
+    while ((!same((void *)STORE_GPA, store_magic) || (e->flags & GTF_reading)) &&
+           pv_now() < deadline)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+    check("store_ring_written_by_xenstored", same((void *)STORE_GPA, store_magic), "not written");
+    check("store_grant_released", e->flags == GTF_permit_access, "flags 0x%x", e->flags);
+    /* The xenstore domain ends with us: give it time to print its verdicts. */
+    for (deadline = pv_now() + 500 * NS_PER_MS; pv_now() < deadline;)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+}
+
 /* The granter dies first, then we die still mapping its page: both must be freed once. */
 static void run_mapper_dies_late(void)
 {
@@ -489,6 +534,7 @@ static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
     { "granter-survives", run_granter_survives }, { "mapper-dies", run_mapper_dies },
     { "mapper-dies-late", run_mapper_dies_late },
+    { "xs-mapper", run_xs_mapper }, { "store-owner", run_store_owner },
 };
 
 int main(const struct hvm_start_info *si)

@@ -154,6 +154,31 @@ def test_mapper_dies_after_its_dead_granter(tmp_path, emulator):
     assert_no_leak(res)
 
 
+STORE = """\
+domain xenstore
+  kernel grants64.elf
+  cmdline role=xs-mapper peer=2
+  roles xenstore
+  memory 16
+domain guest
+  kernel grants64.elf
+  cmdline role=store-owner peer=1
+  memory 16
+"""
+
+
+@pytest.mark.boot
+def test_xenstore_maps_store_ring_through_entry_1(tmp_path):
+    """The builder seeds grant entry 1 for the xenstore domain; it maps the store ring page."""
+    res = run_config(tmp_path, STORE, emulator="qemu", timeout=120,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert_all_pass(res, "xenstore", {"xs_map_store_ring", "xs_store_ring_zeroed",
+                                      "xs_unmap_store_ring"})
+    assert_all_pass(res, "guest", {"store_grant_seeded", "store_ring_written_by_xenstored",
+                                   "store_grant_released"})
+    assert_no_leak(res)
+
+
 @pytest.mark.boot
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 def test_mapper_dies_while_mapping(tmp_path, emulator):

@@ -25,13 +25,22 @@ _Static_assert(sizeof(struct compat_gnttab_copy) == 24, "compat gnttab_copy");
 _Static_assert(offsetof(struct compat_gnttab_copy, status) == 20, "compat gnttab_copy status");
 _Static_assert(sizeof(struct compat_gnttab_setup_table) == 16, "compat gnttab_setup_table");
 
-/* The granter's gfn -> host frame: only its own populated RAM can be granted. */
+/*
+ * The granter's gfn -> host frame: its own populated RAM, or its store ring
+ * page (which the builder grants to the xenstore domain, entry 1). Both are
+ * freed only with the domain, which waits for its last foreign mapping.
+ */
 static int16_t resolve_granted_gfn(void *ctx, uint64_t gfn, uint64_t *pfn)
 {
     struct domain *d = ctx;
     uint64_t hpa = d->ram_hpa + (gfn << PAGE_SHIFT);
 
-    if (gfn_use(d, gfn) != GFN_RAM || hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
+    if (d->store_ring && gfn == STORE_RING_GPA >> PAGE_SHIFT &&
+        gfn_maps(d, gfn, virt_to_phys(d->store_ring)))
+        hpa = virt_to_phys(d->store_ring);
+    else if (gfn_use(d, gfn) != GFN_RAM)
+        return GNTST_bad_page;
+    if (hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
         return GNTST_bad_page;
     *pfn = hpa >> PAGE_SHIFT;
     return GNTST_okay;
