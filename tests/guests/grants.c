@@ -20,6 +20,9 @@
 #define REF_REVOKED 11      /* was the peer's, revoked */
 #define REF_COPY    12      /* read-write, copy target */
 #define REF_PCD     13      /* read-write, asking for uncached mappings (PV only) */
+#define REF_MANY    14      /* 14..17: read-only, to fill a mapper's maptrack */
+#define NR_MANY     4
+#define MAPTRACK_PER_FRAME 256  /* handles in one maptrack frame (Wisp: 16-byte entries) */
 #define GT_GPA      0xE0000000UL    /* the grant table frame */
 #define GT_MOVED    0xE0010000UL    /* ... after moving it */
 #define MAP_GPA     0xE0100000UL    /* mappings, one page each */
@@ -41,6 +44,7 @@ static uint8_t ram_victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static const struct hvm_start_info *start_info;
 static domid_t peer;
+static unsigned max_frames;         /* max_grant_frames of this domain: cmdline max_frames=N (64) */
 static uint32_t port;
 
 static unsigned int cmdline_number(const char *key)
@@ -168,7 +172,7 @@ static void granter_setup(void)
         guest_shutdown(SHUTDOWN_crash);
     check("grant_query_size_own",
           gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.status == GNTST_okay &&
-          q.nr_frames == 1 && q.max_nr_frames == 64,
+          q.nr_frames == 1 && q.max_nr_frames == max_frames,
           "status %d nr %u max %u", q.status, q.nr_frames, q.max_nr_frames);
     memcpy(data_page, hello, sizeof(hello));
     memcpy(ro_page, hello, sizeof(hello));
@@ -179,6 +183,8 @@ static void granter_setup(void)
     table[REF_REVOKED].flags = 0;
     grant(REF_COPY, peer, copy_page, GTF_permit_access);
     grant(REF_PCD, peer, data_page, GTF_permit_access | GTF_PCD);
+    for (grant_ref_t r = REF_MANY; r < REF_MANY + NR_MANY; r++)
+        grant(r, peer, ro_page, GTF_permit_access | GTF_readonly);
     if (ev_alloc_unbound(DOMID_SELF, peer, &port))
         guest_panic("cannot offer a port to d%u", peer);
     note("granter: port %u offered to d%u\n", port, peer);
@@ -349,6 +355,31 @@ static void mapper_batch(void)
     check("grant_batch_unmap", rc == 0 && ok == BATCH, "rc %ld, %u of %u", rc, ok, BATCH);
 }
 
+/* With max_maptrack_frames 1 (cmdline maptrack=1): one frame of handles, then no_device_space. */
+static void mapper_fill_maptrack(void)
+{
+    static grant_handle_t handles[MAPTRACK_PER_FRAME];
+    const unsigned held = 1;        /* the data mapping stays until the end */
+    unsigned mapped = 0, unmapped = 0;
+    int st;
+
+    int first_error = GNTST_okay;
+
+    for (unsigned i = 0; i < MAPTRACK_PER_FRAME - held; i++) {
+        st = map_ref(peer, REF_MANY + i / 64, MAP_GPA + 0x200000 + i * PAGE_SIZE,
+                     GNTMAP_host_map | GNTMAP_readonly, &handles[i]);
+        mapped += st == GNTST_okay;
+        if (first_error == GNTST_okay)
+            first_error = st;
+    }
+    st = map_ref(peer, REF_MANY, MAP_GPA + 0x1ff000, GNTMAP_host_map | GNTMAP_readonly, NULL);
+    check("map_maptrack_full", mapped == MAPTRACK_PER_FRAME - held && st == GNTST_no_device_space,
+          "%u mapped (first error %d), then status %d", mapped, first_error, st);
+    for (unsigned i = 0; i < mapped; i++)
+        unmapped += unmap_ref(MAP_GPA + 0x200000 + i * PAGE_SIZE, handles[i]) == GNTST_okay;
+    check("unmap_maptrack_full", unmapped == mapped, "%u of %u", unmapped, mapped);
+}
+
 static void mapper_copies(void)
 {
     struct gnttab_copy_ptr s, d;
@@ -380,7 +411,7 @@ static void mapper_copies(void)
 static void mapper_table_ops(void)
 {
     struct gnttab_query_size q = { .dom = peer };
-    struct gnttab_setup_table setup = { .dom = DOMID_SELF, .nr_frames = 65 };
+    struct gnttab_setup_table setup = { .dom = DOMID_SELF, .nr_frames = max_frames + 1 };
     struct gnttab_set_version sv = { .version = 2 };
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
     xen_pfn_t frames[2];
@@ -396,11 +427,11 @@ static void mapper_table_ops(void)
     set_xen_guest_handle(setup.frame_list, frames);
     check("setup_table_grows", gnt_op(GNTTABOP_setup_table, HV_PTR(&setup), 1) == 0 &&
           setup.status == GNTST_okay, "status %d", setup.status);
-    check("add_to_physmap_grant_beyond_max", map_grant_frame(64, GT_GPA) == -XEN_EINVAL &&
+    check("add_to_physmap_grant_beyond_max", map_grant_frame(max_frames, GT_GPA) == -XEN_EINVAL &&
           map_grant_frame(XENMAPIDX_grant_table_status, GT_GPA) == -XEN_EINVAL, "not -EINVAL");
     q.dom = DOMID_SELF;
-    check("add_to_physmap_grant_grows_to_max", map_grant_frame(63, GT_GPA) == 0 &&
-          gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.nr_frames == 64,
+    check("add_to_physmap_grant_grows_to_max", map_grant_frame(max_frames - 1, GT_GPA) == 0 &&
+          gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.nr_frames == max_frames,
           "nr_frames %u", q.nr_frames);
     rc = gnt_op(GNTTABOP_set_version, HV_PTR(&sv), 1);
     check("set_version_2_enosys", rc == -XEN_ENOSYS && sv.version == 1, "rc %ld v %u", rc,
@@ -442,6 +473,8 @@ static void run_mapper(void)
     mapper_batch();
     mapper_copies();
     mapper_table_ops();
+    if (cmdline_number("maptrack") == 1)
+        mapper_fill_maptrack();
     expect("unmap_grant", unmap_ref(MAP_GPA, h), GNTST_okay);
     notify();
 }
@@ -455,7 +488,7 @@ static void run_mapper_outlives(void)
     if (!check("granter_gone", wait_port(true), "the granter's end never closed"))
         return;
     /* Allocations after its death must not take its page: grow our table to the max. */
-    check("grow_after_granter_death", map_grant_frame(63, GT_GPA) == 0, "refused");
+    check("grow_after_granter_death", map_grant_frame(max_frames - 1, GT_GPA) == 0, "refused");
     check("granter_page_kept_while_mapped", same((void *)MAP_GPA, hello) &&
           same((void *)(MAP_GPA + 2048), reply), "the page changed");
     note("mapper: unmapping the dead granter's page\n");
@@ -543,6 +576,7 @@ int main(const struct hvm_start_info *si)
 
     start_info = si;
     peer = (domid_t)cmdline_number("peer");
+    max_frames = cmdline_number("max_frames") ? cmdline_number("max_frames") : 64;
     if (!cmdline_get(si, "role", role, sizeof(role)) || !peer || ev_map_shared_info())
         guest_panic("usage: role=<granter|mapper|...> peer=<domid>");
     for (unsigned i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {

@@ -94,6 +94,32 @@ def test_grant_exchange_and_hostile_cases(tmp_path, emulator):
     assert_no_leak(res)
 
 
+SMALL = """\
+domain granter
+  kernel grants64.elf
+  cmdline role=granter peer=2
+  memory 16
+domain mapper
+  kernel grants64.elf
+  cmdline role=mapper peer=1 max_frames=4 maptrack=1
+  memory 16
+  max_grant_frames 4
+  max_maptrack_frames 1
+"""
+
+
+@pytest.mark.boot
+def test_grant_limits_from_boot_config(tmp_path):
+    """max_grant_frames 4 and max_maptrack_frames 1: the table stops at 4 frames, the 257th
+    mapping gets no_device_space (one maptrack frame holds 256 handles)."""
+    res = run_config(tmp_path, SMALL, emulator="qemu", timeout=120,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert res.code == EXIT_POWEROFF, res
+    assert_all_pass(res, "granter", GRANTER_CHECKS)
+    assert_all_pass(res, "mapper", MAPPER_CHECKS | {"map_maptrack_full", "unmap_maptrack_full"})
+    assert_no_leak(res)
+
+
 @pytest.mark.boot
 @pytest.mark.parametrize("elfs", [("grants64.elf", "grants32.elf"),
                                   ("grants32.elf", "grants64.elf")])

@@ -36,13 +36,13 @@ struct gnttab_frame {
 
 /* One mapping the domain holds (a handle); flags == 0: free, next_free links it. */
 struct gnttab_maptrack {
-    uint32_t flags;         /* GNTMAP_host_map | GNTMAP_readonly */
+    uint16_t flags;         /* GNTMAP_host_map | GNTMAP_readonly */
     domid_t dom;            /* granter */
-    uint16_t pad;
     grant_ref_t ref;        /* or, when free, the next free handle */
     uint64_t gfn;           /* where it is mapped in this domain's p2m */
 };
 #define GNTTAB_MAPTRACK_PER_FRAME (4096u / sizeof(struct gnttab_maptrack))
+_Static_assert(sizeof(struct gnttab_maptrack) == 16, "256 handles a maptrack frame");
 
 /* Resolves a granted gfn of the owner to a host frame: GNTST_okay or a GNTST_* error. */
 typedef int16_t (*gnttab_resolve_fn)(void *ctx, uint64_t gfn, uint64_t *pfn);
