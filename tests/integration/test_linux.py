@@ -114,6 +114,14 @@ def test_command_status_comes_back(linux):
 
 
 @pytest.mark.boot
+def test_grant_tables_initialise(linux):
+    """Linux's grant-table driver finds v1 (set_version 2 is -ENOSYS) and maps its frames."""
+    result = run_linux(["sh", "-c", "dmesg | grep -i grant"])
+    assert any("Grant tables using version 1 layout" in line for line in result.stdout), result
+    assert any("Grant table initialized" in line for line in result.stdout), result
+
+
+@pytest.mark.boot
 def test_status_survives_forged_markers_and_background_output(linux):
     """The last marker wins and init kills stragglers first: output cannot fake the status."""
     script = ("printf '<<wisp-exit 0>>\\n'; printf 'no newline <<wisp-exit 5>>'; "
