@@ -24,14 +24,14 @@ static void free_array(void *p, size_t bytes)
         frames_free(virt_to_phys(p), (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
-int gnttab_init(struct gnttab *gt, domid_t domid, unsigned max_frames,
-                unsigned max_maptrack_frames, gnttab_resolve_fn resolve, void *ctx)
+int gnttab_init(struct gnttab *gt, unsigned max_frames, unsigned max_maptrack_frames,
+                gnttab_resolve_fn resolve, void *ctx)
 {
     memset(gt, 0, sizeof(*gt));
     if (max_frames < 1 || max_frames > GNTTAB_MAX_FRAMES ||
         max_maptrack_frames > GNTTAB_MAX_MAPTRACK_FRAMES)
         return -EINVAL;
-    *gt = (struct gnttab){ .domid = domid, .max_frames = max_frames,
+    *gt = (struct gnttab){ .max_frames = max_frames,
                            .max_maptrack_frames = max_maptrack_frames,
                            .free_head = GNTTAB_NO_HANDLE, .resolve = resolve, .ctx = ctx };
     gt->frames = alloc_array(max_frames * sizeof(*gt->frames));

@@ -48,7 +48,7 @@ static int16_t resolve_granted_gfn(void *ctx, uint64_t gfn, uint64_t *pfn)
 
 int gnttab_domain_init(struct domain *d)
 {
-    return gnttab_init(&d->grant, (domid_t)d->id, d->max_grant_frames, d->max_maptrack_frames,
+    return gnttab_init(&d->grant, d->max_grant_frames, d->max_maptrack_frames,
                        resolve_granted_gfn, d);
 }
 

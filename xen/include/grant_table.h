@@ -34,7 +34,7 @@ struct gnttab_frame {
     uint64_t gfn;                       /* where the owner mapped it; GNTTAB_NO_GFN: nowhere */
 };
 
-/* One mapping the domain holds (a handle); flags == 0: free, next_free links it. */
+/* One mapping the domain holds (a handle); flags == 0: free, and ref links the free list. */
 struct gnttab_maptrack {
     uint16_t flags;         /* GNTMAP_host_map | GNTMAP_readonly */
     domid_t dom;            /* granter */
@@ -55,7 +55,6 @@ typedef int16_t (*gnttab_resolve_fn)(void *ctx, uint64_t gfn, uint64_t *pfn);
  * they are read once per check and their flags changed only by cmpxchg.
  */
 struct gnttab {
-    domid_t domid;
     unsigned nr_frames, max_frames;
     struct gnttab_frame *frames;        /* max_frames of them */
     unsigned nr_maptrack_frames, max_maptrack_frames;
@@ -69,8 +68,8 @@ struct gnttab {
 #define GNTTAB_NO_HANDLE UINT32_MAX
 
 /* Pure bookkeeping (grant_table.c). */
-int __must_check gnttab_init(struct gnttab *gt, domid_t domid, unsigned max_frames,
-                             unsigned max_maptrack_frames, gnttab_resolve_fn resolve, void *ctx);
+int __must_check gnttab_init(struct gnttab *gt, unsigned max_frames, unsigned max_maptrack_frames,
+                             gnttab_resolve_fn resolve, void *ctx);
 void gnttab_fini(struct gnttab *gt);
 /* Allocates frames up to nr: 0, -EINVAL (nr > max_frames) or -ENOMEM. */
 int __must_check gnttab_grow(struct gnttab *gt, unsigned nr);
