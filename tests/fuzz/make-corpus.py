@@ -144,6 +144,17 @@ def evtchn():
     ops += op(4, 0, 0, 0, 1, 0)     # A: close 1
     ops += op(15, 1, 0)             # B dies
     put("evtchn", "pair", ops)
+    fifo = op(3, 0, 0, 0, 0, 0)             # A: bind_ipi vcpu 0 (port 1), then FIFO:
+    fifo += op(16, 0, 0, 1, 0, 0)           # A: init_control vcpu 0, page 0, offset 0
+    fifo += op(16, 0, 0, 1 | 1 << 3, 1, 2)  # A: init_control vcpu 1, page 1, offset 64
+    fifo += op(17, 0, 0, 2 | 2 << 3)        # A: expand_array with page 2
+    fifo += op(3, 0, 0, 0, 1, 0)            # A: bind_ipi vcpu 1 (port 2)
+    fifo += op(18, 0, 0, 3, 2, 0)           # A: set_priority port 2 -> 3
+    fifo += op(5, 0, 0, 0, 1, 0) + op(5, 0, 0, 0, 2, 0)    # A: send 1, 2
+    fifo += op(19, 0, 0, 2, 4, 0)           # A: the guest scribbles on port 1's word
+    fifo += op(5, 0, 0, 0, 1, 0) + op(8, 0, 0, 0, 2, 0)    # A: send 1, unmask 2
+    fifo += op(9, 0, 0)                     # A: reset: back to 2-level
+    put("evtchn", "fifo", fifo)
 
 
 def grant_table():

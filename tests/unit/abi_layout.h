@@ -326,6 +326,11 @@ extern const struct abi_tables abi_tables_xen;
     S(struct evtchn_set_priority)                                            \
     F(struct evtchn_set_priority, port)                                      \
     F(struct evtchn_set_priority, priority)                                  \
+    S(event_word_t)                                                          \
+    S(struct evtchn_fifo_control_block)                                      \
+    F(struct evtchn_fifo_control_block, ready)                               \
+    F(struct evtchn_fifo_control_block, _rsvd)                               \
+    F(struct evtchn_fifo_control_block, head)                                \
     S(struct evtchn_op)                                                      \
     F(struct evtchn_op, cmd)                                                 \
     F(struct evtchn_op, u)                                                   \
@@ -682,6 +687,11 @@ extern const struct abi_tables abi_tables_xen;
     C(EVTCHNOP_bind_vcpu) C(EVTCHNOP_unmask) C(EVTCHNOP_reset)               \
     C(EVTCHNOP_init_control) C(EVTCHNOP_expand_array)                        \
     C(EVTCHNOP_set_priority)                                                 \
+    C(EVTCHN_FIFO_PRIORITY_MAX) C(EVTCHN_FIFO_PRIORITY_DEFAULT)              \
+    C(EVTCHN_FIFO_PRIORITY_MIN) C(EVTCHN_FIFO_MAX_QUEUES)                    \
+    C(EVTCHN_FIFO_PENDING) C(EVTCHN_FIFO_MASKED) C(EVTCHN_FIFO_LINKED)       \
+    C(EVTCHN_FIFO_BUSY) C(EVTCHN_FIFO_LINK_BITS) C(EVTCHN_FIFO_LINK_MASK)    \
+    C(EVTCHN_FIFO_NR_CHANNELS)                                               \
     C(EVTCHNSTAT_closed) C(EVTCHNSTAT_unbound) C(EVTCHNSTAT_interdomain)     \
     C(EVTCHNSTAT_pirq) C(EVTCHNSTAT_virq) C(EVTCHNSTAT_ipi)                  \
     C(BIND_PIRQ__WILL_SHARE) C(EVTCHN_2L_NR_CHANNELS)                        \

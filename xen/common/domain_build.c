@@ -377,6 +377,7 @@ void domain_destroy(struct domain *d)
     gnttab_domain_destroy(d);
     console_ring_teardown(d);
     page_free(d->store_ring);
+    evtchn_table_destroy(&d->evtchn);
     spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
     if (d->ram_hpa)
