@@ -135,7 +135,7 @@ unsigned evtchn_port_limit(const struct evtchn_table *t)
     return t->compat ? PORTS_2L_32 : PORTS_2L_64;
 }
 
-/* NULL when port is out of range for the ABI or never bound, which every operation rejects (-EINVAL). */
+/* NULL when port is out of range for the ABI or its bucket was never allocated: -EINVAL everywhere. */
 static struct evtchn_port *port_get(const struct evtchn_table *t, unsigned port)
 {
     return port < evtchn_port_limit(t) ? port_entry(t, port) : NULL;
