@@ -92,6 +92,16 @@ static long sched_poll(uint32_t port, uint64_t timeout)
     return hv_sched_op(SCHEDOP_poll, HV_PTR(&p));
 }
 
+static long set_timer_op(uint64_t deadline)
+{
+#ifdef __x86_64__
+    return hypercall(__HYPERVISOR_set_timer_op, deadline, 0, 0, 0, 0);
+#else
+    return hypercall(__HYPERVISOR_set_timer_op, (uint32_t)deadline, (uint32_t)(deadline >> 32),
+                     0, 0, 0);
+#endif
+}
+
 static long set_param(uint32_t index, uint64_t value)
 {
     struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index, .value = value };
@@ -351,6 +361,33 @@ static void check_high_port(void)
     drain();
 }
 
+/*
+ * VIRQ_TIMER bound above 65535 (after the loopback pair): SCHEDOP_poll on it
+ * blocks until the timer fires 20 ms later, so the virq map and the poll list
+ * must both hold the port whole.
+ */
+static void check_poll_wakes_on_high_port(void)
+{
+    uint32_t tp = 0;
+    long rc = ev_bind_virq(VIRQ_TIMER, 0, &tp);
+
+    while (array_pages * WORDS_PER_PAGE <= tp && expand_next() == 0)
+        ;
+    uint64_t t0 = pv_now();
+    long timer = set_timer_op(t0 + 20000000ULL);
+    long polled = sched_poll(tp, t0 + 2000000000ULL);
+    uint64_t waited = pv_now() - t0;
+    bool pending = (*word(tp) & W_PENDING) != 0;
+    uint32_t got = consume();
+
+    check("fifo_poll_wakes_on_high_port",
+          rc == 0 && tp == HIGH_PORT + 2 && timer == 0 && polled == 0 && pending &&
+              waited >= 20000000ULL && waited < 1000000000ULL && got == tp,
+          "bind_virq %ld port %u, timer %ld, poll %ld after %llu ns, pending %d, consumed %u",
+          rc, tp, timer, polled, (unsigned long long)waited, pending, got);
+    drain();
+}
+
 /* Thousands of ports: bound first, the array expanded after (as Linux does). */
 static void check_many_ports(void)
 {
@@ -372,6 +409,7 @@ static void check_many_ports(void)
     last = bind_ports_upto(HIGH_PORT - 1, &rc);
     check("fifo_ports_up_to_high", rc == 0 && last == HIGH_PORT - 1, "last %u rc %ld", last, rc);
     check_high_port();
+    check_poll_wakes_on_high_port();
 
     last = bind_ports_upto(MAX_PORTS, &rc);
     check("fifo_ports_run_out", rc == -XEN_ENOSPC && last == MAX_PORTS - 1,

@@ -41,6 +41,7 @@ FIFO_CHECKS = [
     "fifo_consume_in_order", "fifo_unmask_links_pending", "fifo_close_clears_pending",
     "fifo_set_priority", "fifo_upcall_priority_order", "fifo_many_ports",
     "fifo_unallocated_port_invalid", "fifo_ports_up_to_high", "fifo_port_above_65535",
+    "fifo_poll_wakes_on_high_port",
     "fifo_ports_run_out",
     "fifo_expand_array_full", "fifo_reset_to_2level", "fifo_init_again",
 ]
