@@ -605,8 +605,9 @@ static void run_map_flood(void)
                 mapped++;
     }
     /* ns / 2^10 / 977 ~ ms, in 32-bit arithmetic (grants32 has no 64-bit division) */
-    con_printf("FLOOD mapped %u of %u in %u ms (last status %d); crashing\n", mapped, want,
-               (uint32_t)((pv_now() - start) >> 10) / 977, last);
+    con_printf("FLOOD mapped %u of %u in %u ms (last status %d); crashing at %u ms\n", mapped,
+               want, (uint32_t)((pv_now() - start) >> 10) / 977, last,
+               (uint32_t)(pv_now() >> 10) / 977);
     guest_shutdown(SHUTDOWN_crash);
 }
 

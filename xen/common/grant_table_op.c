@@ -98,22 +98,33 @@ static int unmap_from_p2m(struct domain *ld, struct gnttab_maptrack *m)
     return 0;
 }
 
-/* All of d's mappings: out of its p2m, one flush, then the pins (IO.md: flush before release). */
-void gnttab_release_mappings(struct domain *d)
+/*
+ * d is dying: up to max of its maptrack handles, from where the last call
+ * stopped, out of its p2m, one flush, then the granters' pins (IO.md: flush
+ * before release). d never runs again, so no handle behind the cursor is
+ * taken anew. True once d holds no mapping.
+ */
+bool gnttab_release_mappings(struct domain *d, uint32_t max)
 {
+    struct gnttab *gt = &d->grant;
+    uint32_t from = gt->release_from, end = gt->nr_maptrack_frames * GNTTAB_MAPTRACK_PER_FRAME;
     struct gnttab_maptrack *m;
-    grant_handle_t h;
 
-    if (!d->grant.nr_maps)
-        return;
-    /* A 4 KiB leaf is replaced in place, so this cannot need memory; and d never runs again. */
-    for (h = 0; (m = gnttab_maptrack_next(&d->grant, &h)); h++)
-        if (d->p2m.root && unmap_from_p2m(d, m))
+    if (!gt->nr_maps)
+        return true;
+    if (max < end - from)
+        end = from + max;
+    /* A 4 KiB leaf is replaced in place, so this cannot need memory. */
+    for (grant_handle_t h = from; h < end; h++)
+        if ((m = gnttab_maptrack_entry(gt, h)) && d->p2m.root && unmap_from_p2m(d, m))
             log_error("d%u: grant handle %u stays in the p2m of the dying domain", d->id, h);
     if (d->p2m.root)
         hvm->flush_p2m(d);
-    for (h = 0; (m = gnttab_maptrack_next(&d->grant, &h)); h++)
-        drop_mapping(d, h, m);
+    for (grant_handle_t h = from; h < end; h++)
+        if ((m = gnttab_maptrack_entry(gt, h)))
+            drop_mapping(d, h, m);
+    gt->release_from = end;
+    return !gt->nr_maps;
 }
 
 /* A granter that can be named: an existing, running domain (DOMID_SELF is not an id here). */
