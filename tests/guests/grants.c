@@ -572,15 +572,17 @@ static void run_mapper_dies_late(void)
 
 /*
  * A hostile domain (peer = its own id) grants itself entries and maps each
- * one FLOOD_PINS times read-only, every mapping at its own gfn, until maps=N
- * are made or the hypervisor refuses, then crashes: its death must undo all
- * of them without holding the pCPU (the canary beside it measures how long).
+ * one FLOOD_PINS times read-only, every mapping at its own gfn (2^stride
+ * bytes apart; default 12, adjacent pages), until maps=N are made or the
+ * hypervisor refuses, then crashes: its death must undo all of them without
+ * holding the pCPU (the canary beside it measures how long).
  */
 static void run_map_flood(void)
 {
     static struct gnttab_map_grant_ref ops[FLOOD_BATCH];
     unsigned want = cmdline_number("maps") ? cmdline_number("maps") : FLOOD_DEFAULT;
     unsigned entries = (want + FLOOD_PINS - 1) / FLOOD_PINS, mapped = 0;
+    unsigned shift = cmdline_number("stride") ? cmdline_number("stride") : 12;  /* log2 bytes */
     int last = GNTST_okay;
     uint64_t start;
 
@@ -595,7 +597,7 @@ static void run_map_flood(void)
 
         for (unsigned i = 0; i < n; i++)
             ops[i] = (struct gnttab_map_grant_ref){
-                .host_addr = FLOOD_GPA + (uint64_t)(mapped + i) * PAGE_SIZE,
+                .host_addr = FLOOD_GPA + ((uint64_t)(mapped + i) << shift),
                 .flags = GNTMAP_host_map | GNTMAP_readonly,
                 .ref = REF_DATA + (mapped + i) / FLOOD_PINS, .dom = peer };
         if (gnt_op(GNTTABOP_map_grant_ref, HV_PTR(ops), n))
