@@ -99,31 +99,27 @@ static int unmap_from_p2m(struct domain *ld, struct gnttab_maptrack *m)
 }
 
 /*
- * d is dying: up to max of its maptrack handles, from where the last call
- * stopped, out of its p2m, one flush, then the granters' pins (IO.md: flush
- * before release). d never runs again, so no handle behind the cursor is
- * taken anew. True once d holds no mapping.
+ * d is dying: the next max of its maptrack handles (gnttab_release_window)
+ * out of its p2m, one flush, then the granters' pins (IO.md: flush before
+ * release). True once d holds no mapping.
  */
 bool gnttab_release_mappings(struct domain *d, uint32_t max)
 {
     struct gnttab *gt = &d->grant;
-    uint32_t from = gt->release_from, end = gt->nr_maptrack_frames * GNTTAB_MAPTRACK_PER_FRAME;
     struct gnttab_maptrack *m;
+    grant_handle_t from, end, h;
 
     if (!gt->nr_maps)
         return true;
-    if (max < end - from)
-        end = from + max;
+    from = gnttab_release_window(gt, max, &end);
     /* A 4 KiB leaf is replaced in place, so this cannot need memory. */
-    for (grant_handle_t h = from; h < end; h++)
-        if ((m = gnttab_maptrack_entry(gt, h)) && d->p2m.root && unmap_from_p2m(d, m))
+    for (h = from; (m = gnttab_maptrack_next(gt, &h, end)); h++)
+        if (d->p2m.root && unmap_from_p2m(d, m))
             log_error("d%u: grant handle %u stays in the p2m of the dying domain", d->id, h);
     if (d->p2m.root)
         hvm->flush_p2m(d);
-    for (grant_handle_t h = from; h < end; h++)
-        if ((m = gnttab_maptrack_entry(gt, h)))
-            drop_mapping(d, h, m);
-    gt->release_from = end;
+    for (h = from; (m = gnttab_maptrack_next(gt, &h, end)); h++)
+        drop_mapping(d, h, m);
     return !gt->nr_maps;
 }
 

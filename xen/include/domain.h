@@ -99,8 +99,8 @@ struct vcpu {
  * A domain's life (docs/control.md): built running (or paused), then shut
  * down (by itself, a crash or WISP_CTL_destroy), then dying from the next
  * scheduler pass (its grant mappings undone, a bounded batch a pass) until
- * no other domain maps its pages, then freed. One vCPU in the hypervisor at a time guards
- * running, paused and dying.
+ * no other domain maps its pages, then freed. One vCPU in the hypervisor at
+ * a time guards running, paused and dying.
  */
 struct domain {
     unsigned id;                    /* 1.. for guests */
@@ -215,7 +215,8 @@ void domain_kill(struct domain *d);
 /*
  * Starts every shut-down domain dying and undoes one bounded batch of the
  * dying domains' grant mappings; called by the scheduler each pass, when no
- * vCPU is on the pCPU. True while a batch is left for the next pass.
+ * vCPU is on the pCPU. True when the next pass has work (a batch, or the
+ * teardown after the last one): the scheduler then does not idle.
  */
 bool domain_reap(void);
 /*

@@ -100,8 +100,15 @@ struct gnttab_maptrack *gnttab_maptrack_get(struct gnttab *gt, grant_handle_t *h
 /* The entry of a handle in use, or NULL. */
 struct gnttab_maptrack *gnttab_maptrack_entry(struct gnttab *gt, grant_handle_t handle);
 void gnttab_maptrack_put(struct gnttab *gt, grant_handle_t handle);
-/* The next handle in use at or after *handle (updated), or NULL: bounded by the table. */
-struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle);
+/* The next handle in use in [*handle, limit) (updated), or NULL: bounded by the table. */
+struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle,
+                                             grant_handle_t limit);
+/*
+ * Teardown of a dying domain's mappings, a window at a time: the next at most
+ * max handles [returned, *end) after the previous window (release_from moves
+ * on). Nobody takes handles any more, so the windows cover each one once.
+ */
+grant_handle_t gnttab_release_window(struct gnttab *gt, uint32_t max, grant_handle_t *end);
 
 /* Domain-level API (grant_table_op.c). */
 struct domain;
