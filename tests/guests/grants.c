@@ -1,7 +1,8 @@
 /* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
  * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives;
- * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1. */
+ * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1;
+ * p2m-hog: sparse mappings of its own grant, which the hypervisor's p2m budget must stop. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -562,12 +563,49 @@ static void run_mapper_dies_late(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/*
+ * p2m-hog (peer = itself): maps one self-granted page at gfns 1 GiB apart, each costing
+ * the hypervisor new p2m tables. Its p2m must hit a per-domain limit long before the
+ * machine's memory: refused before HOG_LIMIT_MAPS, and given back by the unmaps.
+ */
+#define HOG_MAPS       2048     /* 16 MiB of tables when nothing stops it */
+#define HOG_LIMIT_MAPS 1024     /* the refusal must come before this many */
+#define HOG_REF        20       /* refs HOG_REF.. : ro_page, granted to ourselves */
+#define HOG_PINS       100      /* maps per ref (a ref takes up to 127 read-only pins) */
+#define HOG_GPA(i)     ((8ull + (i)) << 30)
+
+static grant_handle_t hog_handles[HOG_MAPS];
+
+static void run_p2m_hog(void)
+{
+    unsigned mapped = 0, unmapped = 0;
+    int st = GNTST_okay;
+
+    if (!check("grant_frame_mapped", map_grant_frame(0, GT_GPA) == 0, "add_to_physmap failed"))
+        return;
+    for (unsigned r = 0; r < HOG_MAPS / HOG_PINS + 1; r++)
+        grant(HOG_REF + r, peer, ro_page, GTF_permit_access | GTF_readonly);
+    while (mapped < HOG_MAPS &&
+           (st = map_ref(peer, HOG_REF + mapped / HOG_PINS, HOG_GPA(mapped),
+                         GNTMAP_host_map | GNTMAP_readonly, &hog_handles[mapped])) == GNTST_okay)
+        mapped++;
+    check("p2m_hog_refused", mapped < HOG_LIMIT_MAPS && st == GNTST_general_error,
+          "%u sparse mappings made, last status %d", mapped, st);
+    while (unmapped < mapped && unmap_ref(HOG_GPA(unmapped), hog_handles[unmapped]) == GNTST_okay)
+        unmapped++;
+    check("p2m_hog_unmapped", unmapped == mapped, "%u of %u unmapped", unmapped, mapped);
+    st = map_ref(peer, HOG_REF, HOG_GPA(0), GNTMAP_host_map | GNTMAP_readonly, &hog_handles[0]);
+    check("p2m_hog_tables_given_back", st == GNTST_okay &&
+          unmap_ref(HOG_GPA(0), hog_handles[0]) == GNTST_okay, "status %d", st);
+}
+
 static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter", run_granter }, { "mapper", run_mapper },
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
     { "granter-survives", run_granter_survives }, { "mapper-dies", run_mapper_dies },
     { "mapper-dies-late", run_mapper_dies_late },
     { "xs-mapper", run_xs_mapper }, { "store-owner", run_store_owner },
+    { "p2m-hog", run_p2m_hog },
 };
 
 int main(const struct hvm_start_info *si)

@@ -216,3 +216,25 @@ def test_mapper_dies_while_mapping(tmp_path, emulator):
                                      "grant_mapper_gone", "grant_flags_cleared_when_mapper_dies"})
     assert_all_pass(res, "mapper", {"map_grant_rw", "map_reads_granter_data"})
     assert_no_leak(res)
+
+
+HOG = """\
+domain hog
+  kernel grants64.elf
+  cmdline role=p2m-hog peer=1
+  memory 16
+""" + CANARY
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_sparse_grant_maps_hit_the_p2m_budget(tmp_path, emulator):
+    """A domain mapping its own grant at gfns 1 GiB apart makes the hypervisor allocate p2m
+    tables for each: its p2m has a budget, so the maps are refused after a few hundred
+    (not after the machine's memory is gone), and the unmaps give the tables back."""
+    res = run_config(tmp_path, HOG, emulator=emulator, timeout=240,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "hog", {"grant_frame_mapped", "p2m_hog_refused", "p2m_hog_unmapped",
+                                 "p2m_hog_tables_given_back"})
+    assert_no_leak(res)
