@@ -576,6 +576,42 @@ static void run_mapper_dies_late(void)
 
 static grant_handle_t hog_handles[HOG_MAPS];
 
+/* One page of ours in or out (XENMEM_decrease_reservation / populate_physmap): extents done. */
+static long reservation_op(int cmd, const void *page)
+{
+    xen_pfn_t gfn = (uintptr_t)page / PAGE_SIZE;
+    struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+
+    set_xen_guest_handle(r.extent_start, &gfn);
+    return hv_memory_op(cmd, HV_PTR(&r));
+}
+
+/*
+ * Our own page mapped by grant at its own gfn is a grant mapping, not RAM:
+ * it cannot be ballooned out under the handle, and the reservation comes back
+ * whole once the handle is unmapped and the page populated again.
+ */
+static void self_map_at_own_gfn(void)
+{
+    domid_t self = DOMID_SELF;
+    long before = hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)), out, in;
+    grant_handle_t h;
+    int st;
+
+    grant(HOG_REF - 1, peer, ram_victim, GTF_permit_access);
+    st = map_ref(peer, HOG_REF - 1, (uintptr_t)ram_victim, GNTMAP_host_map, &h);
+    if (!expect("self_map_at_own_gfn", st, GNTST_okay))
+        return;
+    out = reservation_op(XENMEM_decrease_reservation, ram_victim);
+    check("self_map_at_own_gfn_not_ram", out == 0, "decrease_reservation did %ld extents", out);
+    st = unmap_ref((uintptr_t)ram_victim, h);
+    in = reservation_op(XENMEM_populate_physmap, ram_victim);
+    check("self_map_reservation_back", st == GNTST_okay && in == 1 &&
+          hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)) == before,
+          "unmap %d, populate %ld, reservation %ld (was %ld)", st, in,
+          hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)), before);
+}
+
 static void run_p2m_hog(void)
 {
     unsigned mapped = 0, unmapped = 0;
@@ -597,6 +633,7 @@ static void run_p2m_hog(void)
     st = map_ref(peer, HOG_REF, HOG_GPA(0), GNTMAP_host_map | GNTMAP_readonly, &hog_handles[0]);
     check("p2m_hog_tables_given_back", st == GNTST_okay &&
           unmap_ref(HOG_GPA(0), hog_handles[0]) == GNTST_okay, "status %d", st);
+    self_map_at_own_gfn();
 }
 
 static const struct { const char *name; void (*run)(void); } roles[] = {

@@ -236,5 +236,6 @@ def test_sparse_grant_maps_hit_the_p2m_budget(tmp_path, emulator):
                      extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
     assert heartbeats(res.stdout) == list(range(1, 11)), res
     assert_all_pass(res, "hog", {"grant_frame_mapped", "p2m_hog_refused", "p2m_hog_unmapped",
-                                 "p2m_hog_tables_given_back"})
+                                 "p2m_hog_tables_given_back", "self_map_at_own_gfn",
+                                 "self_map_at_own_gfn_not_ram", "self_map_reservation_back"})
     assert_no_leak(res)
