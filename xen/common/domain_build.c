@@ -60,11 +60,12 @@ static int writer_zero(void *ctx, uint64_t gpa, uint64_t len)
  * mappings go: at gfns far apart each costs new tables. A per-domain budget
  * (Xen: the domain's paging pool) stops one guest from taking the machine's
  * memory. The build needs a few dozen; one leaf table holds 512 mappings, so
- * this also fits every handle of its maptrack packed as guests pack them.
+ * this also fits every handle of its maptrack packed as guests pack them, and
+ * one leaf table per 2 MiB of RAM lets a balloon driver split every large page.
  */
 static uint32_t p2m_table_limit(const struct domain *d)
 {
-    return 512 + d->max_maptrack_frames;
+    return 512 + d->max_maptrack_frames + (uint32_t)(d->ram_bytes / PAGE_SIZE_2M);
 }
 
 static uint64_t domain_pt_alloc(void *ctx)
