@@ -56,6 +56,7 @@ xs write /local/domain/$OTHER/data/x evil; say foreign_write $?
 xs write name evil; say own_name_write $?
 xs rm data/wisp; say rm_own $?
 xs read data/wisp; say read_after_rm $?
+sleep 2     # stay up a little: another guest may still be checking that it is refused our keys
 exit 0
 """
 
@@ -99,7 +100,8 @@ def linux_domain(name, other, kernel="vmlinux", initrd="initramfs.cpio.gz", memo
 
 
 XENSTORE_DOMAIN = f"domain xenstore\n  kernel {XENSTORED_NAME}\n  roles xenstore\n  memory 16\n"
-CANARY_DOMAIN = "domain canary\n  kernel act64.elf\n  cmdline act=canary\n  memory 16\n"
+# A canary that outlives the test (the run is stopped by `until`): its keys stay in the store.
+CANARY_DOMAIN = "domain canary\n  kernel act64.elf\n  cmdline act=canary beats=100000\n  memory 16\n"
 
 
 def every_linux_ended(names):
@@ -129,6 +131,27 @@ def guest_results(stdout, name):
             assert key not in results, f"{key} reported twice:\n" + "\n".join(stdout)
             results[key] = value
     return results, watch, status
+
+
+def first_line(stdout, name, text):
+    """Index in stdout of domain NAME's first line containing text (None: no such line)."""
+    for i, line in enumerate(stdout):
+        m = machine.LABEL_RE.match(line)
+        if m and m.group(1) == name and text in m.group(2):
+            return i
+    return None
+
+
+def assert_alive_during_refusals(stdout, name, other_name):
+    """OTHER was still running when NAME was refused its keys: the refusal was no ENOENT
+    in disguise from a domain already gone from the store."""
+    refused = first_line(stdout, name, "XSTEST foreign_write")
+    assert refused is not None, "\n".join(stdout)
+    later = [i for i, line in enumerate(stdout) if i > refused and
+             (m := machine.LABEL_RE.match(line)) and m.group(1) == other_name]
+    assert later, f"{other_name} said nothing after {name}'s refusals:\n" + "\n".join(stdout)
+    ended = first_line(stdout, other_name, "<<wisp-exit")
+    assert ended is None or ended > refused, "\n".join(stdout)
 
 
 def assert_store_works(stdout, name, domid, other):
@@ -168,6 +191,7 @@ def test_linux_talks_to_the_xenstore_domain(tmp_path, linux, backend):
                                 until=every_linux_ended(["linux"]), files=linux)
     assert not result.timed_out, result
     assert_store_works(result.stdout, "linux", domid=2, other=3)
+    assert_alive_during_refusals(result.stdout, "linux", "canary")
     beats = machine.heartbeats(result.stdout)
     assert beats and beats == sorted(beats), f"the canary stopped:\n{result}"
 
@@ -182,6 +206,8 @@ def test_two_linux_guests_share_the_store(tmp_path, linux):
     assert not result.timed_out, result
     assert_store_works(result.stdout, "linux-a", domid=2, other=3)
     assert_store_works(result.stdout, "linux-b", domid=3, other=2)
+    assert_alive_during_refusals(result.stdout, "linux-a", "linux-b")
+    assert_alive_during_refusals(result.stdout, "linux-b", "linux-a")
 
 
 @pytest.mark.boot
@@ -194,3 +220,4 @@ def test_debian_cloud_kernel_talks_to_the_store(tmp_path, debian_linux):
                                 until=every_linux_ended(["linux"]), files=debian_linux)
     assert not result.timed_out, result
     assert_store_works(result.stdout, "linux", domid=2, other=3)
+    assert_alive_during_refusals(result.stdout, "linux", "canary")
