@@ -253,12 +253,25 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
-static void run(const struct command *cmd, struct conn *c, char **args)
+/* Refuses bad arguments before the store is opened: exit status 2 whatever the store. */
+static unsigned long check_args(const struct command *cmd, char **args, int nargs)
+{
+    if (nargs > 0 && (args[0][0] == '\0' || strlen(args[0]) > XENSTORE_ABS_PATH_MAX) &&
+        strcmp(cmd->name, "domain-path") != 0)
+        die(EXIT_USAGE, "a path must be 1..%d characters", XENSTORE_ABS_PATH_MAX);
+    if (strcmp(cmd->name, "domain-path") == 0 && nargs > 0)
+        (void)parse_number(args[0], UINT16_MAX, "domid");
+    if (strcmp(cmd->name, "watch") == 0 && nargs > 1)
+        return parse_number(args[1], 1000000, "count");
+    return 1;
+}
+
+static void run(const struct command *cmd, struct conn *c, char **args, unsigned long count)
 {
     static struct message m, id;
 
     if (strcmp(cmd->name, "watch") == 0) {
-        watch(c, args[0], args[1] ? parse_number(args[1], 1000000, "count") : 1);
+        watch(c, args[0], count);
     } else if (strcmp(cmd->name, "domid") == 0) {
         printf("%s\n", own_domid(c, &m));
     } else if (strcmp(cmd->name, "domain-path") == 0) {
@@ -297,7 +310,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     snprintf(doing, sizeof(doing), "%s%s%s", cmd->name, nargs ? " " : "", nargs ? argv[i + 1] : "");
+    unsigned long count = check_args(cmd, argv + i + 1, nargs);
     open_store(&c, timeout_s * 1000);
-    run(cmd, &c, argv + i + 1);
+    run(cmd, &c, argv + i + 1, count);
     return EXIT_DONE;
 }
