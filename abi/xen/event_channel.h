@@ -121,13 +121,13 @@ struct evtchn_unmask {
 };
 typedef struct evtchn_unmask evtchn_unmask_t;
 
-/* reset: IN dom (DOMID_SELF); closes every port of the domain. */
+/* reset: IN dom (DOMID_SELF); closes every port of the domain and returns it to the 2-level ABI. */
 struct evtchn_reset {
     domid_t dom;
 };
 typedef struct evtchn_reset evtchn_reset_t;
 
-/* init_control: IN control_gfn, offset, vcpu; OUT link_bits. FIFO ABI (Wisp: -ENOSYS). */
+/* init_control: IN control_gfn, offset, vcpu; OUT link_bits. Switches the domain to the FIFO ABI. */
 struct evtchn_init_control {
     uint64_t control_gfn;
     uint32_t offset;
@@ -137,18 +137,51 @@ struct evtchn_init_control {
 };
 typedef struct evtchn_init_control evtchn_init_control_t;
 
-/* expand_array: IN array_gfn. FIFO ABI. */
+/* expand_array: IN array_gfn, the next page of event words. FIFO ABI. */
 struct evtchn_expand_array {
     uint64_t array_gfn;
 };
 typedef struct evtchn_expand_array evtchn_expand_array_t;
 
-/* set_priority: IN port, priority. FIFO ABI. */
+/* set_priority: IN port, priority (0 highest .. 15) for its next events. FIFO ABI. */
 struct evtchn_set_priority {
     evtchn_port_t port;
     uint32_t priority;
 };
 typedef struct evtchn_set_priority evtchn_set_priority_t;
+
+/*
+ * FIFO ABI. Each port has a 32-bit event word in guest pages the guest adds
+ * with expand_array (1024 words a page, port p at page p / 1024). A pending,
+ * unmasked event is linked onto one of 16 queues of its notify vCPU: the
+ * hypervisor links it after the queue's tail (the tail word's LINK field) or,
+ * when the queue is empty, writes it to head[priority] of that vCPU's control
+ * block and sets the priority's bit in ready. The guest unlinks from the head.
+ */
+#define EVTCHN_FIFO_PRIORITY_MAX     0   /* highest */
+#define EVTCHN_FIFO_PRIORITY_DEFAULT 7   /* of a newly bound port */
+#define EVTCHN_FIFO_PRIORITY_MIN     15  /* lowest */
+#define EVTCHN_FIFO_MAX_QUEUES (EVTCHN_FIFO_PRIORITY_MIN + 1)
+
+typedef uint32_t event_word_t;
+
+/* Bit numbers in an event word. */
+#define EVTCHN_FIFO_PENDING 31
+#define EVTCHN_FIFO_MASKED  30
+#define EVTCHN_FIFO_LINKED  29  /* on a queue; LINK names the next port (0: last) */
+#define EVTCHN_FIFO_BUSY    28  /* the hypervisor is changing LINK: the guest must not unmask */
+
+#define EVTCHN_FIFO_LINK_BITS 17
+#define EVTCHN_FIFO_LINK_MASK ((1 << EVTCHN_FIFO_LINK_BITS) - 1)
+#define EVTCHN_FIFO_NR_CHANNELS (1 << EVTCHN_FIFO_LINK_BITS)
+
+/* Per vCPU, at control_gfn + offset (init_control); 8-byte aligned, within one page. */
+struct evtchn_fifo_control_block {
+    uint32_t ready;                             /* bit n: queue n may be non-empty */
+    uint32_t _rsvd;
+    uint32_t head[EVTCHN_FIFO_MAX_QUEUES];      /* first port of each queue; 0: empty */
+};
+typedef struct evtchn_fifo_control_block evtchn_fifo_control_block_t;
 
 /* The pre-3.2 calling convention (__HYPERVISOR_event_channel_op_compat). */
 struct evtchn_op {
@@ -205,6 +238,8 @@ ABI_OFFSET(struct evtchn_init_control, vcpu, 12);
 ABI_OFFSET(struct evtchn_init_control, link_bits, 16);
 ABI_SIZE(struct evtchn_expand_array, 8);
 ABI_SIZE(struct evtchn_set_priority, 8);
+ABI_SIZE(struct evtchn_fifo_control_block, 72);
+ABI_OFFSET(struct evtchn_fifo_control_block, head, 8);
 ABI_OFFSET(struct evtchn_op, u, 4);
 ABI_SIZE(struct evtchn_op, 28);
 

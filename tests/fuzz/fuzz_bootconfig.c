@@ -30,8 +30,14 @@ static void check_config(const struct boot_config *cfg)
         FUZZ_CHECK(bounded(d->cmdline, sizeof(d->cmdline)));
         FUZZ_CHECK(d->memory_mib >= BOOTCFG_MIN_MEMORY_MIB && d->memory_mib <= BOOTCFG_MAX_MEMORY_MIB);
         FUZZ_CHECK(d->vcpus >= 1 && d->vcpus <= BOOTCFG_MAX_VCPUS);
-        for (unsigned j = 0; j < i; j++)
+        FUZZ_CHECK((d->roles & ~(uint32_t)BOOTCFG_ROLES) == 0);
+        FUZZ_CHECK(d->max_grant_frames >= 1 && d->max_grant_frames <= BOOTCFG_MAX_GRANT_FRAMES);
+        FUZZ_CHECK(d->max_maptrack_frames <= BOOTCFG_MAX_MAPTRACK_FRAMES);
+        for (unsigned j = 0; j < i; j++) {
             FUZZ_CHECK(strcmp(cfg->domains[j].name, d->name) != 0);
+            /* At most one xenstore domain. */
+            FUZZ_CHECK(!(cfg->domains[j].roles & d->roles & WISP_ROLE_XENSTORE));
+        }
     }
 }
 

@@ -23,6 +23,11 @@ def bootconfig():
         "domain fuzz\r\n\tkernel fuzz64.elf\r\n\tinitrd rd.cpio\r\n\tmemory 64\r\n\tvcpus 2\r\n")
     put("bootconfig", "bad-key", "domain a\nkernel k\nmemory 99999999999999999999\n")
     put("bootconfig", "no-newline", "domain x\n kernel y")
+    put("bootconfig", "roles",
+        "domain xs\n kernel xenstored.elf\n roles xenstore\n memory 16\n"
+        "domain ctl\n kernel ctl64.elf\n roles control,backend\n paused\n"
+        " max_grant_frames 32\n max_maptrack_frames 0\n"
+        "domain bad\n kernel k\n roles xenstore,\n")
 
 
 def cmdline():
@@ -139,6 +144,34 @@ def evtchn():
     ops += op(4, 0, 0, 0, 1, 0)     # A: close 1
     ops += op(15, 1, 0)             # B dies
     put("evtchn", "pair", ops)
+    fifo = op(3, 0, 0, 0, 0, 0)             # A: bind_ipi vcpu 0 (port 1), then FIFO:
+    fifo += op(16, 0, 0, 1, 0, 0)           # A: init_control vcpu 0, page 0, offset 0
+    fifo += op(16, 0, 0, 1 | 1 << 3, 1, 2)  # A: init_control vcpu 1, page 1, offset 64
+    fifo += op(17, 0, 0, 2 | 2 << 3)        # A: expand_array with page 2
+    fifo += op(3, 0, 0, 0, 1, 0)            # A: bind_ipi vcpu 1 (port 2)
+    fifo += op(18, 0, 0, 3, 2, 0)           # A: set_priority port 2 -> 3
+    fifo += op(5, 0, 0, 0, 1, 0) + op(5, 0, 0, 0, 2, 0)    # A: send 1, 2
+    fifo += op(19, 0, 0, 2, 4, 0)           # A: the guest scribbles on port 1's word
+    fifo += op(5, 0, 0, 0, 1, 0) + op(8, 0, 0, 0, 2, 0)    # A: send 1, unmask 2
+    fifo += op(9, 0, 0)                     # A: reset: back to 2-level
+    put("evtchn", "fifo", fifo)
+
+
+def grant_table():
+    def op(code, a=0, b=0, lo=0, hi=0):
+        return bytes([code, a | (b << 4), lo, hi])
+    ops = op(0, 0, 1, 8, 0x01)          # d1's entry 8: permit_access to d2, gfn 8
+    ops += op(0, 0, 1, 9, 0x05)         # entry 9: permit_access | readonly
+    ops += op(1, 1, 0, 8, 0x00)         # d2 maps d1:8 writable
+    ops += op(1, 1, 0, 8, 0x80)         # ... and read-only
+    ops += op(1, 1, 0, 9, 0x00)         # d2 maps d1:9 writable: refused
+    ops += op(2, 1, 0, 9, 0x80)         # ... read-only
+    ops += op(5, 1, 0, 8, 0x00)         # d2 copies d1:8 -> d1:8
+    ops += op(4, 0, 0, 3)               # d1 grows
+    ops += op(3, 1, 0, 0, 0)            # d2 unmaps handle 0
+    ops += op(0, 0, 1, 8, 0x00)         # d1 revokes 8 while mapped
+    ops += op(6, 1, 0, 0xd1)            # d2 dies
+    put("grant_table", "pair", ops)
 
 
 def vlapic():
@@ -171,5 +204,5 @@ def xs_wire():
 
 if __name__ == "__main__":
     for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
-              evtchn, vlapic, xs_wire):
+              evtchn, vlapic, grant_table, xs_wire):
         f()

@@ -7,7 +7,8 @@
 #include "xen/xen.h"
 
 #define NS_PER_MS 1000000ULL
-#define EV_MAX_PORTS 1024               /* what Wisp offers in both layouts */
+/* The 2-level ABI's ports: 4096 for 64-bit guests (64 x 64 bits), 1024 for 32-bit ones (32 x 32). */
+#define EV_MAX_PORTS EVTCHN_2L_NR_CHANNELS
 #define EV_BITS_PER_WORD (sizeof(xen_ulong_t) * 8)
 
 /* The shared_info page once ev_map_shared_info() succeeded, else NULL. */

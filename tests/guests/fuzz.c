@@ -656,6 +656,9 @@ static void gen_evtchn_op(void)
         struct evtchn_bind_vcpu vcpu;
         struct evtchn_unmask unmask;
         struct evtchn_reset reset;
+        struct evtchn_init_control init;
+        struct evtchn_expand_array expand;
+        struct evtchn_set_priority prio;
         uint8_t raw[32];
     } u;
 
@@ -692,6 +695,18 @@ static void gen_evtchn_op(void)
         break;
     case EVTCHNOP_reset:
         u.reset.dom = domid_any();
+        break;
+    case EVTCHNOP_init_control:     /* FIFO: the hypervisor then writes heads and LINKs there */
+        u.init.control_gfn = gfn_any();
+        u.init.offset = (uint32_t)(chance(80) ? below(PAGE_SIZE / 8) * 8 : val());
+        u.init.vcpu = (uint32_t)(chance(80) ? below(2) : val());
+        break;
+    case EVTCHNOP_expand_array:
+        u.expand.array_gfn = gfn_any();
+        break;
+    case EVTCHNOP_set_priority:
+        u.prio.port = port_any();
+        u.prio.priority = (uint32_t)(chance(80) ? below(EVTCHN_FIFO_MAX_QUEUES + 1) : val());
         break;
     default:
         break;

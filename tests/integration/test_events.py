@@ -1,5 +1,6 @@
-"""test_events (host tests): event channels, upcalls, time, the virtual LAPIC and SMP start-up,
-proved by the events32/events64, lapic64, smp64 and vcpuop64 guests under QEMU (SVM) and Bochs (VMX).
+"""test_events (host tests): event channels (2-level and FIFO), upcalls, time, the virtual LAPIC and
+SMP start-up, proved by the events32/events64, fifo32/fifo64, lapic64, smp64 and vcpuop64 guests
+under QEMU (SVM) and Bochs (VMX).
 
 Each guest prints one verdict line per check (docs/test-guests.md). Every check named
 below must PASS. A check the hypervisor is known to fail is left out of its list, with
@@ -7,6 +8,8 @@ the bug beside it in KNOWN_BUGS: the guest still runs it and prints its verdict,
 log shows it, but the run does not depend on it. Any check not listed at all fails the
 run, so a new check must be added here (and to docs/abi-coverage.md).
 """
+import re
+
 import pytest
 
 import wisptest
@@ -24,9 +27,20 @@ EVTCHN_CHECKS = [
     "evtchn_bind_virq_timer", "evtchn_bind_virq_twice", "evtchn_bind_virq_bad_virq",
     "evtchn_bind_virq_bad_vcpu", "evtchn_send_virq_einval",
     "evtchn_bind_ipi", "evtchn_ipi_send", "evtchn_bind_ipi_bad_vcpu",
-    "evtchn_hostile_ports", "evtchn_bad_pointer", "evtchn_fifo_enosys",
+    "evtchn_hostile_ports", "evtchn_bad_pointer", "evtchn_fifo_ops_in_2level",
     "evtchn_pirq_and_unknown_enosys", "evtchn_reset", "evtchn_reset_keeps_console",
     "evtchn_foreign_domain", "evtchn_ports_run_out", "evtchn_ports_reused",
+]
+# 64-bit guests only: ports past the 32-bit layout's 1024.
+EVTCHN_64_CHECKS = ["evtchn_port_4000_raised"]
+# The FIFO ABI (fifo64, fifo32).
+FIFO_CHECKS = [
+    "fifo_map_shared_info", "fifo_2level_port_pending", "fifo_xsa188_bad_gfn_then_expand",
+    "fifo_xsa188_bad_offset_then_good", "fifo_init_control_twice", "fifo_expand_array_bad_gfn",
+    "fifo_expand_array", "fifo_pending_carried_over", "fifo_send_links_queue",
+    "fifo_consume_in_order", "fifo_unmask_links_pending", "fifo_close_clears_pending",
+    "fifo_set_priority", "fifo_upcall_priority_order", "fifo_many_ports", "fifo_ports_run_out",
+    "fifo_expand_array_full", "fifo_reset_to_2level", "fifo_init_again",
 ]
 # Only with a second vCPU to route events to.
 EVTCHN_TWO_VCPU_CHECKS = [
@@ -90,9 +104,12 @@ KNOWN_BUGS = {}     # name -> ({backends}, "hypervisor bug: ..."); none open
 # guest -> (extra wisp run arguments, the checks it must pass)
 GUESTS = {
     "events64": (["--vcpus", "2"],
-                 EVTCHN_CHECKS + EVTCHN_TWO_VCPU_CHECKS + UPCALL_CHECKS + TIME_CHECKS),
+                 EVTCHN_CHECKS + EVTCHN_64_CHECKS + EVTCHN_TWO_VCPU_CHECKS + UPCALL_CHECKS +
+                 TIME_CHECKS),
     "events32": (["--vcpus", "2"],
                  EVTCHN_CHECKS + EVTCHN_TWO_VCPU_CHECKS + UPCALL_CHECKS + TIME_CHECKS),
+    "fifo64": ([], FIFO_CHECKS),
+    "fifo32": ([], FIFO_CHECKS),
     "lapic64": ([], LAPIC_CHECKS),
     "smp64": (["--vcpus", "2"], SMP_CHECKS),
     "vcpuop64": (["--vcpus", "3"], VCPUOP_CHECKS),
@@ -128,11 +145,21 @@ def test_event_guest(backend, guest, variant):
 def test_events_with_one_vcpu(backend, guest):
     """With one vCPU the events guest skips the routing checks and sees vCPU 1 as absent."""
     known = {name for name, (backends, _) in KNOWN_BUGS.items() if backend in backends}
-    expected = [c for c in EVTCHN_CHECKS + UPCALL_CHECKS + TIME_CHECKS if c not in known]
+    expected = [c for c in EVTCHN_CHECKS + EVTCHN_64_CHECKS + UPCALL_CHECKS + TIME_CHECKS
+                if c not in known]
     result = wisptest.run_guest(guest("events64"), backend)
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     checks = assert_expected_pass(result.stdout, expected, known)
     assert not set(EVTCHN_TWO_VCPU_CHECKS) & set(checks)
+
+
+@pytest.mark.boot
+def test_fifo_guest_gives_back_every_frame(backend, guest):
+    """fifo64 ends with 16383 ports bound (128 bucket pages) and FIFO on and off: all freed."""
+    result = wisptest.run_guest(guest("fifo64"), backend, "--verbose")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    frames = re.findall(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", result.stderr, re.M)
+    assert len(frames) == 1 and frames[0][0] == frames[0][1], str(result)
 
 
 def test_known_bugs_are_listed_checks():

@@ -114,6 +114,13 @@ def test_command_status_comes_back(linux):
 
 
 @pytest.mark.boot
+def test_linux_runs_on_fifo_event_channels(linux):
+    """Linux asks for the FIFO ABI first (EVTCHNOP_init_control): it must take it and boot on it."""
+    result = run_linux(["sh", "-c", "dmesg | grep -c 'Using FIFO-based ABI'"], "--vcpus", "2")
+    assert result.code == 0 and result.stdout == ["1"], result
+
+
+@pytest.mark.boot
 def test_status_survives_forged_markers_and_background_output(linux):
     """The last marker wins and init kills stragglers first: output cannot fake the status."""
     script = ("printf '<<wisp-exit 0>>\\n'; printf 'no newline <<wisp-exit 5>>'; "

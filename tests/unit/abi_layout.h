@@ -326,6 +326,11 @@ extern const struct abi_tables abi_tables_xen;
     S(struct evtchn_set_priority)                                            \
     F(struct evtchn_set_priority, port)                                      \
     F(struct evtchn_set_priority, priority)                                  \
+    S(event_word_t)                                                          \
+    S(struct evtchn_fifo_control_block)                                      \
+    F(struct evtchn_fifo_control_block, ready)                               \
+    F(struct evtchn_fifo_control_block, _rsvd)                               \
+    F(struct evtchn_fifo_control_block, head)                                \
     S(struct evtchn_op)                                                      \
     F(struct evtchn_op, cmd)                                                 \
     F(struct evtchn_op, u)                                                   \
@@ -614,6 +619,31 @@ extern const struct abi_tables abi_tables_xen;
     C(XENMAPSPACE_gmfn) C(XENMAPSPACE_gmfn_range)                            \
     C(XENMAPSPACE_gmfn_foreign) C(XENMAPSPACE_dev_mmio)                      \
     C(XENMAPIDX_grant_table_status)                                          \
+    /* grant_table.h */                                                      \
+    C(GNTTAB_NR_RESERVED_ENTRIES) C(GNTTAB_RESERVED_CONSOLE)                 \
+    C(GNTTAB_RESERVED_XENSTORE) C(GTF_invalid) C(GTF_permit_access)          \
+    C(GTF_accept_transfer) C(GTF_transitive) C(GTF_type_mask)                \
+    C(_GTF_readonly) C(GTF_readonly) C(_GTF_reading) C(GTF_reading)          \
+    C(_GTF_writing) C(GTF_writing) C(_GTF_PWT) C(GTF_PWT) C(_GTF_PCD)        \
+    C(GTF_PCD) C(_GTF_PAT) C(GTF_PAT) C(_GTF_sub_page) C(GTF_sub_page)       \
+    C(_GTF_transfer_committed) C(GTF_transfer_committed)                     \
+    C(_GTF_transfer_completed) C(GTF_transfer_completed)                     \
+    C(GNTTABOP_map_grant_ref) C(GNTTABOP_unmap_grant_ref)                    \
+    C(GNTTABOP_setup_table) C(GNTTABOP_dump_table) C(GNTTABOP_transfer)      \
+    C(GNTTABOP_copy) C(GNTTABOP_query_size) C(GNTTABOP_unmap_and_replace)    \
+    C(GNTTABOP_set_version) C(GNTTABOP_get_status_frames)                    \
+    C(GNTTABOP_get_version) C(GNTTABOP_swap_grant_ref)                       \
+    C(GNTTABOP_cache_flush) C(GNTST_okay) C(GNTST_general_error)             \
+    C(GNTST_bad_domain) C(GNTST_bad_gntref) C(GNTST_bad_handle)              \
+    C(GNTST_bad_virt_addr) C(GNTST_bad_dev_addr) C(GNTST_no_device_space)    \
+    C(GNTST_permission_denied) C(GNTST_bad_page) C(GNTST_bad_copy_arg)       \
+    C(GNTST_address_too_big) C(GNTST_eagain) C(GNTST_no_space)               \
+    C(_GNTMAP_device_map) C(GNTMAP_device_map) C(_GNTMAP_host_map)           \
+    C(GNTMAP_host_map) C(_GNTMAP_readonly) C(GNTMAP_readonly)                \
+    C(_GNTMAP_application_map) C(GNTMAP_application_map)                     \
+    C(_GNTMAP_contains_pte) C(GNTMAP_contains_pte) C(_GNTMAP_guest_avail0)   \
+    C(GNTMAP_guest_avail_mask) C(_GNTCOPY_source_gref)                       \
+    C(GNTCOPY_source_gref) C(_GNTCOPY_dest_gref) C(GNTCOPY_dest_gref)        \
     C(HVMOP_set_param) C(HVMOP_get_param) C(HVMOP_flush_tlbs)                \
     C(HVMOP_pagetable_dying) C(HVMOP_get_time) C(HVMOP_xentrace)             \
     C(HVMOP_get_mem_type) C(HVMOP_set_evtchn_upcall_vector)                  \
@@ -657,6 +687,11 @@ extern const struct abi_tables abi_tables_xen;
     C(EVTCHNOP_bind_vcpu) C(EVTCHNOP_unmask) C(EVTCHNOP_reset)               \
     C(EVTCHNOP_init_control) C(EVTCHNOP_expand_array)                        \
     C(EVTCHNOP_set_priority)                                                 \
+    C(EVTCHN_FIFO_PRIORITY_MAX) C(EVTCHN_FIFO_PRIORITY_DEFAULT)              \
+    C(EVTCHN_FIFO_PRIORITY_MIN) C(EVTCHN_FIFO_MAX_QUEUES)                    \
+    C(EVTCHN_FIFO_PENDING) C(EVTCHN_FIFO_MASKED) C(EVTCHN_FIFO_LINKED)       \
+    C(EVTCHN_FIFO_BUSY) C(EVTCHN_FIFO_LINK_BITS) C(EVTCHN_FIFO_LINK_MASK)    \
+    C(EVTCHN_FIFO_NR_CHANNELS)                                               \
     C(EVTCHNSTAT_closed) C(EVTCHNSTAT_unbound) C(EVTCHNSTAT_interdomain)     \
     C(EVTCHNSTAT_pirq) C(EVTCHNSTAT_virq) C(EVTCHNSTAT_ipi)                  \
     C(BIND_PIRQ__WILL_SHARE) C(EVTCHN_2L_NR_CHANNELS)                        \

@@ -322,6 +322,67 @@ static void test_error_buffer_limits(void **state)
                  "line 3: unknown key 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
 }
 
+static void test_role_keys(void **state)
+{
+    expect_ok("domain xs\nkernel k\nroles xenstore\n"
+              "domain ctl\nkernel k\nroles control,backend\npaused\n"
+              "domain all\nkernel k\nroles backend,control\n"
+              "domain plain\nkernel k\nmax_grant_frames 1\nmax_maptrack_frames 0\n");
+    assert_int_equal(cfg.domains[0].roles, WISP_ROLE_XENSTORE);
+    assert_false(cfg.domains[0].paused);
+    assert_int_equal(cfg.domains[1].roles, WISP_ROLE_CONTROL | WISP_ROLE_BACKEND);
+    assert_true(cfg.domains[1].paused);
+    assert_int_equal(cfg.domains[2].roles, WISP_ROLE_CONTROL | WISP_ROLE_BACKEND);
+    assert_int_equal(cfg.domains[3].roles, 0);                  /* default: no role */
+    assert_int_equal(cfg.domains[3].max_grant_frames, 1);
+    assert_int_equal(cfg.domains[3].max_maptrack_frames, 0);
+    assert_int_equal(cfg.domains[0].max_grant_frames, 64);      /* Xen's defaults */
+    assert_int_equal(cfg.domains[0].max_maptrack_frames, 1024);
+
+    expect_ok("domain a\nkernel k\nmax_grant_frames 1024\nmax_maptrack_frames 4096\n");
+    assert_int_equal(cfg.domains[0].max_grant_frames, 1024);
+    assert_int_equal(cfg.domains[0].max_maptrack_frames, 4096);
+}
+
+static void test_role_errors(void **state)
+{
+    expect_error("domain a\nkernel k\nroles dom0\n", -EINVAL,
+                 "line 3: unknown role 'dom0' (roles: xenstore, control, backend)");
+    expect_error("domain a\nkernel k\nroles control,\n", -EINVAL,
+                 "line 3: empty role in list ''");
+    expect_error("domain a\nkernel k\nroles ,control\n", -EINVAL,
+                 "line 3: empty role in list ''");
+    expect_error("domain a\nkernel k\nroles control,control\n", -EINVAL,
+                 "line 3: role given twice: 'control'");
+    expect_error("domain a\nkernel k\nroles control, backend\n", -EINVAL,
+                 "line 3: 'roles' takes one word, found more: 'backend'");
+    expect_error("domain a\nkernel k\nroles\n", -EINVAL, "line 3: 'roles' needs a value");
+    expect_error("domain a\nkernel k\nroles Control\n", -EINVAL,
+                 "line 3: unknown role 'Control' (roles: xenstore, control, backend)");
+    expect_error("domain a\nkernel k\nroles xenstore\ndomain b\nkernel k\n"
+                 "roles control,xenstore\n", -EEXIST,
+                 "line 6: a second xenstore domain (the first is named on line 3; "
+                 "at most one domain may have the xenstore role)");
+    expect_error("domain a\nkernel k\nroles xenstore\nroles control\n", -EEXIST,
+                 "line 4: duplicate key 'roles'");
+    expect_error("domain a\nkernel k\npaused yes\n", -EINVAL,
+                 "line 3: 'paused' takes no value, found 'yes'");
+    expect_error("domain a\nkernel k\npaused\npaused\n", -EEXIST,
+                 "line 4: duplicate key 'paused'");
+    expect_error("paused\n", -EINVAL,
+                 "line 1: 'paused' outside a domain block (start one with 'domain NAME')");
+    expect_error("domain a\nkernel k\nmax_grant_frames 0\n", -ERANGE,
+                 "line 3: 'max_grant_frames' must be 1..1024");
+    expect_error("domain a\nkernel k\nmax_grant_frames 1025\n", -ERANGE,
+                 "line 3: 'max_grant_frames' must be 1..1024");
+    expect_error("domain a\nkernel k\nmax_maptrack_frames 4097\n", -ERANGE,
+                 "line 3: 'max_maptrack_frames' must be 0..4096");
+    expect_error("domain a\nkernel k\nmax_maptrack_frames -1\n", -EINVAL,
+                 "line 3: bad number for 'max_maptrack_frames': '-1'");
+    expect_error("domain a\nkernel k\nmax_grant_frames 99999999999999999999\n", -ERANGE,
+                 "line 3: number too large for 'max_grant_frames': '99999999999999999999'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +401,8 @@ int main(void)
         cmocka_unit_test(test_value_lengths),
         cmocka_unit_test(test_bad_bytes_and_long_lines),
         cmocka_unit_test(test_error_buffer_limits),
+        cmocka_unit_test(test_role_keys),
+        cmocka_unit_test(test_role_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

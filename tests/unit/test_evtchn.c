@@ -1,8 +1,9 @@
-/* test_evtchn.c (host test): unit.evtchn: event channel ops and the exact 2-level bits they write. */
+/* test_evtchn.c (host test): unit.evtchn: event channel ops, port storage, and the exact 2-level and FIFO bits they write. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -20,6 +21,12 @@
 #define MASK32       0x880
 #define SEL64        8
 #define SEL32        4
+#define CTL_STRIDE   128
+
+#define W_PENDING (1u << EVTCHN_FIFO_PENDING)
+#define W_MASKED  (1u << EVTCHN_FIFO_MASKED)
+#define W_LINKED  (1u << EVTCHN_FIFO_LINKED)
+#define W_BUSY    (1u << EVTCHN_FIFO_BUSY)
 
 /*
  * A fake domain: its shared_info page, and vcpu_info areas. vCPU 0 uses
@@ -29,6 +36,11 @@
 struct fake {
     _Alignas(4096) uint8_t shinfo[4096];
     _Alignas(64) uint8_t vinfo[NR_VCPUS][VI_SIZE];
+    /* FIFO: one page holding every vCPU's control block (vCPU v at v * CTL_STRIDE),
+     * and the event array pages. */
+    _Alignas(4096) uint8_t ctl[4096];
+    _Alignas(4096) uint32_t words[EVTCHN_FIFO_MAX_PAGES][EVTCHN_FIFO_WORDS_PER_PAGE];
+    uint32_t guest_head[NR_VCPUS][EVTCHN_FIFO_MAX_QUEUES];  /* the guest's own queue heads */
     bool no_vcpu_info;
     unsigned nr_kicks;
     unsigned kick_vcpu[64], kick_port[64];
@@ -41,6 +53,34 @@ static struct fake A, B;
 /* What the pages should hold: built up by each test, compared whole. */
 static uint8_t want_shinfo[4096];
 static uint8_t want_vinfo[NR_VCPUS][VI_SIZE];
+
+/* evtchn_page_alloc for the host: malloc, counted, and made to fail on request. */
+static unsigned pages_live;
+static int pages_until_failure = -1;    /* -1: never fail */
+
+void *evtchn_page_alloc(void)
+{
+    void *page;
+
+    if (pages_until_failure == 0)
+        return NULL;
+    if (pages_until_failure > 0)
+        pages_until_failure--;
+    page = aligned_alloc(4096, 4096);
+    assert_non_null(page);
+    memset(page, 0, 4096);
+    pages_live++;
+    return page;
+}
+
+void evtchn_page_free(void *page)
+{
+    if (!page)
+        return;
+    assert_true(pages_live > 0);
+    pages_live--;
+    free(page);
+}
 
 static uint8_t *fake_vcpu_info(void *ctx, unsigned vcpu)
 {
@@ -80,10 +120,20 @@ static void fake_init(struct fake *f, domid_t domid)
 
 static int setup(void **state)
 {
+    pages_until_failure = -1;
     fake_init(&A, DOM_A);
     fake_init(&B, DOM_B);
     memset(want_shinfo, 0, sizeof(want_shinfo));
     memset(want_vinfo, 0, sizeof(want_vinfo));
+    return 0;
+}
+
+/* Every page the tables took is given back. */
+static int teardown(void **state)
+{
+    evtchn_table_destroy(&A.t);
+    evtchn_table_destroy(&B.t);
+    assert_int_equal(pages_live, 0);
     return 0;
 }
 
@@ -147,13 +197,52 @@ static void test_init_rejects_bad_arguments(void **state)
     assert_int_equal(evtchn_table_init(&t, 1, 1, page, fake_vcpu_info, NULL, NULL), -EINVAL);
     assert_int_equal(evtchn_table_init(&t, 1, EVTCHN_MAX_VCPUS, page, fake_vcpu_info,
                                        fake_kick, NULL), 0);
+    evtchn_table_destroy(&t);
 }
 
+/* 64-bit 2-level: 4096 ports (64 x 64 bits); the 32-bit layout: 1024 (32 x 32). */
 static void test_port_limit_both_layouts(void **state)
 {
-    assert_int_equal(evtchn_port_limit(&A.t), 1024);
+    assert_int_equal(evtchn_port_limit(&A.t), 4096);
     evtchn_set_compat(&A.t, true);
     assert_int_equal(evtchn_port_limit(&A.t), 1024);
+}
+
+/* An ordinary domain's port state is one page; it grows a page per 128 ports bound. */
+static void test_storage_grows_on_demand(void **state)
+{
+    assert_int_equal(pages_live, 0);
+    assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), 1);
+    assert_int_equal(pages_live, 1);
+    for (unsigned i = 2; i < EVTCHN_PORTS_PER_BUCKET; i++)
+        assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)i);
+    assert_int_equal(pages_live, 1);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), EVTCHN_PORTS_PER_BUCKET);
+    assert_int_equal(pages_live, 2);
+    /* No page for the next bucket: -ENOMEM, nothing half done, and it works again later. */
+    for (unsigned i = EVTCHN_PORTS_PER_BUCKET + 1; i < 2 * EVTCHN_PORTS_PER_BUCKET; i++)
+        assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)i);
+    pages_until_failure = 0;
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), -ENOMEM);
+    assert_int_equal(status_of(&A.t, 2 * EVTCHN_PORTS_PER_BUCKET).status, EVTCHNSTAT_closed);
+    pages_until_failure = -1;
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 2 * EVTCHN_PORTS_PER_BUCKET);
+    assert_int_equal(pages_live, 3);
+}
+
+/* Port 4000 of a 64-bit guest: bound, raised, its bits at word 62 of the bitmap. */
+static void test_port_4000_64(void **state)
+{
+    unsigned port = 4000;
+
+    for (unsigned i = 1; i < port; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)port);
+    assert_int_equal(evtchn_send(&A.t, port), 0);
+    want_bit(PENDING, port);
+    want_sel(0, false, port);
+    check_pages(&A);
+    check_kick(&A, 0, 0, port);
 }
 
 /* ---- alloc_unbound and port allocation ---- */
@@ -178,7 +267,7 @@ static void test_alloc_unbound(void **state)
 
 static void test_ports_run_out_and_are_reused(void **state)
 {
-    for (unsigned i = 1; i < EVTCHN_MAX_PORTS; i++)
+    for (unsigned i = 1; i < evtchn_port_limit(&A.t); i++)
         assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
     assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), -ENOSPC);
     assert_int_equal(evtchn_bind_ipi(&A.t, 0), -ENOSPC);
@@ -196,10 +285,13 @@ static void test_ports_run_out_and_are_reused(void **state)
 
 static void test_hostile_ports(void **state)
 {
-    static const unsigned bad[] = { 1024, 1025, 4095, 4096, 65535, 0x80000000u, 0xffffffffu };
+    static const unsigned bad[] = { 1024, 1025, 4095, 4096, 4097, 16383, 16384, 65535,
+                                    0x80000000u, 0xffffffffu };
     struct evtchn_status s;
 
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (bad[i] < evtchn_port_limit(&A.t))
+            continue;
         assert_int_equal(evtchn_close(&A.t, bad[i]), -EINVAL);
         assert_int_equal(evtchn_send(&A.t, bad[i]), -EINVAL);
         assert_int_equal(evtchn_unmask(&A.t, bad[i]), -EINVAL);
@@ -701,15 +793,346 @@ static void test_close_all_unbinds_peers(void **state)
     assert_false(evtchn_is_pending(&A.t, (unsigned)pa));
 }
 
+
+/* ---- FIFO ABI ---- */
+
+static struct evtchn_fifo_control_block *ctl_of(struct fake *f, unsigned vcpu)
+{
+    return (struct evtchn_fifo_control_block *)(f->ctl + vcpu * CTL_STRIDE);
+}
+
+static uint32_t *word_of(struct fake *f, unsigned port)
+{
+    return &f->words[port / EVTCHN_FIFO_WORDS_PER_PAGE][port % EVTCHN_FIFO_WORDS_PER_PAGE];
+}
+
+/* Switches f to FIFO with a control block on every vCPU and `pages` event array pages. */
+static void fifo_on(struct fake *f, unsigned pages)
+{
+    for (unsigned v = 0; v < NR_VCPUS; v++)
+        assert_int_equal(evtchn_fifo_init_control(&f->t, v, v * CTL_STRIDE, f->ctl), 0);
+    for (unsigned i = 0; i < pages; i++)
+        assert_int_equal(evtchn_fifo_expand_array(&f->t, f->words[i]), 0);
+}
+
+/*
+ * The guest's side, as Linux's consume_one_event: the highest-priority ready
+ * queue, its head (the control block's when the guest has none), unlink it
+ * (clear LINKED and take LINK), forget the ready bit when the queue ran dry.
+ * Returns the next pending unmasked port (PENDING cleared), 0 when none.
+ */
+static unsigned guest_consume(struct fake *f, unsigned vcpu)
+{
+    struct evtchn_fifo_control_block *cb = ctl_of(f, vcpu);
+
+    for (unsigned budget = 0; budget < 64; budget++) {
+        unsigned prio = 0, port;
+        uint32_t w;
+
+        while (prio < EVTCHN_FIFO_MAX_QUEUES && !(cb->ready & (1u << prio)))
+            prio++;
+        if (prio == EVTCHN_FIFO_MAX_QUEUES)
+            return 0;
+        port = f->guest_head[vcpu][prio] ? f->guest_head[vcpu][prio] : cb->head[prio];
+        w = *word_of(f, port);
+        *word_of(f, port) = w & ~(W_LINKED | EVTCHN_FIFO_LINK_MASK);
+        f->guest_head[vcpu][prio] = w & EVTCHN_FIFO_LINK_MASK;
+        if (!f->guest_head[vcpu][prio])
+            cb->ready &= ~(1u << prio);
+        if ((w & W_PENDING) && !(w & W_MASKED)) {
+            *word_of(f, port) &= ~W_PENDING;
+            return port;
+        }
+    }
+    fail_msg("queue does not end");
+    return 0;
+}
+
+static void test_fifo_init_control_checks(void **state)
+{
+    uint8_t *vi0 = A.shinfo;
+
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -EOPNOTSUPP);
+    assert_int_equal(evtchn_set_priority(&A.t, 4096, 3), -EINVAL);
+    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -ENOSYS);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 1);
+    assert_int_equal(evtchn_set_priority(&A.t, 1, 3), -ENOSYS);     /* 2-level */
+    assert_int_equal(evtchn_fifo_init_control(&A.t, NR_VCPUS, 0, A.ctl), -ENOENT);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 4, A.ctl), -EINVAL);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 4096 - 72 + 8, A.ctl), -EINVAL);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0xfffffff8u, A.ctl), -EINVAL);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0, NULL), -EINVAL);
+    pages_until_failure = 0;
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0, A.ctl), -ENOMEM);
+    pages_until_failure = -1;
+    /* XSA-188: failed calls leave the 2-level ABI whole; expand_array still refuses. */
+    assert_int_equal(evtchn_port_limit(&A.t), 4096);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -EOPNOTSUPP);
+    assert_int_equal(pages_live, 1);
+    /* The last offset where the 72-byte block fits, then the same vCPU again. */
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 4096 - 72, A.ctl), 0);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0, A.ctl), -EINVAL);
+    assert_int_equal(evtchn_port_limit(&A.t), EVTCHN_MAX_PORTS);
+    assert_int_equal(evtchn_set_priority(&A.t, 1, 16), -EINVAL);
+    assert_int_equal(evtchn_set_priority(&A.t, 1, 15), 0);
+    assert_int_equal(evtchn_set_priority(&A.t, EVTCHN_MAX_PORTS, 1), -EINVAL);
+    assert_int_equal(evtchn_set_priority(&A.t, 4000, 1), -EINVAL);   /* never bound */
+    /* Raised without its array page: no word to write, nothing for the guest yet. */
+    assert_int_equal(evtchn_send(&A.t, 1), 0);
+    assert_false(evtchn_is_pending(&A.t, 1));
+    assert_true(evtchn_is_masked(&A.t, 1));
+    assert_int_equal(vi0[0], 0);
+}
+
+static void test_fifo_links_in_order(void **state)
+{
+    int p[3];
+
+    fifo_on(&A, 1);
+    for (unsigned i = 0; i < 3; i++)
+        p[i] = evtchn_bind_ipi(&A.t, 0);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(evtchn_send(&A.t, (unsigned)p[i]), 0);
+    /* head -> p0 -> p1 -> p2, all PENDING and LINKED, queue 7 ready, upcall flagged. */
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p[0]);
+    assert_int_equal(ctl_of(&A, 0)->ready, 1u << EVTCHN_FIFO_PRIORITY_DEFAULT);
+    assert_int_equal(*word_of(&A, p[0]), W_PENDING | W_LINKED | p[1]);
+    assert_int_equal(*word_of(&A, p[1]), W_PENDING | W_LINKED | p[2]);
+    assert_int_equal(*word_of(&A, p[2]), W_PENDING | W_LINKED);
+    assert_int_equal(A.shinfo[0], 1);
+    assert_int_equal(A.nr_kicks, 3);
+    /* Already pending: no second link, no kick. */
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[1]), 0);
+    assert_int_equal(A.nr_kicks, 3);
+    assert_true(evtchn_is_pending(&A.t, (unsigned)p[1]));
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(guest_consume(&A, 0), p[i]);
+    assert_int_equal(guest_consume(&A, 0), 0);
+    /* The queue is empty now (the guest unlinked the tail): the next event is the head. */
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[1]), 0);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p[1]);
+    assert_int_equal(guest_consume(&A, 0), p[1]);
+    /* Nothing written outside the words and block: the 2-level bitmaps stay clear. */
+    assert_int_equal(A.shinfo[PENDING], 0);
+}
+
+static void test_fifo_priorities(void **state)
+{
+    static const unsigned prio[] = { 15, 7, 0, 3, 0 };
+    static const unsigned order[] = { 3, 5, 4, 2, 1 };     /* by priority, FIFO within one */
+    int p[5];
+
+    fifo_on(&A, 1);
+    for (unsigned i = 0; i < 5; i++) {
+        p[i] = evtchn_bind_ipi(&A.t, 1);
+        assert_int_equal(evtchn_set_priority(&A.t, (unsigned)p[i], prio[i]), 0);
+    }
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(evtchn_send(&A.t, (unsigned)p[i]), 0);
+    assert_int_equal(ctl_of(&A, 1)->ready, (1u << 15) | (1u << 7) | (1u << 3) | 1u);
+    assert_int_equal(ctl_of(&A, 0)->ready, 0);
+    assert_int_equal(A.vinfo[1][0], 1);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(guest_consume(&A, 1), order[i]);
+    assert_int_equal(guest_consume(&A, 1), 0);
+    /* A new priority applies to the next link; an event already queued stays put. */
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[0]), 0);
+    assert_int_equal(evtchn_set_priority(&A.t, (unsigned)p[0], 2), 0);
+    assert_int_equal(ctl_of(&A, 1)->head[15], p[0]);
+    assert_int_equal(guest_consume(&A, 1), p[0]);
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[0]), 0);
+    assert_int_equal(ctl_of(&A, 1)->head[2], p[0]);
+    assert_int_equal(guest_consume(&A, 1), p[0]);
+}
+
+static void test_fifo_mask_and_unmask(void **state)
+{
+    int p;
+
+    fifo_on(&A, 1);
+    p = evtchn_bind_ipi(&A.t, 0);
+    *word_of(&A, p) = W_MASKED;
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p), 0);
+    assert_int_equal(*word_of(&A, p), W_MASKED | W_PENDING);
+    assert_int_equal(ctl_of(&A, 0)->ready, 0);
+    assert_int_equal(A.nr_kicks, 1);            /* pollers of a masked port still wake */
+    assert_true(evtchn_is_masked(&A.t, (unsigned)p));
+    assert_int_equal(evtchn_unmask(&A.t, (unsigned)p), 0);
+    assert_int_equal(*word_of(&A, p), W_PENDING | W_LINKED);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p);
+    assert_int_equal(ctl_of(&A, 0)->ready, 1u << EVTCHN_FIFO_PRIORITY_DEFAULT);
+    assert_int_equal(A.nr_kicks, 2);
+    /* Unmasking a port that is not pending only clears the bit. */
+    assert_int_equal(guest_consume(&A, 0), p);
+    *word_of(&A, p) = W_MASKED;
+    assert_int_equal(evtchn_unmask(&A.t, (unsigned)p), 0);
+    assert_int_equal(*word_of(&A, p), 0);
+    assert_int_equal(ctl_of(&A, 0)->ready, 0);
+    /* Closing clears PENDING only; the guest unlinks a word that is not pending. */
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p), 0);
+    assert_int_equal(evtchn_close(&A.t, (unsigned)p), 0);
+    assert_int_equal(*word_of(&A, p), W_LINKED);
+    assert_false(evtchn_is_pending(&A.t, (unsigned)p));
+}
+
+/* The notify vCPU picks the queue; a vCPU without a control block only gets PENDING. */
+static void test_fifo_notify_vcpu(void **state)
+{
+    int p;
+
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0, A.ctl), 0);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), 0);
+    p = evtchn_alloc_unbound(&A.t, DOMID_SELF);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)p, 2), 0);
+    assert_int_equal(evtchn_set_pending(&A.t, (unsigned)p), 0);
+    assert_int_equal(*word_of(&A, p), W_PENDING);
+    assert_int_equal(A.vinfo[2][0], 0);
+    check_kick(&A, 0, 2, (unsigned)p);
+    /* vCPU 2 registers its block later; unmask (as Linux does) delivers the event. */
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 2, 2 * CTL_STRIDE, A.ctl), 0);
+    assert_int_equal(evtchn_unmask(&A.t, (unsigned)p), 0);
+    assert_int_equal(ctl_of(&A, 2)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p);
+    assert_int_equal(A.vinfo[2][0], 1);
+    /* Moved to vCPU 0 while still its tail on vCPU 2: the old queue forgets it. */
+    assert_int_equal(guest_consume(&A, 2), p);
+    assert_int_equal(evtchn_bind_vcpu(&A.t, (unsigned)p, 0), 0);
+    assert_int_equal(evtchn_set_pending(&A.t, (unsigned)p), 0);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p);
+    assert_int_equal(*word_of(&A, p), W_PENDING | W_LINKED);
+    assert_int_equal(A.t.fifo->vcpu[2].tail[EVTCHN_FIFO_PRIORITY_DEFAULT], 0);
+}
+
+static void test_fifo_expand_array_bounds(void **state)
+{
+    unsigned port = 5000;
+
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 0, A.ctl), 0);
+    assert_int_equal(evtchn_fifo_init_control(&A.t, 1, CTL_STRIDE, A.ctl), 0);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, NULL), -EINVAL);
+    for (unsigned i = 1; i < port; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)port);
+    /* Raised before its page exists: kept, and raised when the page comes. */
+    assert_int_equal(evtchn_send(&A.t, port), 0);
+    for (unsigned i = 0; i < port / EVTCHN_FIFO_WORDS_PER_PAGE; i++)
+        assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[i]), 0);
+    assert_int_equal(ctl_of(&A, 0)->ready, 0);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[port / EVTCHN_FIFO_WORDS_PER_PAGE]),
+                     0);
+    assert_int_equal(*word_of(&A, port), W_PENDING | W_LINKED);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], port);
+    for (unsigned i = port / EVTCHN_FIFO_WORDS_PER_PAGE + 1; i < EVTCHN_FIFO_MAX_PAGES; i++)
+        assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[i]), 0);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -ENOSPC);
+    /* Every port number up to the cap, and no more. */
+    for (unsigned i = port + 1; i < EVTCHN_MAX_PORTS; i++)
+        assert_int_equal(evtchn_bind_ipi(&A.t, 1), (int)i);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 1), -ENOSPC);
+    assert_int_equal(evtchn_send(&A.t, EVTCHN_MAX_PORTS - 1), 0);
+    assert_int_equal(ctl_of(&A, 1)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], EVTCHN_MAX_PORTS - 1);
+    assert_int_equal(pages_live, EVTCHN_MAX_BUCKETS + 1);
+}
+
+/* Ports bound under 2-level keep their pending state across the switch (Xen: setup_ports). */
+static void test_fifo_switch_carries_pending(void **state)
+{
+    int quiet = evtchn_bind_ipi(&A.t, 0), loud = evtchn_bind_ipi(&A.t, 0);
+
+    assert_int_equal(evtchn_send(&A.t, (unsigned)loud), 0);
+    fifo_on(&A, 1);
+    assert_int_equal(*word_of(&A, quiet), 0);
+    assert_int_equal(*word_of(&A, loud), W_PENDING | W_LINKED);
+    assert_int_equal(guest_consume(&A, 0), loud);
+    assert_int_equal(guest_consume(&A, 0), 0);
+}
+
+/* A guest that scribbles over event words and control blocks hurts only itself. */
+static void test_fifo_hostile_words(void **state)
+{
+    int p[4];
+
+    fifo_on(&A, 1);
+    for (unsigned i = 0; i < 4; i++)
+        p[i] = evtchn_bind_ipi(&A.t, 0);
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[0]), 0);
+    /* The tail keeps LINKED but gets BUSY and a LINK pointing at itself: we set LINK, clear BUSY. */
+    *word_of(&A, p[0]) = W_PENDING | W_LINKED | W_BUSY | (uint32_t)p[0];
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[1]), 0);
+    assert_int_equal(*word_of(&A, p[0]), W_PENDING | W_LINKED | p[1]);
+    /* Every bit set (LINK = 2^17 - 1, far past the array) on a port not yet raised:
+     * it counts as linked and pending already, so nothing is done with it. */
+    *word_of(&A, p[2]) = 0xffffffffu;
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[2]), 0);
+    assert_int_equal(*word_of(&A, p[2]), 0xffffffffu);
+    assert_int_equal(A.t.fifo->vcpu[0].tail[EVTCHN_FIFO_PRIORITY_DEFAULT], p[1]);
+    /* A closed port still LINKED (the guest never unlinked it) is not handed out again. */
+    assert_int_equal(evtchn_close(&A.t, (unsigned)p[2]), 0);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), p[3] + 1);
+    *word_of(&A, p[2]) = 0;
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), p[2]);
+    /* Garbage heads and ready bits: we only ever write them, never follow them. */
+    memset(ctl_of(&A, 0), 0xff, sizeof(struct evtchn_fifo_control_block));
+    *word_of(&A, p[1]) = 0;                     /* the guest unlinked the tail */
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p[3]), 0);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], p[3]);
+    assert_int_equal(*word_of(&A, p[3]), W_PENDING | W_LINKED);
+    /* A hypervisor raise into a fully scribbled array terminates. */
+    memset(A.words[0], 0x5a, sizeof(A.words[0]));
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(evtchn_send(&A.t, (unsigned)p[i]), 0);
+}
+
+static void test_fifo_reset_back_to_2l(void **state)
+{
+    int p;
+
+    fifo_on(&A, 2);
+    p = evtchn_bind_ipi(&A.t, 0);
+    assert_int_equal(pages_live, 2);
+    evtchn_reset(&A.t);
+    assert_int_equal(pages_live, 1);
+    assert_null(A.t.fifo);
+    assert_int_equal(evtchn_port_limit(&A.t), 4096);
+    assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -EOPNOTSUPP);
+    p = evtchn_bind_ipi(&A.t, 0);
+    assert_int_equal(evtchn_set_priority(&A.t, (unsigned)p, 1), -ENOSYS);
+    assert_int_equal(evtchn_send(&A.t, (unsigned)p), 0);
+    want_bit(PENDING, (unsigned)p);
+    want_sel(0, false, (unsigned)p);
+    check_pages(&A);
+    /* And FIFO again, from scratch. */
+    memset(A.ctl, 0, sizeof(A.ctl));
+    memset(A.words, 0, sizeof(A.words));
+    fifo_on(&A, 1);
+    assert_int_equal(guest_consume(&A, 0), p);
+}
+
+/* Interdomain sends into a FIFO domain from a 2-level one, and back. */
+static void test_fifo_interdomain(void **state)
+{
+    int pb = evtchn_alloc_unbound(&B.t, DOM_A);
+    int pa = evtchn_bind_interdomain(&A.t, &B.t, (unsigned)pb);
+
+    fifo_on(&A, 1);
+    assert_int_equal(guest_consume(&A, 0), pa);     /* the raise at bind, carried over */
+    assert_int_equal(evtchn_send(&B.t, (unsigned)pb), 0);
+    assert_int_equal(guest_consume(&A, 0), pa);
+    assert_int_equal(evtchn_send(&A.t, (unsigned)pa), 0);
+    assert_true(evtchn_is_pending(&B.t, (unsigned)pb));
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup(fn, setup)
-#define TC(fn) cmocka_unit_test_setup(fn, setup_compat)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TC(fn) cmocka_unit_test_setup_teardown(fn, setup_compat, teardown)
     const struct CMUnitTest tests[] = {
         T(test_init_rejects_bad_arguments),
         T(test_port_limit_both_layouts),
+        T(test_storage_grows_on_demand),
+        T(test_port_4000_64),
         T(test_alloc_unbound),
         T(test_ports_run_out_and_are_reused),
+        TC(test_ports_run_out_and_are_reused),
         T(test_hostile_ports),
         TC(test_hostile_ports),
         T(test_port_zero_and_free_ports),
@@ -733,6 +1156,17 @@ int main(void)
         T(test_close_clears_pending_keeps_mask),
         T(test_reset),
         T(test_close_all_unbinds_peers),
+        T(test_fifo_init_control_checks),
+        T(test_fifo_links_in_order),
+        T(test_fifo_priorities),
+        T(test_fifo_mask_and_unmask),
+        T(test_fifo_notify_vcpu),
+        T(test_fifo_expand_array_bounds),
+        T(test_fifo_switch_carries_pending),
+        TC(test_fifo_switch_carries_pending),
+        T(test_fifo_hostile_words),
+        T(test_fifo_reset_back_to_2l),
+        T(test_fifo_interdomain),
     };
 #undef T
 #undef TC

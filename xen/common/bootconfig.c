@@ -22,11 +22,20 @@ struct span {
     size_t len;
 };
 
-enum domain_key { KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_MEMORY, KEY_VCPUS, NR_KEYS };
+enum domain_key { KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_MEMORY, KEY_VCPUS, KEY_ROLES,
+                  KEY_PAUSED, KEY_GRANT_FRAMES, KEY_MAPTRACK_FRAMES, NR_KEYS };
 
 static const char *const key_names[NR_KEYS] = {
     [KEY_KERNEL] = "kernel", [KEY_INITRD] = "initrd", [KEY_CMDLINE] = "cmdline",
-    [KEY_MEMORY] = "memory", [KEY_VCPUS] = "vcpus",
+    [KEY_MEMORY] = "memory", [KEY_VCPUS] = "vcpus", [KEY_ROLES] = "roles",
+    [KEY_PAUSED] = "paused", [KEY_GRANT_FRAMES] = "max_grant_frames",
+    [KEY_MAPTRACK_FRAMES] = "max_maptrack_frames",
+};
+
+/* Role names as the `roles` key spells them, by WISP_ROLE_* bit. */
+static const struct { const char *name; uint32_t bit; } role_names[] = {
+    { "xenstore", WISP_ROLE_XENSTORE }, { "control", WISP_ROLE_CONTROL },
+    { "backend", WISP_ROLE_BACKEND },
 };
 
 /* An error message under construction in the caller's buffer; always NUL-terminated. */
@@ -41,6 +50,7 @@ struct parser {
     unsigned dom_line;          /* line of the open block's `domain` keyword */
     unsigned seen_keys;         /* bit per enum domain_key already set in the open block */
     unsigned line;              /* current line number, from 1 */
+    unsigned xenstore_line;     /* line of the `roles` that named the xenstore domain; 0: none yet */
     struct msg msg;
 };
 
@@ -300,20 +310,96 @@ static int set_memory(struct parser *p, struct span value)
     return 0;
 }
 
-static int set_vcpus(struct parser *p, struct span value)
+/* A decimal number in [min, max] into *dst. */
+static int set_bounded(struct parser *p, enum domain_key key, struct span value, uint32_t min,
+                       uint32_t max, uint32_t *dst)
 {
     struct span word;
     uint64_t n;
-    int rc = single_word(p, KEY_VCPUS, value, &word);
+    int rc = single_word(p, key, value, &word);
 
     if (rc)
         return rc;
     rc = parse_decimal(word, &n);
     if (rc)
-        return bad_number(p, KEY_VCPUS, word, rc);
-    if (n < 1 || n > BOOTCFG_MAX_VCPUS)
-        return out_of_range(p, KEY_VCPUS, 1, BOOTCFG_MAX_VCPUS, "");
-    p->dom->vcpus = (uint32_t)n;
+        return bad_number(p, key, word, rc);
+    if (n < min || n > max)
+        return out_of_range(p, key, min, max, "");
+    *dst = (uint32_t)n;
+    return 0;
+}
+
+static int bad_role(struct parser *p, const char *what, struct span role)
+{
+    struct msg *m = error_here(p);
+
+    msg_str(m, what);
+    msg_quote(m, role);
+    if (what[0] == 'u')
+        msg_str(m, " (roles: xenstore, control, backend)");
+    return -EINVAL;
+}
+
+/* One role of the comma list; the xenstore role may go to one domain only. */
+static int add_role(struct parser *p, struct span role)
+{
+    uint32_t bit = 0;
+    struct msg *m;
+
+    for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+        if (span_eq(role, role_names[i].name))
+            bit = role_names[i].bit;
+    if (!bit)
+        return bad_role(p, role.len ? "unknown role " : "empty role in list ", role);
+    if (p->dom->roles & bit)
+        return bad_role(p, "role given twice: ", role);
+    if (bit == WISP_ROLE_XENSTORE && p->xenstore_line) {
+        m = error_here(p);
+        msg_str(m, "a second xenstore domain (the first is named on line ");
+        msg_uint(m, p->xenstore_line);
+        msg_str(m, "; at most one domain may have the xenstore role)");
+        return -EEXIST;
+    }
+    if (bit == WISP_ROLE_XENSTORE)
+        p->xenstore_line = p->line;
+    p->dom->roles |= bit;
+    return 0;
+}
+
+/* `roles a,b,c`: one word, comma-separated role names. */
+static int set_roles(struct parser *p, struct span value)
+{
+    struct span list;
+    int rc = single_word(p, KEY_ROLES, value, &list);
+
+    while (!rc) {
+        struct span role = { list.s, 0 };
+
+        while (role.len < list.len && list.s[role.len] != ',')
+            role.len++;
+        rc = add_role(p, role);
+        if (role.len == list.len)
+            break;
+        list.s += role.len + 1;
+        list.len -= role.len + 1;
+    }
+    return rc;
+}
+
+/* A flag key: present means set; it takes no value. */
+static int set_flag(struct parser *p, enum domain_key key, struct span value, bool *dst)
+{
+    struct msg *m;
+
+    if (value.len) {
+        m = error_here(p);
+        msg_char(m, '\'');
+        msg_str(m, key_names[key]);
+        msg_str(m, "' takes no value, found ");
+        msg_quote(m, value);
+        return -EINVAL;
+    }
+    *dst = true;
     return 0;
 }
 
@@ -329,7 +415,16 @@ static int set_key(struct parser *p, enum domain_key key, struct span value)
     case KEY_MEMORY:
         return set_memory(p, value);
     case KEY_VCPUS:
-        return set_vcpus(p, value);
+        return set_bounded(p, key, value, 1, BOOTCFG_MAX_VCPUS, &p->dom->vcpus);
+    case KEY_ROLES:
+        return set_roles(p, value);
+    case KEY_PAUSED:
+        return set_flag(p, key, value, &p->dom->paused);
+    case KEY_GRANT_FRAMES:
+        return set_bounded(p, key, value, 1, BOOTCFG_MAX_GRANT_FRAMES, &p->dom->max_grant_frames);
+    case KEY_MAPTRACK_FRAMES:
+        return set_bounded(p, key, value, 0, BOOTCFG_MAX_MAPTRACK_FRAMES,
+                           &p->dom->max_maptrack_frames);
     case NR_KEYS:
         break;
     }
@@ -425,6 +520,8 @@ static int start_domain(struct parser *p, struct span value)
     copy_span(p->dom->name, name);
     p->dom->memory_mib = DEFAULT_MEMORY_MIB;
     p->dom->vcpus = DEFAULT_VCPUS;
+    p->dom->max_grant_frames = BOOTCFG_DEFAULT_GRANT_FRAMES;
+    p->dom->max_maptrack_frames = BOOTCFG_DEFAULT_MAPTRACK_FRAMES;
     p->dom_line = p->line;
     p->seen_keys = 0;
     return 0;

@@ -3,6 +3,7 @@
 #include "console_ring.h"
 #include "domain.h"
 #include "domain_build.h"
+#include "grant_table.h"
 #include "irq.h"
 #include "machine.h"
 #include "mm.h"
@@ -21,22 +22,21 @@ static const char *const shutdown_names[] = {
     [SHUTDOWN_REASON_WATCHDOG] = "watchdog", [SHUTDOWN_REASON_SOFT_RESET] = "soft reset",
 };
 
-struct domain *domain_alloc(void)
+/* Ids are fixed by the boot configuration's order, so a failed build shifts none. */
+struct domain *domain_alloc(unsigned id)
 {
-    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-        if (!domain_slot_used[i]) {
-            domain_slot_used[i] = true;
-            memset(&domains[i], 0, sizeof(domains[i]));
-            domains[i].id = i + 1;
-            return &domains[i];
-        }
-    }
-    return NULL;
+    if (id == 0 || id > MAX_DOMAINS || domain_slot_used[id - 1])
+        return NULL;
+    domain_slot_used[id - 1] = true;
+    memset(&domains[id - 1], 0, sizeof(domains[id - 1]));
+    domains[id - 1].id = id;
+    return &domains[id - 1];
 }
 
 void domain_release(struct domain *d)
 {
     domain_slot_used[d->id - 1] = false;
+    d->dying = false;       /* a late domain_maybe_free of a freed domain does nothing */
 }
 
 struct domain *domain_by_id(unsigned id)
@@ -54,44 +54,120 @@ struct domain *domain_next(struct domain *prev)
     return NULL;
 }
 
-/*
- * How the machine ends once no guest is left: the worst outcome among them
- * wins. Latched at each shutdown, since an ended domain is torn down (and
- * its slot freed) before the machine ends.
- */
-static enum machine_end end_status = MACHINE_END_POWEROFF;
+static unsigned xenstore_id;    /* set once before the first build */
 
-static void note_end_status(enum shutdown_reason reason)
+void domain_set_xenstore_id(unsigned id) { xenstore_id = id; }
+unsigned domain_xenstore_id(void) { return xenstore_id; }
+
+unsigned domain_state(const struct domain *d)
 {
+    if (d->dying)
+        return WISP_DOMSTATE_DYING;
+    if (!d->running)
+        return WISP_DOMSTATE_SHUTDOWN;
+    return d->paused ? WISP_DOMSTATE_PAUSED : WISP_DOMSTATE_RUNNING;
+}
+
+/*
+ * How the machine ends: the worst outcome among the domains without a role
+ * wins (among the role domains when the configuration has only those).
+ * Latched at each shutdown, since an ended domain is torn down (and its slot
+ * freed) before the machine ends.
+ */
+static enum machine_end end_status[2] = { MACHINE_END_POWEROFF, MACHINE_END_POWEROFF };
+static bool ordinary_ended;     /* a domain without a role has ended */
+
+static void note_end_status(const struct domain *d, enum shutdown_reason reason)
+{
+    enum machine_end *status = &end_status[d->roles ? 1 : 0];
+
     if (reason == SHUTDOWN_REASON_CRASH || reason == SHUTDOWN_REASON_WATCHDOG)
-        end_status = MACHINE_END_CRASH;
-    else if (reason == SHUTDOWN_REASON_REBOOT && end_status == MACHINE_END_POWEROFF)
-        end_status = MACHINE_END_REBOOT;
+        *status = MACHINE_END_CRASH;
+    else if (reason == SHUTDOWN_REASON_REBOOT && *status == MACHINE_END_POWEROFF)
+        *status = MACHINE_END_REBOOT;
+}
+
+void domain_set_paused(struct domain *d, bool paused)
+{
+    d->paused = paused;
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].state == VCPU_RUNNABLE)
+            vcpu_runstate_enter(&d->vcpus[i], paused ? RUNSTATE_offline : RUNSTATE_runnable);
+    sched_kick();
+}
+
+/* Once every domain without a role has ended; with only role domains, once all have. */
+static bool machine_done(void)
+{
+    bool any_running = false;
+
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
+        if (d->running && !d->roles)
+            return false;
+        any_running |= d->running;
+    }
+    return ordinary_ended || !any_running;
+}
+
+/* VIRQ_DOM_EXC to the xenstore and control domains: re-read the domain list. */
+static void notify_domain_change(const struct domain *about)
+{
+    for (struct domain *o = domain_next(NULL); o; o = domain_next(o)) {
+        if (o != about && o->running &&
+            (domain_has_role(o, WISP_ROLE_XENSTORE) || domain_has_role(o, WISP_ROLE_CONTROL))) {
+            int rc = evtchn_send_virq(&o->evtchn, 0, VIRQ_DOM_EXC);
+
+            (void)rc;   /* -ENOENT: o has not bound it */
+        }
+    }
+}
+
+void domain_maybe_free(struct domain *d)
+{
+    if (!d->dying || gnttab_foreign_mapped(d))
+        return;
+    domain_destroy(d);
+    notify_domain_change(NULL);
+}
+
+/*
+ * The grant mappings d holds go now; its own pages wait for their mappers.
+ * dying is set after the release, so that unmapping a grant of d's own
+ * (a domain may map itself) cannot free d in the middle of it.
+ */
+static void domain_start_dying(struct domain *d)
+{
+    gnttab_release_mappings(d);
+    d->dying = true;
+    domain_maybe_free(d);
 }
 
 void domain_reap(void)
 {
     for (struct domain *d = domain_next(NULL), *next; d; d = next) {
         next = domain_next(d);
-        if (!d->running)
-            domain_destroy(d);
+        if (!d->running && !d->dying)
+            domain_start_dying(d);
     }
 }
 
 /*
- * The last domain has ended (from inside one of its exits, which never
- * resumes): every domain is torn down, then the line the tests compare,
- * "free frames: boot N, end M" (4 KiB frames; N == M when nothing leaked).
+ * The machine is done (from inside an exit, which never resumes): the role
+ * domains stop with the rest, every mapping is undone, every domain is torn
+ * down, then the line the tests compare, "free frames: boot N, end M"
+ * (4 KiB frames; N == M when nothing leaked).
  */
 static void __attribute__((noreturn)) end_machine(void)
 {
     struct domain *d;
 
+    for (d = domain_next(NULL); d; d = domain_next(d))
+        gnttab_release_mappings(d);
     while ((d = domain_next(NULL)))
         domain_destroy(d);
     log_info("free frames: boot %lu, end %lu", domain_boot_free_frames(),
              frames_free_bytes() >> PAGE_SHIFT);
-    machine_end(end_status);
+    machine_end(end_status[ordinary_ended ? 0 : 1]);
 }
 
 static void log_exit_counts(const struct domain *d)
@@ -106,28 +182,49 @@ static void log_exit_counts(const struct domain *d)
             log_info("d%u:   %-28s %lu", d->id, exit_reason_names[r], d->exit_counts[r]);
 }
 
+/* No vCPU of d runs again and no peer keeps a port to it (the peers' ports become unbound). */
+static void domain_stop(struct domain *d)
+{
+    console_ring_flush(d);              /* output written just before the end */
+    domain_console_flush_partial(d);    /* a last unterminated line */
+    d->running = false;
+    ordinary_ended |= !d->roles;
+    evtchn_close_all(&d->evtchn);
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        d->vcpus[i].state = VCPU_DOWN;
+    printk_limited_flush(&d->log_limit, d->id);
+}
+
 void domain_shutdown(struct domain *d, enum shutdown_reason reason)
 {
     if (!d->running)
         return;
-    console_ring_flush(d);              /* output written just before the end */
-    domain_console_flush_partial(d);    /* a last unterminated line */
-    d->running = false;
+    domain_stop(d);
     d->shutdown_reason = reason;
-    note_end_status(reason);
-    evtchn_close_all(&d->evtchn);       /* no peer may keep pointing at our ports */
-    for (unsigned i = 0; i < d->nr_vcpus; i++)
-        d->vcpus[i].state = VCPU_DOWN;
+    note_end_status(d, reason);
     log_info("d%u (%s): shutdown: %s", d->id, d->name,
              reason < sizeof(shutdown_names) / sizeof(shutdown_names[0]) ? shutdown_names[reason]
                                                                           : "unknown");
-    printk_limited_flush(&d->log_limit, d->id);
     log_exit_counts(d);
+    notify_domain_change(d);
+    if (machine_done())
+        end_machine();
+    /* Otherwise the scheduler reaps d once its vCPUs are off the pCPU. */
+}
 
-    for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
-        if (o->running)
-            return;     /* the scheduler reaps d once its vCPUs are off the pCPU */
-    end_machine();
+/* Xen's destroy has no shutdown reason: d's end does not change the machine's status. */
+void domain_kill(struct domain *d)
+{
+    if (d->running) {
+        domain_stop(d);
+        log_info("d%u (%s): destroyed", d->id, d->name);
+        log_exit_counts(d);
+        notify_domain_change(d);
+    }
+    if (!d->dying)
+        domain_start_dying(d);
+    if (machine_done())
+        end_machine();
 }
 
 void vcpu_stop(struct vcpu *v, const char *why)

@@ -6,6 +6,8 @@
 #include "domain_build.h"
 #include "elf.h"
 #include "errno.h"
+#include "grant_table.h"
+#include "xen/grant_table.h"
 #include "mm.h"
 #include "printk.h"
 #include "spec_ctrl.h"
@@ -100,10 +102,17 @@ static size_t module_size(const struct boot_module *m) { return m->end - m->star
 _Static_assert(ACPI_TABLES_SIZE == PAGE_SIZE && ACPI_TABLES_GPA % PAGE_SIZE == 0,
                "ACPI tables: one page");
 
-/* Guest-physical ranges the memmap must not give as RAM. */
+/* Every domain but the xenstore domain gets a store ring, when there is a xenstore domain. */
+static bool gets_store_ring(const struct domain *d)
+{
+    return domain_xenstore_id() && domain_xenstore_id() != d->id;
+}
+
+/* Guest-physical ranges the memmap must not give as RAM; the store ring's, last, only with one. */
 static const struct pvh_reserved_range reserved_ranges[] = {
     { ACPI_TABLES_GPA, ACPI_TABLES_SIZE, XEN_HVM_MEMMAP_TYPE_ACPI },
     { CONSOLE_RING_GPA, PAGE_SIZE, XEN_HVM_MEMMAP_TYPE_RESERVED },
+    { STORE_RING_GPA, PAGE_SIZE, XEN_HVM_MEMMAP_TYPE_RESERVED },
 };
 
 /*
@@ -176,7 +185,8 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
         .initrd_size = initrd ? module_size(initrd) : 0,
         .cmdline = cfg->cmdline,
         .reserved = reserved_ranges,
-        .nr_reserved = sizeof(reserved_ranges) / sizeof(reserved_ranges[0]),
+        .nr_reserved = sizeof(reserved_ranges) / sizeof(reserved_ranges[0]) -
+                       (gets_store_ring(d) ? 0 : 1),
         .rsdp_paddr = rsdp,
     };
     if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why) ||
@@ -259,6 +269,15 @@ int device_hole_map_page(struct domain *d, uint64_t gpa)
     return p2m_map(&d->p2m, gpa & ~(PAGE_SIZE - 1), all_ones_page, PAGE_SIZE, P2M_READ);
 }
 
+bool device_hole_page_at(const struct domain *d, uint64_t gpa)
+{
+    uint64_t hpa;
+    unsigned perms;
+
+    return device_hole_covers(d, gpa) && all_ones_page &&
+           p2m_lookup(&d->p2m, gpa & ~(PAGE_SIZE - 1), &hpa, &perms) == 0 && hpa == all_ones_page;
+}
+
 static int map_device_hole(struct domain *d)
 {
     for (uint64_t gpa = DEVICE_HOLE_START; gpa < DEVICE_HOLE_END; gpa += PAGE_SIZE)
@@ -266,8 +285,37 @@ static int map_device_hole(struct domain *d)
             return -ENOMEM;
     return 0;
 }
-/* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special pages). */
+/* Pages the build maps outside RAM (XENMEM_maximum_gpfn counts them, as Xen counts its special
+ * pages); the store ring's page lies below the console ring's, so it never raises the maximum. */
 static const uint64_t special_gfns[] = { CONSOLE_RING_GPA >> PAGE_SHIFT, XAPIC_PAGE_GPA >> PAGE_SHIFT };
+_Static_assert(STORE_RING_GPA < CONSOLE_RING_GPA, "store ring below the console ring");
+
+/*
+ * The xenstore ring as Xen's builders set it up: a zeroed page, its gfn in
+ * HVM_PARAM_STORE_PFN, an unbound port offered to the xenstore domain in
+ * HVM_PARAM_STORE_EVTCHN, and grant entry 1 letting the xenstore domain map it.
+ */
+static int store_ring_setup(struct domain *d)
+{
+    domid_t xs = (domid_t)domain_xenstore_id();
+    int port;
+
+    if (!gets_store_ring(d))
+        return 0;
+    d->store_ring = page_alloc();       /* freed by domain_destroy, also on failure */
+    if (!d->store_ring)
+        return -ENOMEM;
+    memset(d->store_ring, 0, PAGE_SIZE);
+    if (p2m_map(&d->p2m, STORE_RING_GPA, virt_to_phys(d->store_ring), PAGE_SIZE,
+                P2M_READ | P2M_WRITE))
+        return -ENOMEM;
+    port = evtchn_alloc_unbound(&d->evtchn, xs);
+    if (port < 0)
+        return port;
+    d->hvm_params[HVM_PARAM_STORE_PFN] = STORE_RING_GPA >> PAGE_SHIFT;
+    d->hvm_params[HVM_PARAM_STORE_EVTCHN] = (unsigned)port;
+    return gnttab_seed_entry(d, GNTTAB_RESERVED_XENSTORE, xs, STORE_RING_GPA >> PAGE_SHIFT);
+}
 
 /* Event channels, the console, the xAPIC page and the clock: what a PVH guest finds at boot. */
 static int init_platform(struct domain *d)
@@ -277,7 +325,12 @@ static int init_platform(struct domain *d)
 
     if (rc)
         return rc;
+    rc = gnttab_domain_init(d);
+    if (rc)
+        return rc;
     rc = console_ring_setup(d);
+    if (!rc)
+        rc = store_ring_setup(d);
     if (rc)
         return rc;
     d->xapic_page = page_alloc();
@@ -318,9 +371,13 @@ void domain_destroy(struct domain *d)
         fpu_free(&d->vcpus[i]);
         debug_regs_forget(&d->vcpus[i]);
     }
+    gnttab_release_mappings(d);         /* a failed build; otherwise done at shutdown */
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
+    gnttab_domain_destroy(d);
     console_ring_teardown(d);
+    page_free(d->store_ring);
+    evtchn_table_destroy(&d->evtchn);
     spec_ctrl_forget_domain(d);         /* its slot may hold another domain next */
     page_free(d->xapic_page);
     if (d->ram_hpa)
@@ -331,9 +388,9 @@ void domain_destroy(struct domain *d)
     domain_release(d);
 }
 
-int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
+int domain_build(unsigned domid, const struct domain_config *cfg, const struct boot_info *bi)
 {
-    struct domain *d = domain_alloc();
+    struct domain *d = domain_alloc(domid);
     uint64_t entry, start_info;
     int rc;
 
@@ -343,10 +400,14 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
         boot_free_frames = frames_free_bytes() >> PAGE_SHIFT;
     }
     if (!d) {
-        log_error("domain '%s': too many domains (at most %u)", cfg->name, MAX_DOMAINS);
+        log_error("domain '%s': no domain slot %u (at most %u domains)", cfg->name, domid,
+                  MAX_DOMAINS);
         return -ENOSPC;
     }
     memcpy(d->name, cfg->name, sizeof(d->name) - 1);
+    d->roles = cfg->roles;
+    d->max_grant_frames = cfg->max_grant_frames;
+    d->max_maptrack_frames = cfg->max_maptrack_frames;
     d->shared_info_gfn = ~0ull;
     rc = alloc_ram(d, (uint64_t)cfg->memory_mib << 20);
     if (rc) {
@@ -369,9 +430,11 @@ int domain_build(const struct domain_config *cfg, const struct boot_info *bi)
         goto fail;
     }
     d->running = true;
-    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx",
+    if (cfg->paused)
+        domain_set_paused(d, true);
+    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
-             cfg->kernel, entry, start_info);
+             cfg->kernel, entry, start_info, d->paused ? ", paused" : "");
     return 0;
 
 fail:

@@ -3,6 +3,7 @@
 #include "errno.h"
 #include "evtchn.h"
 #include "hypercall.h"
+#include "mm.h"
 #include "xen/event_channel.h"
 
 /*
@@ -11,6 +12,30 @@
  * As in Xen, a bind whose result cannot be copied out returns -EFAULT and
  * keeps its port: the guest broke its own buffer.
  */
+
+/* evtchn.c's port buckets and FIFO state come from the frame allocator. */
+void *evtchn_page_alloc(void)
+{
+    return page_alloc();
+}
+
+void evtchn_page_free(void *page)
+{
+    page_free(page);
+}
+
+/*
+ * Host view of the guest RAM page at gfn, for FIFO control blocks and event
+ * arrays, or NULL (-EINVAL to the guest). The pointer stays valid until the
+ * domain is destroyed: guest RAM is one block that is freed only then, even
+ * when the guest unmaps the gfn, so the guest can only hurt itself with it.
+ */
+static void *guest_ram_page(struct domain *d, uint64_t gfn)
+{
+    if (gfn > (~0ull >> PAGE_SHIFT))
+        return NULL;
+    return domain_ram_ptr(d, gfn << PAGE_SHIFT, PAGE_SIZE);
+}
 
 /* bind_interdomain may name any existing domain: the offer (an unbound port for us) is the permission. */
 static struct domain *remote_domain(struct hcall_ctx *c, domid_t id)
@@ -135,6 +160,40 @@ static long op_reset(struct hcall_ctx *c, uint64_t gva)
     return 0;
 }
 
+/* As Xen, link_bits is written back only when the call succeeds. */
+static long op_init_control(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_init_control ic;
+    int rc;
+
+    if (hc_copy_from(c, &ic, gva, sizeof(ic)))
+        return -EFAULT;
+    rc = evtchn_fifo_init_control(&c->d->evtchn, ic.vcpu, ic.offset,
+                                  guest_ram_page(c->d, ic.control_gfn));
+    if (rc)
+        return rc;
+    ic.link_bits = EVTCHN_FIFO_LINK_BITS;
+    return hc_copy_to(c, gva, &ic, sizeof(ic)) ? -EFAULT : 0;
+}
+
+static long op_expand_array(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_expand_array ea;
+
+    if (hc_copy_from(c, &ea, gva, sizeof(ea)))
+        return -EFAULT;
+    return evtchn_fifo_expand_array(&c->d->evtchn, guest_ram_page(c->d, ea.array_gfn));
+}
+
+static long op_set_priority(struct hcall_ctx *c, uint64_t gva)
+{
+    struct evtchn_set_priority sp;
+
+    if (hc_copy_from(c, &sp, gva, sizeof(sp)))
+        return -EFAULT;
+    return evtchn_set_priority(&c->d->evtchn, sp.port, sp.priority);
+}
+
 long do_event_channel_op(struct hcall_ctx *c, const uint64_t *arg)
 {
     uint64_t gva = arg[1];
@@ -160,9 +219,13 @@ long do_event_channel_op(struct hcall_ctx *c, const uint64_t *arg)
         return op_port(c, gva, evtchn_unmask);
     case EVTCHNOP_reset:
         return op_reset(c, gva);
-    /* bind_pirq: no physical IRQs for PVH guests (XENFEAT_hvm_pirqs is 0).
-     * init_control, expand_array, set_priority: FIFO ABI; -ENOSYS makes
-     * Linux use the 2-level ABI and ignore priorities. */
+    case EVTCHNOP_init_control:
+        return op_init_control(c, gva);
+    case EVTCHNOP_expand_array:
+        return op_expand_array(c, gva);
+    case EVTCHNOP_set_priority:
+        return op_set_priority(c, gva);
+    /* bind_pirq: no physical IRQs for PVH guests (XENFEAT_hvm_pirqs is 0). */
     default:
         return -ENOSYS;
     }

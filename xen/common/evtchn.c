@@ -1,4 +1,4 @@
-/* evtchn.c (hypervisor, pure): event channel bookkeeping and the 2-level pending/mask/selector raise. */
+/* evtchn.c (hypervisor, pure): event channel bookkeeping, port storage, and the 2-level and FIFO raise. */
 #include "env.h"
 #include "errno.h"
 #include "evtchn.h"
@@ -25,8 +25,11 @@ _Static_assert(SHINFO_MASK_OFFSET_64 == offsetof(struct shared_info, evtchn_mask
 _Static_assert(VCPU_INFO_SEL_OFFSET_64 == offsetof(struct vcpu_info, evtchn_pending_sel), "sel");
 _Static_assert(PORTS_2L_64 == EVTCHN_2L_NR_CHANNELS, "2-level ports");
 #endif
-_Static_assert(EVTCHN_MAX_PORTS <= PORTS_2L_32, "ports must fit the 32-bit bitmap");
 _Static_assert(EVTCHN_MAX_VCPUS <= 256, "notify_vcpu is a uint8_t");
+_Static_assert(EVTCHN_PORTS_PER_BUCKET * sizeof(struct evtchn_port) <= 4096, "a bucket is a page");
+_Static_assert(sizeof(struct evtchn_fifo) <= 4096, "the FIFO state is a page");
+_Static_assert(sizeof(struct evtchn_fifo_control_block) == 72, "control block");
+#define PAGE_BYTES 4096u
 
 /* ---- Bitmaps made of 32- or 64-bit words; the guest updates them concurrently. ---- */
 
@@ -59,6 +62,21 @@ static bool bitmap_test(const uint8_t *base, bool words32, unsigned bit)
            (1ull << (bit % 64));
 }
 
+static bool word_test_and_set(uint32_t *word, unsigned bit)
+{
+    return __atomic_fetch_or(word, 1u << bit, __ATOMIC_SEQ_CST) & (1u << bit);
+}
+
+static void word_clear(uint32_t *word, unsigned bit)
+{
+    __atomic_fetch_and(word, ~(1u << bit), __ATOMIC_SEQ_CST);
+}
+
+static bool word_test(const uint32_t *word, unsigned bit)
+{
+    return __atomic_load_n(word, __ATOMIC_SEQ_CST) & (1u << bit);
+}
+
 static uint8_t *pending_bitmap(const struct evtchn_table *t)
 {
     return (uint8_t *)t->shared_info + SHINFO_PENDING_OFFSET;
@@ -69,7 +87,67 @@ static uint8_t *mask_bitmap(const struct evtchn_table *t)
     return (uint8_t *)t->shared_info + (t->compat ? SHINFO_MASK_OFFSET_32 : SHINFO_MASK_OFFSET_64);
 }
 
-/* ---- Raising ---- */
+/* ---- Port storage: page-sized buckets, allocated as ports are bound ---- */
+
+/* The entry of port, or NULL when its bucket was never allocated (the port is closed). */
+static struct evtchn_port *port_entry(const struct evtchn_table *t, unsigned port)
+{
+    struct evtchn_port *bucket;
+
+    if (port >= EVTCHN_MAX_PORTS)
+        return NULL;
+    bucket = t->buckets[port / EVTCHN_PORTS_PER_BUCKET];
+    return bucket ? &bucket[port % EVTCHN_PORTS_PER_BUCKET] : NULL;
+}
+
+unsigned evtchn_port_limit(const struct evtchn_table *t)
+{
+    if (t->fifo)
+        return EVTCHN_MAX_PORTS;
+    return t->compat ? PORTS_2L_32 : PORTS_2L_64;
+}
+
+/* A port of a bucket never allocated reads as this: closed, notifying vCPU 0. */
+static const struct evtchn_port closed_port;
+
+/* For reading: NULL when port is out of range for the ABI (-EINVAL). */
+static const struct evtchn_port *port_get(const struct evtchn_table *t, unsigned port)
+{
+    const struct evtchn_port *p;
+
+    if (port >= evtchn_port_limit(t))
+        return NULL;
+    p = port_entry(t, port);
+    return p ? p : &closed_port;
+}
+
+/* For changing: NULL when out of range or never bound, which every change rejects (-EINVAL). */
+static struct evtchn_port *port_mut(const struct evtchn_table *t, unsigned port)
+{
+    return port < evtchn_port_limit(t) ? port_entry(t, port) : NULL;
+}
+
+/* ---- FIFO event words ---- */
+
+/* Port's event word in the guest's event array, or NULL when its page was not added yet. */
+static uint32_t *fifo_word(const struct evtchn_table *t, unsigned port)
+{
+    unsigned page = port / EVTCHN_FIFO_WORDS_PER_PAGE;
+
+    if (!t->fifo || page >= t->fifo->nr_pages)
+        return NULL;
+    return &t->fifo->array[page][port % EVTCHN_FIFO_WORDS_PER_PAGE];
+}
+
+/* A closed port still on a guest queue (LINKED) is not handed out again (Xen: evtchn_is_busy). */
+static bool fifo_busy(const struct evtchn_table *t, unsigned port)
+{
+    uint32_t *word = fifo_word(t, port);
+
+    return word && word_test(word, EVTCHN_FIFO_LINKED);
+}
+
+/* ---- Raising: one place that dispatches on the ABI ---- */
 
 /*
  * Sets the selector bit of port's word in vcpu's vcpu_info and, when that
@@ -91,10 +169,10 @@ static bool mark_word_pending(struct evtchn_table *t, unsigned vcpu, unsigned po
     return true;
 }
 
-static void raise_port(struct evtchn_table *t, unsigned port)
+static void raise_2l(struct evtchn_table *t, unsigned port, unsigned vcpu)
 {
-    unsigned vcpu = t->ports[port].notify_vcpu;
-
+    if (port >= evtchn_port_limit(t))   /* bound under another ABI or layout: no bit to set */
+        return;
     if (bitmap_test_and_set(pending_bitmap(t), t->compat, port))
         return;                         /* already pending: the guest has yet to see it */
     if (!bitmap_test(mask_bitmap(t), t->compat, port))
@@ -102,30 +180,133 @@ static void raise_port(struct evtchn_table *t, unsigned port)
     t->kick(t->ctx, vcpu, port);        /* also for masked ports: SCHEDOP_poll waits on those */
 }
 
+/* One cmpxchg of LINK in a word that must stay LINKED: 1 done, 0 not linked, -1 the guest raced us. */
+static int fifo_try_link(uint32_t *word, uint32_t *seen, unsigned link)
+{
+    uint32_t updated;
+
+    if (!(*seen & (1u << EVTCHN_FIFO_LINKED)))
+        return 0;
+    updated = (*seen & ~((1u << EVTCHN_FIFO_BUSY) | EVTCHN_FIFO_LINK_MASK)) | link;
+    return __atomic_compare_exchange_n(word, seen, updated, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST) ? 1 : -1;
+}
+
+/*
+ * Points the tail's LINK at port if the tail is still LINKED; false when the
+ * guest already unlinked it (the queue is empty). An honest guest may only
+ * change MASKED, clear PENDING, or clear LINKED while we try, and BUSY stops
+ * it unmasking, so a few attempts suffice; a guest that keeps changing the
+ * word gets its event dropped from the queue (it stays PENDING), never a hang.
+ */
+static bool fifo_set_link(uint32_t *word, unsigned port)
+{
+    uint32_t seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    int rc = fifo_try_link(word, &seen, port);
+
+    if (rc >= 0)
+        return rc;
+    word_test_and_set(word, EVTCHN_FIFO_BUSY);
+    seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    for (unsigned attempt = 0; attempt < 4; attempt++) {
+        rc = fifo_try_link(word, &seen, port);
+        if (rc == 1)
+            return true;                /* the new value has BUSY clear */
+        if (rc == 0)
+            break;
+    }
+    word_clear(word, EVTCHN_FIFO_BUSY);
+    return rc != 0;
+}
+
+/* Puts port, just marked LINKED, at the tail of queue (vcpu, priority); true when
+ * it went after another port, false when it is the queue's new head. */
+static bool fifo_link(struct evtchn_table *t, struct evtchn_port *p, unsigned port, unsigned vcpu)
+{
+    struct evtchn_fifo_vcpu *fv = &t->fifo->vcpu[vcpu];
+    uint16_t *last_tail = &t->fifo->vcpu[p->last_vcpu].tail[p->last_priority];
+    uint16_t *tail = &fv->tail[p->priority];
+    uint32_t *tail_word;
+    bool linked;
+
+    /* Its old queue is empty if it was the tail there: never link port after itself. */
+    if (*last_tail == port)
+        *last_tail = 0;
+    p->last_vcpu = (uint8_t)vcpu;
+    p->last_priority = p->priority;
+    tail_word = *tail ? fifo_word(t, *tail) : NULL;
+    linked = tail_word && fifo_set_link(tail_word, port);
+    if (!linked)
+        __atomic_store_n(&fv->control->head[p->priority], port, __ATOMIC_SEQ_CST);
+    *tail = (uint16_t)port;
+    return linked;
+}
+
+static void raise_fifo(struct evtchn_table *t, struct evtchn_port *p, unsigned port)
+{
+    unsigned vcpu = p->notify_vcpu;
+    struct evtchn_fifo_control_block *cb = t->fifo->vcpu[vcpu].control;
+    uint32_t *word = fifo_word(t, port);
+    bool was_pending, ready = false;
+
+    if (!word) {
+        p->fifo_pending = true;         /* raised again when expand_array adds its page */
+        return;
+    }
+    was_pending = word_test_and_set(word, EVTCHN_FIFO_PENDING);
+    /* Without a control block the guest cannot have unmasked anything: just PENDING. */
+    if (cb && !word_test(word, EVTCHN_FIFO_MASKED) &&
+        !word_test_and_set(word, EVTCHN_FIFO_LINKED) && !fifo_link(t, p, port, vcpu) &&
+        !word_test_and_set(&cb->ready, p->priority)) {
+        uint8_t *vi = t->vcpu_info(t->ctx, vcpu);
+
+        if (vi)
+            __atomic_store_n(vi + VCPU_INFO_UPCALL_PENDING, 1, __ATOMIC_SEQ_CST);
+        ready = true;
+    }
+    if (!was_pending || ready)
+        t->kick(t->ctx, vcpu, port);
+}
+
+static void raise_port(struct evtchn_table *t, unsigned port)
+{
+    struct evtchn_port *p = port_entry(t, port);
+
+    if (t->fifo)
+        raise_fifo(t, p, port);
+    else
+        raise_2l(t, port, p->notify_vcpu);
+}
+
 /* ---- Ports ---- */
 
-unsigned evtchn_port_limit(const struct evtchn_table *t)
-{
-    unsigned layout = t->compat ? PORTS_2L_32 : PORTS_2L_64;
-
-    return layout < EVTCHN_MAX_PORTS ? layout : EVTCHN_MAX_PORTS;
-}
-
-static struct evtchn_port *port_in_range(const struct evtchn_table *t, unsigned port)
-{
-    if (port >= evtchn_port_limit(t))
-        return NULL;
-    return (struct evtchn_port *)&t->ports[port];
-}
-
-/* Port 0 is never handed out (Xen reserves it), so 0 also means "no port". */
+/*
+ * The lowest port that is free (and, in FIFO, off every guest queue), its
+ * bucket allocated on the way; reset to closed with the default priority.
+ * Port 0 is never handed out (Xen reserves it), so 0 also means "no port".
+ */
 static int alloc_port(struct evtchn_table *t)
 {
-    unsigned limit = evtchn_port_limit(t);
+    unsigned limit = evtchn_port_limit(t), first_free = 0;
 
-    for (unsigned port = 1; port < limit; port++)
-        if (t->ports[port].state == EVTCHN_FREE)
-            return (int)port;
+    for (unsigned port = t->first_free > 1 ? t->first_free : 1; port < limit; port++) {
+        struct evtchn_port **bucket = &t->buckets[port / EVTCHN_PORTS_PER_BUCKET];
+        struct evtchn_port *p;
+
+        if (!*bucket && !(*bucket = evtchn_page_alloc()))
+            return -ENOMEM;
+        p = &(*bucket)[port % EVTCHN_PORTS_PER_BUCKET];
+        if (p->state != EVTCHN_FREE)
+            continue;
+        if (!first_free)
+            first_free = port;
+        if (fifo_busy(t, port))
+            continue;
+        t->first_free = first_free == port ? port + 1 : first_free;
+        p->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+        p->fifo_pending = false;
+        return (int)port;
+    }
     return -ENOSPC;
 }
 
@@ -149,17 +330,32 @@ static uint16_t *virq_slot(struct evtchn_table *t, unsigned virq, unsigned vcpu)
     return &t->virq_port[virq_is_global(virq) ? 0 : vcpu][virq];
 }
 
+/* The port's pending state cleared in the table's ABI (the mask is the guest's). */
+static void clear_pending(struct evtchn_table *t, unsigned port)
+{
+    if (t->fifo) {
+        uint32_t *word = fifo_word(t, port);
+
+        /* Not unlinked: the guest skips a linked word that is not pending (as Xen). */
+        if (word)
+            word_clear(word, EVTCHN_FIFO_PENDING);
+    } else if (port < evtchn_port_limit(t)) {
+        bitmap_test_and_clear(pending_bitmap(t), t->compat, port);
+    }
+}
+
 /* Back to free, as Xen's evtchn_free: pending cleared so a rebind starts clean; mask kept. */
 static void free_port(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = &t->ports[port];
+    struct evtchn_port *p = port_entry(t, port);
+    uint8_t last_vcpu = p->last_vcpu, last_priority = p->last_priority;
 
     switch (p->state) {
     case EVTCHN_VIRQ:
         *virq_slot(t, p->u.virq, p->notify_vcpu) = 0;
         break;
     case EVTCHN_INTERDOMAIN: {
-        struct evtchn_port *peer = &p->u.interdomain.peer->ports[p->u.interdomain.peer_port];
+        struct evtchn_port *peer = port_entry(p->u.interdomain.peer, p->u.interdomain.peer_port);
 
         peer->state = EVTCHN_UNBOUND;
         peer->u.remote_domid = t->domid;
@@ -168,8 +364,27 @@ static void free_port(struct evtchn_table *t, unsigned port)
     default:
         break;
     }
-    bitmap_test_and_clear(pending_bitmap(t), t->compat, port);
+    clear_pending(t, port);
     memset(p, 0, sizeof(*p));
+    p->last_vcpu = last_vcpu;
+    p->last_priority = last_priority;
+    if (port < t->first_free)
+        t->first_free = port;
+}
+
+/* Closes every bound port, or every one but the hypervisor backends' (EVTCHN_XEN). */
+static void free_ports(struct evtchn_table *t, bool keep_backends)
+{
+    for (unsigned port = 1; port < EVTCHN_MAX_PORTS; port++) {
+        struct evtchn_port *p = port_entry(t, port);
+
+        if (!p) {
+            port |= EVTCHN_PORTS_PER_BUCKET - 1;    /* the whole bucket is closed */
+            continue;
+        }
+        if (p->state != EVTCHN_FREE && !(keep_backends && p->state == EVTCHN_XEN))
+            free_port(t, port);
+    }
 }
 
 /* ---- Table ---- */
@@ -196,6 +411,23 @@ void evtchn_set_compat(struct evtchn_table *t, bool compat)
     t->compat = compat;
 }
 
+/* Back to the 2-level ABI: the FIFO state goes; the guest's pages stay its own. */
+static void fifo_stop(struct evtchn_table *t)
+{
+    evtchn_page_free(t->fifo);
+    t->fifo = NULL;
+}
+
+void evtchn_table_destroy(struct evtchn_table *t)
+{
+    evtchn_close_all(t);
+    fifo_stop(t);
+    for (unsigned b = 0; b < EVTCHN_MAX_BUCKETS; b++) {
+        evtchn_page_free(t->buckets[b]);
+        t->buckets[b] = NULL;
+    }
+}
+
 /* ---- Guest operations ---- */
 
 int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote_dom)
@@ -204,16 +436,16 @@ int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote_dom)
 
     if (port < 0)
         return port;
-    t->ports[port].state = EVTCHN_UNBOUND;
+    port_entry(t, (unsigned)port)->state = EVTCHN_UNBOUND;
     /* Xen does not check that remote_dom exists: it may be created later. */
-    t->ports[port].u.remote_domid = remote_dom == DOMID_SELF ? t->domid : remote_dom;
+    port_entry(t, (unsigned)port)->u.remote_domid = remote_dom == DOMID_SELF ? t->domid : remote_dom;
     return port;
 }
 
 int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
                             unsigned remote_port)
 {
-    struct evtchn_port *r = port_in_range(remote, remote_port);
+    struct evtchn_port *r = port_mut(remote, remote_port), *l;
     int port;
 
     if (!r || r->state != EVTCHN_UNBOUND || r->u.remote_domid != t->domid)
@@ -221,9 +453,10 @@ int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
     port = alloc_port(t);
     if (port < 0)
         return port;
-    t->ports[port].state = EVTCHN_INTERDOMAIN;
-    t->ports[port].u.interdomain.peer = remote;
-    t->ports[port].u.interdomain.peer_port = (uint16_t)remote_port;
+    l = port_entry(t, (unsigned)port);
+    l->state = EVTCHN_INTERDOMAIN;
+    l->u.interdomain.peer = remote;
+    l->u.interdomain.peer_port = (uint16_t)remote_port;
     r->state = EVTCHN_INTERDOMAIN;
     r->u.interdomain.peer = t;
     r->u.interdomain.peer_port = (uint16_t)port;
@@ -234,6 +467,7 @@ int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
 
 int evtchn_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu)
 {
+    struct evtchn_port *p;
     uint16_t *slot;
     int port;
 
@@ -247,9 +481,10 @@ int evtchn_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu)
     port = alloc_port(t);
     if (port < 0)
         return port;
-    t->ports[port].state = EVTCHN_VIRQ;
-    t->ports[port].notify_vcpu = (uint8_t)vcpu;
-    t->ports[port].u.virq = (uint16_t)virq;
+    p = port_entry(t, (unsigned)port);
+    p->state = EVTCHN_VIRQ;
+    p->notify_vcpu = (uint8_t)vcpu;
+    p->u.virq = (uint16_t)virq;
     *slot = (uint16_t)port;
     return port;
 }
@@ -263,14 +498,14 @@ int evtchn_bind_ipi(struct evtchn_table *t, unsigned vcpu)
     port = alloc_port(t);
     if (port < 0)
         return port;
-    t->ports[port].state = EVTCHN_IPI;
-    t->ports[port].notify_vcpu = (uint8_t)vcpu;
+    port_entry(t, (unsigned)port)->state = EVTCHN_IPI;
+    port_entry(t, (unsigned)port)->notify_vcpu = (uint8_t)vcpu;
     return port;
 }
 
 int evtchn_close(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_in_range(t, port);
+    struct evtchn_port *p = port_mut(t, port);
 
     /* A backend's port stays: the guest cannot detach the hypervisor (Xen: consumer_is_xen). */
     if (!p || p->state == EVTCHN_FREE || p->state == EVTCHN_XEN)
@@ -281,7 +516,7 @@ int evtchn_close(struct evtchn_table *t, unsigned port)
 
 int evtchn_send(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_in_range(t, port);
+    struct evtchn_port *p = port_mut(t, port);
 
     if (!p)
         return -EINVAL;
@@ -304,7 +539,7 @@ int evtchn_send(struct evtchn_table *t, unsigned port)
 
 int evtchn_status(const struct evtchn_table *t, unsigned port, struct evtchn_status *out)
 {
-    const struct evtchn_port *p = port_in_range(t, port);
+    const struct evtchn_port *p = port_get(t, port);
 
     if (!p)
         return -EINVAL;
@@ -344,7 +579,7 @@ int evtchn_bind_vcpu(struct evtchn_table *t, unsigned port, unsigned vcpu)
 
     if (vcpu >= t->nr_vcpus)
         return -ENOENT;
-    p = port_in_range(t, port);
+    p = port_mut(t, port);
     if (!p)
         return -EINVAL;
     switch (p->state) {
@@ -364,40 +599,131 @@ int evtchn_bind_vcpu(struct evtchn_table *t, unsigned port, unsigned vcpu)
     return 0;
 }
 
+/* FIFO unmask, as Xen: clear MASKED; if PENDING, raise again (links it now). */
+static void unmask_fifo(struct evtchn_table *t, unsigned port)
+{
+    uint32_t *word = fifo_word(t, port);
+    struct evtchn_port *p = port_entry(t, port);
+
+    if (!word)
+        return;
+    word_clear(word, EVTCHN_FIFO_MASKED);
+    if (p && word_test(word, EVTCHN_FIFO_PENDING))
+        raise_fifo(t, p, port);
+}
+
 int evtchn_unmask(struct evtchn_table *t, unsigned port)
 {
-    unsigned vcpu;
+    const struct evtchn_port *p = port_get(t, port);
 
-    if (port >= evtchn_port_limit(t))
+    if (!p)
         return -EINVAL;
-    vcpu = t->ports[port].notify_vcpu;
+    if (t->fifo) {
+        unmask_fifo(t, port);
+        return 0;
+    }
     /* Xen's 2-level unmask: an event that arrived while masked is delivered now. */
     if (bitmap_test_and_clear(mask_bitmap(t), t->compat, port) &&
         bitmap_test(pending_bitmap(t), t->compat, port) &&
-        mark_word_pending(t, vcpu, port))
-        t->kick(t->ctx, vcpu, port);
+        mark_word_pending(t, p->notify_vcpu, port))
+        t->kick(t->ctx, p->notify_vcpu, port);
     return 0;
 }
 
 void evtchn_reset(struct evtchn_table *t)
 {
-    for (unsigned port = 1; port < EVTCHN_MAX_PORTS; port++)
-        if (t->ports[port].state != EVTCHN_FREE && t->ports[port].state != EVTCHN_XEN)
-            free_port(t, port);
+    free_ports(t, true);
+    fifo_stop(t);
 }
 
 void evtchn_close_all(struct evtchn_table *t)
 {
-    for (unsigned port = 1; port < EVTCHN_MAX_PORTS; port++)
-        if (t->ports[port].state != EVTCHN_FREE)
-            free_port(t, port);
+    free_ports(t, false);
+}
+
+/* ---- FIFO ABI ---- */
+
+/* The switch from 2-level: bound ports keep their pending state (Xen: setup_ports). */
+static void fifo_carry_pending(struct evtchn_table *t)
+{
+    for (unsigned port = 1; port < evtchn_port_limit(t); port++) {
+        struct evtchn_port *p = port_entry(t, port);
+
+        if (!p)
+            port |= EVTCHN_PORTS_PER_BUCKET - 1;
+        else if (p->state != EVTCHN_FREE)
+            p->fifo_pending = bitmap_test(pending_bitmap(t), t->compat, port);
+    }
+}
+
+int evtchn_fifo_init_control(struct evtchn_table *t, unsigned vcpu, uint32_t offset, void *page)
+{
+    struct evtchn_fifo *fifo;
+
+    if (vcpu >= t->nr_vcpus)
+        return -ENOENT;
+    if (offset > PAGE_BYTES - sizeof(struct evtchn_fifo_control_block) || (offset & 7))
+        return -EINVAL;
+    if ((t->fifo && t->fifo->vcpu[vcpu].control) || !page)
+        return -EINVAL;
+    if (!t->fifo) {
+        /* Every check is done: from here on the switch cannot fail half way (XSA-188). */
+        fifo = evtchn_page_alloc();
+        if (!fifo)
+            return -ENOMEM;
+        fifo_carry_pending(t);
+        t->fifo = fifo;
+    }
+    t->fifo->vcpu[vcpu].control =
+        (struct evtchn_fifo_control_block *)((uint8_t *)page + offset);
+    return 0;
+}
+
+int evtchn_fifo_expand_array(struct evtchn_table *t, void *page)
+{
+    unsigned first;
+
+    if (!t->fifo)
+        return -EOPNOTSUPP;
+    if (t->fifo->nr_pages >= EVTCHN_FIFO_MAX_PAGES)
+        return -ENOSPC;
+    if (!page)
+        return -EINVAL;
+    first = t->fifo->nr_pages * EVTCHN_FIFO_WORDS_PER_PAGE;
+    t->fifo->array[t->fifo->nr_pages++] = page;
+    /* Events raised while this page was missing are raised now (Xen: add_page_to_event_array). */
+    for (unsigned port = first; port < first + EVTCHN_FIFO_WORDS_PER_PAGE; port++) {
+        struct evtchn_port *p = port_entry(t, port);
+
+        if (p && p->fifo_pending && p->state != EVTCHN_FREE) {
+            p->fifo_pending = false;
+            raise_fifo(t, p, port);
+        }
+    }
+    return 0;
+}
+
+int evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority)
+{
+    struct evtchn_port *p;
+
+    if (port >= evtchn_port_limit(t))
+        return -EINVAL;
+    if (!t->fifo)
+        return -ENOSYS;             /* Xen: the 2-level ABI has no set_priority */
+    p = port_entry(t, port);
+    if (!p || priority > EVTCHN_FIFO_PRIORITY_MIN)
+        return -EINVAL;
+    /* Events already queued stay where they are; the next link uses the new queue. */
+    p->priority = (uint8_t)priority;
+    return 0;
 }
 
 /* ---- Hypervisor side ---- */
 
 int evtchn_set_pending(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_in_range(t, port);
+    struct evtchn_port *p = port_mut(t, port);
 
     if (!p || p->state == EVTCHN_FREE)
         return -EINVAL;
@@ -422,17 +748,32 @@ int evtchn_send_virq(struct evtchn_table *t, unsigned vcpu, unsigned virq)
 
 bool evtchn_is_pending(const struct evtchn_table *t, unsigned port)
 {
-    return port < evtchn_port_limit(t) && bitmap_test(pending_bitmap(t), t->compat, port);
+    const uint32_t *word;
+
+    if (port >= evtchn_port_limit(t))
+        return false;
+    if (!t->fifo)
+        return bitmap_test(pending_bitmap(t), t->compat, port);
+    word = fifo_word(t, port);
+    return word && word_test(word, EVTCHN_FIFO_PENDING);
 }
 
 bool evtchn_is_masked(const struct evtchn_table *t, unsigned port)
 {
-    return port < evtchn_port_limit(t) && bitmap_test(mask_bitmap(t), t->compat, port);
+    const uint32_t *word;
+
+    if (port >= evtchn_port_limit(t))
+        return false;
+    if (!t->fifo)
+        return bitmap_test(mask_bitmap(t), t->compat, port);
+    word = fifo_word(t, port);
+    return !word || word_test(word, EVTCHN_FIFO_MASKED);
 }
 
 int evtchn_alloc_xen_port(struct evtchn_table *t, unsigned vcpu,
                           void (*on_send)(void *ctx, unsigned port), void *ctx)
 {
+    struct evtchn_port *p;
     int port;
 
     if (!on_send)
@@ -442,16 +783,17 @@ int evtchn_alloc_xen_port(struct evtchn_table *t, unsigned vcpu,
     port = alloc_port(t);
     if (port < 0)
         return port;
-    t->ports[port].state = EVTCHN_XEN;
-    t->ports[port].notify_vcpu = (uint8_t)vcpu;
-    t->ports[port].u.xen.on_send = on_send;
-    t->ports[port].u.xen.ctx = ctx;
+    p = port_entry(t, (unsigned)port);
+    p->state = EVTCHN_XEN;
+    p->notify_vcpu = (uint8_t)vcpu;
+    p->u.xen.on_send = on_send;
+    p->u.xen.ctx = ctx;
     return port;
 }
 
 int evtchn_notify_vcpu(const struct evtchn_table *t, unsigned port)
 {
-    const struct evtchn_port *p = port_in_range(t, port);
+    const struct evtchn_port *p = port_get(t, port);
 
     return p ? p->notify_vcpu : -EINVAL;
 }

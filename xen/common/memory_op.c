@@ -3,6 +3,7 @@
 #include "env.h"
 #include "domain_build.h"
 #include "errno.h"
+#include "grant_table.h"
 #include "hypercall.h"
 #include "mm.h"
 #include "printk.h"
@@ -19,7 +20,6 @@
 #define BALLOON_BATCH_PAGES 512
 #define E820_ENTRY_SIZE 20          /* packed {u64 addr, u64 size, u32 type} */
 #define E820_MAX 1024               /* Xen's limit for XENMEM_set_memory_map (asm/e820.h) */
-#define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
 
 /* xen_memory_map and xen_add_to_physmap as 32-bit callers lay them out. */
 struct compat_memory_map { uint32_t nr_entries; uint32_t buffer; };
@@ -132,7 +132,7 @@ static long set_memory_map(struct hcall_ctx *c, uint64_t gva)
     return 0;
 }
 
-static bool gfn_is_ram(const struct domain *d, uint64_t gfn)
+bool gfn_is_ram(const struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
 
@@ -147,6 +147,47 @@ static bool gfn_populated(const struct domain *d, uint64_t gfn)
 
     return p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &hpa, &perms) == 0 &&
            hpa == d->ram_hpa + (gfn << PAGE_SHIFT);
+}
+
+enum gfn_use gfn_use(const struct domain *d, uint64_t gfn)
+{
+    uint64_t hpa;
+    unsigned perms;
+
+    if (p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &hpa, &perms))
+        return GFN_EMPTY;
+    if (gfn_is_ram(d, gfn) && hpa == d->ram_hpa + (gfn << PAGE_SHIFT))
+        return GFN_RAM;
+    return device_hole_page_at(d, gfn << PAGE_SHIFT) ? GFN_DEVICE_HOLE : GFN_OTHER;
+}
+
+int gfn_vacate(struct domain *d, uint64_t gfn)
+{
+    if (device_hole_covers(d, gfn << PAGE_SHIFT))
+        return device_hole_map_page(d, gfn << PAGE_SHIFT);
+    return p2m_unmap(&d->p2m, gfn << PAGE_SHIFT, PAGE_SIZE);
+}
+
+bool gfn_maps(const struct domain *d, uint64_t gfn, uint64_t hpa)
+{
+    uint64_t now;
+    unsigned perms;
+
+    return p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &now, &perms) == 0 && now == hpa;
+}
+
+int gfn_take(struct domain *d, uint64_t gfn, uint64_t hpa, unsigned perms)
+{
+    enum gfn_use use = gfn_use(d, gfn);
+
+    if (gfn >= GFN_LIMIT || use == GFN_OTHER)
+        return -EBUSY;
+    if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, hpa, PAGE_SIZE, perms))
+        return -ENOMEM;
+    d->tot_pages -= use == GFN_RAM;     /* as if ballooned out: populate_physmap brings it back */
+    if (gfn > d->max_mapped_gfn)
+        d->max_mapped_gfn = gfn;
+    return 0;
 }
 
 /*
@@ -172,6 +213,8 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
 {
     if (idx != 0 || gfn >= GFN_LIMIT)
         return -EINVAL;
+    if (gnttab_frame_at(&d->grant, gfn) >= 0)
+        return -EBUSY;      /* Wisp keeps one page per gfn it hands out; see grant frames */
     if (d->shared_info_gfn != gfn) {
         bool hides_ram = gfn_is_ram(d, gfn) && gfn_populated(d, gfn);
 
@@ -192,6 +235,42 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
     domain_publish_wallclock(d);
     gprintk(d, LOG_DEBUG, "d%u: shared_info mapped at gfn 0x%lx", d->id, gfn);
     return 0;
+}
+
+/*
+ * XENMAPSPACE_grant_table: frame idx of d's grant table at gfn, the table
+ * growing up to max_grant_frames (idx beyond, or v2's status flag: -EINVAL).
+ * As in Xen, a frame mapped elsewhere moves (its old gfn is left empty), a
+ * RAM page at gfn is taken out as if ballooned out, another grant frame there
+ * is unhooked. Wisp refuses (-EBUSY) gfns holding other special pages
+ * (shared_info, console ring, xAPIC page, grant mappings), which Xen would
+ * unhook or crash the domain over.
+ */
+static long map_grant_frame(struct domain *d, uint64_t idx, uint64_t gfn)
+{
+    struct gnttab_frame *f;
+    int other, rc;
+
+    if (idx >= d->grant.max_frames || gfn >= GFN_LIMIT)
+        return -EINVAL;
+    if ((rc = gnttab_grow(&d->grant, (unsigned)idx + 1)))
+        return rc;
+    f = &d->grant.frames[idx];
+    if (f->gfn == gfn)
+        return 0;
+    if ((other = gnttab_frame_at(&d->grant, gfn)) >= 0) {
+        if (p2m_unmap(&d->p2m, gfn << PAGE_SHIFT, PAGE_SIZE))
+            return -ENOMEM;
+        d->grant.frames[other].gfn = GNTTAB_NO_GFN;
+    }
+    if ((rc = gfn_take(d, gfn, virt_to_phys(f->shared), P2M_READ | P2M_WRITE)))
+        return rc;
+    if (f->gfn != GNTTAB_NO_GFN && gfn_maps(d, f->gfn, virt_to_phys(f->shared)) &&
+        gfn_vacate(d, f->gfn))
+        rc = -ENOMEM;   /* the old gfn keeps a second view of the frame: harmless */
+    f->gfn = gfn;
+    hvm->flush_p2m(d);
+    return rc;
 }
 
 static long add_to_physmap(struct hcall_ctx *c, uint64_t gva)
@@ -218,7 +297,8 @@ static long add_to_physmap(struct hcall_ctx *c, uint64_t gva)
     switch (space) {
     case XENMAPSPACE_shared_info:
         return map_shared_info(c, d, idx, gfn);
-    case XENMAPSPACE_grant_table:       /* grant tables are not implemented yet */
+    case XENMAPSPACE_grant_table:
+        return map_grant_frame(d, idx, gfn);
     case XENMAPSPACE_gmfn:
     case XENMAPSPACE_gmfn_range:
         return -ENOSYS;
@@ -264,7 +344,7 @@ static bool extent_is(const struct domain *d, uint64_t gfn, uint64_t pages, bool
         return false;
     for (uint64_t i = 0; i < pages; i++)
         if (!gfn_is_ram(d, gfn + i) || gfn + i == d->shared_info_gfn ||
-            gfn_populated(d, gfn + i) != want)
+            (want ? !gfn_populated(d, gfn + i) : gfn_use(d, gfn + i) != GFN_EMPTY))
             return false;
     return true;
 }

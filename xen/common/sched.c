@@ -38,10 +38,15 @@ void vcpu_block(struct vcpu *v, unsigned wait)
     v->wait = (enum vcpu_wait)wait;
 }
 
-/* Loops over every vCPU (v) of every running domain (d). */
+/*
+ * Loops over every vCPU (v) of every running, unpaused domain (d). A paused
+ * domain's timers do not fire and its vCPUs do not wake while it is paused;
+ * their deadlines and pending events take effect at the first pass after
+ * WISP_CTL_unpause.
+ */
 #define for_each_live_vcpu(d, v)                                              \
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
-        if (d->running)                                                       \
+        if (domain_schedulable(d))                                            \
             for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
 
 static bool poll_satisfied(const struct vcpu *v)
@@ -179,7 +184,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     msr_switch_to(v);
     vcpu_runstate_enter(v, RUNSTATE_running);
     kicked = false;
-    while (v->state == VCPU_RUNNABLE && v->dom->running) {
+    while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
         uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
 
@@ -205,7 +210,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     }
     vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? RUNSTATE_runnable :
                            v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
-    return keep && v->state == VCPU_RUNNABLE && v->dom->running;
+    return keep && v->state == VCPU_RUNNABLE && domain_schedulable(v->dom);
 }
 
 /* Nothing can run: sleep until the next timer, looking at serial input now and then. */

@@ -3,6 +3,7 @@
 #define WISP_BOOTCONFIG_H
 
 #include "env.h"
+#include "wisp/control.h"
 
 #define BOOTCFG_MAX_DOMAINS   8
 #define BOOTCFG_NAME_MAX      32
@@ -11,6 +12,12 @@
 #define BOOTCFG_MAX_VCPUS     8
 #define BOOTCFG_MIN_MEMORY_MIB 2
 #define BOOTCFG_MAX_MEMORY_MIB (64 * 1024)
+/* Grant table sizes, as Xen's xl.cfg max_grant_frames / max_maptrack_frames. */
+#define BOOTCFG_DEFAULT_GRANT_FRAMES    64
+#define BOOTCFG_MAX_GRANT_FRAMES        1024
+#define BOOTCFG_DEFAULT_MAPTRACK_FRAMES 1024
+#define BOOTCFG_MAX_MAPTRACK_FRAMES     4096
+#define BOOTCFG_ROLES (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
 
 struct domain_config {
     char name[BOOTCFG_NAME_MAX];
@@ -19,6 +26,10 @@ struct domain_config {
     char cmdline[BOOTCFG_CMDLINE_MAX];  /* guest command line; "" = none */
     uint32_t memory_mib;                /* default 128 */
     uint32_t vcpus;                     /* default 1 */
+    uint32_t roles;                     /* WISP_ROLE_* bits; default none */
+    bool paused;                        /* starts paused (WISP_CTL_unpause runs it) */
+    uint32_t max_grant_frames;          /* default 64, 1..1024 */
+    uint32_t max_maptrack_frames;       /* default 1024, 0..4096 */
 };
 
 struct boot_config {

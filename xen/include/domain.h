@@ -6,6 +6,7 @@
 #include "console_line.h"
 #include "console_route.h"
 #include "evtchn.h"
+#include "grant_table.h"
 #include "guest_access.h"
 #include "hvm.h"
 #include "log_limit.h"
@@ -14,6 +15,7 @@
 #include "vlapic.h"
 #include "xen/hvm_params.h"
 #include "xen/start_info.h"
+#include "wisp/control.h"
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS_PER_DOMAIN 8
@@ -93,11 +95,23 @@ struct vcpu {
     uint64_t dr[4], dr6;
 };
 
+/*
+ * A domain's life (docs/control.md): built running (or paused), then shut
+ * down (by itself, a crash or WISP_CTL_destroy), then dying from the next
+ * scheduler pass (its grant mappings of others undone) until no other domain
+ * maps its pages, then freed. One vCPU in the hypervisor at a time guards
+ * running, paused and dying.
+ */
 struct domain {
     unsigned id;                    /* 1.. for guests */
     char name[32];
     bool running;                   /* false once shut down */
+    bool paused;                    /* off the scheduler: vCPU state and timer deadlines kept */
+    bool dying;                     /* shut down and reaped; freed by domain_maybe_free */
     enum shutdown_reason shutdown_reason;
+    uint32_t roles;                 /* WISP_ROLE_*, from the boot configuration; immutable */
+    uint32_t max_grant_frames;      /* from the boot configuration; immutable */
+    uint32_t max_maptrack_frames;
 
     /* Guest RAM: one host-contiguous block backing gpa [0, ram_bytes) less the
      * legacy hole. Immutable after construction. */
@@ -118,6 +132,8 @@ struct domain {
     uint64_t hvm_params[HVM_NR_PARAMS];     /* index >= HVM_NR_PARAMS: -EINVAL */
 
     struct evtchn_table evtchn;
+
+    struct gnttab grant;            /* grant_table.h; sized by max_grant_frames, max_maptrack_frames */
 
     /* The E820 map given at boot, also answered by XENMEM_memory_map. */
     unsigned memmap_entries;
@@ -143,7 +159,13 @@ struct domain {
     bool console_fresh;             /* output arrived since the last poll */
 
     void *xapic_page;               /* mapped at 0xFEE00000 for xAPIC-mode guests (lapic.c) */
+
+    /* The xenstore ring page at STORE_RING_GPA (domain_build.c); NULL: none. */
+    void *store_ring;
 };
+
+/* The store ring's gfn, beside the console ring's (docs/control.md). */
+#define STORE_RING_GPA 0xfeffe000ull
 
 _Static_assert(MAX_VCPUS_PER_DOMAIN <= EVTCHN_MAX_VCPUS, "evtchn virq map");
 
@@ -151,18 +173,53 @@ _Static_assert(MAX_VCPUS_PER_DOMAIN <= EVTCHN_MAX_VCPUS, "evtchn virq map");
 #define LEGACY_HOLE_START 0xA0000ull
 #define LEGACY_HOLE_END   0x100000ull
 
-/* A zeroed domain with the next free id, or NULL when the table is full. */
-struct domain *domain_alloc(void);
+/* A zeroed domain with id (1..MAX_DOMAINS), or NULL when that slot is taken or out of range. */
+struct domain *domain_alloc(unsigned id);
 void domain_release(struct domain *d);
 struct domain *domain_by_id(unsigned id);
 /* Iterates over existing domains. */
 struct domain *domain_next(struct domain *prev);
 
-/* Ends the domain (logged with its reason); when none is left, tears every
- * domain down, logs "free frames: boot N, end M" and ends the machine. */
+/* The one check of a domain's rights: true if d has every WISP_ROLE_* bit in role. */
+static inline bool domain_has_role(const struct domain *d, unsigned role)
+{
+    return role && (d->roles & role) == role;
+}
+/* WISP_DOMSTATE_* of d. */
+unsigned domain_state(const struct domain *d);
+/* Whether d's vCPUs may be scheduled (not shut down, not paused). */
+static inline bool domain_schedulable(const struct domain *d)
+{
+    return d->running && !d->paused;
+}
+/*
+ * Takes d off the scheduler or puts it back (sched.c skips paused domains).
+ * As in Xen, a paused vCPU that could run counts as RUNSTATE_offline (steal
+ * time to the guest); a blocked one stays blocked. With one pCPU none of d's
+ * vCPUs is on a pCPU here; with SMP, pausing must also wait for that.
+ */
+void domain_set_paused(struct domain *d, bool paused);
+/* The xenstore domain's id (0: none), set from the boot configuration before any build. */
+void domain_set_xenstore_id(unsigned id);
+unsigned domain_xenstore_id(void);
+
+/*
+ * Ends the domain (logged with its reason) and raises VIRQ_DOM_EXC in the
+ * xenstore and control domains. The machine ends when no domain without a
+ * role is left (docs/control.md): every domain is torn down, "free frames:
+ * boot N, end M" is logged.
+ */
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
-/* Tears down every ended domain; called by the scheduler when no vCPU is on the pCPU. */
+/* WISP_CTL_destroy: ends d at once (not the caller's domain) and starts it dying. */
+void domain_kill(struct domain *d);
+/* Starts every shut-down domain dying; called by the scheduler when no vCPU is on the pCPU. */
 void domain_reap(void);
+/*
+ * Frees a dying domain once no other domain maps its pages (the grant code
+ * calls it when the last foreign mapping of a dying domain goes); otherwise
+ * does nothing. d's vCPUs must be off every pCPU (a dying domain's are).
+ */
+void domain_maybe_free(struct domain *d);
 /* Takes v offline; if it was the last vCPU that could run, the domain powers
  * off, as Xen does for VCPUOP_down. why is logged then. */
 void vcpu_stop(struct vcpu *v, const char *why);
@@ -191,6 +248,23 @@ uint8_t *vcpu_info_of(struct vcpu *v);
 /* Hooks for the domain's event-channel table (evtchn.h). */
 uint8_t *domain_evtchn_vcpu_info(void *ctx, unsigned vcpu);
 void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port);
+/*
+ * What one gfn of d holds (memory_op.c): nothing, its own RAM page, the
+ * device hole's all-ones page, or anything else (shared_info, console ring,
+ * xAPIC page, legacy hole, grant frames and grant mappings).
+ */
+#define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
+enum gfn_use { GFN_EMPTY, GFN_RAM, GFN_DEVICE_HOLE, GFN_OTHER };
+enum gfn_use gfn_use(const struct domain *d, uint64_t gfn);
+bool gfn_is_ram(const struct domain *d, uint64_t gfn);
+/* gfn maps host address hpa now. */
+bool gfn_maps(const struct domain *d, uint64_t gfn, uint64_t hpa);
+/* Maps hpa at gfn if it is empty, RAM (taken out, as if ballooned out) or the device
+ * hole; -EBUSY for anything else or beyond GFN_LIMIT, -ENOMEM. The caller flushes. */
+int __must_check gfn_take(struct domain *d, uint64_t gfn, uint64_t hpa, unsigned perms);
+/* Leaves gfn as it is with nothing mapped: empty, or the device hole's page. */
+int __must_check gfn_vacate(struct domain *d, uint64_t gfn);
+
 /* Host pointer to guest-physical [gpa, gpa+len) in guest RAM (not crossing a page), or NULL. */
 void *domain_ram_ptr(struct domain *d, uint64_t gpa, size_t len);
 

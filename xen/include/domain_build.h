@@ -5,8 +5,10 @@
 #include "bootconfig.h"
 #include "bootinfo.h"
 
-/* 0, or a negative errno after logging why; nothing is left allocated on failure. */
-int __must_check domain_build(const struct domain_config *cfg, const struct boot_info *bi);
+/* Builds domain domid (its position in the boot configuration, from 1). 0, or a negative
+ * errno after logging why; nothing is left allocated on failure. */
+int __must_check domain_build(unsigned domid, const struct domain_config *cfg,
+                              const struct boot_info *bi);
 
 struct domain;
 /*
@@ -21,6 +23,8 @@ void domain_destroy(struct domain *d);
  */
 bool device_hole_covers(const struct domain *d, uint64_t gpa);
 int __must_check device_hole_map_page(struct domain *d, uint64_t gpa);
+/* The device hole's page is what gpa maps now. */
+bool device_hole_page_at(const struct domain *d, uint64_t gpa);
 
 /* 4 KiB frames free just before the first domain was built (0 before that). */
 uint64_t domain_boot_free_frames(void);

@@ -1,4 +1,4 @@
-/* evtchn.h (hypervisor, pure): a domain's event channels, 2-level ABI, and how they are raised. */
+/* evtchn.h (hypervisor, pure): a domain's event channels, the 2-level and FIFO ABIs, and how ports are raised. */
 #ifndef WISP_EVTCHN_H
 #define WISP_EVTCHN_H
 
@@ -6,14 +6,25 @@
 #include "xen/event_channel.h"
 
 /*
- * Ports per domain. 1024 is what a 32-bit guest's 2-level bitmap holds
- * (32 words of 32 bits), so the limit is the same for both layouts; a 64-bit
- * guest could address 4096, and asks about ports past 1024 only in scans,
- * which get -EINVAL as Xen gives for ports past its limit.
+ * Port numbers a domain may use, whatever the ABI, which bounds the
+ * hypervisor memory its port state can take: 24 bytes a port, in page-sized
+ * buckets of 128 allocated as ports are bound, at most 128 pages. The
+ * 2-level ABI addresses 4096 ports (64-bit guests) or 1024 (32-bit layout);
+ * FIFO addresses 2^17, of which Wisp gives each domain this many, enough for
+ * a service domain's backends (xl gives a domU 1023 by default).
  */
-#define EVTCHN_MAX_PORTS 1024
+#define EVTCHN_MAX_PORTS 16384
+#define EVTCHN_PORTS_PER_BUCKET 128     /* 128 * 24 bytes: one page */
+#define EVTCHN_MAX_BUCKETS (EVTCHN_MAX_PORTS / EVTCHN_PORTS_PER_BUCKET)
+/* Event array pages (1024 words each) expand_array may add: enough for EVTCHN_MAX_PORTS. */
+#define EVTCHN_FIFO_WORDS_PER_PAGE 1024
+#define EVTCHN_FIFO_MAX_PAGES (EVTCHN_MAX_PORTS / EVTCHN_FIFO_WORDS_PER_PAGE)
 /* vCPUs the virq map covers; struct domain must not have more (see domain.h). */
 #define EVTCHN_MAX_VCPUS 32
+
+/* Ports are kept in uint16_t fields (peer_port, virq map, FIFO tails, poll lists). */
+_Static_assert(EVTCHN_MAX_PORTS <= 65536, "port fields are 16 bits");
+_Static_assert(EVTCHN_MAX_PORTS <= EVTCHN_FIFO_NR_CHANNELS, "FIFO LINK field");
 
 enum evtchn_state {
     EVTCHN_FREE,            /* closed; port 0 stays here forever (Xen reserves it) */
@@ -28,7 +39,12 @@ struct evtchn_table;
 
 struct evtchn_port {
     uint8_t state;          /* enum evtchn_state */
-    uint8_t notify_vcpu;    /* vCPU whose vcpu_info gets the selector bit and the kick */
+    uint8_t notify_vcpu;    /* vCPU whose vcpu_info (2-level) or queue (FIFO) gets it, and the kick */
+    uint8_t priority;       /* FIFO queue for its next link (set_priority) */
+    /* FIFO: the queue it was last linked on (Xen's fifo_lastq), kept when the port is
+     * freed, so a queue whose tail it still is gets forgotten before it links again. */
+    uint8_t last_vcpu, last_priority;
+    bool fifo_pending;      /* raised while its event array page was missing */
     union {
         domid_t remote_domid;                   /* UNBOUND */
         struct {
@@ -43,6 +59,24 @@ struct evtchn_port {
     } u;
 };
 
+/* FIFO state of one vCPU. */
+struct evtchn_fifo_vcpu {
+    struct evtchn_fifo_control_block *control;  /* in guest RAM; NULL: no init_control yet */
+    uint16_t tail[EVTCHN_FIFO_MAX_QUEUES];      /* last port linked on each queue; 0: none */
+};
+
+/* A domain's FIFO state: one page from evtchn_page_alloc, present while the ABI is FIFO. */
+struct evtchn_fifo {
+    unsigned nr_pages;                          /* event array pages added so far */
+    uint32_t *array[EVTCHN_FIFO_MAX_PAGES];     /* guest RAM pages of event words */
+    struct evtchn_fifo_vcpu vcpu[EVTCHN_MAX_VCPUS];
+};
+
+/* Where buckets and the FIFO state come from: one zeroed 4 KiB page, or NULL. The
+ * hypervisor provides them from its page allocator (event_channel_op.c), host tests with malloc. */
+void *evtchn_page_alloc(void);
+void evtchn_page_free(void *page);
+
 /* Returns the vCPU's current 64-byte vcpu_info (it moves with
  * VCPUOP_register_vcpu_info), or NULL when it has none. */
 typedef uint8_t *(*evtchn_vcpu_info_fn)(void *ctx, unsigned vcpu);
@@ -53,8 +87,9 @@ typedef void (*evtchn_kick_fn)(void *ctx, unsigned vcpu, unsigned port);
 /*
  * One domain's event channels, embedded in struct domain. The caller
  * serialises every call on one table (and on both tables of an interdomain
- * pair); only the bitmap and vcpu_info words, which the guest writes
- * concurrently, are updated with atomic operations.
+ * pair): the domain's event lock (today: one vCPU in the hypervisor at a
+ * time). Only the words the guest writes concurrently (2-level bitmaps,
+ * vcpu_info, FIFO event words and control blocks) use atomic operations.
  */
 struct evtchn_table {
     domid_t domid;
@@ -64,8 +99,10 @@ struct evtchn_table {
     evtchn_vcpu_info_fn vcpu_info;
     evtchn_kick_fn kick;
     void *ctx;                      /* passed to vcpu_info and kick */
+    unsigned first_free;            /* no port below it is free: where allocation looks first */
     uint16_t virq_port[EVTCHN_MAX_VCPUS][NR_VIRQS];  /* 0 = unbound; global virqs use row 0 */
-    struct evtchn_port ports[EVTCHN_MAX_PORTS];
+    struct evtchn_port *buckets[EVTCHN_MAX_BUCKETS]; /* NULL: those ports were never bound */
+    struct evtchn_fifo *fifo;       /* NULL: the 2-level ABI */
 };
 
 /* Empties t and sets its owner and hooks; -EINVAL for 0 or > EVTCHN_MAX_VCPUS vCPUs or a NULL hook. */
@@ -74,14 +111,18 @@ int __must_check evtchn_table_init(struct evtchn_table *t, domid_t domid, unsign
                                    evtchn_kick_fn kick, void *ctx);
 /* Chooses the shared_info layout; call where Xen latches it (CALLBACK_IRQ set, shared_info mapped). */
 void evtchn_set_compat(struct evtchn_table *t, bool compat);
-/* Ports the current layout allows: port numbers >= this are -EINVAL everywhere. */
+/* Ports the current ABI allows (2-level: 4096, or 1024 in the 32-bit layout; FIFO:
+ * EVTCHN_MAX_PORTS): port numbers >= this are -EINVAL everywhere. */
 unsigned evtchn_port_limit(const struct evtchn_table *t);
+/* Frees t's memory after closing every port (domain teardown; t may be all zeroes). */
+void evtchn_table_destroy(struct evtchn_table *t);
 
 /*
  * The guest's EVTCHNOP_* operations. Each returns the new port (> 0) or 0,
  * or a negative errno: -EINVAL for a bad port, virq or wrong state, -ENOENT
  * for a vCPU the domain lacks, -EEXIST for a virq bound twice, -ENOSPC when
- * no port is free. Domain ids are resolved by the caller.
+ * no port is free, -ENOMEM when no page is left for more port state.
+ * Domain ids are resolved by the caller.
  */
 int __must_check evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote_dom);
 /* remote may be t itself (loopback). The new local port is raised once, as
@@ -98,17 +139,36 @@ int __must_check evtchn_status(const struct evtchn_table *t, unsigned port,
                                struct evtchn_status *out);
 int __must_check evtchn_bind_vcpu(struct evtchn_table *t, unsigned port, unsigned vcpu);
 int __must_check evtchn_unmask(struct evtchn_table *t, unsigned port);
-/* EVTCHNOP_reset: closes every port except those of hypervisor backends. */
+/* EVTCHNOP_reset: closes every port except those of hypervisor backends; back to 2-level. */
 void evtchn_reset(struct evtchn_table *t);
+
+/*
+ * FIFO ABI. init_control: control block of vcpu at page + offset, where page
+ * is the host view of the guest's control_gfn (NULL: not its RAM). The first
+ * one switches the domain to FIFO; ports already bound keep their pending
+ * state, raised again once their event array page is added. -ENOENT: no such
+ * vCPU; -EINVAL: offset not 8-aligned or the block crosses the page, no
+ * page, or the vCPU has a control block; -ENOMEM. Nothing changes on error.
+ */
+int __must_check evtchn_fifo_init_control(struct evtchn_table *t, unsigned vcpu, uint32_t offset,
+                                          void *page);
+/* expand_array: the next 1024 event words. -EOPNOTSUPP before init_control,
+ * -ENOSPC past EVTCHN_FIFO_MAX_PAGES, -EINVAL for no page. */
+int __must_check evtchn_fifo_expand_array(struct evtchn_table *t, void *page);
+/* set_priority: -EINVAL for a bad port or priority > 15, -ENOSYS in the 2-level ABI. */
+int __must_check evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority);
 
 /* Domain teardown: closes every port, backends' too, so no peer keeps a pointer to t. */
 void evtchn_close_all(struct evtchn_table *t);
 
 /*
- * Hypervisor side. evtchn_set_pending is the 2-level raise: set the port's
- * pending bit; if it was clear and the port is unmasked, set the word's bit
- * in the notify vCPU's evtchn_pending_sel, and if that was clear set
- * evtchn_upcall_pending. kick runs whenever the pending bit went 0 -> 1.
+ * Hypervisor side. evtchn_set_pending raises a port in the table's ABI.
+ * 2-level: set the port's pending bit; if it was clear and the port is
+ * unmasked, set the word's bit in the notify vCPU's evtchn_pending_sel, and
+ * if that was clear set evtchn_upcall_pending. FIFO: set PENDING; if the
+ * port is not MASKED and not yet LINKED, link it at the tail of its queue on
+ * the notify vCPU, set the queue's ready bit and evtchn_upcall_pending.
+ * kick runs whenever the pending bit went 0 -> 1 or a queue became ready.
  */
 int __must_check evtchn_set_pending(struct evtchn_table *t, unsigned port);
 /* Raises virq for vcpu (global virqs: wherever their port is bound). -ENOENT when not bound. */

@@ -18,16 +18,19 @@ struct hcall_ctx {
 
 typedef long (*hcall_fn)(struct hcall_ctx *c, const uint64_t *arg);
 
-/* The table: number, handler. Numbers are Xen's __HYPERVISOR_*; all others are -ENOSYS. */
+/* The table: number, handler. Numbers are Xen's __HYPERVISOR_* (and Wisp's own
+ * wisp_control, abi/wisp/control.h); all others are -ENOSYS. */
 #define HYPERCALLS(X)                       \
     X(memory_op,   12, do_memory_op)        \
     X(set_timer_op, 15, do_set_timer_op)    \
     X(xen_version, 17, do_xen_version)      \
     X(console_io,  18, do_console_io)       \
+    X(grant_table_op, 20, do_grant_table_op) \
     X(vcpu_op,     24, do_vcpu_op)          \
     X(sched_op,    29, do_sched_op)         \
     X(event_channel_op, 32, do_event_channel_op) \
-    X(hvm_op,      34, do_hvm_op)
+    X(hvm_op,      34, do_hvm_op)           \
+    X(wisp_control, __HYPERVISOR_wisp_control, do_wisp_control)
 
 #define X(name, nr, fn) long fn(struct hcall_ctx *c, const uint64_t *arg);
 HYPERCALLS(X)

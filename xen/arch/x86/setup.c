@@ -6,6 +6,7 @@
 #include "bootinfo.h"
 #include "cmdline.h"
 #include "cpu.h"
+#include "domain.h"
 #include "domain_build.h"
 #include "fpu.h"
 #include "hvm.h"
@@ -168,9 +169,13 @@ void start_wisp(uint32_t magic, uint32_t info)
     time_init();
     host_apic_init();
     read_boot_config();
+    /* Every domain's store port names the xenstore domain, so its id comes first. */
+    for (unsigned i = 0; i < boot_config.nr_domains; i++)
+        if (boot_config.domains[i].roles & WISP_ROLE_XENSTORE)
+            domain_set_xenstore_id(i + 1);
     unsigned started = 0;
     for (unsigned i = 0; i < boot_config.nr_domains; i++) {
-        if (domain_build(&boot_config.domains[i], &boot_info))
+        if (domain_build(i + 1, &boot_config.domains[i], &boot_info))
             log_error("domain '%s' was not started", boot_config.domains[i].name);
         else
             started++;

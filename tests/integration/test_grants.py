@@ -1,0 +1,125 @@
+"""test_grants (host tests): grant tables v1 between two domains (tests/guests/grants.c).
+
+A granter shares pages and an event channel with a mapper (domain ids are config order: the
+granter is d1, the mapper d2); they exchange data through a mapped page and by GNTTABOP_copy,
+and the mapper runs Xen's hostile cases, each of which must give Xen's status. The lifecycle
+cases kill one side while the mapping exists, beside a canary. Every run must give every frame
+back ("free frames: boot N, end N").
+"""
+import re
+
+import pytest
+
+from machine import domain_lines, heartbeats, run_config
+from wisptest import EXIT_POWEROFF
+
+FREE_FRAMES_RE = re.compile(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", re.M)
+CHECK_RE = re.compile(r"^CHECK (\S+) (PASS|FAIL)")
+
+PAIR = """\
+domain granter
+  kernel grants64.elf
+  cmdline role={granter} peer=2
+  memory 16
+domain mapper
+  kernel grants64.elf
+  cmdline role={mapper} peer=1
+  memory 16
+"""
+CANARY = """\
+domain canary
+  kernel act64.elf
+  cmdline act=canary beats=10
+  memory 16
+"""
+
+GRANTER_CHECKS = {
+    "grant_frame_mapped", "grant_query_size_own", "grant_peer_mapped",
+    "grant_flags_set_while_mapped", "grant_exchange_data", "grant_peer_done",
+    "grant_flags_cleared_after_unmap", "grant_copy_gmfn_to_gref", "grant_copy_gref_to_gref",
+    "grant_copy_flags_cleared", "grant_frame_moves",
+}
+MAPPER_CHECKS = {
+    "map_grant_rw", "map_reads_granter_data", "map_sees_granter_write",
+    "map_other_domains_grant", "map_revoked_grant", "map_readonly_grant_writable",
+    "map_readonly_grant_readonly", "map_ref_beyond_table", "map_bad_domain",
+    "map_without_host_map", "map_device_map_refused", "map_over_shared_info",
+    "map_beyond_guest_physical", "unmap_bad_handle", "map_same_gfn_twice",
+    "unmap_wrong_address", "unmap_twice", "map_over_ram", "grant_batch_map",
+    "grant_batch_unmap", "copy_gref_to_gmfn", "copy_gmfn_to_gref", "copy_gref_to_gref",
+    "copy_crossing_page", "copy_other_domains_frame", "copy_into_readonly_grant",
+    "copy_other_domains_grant", "copy_from_non_ram", "query_size_other_domain",
+    "query_size_count_not_one", "setup_table_beyond_max", "setup_table_grows",
+    "add_to_physmap_grant_beyond_max", "add_to_physmap_grant_grows_to_max",
+    "set_version_2_enosys", "set_version_1", "get_version", "grant_op_unknown", "unmap_grant",
+}
+
+
+def verdicts(res, name):
+    """{check: PASS|FAIL} of domain NAME; its CHECKS DONE line must be there."""
+    lines = domain_lines(res.stdout, name)
+    assert any(line.startswith("CHECKS DONE") for line in lines), f"{name} did not finish\n{res}"
+    return {m.group(1): m.group(2) for m in map(CHECK_RE.match, lines) if m}
+
+
+def assert_all_pass(res, name, expected):
+    got = verdicts(res, name)
+    failed = {k: v for k, v in got.items() if v != "PASS"}
+    assert not failed, "\n".join(l for l in domain_lines(res.stdout, name) if "FAIL" in l)
+    assert expected <= set(got), f"{name}: missing {sorted(expected - set(got))}"
+
+
+def assert_no_leak(res):
+    m = FREE_FRAMES_RE.search(res.stderr)
+    assert m, f"no free-frames line\n{res.stderr[-3000:]}"
+    assert m.group(1) == m.group(2), f"frames lost: boot {m.group(1)}, end {m.group(2)}"
+
+
+def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120):
+    config = PAIR.format(granter=granter, mapper=mapper) + (CANARY if canary else "")
+    return run_config(tmp_path, config, emulator=emulator, timeout=timeout,
+                      extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_grant_exchange_and_hostile_cases(tmp_path, emulator):
+    res = run_pair(tmp_path, emulator, "granter", "mapper", timeout=240)
+    assert res.code == EXIT_POWEROFF, res
+    assert_all_pass(res, "granter", GRANTER_CHECKS)
+    assert_all_pass(res, "mapper", MAPPER_CHECKS)
+    assert_no_leak(res)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_granter_dies_while_mapped(tmp_path, emulator):
+    """The granter's memory is freed only after the mapper unmapped its page."""
+    res = run_pair(tmp_path, emulator, "granter-dies", "mapper-outlives", canary=True,
+                   timeout=240)
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "granter", {"grant_peer_mapped"})
+    assert_all_pass(res, "mapper", {"map_grant_rw", "granter_gone", "grow_after_granter_death",
+                                    "granter_page_kept_while_mapped",
+                                    "unmap_dead_granters_grant"})
+    log = res.stderr
+    shutdown = log.find("d1 (granter): shutdown")
+    unmapped = log.find("d1 (granter): its last page mapped by another domain is unmapped")
+    torn_down = log.find("d1 (granter): torn down")
+    mapper_end = log.find("d2 (mapper): shutdown")
+    # Torn down (its frames freed) only once the mapper unmapped, before the mapper ended.
+    assert 0 <= shutdown < unmapped < torn_down < mapper_end, log[-3000:]
+    assert_no_leak(res)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_mapper_dies_while_mapping(tmp_path, emulator):
+    """A dead mapper's mappings are torn down: the granter's entry comes back clean."""
+    res = run_pair(tmp_path, emulator, "granter-survives", "mapper-dies", canary=True,
+                   timeout=240)
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "granter", {"grant_peer_mapped", "grant_flags_set_while_mapped",
+                                     "grant_mapper_gone", "grant_flags_cleared_when_mapper_dies"})
+    assert_all_pass(res, "mapper", {"map_grant_rw", "map_reads_granter_data"})
+    assert_no_leak(res)

@@ -1,0 +1,151 @@
+/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, and allocate event channels in another domain, for domains with the control or xenstore role. */
+#include "env.h"
+#include "errno.h"
+#include "hypercall.h"
+#include "wisp/control.h"
+
+#define ANY_ROLE (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
+
+/* Which roles may issue each command: having any one of them is enough. */
+static const uint32_t command_roles[] = {
+    [WISP_CTL_version] = ANY_ROLE,
+    [WISP_CTL_domain_list] = WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL,
+    [WISP_CTL_pause] = WISP_ROLE_CONTROL,
+    [WISP_CTL_unpause] = WISP_ROLE_CONTROL,
+    [WISP_CTL_destroy] = WISP_ROLE_CONTROL,
+    [WISP_CTL_evtchn_alloc_unbound] = WISP_ROLE_CONTROL,
+};
+#define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
+
+static bool may_issue(const struct domain *d, unsigned cmd)
+{
+    for (uint32_t role = 1; role & ANY_ROLE; role <<= 1)
+        if ((command_roles[cmd] & role) && domain_has_role(d, role))
+            return true;
+    return false;
+}
+
+static void fill_info(const struct domain *d, struct wisp_domain_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->domid = d->id;
+    info->state = domain_state(d);
+    info->shutdown_reason = d->running ? 0 : (uint32_t)d->shutdown_reason;
+    info->roles = d->roles;
+    info->nr_vcpus = d->nr_vcpus;
+    info->store_evtchn = (uint32_t)d->hvm_params[HVM_PARAM_STORE_EVTCHN];
+    info->store_gfn = d->hvm_params[HVM_PARAM_STORE_PFN];
+    info->tot_pages = d->tot_pages;
+    info->max_pages = d->max_pages;
+    memcpy(info->name, d->name, sizeof(info->name) - 1);
+}
+
+/* At most MAX_DOMAINS entries are written, whatever max_entries asks for. */
+static long domain_list(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain_list l;
+    struct wisp_domain_info info;
+    uint32_t n = 0;
+
+    if (hc_copy_from(c, &l, gva, sizeof(l)))
+        return -EFAULT;
+    if (l.pad)
+        return -EINVAL;
+    for (struct domain *d = domain_next(NULL); d && n < l.max_entries; d = domain_next(d)) {
+        uint64_t dst = l.buffer + (uint64_t)n * sizeof(info);
+
+        if (d->id < l.first_domid)
+            continue;
+        if (dst < l.buffer || dst + sizeof(info) < dst)
+            return -EFAULT;     /* the buffer wraps around the address space */
+        fill_info(d, &info);
+        if (hc_copy_to(c, dst, &info, sizeof(info)))
+            return -EFAULT;
+        n++;
+    }
+    l.nr_entries = n;
+    return hc_copy_to(c, gva, &l, sizeof(l)) ? -EFAULT : 0;
+}
+
+/* The domain a command names: another existing one (naming oneself is -EINVAL). */
+static struct domain *other_domain(struct hcall_ctx *c, uint32_t domid, long *err)
+{
+    struct domain *d = domid < DOMID_FIRST_RESERVED ? domain_by_id(domid) : NULL;
+
+    if (domid == DOMID_SELF || d == c->d)
+        *err = -EINVAL;
+    else if (!d)
+        *err = -ESRCH;
+    return d == c->d ? NULL : d;
+}
+
+/* pause and unpause keep vCPU state, timer deadlines and pending events (domain_set_paused). */
+static long domain_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
+{
+    struct wisp_ctl_domain a;
+    struct domain *d;
+    long err = 0;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad)
+        return -EINVAL;
+    if (!(d = other_domain(c, a.domid, &err)))
+        return err;
+    if (cmd == WISP_CTL_destroy) {
+        domain_kill(d);         /* may end the machine: no return then */
+        return 0;
+    }
+    if (!d->running)
+        return -EINVAL;         /* shut down or dying: nothing to pause or run */
+    if (d->paused != (cmd == WISP_CTL_pause))
+        domain_set_paused(d, cmd == WISP_CTL_pause);
+    return 0;
+}
+
+/* EVTCHNOP_alloc_unbound in domain dom; DOMID_SELF means the caller, as in Xen. */
+static long evtchn_alloc_unbound_in(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_evtchn_alloc_unbound a;
+    struct domain *d, *remote;
+    int port;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad)
+        return -EINVAL;
+    d = a.dom == DOMID_SELF ? c->d : a.dom < DOMID_FIRST_RESERVED ? domain_by_id(a.dom) : NULL;
+    remote = a.remote_dom == DOMID_SELF ? c->d
+             : a.remote_dom < DOMID_FIRST_RESERVED ? domain_by_id(a.remote_dom) : NULL;
+    if (!d || !remote)
+        return -ESRCH;
+    if (!d->running)
+        return -EINVAL;         /* a dead domain's table must not gain ports a peer could bind */
+    port = evtchn_alloc_unbound(&d->evtchn, (domid_t)remote->id);
+    if (port < 0)
+        return port;
+    a.port = (uint32_t)port;
+    return hc_copy_to(c, gva, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
+{
+    unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
+
+    if (cmd == NR_COMMANDS)
+        return -ENOSYS;
+    if (!may_issue(c->d, cmd))
+        return -EPERM;
+    switch (cmd) {
+    case WISP_CTL_version:
+        return WISP_CONTROL_VERSION;
+    case WISP_CTL_domain_list:
+        return domain_list(c, arg[1]);
+    case WISP_CTL_pause:
+    case WISP_CTL_unpause:
+    case WISP_CTL_destroy:
+        return domain_command(c, cmd, arg[1]);
+    default:
+        return evtchn_alloc_unbound_in(c, arg[1]);
+    }
+}
