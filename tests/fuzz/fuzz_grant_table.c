@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pages_out = 0;
     fail_alloc = false;
     for (unsigned i = 0; i < NR_DOMS; i++)
-        FUZZ_CHECK(gnttab_init(&doms[i], id_of(i), MAX_FRAMES, MAX_MAPTRACK, resolve,
+        FUZZ_CHECK(gnttab_init(&doms[i], MAX_FRAMES, MAX_MAPTRACK, resolve,
                                (void *)(uintptr_t)(i + 1)) == 0);
     for (size_t i = 0; i + 4 <= size && i < 4 * 4096; i += 4) {
         do_op(data + i);

@@ -202,7 +202,18 @@ def xs_wire():
     put("xs_wire", "directory", msg(1, 3, b"backend\0device\0control\0"))
 
 
+def xenstore_ring():
+    def step(sel, val=0, length=0):
+        return bytes([sel]) + struct.pack("<II", val, length)
+    # Server indices 0/0; the guest produces 16 bytes, the server reads 8 and writes 100,
+    # the guest reads 50, the server writes 2000 (only the room there is).
+    ops = struct.pack("<II", 0, 0)
+    ops += step(0, 16) + step(4, 0, 8) + step(5, 0, 100) + step(1, 50) + step(5, 0, 2000)
+    put("xenstore_ring", "read-write", ops)
+
+
 if __name__ == "__main__":
     for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
-              evtchn, vlapic, grant_table, xs_wire):
+              evtchn, vlapic, grant_table, xs_wire,
+              xenstore_ring):
         f()

@@ -749,15 +749,31 @@ static void gen_hvm_op(void)
     }
 }
 
-/* Grant tables are not there yet: every sub-op must be refused cleanly. */
+/*
+ * Grant ops on junk. As in Xen, each element of map, unmap and copy gets its status (map: the
+ * whole element) written back, and setup_table writes frame_list: so the array lies whole in the
+ * arena (a larger count only with an unreadable array), and frame_list points into the arena.
+ */
 static void gen_grant_table_op(void)
 {
-    uint8_t junk[64];
+    uint8_t junk[4 * sizeof(struct gnttab_copy)];
+    unsigned long cmd = pick(14), count = below(5);
+    uint64_t uop;
 
     for (size_t i = 0; i < sizeof(junk); i++)
         junk[i] = (uint8_t)rnd();
-    (void)call(__HYPERVISOR_grant_table_op, pick(14), put_struct(junk, sizeof(junk)),
-               chance(70) ? below(4) : val(), 0, 0);
+    if (cmd == GNTTABOP_setup_table) {
+        struct gnttab_setup_table *st = (struct gnttab_setup_table *)junk;
+
+        st->nr_frames = chance(50) ? below(70) : st->nr_frames;
+        set_xen_guest_handle(st->frame_list, (xen_pfn_t *)(arena + below(ARENA_PAGES * PAGE_SIZE - 70 * 8)));
+    }
+    uop = put_exact(junk, sizeof(junk));
+    if (chance(10)) {
+        count = val();
+        uop = chance(50) ? 0x0000800000000000ull : alias_guard_va();
+    }
+    (void)call(__HYPERVISOR_grant_table_op, cmd, uop, count, 0, 0);
 }
 
 /* Any number at all: unknown ones, and 64-bit numbers whose low half is a known one. */

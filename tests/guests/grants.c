@@ -1,6 +1,7 @@
-/* grants.c (guest, grants64): grant tables v1 between two domains, one verdict line per check.
+/* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
- * Lifecycle roles: granter-dies / mapper-outlives, mapper-dies / granter-survives. */
+ * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives;
+ * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -18,6 +19,10 @@
 #define REF_OTHER   10      /* to another domain */
 #define REF_REVOKED 11      /* was the peer's, revoked */
 #define REF_COPY    12      /* read-write, copy target */
+#define REF_PCD     13      /* read-write, asking for uncached mappings (PV only) */
+#define REF_MANY    14      /* 14..17: read-only, to fill a mapper's maptrack */
+#define NR_MANY     4
+#define MAPTRACK_PER_FRAME 256  /* handles in one maptrack frame (Wisp: 16-byte entries) */
 #define GT_GPA      0xE0000000UL    /* the grant table frame */
 #define GT_MOVED    0xE0010000UL    /* ... after moving it */
 #define MAP_GPA     0xE0100000UL    /* mappings, one page each */
@@ -39,6 +44,7 @@ static uint8_t ram_victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static const struct hvm_start_info *start_info;
 static domid_t peer;
+static unsigned max_frames;         /* max_grant_frames of this domain: cmdline max_frames=N (64) */
 static uint32_t port;
 
 static unsigned int cmdline_number(const char *key)
@@ -58,7 +64,7 @@ static long gnt_op(unsigned long cmd, unsigned long arg, unsigned long count)
     return hypercall(__HYPERVISOR_grant_table_op, cmd, arg, count, 0, 0);
 }
 
-static int map_ref(domid_t dom, grant_ref_t ref, unsigned long gpa, uint32_t flags,
+static int map_ref(domid_t dom, grant_ref_t ref, uint64_t gpa, uint32_t flags,
                    grant_handle_t *handle)
 {
     struct gnttab_map_grant_ref op = { .host_addr = gpa, .flags = flags, .ref = ref, .dom = dom };
@@ -70,7 +76,7 @@ static int map_ref(domid_t dom, grant_ref_t ref, unsigned long gpa, uint32_t fla
     return op.status;
 }
 
-static int unmap_ref(unsigned long gpa, grant_handle_t handle)
+static int unmap_ref(uint64_t gpa, grant_handle_t handle)
 {
     struct gnttab_unmap_grant_ref op = { .host_addr = gpa, .handle = handle };
 
@@ -166,7 +172,7 @@ static void granter_setup(void)
         guest_shutdown(SHUTDOWN_crash);
     check("grant_query_size_own",
           gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.status == GNTST_okay &&
-          q.nr_frames == 1 && q.max_nr_frames == 64,
+          q.nr_frames == 1 && q.max_nr_frames == max_frames,
           "status %d nr %u max %u", q.status, q.nr_frames, q.max_nr_frames);
     memcpy(data_page, hello, sizeof(hello));
     memcpy(ro_page, hello, sizeof(hello));
@@ -176,6 +182,9 @@ static void granter_setup(void)
     grant(REF_REVOKED, peer, data_page, GTF_permit_access);
     table[REF_REVOKED].flags = 0;
     grant(REF_COPY, peer, copy_page, GTF_permit_access);
+    grant(REF_PCD, peer, data_page, GTF_permit_access | GTF_PCD);
+    for (grant_ref_t r = REF_MANY; r < REF_MANY + NR_MANY; r++)
+        grant(r, peer, ro_page, GTF_permit_access | GTF_readonly);
     if (ev_alloc_unbound(DOMID_SELF, peer, &port))
         guest_panic("cannot offer a port to d%u", peer);
     note("granter: port %u offered to d%u\n", port, peer);
@@ -202,6 +211,8 @@ static void run_granter(void)
           table[REF_COPY].flags == GTF_permit_access && table[REF_RO].flags ==
           (GTF_permit_access | GTF_readonly), "copy 0x%x ro 0x%x", table[REF_COPY].flags,
           table[REF_RO].flags);
+    check("grant_refused_map_flags_cleared", table[REF_PCD].flags == (GTF_permit_access | GTF_PCD),
+          "flags 0x%x", table[REF_PCD].flags);
     /* Moving the frame: the same entries at the new gfn (the old one is left empty). */
     check("grant_frame_moves", map_grant_frame(0, GT_MOVED) == 0 &&
           ((volatile grant_entry_v1_t *)GT_MOVED)[REF_DATA].domid == peer, "moved frame differs");
@@ -280,6 +291,8 @@ static void mapper_hostile_maps(void)
     check("map_readonly_grant_readonly", st == GNTST_okay &&
           same((void *)(MAP_GPA + 0x10000), hello) && unmap_ref(MAP_GPA + 0x10000, h) == GNTST_okay,
           "status %d", st);
+    expect("map_cache_attribute_grant", map_ref(peer, REF_PCD, MAP_GPA + 0x10000, GNTMAP_host_map,
+           NULL), GNTST_general_error);
     check("map_ref_beyond_table", map_ref(peer, 600, MAP_GPA + 0x10000, GNTMAP_host_map, NULL) ==
           GNTST_bad_gntref && map_ref(peer, 0xffffffffu, MAP_GPA + 0x10000, GNTMAP_host_map,
           NULL) == GNTST_bad_gntref, "not bad_gntref");
@@ -292,7 +305,7 @@ static void mapper_hostile_maps(void)
           GNTMAP_host_map | GNTMAP_device_map, NULL) == GNTST_general_error, "not general_error");
     check("map_over_shared_info", map_ref(peer, REF_DATA, (unsigned long)shinfo,
           GNTMAP_host_map, NULL) == GNTST_general_error, "not general_error");
-    check("map_beyond_guest_physical", map_ref(peer, REF_DATA, 1UL << 52, GNTMAP_host_map,
+    check("map_beyond_guest_physical", map_ref(peer, REF_DATA, 1ULL << 52, GNTMAP_host_map,
           NULL) == GNTST_general_error, "not general_error");
     check("unmap_bad_handle", unmap_ref(MAP_GPA, 0xdead) == GNTST_bad_handle, "not bad_handle");
 
@@ -342,6 +355,31 @@ static void mapper_batch(void)
     check("grant_batch_unmap", rc == 0 && ok == BATCH, "rc %ld, %u of %u", rc, ok, BATCH);
 }
 
+/* With max_maptrack_frames 1 (cmdline maptrack=1): one frame of handles, then no_device_space. */
+static void mapper_fill_maptrack(void)
+{
+    static grant_handle_t handles[MAPTRACK_PER_FRAME];
+    const unsigned held = 1;        /* the data mapping stays until the end */
+    unsigned mapped = 0, unmapped = 0;
+    int st;
+
+    int first_error = GNTST_okay;
+
+    for (unsigned i = 0; i < MAPTRACK_PER_FRAME - held; i++) {
+        st = map_ref(peer, REF_MANY + i / 64, MAP_GPA + 0x200000 + i * PAGE_SIZE,
+                     GNTMAP_host_map | GNTMAP_readonly, &handles[i]);
+        mapped += st == GNTST_okay;
+        if (first_error == GNTST_okay)
+            first_error = st;
+    }
+    st = map_ref(peer, REF_MANY, MAP_GPA + 0x1ff000, GNTMAP_host_map | GNTMAP_readonly, NULL);
+    check("map_maptrack_full", mapped == MAPTRACK_PER_FRAME - held && st == GNTST_no_device_space,
+          "%u mapped (first error %d), then status %d", mapped, first_error, st);
+    for (unsigned i = 0; i < mapped; i++)
+        unmapped += unmap_ref(MAP_GPA + 0x200000 + i * PAGE_SIZE, handles[i]) == GNTST_okay;
+    check("unmap_maptrack_full", unmapped == mapped, "%u of %u", unmapped, mapped);
+}
+
 static void mapper_copies(void)
 {
     struct gnttab_copy_ptr s, d;
@@ -373,7 +411,7 @@ static void mapper_copies(void)
 static void mapper_table_ops(void)
 {
     struct gnttab_query_size q = { .dom = peer };
-    struct gnttab_setup_table setup = { .dom = DOMID_SELF, .nr_frames = 65 };
+    struct gnttab_setup_table setup = { .dom = DOMID_SELF, .nr_frames = max_frames + 1 };
     struct gnttab_set_version sv = { .version = 2 };
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
     xen_pfn_t frames[2];
@@ -389,11 +427,11 @@ static void mapper_table_ops(void)
     set_xen_guest_handle(setup.frame_list, frames);
     check("setup_table_grows", gnt_op(GNTTABOP_setup_table, HV_PTR(&setup), 1) == 0 &&
           setup.status == GNTST_okay, "status %d", setup.status);
-    check("add_to_physmap_grant_beyond_max", map_grant_frame(64, GT_GPA) == -XEN_EINVAL &&
+    check("add_to_physmap_grant_beyond_max", map_grant_frame(max_frames, GT_GPA) == -XEN_EINVAL &&
           map_grant_frame(XENMAPIDX_grant_table_status, GT_GPA) == -XEN_EINVAL, "not -EINVAL");
     q.dom = DOMID_SELF;
-    check("add_to_physmap_grant_grows_to_max", map_grant_frame(63, GT_GPA) == 0 &&
-          gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.nr_frames == 64,
+    check("add_to_physmap_grant_grows_to_max", map_grant_frame(max_frames - 1, GT_GPA) == 0 &&
+          gnt_op(GNTTABOP_query_size, HV_PTR(&q), 1) == 0 && q.nr_frames == max_frames,
           "nr_frames %u", q.nr_frames);
     rc = gnt_op(GNTTABOP_set_version, HV_PTR(&sv), 1);
     check("set_version_2_enosys", rc == -XEN_ENOSYS && sv.version == 1, "rc %ld v %u", rc,
@@ -435,6 +473,8 @@ static void run_mapper(void)
     mapper_batch();
     mapper_copies();
     mapper_table_ops();
+    if (cmdline_number("maptrack") == 1)
+        mapper_fill_maptrack();
     expect("unmap_grant", unmap_ref(MAP_GPA, h), GNTST_okay);
     notify();
 }
@@ -448,7 +488,7 @@ static void run_mapper_outlives(void)
     if (!check("granter_gone", wait_port(true), "the granter's end never closed"))
         return;
     /* Allocations after its death must not take its page: grow our table to the max. */
-    check("grow_after_granter_death", map_grant_frame(63, GT_GPA) == 0, "refused");
+    check("grow_after_granter_death", map_grant_frame(max_frames - 1, GT_GPA) == 0, "refused");
     check("granter_page_kept_while_mapped", same((void *)MAP_GPA, hello) &&
           same((void *)(MAP_GPA + 2048), reply), "the page changed");
     note("mapper: unmapping the dead granter's page\n");
@@ -467,10 +507,67 @@ static void run_mapper_dies(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/* ---------- the store ring: entry 1, seeded by the builder for the xenstore domain ---------- */
+
+#define STORE_GPA 0xfeffe000UL      /* Wisp's store ring page (docs/control.md) */
+static const char store_magic[] = "XENSTORED-WAS-HERE";
+
+/* The xenstore domain maps the peer's store ring through grant entry 1 and writes to it. */
+static void run_xs_mapper(void)
+{
+    uint64_t deadline = pv_now() + WAIT_NS;
+    grant_handle_t h;
+    int st;
+
+    while ((st = map_ref(peer, GNTTAB_RESERVED_XENSTORE, MAP_GPA, GNTMAP_host_map, &h)) !=
+           GNTST_okay && pv_now() < deadline)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+    if (!expect("xs_map_store_ring", st, GNTST_okay))
+        return;
+    check("xs_store_ring_zeroed", ((volatile uint32_t *)MAP_GPA)[0] == 0, "not zero");
+    memcpy((void *)MAP_GPA, store_magic, sizeof(store_magic));
+    expect("xs_unmap_store_ring", unmap_ref(MAP_GPA, h), GNTST_okay);
+}
+
+/* The guest side: the entry as the builder seeded it, and the xenstore domain's write. */
+static void run_store_owner(void)
+{
+    uint64_t deadline = pv_now() + WAIT_NS;
+    volatile grant_entry_v1_t *e;
+
+    if (!check("grant_frame_mapped", map_grant_frame(0, GT_GPA) == 0, "add_to_physmap failed"))
+        return;
+    e = &table[GNTTAB_RESERVED_XENSTORE];
+    check("store_grant_seeded", e->domid == peer && e->frame == STORE_GPA / PAGE_SIZE &&
+          (e->flags & GTF_type_mask) == GTF_permit_access, "flags 0x%x domid %u frame 0x%x",
+          e->flags, e->domid, e->frame);
+    while ((!same((void *)STORE_GPA, store_magic) || (e->flags & GTF_reading)) &&
+           pv_now() < deadline)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+    check("store_ring_written_by_xenstored", same((void *)STORE_GPA, store_magic), "not written");
+    check("store_grant_released", e->flags == GTF_permit_access, "flags 0x%x", e->flags);
+    /* The xenstore domain ends with us: give it time to print its verdicts. */
+    for (deadline = pv_now() + 500 * NS_PER_MS; pv_now() < deadline;)
+        (void)hv_sched_op(SCHEDOP_yield, 0);
+}
+
+/* The granter dies first, then we die still mapping its page: both must be freed once. */
+static void run_mapper_dies_late(void)
+{
+    grant_handle_t h;
+
+    if (mapper_map_data(&h) && check("granter_gone", wait_port(true), "the granter's end never closed"))
+        note("mapper: dying while mapping a dead granter's page\n");
+    checks_done();
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter", run_granter }, { "mapper", run_mapper },
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
     { "granter-survives", run_granter_survives }, { "mapper-dies", run_mapper_dies },
+    { "mapper-dies-late", run_mapper_dies_late },
+    { "xs-mapper", run_xs_mapper }, { "store-owner", run_store_owner },
 };
 
 int main(const struct hvm_start_info *si)
@@ -479,6 +576,7 @@ int main(const struct hvm_start_info *si)
 
     start_info = si;
     peer = (domid_t)cmdline_number("peer");
+    max_frames = cmdline_number("max_frames") ? cmdline_number("max_frames") : 64;
     if (!cmdline_get(si, "role", role, sizeof(role)) || !peer || ev_map_shared_info())
         guest_panic("usage: role=<granter|mapper|...> peer=<domid>");
     for (unsigned i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {

@@ -16,10 +16,17 @@ LABEL_RE = re.compile(r"^\[([^\]]+)\] (.*)$")
 BEAT_RE = re.compile(r"^CANARY beat (\d+)$")
 
 
+# Programs the build makes outside tests/guests that a configuration may name as a kernel.
+BUILT_PROGRAMS = {
+    "xenstored.elf": wisptest.BUILD / "toolstack" / "xenstored" / "xenstored.elf",
+}
+
+
 def _link_modules(tmp_path, config, files):
-    """Every kernel/initrd the config names, next to it: from files, else the test guests."""
+    """Every kernel/initrd the config names, next to it: from files, else the built programs
+    (xenstored.elf) or the test guests."""
     for name in re.findall(r"^\s*(?:kernel|initrd)\s+(\S+)\s*$", config, re.M):
-        target = files.get(name, wisptest.GUESTS / name)
+        target = files.get(name, BUILT_PROGRAMS.get(name, wisptest.GUESTS / name))
         link = tmp_path / name
         if not link.exists():
             os.symlink(target, link)

@@ -18,11 +18,11 @@ CHECK_RE = re.compile(r"^CHECK (\S+) (PASS|FAIL)")
 
 PAIR = """\
 domain granter
-  kernel grants64.elf
+  kernel {granter_elf}
   cmdline role={granter} peer=2
   memory 16
 domain mapper
-  kernel grants64.elf
+  kernel {mapper_elf}
   cmdline role={mapper} peer=1
   memory 16
 """
@@ -37,12 +37,12 @@ GRANTER_CHECKS = {
     "grant_frame_mapped", "grant_query_size_own", "grant_peer_mapped",
     "grant_flags_set_while_mapped", "grant_exchange_data", "grant_peer_done",
     "grant_flags_cleared_after_unmap", "grant_copy_gmfn_to_gref", "grant_copy_gref_to_gref",
-    "grant_copy_flags_cleared", "grant_frame_moves",
+    "grant_copy_flags_cleared", "grant_refused_map_flags_cleared", "grant_frame_moves",
 }
 MAPPER_CHECKS = {
     "map_grant_rw", "map_reads_granter_data", "map_sees_granter_write",
     "map_other_domains_grant", "map_revoked_grant", "map_readonly_grant_writable",
-    "map_readonly_grant_readonly", "map_ref_beyond_table", "map_bad_domain",
+    "map_readonly_grant_readonly", "map_cache_attribute_grant", "map_ref_beyond_table", "map_bad_domain",
     "map_without_host_map", "map_device_map_refused", "map_over_shared_info",
     "map_beyond_guest_physical", "unmap_bad_handle", "map_same_gfn_twice",
     "unmap_wrong_address", "unmap_twice", "map_over_ram", "grant_batch_map",
@@ -75,8 +75,10 @@ def assert_no_leak(res):
     assert m.group(1) == m.group(2), f"frames lost: boot {m.group(1)}, end {m.group(2)}"
 
 
-def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120):
-    config = PAIR.format(granter=granter, mapper=mapper) + (CANARY if canary else "")
+def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120,
+             elfs=("grants64.elf", "grants64.elf")):
+    config = PAIR.format(granter=granter, mapper=mapper, granter_elf=elfs[0],
+                         mapper_elf=elfs[1]) + (CANARY if canary else "")
     return run_config(tmp_path, config, emulator=emulator, timeout=timeout,
                       extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
 
@@ -84,7 +86,46 @@ def run_pair(tmp_path, emulator, granter, mapper, canary=False, timeout=120):
 @pytest.mark.boot
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 def test_grant_exchange_and_hostile_cases(tmp_path, emulator):
-    res = run_pair(tmp_path, emulator, "granter", "mapper", timeout=240)
+    res = run_pair(tmp_path, emulator, "granter", "mapper", canary=True, timeout=240)
+    assert res.code == EXIT_POWEROFF, res
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "granter", GRANTER_CHECKS)
+    assert_all_pass(res, "mapper", MAPPER_CHECKS)
+    assert_no_leak(res)
+
+
+SMALL = """\
+domain granter
+  kernel grants64.elf
+  cmdline role=granter peer=2
+  memory 16
+domain mapper
+  kernel grants64.elf
+  cmdline role=mapper peer=1 max_frames=4 maptrack=1
+  memory 16
+  max_grant_frames 4
+  max_maptrack_frames 1
+"""
+
+
+@pytest.mark.boot
+def test_grant_limits_from_boot_config(tmp_path):
+    """max_grant_frames 4 and max_maptrack_frames 1: the table stops at 4 frames, the 257th
+    mapping gets no_device_space (one maptrack frame holds 256 handles)."""
+    res = run_config(tmp_path, SMALL, emulator="qemu", timeout=120,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert res.code == EXIT_POWEROFF, res
+    assert_all_pass(res, "granter", GRANTER_CHECKS)
+    assert_all_pass(res, "mapper", MAPPER_CHECKS | {"map_maptrack_full", "unmap_maptrack_full"})
+    assert_no_leak(res)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("elfs", [("grants64.elf", "grants32.elf"),
+                                  ("grants32.elf", "grants64.elf")])
+def test_grant_exchange_compat(tmp_path, elfs):
+    """32-bit callers: gnttab_copy and setup_table have their compat layouts (QEMU)."""
+    res = run_pair(tmp_path, "qemu", "granter", "mapper", timeout=240, elfs=elfs)
     assert res.code == EXIT_POWEROFF, res
     assert_all_pass(res, "granter", GRANTER_CHECKS)
     assert_all_pass(res, "mapper", MAPPER_CHECKS)
@@ -109,6 +150,58 @@ def test_granter_dies_while_mapped(tmp_path, emulator):
     mapper_end = log.find("d2 (mapper): shutdown")
     # Torn down (its frames freed) only once the mapper unmapped, before the mapper ended.
     assert 0 <= shutdown < unmapped < torn_down < mapper_end, log[-3000:]
+    assert_no_leak(res)
+
+
+MAPPER_FIRST = """\
+domain mapper
+  kernel grants64.elf
+  cmdline role=mapper-dies-late peer=2
+  memory 16
+domain granter
+  kernel grants64.elf
+  cmdline role=granter-dies peer=1
+  memory 16
+"""
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_mapper_dies_after_its_dead_granter(tmp_path, emulator):
+    """The mapper (d1) dies still mapping the dead granter (d2): the mapper's teardown frees
+    the granter, and each is freed once (the reaper must not visit the freed slot)."""
+    res = run_config(tmp_path, MAPPER_FIRST + CANARY, emulator=emulator, timeout=240,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "mapper", {"map_grant_rw", "granter_gone"})
+    assert_all_pass(res, "granter", {"grant_peer_mapped"})
+    assert res.stderr.count("d2 (granter): torn down") == 1, res.stderr[-3000:]
+    assert res.stderr.count("d1 (mapper): torn down") == 1, res.stderr[-3000:]
+    assert_no_leak(res)
+
+
+STORE = """\
+domain xenstore
+  kernel grants64.elf
+  cmdline role=xs-mapper peer=2
+  roles xenstore
+  memory 16
+domain guest
+  kernel grants64.elf
+  cmdline role=store-owner peer=1
+  memory 16
+"""
+
+
+@pytest.mark.boot
+def test_xenstore_maps_store_ring_through_entry_1(tmp_path):
+    """The builder seeds grant entry 1 for the xenstore domain; it maps the store ring page."""
+    res = run_config(tmp_path, STORE, emulator="qemu", timeout=120,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert_all_pass(res, "xenstore", {"xs_map_store_ring", "xs_store_ring_zeroed",
+                                      "xs_unmap_store_ring"})
+    assert_all_pass(res, "guest", {"store_grant_seeded", "store_ring_written_by_xenstored",
+                                   "store_grant_released"})
     assert_no_leak(res)
 
 

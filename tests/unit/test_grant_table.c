@@ -12,7 +12,6 @@
 #include "grant_table.h"
 #include "mm.h"
 
-#define GRANTER 1
 #define MAPPER 2
 #define OTHER 3
 #define RAM_GFNS 64
@@ -83,7 +82,7 @@ static int setup(void **state)
     (void)state;
     pages_out = 0;
     fail_after = -1;
-    assert_int_equal(gnttab_init(&gt, GRANTER, 4, 2, resolve, NULL), 0);
+    assert_int_equal(gnttab_init(&gt, 4, 2, resolve, NULL), 0);
     return 0;
 }
 
@@ -117,14 +116,14 @@ static void test_init_limits(void **state)
     (void)state;
     assert_int_equal(gt.nr_frames, 1);
     assert_int_equal(gnttab_nr_entries(&gt), 512);
-    assert_int_equal(gnttab_init(&t, 5, 0, 1, resolve, NULL), -EINVAL);
-    assert_int_equal(gnttab_init(&t, 5, GNTTAB_MAX_FRAMES + 1, 1, resolve, NULL), -EINVAL);
-    assert_int_equal(gnttab_init(&t, 5, 1, GNTTAB_MAX_MAPTRACK_FRAMES + 1, resolve, NULL), -EINVAL);
+    assert_int_equal(gnttab_init(&t, 0, 1, resolve, NULL), -EINVAL);
+    assert_int_equal(gnttab_init(&t, GNTTAB_MAX_FRAMES + 1, 1, resolve, NULL), -EINVAL);
+    assert_int_equal(gnttab_init(&t, 1, GNTTAB_MAX_MAPTRACK_FRAMES + 1, resolve, NULL), -EINVAL);
     for (int n = 0; n < 4; n++) {       /* every allocation of init failing frees the others */
         long before = pages_out;
 
         fail_after = n;
-        assert_int_equal(gnttab_init(&t, 5, 4, 2, resolve, NULL), -ENOMEM);
+        assert_int_equal(gnttab_init(&t, 4, 2, resolve, NULL), -ENOMEM);
         assert_int_equal(pages_out, before);
     }
     fail_after = -1;
@@ -243,6 +242,24 @@ static void test_pin_count_limit(void **state)
     assert_int_equal(flags_of(8), GTF_permit_access);
 }
 
+static void test_seed(void **state)
+{
+    uint64_t pfn;
+
+    (void)state;
+    assert_int_equal(gnttab_seed(&gt, GNTTAB_RESERVED_XENSTORE, MAPPER, 7), 0);
+    assert_int_equal(flags_of(1), GTF_permit_access);
+    assert_int_equal(gnttab_shared_entry(&gt, 1)->domid, MAPPER);
+    assert_int_equal(gnttab_shared_entry(&gt, 1)->frame, 7);
+    assert_int_equal(gnttab_pin(&gt, 1, MAPPER, false, &pfn), GNTST_okay);
+    assert_int_equal(pfn, 0x1007);
+    gnttab_unpin(&gt, 1, false);
+    assert_int_equal(gnttab_seed(&gt, 3 * 512 + 5, MAPPER, 8), 0);     /* grows */
+    assert_int_equal(gt.nr_frames, 4);
+    assert_int_equal(gnttab_seed(&gt, 4 * 512, MAPPER, 8), -EINVAL);
+    assert_int_equal(gnttab_seed(&gt, 2, MAPPER, 1ull << 32), -EINVAL);
+}
+
 static void test_maptrack(void **state)
 {
     unsigned max = 2 * GNTTAB_MAPTRACK_PER_FRAME;
@@ -282,7 +299,7 @@ static void test_maptrack_none_allowed(void **state)
     grant_handle_t h;
 
     (void)state;
-    assert_int_equal(gnttab_init(&t, 5, 1, 0, resolve, NULL), 0);
+    assert_int_equal(gnttab_init(&t, 1, 0, resolve, NULL), 0);
     assert_null(gnttab_maptrack_get(&t, &h));
     gnttab_fini(&t);
     fail_after = 0;
@@ -300,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_then_write_pins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_while_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_count_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack_none_allowed, setup, teardown),
     };

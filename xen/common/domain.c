@@ -142,11 +142,14 @@ static void domain_start_dying(struct domain *d)
     domain_maybe_free(d);
 }
 
+/* By id, not by a saved next pointer: d's teardown can free another dying domain (the
+ * last mapper of its pages), whose slot must then not be visited. */
 void domain_reap(void)
 {
-    for (struct domain *d = domain_next(NULL), *next; d; d = next) {
-        next = domain_next(d);
-        if (!d->running && !d->dying)
+    for (unsigned id = 1; id <= MAX_DOMAINS; id++) {
+        struct domain *d = domain_by_id(id);
+
+        if (d && !d->running && !d->dying)
             domain_start_dying(d);
     }
 }

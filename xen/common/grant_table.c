@@ -24,14 +24,14 @@ static void free_array(void *p, size_t bytes)
         frames_free(virt_to_phys(p), (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
-int gnttab_init(struct gnttab *gt, domid_t domid, unsigned max_frames,
-                unsigned max_maptrack_frames, gnttab_resolve_fn resolve, void *ctx)
+int gnttab_init(struct gnttab *gt, unsigned max_frames, unsigned max_maptrack_frames,
+                gnttab_resolve_fn resolve, void *ctx)
 {
     memset(gt, 0, sizeof(*gt));
     if (max_frames < 1 || max_frames > GNTTAB_MAX_FRAMES ||
         max_maptrack_frames > GNTTAB_MAX_MAPTRACK_FRAMES)
         return -EINVAL;
-    *gt = (struct gnttab){ .domid = domid, .max_frames = max_frames,
+    *gt = (struct gnttab){ .max_frames = max_frames,
                            .max_maptrack_frames = max_maptrack_frames,
                            .free_head = GNTTAB_NO_HANDLE, .resolve = resolve, .ctx = ctx };
     gt->frames = alloc_array(max_frames * sizeof(*gt->frames));
@@ -100,6 +100,20 @@ struct gnttab_active *gnttab_active_entry(struct gnttab *gt, grant_ref_t ref)
     if (ref >= gnttab_nr_entries(gt))
         return NULL;
     return &gt->frames[ref / GNTTAB_ENTRIES_PER_FRAME].active[ref % GNTTAB_ENTRIES_PER_FRAME];
+}
+
+int gnttab_seed(struct gnttab *gt, grant_ref_t ref, domid_t grantee, uint64_t gfn)
+{
+    grant_entry_v1_t *e;
+
+    if (gfn > UINT32_MAX || ref / GNTTAB_ENTRIES_PER_FRAME >= gt->max_frames ||
+        gnttab_grow(gt, ref / GNTTAB_ENTRIES_PER_FRAME + 1))
+        return -EINVAL;
+    e = gnttab_shared_entry(gt, ref);
+    e->domid = grantee;
+    e->frame = (uint32_t)gfn;
+    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);  /* last */
+    return 0;
 }
 
 /* The entry's first 4 bytes (flags, domid) as one atomic word. */

@@ -25,13 +25,22 @@ _Static_assert(sizeof(struct compat_gnttab_copy) == 24, "compat gnttab_copy");
 _Static_assert(offsetof(struct compat_gnttab_copy, status) == 20, "compat gnttab_copy status");
 _Static_assert(sizeof(struct compat_gnttab_setup_table) == 16, "compat gnttab_setup_table");
 
-/* The granter's gfn -> host frame: only its own populated RAM can be granted. */
+/*
+ * The granter's gfn -> host frame: its own populated RAM, or its store ring
+ * page (which the builder grants to the xenstore domain, entry 1). Both are
+ * freed only with the domain, which waits for its last foreign mapping.
+ */
 static int16_t resolve_granted_gfn(void *ctx, uint64_t gfn, uint64_t *pfn)
 {
     struct domain *d = ctx;
     uint64_t hpa = d->ram_hpa + (gfn << PAGE_SHIFT);
 
-    if (gfn_use(d, gfn) != GFN_RAM || hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
+    if (d->store_ring && gfn == STORE_RING_GPA >> PAGE_SHIFT &&
+        gfn_maps(d, gfn, virt_to_phys(d->store_ring)))
+        hpa = virt_to_phys(d->store_ring);
+    else if (gfn_use(d, gfn) != GFN_RAM)
+        return GNTST_bad_page;
+    if (hpa + PAGE_SIZE > HOST_MAPPED_LIMIT)
         return GNTST_bad_page;
     *pfn = hpa >> PAGE_SHIFT;
     return GNTST_okay;
@@ -39,21 +48,13 @@ static int16_t resolve_granted_gfn(void *ctx, uint64_t gfn, uint64_t *pfn)
 
 int gnttab_domain_init(struct domain *d)
 {
-    return gnttab_init(&d->grant, (domid_t)d->id, d->max_grant_frames, d->max_maptrack_frames,
+    return gnttab_init(&d->grant, d->max_grant_frames, d->max_maptrack_frames,
                        resolve_granted_gfn, d);
 }
 
 int gnttab_seed_entry(struct domain *d, unsigned ref, domid_t grantee, uint64_t gfn)
 {
-    grant_entry_v1_t *e;
-
-    if (gfn > UINT32_MAX || gnttab_grow(&d->grant, ref / GNTTAB_ENTRIES_PER_FRAME + 1) ||
-        !(e = gnttab_shared_entry(&d->grant, ref)))
-        return -EINVAL;
-    e->domid = grantee;
-    e->frame = (uint32_t)gfn;
-    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
-    return 0;
+    return gnttab_seed(&d->grant, ref, grantee, gfn);
 }
 
 bool gnttab_foreign_mapped(const struct domain *d)
@@ -130,7 +131,7 @@ static struct domain *granter(domid_t id)
  */
 static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant_handle_t *hp)
 {
-    bool ro = op->flags & GNTMAP_readonly;
+    bool ro = op->flags & GNTMAP_readonly, replaces;
     struct gnttab_maptrack *m;
     struct domain *rd;
     grant_handle_t h;
@@ -149,12 +150,18 @@ static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant
         gnttab_maptrack_put(&ld->grant, h);
         return st;
     }
-    if (gfn_take(ld, op->host_addr >> PAGE_SHIFT, pfn << PAGE_SHIFT,
+    replaces = gfn_use(ld, op->host_addr >> PAGE_SHIFT) != GFN_EMPTY;
+    /* Xen refuses HVM mappings of grants that ask for cache attributes (GTF_PAT/PWT/PCD). */
+    if ((__atomic_load_n(&gnttab_shared_entry(&rd->grant, op->ref)->flags, __ATOMIC_SEQ_CST) &
+         (GTF_PAT | GTF_PWT | GTF_PCD)) ||
+        gfn_take(ld, op->host_addr >> PAGE_SHIFT, pfn << PAGE_SHIFT,
                  ro ? P2M_READ : P2M_READ | P2M_WRITE)) {
         gnttab_unpin(&rd->grant, op->ref, ro);
         gnttab_maptrack_put(&ld->grant, h);
         return GNTST_general_error;
     }
+    if (replaces)
+        hvm->flush_p2m(ld);     /* no stale translation of the RAM page it replaced */
     *m = (struct gnttab_maptrack){ .flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0),
                                    .dom = (domid_t)rd->id, .ref = op->ref,
                                    .gfn = op->host_addr >> PAGE_SHIFT };

@@ -132,21 +132,11 @@ static long set_memory_map(struct hcall_ctx *c, uint64_t gva)
     return 0;
 }
 
-bool gfn_is_ram(const struct domain *d, uint64_t gfn)
+static bool gfn_is_ram(const struct domain *d, uint64_t gfn)
 {
     uint64_t gpa = gfn << PAGE_SHIFT;
 
     return gpa < d->ram_bytes && (gpa < LEGACY_HOLE_START || gpa >= LEGACY_HOLE_END);
-}
-
-/* The RAM gfn is mapped to its own frame of the RAM block now. */
-static bool gfn_populated(const struct domain *d, uint64_t gfn)
-{
-    uint64_t hpa;
-    unsigned perms;
-
-    return p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &hpa, &perms) == 0 &&
-           hpa == d->ram_hpa + (gfn << PAGE_SHIFT);
 }
 
 enum gfn_use gfn_use(const struct domain *d, uint64_t gfn)
@@ -178,9 +168,9 @@ bool gfn_maps(const struct domain *d, uint64_t gfn, uint64_t hpa)
 
 int gfn_take(struct domain *d, uint64_t gfn, uint64_t hpa, unsigned perms)
 {
-    enum gfn_use use = gfn_use(d, gfn);
+    enum gfn_use use = gfn < GFN_LIMIT ? gfn_use(d, gfn) : GFN_OTHER;
 
-    if (gfn >= GFN_LIMIT || use == GFN_OTHER)
+    if (use == GFN_OTHER)
         return -EBUSY;
     if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, hpa, PAGE_SIZE, perms))
         return -ENOMEM;
@@ -196,8 +186,6 @@ int gfn_take(struct domain *d, uint64_t gfn, uint64_t hpa, unsigned perms)
  */
 static int restore_gfn(struct domain *d, uint64_t gfn)
 {
-    if (device_hole_covers(d, gfn << PAGE_SHIFT))
-        return device_hole_map_page(d, gfn << PAGE_SHIFT);
     if (d->shared_info_hid_ram) {
         if (p2m_map(&d->p2m, gfn << PAGE_SHIFT, d->ram_hpa + (gfn << PAGE_SHIFT), PAGE_SIZE,
                     P2M_RWX))
@@ -206,7 +194,7 @@ static int restore_gfn(struct domain *d, uint64_t gfn)
         d->shared_info_hid_ram = false;
         return 0;
     }
-    return p2m_unmap(&d->p2m, gfn << PAGE_SHIFT, PAGE_SIZE);
+    return gfn_vacate(d, gfn);
 }
 
 static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx, uint64_t gfn)
@@ -214,9 +202,9 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
     if (idx != 0 || gfn >= GFN_LIMIT)
         return -EINVAL;
     if (gnttab_frame_at(&d->grant, gfn) >= 0)
-        return -EBUSY;      /* Wisp keeps one page per gfn it hands out; see grant frames */
+        return -EBUSY;      /* a grant frame stays where it is (Xen would unhook it) */
     if (d->shared_info_gfn != gfn) {
-        bool hides_ram = gfn_is_ram(d, gfn) && gfn_populated(d, gfn);
+        bool hides_ram = gfn_use(d, gfn) == GFN_RAM;
 
         if (d->shared_info_gfn != ~0ull && restore_gfn(d, d->shared_info_gfn))
             return -ENOMEM;
@@ -333,7 +321,8 @@ static bool read_reservation(struct hcall_ctx *c, uint64_t gva, struct reservati
 
 /*
  * Every page of the extent is RAM, not under shared_info, and populated
- * (want true) or not (want false). As in Xen, removing a gfn that is no
+ * (want true) or holding nothing at all (want false: no grant frame or grant
+ * mapping over it either). As in Xen, removing a gfn that is no
  * longer populated fails (XSA-277's test): a guest cannot free a page twice.
  * Populating a populated gfn fails too: Xen would hand out a new page on top
  * of the domain's max_pages, which Wisp's domains have already reached.
@@ -344,7 +333,7 @@ static bool extent_is(const struct domain *d, uint64_t gfn, uint64_t pages, bool
         return false;
     for (uint64_t i = 0; i < pages; i++)
         if (!gfn_is_ram(d, gfn + i) || gfn + i == d->shared_info_gfn ||
-            (want ? !gfn_populated(d, gfn + i) : gfn_use(d, gfn + i) != GFN_EMPTY))
+            gfn_use(d, gfn + i) != (want ? GFN_RAM : GFN_EMPTY))
             return false;
     return true;
 }

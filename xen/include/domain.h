@@ -256,7 +256,6 @@ void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port);
 #define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
 enum gfn_use { GFN_EMPTY, GFN_RAM, GFN_DEVICE_HOLE, GFN_OTHER };
 enum gfn_use gfn_use(const struct domain *d, uint64_t gfn);
-bool gfn_is_ram(const struct domain *d, uint64_t gfn);
 /* gfn maps host address hpa now. */
 bool gfn_maps(const struct domain *d, uint64_t gfn, uint64_t hpa);
 /* Maps hpa at gfn if it is empty, RAM (taken out, as if ballooned out) or the device

@@ -34,15 +34,15 @@ struct gnttab_frame {
     uint64_t gfn;                       /* where the owner mapped it; GNTTAB_NO_GFN: nowhere */
 };
 
-/* One mapping the domain holds (a handle); flags == 0: free, next_free links it. */
+/* One mapping the domain holds (a handle); flags == 0: free, and ref links the free list. */
 struct gnttab_maptrack {
-    uint32_t flags;         /* GNTMAP_host_map | GNTMAP_readonly */
+    uint16_t flags;         /* GNTMAP_host_map | GNTMAP_readonly */
     domid_t dom;            /* granter */
-    uint16_t pad;
     grant_ref_t ref;        /* or, when free, the next free handle */
     uint64_t gfn;           /* where it is mapped in this domain's p2m */
 };
 #define GNTTAB_MAPTRACK_PER_FRAME (4096u / sizeof(struct gnttab_maptrack))
+_Static_assert(sizeof(struct gnttab_maptrack) == 16, "256 handles a maptrack frame");
 
 /* Resolves a granted gfn of the owner to a host frame: GNTST_okay or a GNTST_* error. */
 typedef int16_t (*gnttab_resolve_fn)(void *ctx, uint64_t gfn, uint64_t *pfn);
@@ -55,7 +55,6 @@ typedef int16_t (*gnttab_resolve_fn)(void *ctx, uint64_t gfn, uint64_t *pfn);
  * they are read once per check and their flags changed only by cmpxchg.
  */
 struct gnttab {
-    domid_t domid;
     unsigned nr_frames, max_frames;
     struct gnttab_frame *frames;        /* max_frames of them */
     unsigned nr_maptrack_frames, max_maptrack_frames;
@@ -69,8 +68,8 @@ struct gnttab {
 #define GNTTAB_NO_HANDLE UINT32_MAX
 
 /* Pure bookkeeping (grant_table.c). */
-int __must_check gnttab_init(struct gnttab *gt, domid_t domid, unsigned max_frames,
-                             unsigned max_maptrack_frames, gnttab_resolve_fn resolve, void *ctx);
+int __must_check gnttab_init(struct gnttab *gt, unsigned max_frames, unsigned max_maptrack_frames,
+                             gnttab_resolve_fn resolve, void *ctx);
 void gnttab_fini(struct gnttab *gt);
 /* Allocates frames up to nr: 0, -EINVAL (nr > max_frames) or -ENOMEM. */
 int __must_check gnttab_grow(struct gnttab *gt, unsigned nr);
@@ -78,6 +77,9 @@ static inline unsigned gnttab_nr_entries(const struct gnttab *gt)
 {
     return gt->nr_frames * GNTTAB_ENTRIES_PER_FRAME;
 }
+/* Fills entry ref (growing the table to hold it) for grantee and frame gfn, permit_access
+ * last: 0, or -EINVAL (ref beyond max_frames, gfn past 32 bits, no memory). */
+int __must_check gnttab_seed(struct gnttab *gt, grant_ref_t ref, domid_t grantee, uint64_t gfn);
 /* The index of the frame mapped at gfn, or -1. */
 int gnttab_frame_at(const struct gnttab *gt, uint64_t gfn);
 grant_entry_v1_t *gnttab_shared_entry(struct gnttab *gt, grant_ref_t ref);

@@ -5,6 +5,7 @@
 #include "env.h"
 #include "xen/xen.h"
 #include "xen/start_info.h"
+#include "wisp/control.h"
 
 #define PAGE_SIZE 4096UL
 #define __noreturn __attribute__((noreturn))
@@ -88,6 +89,20 @@ static inline long hv_hvm_op(int op, unsigned long arg)
 static inline long hv_vcpu_op(int cmd, unsigned long vcpu, unsigned long arg)
 {
     return hypercall(__HYPERVISOR_vcpu_op, (unsigned long)cmd, vcpu, arg, 0, 0);
+}
+static inline long hv_event_channel_op(int cmd, unsigned long arg)
+{
+    return hypercall(__HYPERVISOR_event_channel_op, (unsigned long)cmd, arg, 0, 0, 0);
+}
+/* count: how many structs arg points to (per-op status is in each struct). */
+static inline long hv_grant_table_op(int cmd, unsigned long arg, unsigned long count)
+{
+    return hypercall(__HYPERVISOR_grant_table_op, (unsigned long)cmd, arg, count, 0, 0);
+}
+/* Wisp's own control hypercall (abi/wisp/control.h). */
+static inline long hv_wisp_control(int cmd, unsigned long arg)
+{
+    return hypercall(__HYPERVISOR_wisp_control, (unsigned long)cmd, arg, 0, 0, 0);
 }
 
 /* ---- Console (console.c) ---- */
