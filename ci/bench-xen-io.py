@@ -61,14 +61,13 @@ def main():
     import wisptest
 
     subprocess.run(["ninja", "-C", str(build)], check=True, stdout=subprocess.DEVNULL)
-    xenstored = sorted(build.glob("toolstack/**/xenstored.elf"))
-    if not xenstored:
-        sys.exit("bench-xen-io: no xenstored.elf in the build tree")
+    xenstored = machine.BUILT_PROGRAMS["xenstored.elf"]
+    if not xenstored.exists():
+        sys.exit(f"bench-xen-io: {xenstored} is missing")
     with tempfile.TemporaryDirectory() as tmp:
         result = machine.run_config(Path(tmp), config(args.n), emulator=args.emulator,
                                     timeout=args.timeout, until=r"^\[bench\] BENCH DONE",
-                                    files={"xenstored.elf": xenstored[0],
-                                           "bench_io64.elf": wisptest.GUESTS / "bench_io64.elf"})
+                                    files={"bench_io64.elf": wisptest.GUESTS / "bench_io64.elf"})
     lines = [line.rstrip("\r") for line in machine.domain_lines(result.stdout, "bench")]
     rates, failed = {}, {}
     for line in lines:

@@ -63,10 +63,9 @@ exit 0
 
 def find_xenstored():
     """The xenstore domain's image in this build tree (built by ninja with everything else)."""
-    found = sorted(BUILD.glob(f"toolstack/**/{XENSTORED_NAME}"))
-    assert found, (f"no {XENSTORED_NAME} under {BUILD}/toolstack: the xenstore domain "
-                   "(toolstack/xenstored) is not built")
-    return found[0]
+    path = machine.BUILT_PROGRAMS[XENSTORED_NAME]
+    assert path.exists(), f"{path} is missing: the xenstore domain (toolstack/xenstored) is not built"
+    return path
 
 
 def ninja_build(*targets):

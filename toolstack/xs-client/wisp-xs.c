@@ -57,15 +57,23 @@ struct message {
 /* What the messages say we were doing: the command and its path. */
 static char doing[128] = "wisp-xs";
 
+/*
+ * The message goes out in one write: a console shared with other domains
+ * breaks a line wherever one write ends and another domain's begins.
+ */
 static void __attribute__((noreturn, format(printf, 2, 3))) die(int status, const char *fmt, ...)
 {
+    char line[512];
     va_list ap;
+    int n = snprintf(line, sizeof(line), "wisp-xs: %s: ", doing);
 
-    fprintf(stderr, "wisp-xs: %s: ", doing);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n > (int)sizeof(line) - 2)
+        n = (int)sizeof(line) - 2;
+    line[n++] = '\n';
+    (void)!write(STDERR_FILENO, line, (size_t)n);
     exit(status);
 }
 
