@@ -1,13 +1,11 @@
 /* bench_io.c (guest, bench_io64): timed loops of xenstore requests and grant operations, each beside a loop of no-op hypercalls, for ci/bench-xen-io.py. */
 #include "guest.h"
-#include "evlib.h"
+#include "xenev.h"
+#include "xs_client.h"
 #include "xen/grant_table.h"
-#include "xen/hvm_op.h"
-#include "xen/hvm_params.h"
 #include "xen/memory.h"
 #include "xen/sched.h"
 #include "xen/version.h"
-#include "xen/xenstore.h"
 
 /*
  * Two roles, chosen by "role=" on the command line:
@@ -16,16 +14,16 @@
  *   bench peer=G n=N runs each loop N times and prints "BENCH <loop> <count> <ns>" per
  *                    loop (or "BENCH <loop> FAILED <why>"), then "BENCH DONE"; G is the
  *                    granter. Loops: xen_version and query_size (the no-op references),
- *                    xenstore (XS_READ "domid" through the store ring), map_unmap
+ *                    xenstore (XS_READ "domid" with pvh/guest's client), map_unmap
  *                    (map GRANT_REF of G and unmap it), copy (GNTTABOP_copy of 4 KiB from
  *                    that grant into a page of ours).
- * Times come from pvclock, so they are the guest's nanoseconds.
+ * Times come from pvclock (xenev_now), so they are the guest's nanoseconds.
  */
 
 #define GRANT_REF 8                     /* refs 0..7 are reserved (grant_table.h) */
 #define PATTERN_MAGIC 0x57495350474e5431ULL
 #define DONE_MAGIC 0x57495350444f4e45ULL
-#define WAIT_NS (120ULL * 1000 * NS_PER_MS)
+#define WAIT_NS (120ULL * 1000 * 1000 * 1000)
 /* Above any bench guest's RAM and inside the runtime's 4 GiB identity map: frames mapped
  * here are no RAM of ours, as Linux's unpopulated pages are not. */
 #define GRANT_TABLE_GPA 0x40000000UL
@@ -54,7 +52,7 @@ static unsigned long cmdline_number(const struct hvm_start_info *si, const char 
 
 static void report(const char *loop, unsigned long count, uint64_t start_ns)
 {
-    con_printf("BENCH %s %lu %llu\n", loop, count, (unsigned long long)(pv_now() - start_ns));
+    con_printf("BENCH %s %lu %llu\n", loop, count, (unsigned long long)(xenev_now() - start_ns));
 }
 
 static void report_failure(const char *loop, const char *why, long rc)
@@ -85,8 +83,8 @@ static int run_granter(domid_t peer)
     table[GRANT_REF].flags = GTF_permit_access;
     con_printf("granter: ref %u granted to d%u\n", GRANT_REF, peer);
 
-    uint64_t deadline = pv_now() + WAIT_NS;
-    while (shared_page[0] != DONE_MAGIC && pv_now() < deadline)
+    uint64_t deadline = xenev_now() + WAIT_NS;
+    while (shared_page[0] != DONE_MAGIC && xenev_now() < deadline)
         (void)hv_sched_op(SCHEDOP_yield, 0);
     table[GRANT_REF].flags = 0;
     con_printf("granter: %s\n", shared_page[0] == DONE_MAGIC ? "done" : "gave up waiting");
@@ -97,7 +95,7 @@ static int run_granter(domid_t peer)
 
 static void bench_xen_version(unsigned long n)
 {
-    uint64_t t = pv_now();
+    uint64_t t = xenev_now();
 
     for (unsigned long i = 0; i < n; i++)
         (void)hv_xen_version(XENVER_version, 0);
@@ -113,7 +111,7 @@ static void bench_query_size(unsigned long n)
         report_failure("query_size", "query_size", rc ? rc : q.status);
         return;
     }
-    uint64_t t = pv_now();
+    uint64_t t = xenev_now();
     for (unsigned long i = 0; i < n; i++)
         (void)grant_op(GNTTABOP_query_size, &q, 1);
     report("query_size", n, t);
@@ -147,7 +145,7 @@ static long unmap_grant(grant_handle_t handle)
  */
 static long wait_for_grant(domid_t peer)
 {
-    uint64_t deadline = pv_now() + WAIT_NS;
+    uint64_t deadline = xenev_now() + WAIT_NS;
     grant_handle_t h;
 
     for (;;) {
@@ -157,7 +155,7 @@ static long wait_for_grant(domid_t peer)
             st = unmap_grant(h);
             return st ? st : ok ? 0 : GNTST_bad_page;
         }
-        if ((st != GNTST_bad_gntref && st != GNTST_permission_denied) || pv_now() > deadline)
+        if ((st != GNTST_bad_gntref && st != GNTST_permission_denied) || xenev_now() > deadline)
             return st;
         (void)hv_sched_op(SCHEDOP_yield, 0);
     }
@@ -165,7 +163,7 @@ static long wait_for_grant(domid_t peer)
 
 static void bench_map_unmap(domid_t peer, unsigned long n)
 {
-    uint64_t t = pv_now();
+    uint64_t t = xenev_now();
 
     for (unsigned long i = 0; i < n; i++) {
         grant_handle_t h;
@@ -190,7 +188,7 @@ static void bench_copy(domid_t peer, unsigned long n)
         .dest = { .u.gmfn = (uintptr_t)copy_target / PAGE_SIZE, .domid = DOMID_SELF },
         .len = PAGE_SIZE, .flags = GNTCOPY_source_gref,
     };
-    uint64_t t = pv_now();
+    uint64_t t = xenev_now();
 
     for (unsigned long i = 0; i < n; i++) {
         long rc = grant_op(GNTTABOP_copy, &c, 1);
@@ -215,101 +213,26 @@ static void release_granter(domid_t peer)
     (void)unmap_grant(h);
 }
 
-/* ---- bench: xenstore over our ring ---- */
-
-struct store {
-    volatile struct xenstore_domain_interface *ring;
-    evtchn_port_t port;
-    uint32_t req_id;
-};
-
-static long store_open(struct store *s)
-{
-    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_PFN };
-    long rc = hv_hvm_op(HVMOP_get_param, HV_PTR(&p));
-
-    if (rc || p.value == 0)
-        return rc ? rc : -XEN_ENOENT;
-    s->ring = (volatile struct xenstore_domain_interface *)(uintptr_t)(p.value * PAGE_SIZE);
-    p.index = HVM_PARAM_STORE_EVTCHN;
-    rc = hv_hvm_op(HVMOP_get_param, HV_PTR(&p));
-    s->port = (evtchn_port_t)p.value;
-    return rc;
-}
-
-/* Puts len bytes into the request ring (there is room: one small request at a time). */
-static void store_put(struct store *s, const void *data, uint32_t len)
-{
-    XENSTORE_RING_IDX prod = s->ring->req_prod;
-
-    for (uint32_t i = 0; i < len; i++)
-        s->ring->req[MASK_XENSTORE_IDX(prod + i)] = ((const char *)data)[i];
-    __asm__ volatile("" : : : "memory");    /* bytes before the index (x86: stores in order) */
-    s->ring->req_prod = prod + len;
-}
-
-/* Takes len bytes of the response ring, yielding to the server until they are there. */
-static bool store_get(struct store *s, void *data, uint32_t len, uint64_t deadline)
-{
-    for (uint32_t i = 0; i < len;) {
-        XENSTORE_RING_IDX cons = s->ring->rsp_cons, prod = s->ring->rsp_prod;
-        if (prod - cons > XENSTORE_RING_SIZE)
-            return false;
-        if (prod == cons) {
-            if (pv_now() > deadline)
-                return false;
-            (void)hv_sched_op(SCHEDOP_yield, 0);
-            continue;
-        }
-        __asm__ volatile("" : : : "memory");
-        while (cons != prod && i < len)
-            ((char *)data)[i++] = s->ring->rsp[MASK_XENSTORE_IDX(cons++)];
-        s->ring->rsp_cons = cons;
-    }
-    return true;
-}
-
-/* One XS_READ of "domid"; returns the reply's type, or -1 when none came in time. */
-static int store_read_domid(struct store *s, char *value, uint32_t cap)
-{
-    static const char path[] = "domid";
-    struct xsd_sockmsg h = { .type = XS_READ, .req_id = ++s->req_id, .len = sizeof(path) };
-    struct evtchn_send send = { .port = s->port };
-    uint64_t deadline = pv_now() + WAIT_NS;
-
-    store_put(s, &h, sizeof(h));
-    store_put(s, path, sizeof(path));
-    (void)ev_op(EVTCHNOP_send, HV_PTR(&send));
-    do {   /* skip watch events (none are set, but a server may send them) */
-        if (!store_get(s, &h, sizeof(h), deadline) || h.len > cap ||
-            !store_get(s, value, h.len, deadline))
-            return -1;
-    } while (h.type == XS_WATCH_EVENT);
-    value[h.len < cap ? h.len : cap - 1] = '\0';
-    return (int)h.type;
-}
+/* ---- bench: xenstore through the runtime's client (pvh/guest/xs_client.c) ---- */
 
 static void bench_xenstore(unsigned long n)
 {
-    static struct store s;
-    static char value[XENSTORE_PAYLOAD_MAX + 1];
-    long rc = store_open(&s);
+    static char value[64];
+    long rc = xs_open();
 
-    if (rc) {
-        report_failure("xenstore", "no store ring", rc);
-        return;
-    }
     /* The first request also waits for the xenstore domain to take us on. */
-    int type = store_read_domid(&s, value, sizeof(value));
-    if (type != XS_READ) {
-        report_failure("xenstore", type < 0 ? "no reply" : value, type);
+    if (rc >= 0)
+        rc = xs_read(0, "domid", value, sizeof(value));
+    if (rc < 0) {
+        report_failure("xenstore", "reading domid", rc);
         return;
     }
     con_printf("# xenstore: domid reads \"%s\"\n", value);
-    uint64_t t = pv_now();
+    uint64_t t = xenev_now();
     for (unsigned long i = 0; i < n; i++) {
-        if (store_read_domid(&s, value, sizeof(value)) != XS_READ) {
-            report_failure("xenstore", "a request failed", (long)i);
+        rc = xs_read(0, "domid", value, sizeof(value));
+        if (rc < 0) {
+            report_failure("xenstore", "a read failed", rc);
             return;
         }
     }
@@ -337,7 +260,7 @@ static int run_bench(domid_t peer, unsigned long n)
 int main(const struct hvm_start_info *si)
 {
     char role[16];
-    long rc = ev_map_shared_info();
+    long rc = xenev_init();
 
     if (rc)
         guest_panic("shared_info: %ld", rc);
