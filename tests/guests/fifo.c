@@ -3,6 +3,7 @@
 #include "xen/errno.h"
 #include "xen/hvm_params.h"
 #include "xen/hvm_op.h"
+#include "xen/sched.h"
 
 #if defined(__x86_64__)
 #define VARIANT "fifo64"
@@ -12,10 +13,11 @@
 
 #define CALLBACK_VECTOR 0xf3
 #define WORDS_PER_PAGE (PAGE_SIZE / sizeof(event_word_t))
-/* What Wisp gives a domain (docs/architecture.md): 16384 ports, 16 event array pages. */
-#define MAX_PORTS 16384
+/* What Wisp gives a domain, as Xen (docs/architecture.md): 2^17 ports, 128 event array pages. */
+#define MAX_PORTS EVTCHN_FIFO_NR_CHANNELS
 #define MAX_ARRAY_PAGES (MAX_PORTS / WORDS_PER_PAGE)
 #define MANY_PORTS 5000
+#define HIGH_PORT 70000         /* above 65535: port fields are wider than 16 bits */
 #define CTL_OFFSET 64           /* the control block need not start the page */
 
 #define W_PENDING (1U << EVTCHN_FIFO_PENDING)
@@ -80,6 +82,24 @@ static long set_priority(uint32_t port, uint32_t priority)
     struct evtchn_set_priority sp = { .port = port, .priority = priority };
 
     return ev_op(EVTCHNOP_set_priority, HV_PTR(&sp));
+}
+
+static long sched_poll(uint32_t port, uint64_t timeout)
+{
+    struct sched_poll p = { .nr_ports = 1, .timeout = timeout };
+
+    set_xen_guest_handle(p.ports, &port);
+    return hv_sched_op(SCHEDOP_poll, HV_PTR(&p));
+}
+
+static long set_timer_op(uint64_t deadline)
+{
+#ifdef __x86_64__
+    return hypercall(__HYPERVISOR_set_timer_op, deadline, 0, 0, 0, 0);
+#else
+    return hypercall(__HYPERVISOR_set_timer_op, (uint32_t)deadline, (uint32_t)(deadline >> 32),
+                     0, 0, 0);
+#endif
 }
 
 static long set_param(uint32_t index, uint64_t value)
@@ -280,17 +300,99 @@ static void check_priorities(void)
     drain();
 }
 
+/* Every operation on a port no port that high was ever bound answers -EINVAL (Xen's port_is_valid). */
+static void check_unallocated_port(uint32_t port)
+{
+    struct evtchn_status st;
+    long status = ev_status(port, &st), unmask = ev_unmask(port), prio = set_priority(port, 1);
+    long close = ev_close(port), send = ev_send(port), vcpu = ev_bind_vcpu(port, 0);
+
+    check("fifo_unallocated_port_invalid",
+          status == -XEN_EINVAL && unmask == -XEN_EINVAL && prio == -XEN_EINVAL &&
+              close == -XEN_EINVAL && send == -XEN_EINVAL && vcpu == -XEN_EINVAL,
+          "port %u: status %ld unmask %ld set_priority %ld close %ld send %ld bind_vcpu %ld "
+          "(want %d)", port, status, unmask, prio, close, send, vcpu, -XEN_EINVAL);
+}
+
+/* Binds IPI ports until one is `upto` (or they run out); returns the last port bound. */
+static uint32_t bind_ports_upto(uint32_t upto, long *rc)
+{
+    uint32_t port = 0, last = 0;
+
+    while (last < upto && (*rc = ev_bind_ipi(0, &port)) == 0)
+        last = port;
+    return last;
+}
+
+/*
+ * A loopback pair above 65535: alloc_unbound gives HIGH_PORT, bind_interdomain
+ * the next; each end's status names the other whole; a send reaches the
+ * guest's queue as HIGH_PORT; SCHEDOP_poll takes it; set_priority works.
+ */
+static void check_high_port(void)
+{
+    uint32_t unbound = 0, bound = 0;
+    struct evtchn_status su, sb;
+    long rc = ev_alloc_unbound(DOMID_SELF, DOMID_SELF, &unbound);
+    long rb = ev_bind_interdomain(DOMID_SELF, unbound, &bound);
+    long rs = ev_status(unbound, &su) | ev_status(bound, &sb);
+
+    while (array_pages * WORDS_PER_PAGE <= bound && expand_next() == 0)
+        ;
+    uint32_t own = consume();               /* bind_interdomain raises the new end once */
+    long sent = ev_send(bound);
+    bool queued = *word(unbound) == (W_PENDING | W_LINKED);
+    uint64_t t0 = pv_now();
+    long polled = sched_poll(unbound, t0 + 2000000000ULL);     /* pending: returns at once */
+    uint64_t waited = pv_now() - t0;
+    uint32_t got = consume();
+    long prio = set_priority(bound, 2);
+
+    check("fifo_port_above_65535",
+          rc == 0 && unbound == HIGH_PORT && rb == 0 && bound == HIGH_PORT + 1 && rs == 0 &&
+              su.status == EVTCHNSTAT_interdomain && su.u.interdomain.port == bound &&
+              sb.u.interdomain.port == unbound && own == bound && sent == 0 && queued && polled == 0 &&
+              waited < 1000000000ULL &&
+              got == unbound && prio == 0,
+          "alloc %ld port %u, bind %ld port %u, status %ld peers %u %u, bind raised %u, "
+          "send %ld queued %d, poll %ld after %llu ns, consumed %u, set_priority %ld", rc, unbound,
+          rb, bound, rs, su.u.interdomain.port, sb.u.interdomain.port, own, sent, queued, polled,
+          (unsigned long long)waited, got, prio);
+    drain();
+}
+
+/*
+ * VIRQ_TIMER bound above 65535 (after the loopback pair): SCHEDOP_poll on it
+ * blocks until the timer fires 20 ms later, so the virq map and the poll list
+ * must both hold the port whole.
+ */
+static void check_poll_wakes_on_high_port(void)
+{
+    uint32_t tp = 0;
+    long rc = ev_bind_virq(VIRQ_TIMER, 0, &tp);
+
+    while (array_pages * WORDS_PER_PAGE <= tp && expand_next() == 0)
+        ;
+    uint64_t t0 = pv_now();
+    long timer = set_timer_op(t0 + 20000000ULL);
+    long polled = sched_poll(tp, t0 + 2000000000ULL);
+    uint64_t waited = pv_now() - t0;
+    bool pending = (*word(tp) & W_PENDING) != 0;
+    uint32_t got = consume();
+
+    check("fifo_poll_wakes_on_high_port",
+          rc == 0 && tp == HIGH_PORT + 2 && timer == 0 && polled == 0 && pending &&
+              waited >= 20000000ULL && waited < 1000000000ULL && got == tp,
+          "bind_virq %ld port %u, timer %ld, poll %ld after %llu ns, pending %d, consumed %u",
+          rc, tp, timer, polled, (unsigned long long)waited, pending, got);
+    drain();
+}
+
 /* Thousands of ports: bound first, the array expanded after (as Linux does). */
 static void check_many_ports(void)
 {
-    uint32_t port = 0, last = 0;
-    unsigned int bound = 0;
     long rc = 0;
-
-    while (last < MANY_PORTS && (rc = ev_bind_ipi(0, &port)) == 0) {
-        last = port;
-        bound++;
-    }
+    uint32_t last = bind_ports_upto(MANY_PORTS, &rc);
     long sent = ev_send(last);
     bool waits = !(control()->ready);       /* no word for it yet: nothing queued */
 
@@ -299,12 +401,17 @@ static void check_many_ports(void)
     check("fifo_many_ports",
           rc == 0 && last == MANY_PORTS && sent == 0 && waits &&
               *word(last) == (W_PENDING | W_LINKED) && consume() == last,
-          "bound %u (last %u, rc %ld), send %ld, waited %d, %u pages, word %x", bound, last, rc,
+          "last %u (rc %ld), send %ld, waited %d, %u pages, word %x", last, rc,
           sent, waits, array_pages, last / WORDS_PER_PAGE < array_pages ? *word(last) : 0);
     drain();
 
-    while ((rc = ev_bind_ipi(0, &port)) == 0)
-        last = port;
+    check_unallocated_port(HIGH_PORT);
+    last = bind_ports_upto(HIGH_PORT - 1, &rc);
+    check("fifo_ports_up_to_high", rc == 0 && last == HIGH_PORT - 1, "last %u rc %ld", last, rc);
+    check_high_port();
+    check_poll_wakes_on_high_port();
+
+    last = bind_ports_upto(MAX_PORTS, &rc);
     check("fifo_ports_run_out", rc == -XEN_ENOSPC && last == MAX_PORTS - 1,
           "rc %ld (want %d), last port %u (want %u)", rc, -XEN_ENOSPC, last, MAX_PORTS - 1);
     while (array_pages < MAX_ARRAY_PAGES && expand_next() == 0)

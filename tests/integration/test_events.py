@@ -39,7 +39,10 @@ FIFO_CHECKS = [
     "fifo_xsa188_bad_offset_then_good", "fifo_init_control_twice", "fifo_expand_array_bad_gfn",
     "fifo_expand_array", "fifo_pending_carried_over", "fifo_send_links_queue",
     "fifo_consume_in_order", "fifo_unmask_links_pending", "fifo_close_clears_pending",
-    "fifo_set_priority", "fifo_upcall_priority_order", "fifo_many_ports", "fifo_ports_run_out",
+    "fifo_set_priority", "fifo_upcall_priority_order", "fifo_many_ports",
+    "fifo_unallocated_port_invalid", "fifo_ports_up_to_high", "fifo_port_above_65535",
+    "fifo_poll_wakes_on_high_port",
+    "fifo_ports_run_out",
     "fifo_expand_array_full", "fifo_reset_to_2level", "fifo_init_again",
 ]
 # Only with a second vCPU to route events to.
@@ -155,7 +158,8 @@ def test_events_with_one_vcpu(backend, guest):
 
 @pytest.mark.boot
 def test_fifo_guest_gives_back_every_frame(backend, guest):
-    """fifo64 ends with 16383 ports bound (128 bucket pages) and FIFO on and off: all freed."""
+    """fifo64 ends with 131071 ports bound (1024 bucket and 2 directory pages) and FIFO on and
+    off: all freed."""
     result = wisptest.run_guest(guest("fifo64"), backend, "--verbose")
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     frames = re.findall(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", result.stderr, re.M)

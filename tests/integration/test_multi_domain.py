@@ -16,7 +16,8 @@ import time
 import pytest
 
 import wisptest
-from test_events import EVTCHN_CHECKS, TIME_CHECKS, UPCALL_CHECKS, assert_expected_pass
+from test_events import (EVTCHN_64_CHECKS, EVTCHN_CHECKS, TIME_CHECKS, UPCALL_CHECKS,
+                         assert_expected_pass)
 
 CONFIG = """\
 domain ring
@@ -91,7 +92,8 @@ def test_console_floods_do_not_starve_another_guest(tmp_path):
     assert finished, f"the worker did not finish within {DEADLINE_S} s; last lines:\n{log}"
 
     worker = [line[len("(d3) "):] for line in lines if line.startswith("(d3) ")]
-    assert_expected_pass(worker, EVTCHN_CHECKS + UPCALL_CHECKS + TIME_CHECKS, set())
+    assert_expected_pass(worker, EVTCHN_CHECKS + EVTCHN_64_CHECKS + UPCALL_CHECKS + TIME_CHECKS,
+                         set())
 
     seqs = flood_sequences(lines[:lines.index(WORKER_DONE)])
     for tag, seq in seqs.items():

@@ -182,6 +182,22 @@ static struct evtchn_status status_of(struct evtchn_table *t, unsigned port)
     return s;
 }
 
+/* What every port operation answers for a port beyond the limit or in a bucket never
+ * allocated (Xen's port_is_valid); nothing changes. */
+static void expect_invalid_port(struct evtchn_table *t, unsigned port)
+{
+    struct evtchn_status s;
+
+    assert_int_equal(evtchn_status(t, port, &s), -EINVAL);
+    assert_int_equal(evtchn_unmask(t, port), -EINVAL);
+    assert_int_equal(evtchn_set_priority(t, port, 1), -EINVAL);
+    assert_int_equal(evtchn_close(t, port), -EINVAL);
+    assert_int_equal(evtchn_send(t, port), -EINVAL);
+    assert_int_equal(evtchn_bind_vcpu(t, port, 0), -EINVAL);
+    assert_int_equal(evtchn_set_pending(t, port), -EINVAL);
+    assert_int_equal(evtchn_notify_vcpu(t, port), -EINVAL);
+}
+
 /* ---- Table ---- */
 
 static void test_init_rejects_bad_arguments(void **state)
@@ -224,7 +240,7 @@ static void test_storage_grows_on_demand(void **state)
         assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)i);
     pages_until_failure = 0;
     assert_int_equal(evtchn_bind_ipi(&A.t, 0), -ENOMEM);
-    assert_int_equal(status_of(&A.t, 2 * EVTCHN_PORTS_PER_BUCKET).status, EVTCHNSTAT_closed);
+    expect_invalid_port(&A.t, 2 * EVTCHN_PORTS_PER_BUCKET);     /* its bucket never came */
     pages_until_failure = -1;
     assert_int_equal(evtchn_bind_ipi(&A.t, 0), 2 * EVTCHN_PORTS_PER_BUCKET);
     assert_int_equal(pages_live, 3);
@@ -298,6 +314,7 @@ static void test_hostile_ports(void **state)
         assert_int_equal(evtchn_status(&A.t, bad[i], &s), -EINVAL);
         assert_int_equal(evtchn_bind_vcpu(&A.t, bad[i], 0), -EINVAL);
         assert_int_equal(evtchn_set_pending(&A.t, bad[i]), -EINVAL);
+        assert_int_equal(evtchn_set_priority(&A.t, bad[i], 1), -EINVAL);
         assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, bad[i]), -EINVAL);
         assert_int_equal(evtchn_notify_vcpu(&A.t, bad[i]), -EINVAL);
         assert_false(evtchn_is_pending(&A.t, bad[i]));
@@ -311,6 +328,10 @@ static void test_port_zero_and_free_ports(void **state)
 {
     struct evtchn_status s;
 
+    /* No bucket yet: even port 0 is invalid (Xen allocates bucket 0 at domain creation). */
+    expect_invalid_port(&A.t, 0);
+    assert_int_equal(evtchn_bind_ipi(&A.t, 0), 1);
+    assert_int_equal(evtchn_close(&A.t, 1), 0);
     for (unsigned port = 0; port < 3; port++) {     /* 0 is reserved; 1, 2 are free */
         assert_int_equal(evtchn_close(&A.t, port), -EINVAL);
         assert_int_equal(evtchn_send(&A.t, port), -EINVAL);
@@ -854,8 +875,9 @@ static void test_fifo_init_control_checks(void **state)
 
     assert_int_equal(evtchn_fifo_expand_array(&A.t, A.words[0]), -EOPNOTSUPP);
     assert_int_equal(evtchn_set_priority(&A.t, 4096, 3), -EINVAL);
-    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -ENOSYS);
+    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -EINVAL);     /* no bucket: before -ENOSYS */
     assert_int_equal(evtchn_bind_ipi(&A.t, 0), 1);
+    assert_int_equal(evtchn_set_priority(&A.t, 0, 3), -ENOSYS);
     assert_int_equal(evtchn_set_priority(&A.t, 1, 3), -ENOSYS);     /* 2-level */
     assert_int_equal(evtchn_fifo_init_control(&A.t, NR_VCPUS, 0, A.ctl), -ENOENT);
     assert_int_equal(evtchn_fifo_init_control(&A.t, 0, 4, A.ctl), -EINVAL);
@@ -1030,7 +1052,49 @@ static void test_fifo_expand_array_bounds(void **state)
     assert_int_equal(evtchn_bind_ipi(&A.t, 1), -ENOSPC);
     assert_int_equal(evtchn_send(&A.t, EVTCHN_MAX_PORTS - 1), 0);
     assert_int_equal(ctl_of(&A, 1)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], EVTCHN_MAX_PORTS - 1);
-    assert_int_equal(pages_live, EVTCHN_MAX_BUCKETS + 1);
+    assert_int_equal(pages_live, EVTCHN_MAX_BUCKETS + EVTCHN_MAX_DIRS + 1);
+}
+
+/*
+ * Ports above 65535: a peer port, a virq and the queues hold them whole; the
+ * ports past 16384 take a directory page the first time; the never-bound
+ * ones are invalid; reset closes them all.
+ */
+static void test_fifo_high_ports(void **state)
+{
+    unsigned high = 70000;
+    struct evtchn_status s;
+
+    fifo_on(&A, high / EVTCHN_FIFO_WORDS_PER_PAGE + 2);
+    for (unsigned i = 1; i < EVTCHN_TABLE_BUCKETS * EVTCHN_PORTS_PER_BUCKET; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(pages_live, 1 + EVTCHN_TABLE_BUCKETS);
+    expect_invalid_port(&A.t, EVTCHN_TABLE_BUCKETS * EVTCHN_PORTS_PER_BUCKET);
+    expect_invalid_port(&A.t, high);
+    expect_invalid_port(&A.t, EVTCHN_MAX_PORTS - 1);
+    for (unsigned i = EVTCHN_TABLE_BUCKETS * EVTCHN_PORTS_PER_BUCKET; i <= high; i++)
+        assert_int_equal(evtchn_alloc_unbound(&A.t, DOM_B), (int)i);
+    assert_int_equal(pages_live, 1 + high / EVTCHN_PORTS_PER_BUCKET + 1 + 1);   /* + a directory */
+    expect_invalid_port(&A.t, EVTCHN_MAX_PORTS - 1);
+    /* B's port 1 connects to A's port 70000; B sends, A's guest sees 70000. */
+    assert_int_equal(evtchn_bind_interdomain(&B.t, &A.t, high), 1);
+    s = status_of(&B.t, 1);
+    assert_int_equal(s.u.interdomain.port, high);
+    assert_int_equal(status_of(&A.t, high).u.interdomain.port, 1);
+    assert_int_equal(evtchn_send(&B.t, 1), 0);
+    assert_int_equal(ctl_of(&A, 0)->head[EVTCHN_FIFO_PRIORITY_DEFAULT], high);
+    assert_int_equal(guest_consume(&A, 0), high);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 1), (int)high + 1);
+    assert_int_equal(evtchn_send_virq(&A.t, 1, VIRQ_TIMER), 0);
+    assert_int_equal(A.t.fifo->vcpu[1].tail[EVTCHN_FIFO_PRIORITY_DEFAULT], high + 1);
+    assert_int_equal(guest_consume(&A, 1), high + 1);
+    assert_int_equal(evtchn_set_priority(&A.t, high + 1, 2), 0);
+    /* reset closes the high ports too (B's end is offered to A again) and is back to 2-level. */
+    evtchn_reset(&A.t);
+    assert_int_equal(status_of(&B.t, 1).status, EVTCHNSTAT_unbound);
+    expect_invalid_port(&A.t, high);
+    assert_int_equal(status_of(&A.t, 4095).status, EVTCHNSTAT_closed);
+    assert_int_equal(evtchn_send_virq(&A.t, 1, VIRQ_TIMER), -ENOENT);
 }
 
 /* Ports bound under 2-level keep their pending state across the switch (Xen: setup_ports). */
@@ -1162,6 +1226,7 @@ int main(void)
         T(test_fifo_mask_and_unmask),
         T(test_fifo_notify_vcpu),
         T(test_fifo_expand_array_bounds),
+        T(test_fifo_high_ports),
         T(test_fifo_switch_carries_pending),
         TC(test_fifo_switch_carries_pending),
         T(test_fifo_hostile_words),

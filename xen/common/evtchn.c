@@ -89,15 +89,43 @@ static uint8_t *mask_bitmap(const struct evtchn_table *t)
 
 /* ---- Port storage: page-sized buckets, allocated as ports are bound ---- */
 
+/*
+ * Where the pointer to port's bucket lives, or NULL when that is in a
+ * directory page not allocated (allocated here when alloc says so).
+ */
+static struct evtchn_port **bucket_slot(struct evtchn_table *t, unsigned port, bool alloc)
+{
+    unsigned b = port / EVTCHN_PORTS_PER_BUCKET;
+    struct evtchn_port ***dir;
+
+    if (b < EVTCHN_TABLE_BUCKETS)
+        return &t->buckets[b];
+    b -= EVTCHN_TABLE_BUCKETS;
+    dir = &t->dirs[b / EVTCHN_BUCKETS_PER_DIR];
+    if (!*dir && (!alloc || !(*dir = evtchn_page_alloc())))
+        return NULL;
+    return &(*dir)[b % EVTCHN_BUCKETS_PER_DIR];
+}
+
 /* The entry of port, or NULL when its bucket was never allocated (the port is closed). */
 static struct evtchn_port *port_entry(const struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *bucket;
+    struct evtchn_port **slot;
 
     if (port >= EVTCHN_MAX_PORTS)
         return NULL;
-    bucket = t->buckets[port / EVTCHN_PORTS_PER_BUCKET];
-    return bucket ? &bucket[port % EVTCHN_PORTS_PER_BUCKET] : NULL;
+    slot = bucket_slot((struct evtchn_table *)t, port, false);  /* reads only */
+    return slot && *slot ? &(*slot)[port % EVTCHN_PORTS_PER_BUCKET] : NULL;
+}
+
+/* The last port of the never-allocated block (bucket or directory) holding port, whose entry is NULL. */
+static unsigned unallocated_end(const struct evtchn_table *t, unsigned port)
+{
+    unsigned b = port / EVTCHN_PORTS_PER_BUCKET;
+
+    if (b >= EVTCHN_TABLE_BUCKETS && !t->dirs[(b - EVTCHN_TABLE_BUCKETS) / EVTCHN_BUCKETS_PER_DIR])
+        return port | (EVTCHN_PORTS_PER_BUCKET * EVTCHN_BUCKETS_PER_DIR - 1);
+    return port | (EVTCHN_PORTS_PER_BUCKET - 1);
 }
 
 unsigned evtchn_port_limit(const struct evtchn_table *t)
@@ -107,22 +135,8 @@ unsigned evtchn_port_limit(const struct evtchn_table *t)
     return t->compat ? PORTS_2L_32 : PORTS_2L_64;
 }
 
-/* A port of a bucket never allocated reads as this: closed, notifying vCPU 0. */
-static const struct evtchn_port closed_port;
-
-/* For reading: NULL when port is out of range for the ABI (-EINVAL). */
-static const struct evtchn_port *port_get(const struct evtchn_table *t, unsigned port)
-{
-    const struct evtchn_port *p;
-
-    if (port >= evtchn_port_limit(t))
-        return NULL;
-    p = port_entry(t, port);
-    return p ? p : &closed_port;
-}
-
-/* For changing: NULL when out of range or never bound, which every change rejects (-EINVAL). */
-static struct evtchn_port *port_mut(const struct evtchn_table *t, unsigned port)
+/* NULL when port is out of range for the ABI or its bucket was never allocated: -EINVAL everywhere. */
+static struct evtchn_port *port_get(const struct evtchn_table *t, unsigned port)
 {
     return port < evtchn_port_limit(t) ? port_entry(t, port) : NULL;
 }
@@ -224,8 +238,8 @@ static bool fifo_set_link(uint32_t *word, unsigned port)
 static bool fifo_link(struct evtchn_table *t, struct evtchn_port *p, unsigned port, unsigned vcpu)
 {
     struct evtchn_fifo_vcpu *fv = &t->fifo->vcpu[vcpu];
-    uint16_t *last_tail = &t->fifo->vcpu[p->last_vcpu].tail[p->last_priority];
-    uint16_t *tail = &fv->tail[p->priority];
+    uint32_t *last_tail = &t->fifo->vcpu[p->last_vcpu].tail[p->last_priority];
+    uint32_t *tail = &fv->tail[p->priority];
     uint32_t *tail_word;
     bool linked;
 
@@ -238,7 +252,7 @@ static bool fifo_link(struct evtchn_table *t, struct evtchn_port *p, unsigned po
     linked = tail_word && fifo_set_link(tail_word, port);
     if (!linked)
         __atomic_store_n(&fv->control->head[p->priority], port, __ATOMIC_SEQ_CST);
-    *tail = (uint16_t)port;
+    *tail = port;
     return linked;
 }
 
@@ -290,10 +304,10 @@ static int alloc_port(struct evtchn_table *t)
     unsigned limit = evtchn_port_limit(t), first_free = 0;
 
     for (unsigned port = t->first_free > 1 ? t->first_free : 1; port < limit; port++) {
-        struct evtchn_port **bucket = &t->buckets[port / EVTCHN_PORTS_PER_BUCKET];
+        struct evtchn_port **bucket = bucket_slot(t, port, true);
         struct evtchn_port *p;
 
-        if (!*bucket && !(*bucket = evtchn_page_alloc()))
+        if (!bucket || (!*bucket && !(*bucket = evtchn_page_alloc())))
             return -ENOMEM;
         p = &(*bucket)[port % EVTCHN_PORTS_PER_BUCKET];
         if (p->state != EVTCHN_FREE)
@@ -325,7 +339,7 @@ static bool virq_is_global(unsigned virq)
 }
 
 /* The virq map row of a virq port: its vCPU, or row 0 for global virqs. */
-static uint16_t *virq_slot(struct evtchn_table *t, unsigned virq, unsigned vcpu)
+static uint32_t *virq_slot(struct evtchn_table *t, unsigned virq, unsigned vcpu)
 {
     return &t->virq_port[virq_is_global(virq) ? 0 : vcpu][virq];
 }
@@ -372,14 +386,18 @@ static void free_port(struct evtchn_table *t, unsigned port)
         t->first_free = port;
 }
 
-/* Closes every bound port, or every one but the hypervisor backends' (EVTCHN_XEN). */
+/*
+ * Closes every bound port, or every one but the hypervisor backends'
+ * (EVTCHN_XEN). Guest-reachable (reset): unallocated blocks are skipped
+ * whole, so the work follows the pages allocated, not the port limit.
+ */
 static void free_ports(struct evtchn_table *t, bool keep_backends)
 {
     for (unsigned port = 1; port < EVTCHN_MAX_PORTS; port++) {
         struct evtchn_port *p = port_entry(t, port);
 
         if (!p) {
-            port |= EVTCHN_PORTS_PER_BUCKET - 1;    /* the whole bucket is closed */
+            port = unallocated_end(t, port);
             continue;
         }
         if (p->state != EVTCHN_FREE && !(keep_backends && p->state == EVTCHN_XEN))
@@ -422,9 +440,17 @@ void evtchn_table_destroy(struct evtchn_table *t)
 {
     evtchn_close_all(t);
     fifo_stop(t);
-    for (unsigned b = 0; b < EVTCHN_MAX_BUCKETS; b++) {
-        evtchn_page_free(t->buckets[b]);
-        t->buckets[b] = NULL;
+    for (unsigned port = 0; port < EVTCHN_MAX_PORTS; port += EVTCHN_PORTS_PER_BUCKET) {
+        struct evtchn_port **slot = bucket_slot(t, port, false);
+
+        if (slot) {
+            evtchn_page_free(*slot);
+            *slot = NULL;
+        }
+    }
+    for (unsigned d = 0; d < EVTCHN_MAX_DIRS; d++) {
+        evtchn_page_free(t->dirs[d]);
+        t->dirs[d] = NULL;
     }
 }
 
@@ -445,7 +471,7 @@ int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote_dom)
 int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
                             unsigned remote_port)
 {
-    struct evtchn_port *r = port_mut(remote, remote_port), *l;
+    struct evtchn_port *r = port_get(remote, remote_port), *l;
     int port;
 
     if (!r || r->state != EVTCHN_UNBOUND || r->u.remote_domid != t->domid)
@@ -456,10 +482,10 @@ int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
     l = port_entry(t, (unsigned)port);
     l->state = EVTCHN_INTERDOMAIN;
     l->u.interdomain.peer = remote;
-    l->u.interdomain.peer_port = (uint16_t)remote_port;
+    l->u.interdomain.peer_port = remote_port;
     r->state = EVTCHN_INTERDOMAIN;
     r->u.interdomain.peer = t;
-    r->u.interdomain.peer_port = (uint16_t)port;
+    r->u.interdomain.peer_port = (unsigned)port;
     /* Sends to the unbound end were dropped; raise once so none is lost (as Xen). */
     raise_port(t, (unsigned)port);
     return port;
@@ -468,7 +494,7 @@ int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_table *remote,
 int evtchn_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu)
 {
     struct evtchn_port *p;
-    uint16_t *slot;
+    uint32_t *slot;
     int port;
 
     if (virq >= NR_VIRQS || (virq_is_global(virq) && vcpu != 0))
@@ -485,7 +511,7 @@ int evtchn_bind_virq(struct evtchn_table *t, unsigned virq, unsigned vcpu)
     p->state = EVTCHN_VIRQ;
     p->notify_vcpu = (uint8_t)vcpu;
     p->u.virq = (uint16_t)virq;
-    *slot = (uint16_t)port;
+    *slot = (unsigned)port;
     return port;
 }
 
@@ -505,7 +531,7 @@ int evtchn_bind_ipi(struct evtchn_table *t, unsigned vcpu)
 
 int evtchn_close(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_mut(t, port);
+    struct evtchn_port *p = port_get(t, port);
 
     /* A backend's port stays: the guest cannot detach the hypervisor (Xen: consumer_is_xen). */
     if (!p || p->state == EVTCHN_FREE || p->state == EVTCHN_XEN)
@@ -516,7 +542,7 @@ int evtchn_close(struct evtchn_table *t, unsigned port)
 
 int evtchn_send(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_mut(t, port);
+    struct evtchn_port *p = port_get(t, port);
 
     if (!p)
         return -EINVAL;
@@ -579,7 +605,7 @@ int evtchn_bind_vcpu(struct evtchn_table *t, unsigned port, unsigned vcpu)
 
     if (vcpu >= t->nr_vcpus)
         return -ENOENT;
-    p = port_mut(t, port);
+    p = port_get(t, port);
     if (!p)
         return -EINVAL;
     switch (p->state) {
@@ -650,7 +676,7 @@ static void fifo_carry_pending(struct evtchn_table *t)
         struct evtchn_port *p = port_entry(t, port);
 
         if (!p)
-            port |= EVTCHN_PORTS_PER_BUCKET - 1;
+            port = unallocated_end(t, port);
         else if (p->state != EVTCHN_FREE)
             p->fifo_pending = bitmap_test(pending_bitmap(t), t->compat, port);
     }
@@ -705,14 +731,13 @@ int evtchn_fifo_expand_array(struct evtchn_table *t, void *page)
 
 int evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority)
 {
-    struct evtchn_port *p;
+    struct evtchn_port *p = port_get(t, port);
 
-    if (port >= evtchn_port_limit(t))
+    if (!p)
         return -EINVAL;
     if (!t->fifo)
         return -ENOSYS;             /* Xen: the 2-level ABI has no set_priority */
-    p = port_entry(t, port);
-    if (!p || priority > EVTCHN_FIFO_PRIORITY_MIN)
+    if (priority > EVTCHN_FIFO_PRIORITY_MIN)
         return -EINVAL;
     /* Events already queued stay where they are; the next link uses the new queue. */
     p->priority = (uint8_t)priority;
@@ -723,7 +748,7 @@ int evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority
 
 int evtchn_set_pending(struct evtchn_table *t, unsigned port)
 {
-    struct evtchn_port *p = port_mut(t, port);
+    struct evtchn_port *p = port_get(t, port);
 
     if (!p || p->state == EVTCHN_FREE)
         return -EINVAL;

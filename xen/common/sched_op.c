@@ -62,7 +62,7 @@ static long poll(struct hcall_ctx *c, uint64_t gva)
             return -EFAULT;
         if (port >= evtchn_port_limit(&c->d->evtchn))
             return -EINVAL;
-        v->poll_ports[i] = (uint16_t)port;
+        v->poll_ports[i] = port;
         if (evtchn_is_pending(&c->d->evtchn, port))
             return 0;
     }

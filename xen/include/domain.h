@@ -82,7 +82,7 @@ struct vcpu {
     enum vcpu_wait wait;
     unsigned nr_poll_ports;
     bool poll_timed_out;            /* SCHEDOP_poll's timeout (0 = none) has passed */
-    uint16_t poll_ports[POLL_PORTS_MAX];
+    uint32_t poll_ports[POLL_PORTS_MAX];
     struct vcpu_timers timers;
     struct guest_area runstate_area;
     struct guest_area time_area;

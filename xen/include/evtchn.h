@@ -6,25 +6,27 @@
 #include "xen/event_channel.h"
 
 /*
- * Port numbers a domain may use, whatever the ABI, which bounds the
- * hypervisor memory its port state can take: 24 bytes a port, in page-sized
- * buckets of 128 allocated as ports are bound, at most 128 pages. The
- * 2-level ABI addresses 4096 ports (64-bit guests) or 1024 (32-bit layout);
- * FIFO addresses 2^17, of which Wisp gives each domain this many, enough for
- * a service domain's backends (xl gives a domU 1023 by default).
+ * Port numbers a domain may use, whatever the ABI: the 2-level ABI addresses
+ * 4096 ports (64-bit guests) or 1024 (32-bit layout), FIFO 2^17, all of
+ * which Wisp gives (Xen's EVTCHN_FIFO_NR_CHANNELS). Port state is 24 bytes a
+ * port, in page-sized buckets of 128 allocated as ports are bound. The first
+ * 128 buckets (16384 ports) hang off the table; the rest off two directory
+ * pages of 512 bucket pointers, allocated only when a port >= 16384 is bound.
  */
-#define EVTCHN_MAX_PORTS 16384
+#define EVTCHN_MAX_PORTS EVTCHN_FIFO_NR_CHANNELS
 #define EVTCHN_PORTS_PER_BUCKET 128     /* 128 * 24 bytes: one page */
 #define EVTCHN_MAX_BUCKETS (EVTCHN_MAX_PORTS / EVTCHN_PORTS_PER_BUCKET)
-/* Event array pages (1024 words each) expand_array may add: enough for EVTCHN_MAX_PORTS. */
+#define EVTCHN_TABLE_BUCKETS 128        /* buckets the table points to itself */
+#define EVTCHN_BUCKETS_PER_DIR 512      /* bucket pointers in a directory page */
+#define EVTCHN_MAX_DIRS ((EVTCHN_MAX_BUCKETS - EVTCHN_TABLE_BUCKETS + EVTCHN_BUCKETS_PER_DIR - 1) / \
+                         EVTCHN_BUCKETS_PER_DIR)
+/* Event array pages (1024 words each) expand_array may add: enough for EVTCHN_MAX_PORTS
+ * (Xen's EVTCHN_FIFO_MAX_EVENT_ARRAY_PAGES). */
 #define EVTCHN_FIFO_WORDS_PER_PAGE 1024
 #define EVTCHN_FIFO_MAX_PAGES (EVTCHN_MAX_PORTS / EVTCHN_FIFO_WORDS_PER_PAGE)
 /* vCPUs the virq map covers; struct domain must not have more (see domain.h). */
 #define EVTCHN_MAX_VCPUS 32
 
-/* Ports are kept in uint16_t fields (peer_port, virq map, FIFO tails, poll lists). */
-_Static_assert(EVTCHN_MAX_PORTS <= 65536, "port fields are 16 bits");
-_Static_assert(EVTCHN_MAX_PORTS <= EVTCHN_FIFO_NR_CHANNELS, "FIFO LINK field");
 
 enum evtchn_state {
     EVTCHN_FREE,            /* closed; port 0 stays here forever (Xen reserves it) */
@@ -49,7 +51,7 @@ struct evtchn_port {
         domid_t remote_domid;                   /* UNBOUND */
         struct {
             struct evtchn_table *peer;
-            uint16_t peer_port;
+            uint32_t peer_port;
         } interdomain;                          /* INTERDOMAIN */
         uint16_t virq;                          /* VIRQ */
         struct {
@@ -62,7 +64,7 @@ struct evtchn_port {
 /* FIFO state of one vCPU. */
 struct evtchn_fifo_vcpu {
     struct evtchn_fifo_control_block *control;  /* in guest RAM; NULL: no init_control yet */
-    uint16_t tail[EVTCHN_FIFO_MAX_QUEUES];      /* last port linked on each queue; 0: none */
+    uint32_t tail[EVTCHN_FIFO_MAX_QUEUES];      /* last port linked on each queue; 0: none */
 };
 
 /* A domain's FIFO state: one page from evtchn_page_alloc, present while the ABI is FIFO. */
@@ -100,8 +102,9 @@ struct evtchn_table {
     evtchn_kick_fn kick;
     void *ctx;                      /* passed to vcpu_info and kick */
     unsigned first_free;            /* no port below it is free: where allocation looks first */
-    uint16_t virq_port[EVTCHN_MAX_VCPUS][NR_VIRQS];  /* 0 = unbound; global virqs use row 0 */
-    struct evtchn_port *buckets[EVTCHN_MAX_BUCKETS]; /* NULL: those ports were never bound */
+    uint32_t virq_port[EVTCHN_MAX_VCPUS][NR_VIRQS];  /* 0 = unbound; global virqs use row 0 */
+    struct evtchn_port *buckets[EVTCHN_TABLE_BUCKETS]; /* NULL: those ports were never bound */
+    struct evtchn_port **dirs[EVTCHN_MAX_DIRS];       /* the buckets after those; NULL: none yet */
     struct evtchn_fifo *fifo;       /* NULL: the 2-level ABI */
 };
 
@@ -112,14 +115,15 @@ int __must_check evtchn_table_init(struct evtchn_table *t, domid_t domid, unsign
 /* Chooses the shared_info layout; call where Xen latches it (CALLBACK_IRQ set, shared_info mapped). */
 void evtchn_set_compat(struct evtchn_table *t, bool compat);
 /* Ports the current ABI allows (2-level: 4096, or 1024 in the 32-bit layout; FIFO:
- * EVTCHN_MAX_PORTS): port numbers >= this are -EINVAL everywhere. */
+ * EVTCHN_MAX_PORTS): port numbers >= this are -EINVAL everywhere, and so are ports
+ * of a bucket never allocated (no port that high was ever bound; Xen's port_is_valid). */
 unsigned evtchn_port_limit(const struct evtchn_table *t);
 /* Frees t's memory after closing every port (domain teardown; t may be all zeroes). */
 void evtchn_table_destroy(struct evtchn_table *t);
 
 /*
  * The guest's EVTCHNOP_* operations. Each returns the new port (> 0) or 0,
- * or a negative errno: -EINVAL for a bad port, virq or wrong state, -ENOENT
+ * or a negative errno: -EINVAL for a bad port (see evtchn_port_limit), virq or wrong state, -ENOENT
  * for a vCPU the domain lacks, -EEXIST for a virq bound twice, -ENOSPC when
  * no port is free, -ENOMEM when no page is left for more port state.
  * Domain ids are resolved by the caller.
