@@ -100,7 +100,7 @@ static void release(unsigned mapper)
     struct gnttab_maptrack *m;
     grant_handle_t h;
 
-    for (h = 0; (m = gnttab_maptrack_next(&doms[mapper], &h)); h++)
+    for (h = 0; (m = gnttab_maptrack_next(&doms[mapper], &h, UINT32_MAX)); h++)
         unmap(mapper, h);
     FUZZ_CHECK(doms[mapper].nr_maps == 0);
 }
@@ -126,7 +126,7 @@ static void check_all(void)
         struct gnttab_maptrack *e;
         grant_handle_t h;
 
-        for (h = 0; (e = gnttab_maptrack_next(&doms[m], &h)); h++) {
+        for (h = 0; (e = gnttab_maptrack_next(&doms[m], &h, UINT32_MAX)); h++) {
             FUZZ_CHECK(e->dom >= 1 && e->dom <= NR_DOMS);
             FUZZ_CHECK(e->ref < gnttab_nr_entries(&doms[e->dom - 1]));
             FUZZ_CHECK(gnttab_active_entry(&doms[e->dom - 1], e->ref)->domid == id_of(m));

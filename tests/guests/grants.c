@@ -1,7 +1,8 @@
 /* grants.c (guest; built as grants64 and grants32): grant tables v1 between two domains, one verdict line per check.
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
  * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives;
- * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1. */
+ * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1;
+ * map-flood (peer = itself): maps its own grants maps=N times, then crashes. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -562,12 +563,63 @@ static void run_mapper_dies_late(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/* ---------- map-flood: as many mappings as the maptrack table holds, then a crash ---------- */
+
+#define FLOOD_GPA       0x100000000ULL  /* above 4 GiB: gfns nothing else uses */
+#define FLOOD_PINS      127             /* read-only pins one entry takes (Xen's limit) */
+#define FLOOD_BATCH     512             /* map ops per call (the hypervisor continues every 32) */
+#define FLOOD_DEFAULT   (1024u * MAPTRACK_PER_FRAME)    /* default max_maptrack_frames, full */
+
+/*
+ * A hostile domain (peer = its own id) grants itself entries and maps each
+ * one FLOOD_PINS times read-only, every mapping at its own gfn (2^stride
+ * bytes apart; default 12, adjacent pages), until maps=N are made or the
+ * hypervisor refuses, then crashes: its death must undo all of them without
+ * holding the pCPU (the canary beside it measures how long).
+ */
+static void run_map_flood(void)
+{
+    static struct gnttab_map_grant_ref ops[FLOOD_BATCH];
+    unsigned want = cmdline_number("maps") ? cmdline_number("maps") : FLOOD_DEFAULT;
+    unsigned entries = (want + FLOOD_PINS - 1) / FLOOD_PINS, mapped = 0;
+    unsigned shift = cmdline_number("stride") ? cmdline_number("stride") : 12;  /* log2 bytes */
+    int last = GNTST_okay;
+    uint64_t start;
+
+    for (unsigned f = 0; f * 512 < REF_DATA + entries; f++)
+        if (map_grant_frame(f, GT_GPA + f * PAGE_SIZE))
+            guest_panic("cannot map grant frame %u", f);
+    for (unsigned e = 0; e < entries; e++)
+        grant(REF_DATA + e, peer, ro_page, GTF_permit_access | GTF_readonly);
+    start = pv_now();
+    while (mapped < want && last == GNTST_okay) {
+        unsigned n = want - mapped < FLOOD_BATCH ? want - mapped : FLOOD_BATCH;
+
+        for (unsigned i = 0; i < n; i++)
+            ops[i] = (struct gnttab_map_grant_ref){
+                .host_addr = FLOOD_GPA + ((uint64_t)(mapped + i) << shift),
+                .flags = GNTMAP_host_map | GNTMAP_readonly,
+                .ref = REF_DATA + (mapped + i) / FLOOD_PINS, .dom = peer };
+        if (gnt_op(GNTTABOP_map_grant_ref, HV_PTR(ops), n))
+            guest_panic("map_grant_ref call failed");
+        for (unsigned i = 0; i < n && last == GNTST_okay; i++)
+            if ((last = ops[i].status) == GNTST_okay)
+                mapped++;
+    }
+    /* ns / 2^10 / 977 ~ ms, in 32-bit arithmetic (grants32 has no 64-bit division) */
+    con_printf("FLOOD mapped %u of %u in %u ms (last status %d); crashing at %u ms\n", mapped,
+               want, (uint32_t)((pv_now() - start) >> 10) / 977, last,
+               (uint32_t)(pv_now() >> 10) / 977);
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter", run_granter }, { "mapper", run_mapper },
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
     { "granter-survives", run_granter_survives }, { "mapper-dies", run_mapper_dies },
     { "mapper-dies-late", run_mapper_dies_late },
     { "xs-mapper", run_xs_mapper }, { "store-owner", run_store_owner },
+    { "map-flood", run_map_flood },
 };
 
 int main(const struct hvm_start_info *si)

@@ -283,7 +283,7 @@ static void test_maptrack(void **state)
     assert_null(gnttab_maptrack_entry(&gt, 7));
     assert_null(gnttab_maptrack_entry(&gt, max));
     assert_null(gnttab_maptrack_entry(&gt, UINT32_MAX));
-    for (h = 0; (m = gnttab_maptrack_next(&gt, &h)); h++, n++)
+    for (h = 0; (m = gnttab_maptrack_next(&gt, &h, UINT32_MAX)); h++, n++)
         seen += m->ref == h;
     assert_int_equal(n, max - 1);
     assert_int_equal(seen, max - 1);
@@ -291,6 +291,43 @@ static void test_maptrack(void **state)
     assert_non_null(m);
     assert_int_equal(h, 7);     /* reused */
     assert_int_equal(m->ref, 0);
+}
+
+/* A dying domain's release: windows of at most max handles visit each mapping once, no more. */
+static void test_release_windows(void **state)
+{
+    const unsigned used = GNTTAB_MAPTRACK_PER_FRAME + 44, max = 16;
+    unsigned seen[2 * GNTTAB_MAPTRACK_PER_FRAME] = { 0 }, windows = 0, visited = 0;
+    grant_handle_t h, from, end = 0;
+    struct gnttab_maptrack *m;
+
+    (void)state;
+    for (unsigned i = 0; i < used; i++)
+        gnttab_maptrack_get(&gt, &h)->flags = GNTMAP_host_map;
+    gnttab_maptrack_put(&gt, 3);                    /* holes: unmapped before the death */
+    gnttab_maptrack_put(&gt, 200);
+    h = 0;
+    assert_non_null(gnttab_maptrack_next(&gt, &h, 4));
+    h = 3;
+    assert_null(gnttab_maptrack_next(&gt, &h, 4));  /* 3 is free and 4 is past the limit */
+    assert_int_equal(h, 4);
+    do {
+        from = gnttab_release_window(&gt, max, &end);
+        assert_true(end - from <= max);
+        windows++;
+        for (h = from; (m = gnttab_maptrack_next(&gt, &h, end)); h++, visited++) {
+            assert_true(h >= from && h < end);
+            seen[h]++;
+        }
+    } while (end > from);
+    assert_int_equal(windows, 2 * GNTTAB_MAPTRACK_PER_FRAME / max + 1);   /* the last is empty */
+    assert_int_equal(visited, used - 2);
+    for (h = 0; h < 2 * GNTTAB_MAPTRACK_PER_FRAME; h++)
+        assert_int_equal(seen[h], h < used && h != 3 && h != 200);
+    gt.release_from = 0;                            /* UINT32_MAX: everything at once */
+    from = gnttab_release_window(&gt, UINT32_MAX, &end);
+    assert_int_equal(from, 0);
+    assert_int_equal(end, 2 * GNTTAB_MAPTRACK_PER_FRAME);
 }
 
 static void test_maptrack_none_allowed(void **state)
@@ -320,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack_none_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_windows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

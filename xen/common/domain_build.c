@@ -371,7 +371,7 @@ void domain_destroy(struct domain *d)
         fpu_free(&d->vcpus[i]);
         debug_regs_forget(&d->vcpus[i]);
     }
-    gnttab_release_mappings(d);         /* a failed build; otherwise done when reaped */
+    (void)gnttab_release_mappings(d, UINT32_MAX);   /* a failed build; otherwise done */
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
     gnttab_domain_destroy(d);

@@ -264,12 +264,23 @@ void gnttab_maptrack_put(struct gnttab *gt, grant_handle_t handle)
     gt->nr_maps--;
 }
 
-struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle)
+struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle,
+                                             grant_handle_t limit)
 {
     struct gnttab_maptrack *m;
 
-    for (; (m = maptrack_slot(gt, *handle)); (*handle)++)
+    for (; *handle < limit && (m = maptrack_slot(gt, *handle)); (*handle)++)
         if (m->flags)
             return m;
     return NULL;
+}
+
+grant_handle_t gnttab_release_window(struct gnttab *gt, uint32_t max, grant_handle_t *end)
+{
+    grant_handle_t from = gt->release_from;
+    uint32_t slots = gt->nr_maptrack_frames * GNTTAB_MAPTRACK_PER_FRAME;
+
+    *end = max < slots - from ? from + max : slots;
+    gt->release_from = *end;
+    return from;
 }

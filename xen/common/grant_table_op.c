@@ -98,22 +98,29 @@ static int unmap_from_p2m(struct domain *ld, struct gnttab_maptrack *m)
     return 0;
 }
 
-/* All of d's mappings: out of its p2m, one flush, then the pins (IO.md: flush before release). */
-void gnttab_release_mappings(struct domain *d)
+/*
+ * d is dying: the next max of its maptrack handles (gnttab_release_window)
+ * out of its p2m, one flush, then the granters' pins (IO.md: flush before
+ * release). True once d holds no mapping.
+ */
+bool gnttab_release_mappings(struct domain *d, uint32_t max)
 {
+    struct gnttab *gt = &d->grant;
     struct gnttab_maptrack *m;
-    grant_handle_t h;
+    grant_handle_t from, end, h;
 
-    if (!d->grant.nr_maps)
-        return;
-    /* A 4 KiB leaf is replaced in place, so this cannot need memory; and d never runs again. */
-    for (h = 0; (m = gnttab_maptrack_next(&d->grant, &h)); h++)
+    if (!gt->nr_maps)
+        return true;
+    from = gnttab_release_window(gt, max, &end);
+    /* A 4 KiB leaf is replaced in place, so this cannot need memory. */
+    for (h = from; (m = gnttab_maptrack_next(gt, &h, end)); h++)
         if (d->p2m.root && unmap_from_p2m(d, m))
             log_error("d%u: grant handle %u stays in the p2m of the dying domain", d->id, h);
     if (d->p2m.root)
         hvm->flush_p2m(d);
-    for (h = 0; (m = gnttab_maptrack_next(&d->grant, &h)); h++)
+    for (h = from; (m = gnttab_maptrack_next(gt, &h, end)); h++)
         drop_mapping(d, h, m);
+    return !gt->nr_maps;
 }
 
 /* A granter that can be named: an existing, running domain (DOMID_SELF is not an id here). */

@@ -234,7 +234,7 @@ void sched_run(void)
     bool keep = false;
 
     for (;;) {
-        domain_reap();          /* no vCPU is on this pCPU here */
+        bool reaping = domain_reap();   /* no vCPU is on this pCPU here */
         update_vcpus();
         console_ring_poll_input();
         uint64_t now = now_ns();
@@ -244,7 +244,8 @@ void sched_run(void)
             slice_end = 0;
         }
         if (!v) {
-            idle();
+            if (!reaping)       /* else the next pass goes on with the release at once */
+                idle();
             continue;
         }
         /* A slice only matters when someone else waits for the pCPU. */

@@ -98,9 +98,9 @@ struct vcpu {
 /*
  * A domain's life (docs/control.md): built running (or paused), then shut
  * down (by itself, a crash or WISP_CTL_destroy), then dying from the next
- * scheduler pass (its grant mappings of others undone) until no other domain
- * maps its pages, then freed. One vCPU in the hypervisor at a time guards
- * running, paused and dying.
+ * scheduler pass (its grant mappings undone, a bounded batch a pass) until
+ * no other domain maps its pages, then freed. One vCPU in the hypervisor at
+ * a time guards running, paused and dying.
  */
 struct domain {
     unsigned id;                    /* 1.. for guests */
@@ -212,8 +212,13 @@ unsigned domain_xenstore_id(void);
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
 /* WISP_CTL_destroy: ends d at once (not the caller's domain) and starts it dying. */
 void domain_kill(struct domain *d);
-/* Starts every shut-down domain dying; called by the scheduler when no vCPU is on the pCPU. */
-void domain_reap(void);
+/*
+ * Starts every shut-down domain dying and undoes one bounded batch of the
+ * dying domains' grant mappings; called by the scheduler each pass, when no
+ * vCPU is on the pCPU. True when the next pass has work (a batch, or the
+ * teardown after the last one): the scheduler then does not idle.
+ */
+bool domain_reap(void);
 /*
  * Frees a dying domain once no other domain maps its pages (the grant code
  * calls it when the last foreign mapping of a dying domain goes); otherwise

@@ -62,6 +62,7 @@ struct gnttab {
     uint32_t free_head;                 /* first free handle; GNTTAB_NO_HANDLE: none */
     uint32_t nr_maps;                   /* handles in use */
     uint32_t foreign_maps;              /* mappings of our grants held by any domain */
+    uint32_t release_from;              /* dying: handles below it are released */
     gnttab_resolve_fn resolve;
     void *ctx;
 };
@@ -99,8 +100,15 @@ struct gnttab_maptrack *gnttab_maptrack_get(struct gnttab *gt, grant_handle_t *h
 /* The entry of a handle in use, or NULL. */
 struct gnttab_maptrack *gnttab_maptrack_entry(struct gnttab *gt, grant_handle_t handle);
 void gnttab_maptrack_put(struct gnttab *gt, grant_handle_t handle);
-/* The next handle in use at or after *handle (updated), or NULL: bounded by the table. */
-struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle);
+/* The next handle in use in [*handle, limit) (updated), or NULL: bounded by the table. */
+struct gnttab_maptrack *gnttab_maptrack_next(struct gnttab *gt, grant_handle_t *handle,
+                                             grant_handle_t limit);
+/*
+ * Teardown of a dying domain's mappings, a window at a time: the next at most
+ * max handles [returned, *end) after the previous window (release_from moves
+ * on). Nobody takes handles any more, so the windows cover each one once.
+ */
+grant_handle_t gnttab_release_window(struct gnttab *gt, uint32_t max, grant_handle_t *end);
 
 /* Domain-level API (grant_table_op.c). */
 struct domain;
@@ -108,8 +116,12 @@ struct domain;
 int __must_check gnttab_domain_init(struct domain *d);
 /* Fills entry ref (growing the table if needed) for grantee, frame gfn, permit_access last. */
 int __must_check gnttab_seed_entry(struct domain *d, unsigned ref, domid_t grantee, uint64_t gfn);
-/* d is dying: undo every mapping d holds (its p2m, a flush, then the granters' pins). */
-void gnttab_release_mappings(struct domain *d);
+/*
+ * d is dying: undoes up to max more of the mappings d holds (counted in
+ * maptrack handles; its p2m, a flush, then the granters' pins). True once
+ * none is left; UINT32_MAX undoes them all.
+ */
+bool gnttab_release_mappings(struct domain *d, uint32_t max);
 /* Others (or d) still map d's pages: d's memory must stay. */
 bool gnttab_foreign_mapped(const struct domain *d);
 /* Frees d's grant state; the last step of teardown. */
