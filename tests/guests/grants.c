@@ -2,7 +2,8 @@
  * "role=granter peer=N" shares pages with domain N; "role=mapper peer=N" maps and copies them.
  * Lifecycle roles: granter-dies / mapper-outlives or mapper-dies-late, mapper-dies / granter-survives;
  * xs-mapper (the xenstore domain) / store-owner: the store ring through grant entry 1;
- * map-flood (peer = itself): maps its own grants maps=N times, then crashes. */
+ * map-flood (peer = itself): maps its own grants maps=N times, then crashes;
+ * p2m-hog: sparse mappings of its own grant, which the hypervisor's p2m budget must stop. */
 #include "evlib.h"
 #include "xen/errno.h"
 #include "xen/grant_table.h"
@@ -613,6 +614,79 @@ static void run_map_flood(void)
     guest_shutdown(SHUTDOWN_crash);
 }
 
+/*
+ * p2m-hog (peer = itself): maps one self-granted page at gfns 1 GiB apart, each costing
+ * the hypervisor new p2m tables. Its p2m must hit a per-domain limit long before the
+ * machine's memory: refused before HOG_LIMIT_MAPS, and given back by the unmaps.
+ */
+#define HOG_MAPS       2048     /* 16 MiB of tables when nothing stops it */
+#define HOG_LIMIT_MAPS 1024     /* the refusal must come before this many */
+#define HOG_REF        20       /* refs HOG_REF.. : ro_page, granted to ourselves */
+#define HOG_PINS       100      /* maps per ref (a ref takes up to 127 read-only pins) */
+#define HOG_GPA(i)     ((8ull + (i)) << 30)
+
+static grant_handle_t hog_handles[HOG_MAPS];
+
+/* One page of ours in or out (XENMEM_decrease_reservation / populate_physmap): extents done. */
+static long reservation_op(int cmd, const void *page)
+{
+    xen_pfn_t gfn = (uintptr_t)page / PAGE_SIZE;
+    struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+
+    set_xen_guest_handle(r.extent_start, &gfn);
+    return hv_memory_op(cmd, HV_PTR(&r));
+}
+
+/*
+ * Our own page mapped by grant at its own gfn is a grant mapping, not RAM:
+ * it cannot be ballooned out under the handle, and the reservation comes back
+ * whole once the handle is unmapped and the page populated again.
+ */
+static void self_map_at_own_gfn(void)
+{
+    domid_t self = DOMID_SELF;
+    long before = hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)), out, in;
+    grant_handle_t h;
+    int st;
+
+    grant(HOG_REF - 1, peer, ram_victim, GTF_permit_access);
+    st = map_ref(peer, HOG_REF - 1, (uintptr_t)ram_victim, GNTMAP_host_map, &h);
+    if (!expect("self_map_at_own_gfn", st, GNTST_okay))
+        return;
+    out = reservation_op(XENMEM_decrease_reservation, ram_victim);
+    check("self_map_at_own_gfn_not_ram", out == 0, "decrease_reservation did %ld extents", out);
+    st = unmap_ref((uintptr_t)ram_victim, h);
+    in = reservation_op(XENMEM_populate_physmap, ram_victim);
+    check("self_map_reservation_back", st == GNTST_okay && in == 1 &&
+          hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)) == before,
+          "unmap %d, populate %ld, reservation %ld (was %ld)", st, in,
+          hv_memory_op(XENMEM_current_reservation, HV_PTR(&self)), before);
+}
+
+static void run_p2m_hog(void)
+{
+    unsigned mapped = 0, unmapped = 0;
+    int st = GNTST_okay;
+
+    if (!check("grant_frame_mapped", map_grant_frame(0, GT_GPA) == 0, "add_to_physmap failed"))
+        return;
+    for (unsigned r = 0; r < HOG_MAPS / HOG_PINS + 1; r++)
+        grant(HOG_REF + r, peer, ro_page, GTF_permit_access | GTF_readonly);
+    while (mapped < HOG_MAPS &&
+           (st = map_ref(peer, HOG_REF + mapped / HOG_PINS, HOG_GPA(mapped),
+                         GNTMAP_host_map | GNTMAP_readonly, &hog_handles[mapped])) == GNTST_okay)
+        mapped++;
+    check("p2m_hog_refused", mapped < HOG_LIMIT_MAPS && st == GNTST_general_error,
+          "%u sparse mappings made, last status %d", mapped, st);
+    while (unmapped < mapped && unmap_ref(HOG_GPA(unmapped), hog_handles[unmapped]) == GNTST_okay)
+        unmapped++;
+    check("p2m_hog_unmapped", unmapped == mapped, "%u of %u unmapped", unmapped, mapped);
+    st = map_ref(peer, HOG_REF, HOG_GPA(0), GNTMAP_host_map | GNTMAP_readonly, &hog_handles[0]);
+    check("p2m_hog_tables_given_back", st == GNTST_okay &&
+          unmap_ref(HOG_GPA(0), hog_handles[0]) == GNTST_okay, "status %d", st);
+    self_map_at_own_gfn();
+}
+
 static const struct { const char *name; void (*run)(void); } roles[] = {
     { "granter", run_granter }, { "mapper", run_mapper },
     { "granter-dies", run_granter_dies }, { "mapper-outlives", run_mapper_outlives },
@@ -620,6 +694,7 @@ static const struct { const char *name; void (*run)(void); } roles[] = {
     { "mapper-dies-late", run_mapper_dies_late },
     { "xs-mapper", run_xs_mapper }, { "store-owner", run_store_owner },
     { "map-flood", run_map_flood },
+    { "p2m-hog", run_p2m_hog },
 };
 
 int main(const struct hvm_start_info *si)

@@ -244,6 +244,12 @@ LATENCY_LIMIT_US = 60000
 # (mappings, latency ticks of 10 ms or more): the ticks outlast the mapping and the release
 # with room (QEMU: the crash at about 8 s, released 7 s later; Bochs: 17 s, then 5 s).
 FLOOD_SIZES = {"qemu": (262144, 3000), "bochs": (4096, 3000)}
+HOG = """\
+domain hog
+  kernel grants64.elf
+  cmdline role=p2m-hog peer=1
+  memory 16
+""" + CANARY
 
 
 @pytest.mark.boot
@@ -266,4 +272,19 @@ def test_dying_domain_releases_its_mappings_without_holding_the_pcpu(tmp_path, e
     held = [min(int(m.group(1)), (int(m.group(2)) - crashed_ms) * 1000)
             for m in map(LATE_RE.match, latency) if m and int(m.group(2)) > crashed_ms]
     assert max(held, default=0) < LATENCY_LIMIT_US, f"held {max(held)} us after the crash"
+    assert_no_leak(res)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_sparse_grant_maps_hit_the_p2m_budget(tmp_path, emulator):
+    """A domain mapping its own grant at gfns 1 GiB apart makes the hypervisor allocate p2m
+    tables for each: its p2m has a budget, so the maps are refused after a few hundred
+    (not after the machine's memory is gone), and the unmaps give the tables back."""
+    res = run_config(tmp_path, HOG, emulator=emulator, timeout=240,
+                     extra=["--verbose", "--hv-cmdline", "loglevel=debug"])
+    assert heartbeats(res.stdout) == list(range(1, 11)), res
+    assert_all_pass(res, "hog", {"grant_frame_mapped", "p2m_hog_refused", "p2m_hog_unmapped",
+                                 "p2m_hog_tables_given_back", "self_map_at_own_gfn",
+                                 "self_map_at_own_gfn_not_ram", "self_map_reservation_back"})
     assert_no_leak(res)

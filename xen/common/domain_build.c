@@ -55,9 +55,40 @@ static int writer_zero(void *ctx, uint64_t gpa, uint64_t len)
     return 0;
 }
 
+/*
+ * p2m tables come from the frame allocator, and a guest chooses where grant
+ * mappings go: at gfns far apart each costs new tables. A per-domain budget
+ * (Xen: the domain's paging pool) stops one guest from taking the machine's
+ * memory. The build needs a few dozen; one leaf table holds 512 mappings, so
+ * this also fits every handle of its maptrack packed as guests pack them.
+ */
+static uint32_t p2m_table_limit(const struct domain *d)
+{
+    return 512 + d->max_maptrack_frames;
+}
+
+static uint64_t domain_pt_alloc(void *ctx)
+{
+    struct domain *d = ctx;
+    uint64_t pa = d->p2m_tables < p2m_table_limit(d) ? host_pt_mem.alloc(host_pt_mem.ctx) : 0;
+
+    d->p2m_tables += pa != 0;
+    return pa;
+}
+
+static void domain_pt_free(void *ctx, uint64_t pa)
+{
+    struct domain *d = ctx;
+
+    d->p2m_tables--;
+    host_pt_mem.free(host_pt_mem.ctx, pa);
+}
+
 /* RAM is one host-contiguous block: large NPT/EPT pages wherever alignment allows. */
 static int alloc_ram(struct domain *d, uint64_t bytes)
 {
+    const struct pt_mem budgeted = { host_pt_mem.map, domain_pt_alloc, domain_pt_free, d };
+
     uint64_t align = bytes >= PAGE_SIZE_1G ? PAGE_SIZE_1G : PAGE_SIZE_2M;
 
     d->ram_hpa = frames_alloc(bytes, align);
@@ -66,7 +97,7 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
     if (!d->ram_hpa)
         return -ENOMEM;
     d->ram_bytes = bytes;
-    if (p2m_init(&d->p2m, hvm->p2m_format, &host_pt_mem))
+    if (p2m_init(&d->p2m, hvm->p2m_format, &budgeted))
         return -ENOMEM;
     /*
      * The legacy hole [0xA0000, 1 MiB) is never RAM (memmap) but reads as a

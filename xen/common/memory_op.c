@@ -146,7 +146,9 @@ enum gfn_use gfn_use(const struct domain *d, uint64_t gfn)
 
     if (p2m_lookup(&d->p2m, gfn << PAGE_SHIFT, &hpa, &perms))
         return GFN_EMPTY;
-    if (gfn_is_ram(d, gfn) && hpa == d->ram_hpa + (gfn << PAGE_SHIFT))
+    /* RAM is mapped RWX; a grant mapping (never executable) of the domain's own page at
+     * its own gfn has the same frame but is no RAM to balloon or count. */
+    if (gfn_is_ram(d, gfn) && hpa == d->ram_hpa + (gfn << PAGE_SHIFT) && perms == P2M_RWX)
         return GFN_RAM;
     return device_hole_page_at(d, gfn << PAGE_SHIFT) ? GFN_DEVICE_HOLE : GFN_OTHER;
 }

@@ -117,6 +117,7 @@ struct domain {
      * legacy hole. Immutable after construction. */
     uint64_t ram_hpa, ram_bytes;
     struct p2m p2m;
+    uint32_t p2m_tables;            /* tables p2m holds now, within p2m_table_limit (domain_build.c) */
     struct guest_mem mem;           /* copy routines' view of this domain's memory */
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
