@@ -2,13 +2,15 @@
 # build-initramfs.sh: packs the busybox initramfs (gzip newc cpio) for Wisp's Linux guests (host tool).
 #
 # Usage: build-initramfs.sh OUT_FILE [--modules-from DIR_OR_DEB --kver VERSION]
-#                                    [--module NAME]...
+#                                    [--module NAME]... [--bin FILE]...
 #   OUT_FILE         the .cpio.gz to write
 #   --modules-from   a Debian linux-image .deb, or an unpacked root holding
 #                    lib/modules/VERSION (fetch-debian-kernel.sh's OUT_DIR/root)
 #   --kver           the kernel release those modules belong to
 #   --module NAME    a module to pack and load at boot besides the Xen block
 #                    and network frontends (repeatable)
+#   --bin FILE       a static program to put in /usr/bin under its own name
+#                    (repeatable), e.g. toolstack/xs-client's wisp-xs
 # Contents: /bin/busybox with a link per applet, /init (guest-kernels/init),
 # empty /dev /proc /sys /tmp /root /etc, and with --modules-from the chosen
 # modules plus everything they depend on under /lib/modules/VERSION.
@@ -17,7 +19,7 @@
 set -eu
 
 die() { echo "build-initramfs.sh: $*" >&2; exit 1; }
-usage() { die "usage: build-initramfs.sh OUT_FILE [--modules-from DIR_OR_DEB --kver VERSION] [--module NAME]..."; }
+usage() { die "usage: build-initramfs.sh OUT_FILE [--modules-from DIR_OR_DEB --kver VERSION] [--module NAME]... [--bin FILE]..."; }
 
 [ $# -ge 1 ] || usage
 out_file=$1
@@ -25,12 +27,14 @@ shift
 modules_from=
 kver=
 modules="xen-blkfront xen-netfront"
+bins=
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
     --modules-from) modules_from=$2 ;;
     --kver) kver=$2 ;;
     --module) modules="$modules $2" ;;
+    --bin) bins="$bins $2" ;;
     *) usage ;;
     esac
     shift 2
@@ -41,11 +45,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 busybox=${BUSYBOX:-/bin/busybox}
 epoch=${SOURCE_DATE_EPOCH:-0}
 
-# The guest has no libc, so busybox must be the static build (busybox-static).
+# The guest has no libc, so every program must be statically linked.
+is_dynamic() { readelf -l "$1" | grep -q 'Requesting program interpreter'; }
 [ -x "$busybox" ] || die "$busybox missing (apt-get install busybox-static)"
-if readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
+if is_dynamic "$busybox"; then
     die "$busybox is dynamically linked; install busybox-static"
 fi
+for bin in $bins; do
+    [ -x "$bin" ] || die "$bin is not an executable file"
+    if is_dynamic "$bin"; then
+        die "$bin is dynamically linked; the guest has no libc"
+    fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/wisp-initramfs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -65,6 +76,12 @@ chmod 755 "$root/bin/busybox"
     esac
     mkdir -p "$root/$(dirname "$applet")"
     ln -s /bin/busybox "$root/$applet"
+done
+
+for bin in $bins; do
+    mkdir -p "$root/usr/bin"
+    cp "$bin" "$root/usr/bin/$(basename "$bin")"
+    chmod 755 "$root/usr/bin/$(basename "$bin")"
 done
 
 cp "$here/init" "$root/init"

@@ -193,6 +193,15 @@ def vlapic():
     put("vlapic", "xapic-page", xa)
 
 
+def xs_wire():
+    # A stream of xenstore messages (xsd_sockmsg header + payload) as the store sends them.
+    def msg(kind, req_id, payload):
+        return struct.pack("<IIII", kind, req_id, 0, len(payload)) + payload
+    put("xs_wire", "read_reply", msg(2, 1, b"Linux guest"))
+    put("xs_wire", "error_then_event", msg(16, 2, b"EACCES\0") + msg(15, 0, b"data/w\0wisp-xs\0"))
+    put("xs_wire", "directory", msg(1, 3, b"backend\0device\0control\0"))
+
+
 def xenstore_ring():
     def step(sel, val=0, length=0):
         return bytes([sel]) + struct.pack("<II", val, length)
@@ -205,5 +214,6 @@ def xenstore_ring():
 
 if __name__ == "__main__":
     for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
-              evtchn, vlapic, grant_table, xenstore_ring):
+              evtchn, vlapic, grant_table, xs_wire,
+              xenstore_ring):
         f()

@@ -36,7 +36,9 @@ def run_config(tmp_path, config, emulator="qemu", timeout=60, until=None, files=
                extra=()):
     """Runs `wisp run --config` on CONFIG (text) under EMULATOR; returns a WispResult.
 
-    until: a regex; once a stdout line matches, the run is stopped (code is then None).
+    until: a regex, or a function of the stdout lines so far; once a stdout line matches (or
+           the function returns true), the run is stopped (code is then None). A machine
+           with a xenstore domain never ends by itself, so its tests stop it this way.
     files: {module name: path} for modules that are not test guests in build/tests/guests.
     extra: more `wisp run` options (e.g. "--verbose", "--hv-cmdline", "loglevel=debug").
     """
@@ -49,11 +51,12 @@ def run_config(tmp_path, config, emulator="qemu", timeout=60, until=None, files=
                             stderr=subprocess.PIPE, start_new_session=True, text=True,
                             errors="replace")
     lines, err, hit, matched = [], [], [], threading.Event()
+    done = until if callable(until) else (lambda seen: re.search(until, seen[-1]))
 
     def read_stdout():
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
-            if until and not hit and re.search(until, lines[-1]):
+            if until and not hit and done(lines):
                 hit.append(True)
                 matched.set()
         matched.set()       # end of output
