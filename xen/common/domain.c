@@ -144,13 +144,12 @@ void domain_maybe_free(struct domain *d)
 /*
  * Shut-down domains start dying; one batch a pass for the lowest dying id
  * that still has ports open (EVTCHN_CLOSE_BATCH: a domain may bind 2^17,
- * and 16,384 at once held the pCPU 413 ms under Bochs) or, once they are
+ * and 16,384 at once held the pCPU 455 ms under Bochs) or, once they are
  * all closed, holds mappings; ports first, so peers see theirs unbound
- * soonest. A dying domain with neither is freed when
- * nobody maps its pages (teardown in a pass of its own, after the last
- * batch). By id, not by a saved next pointer: a teardown can free another
- * dying domain (the last mapper of its pages), whose slot must then not be
- * visited.
+ * soonest. A dying domain with neither is freed when nobody maps its pages
+ * (teardown in a pass of its own, after the last batch). By id, not by a
+ * saved next pointer: a teardown can free another dying domain (the last
+ * mapper of its pages), whose slot must then not be visited.
  */
 bool domain_reap(void)
 {
