@@ -206,8 +206,9 @@ static void log_exit_counts(const struct domain *d)
 }
 
 /*
- * No vCPU of d runs again. Its ports stay bound until the reaper closes them
- * a batch a pass (the peers' ports become unbound then, before d is freed).
+ * No vCPU of d runs again. Its first EVTCHN_CLOSE_BATCH ports close now (a
+ * peer's port becomes unbound: most domains have fewer, so their peers see
+ * the close at once); the reaper closes the rest a batch a pass.
  */
 static void domain_stop(struct domain *d)
 {
@@ -215,6 +216,7 @@ static void domain_stop(struct domain *d)
     domain_console_flush_partial(d);    /* a last unterminated line */
     d->running = false;
     ordinary_ended |= !d->roles;
+    (void)evtchn_close_some(&d->evtchn, EVTCHN_CLOSE_BATCH);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     printk_limited_flush(&d->log_limit, d->id);
