@@ -23,6 +23,7 @@
 #define EVTCHNOP_init_control      11  /* struct evtchn_init_control (FIFO ABI) */
 #define EVTCHNOP_expand_array      12  /* struct evtchn_expand_array (FIFO ABI) */
 #define EVTCHNOP_set_priority      13  /* struct evtchn_set_priority (FIFO ABI) */
+#define EVTCHNOP_reset_cont        14  /* struct evtchn_reset: an EVTCHNOP_reset goes on */
 
 typedef uint32_t evtchn_port_t;
 DEFINE_XEN_GUEST_HANDLE(evtchn_port_t);

@@ -188,7 +188,11 @@ static void do_op(const uint8_t r[4])
         break;
     case 7:  rc = evtchn_bind_vcpu(t, port, vcpu); break;
     case 8:  rc = evtchn_unmask(t, port); break;
-    case 9:  evtchn_reset(t); break;
+    case 9:     /* a reset a batch at a time, or a continuation out of turn */
+        rc = evtchn_reset(t, r[1] & 1, r[2] % 64 + 1);
+        FUZZ_CHECK(rc <= 1 && (rc != -EBUSY || (r[1] & 1) == !t->reset_next));
+        rc = rc == -EBUSY ? 0 : rc;
+        break;
     case 10: rc = evtchn_set_pending(t, port); break;
     case 11: rc = evtchn_send_virq(t, vcpu, virq); break;
     case 12: rc = evtchn_alloc_xen_port(t, vcpu, fake_on_send, &sends); break;
@@ -203,7 +207,9 @@ static void do_op(const uint8_t r[4])
     case 15: {  /* a domain dies and is rebuilt: nobody may keep pointing at it */
         unsigned i = (unsigned)(d - doms);
 
-        evtchn_close_all(t);
+        while (!evtchn_close_some(t, r[1] % 64 + 1))   /* the reaper's batches */
+            check_table(&other->t);
+        FUZZ_CHECK(evtchn_all_closed(t));
         check_table(&other->t);
         for (unsigned p = 0; p < EVTCHN_MAX_PORTS; p++)
             if (port_entry(&other->t, p) && port_entry(&other->t, p)->state == EVTCHN_INTERDOMAIN)

@@ -457,15 +457,55 @@ static void check_reset(void)
     (void)ev_reset(DOMID_SELF);
 }
 
+/* ns to ms in 32-bit arithmetic (fifo32 has no 64-bit division): ns / 2^10 / 977 */
+static uint32_t ms_of(uint64_t ns)
+{
+    return (uint32_t)(ns >> 10) / 977;
+}
+
+/*
+ * cmdline flood=N [reset=1]: binds N IPI ports under FIFO, then (with reset)
+ * closes them all by EVTCHNOP_reset, then crashes. Beside act=latency
+ * (test_events.py): the reset and the death must close them a bounded batch
+ * at a time, not hold the pCPU for all of them.
+ */
+static void port_flood(const struct hvm_start_info *si, const char *text)
+{
+    char flag[4];
+    uint32_t want = 0, last = 0;
+    long rc = ev_map_shared_info();     /* the clock */
+    uint64_t start = pv_now();
+
+    for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+        want = want * 10 + (uint32_t)(*p - '0');
+    if (rc == 0)
+        rc = init_control(gfn_of(control_page), CTL_OFFSET, 0, NULL);
+    if (rc == 0)
+        last = bind_ports_upto(want, &rc);
+    con_printf("PORTS bound %u of %u in %u ms (rc %ld)\n", last, want, ms_of(pv_now() - start),
+               rc);
+    if (cmdline_get(si, "reset", flag, sizeof(flag))) {
+        uint64_t at = pv_now();
+
+        rc = ev_reset(DOMID_SELF);
+        con_printf("PORTS reset at %u ms: %ld in %u ms\n", ms_of(at), rc,
+                   ms_of(pv_now() - at));
+    }
+    con_printf("PORTS crashing at %u ms\n", ms_of(pv_now()));
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 int main(const struct hvm_start_info *si)
 {
     uint32_t carried = 0;
+    char flood[16];
     long rc;
 
-    (void)si;
     note(VARIANT ": the FIFO event channel ABI\n");
     if (!xen_cpuid_base())
         guest_panic("no Xen CPUID leaves: these checks need Wisp or Xen");
+    if (cmdline_get(si, "flood", flood, sizeof(flood)))
+        port_flood(si, flood);
     rc = ev_map_shared_info();
     if (!check("fifo_map_shared_info", rc == 0, "rc %ld", rc)) {
         checks_done();

@@ -200,6 +200,12 @@ static void expect_invalid_port(struct evtchn_table *t, unsigned port)
 
 /* ---- Table ---- */
 
+/* EVTCHNOP_reset in one call (the batch is larger than any table here). */
+static void reset_whole(struct evtchn_table *t)
+{
+    assert_int_equal(evtchn_reset(t, false, UINT32_MAX), 0);
+}
+
 static void test_init_rejects_bad_arguments(void **state)
 {
     static struct evtchn_table t;
@@ -748,7 +754,7 @@ static void test_xen_port(void **state)
     /* The guest may move it, not close it; reset keeps it. */
     assert_int_equal(evtchn_bind_vcpu(&A.t, 1, 1), 0);
     assert_int_equal(evtchn_close(&A.t, 1), -EINVAL);
-    evtchn_reset(&A.t);
+    reset_whole(&A.t);
     assert_int_equal(status_of(&A.t, 1).status, EVTCHNSTAT_interdomain);
     assert_int_equal(evtchn_send(&A.t, 1), 0);
     assert_int_equal(A.nr_sends, 2);
@@ -791,7 +797,7 @@ static void test_reset(void **state)
     int xen = evtchn_alloc_xen_port(&A.t, 0, fake_on_send, NULL);
 
     assert_int_equal(evtchn_bind_ipi(&A.t, 1), 4);
-    evtchn_reset(&A.t);
+    reset_whole(&A.t);
     assert_int_equal(status_of(&A.t, (unsigned)pa).status, EVTCHNSTAT_closed);
     assert_int_equal(status_of(&A.t, (unsigned)timer).status, EVTCHNSTAT_closed);
     assert_int_equal(status_of(&A.t, 4).status, EVTCHNSTAT_closed);
@@ -799,6 +805,40 @@ static void test_reset(void **state)
     assert_int_equal(status_of(&B.t, (unsigned)pb).status, EVTCHNSTAT_unbound);
     assert_int_equal(evtchn_send_virq(&A.t, 2, VIRQ_TIMER), -ENOENT);
     assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 2), 1);
+}
+
+/* Binds IPI ports 1..n of A (n < 128: one bucket). */
+static void bind_ipis(unsigned n)
+{
+    for (unsigned i = 1; i <= n; i++)
+        assert_int_equal(evtchn_bind_ipi(&A.t, 0), (int)i);
+}
+
+/* Death: each call closes at most max ports, in order; B's end is unbound once A's goes. */
+static void test_close_some_is_bounded(void **state)
+{
+    int pb = evtchn_alloc_unbound(&B.t, DOM_A);
+    unsigned calls = 0;
+
+    bind_ipis(40);
+    assert_int_equal(evtchn_bind_interdomain(&A.t, &B.t, (unsigned)pb), 41);
+    assert_int_equal(evtchn_bind_virq(&A.t, VIRQ_TIMER, 0), 42);
+    assert_false(evtchn_all_closed(&A.t));
+    assert_false(evtchn_close_some(&A.t, 16));
+    assert_int_equal(status_of(&A.t, 16).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, 17).status, EVTCHNSTAT_ipi);  /* not this call's */
+    assert_false(evtchn_close_some(&A.t, 16));
+    assert_int_equal(status_of(&A.t, 33).status, EVTCHNSTAT_ipi);
+    assert_int_equal(status_of(&B.t, (unsigned)pb).status, EVTCHNSTAT_interdomain);
+    assert_false(evtchn_all_closed(&A.t));
+    while (!evtchn_close_some(&A.t, 16))
+        calls++;
+    assert_int_equal(calls, 128 / 16 - 3);  /* a bucket of 128 visited, 16 a call */
+    assert_true(evtchn_all_closed(&A.t));
+    assert_int_equal(status_of(&B.t, (unsigned)pb).status, EVTCHNSTAT_unbound);
+    assert_int_equal(status_of(&B.t, (unsigned)pb).u.unbound.dom, DOM_A);
+    assert_int_equal(evtchn_send_virq(&A.t, 0, VIRQ_TIMER), -ENOENT);
+    assert_true(evtchn_close_some(&A.t, 16));       /* done stays done */
 }
 
 static void test_close_all_unbinds_peers(void **state)
@@ -834,6 +874,32 @@ static void fifo_on(struct fake *f, unsigned pages)
         assert_int_equal(evtchn_fifo_init_control(&f->t, v, v * CTL_STRIDE, f->ctl), 0);
     for (unsigned i = 0; i < pages; i++)
         assert_int_equal(evtchn_fifo_expand_array(&f->t, f->words[i]), 0);
+}
+
+/* EVTCHNOP_reset a batch a call, as Xen's reset/reset_cont: -EBUSY out of turn. */
+static void test_reset_continues(void **state)
+{
+    int xen;
+
+    fifo_on(&A, 2);
+    bind_ipis(40);
+    xen = evtchn_alloc_xen_port(&A.t, 0, fake_on_send, NULL);
+    assert_int_equal(evtchn_reset(&A.t, true, 16), -EBUSY);        /* none under way */
+    assert_int_equal(evtchn_reset(&A.t, false, 16), 1);
+    assert_int_equal(status_of(&A.t, 17).status, EVTCHNSTAT_ipi);
+    assert_non_null(A.t.fifo);                                      /* FIFO until the end */
+    assert_int_equal(evtchn_reset(&A.t, false, 16), -EBUSY);       /* a second reset */
+    assert_int_equal(status_of(&A.t, 17).status, EVTCHNSTAT_ipi);
+    assert_int_equal(evtchn_reset(&A.t, true, 16), 1);
+    assert_int_equal(status_of(&A.t, 32).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, 33).status, EVTCHNSTAT_ipi);
+    while (evtchn_reset(&A.t, true, 16) == 1)
+        ;
+    assert_null(A.t.fifo);
+    assert_int_equal(status_of(&A.t, 40).status, EVTCHNSTAT_closed);
+    assert_int_equal(status_of(&A.t, (unsigned)xen).status, EVTCHNSTAT_interdomain);
+    assert_int_equal(evtchn_reset(&A.t, true, 16), -EBUSY);        /* over */
+    reset_whole(&A.t);                                              /* a new one may start */
 }
 
 /*
@@ -1090,7 +1156,7 @@ static void test_fifo_high_ports(void **state)
     assert_int_equal(guest_consume(&A, 1), high + 1);
     assert_int_equal(evtchn_set_priority(&A.t, high + 1, 2), 0);
     /* reset closes the high ports too (B's end is offered to A again) and is back to 2-level. */
-    evtchn_reset(&A.t);
+    reset_whole(&A.t);
     assert_int_equal(status_of(&B.t, 1).status, EVTCHNSTAT_unbound);
     expect_invalid_port(&A.t, high);
     assert_int_equal(status_of(&A.t, 4095).status, EVTCHNSTAT_closed);
@@ -1153,7 +1219,7 @@ static void test_fifo_reset_back_to_2l(void **state)
     fifo_on(&A, 2);
     p = evtchn_bind_ipi(&A.t, 0);
     assert_int_equal(pages_live, 2);
-    evtchn_reset(&A.t);
+    reset_whole(&A.t);
     assert_int_equal(pages_live, 1);
     assert_null(A.t.fifo);
     assert_int_equal(evtchn_port_limit(&A.t), 4096);
@@ -1220,6 +1286,8 @@ int main(void)
         T(test_close_clears_pending_keeps_mask),
         T(test_reset),
         T(test_close_all_unbinds_peers),
+        T(test_close_some_is_bounded),
+        T(test_reset_continues),
         T(test_fifo_init_control_checks),
         T(test_fifo_links_in_order),
         T(test_fifo_priorities),

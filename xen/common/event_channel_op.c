@@ -147,17 +147,23 @@ static long op_bind_vcpu(struct hcall_ctx *c, uint64_t gva)
     return evtchn_bind_vcpu(&c->d->evtchn, b.port, b.vcpu);
 }
 
-static long op_reset(struct hcall_ctx *c, uint64_t gva)
+/* A batch a call; the rest as EVTCHNOP_reset_cont (as Xen), so the guest's call is preempted. */
+static long op_reset(struct hcall_ctx *c, uint64_t gva, bool resuming)
 {
     struct evtchn_reset r;
     long err = 0;
+    int rc;
 
     if (hc_copy_from(c, &r, gva, sizeof(r)))
         return -EFAULT;
     if (!hc_target_domain(c, r.dom, &err))
         return err;
-    evtchn_reset(&c->d->evtchn);
-    return 0;
+    rc = evtchn_reset(&c->d->evtchn, resuming, EVTCHN_CLOSE_BATCH);
+    if (rc > 0) {
+        hc_continue(c, 0, EVTCHNOP_reset_cont);
+        return 0;
+    }
+    return rc;
 }
 
 /* As Xen, link_bits is written back only when the call succeeds. */
@@ -218,7 +224,9 @@ long do_event_channel_op(struct hcall_ctx *c, const uint64_t *arg)
     case EVTCHNOP_unmask:
         return op_port(c, gva, evtchn_unmask);
     case EVTCHNOP_reset:
-        return op_reset(c, gva);
+        return op_reset(c, gva, false);
+    case EVTCHNOP_reset_cont:
+        return op_reset(c, gva, true);
     case EVTCHNOP_init_control:
         return op_init_control(c, gva);
     case EVTCHNOP_expand_array:

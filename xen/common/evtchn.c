@@ -387,22 +387,29 @@ static void free_port(struct evtchn_table *t, unsigned port)
 }
 
 /*
- * Closes every bound port, or every one but the hypervisor backends'
- * (EVTCHN_XEN). Guest-reachable (reset): unallocated blocks are skipped
- * whole, so the work follows the pages allocated, not the port limit.
+ * Closes the ports from *next on (0: from the first), visiting at most max
+ * allocated ones: every bound port, or every one but the hypervisor
+ * backends' (EVTCHN_XEN). Guest-reachable (reset, death): unallocated blocks
+ * are skipped whole, so the work follows the pages allocated, not the port
+ * limit. *next becomes where to go on; true when no port is left.
  */
-static void free_ports(struct evtchn_table *t, bool keep_backends)
+static bool close_ports(struct evtchn_table *t, bool keep_backends, unsigned *next, uint32_t max)
 {
-    for (unsigned port = 1; port < EVTCHN_MAX_PORTS; port++) {
+    unsigned port;
+
+    for (port = *next ? *next : 1; port < EVTCHN_MAX_PORTS && max; port++) {
         struct evtchn_port *p = port_entry(t, port);
 
         if (!p) {
             port = unallocated_end(t, port);
             continue;
         }
+        max--;
         if (p->state != EVTCHN_FREE && !(keep_backends && p->state == EVTCHN_XEN))
             free_port(t, port);
     }
+    *next = port;
+    return port >= EVTCHN_MAX_PORTS;
 }
 
 /* ---- Table ---- */
@@ -656,15 +663,30 @@ int evtchn_unmask(struct evtchn_table *t, unsigned port)
     return 0;
 }
 
-void evtchn_reset(struct evtchn_table *t)
+int evtchn_reset(struct evtchn_table *t, bool resuming, uint32_t max)
 {
-    free_ports(t, true);
+    if (resuming != (t->reset_next != 0))
+        return -EBUSY;          /* as Xen: a second reset, or a continuation of none */
+    if (!close_ports(t, true, &t->reset_next, max))
+        return 1;
+    t->reset_next = 0;
     fifo_stop(t);
+    return 0;
+}
+
+bool evtchn_close_some(struct evtchn_table *t, uint32_t max)
+{
+    return close_ports(t, false, &t->close_next, max);
+}
+
+bool evtchn_all_closed(const struct evtchn_table *t)
+{
+    return t->close_next >= EVTCHN_MAX_PORTS;
 }
 
 void evtchn_close_all(struct evtchn_table *t)
 {
-    free_ports(t, false);
+    (void)evtchn_close_some(t, UINT32_MAX);
 }
 
 /* ---- FIFO ABI ---- */

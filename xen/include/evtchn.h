@@ -106,6 +106,8 @@ struct evtchn_table {
     struct evtchn_port *buckets[EVTCHN_TABLE_BUCKETS]; /* NULL: those ports were never bound */
     struct evtchn_port **dirs[EVTCHN_MAX_DIRS];       /* the buckets after those; NULL: none yet */
     struct evtchn_fifo *fifo;       /* NULL: the 2-level ABI */
+    unsigned reset_next;            /* an EVTCHNOP_reset under way goes on here; 0: none */
+    unsigned close_next;            /* evtchn_close_some goes on here (0: not begun) */
 };
 
 /* Empties t and sets its owner and hooks; -EINVAL for 0 or > EVTCHN_MAX_VCPUS vCPUs or a NULL hook. */
@@ -143,8 +145,20 @@ int __must_check evtchn_status(const struct evtchn_table *t, unsigned port,
                                struct evtchn_status *out);
 int __must_check evtchn_bind_vcpu(struct evtchn_table *t, unsigned port, unsigned vcpu);
 int __must_check evtchn_unmask(struct evtchn_table *t, unsigned port);
-/* EVTCHNOP_reset: closes every port except those of hypervisor backends; back to 2-level. */
-void evtchn_reset(struct evtchn_table *t);
+/*
+ * EVTCHNOP_reset (resuming: EVTCHNOP_reset_cont): closes every port except
+ * those of hypervisor backends, visiting at most max allocated ports a call,
+ * then goes back to 2-level. 0: done; 1: call again with resuming; -EBUSY
+ * (as Xen): a reset is under way and this is not its continuation, or none
+ * is and this is one.
+ */
+int __must_check evtchn_reset(struct evtchn_table *t, bool resuming, uint32_t max);
+/*
+ * Allocated ports one reset call or one reaper pass visits: under Bochs a
+ * close takes about 28 us of guest time, so a batch holds the pCPU ~7 ms
+ * (all 16,384 of a reset at once held it 455 ms).
+ */
+#define EVTCHN_CLOSE_BATCH 256
 
 /*
  * FIFO ABI. init_control: control block of vcpu at page + offset, where page
@@ -162,7 +176,15 @@ int __must_check evtchn_fifo_expand_array(struct evtchn_table *t, void *page);
 /* set_priority: -EINVAL for a bad port or priority > 15, -ENOSYS in the 2-level ABI. */
 int __must_check evtchn_set_priority(struct evtchn_table *t, unsigned port, unsigned priority);
 
-/* Domain teardown: closes every port, backends' too, so no peer keeps a pointer to t. */
+/*
+ * Domain death: closes every port, backends' too, so no peer keeps a pointer
+ * to t (their ports become unbound). evtchn_close_some visits at most max
+ * allocated ports from where the last call stopped; true when all are closed
+ * (then evtchn_all_closed). The owner must no longer bind ports. close_all:
+ * all at once (machine end, a failed build).
+ */
+bool evtchn_close_some(struct evtchn_table *t, uint32_t max);
+bool evtchn_all_closed(const struct evtchn_table *t);
 void evtchn_close_all(struct evtchn_table *t);
 
 /*
