@@ -196,7 +196,8 @@ class Bench:
         """Medians of --runs boots each, alternating so drift hits both alike."""
         with_disk, plain = [], []
         for _ in range(self.args.runs):
-            with_disk.append(self.wisp_run(["--disk", str(self.image)], "true", "boot with a disk")[0])
+            with_disk.append(self.wisp_run(["--disk", str(self.image)], "true",
+                                           "boot with a disk")[0])
             plain.append(self.wisp_run([], "true", "plain boot")[0])
         return statistics.median(with_disk), statistics.median(plain)
 

@@ -1,4 +1,4 @@
-/* wisp-bench.c (guest and service-domain userspace tool, static Linux binary in the initramfs): disk and TCP micro-benchmarks. */
+/* wisp-bench.c (guest userspace tool, static Linux binary; guest and service initramfs): disk and TCP benchmarks. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
