@@ -64,6 +64,19 @@ def disk_script(dev, mib, rand_mib):
     return "; ".join(f"wisp-bench disk {m} {dev} {sizes[m]}" for m in DISK_MODES)
 
 
+def wait_script(test, seconds, what):
+    """Shell that waits until TEST holds (once a second, at most SECONDS), else says so."""
+    return (f"i=0; until {test}; do [ $i -ge {seconds} ] && "
+            f"{{ echo 'BENCH note: {what} after {seconds} s'; break; }}; "
+            f"sleep 1; i=$((i+1)); done")
+
+
+# The service domain (d2) serves guest1 (d3) xvda (vbd 51712); blkback's state 4 is
+# Connected (xen/io/xenbus.h). Waiting for it means guest1 has booted and gone idle
+# (it only sleeps), so it does not take the CPU from the reference workload.
+GUEST_DISK_CONNECTED = '[ "$(wisp-xs read backend/vbd/3/51712/state 2>/dev/null)" = 4 ]'
+
+
 def tcp_client_script(host, tcp_mib, pings):
     return (f"wisp-bench tcp-send {host} {PORT} {tcp_mib}; "
             f"wisp-bench tcp-rtt {host} {PORT} {pings}")
@@ -136,16 +149,19 @@ class Bench:
     # ---- disk ----
 
     def disk_in_guest(self):
-        _, lines = self.wisp_run(["--disk", str(self.image)],
-                                 disk_script("/dev/xvda", self.args.mib, self.args.rand_mib),
-                                 "disk in the guest")
+        script = (wait_script("[ -b /dev/xvda ]", 30, "no /dev/xvda") + "; "
+                  + disk_script("/dev/xvda", self.args.mib, self.args.rand_mib))
+        _, lines = self.wisp_run(["--disk", str(self.image)], script, "disk in the guest")
         return parse_disk(bench_lines(lines), "disk in the guest")
 
     def service_config(self):
         """The machine of `wisp run --disk` (docs/boot-config.md), but with the disk
         workload on the service domain's command line for its /init, and a guest that
         only holds the disk (its pmem region exists because the guest has the disk)."""
-        svc = disk_script("/dev/pmem0", self.args.mib, self.args.rand_mib) + f"; echo {SVC_DONE}"
+        svc = (wait_script(GUEST_DISK_CONNECTED, 600, "guest1 disk not connected")
+               + "; sleep 5; "
+               + disk_script("/dev/pmem0", self.args.mib, self.args.rand_mib)
+               + f"; echo {SVC_DONE}")
         return ("domain xenstore\n  kernel xenstored.elf\n  roles xenstore\n  memory 16\n"
                 "domain service\n  kernel service-vmlinux\n"
                 "  initrd service-initramfs.cpio.gz\n  roles control,backend\n  memory 256\n"
