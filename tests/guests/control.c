@@ -450,14 +450,15 @@ static long list_devices(uint32_t first, uint32_t max, uint32_t *total)
     return rc ? rc : (long)l.nr_entries;
 }
 
-static void print_device(const struct wisp_ctl_device *d)
+/* Two lines a device: the console sends longer lines in pieces (CONSOLE_PIECE_MAX). */
+static void print_device(long i, const struct wisp_ctl_device *d)
 {
-    con_printf("DEVICE front=%u back=%u kind=%u ro=%u handle=%u devid=%u vdev=%s "
-               "mac=%02x:%02x:%02x:%02x:%02x:%02x gpa=0x%llx bytes=0x%llx image=%llu target=%s\n",
-               d->frontend, d->backend, d->kind, d->readonly, d->handle, d->devid, d->vdev,
-               d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5],
-               (unsigned long long)d->pmem_gpa, (unsigned long long)d->pmem_bytes,
-               (unsigned long long)d->image_bytes, d->target);
+    con_printf("DEV %ld %u %u %u %u %u %u %s %02x:%02x:%02x:%02x:%02x:%02x\n", i, d->frontend,
+               d->backend, d->kind, d->readonly, d->handle, d->devid, d->vdev[0] ? d->vdev : "-",
+               d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5]);
+    con_printf("DEVP %ld 0x%llx 0x%llx %llu %s\n", i, (unsigned long long)d->pmem_gpa,
+               (unsigned long long)d->pmem_bytes, (unsigned long long)d->image_bytes,
+               d->target[0] ? d->target : "-");
 }
 
 static long check_device_list(void)
@@ -467,7 +468,7 @@ static long check_device_list(void)
 
     check("dev_list", n > 0 && (uint32_t)n == total, "rc %ld total %u", n, total);
     for (long i = 0; i < n; i++)
-        print_device(&devs[i]);
+        print_device(i, &devs[i]);
     struct wisp_ctl_device first = devs[0], second = devs[1];
     long w = list_devices(1, 1, &total2);
     check("dev_list_window", n < 2 || (w == 1 && total2 == total &&
@@ -586,9 +587,9 @@ static void check_pmem(uint32_t self, long n)
                  map[i].addr % (2u << 20) == 0 && d->image_bytes <= d->pmem_bytes;
         uint64_t h = hash_region(map[i].addr, map[i].size, d ? d->image_bytes : 0, &nonzero);
         zero &= nonzero == 0;
-        con_printf("PMEM gpa=0x%llx size=0x%llx hash=0x%llx vdev=%s tail_nonzero=%llu\n",
-                   (unsigned long long)map[i].addr, (unsigned long long)map[i].size,
-                   (unsigned long long)h, d ? d->vdev : "?", (unsigned long long)nonzero);
+        con_printf("PMEM 0x%llx 0x%llx 0x%llx %llu\n", (unsigned long long)map[i].addr,
+                   (unsigned long long)map[i].size, (unsigned long long)h,
+                   (unsigned long long)nonzero);
         if (!first_gpa)
             first_gpa = map[i].addr, first_size = map[i].size, first_hash = h;
     }

@@ -46,10 +46,11 @@ domain g2
 # Sizes: not a page multiple; exactly 2 MiB (no padding); a little over 2 MiB (two regions).
 IMAGES = {"d0.img": MIB + 1234, "d1.img": 2 * MIB, "d2.img": 2 * MIB + 3 * 4096}
 
-DEVICE_RE = re.compile(r"^DEVICE front=(\d+) back=(\d+) kind=(\d+) ro=(\d+) handle=(\d+) "
-                       r"devid=(\d+) vdev=(\S*) mac=(\S+) gpa=0x([0-9a-f]+) bytes=0x([0-9a-f]+) "
-                       r"image=(\d+) target=(\S*)$")
-PMEM_RE = re.compile(r"^PMEM gpa=0x([0-9a-f]+) size=0x([0-9a-f]+) hash=0x([0-9a-f]+) ")
+# Lines stay short: the console sends lines over 96 bytes in pieces, which another domain's
+# output may separate.
+DEV_RE = re.compile(r"^DEV (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\S+) (\S+)$")
+DEVP_RE = re.compile(r"^DEVP (\d+) 0x([0-9a-f]+) 0x([0-9a-f]+) (\d+) (\S+)$")
+PMEM_RE = re.compile(r"^PMEM 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) (\d+)$")
 
 
 def image_bytes(name, size):
@@ -116,14 +117,17 @@ def test_devices_listed_and_mapped(tmp_path, emulator):
     assert "xs_may_not_control" in checks_of(res, "xs")
 
     lines = domain_lines(res.stdout, "svc")
-    listed = [m.groups() for m in map(DEVICE_RE.match, lines) if m]
-    got = [(int(f), int(b), int(k), int(ro), int(h), int(d), v, mac, int(g, 16), int(n, 16),
-            int(i), t) for f, b, k, ro, h, d, v, mac, g, n, i, t in listed]
+    dev = [m.groups() for m in map(DEV_RE.match, lines) if m]
+    devp = {m.group(1): m.groups()[1:] for m in map(DEVP_RE.match, lines) if m}
+    got = [(int(f), int(b), int(k), int(ro), int(h), int(d), v.strip("-"), mac,
+            int(devp[i][0], 16), int(devp[i][1], 16), int(devp[i][2]), devp[i][3].strip("-"))
+           for i, f, b, k, ro, h, d, v, mac in dev]
+    assert [int(d[0]) for d in dev] == list(range(6))
     assert got == expected_devices()
 
     # The images, byte for byte, then zeros to the 2 MiB boundary.
-    pmem = {int(g, 16): (int(s, 16), int(h, 16)) for g, s, h in
-            (m.groups() for m in map(PMEM_RE.match, lines) if m)}
+    pmem = {int(g, 16): (int(s, 16), int(h, 16)) for g, s, h, tail in
+            (m.groups() for m in map(PMEM_RE.match, lines) if m) if tail == "0"}
     disks = [d for d in expected_devices() if d[2] == 1]
     assert sorted(pmem) == [d[8] for d in disks]
     for d in disks:
