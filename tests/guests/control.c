@@ -2,6 +2,8 @@
 #include "guest.h"
 #include "evlib.h"
 #include "xen/errno.h"
+#include "xen/grant_table.h"
+#include "xen/memory.h"
 #include "xen/hvm_op.h"
 #include "xen/hvm_params.h"
 #include "xen/sched.h"
@@ -192,7 +194,7 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
-    check("ctl_unknown_command", ctl(6, list) == -XEN_ENOSYS && ctl(1ul << 40, list) == -XEN_ENOSYS,
+    check("ctl_unknown_command", ctl(7, list) == -XEN_ENOSYS && ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
 }
 
@@ -331,6 +333,7 @@ static void act_noperm(void)
                ctl_domain(WISP_CTL_unpause, 1) == -XEN_EPERM &&
                ctl_domain(WISP_CTL_destroy, 1) == -XEN_EPERM &&
                ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM &&
+               ctl(WISP_CTL_device_list, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -347,7 +350,8 @@ static void act_xs_role(void)
     check("xs_may_not_control", ctl_domain(WISP_CTL_pause, 1) == -XEN_EPERM &&
           ctl_domain(WISP_CTL_unpause, 1) == -XEN_EPERM &&
           ctl_domain(WISP_CTL_destroy, 1) == -XEN_EPERM &&
-          ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM &&
+          ctl(WISP_CTL_device_list, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }
@@ -426,6 +430,193 @@ static void act_store(void)
     checks_done();
 }
 
+/* ---- act=service (roles control,backend): the device list and the disks as legacy pmem ---- */
+
+#define MAX_DEVICES     16
+#define PMEM_TYPE       12          /* E820 "persistent memory (legacy)" */
+#define OWN_GT_GPA      0xE0000000UL    /* our grant table frame, for the hostile grant map */
+#define REF_SELF        8
+
+static struct wisp_ctl_device devs[MAX_DEVICES];
+
+/* WISP_CTL_device_list from index first into devs; the entry count, or a negative error. */
+static long list_devices(uint32_t first, uint32_t max, uint32_t *total)
+{
+    struct wisp_ctl_device_list l = { .first = first, .max_entries = max, .buffer = HV_PTR(devs) };
+    long rc = ctl(WISP_CTL_device_list, &l);
+
+    if (total)
+        *total = l.nr_devices;
+    return rc ? rc : (long)l.nr_entries;
+}
+
+/* Two lines a device: the console sends longer lines in pieces (CONSOLE_PIECE_MAX). */
+static void print_device(long i, const struct wisp_ctl_device *d)
+{
+    con_printf("DEV %ld %u %u %u %u %u %u %s %02x:%02x:%02x:%02x:%02x:%02x\n", i, d->frontend,
+               d->backend, d->kind, d->readonly, d->handle, d->devid, d->vdev[0] ? d->vdev : "-",
+               d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5]);
+    con_printf("DEVP %ld 0x%llx 0x%llx %llu %s\n", i, (unsigned long long)d->pmem_gpa,
+               (unsigned long long)d->pmem_bytes, (unsigned long long)d->image_bytes,
+               d->target[0] ? d->target : "-");
+}
+
+static long check_device_list(void)
+{
+    uint32_t total = 0, total2 = 0;
+    long n = list_devices(0, MAX_DEVICES, &total);
+
+    check("dev_list", n > 0 && (uint32_t)n == total, "rc %ld total %u", n, total);
+    for (long i = 0; i < n; i++)
+        print_device(i, &devs[i]);
+    struct wisp_ctl_device first = devs[0], second = devs[1];
+    long w = list_devices(1, 1, &total2);
+    check("dev_list_window", n < 2 || (w == 1 && total2 == total &&
+          !memcmp(&devs[0], &second, sizeof(second))), "rc %ld", w);
+    check("dev_list_past_end", list_devices(total, MAX_DEVICES, NULL) == 0 &&
+          list_devices(0xffffffffu, MAX_DEVICES, NULL) == 0, "entries past the end");
+    check("dev_list_huge_max", list_devices(0, 0xffffffffu, NULL) == (long)total, "not bounded");
+    struct wisp_ctl_device_list l = { .max_entries = 4, .buffer = UNMAPPED_GVA };
+    check("dev_list_bad_buffer", ctl(WISP_CTL_device_list, &l) == -XEN_EFAULT &&
+          ctl(WISP_CTL_device_list, (void *)UNMAPPED_GVA) == -XEN_EFAULT, "not EFAULT");
+    l.buffer = WRAPPING_GVA;
+    check("dev_list_wrapping_buffer", ctl(WISP_CTL_device_list, &l) == -XEN_EFAULT, "not EFAULT");
+    n = list_devices(0, MAX_DEVICES, NULL);
+    check("dev_list_stable", n == (long)total && !memcmp(&devs[0], &first, sizeof(first)),
+          "the list changed");
+    return n;
+}
+
+/* FNV-1a over 64-bit words of guest-physical [gpa, gpa+bytes), read page by page through the
+ * alias window (the region lies above the 4 GiB identity map); also counts non-zero bytes
+ * from offset zero_from on. */
+static uint64_t hash_region(uint64_t gpa, uint64_t bytes, uint64_t zero_from, uint64_t *nonzero)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    *nonzero = 0;
+    for (uint64_t off = 0; off < bytes; off += PAGE_SIZE) {
+        const volatile uint64_t *p = alias_map(0, (const void *)(uintptr_t)(gpa + off));
+
+        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) {
+            uint64_t w = p[i];
+
+            h = (h ^ w) * 0x100000001b3ull;
+            for (unsigned b = 0; b < 8; b++)
+                *nonzero += off + i * 8 + b >= zero_from && ((w >> (8 * b)) & 0xff);
+        }
+    }
+    return h;
+}
+
+static const struct wisp_ctl_device *device_at_gpa(long n, uint64_t gpa)
+{
+    for (long i = 0; i < n; i++)
+        if (devs[i].kind == WISP_DEV_DISK && devs[i].pmem_gpa == gpa)
+            return &devs[i];
+    return NULL;
+}
+
+static long memop_one(int cmd, uint64_t gfn)
+{
+    xen_pfn_t list[1] = { gfn };
+    struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+
+    set_xen_guest_handle(r.extent_start, list);
+    return hv_memory_op(cmd, HV_PTR(&r));
+}
+
+/*
+ * Nothing may take a pmem gfn or free its frame: balloon ops, a grant frame and a grant
+ * map over it (of our own grant) are refused, and a copy into it too.
+ */
+static void check_pmem_hostile(uint32_t self, uint64_t gpa)
+{
+    static uint8_t page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+    volatile grant_entry_v1_t *table = (volatile grant_entry_v1_t *)OWN_GT_GPA;
+    struct xen_add_to_physmap a = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+                                    .idx = 0, .gpfn = gpa / PAGE_SIZE };
+    struct gnttab_map_grant_ref map = { .host_addr = gpa, .flags = GNTMAP_host_map,
+                                        .ref = REF_SELF, .dom = (domid_t)self };
+    struct gnttab_copy copy = { .source = { .u.gmfn = (uintptr_t)page / PAGE_SIZE,
+                                            .domid = DOMID_SELF },
+                                .dest = { .u.gmfn = gpa / PAGE_SIZE, .domid = DOMID_SELF },
+                                .len = 8 };
+
+    check("pmem_no_balloon", memop_one(XENMEM_decrease_reservation, gpa / PAGE_SIZE) == 0 &&
+          memop_one(XENMEM_populate_physmap, gpa / PAGE_SIZE) == 0, "a balloon op took it");
+    check("pmem_no_grant_frame", hv_memory_op(XENMEM_add_to_physmap, HV_PTR(&a)) == -XEN_EBUSY,
+          "grant frame mapped over pmem");
+    a.gpfn = OWN_GT_GPA / PAGE_SIZE;
+    if (hv_memory_op(XENMEM_add_to_physmap, HV_PTR(&a))) {
+        check_fail("pmem_no_grant_map", "cannot map our grant table");
+        return;
+    }
+    memset(page, 0x5a, sizeof(page));
+    table[REF_SELF].domid = (domid_t)self;
+    table[REF_SELF].frame = (uint32_t)((uintptr_t)page / PAGE_SIZE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    table[REF_SELF].flags = GTF_permit_access;
+    long rc = hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, HV_PTR(&map), 1, 0, 0);
+    check("pmem_no_grant_map", rc == 0 && map.status == GNTST_general_error &&
+          table[REF_SELF].flags == GTF_permit_access, "rc %ld status %d", rc, map.status);
+    rc = hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_copy, HV_PTR(&copy), 1, 0, 0);
+    check("pmem_no_grant_copy", rc == 0 && copy.status != GNTST_okay, "rc %ld status %d", rc,
+          copy.status);
+    table[REF_SELF].flags = 0;
+}
+
+/* Every type-12 memmap entry is a listed disk's region, with the image and zeros after it. */
+static void check_pmem(uint32_t self, long n)
+{
+    const struct hvm_memmap_table_entry *map =
+        (const void *)(uintptr_t)start_info->memmap_paddr;
+    uint64_t first_gpa = 0, first_size = 0, first_hash = 0, nonzero;
+    unsigned regions = 0, disks = 0;
+    bool match = true, zero = true;
+
+    for (long i = 0; i < n; i++)
+        disks += devs[i].kind == WISP_DEV_DISK && devs[i].backend == self;
+    for (uint32_t i = 0; i < start_info->memmap_entries; i++) {
+        const struct wisp_ctl_device *d = device_at_gpa(n, map[i].addr);
+
+        if (map[i].type != PMEM_TYPE)
+            continue;
+        regions++;
+        match &= d && d->pmem_bytes == map[i].size && map[i].size % (2u << 20) == 0 &&
+                 map[i].addr % (2u << 20) == 0 && d->image_bytes <= d->pmem_bytes;
+        uint64_t h = hash_region(map[i].addr, map[i].size, d ? d->image_bytes : 0, &nonzero);
+        zero &= nonzero == 0;
+        con_printf("PMEM 0x%llx 0x%llx 0x%llx %llu\n", (unsigned long long)map[i].addr,
+                   (unsigned long long)map[i].size, (unsigned long long)h,
+                   (unsigned long long)nonzero);
+        if (!first_gpa)
+            first_gpa = map[i].addr, first_size = map[i].size, first_hash = h;
+    }
+    check("pmem_regions", regions == disks && regions > 0, "%u regions, %u disks", regions, disks);
+    check("pmem_matches_list", match, "a region is not a listed disk's");
+    check("pmem_padding_zero", zero, "non-zero bytes after an image");
+    if (!first_gpa)
+        return;
+    check_pmem_hostile(self, first_gpa);
+    check("pmem_intact", hash_region(first_gpa, first_size, ~0ull, &nonzero) == first_hash,
+          "the region changed");
+}
+
+static void act_service(void)
+{
+    uint32_t self = arg_number("self", 0);
+    long n = check_device_list();
+
+    if (n > 0)
+        check_pmem(self, n);
+    checks_done();
+    /* As the agent does once a guest's devices exist: its frontends may run now. */
+    for (long i = 0; i < n; i++)
+        (void)ctl_domain(WISP_CTL_unpause, devs[i].frontend);
+    serve_forever();
+}
+
 struct act {
     const char *name;
     void (*run)(void);
@@ -437,6 +628,7 @@ static const struct act acts[] = {
     { "xs-role", act_xs_role },
     { "store", act_store },
     { "steal", act_steal },
+    { "service", act_service },
 };
 
 int main(const struct hvm_start_info *si)
@@ -453,6 +645,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service\n");
     return 1;
 }

@@ -25,7 +25,9 @@ BUILT_PROGRAMS = {
 def _link_modules(tmp_path, config, files):
     """Every kernel/initrd the config names, next to it: from files, else the built programs
     (xenstored.elf) or the test guests."""
-    for name in re.findall(r"^\s*(?:kernel|initrd)\s+(\S+)\s*$", config, re.M):
+    names = re.findall(r"^\s*(?:kernel|initrd)\s+(\S+)\s*$", config, re.M)
+    names += re.findall(r"target=([^\s,'\"\]]+)", config)     # disk images
+    for name in names:
         target = files.get(name, BUILT_PROGRAMS.get(name, wisptest.GUESTS / name))
         link = tmp_path / name
         if not link.exists():

@@ -196,6 +196,72 @@ static void memmap_merges_adjacent_reserved(void **state)
     expect_map(&cfg, want, 4);
 }
 
+/* High ranges (legacy pmem) follow everything, each its own entry even when adjacent. */
+static void memmap_high_ranges_appended_unmerged(void **state)
+{
+    const struct pvh_reserved_range res[] = { { 0xfeff0000, 0x10000, RES } };
+    const struct pvh_reserved_range high[] = {
+        { 4 * GiB, 2 * MiB, 12 }, { 4 * GiB + 2 * MiB, 4 * MiB, 12 },
+    };
+    struct pvh_boot_config cfg = base_config();
+    cfg.reserved = res;
+    cfg.nr_reserved = 1;
+    cfg.high = high;
+    cfg.nr_high = 2;
+    const struct hvm_memmap_table_entry want[] = {
+        { 0, 0x9f000, RAM, 0 },
+        { 0x9f000, 0x61000, RES, 0 },
+        { 0x100000, 63 * MiB, RAM, 0 },
+        { 0xfeff0000, 0x10000, RES, 0 },
+        { 4 * GiB, 2 * MiB, 12, 0 },
+        { 4 * GiB + 2 * MiB, 4 * MiB, 12, 0 },
+    };
+
+    expect_map(&cfg, want, 6);
+}
+
+static void memmap_rejects_bad_high_ranges(void **state)
+{
+    struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
+    static struct pvh_reserved_range many[PVH_MAX_HIGH + 1];
+    const struct pvh_reserved_range below_ram[] = { { 32 * MiB, 2 * MiB, 12 } };
+    const struct pvh_reserved_range descending[] = { { 5 * GiB, 2 * MiB, 12 },
+                                                     { 4 * GiB, 2 * MiB, 12 } };
+    const struct pvh_reserved_range overlapping[] = { { 4 * GiB, 4 * MiB, 12 },
+                                                      { 4 * GiB + 2 * MiB, 2 * MiB, 12 } };
+    const struct pvh_reserved_range empty[] = { { 4 * GiB, 0, 12 } };
+    const struct pvh_reserved_range wrapping[] = { { ~0ull - 0xfff, 0x2000, 12 } };
+    const struct pvh_reserved_range under_reserved[] = { { 0xfeff8000, 0x1000, 12 } };
+    const struct pvh_reserved_range res[] = { { 0xfeff0000, 0x10000, RES } };
+    const struct { const struct pvh_reserved_range *r; unsigned n; } bad[] = {
+        { below_ram, 1 }, { descending, 2 }, { overlapping, 2 }, { empty, 1 }, { wrapping, 1 },
+        { under_reserved, 1 }, { many, PVH_MAX_HIGH + 1 },
+    };
+    unsigned n;
+    const char *why;
+
+    for (unsigned i = 0; i <= PVH_MAX_HIGH; i++)
+        many[i] = (struct pvh_reserved_range){ 4 * GiB + i * 2 * MiB, 2 * MiB, 12 };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct pvh_boot_config cfg = base_config();
+
+        cfg.reserved = res;
+        cfg.nr_reserved = 1;
+        cfg.high = bad[i].r;
+        cfg.nr_high = bad[i].n;
+        why = NULL;
+        assert_int_equal(pvh_build_memmap(&cfg, map, PVH_MEMMAP_MAX, &n, &why), -EINVAL);
+        assert_non_null(why);
+    }
+    /* The most a map can hold: every high range fits beside the low entries. */
+    struct pvh_boot_config cfg = base_config();
+    cfg.high = many;
+    cfg.nr_high = PVH_MAX_HIGH;
+    assert_int_equal(pvh_build_memmap(&cfg, map, PVH_MEMMAP_MAX, &n, NULL), 0);
+    assert_int_equal(n, 3 + PVH_MAX_HIGH);
+    assert_int_equal(pvh_build_memmap(&cfg, map, 3 + PVH_MAX_HIGH - 1, &n, NULL), -ENOMEM);
+}
+
 static void memmap_rejects_bad_input(void **state)
 {
     struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
@@ -609,6 +675,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(memmap_reserved_ranges_punched_out, setup, teardown),
         cmocka_unit_test_setup_teardown(memmap_merges_adjacent_reserved, setup, teardown),
         cmocka_unit_test_setup_teardown(memmap_rejects_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(memmap_high_ranges_appended_unmerged, setup, teardown),
+        cmocka_unit_test_setup_teardown(memmap_rejects_bad_high_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(start_info_fields_and_placement, setup, teardown),
         cmocka_unit_test_setup_teardown(start_info_without_initrd_or_cmdline, setup, teardown),
         cmocka_unit_test_setup_teardown(info_avoids_image_in_low_ram, setup, teardown),

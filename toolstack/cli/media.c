@@ -478,6 +478,10 @@ static int collect_modules(const struct run_options *opts, struct boot_media *me
         if (dc->initrd[0] && (!config_module_path(opts, dc->initrd, path, sizeof(path)) ||
                               !add_module(media, dc->initrd, path)))
             return -ENAMETOOLONG;
+        for (unsigned j = 0; j < dc->nr_disks; j++)     /* disk images are modules too */
+            if (!config_module_path(opts, dc->disks[j].target, path, sizeof(path)) ||
+                !add_module(media, dc->disks[j].target, path))
+                return -ENAMETOOLONG;
     }
     return 0;
 }
