@@ -32,6 +32,7 @@ struct guest_console {
     unsigned guest;             /* guest1..guestN of a run without --config: 1..N; else 0 */
     bool service;               /* the xenstore or service domain: stderr, with --verbose */
     bool mid_line;              /* its last byte on stdout was not "\n" */
+    bool cut;                   /* ... and another domain ended that line for it */
 };
 
 /* Interactive sessions: stdin on its way to COM1. */
@@ -80,7 +81,13 @@ static void write_labelled(struct guest_console *c, FILE *out, const char *data,
     if (other && other != c) {  /* another domain's partial line: end it, label the rest */
         putchar('\n');
         other->mid_line = false;
+        other->cut = true;
     }
+    if (c->cut && data[0] == '\n') {  /* the end of our line that was cut: written already */
+        data++;
+        len--;
+    }
+    c->cut = false;
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t piece = nl ? (size_t)(nl - data) + 1 : len;
@@ -506,10 +513,13 @@ static void start_input(struct monitor *m, const struct emulator *emu)
     }
 }
 
-/* Our own closing remarks start on a line of their own. */
+/*
+ * Our own closing remarks start on a line of their own. Labelled output is
+ * made of whole lines: its last one is ended too.
+ */
 static void end_guest_line(struct monitor *m)
 {
-    if (m->stdout_mid_line && isatty(1))
+    if (m->stdout_mid_line && (isatty(1) || m->mid_line_console))
         fputc('\n', stdout);
     fflush(stdout);
     m->stdout_mid_line = false;
