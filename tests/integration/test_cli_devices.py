@@ -462,3 +462,78 @@ def test_guest_targets_include_service_domain(wisp_cli, args, targets):
                             stdin=subprocess.DEVNULL, timeout=30)
     assert result.returncode == 0, result
     assert result.stdout.split() == targets
+
+
+# --- --config with disk and vif lines ---------------------------------------------------
+
+def test_generated_config_passes_the_hypervisor_parser(machine, env, tmp_path):
+    """What --disk/--net/--guests writes, booted again with --config: the hypervisor's own
+    parser (linked into wisp) accepts it, and the same modules and RAM come out."""
+    _, wisp = machine
+    disk = image(tmp_path, "d.img", 3 * 1024 * 1024)
+    first, keep = run_devices(wisp, env, tmp_path, ["--disk", disk, "--disk", f"{disk},ro",
+                                                    "--net", "--guests", "2", "--", "true"],
+                              com1=END)
+    assert first.code == EXIT_NO_STATUS, first
+    argv = recorded_argv(env)
+    again = run_raw(["run", "--hypervisor", disk, "--config", keep / "wisp.cfg"], wisp=wisp,
+                    env=dict(env, FAKE_SERIAL_HEX=serial(END)))
+    assert again.code == EXIT_POWEROFF, again
+    argv2 = recorded_argv(env)
+    names = lambda a: [m.split(" ")[1] for m in option(a, "-initrd").split(",")]
+    assert sorted(names(argv2)) == sorted(names(argv))
+    assert option(argv2, "-m") == option(argv, "-m")
+
+
+def config_dir(tmp_path, pvh_kernel, text, disks=("a.img",)):
+    d = tmp_path / "cfg"
+    d.mkdir()
+    for name in ("xs.elf", "svc.elf", "k.elf"):
+        (d / name).write_bytes(pvh_kernel.read_bytes())
+    for name in disks:
+        image(d, name, 1024 * 1024)
+    (d / "wisp.cfg").write_text(text)
+    return d / "wisp.cfg"
+
+
+DEVICE_CONFIG = ("domain xenstore\n  kernel xs.elf\n  roles xenstore\n  memory 16\n"
+                 "domain service\n  kernel svc.elf\n  roles control,backend\n  memory 64\n"
+                 "domain g\n  kernel k.elf\n  memory 32\n{lines}")
+
+
+def test_config_disks_become_modules(machine, env, tmp_path, pvh_kernel):
+    _, wisp = machine
+    cfg = config_dir(tmp_path, pvh_kernel, DEVICE_CONFIG.format(
+        lines="  disk = [ 'vdev=xvda, target=a.img', 'vdev=xvdb, access=ro, target=b.img' ]\n"
+              "  vif\n"), disks=("a.img", "b.img"))
+    keep = tmp_path / "media"
+    result = run_raw(["run", "--hypervisor", cfg, "--keep", keep, "--config", cfg], wisp=wisp,
+                     env=dict(env, FAKE_SERIAL_HEX=serial(END)))
+    assert result.code == EXIT_POWEROFF, result
+    argv = recorded_argv(env)
+    names = ["xs.elf", "svc.elf", "k.elf", "a.img", "b.img", "wisp.cfg"]
+    assert option(argv, "-initrd") == ",".join(f"{keep}/{n} {n}" for n in names)
+    # 64 Wisp; 5 modules of 1 MiB; domains 16 + 64 + 32, 2 each; 2 MiB per disk
+    assert option(argv, "-m") == str(64 + 5 + 112 + 6 + 4)
+
+
+@pytest.mark.parametrize("lines,disks,message", [
+    ("  disk vdev=xvda, target=gone.img\n", (), "gone.img: No such file"),
+    ("  disk vdev=xvda, target=a.img\n", ("a.img:empty",), "a.img: empty file"),
+    ("  vif mac=00:16:3e:00:03\n", (), "line 12: bad MAC '00:16:3e:00:03'"),
+    ("  vif mac=01:16:3e:00:03:00\n", (), "line 12: multicast MAC"),
+    ("  disk vdev=xvda, target=a.img\n  disk vdev=xvda, target=b.img\n", ("a.img", "b.img"),
+     "line 13: vdev xvda twice"),
+    ("  disk vdev=xvda, target=a.img\n  disk vdev=xvdb, target=a.img\n", ("a.img",),
+     "line 13: "),
+])
+def test_config_device_errors(machine, env, tmp_path, pvh_kernel, lines, disks, message):
+    _, wisp = machine
+    cfg = config_dir(tmp_path, pvh_kernel, DEVICE_CONFIG.format(lines=lines),
+                     disks=[d.split(":")[0] for d in disks])
+    for d in disks:
+        if d.endswith(":empty"):
+            (cfg.parent / d.split(":")[0]).write_bytes(b"")
+    result = run_raw(["run", "--hypervisor", cfg, "--config", cfg], wisp=wisp, env=env)
+    assert_not_booted(result, env)
+    assert message in result.err, result

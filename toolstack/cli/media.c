@@ -129,33 +129,39 @@ static enum wisp_exit check_service_files(const struct run_options *opts)
 }
 
 /*
- * Each --disk IMAGE: a readable, non-empty regular file; together they fit
- * MAX_DISK_TOTAL_MIB (the machine keeps them in RAM, as boot modules).
+ * A disk image: a readable, non-empty regular file; with the images before it
+ * (*total bytes) it fits MAX_DISK_TOTAL_MIB (the machine keeps them in RAM, as
+ * boot modules).
  */
+static enum wisp_exit check_disk_image(const char *path, uint64_t *total)
+{
+    char why[160];
+    off_t size;
+    int fd, err = open_regular_file(path, &fd, &size);
+
+    if (err)
+        return file_error(path, open_error_text(err), WISP_EXIT_USAGE);
+    close(fd);
+    if (size == 0)
+        return file_error(path, "empty file: a disk image needs at least one sector",
+                          WISP_EXIT_USAGE);
+    *total += (uint64_t)size;
+    if (*total <= (uint64_t)MAX_DISK_TOTAL_MIB << 20)
+        return 0;
+    snprintf(why, sizeof(why), "too big: the disk images would take %llu MiB together, "
+             "more than %u MiB", (unsigned long long)((*total + 0xfffff) >> 20),
+             MAX_DISK_TOTAL_MIB);
+    return file_error(path, why, WISP_EXIT_USAGE);
+}
+
 static enum wisp_exit check_disk_images(const struct run_options *opts)
 {
     uint64_t total = 0;
-    char why[160];
+    enum wisp_exit rc;
 
-    for (unsigned i = 0; i < opts->nr_disks; i++) {
-        const char *path = opts->disks[i].path;
-        off_t size;
-        int fd, err = open_regular_file(path, &fd, &size);
-
-        if (err)
-            return file_error(path, open_error_text(err), WISP_EXIT_USAGE);
-        close(fd);
-        if (size == 0)
-            return file_error(path, "empty file: a disk image needs at least one sector",
-                              WISP_EXIT_USAGE);
-        total += (uint64_t)size;
-        if (total > (uint64_t)MAX_DISK_TOTAL_MIB << 20) {
-            snprintf(why, sizeof(why), "too big: the disk images would take %llu MiB "
-                     "together, more than %u MiB", (unsigned long long)((total + 0xfffff) >> 20),
-                     MAX_DISK_TOTAL_MIB);
-            return file_error(path, why, WISP_EXIT_USAGE);
-        }
-    }
+    for (unsigned i = 0; i < opts->nr_disks; i++)
+        if ((rc = check_disk_image(opts->disks[i].path, &total)))
+            return rc;
     return 0;
 }
 
@@ -195,7 +201,39 @@ static bool config_module_path(const struct run_options *opts, const char *name,
     return len > 0 && (size_t)len < size;
 }
 
-/* Every domain's kernel is a PVH ELF and its initrd is readable. */
+/* QEMU's -initrd splits its argument at commas (the parser already refuses '/'). */
+static enum wisp_exit check_module_name(const struct run_options *opts,
+                                        const struct domain_config *dc, const char *name)
+{
+    if (!strchr(name, ','))
+        return 0;
+    fprintf(stderr, "wisp: %s: domain %s: '%s' must be a plain file name without ','\n",
+            opts->config_file, dc->name, name);
+    return WISP_EXIT_USAGE;
+}
+
+/* The disk images a configuration's disk lines name (target=), as for --disk. */
+static enum wisp_exit check_config_disks(const struct run_options *opts)
+{
+    char path[PATH_MAX];
+    uint64_t total = 0;
+    enum wisp_exit rc;
+
+    for (unsigned i = 0; i < opts->config->nr_domains; i++) {
+        const struct domain_config *dc = &opts->config->domains[i];
+
+        for (unsigned j = 0; j < dc->nr_disks; j++) {
+            /* A target has no ',': the parser splits disk terms there. */
+            if (!config_module_path(opts, dc->disks[j].target, path, sizeof(path)))
+                return file_error(dc->disks[j].target, "path too long", WISP_EXIT_USAGE);
+            if ((rc = check_disk_image(path, &total)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Every domain's kernel is a PVH ELF, its initrd is readable, its disks are images. */
 static enum wisp_exit check_config_modules(const struct run_options *opts)
 {
     char path[PATH_MAX];
@@ -204,15 +242,10 @@ static enum wisp_exit check_config_modules(const struct run_options *opts)
 
     for (unsigned i = 0; i < opts->config->nr_domains; i++) {
         const struct domain_config *dc = &opts->config->domains[i];
-        const char *bad = strchr(dc->kernel, ',') ? dc->kernel :
-                          strchr(dc->initrd, ',') ? dc->initrd : NULL;
 
-        /* QEMU's -initrd splits its argument at commas (the parser already refuses '/'). */
-        if (bad) {
-            fprintf(stderr, "wisp: %s: domain %s: '%s' must be a plain file name without "
-                    "','\n", opts->config_file, dc->name, bad);
-            return WISP_EXIT_USAGE;
-        }
+        if ((rc = check_module_name(opts, dc, dc->kernel)) ||
+            (rc = check_module_name(opts, dc, dc->initrd)))
+            return rc;
         if (!config_module_path(opts, dc->kernel, path, sizeof(path)))
             return file_error(dc->kernel, "path too long", WISP_EXIT_USAGE);
         if ((rc = check_pvh_kernel(path, path, &is_linux)))
@@ -224,7 +257,7 @@ static enum wisp_exit check_config_modules(const struct run_options *opts)
         if ((rc = check_readable(path, WISP_EXIT_USAGE)))
             return rc;
     }
-    return 0;
+    return check_config_disks(opts);
 }
 
 static enum wisp_exit check_guest_inputs(struct run_options *opts)
@@ -588,6 +621,10 @@ static int collect_modules(const struct run_options *opts, struct boot_media *me
         if (dc->initrd[0] && (!config_module_path(opts, dc->initrd, path, sizeof(path)) ||
                               !add_module(media, dc->initrd, path)))
             return -ENAMETOOLONG;
+        for (unsigned j = 0; j < dc->nr_disks; j++)
+            if (!config_module_path(opts, dc->disks[j].target, path, sizeof(path)) ||
+                !add_module(media, dc->disks[j].target, path))
+                return -ENAMETOOLONG;
     }
     return 0;
 }
@@ -613,7 +650,8 @@ static unsigned machine_memory_mib(const struct run_options *opts,
         mib += file_mib(media->modules[i].path);
     if (opts->config_file) {
         for (unsigned i = 0; i < opts->config->nr_domains; i++)
-            mib += opts->config->domains[i].memory_mib + GUEST_ALIGN_SLACK_MIB;
+            mib += opts->config->domains[i].memory_mib + GUEST_ALIGN_SLACK_MIB +
+                   opts->config->domains[i].nr_disks * DISK_PAD_MIB;
         return mib;
     }
     mib += opts->guests * (opts->memory_mib + GUEST_ALIGN_SLACK_MIB);
