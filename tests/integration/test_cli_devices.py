@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clitest import fake_env, private_build, run_raw, serial
-from wisptest import EXIT_INFRA, EXIT_POWEROFF, EXIT_USAGE, make_elf
+from wisptest import EXIT_INFRA, EXIT_POWEROFF, EXIT_USAGE, assert_checks, make_elf
 
 END = "(wisp) end: poweroff\n"
 EXIT_NO_STATUS = 120
@@ -537,3 +537,18 @@ def test_config_device_errors(machine, env, tmp_path, pvh_kernel, lines, disks, 
     result = run_raw(["run", "--hypervisor", cfg, "--config", cfg], wisp=wisp, env=env)
     assert_not_booted(result, env)
     assert message in result.err, result
+
+
+# --- a real boot: several guests on Wisp ------------------------------------------------
+
+@pytest.mark.boot
+def test_guests_boot_side_by_side(run_wisp, backend, guest):
+    """Three copies of checks64 as guest1..guest3, each one's lines labelled and complete."""
+    result = run_wisp(["run", "--emulator", backend, "--no-interactive", "--guests", "3",
+                       "--memory", "16", guest("checks64")], timeout=600)
+    assert result.code == EXIT_POWEROFF, result
+    for i in (1, 2, 3):
+        prefix = f"[guest{i}] "
+        own = [l[len(prefix):] for l in result.stdout if l.startswith(prefix)]
+        assert_checks(own)
+    assert all(l.startswith("[guest") for l in result.stdout), result.stdout
