@@ -201,17 +201,6 @@ static bool config_module_path(const struct run_options *opts, const char *name,
     return len > 0 && (size_t)len < size;
 }
 
-/* QEMU's -initrd splits its argument at commas (the parser already refuses '/'). */
-static enum wisp_exit check_module_name(const struct run_options *opts,
-                                        const struct domain_config *dc, const char *name)
-{
-    if (!strchr(name, ','))
-        return 0;
-    fprintf(stderr, "wisp: %s: domain %s: '%s' must be a plain file name without ','\n",
-            opts->config_file, dc->name, name);
-    return WISP_EXIT_USAGE;
-}
-
 /* The disk images a configuration's disk lines name (target=), as for --disk. */
 static enum wisp_exit check_config_disks(const struct run_options *opts)
 {
@@ -242,10 +231,15 @@ static enum wisp_exit check_config_modules(const struct run_options *opts)
 
     for (unsigned i = 0; i < opts->config->nr_domains; i++) {
         const struct domain_config *dc = &opts->config->domains[i];
+        const char *bad = strchr(dc->kernel, ',') ? dc->kernel :
+                          strchr(dc->initrd, ',') ? dc->initrd : NULL;
 
-        if ((rc = check_module_name(opts, dc, dc->kernel)) ||
-            (rc = check_module_name(opts, dc, dc->initrd)))
-            return rc;
+        /* QEMU's -initrd splits its argument at commas (the parser already refuses '/'). */
+        if (bad) {
+            fprintf(stderr, "wisp: %s: domain %s: '%s' must be a plain file name without "
+                    "','\n", opts->config_file, dc->name, bad);
+            return WISP_EXIT_USAGE;
+        }
         if (!config_module_path(opts, dc->kernel, path, sizeof(path)))
             return file_error(dc->kernel, "path too long", WISP_EXIT_USAGE);
         if ((rc = check_pvh_kernel(path, path, &is_linux)))
