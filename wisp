@@ -155,7 +155,7 @@ build_guest() {
     fi
     # Long the first time, so its progress is shown; on stderr, as stdout is the guest's.
     case " ${targets[*]} " in
-        *" guest-kernels/vmlinux "*) say "building ${targets[*]} (a first kernel build takes minutes)" ;;
+        *" guest-kernels/vmlinux "* | *" guest-kernels/service/vmlinux "*) say "building ${targets[*]} (a first kernel build takes minutes)" ;;
         *) say "building ${targets[*]}" ;;
     esac
     if ! ninja -C "$BUILD" "${targets[@]}" >&2; then

@@ -66,12 +66,14 @@ static void set_defaults(struct run_options *opts)
     opts->boot = BOOT_DIRECT;
     opts->memory_mib = DEFAULT_MEMORY_MIB;
     opts->vcpus = DEFAULT_VCPUS;
+    opts->guests = 1;
 }
 
-enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG };
+enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
+       OPT_NET, OPT_GUESTS };
 
 /* Options given explicitly, for the checks that depend on them. */
-struct given { bool boot, memory, vcpus; };
+struct given { bool boot, memory, vcpus, guests; };
 
 static const struct option run_long_options[] = {
     { "emulator",   required_argument, NULL, 'e' },
@@ -82,6 +84,9 @@ static const struct option run_long_options[] = {
     { "cmdline",    required_argument, NULL, 'a' },
     { "hv-cmdline", required_argument, NULL, OPT_HV_CMDLINE },
     { "config",     required_argument, NULL, OPT_CONFIG },
+    { "disk",       required_argument, NULL, OPT_DISK },
+    { "net",        no_argument,       NULL, OPT_NET },
+    { "guests",     required_argument, NULL, OPT_GUESTS },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -91,6 +96,28 @@ static const struct option run_long_options[] = {
     { "help",       no_argument,       NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
+
+/* --disk IMAGE[,ro]: the next of xvda, xvdb, ... The image itself is checked later. */
+static int add_disk(const char *arg, struct run_options *opts)
+{
+    static char paths[MAX_DISKS][PATH_MAX];
+    const char *comma = strrchr(arg, ',');
+    size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+    struct disk_option *disk = &opts->disks[opts->nr_disks];
+
+    if (opts->nr_disks == MAX_DISKS)
+        return usage_error("at most 8 --disk options (xvda to xvdh); '%s' is one more", arg);
+    if (comma && strcmp(comma, ",ro") != 0 && strcmp(comma, ",rw") != 0)
+        return usage_error("--disk takes IMAGE or IMAGE,ro: unknown suffix in '%s'", arg);
+    if (len == 0 || len >= PATH_MAX)
+        return usage_error("--disk needs an IMAGE file, not '%s'", arg);
+    memcpy(paths[opts->nr_disks], arg, len);
+    paths[opts->nr_disks][len] = '\0';
+    disk->path = paths[opts->nr_disks];
+    disk->readonly = comma && strcmp(comma, ",ro") == 0;
+    opts->nr_disks++;
+    return 0;
+}
 
 /* Returns 0, 1 to stop with success (--help), or WISP_EXIT_USAGE. */
 static int apply_option(int opt, const char *arg, struct run_options *opts,
@@ -150,6 +177,16 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
     case OPT_CONFIG:
         opts->config_file = arg;
         return 0;
+    case OPT_DISK:
+        return add_disk(arg, opts);
+    case OPT_NET:
+        opts->net = true;
+        return 0;
+    case OPT_GUESTS:
+        if (parse_unsigned(arg, 1, MAX_GUESTS, &opts->guests))
+            return usage_error("--guests takes 1 to 6, not '%s'", arg);
+        given->guests = true;
+        return 0;
     case 'v':
         opts->verbose = true;
         return 0;
@@ -185,6 +222,12 @@ static int check_config_mode(const struct run_options *opts, const struct given 
         return usage_error("--config gives each domain's initrd, cmdline, memory and vcpus "
                            "in the file: drop --%s", opts->initrd ? "initrd" :
                            opts->cmdline ? "cmdline" : given->memory ? "memory" : "vcpus");
+    if (opts->nr_disks || opts->net)
+        return usage_error("--config: put disk and vif lines in the file (docs/boot-config.md) "
+                           "instead of --%s", opts->nr_disks ? "disk" : "net");
+    if (given->guests)
+        return usage_error("--config: name each guest's domain in the file instead of "
+                           "--guests%s", "");
     return 0;
 }
 
@@ -277,7 +320,8 @@ int apply_guest_defaults(struct run_options *opts)
         fputs("wisp: out of memory\n", stderr);
         return WISP_EXIT_INFRA;
     }
-    total = strlen(GUEST_CMDLINE_PREFIX) + 1 + strlen(line);
+    total = strlen(GUEST_CMDLINE_PREFIX) + 1 + strlen(line) +
+            (opts->command && opts->guests > 1 ? GUEST_WORD_MAX - 1 : 0);
     if (total > MAX_CMDLINE_LEN) {
         fprintf(stderr, "wisp: the guest command line would be %zu bytes, more than %d: "
                 "shorten the COMMAND or --cmdline\n", total, MAX_CMDLINE_LEN);
@@ -298,7 +342,7 @@ void resolve_run_mode(struct run_options *opts)
         return;
     if (opts->interactive)
         opts->timeout_s = 0;    /* someone is there to end it (Ctrl-]) */
-    else if (opts->linux_guest)
+    else if (opts->linux_guest || run_has_devices(opts))   /* the service domain is Linux */
         opts->timeout_s = opts->emulator == EMULATOR_BOCHS ? DEFAULT_TIMEOUT_LINUX_BOCHS_S
                                                            : DEFAULT_TIMEOUT_LINUX_S;
     else
@@ -341,6 +385,17 @@ void resolve_hypervisor_path(struct run_options *opts)
     opts->hypervisor = path;
 }
 
+void resolve_service_paths(struct run_options *opts)
+{
+    static char xenstored[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX];
+
+    if (!run_has_devices(opts))
+        return;
+    opts->xenstored = build_path(XENSTORED_TARGET, xenstored, sizeof(xenstored));
+    opts->service_kernel = build_path(SERVICE_KERNEL_TARGET, kernel, sizeof(kernel));
+    opts->service_initrd = build_path(SERVICE_INITRD_TARGET, initrd, sizeof(initrd));
+}
+
 const char *emulator_name(enum emulator_kind kind)
 {
     return kind == EMULATOR_BOCHS ? "bochs" : "qemu";
@@ -351,6 +406,7 @@ void print_run_usage(void)
     printf(
 "usage: wisp run [OPTIONS] KERNEL\n"
 "       wisp run [OPTIONS] [KERNEL] -- COMMAND [ARG...]\n"
+"       wisp run [OPTIONS] --config FILE\n"
 "\n"
 "Boots Wisp in an emulator with KERNEL (a PVH ELF, or a Linux bzImage whose vmlinux\n"
 "is unpacked) as its one guest, streams the guest's console to stdout and exits with\n"
@@ -373,6 +429,22 @@ void print_run_usage(void)
 "                         boot-config.md) instead of KERNEL; their kernels and\n"
 "                         initrds are files in FILE's directory; each guest line\n"
 "                         on stdout starts with \"[NAME] \"\n"
+"  --disk IMAGE[,ro]      give guest1 the raw disk image IMAGE as xvda, the next\n"
+"                         --disk as xvdb, ... (at most %u, all together %u MiB);\n"
+"                         ,ro makes it read-only. Writes to a disk live in the\n"
+"                         machine's memory and are gone when it stops: IMAGE\n"
+"                         itself never changes (persistent disks come later, with\n"
+"                         device passthrough)\n"
+"  --net                  give every guest a network card, eth0, on one bridge in\n"
+"                         the service domain; DHCP gives guestI 10.77.0.(I+2)/16,\n"
+"                         the service domain is 10.77.255.254; --disk and --net\n"
+"                         also boot a xenstore domain and a service domain\n"
+"                         (Linux: the backends); --verbose shows their consoles\n"
+"  --guests N             boot N guests, guest1..guestN (1..%u, default 1), each\n"
+"                         running KERNEL or COMMAND, with WISP_GUEST=I and\n"
+"                         WISP_GUESTS=N in COMMAND's environment; each line on\n"
+"                         stdout starts with \"[guestI] \"; wisp exits with the\n"
+"                         first non-zero status in guest order, else 0\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
@@ -386,6 +458,7 @@ void print_run_usage(void)
 "                         <build>/xen/wisp.elf next to this program)\n"
 "  --keep DIR             build the boot media in DIR and keep it\n",
         DEFAULT_MEMORY_MIB, HYPERVISOR_MEMORY_MIB, MAX_VCPUS, DEFAULT_VCPUS,
-        GUEST_CMDLINE_PREFIX, DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S,
+        GUEST_CMDLINE_PREFIX, MAX_DISKS, MAX_DISK_TOTAL_MIB, MAX_GUESTS,
+        DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S,
         DEFAULT_TIMEOUT_LINUX_S, DEFAULT_TIMEOUT_LINUX_BOCHS_S);
 }

@@ -71,6 +71,7 @@ static int run_with_options(struct run_options *opts)
     int rc;
 
     resolve_hypervisor_path(opts);
+    resolve_service_paths(opts);
     install_stop_handlers();
     rc = unpack_bzimage(opts, unpacked, sizeof(unpacked));
     if (rc)
@@ -176,6 +177,19 @@ static int demo_run_argv(int argc, char **argv, char **out, bool *minimal)
     return n;
 }
 
+/*
+ * The demo's console input goes to the first domain (docs/cli.md): with
+ * devices that would be the xenstore domain, not the guest.
+ */
+static bool demo_has_one_guest(const struct run_options *opts)
+{
+    if (!run_has_devices(opts) && opts->guests == 1)
+        return true;
+    fputs("wisp: demo boots one guest without devices; use `wisp run --disk/--net/--guests "
+          "... -- COMMAND`\n", stderr);
+    return false;
+}
+
 /* The small PVH demo guest (tests/guests/demo.elf), hypervisor lines shown: no Linux needed. */
 static int demo_minimal(int argc, char **argv)
 {
@@ -197,6 +211,8 @@ static int demo_minimal(int argc, char **argv)
         fputs("wisp: demo takes options only (see `wisp help run`)\n", stderr);
         return WISP_EXIT_USAGE;
     }
+    if (!demo_has_one_guest(&opts))
+        return WISP_EXIT_USAGE;
     narrate("Wisp is a small hypervisor that runs guests written for Xen's PVH ABI.");
     fprintf(stderr, "==> Booting Wisp under %s\n"
                     "==> with one guest: %s (%u MiB, %u vCPU).\n",
@@ -221,6 +237,8 @@ static int demo_linux(int argc, char **argv)
               "`wisp run -- COMMAND`\n", stderr);
         return WISP_EXIT_USAGE;
     }
+    if (!demo_has_one_guest(&opts))
+        return WISP_EXIT_USAGE;
     rc = apply_guest_defaults(&opts);
     if (rc)
         return rc;
@@ -279,15 +297,15 @@ static int parse_quietly(int argc, char **argv, struct run_options *opts, bool n
 
 /*
  * `wisp guest-targets run|demo ARGS...` (for ./wisp): prints the build
- * targets of the default Linux guest that those arguments would use, one per
- * line; nothing if none, or if the arguments are wrong (the real command will
- * say so).
+ * targets of the default Linux guest (and with --disk or --net, of the xenstore
+ * and service domains) that those arguments would use, one per line; nothing
+ * if none, or if the arguments are wrong (the real command will say so).
  */
 static int cmd_guest_targets(int argc, char **argv)
 {
     char **run_argv = calloc((size_t)argc + 4, sizeof(*run_argv));
     struct run_options opts;
-    bool minimal = false, wants_linux = false;
+    bool minimal = false, wants_linux = false, wants_service = false;
     int n;
 
     if (!run_argv)
@@ -296,7 +314,10 @@ static int cmd_guest_targets(int argc, char **argv)
         run_argv[0] = "run";
         for (n = 2; n < argc; n++)
             run_argv[n - 1] = argv[n];
-        wants_linux = parse_quietly(argc - 1, run_argv, &opts, true) == 0 && opts.command;
+        if (parse_quietly(argc - 1, run_argv, &opts, true) == 0) {
+            wants_linux = opts.command != NULL;
+            wants_service = run_has_devices(&opts);
+        }
     } else if (argc >= 2 && strcmp(argv[1], "demo") == 0) {
         n = demo_run_argv(argc - 1, argv + 1, run_argv, &minimal);
         wants_linux = !minimal && parse_quietly(n, run_argv, &opts, false) == 0 &&
@@ -306,6 +327,8 @@ static int cmd_guest_targets(int argc, char **argv)
         puts(GUEST_KERNEL_TARGET);
     if (wants_linux && !opts.initrd)
         puts(GUEST_INITRD_TARGET);
+    if (wants_service)
+        printf("%s\n%s\n%s\n", XENSTORED_TARGET, SERVICE_KERNEL_TARGET, SERVICE_INITRD_TARGET);
     free(run_argv);
     return 0;
 }

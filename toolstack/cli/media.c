@@ -91,15 +91,78 @@ static enum wisp_exit check_pvh_kernel(const char *path, const char *name, bool 
     return 0;
 }
 
-/* The default Linux guest is a build product: missing, it is a build problem. */
-static enum wisp_exit check_default_guest_file(const char *path)
+/* Files from the build directory: missing, they are a build problem. */
+static enum wisp_exit check_build_file(const char *path, const char *what, const char *targets)
 {
     if (access(path, R_OK) == 0)
         return 0;
     fprintf(stderr, "wisp: %s: %s\n"
-            "wisp: the Linux guest is built by `ninja -C build " GUEST_KERNEL_TARGET " "
-            GUEST_INITRD_TARGET "` (./wisp does)\n", path, strerror(errno));
+            "wisp: %s is built by `ninja -C build %s` (./wisp does)\n", path,
+            strerror(errno), what, targets);
     return WISP_EXIT_INFRA;
+}
+
+static enum wisp_exit check_default_guest_file(const char *path)
+{
+    return check_build_file(path, "the Linux guest",
+                            GUEST_KERNEL_TARGET " " GUEST_INITRD_TARGET);
+}
+
+/*
+ * The xenstore and service domains of a machine with devices: build products,
+ * and their kernels must be PVH ELFs like any other.
+ */
+static enum wisp_exit check_service_files(const struct run_options *opts)
+{
+    static const char targets[] = XENSTORED_TARGET " " SERVICE_KERNEL_TARGET " "
+                                  SERVICE_INITRD_TARGET;
+    const char *files[] = { opts->xenstored, opts->service_kernel, opts->service_initrd };
+    enum wisp_exit rc;
+    bool is_linux;
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        if ((rc = check_build_file(files[i], "the service domain", targets)))
+            return rc;
+    if ((rc = check_pvh_kernel(opts->xenstored, opts->xenstored, &is_linux)))
+        return rc;
+    return check_pvh_kernel(opts->service_kernel, opts->service_kernel, &is_linux);
+}
+
+/*
+ * A disk image: a readable, non-empty regular file; with the images before it
+ * (*total bytes) it fits MAX_DISK_TOTAL_MIB (the machine keeps them in RAM, as
+ * boot modules).
+ */
+static enum wisp_exit check_disk_image(const char *path, uint64_t *total)
+{
+    char why[160];
+    off_t size;
+    int fd, err = open_regular_file(path, &fd, &size);
+
+    if (err)
+        return file_error(path, open_error_text(err), WISP_EXIT_USAGE);
+    close(fd);
+    if (size == 0)
+        return file_error(path, "empty file: a disk image needs at least one sector",
+                          WISP_EXIT_USAGE);
+    *total += (uint64_t)size;
+    if (*total <= (uint64_t)MAX_DISK_TOTAL_MIB << 20)
+        return 0;
+    snprintf(why, sizeof(why), "too big: the disk images would take %llu MiB together, "
+             "more than %u MiB", (unsigned long long)((*total + 0xfffff) >> 20),
+             MAX_DISK_TOTAL_MIB);
+    return file_error(path, why, WISP_EXIT_USAGE);
+}
+
+static enum wisp_exit check_disk_images(const struct run_options *opts)
+{
+    uint64_t total = 0;
+    enum wisp_exit rc;
+
+    for (unsigned i = 0; i < opts->nr_disks; i++)
+        if ((rc = check_disk_image(opts->disks[i].path, &total)))
+            return rc;
+    return 0;
 }
 
 /* Bigger than any sensible configuration (8 domains, 2 KiB command lines each). */
@@ -138,7 +201,28 @@ static bool config_module_path(const struct run_options *opts, const char *name,
     return len > 0 && (size_t)len < size;
 }
 
-/* Every domain's kernel is a PVH ELF and its initrd is readable. */
+/* The disk images a configuration's disk lines name (target=), as for --disk. */
+static enum wisp_exit check_config_disks(const struct run_options *opts)
+{
+    char path[PATH_MAX];
+    uint64_t total = 0;
+    enum wisp_exit rc;
+
+    for (unsigned i = 0; i < opts->config->nr_domains; i++) {
+        const struct domain_config *dc = &opts->config->domains[i];
+
+        for (unsigned j = 0; j < dc->nr_disks; j++) {
+            /* A target has no ',': the parser splits disk terms there. */
+            if (!config_module_path(opts, dc->disks[j].target, path, sizeof(path)))
+                return file_error(dc->disks[j].target, "path too long", WISP_EXIT_USAGE);
+            if ((rc = check_disk_image(path, &total)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Every domain's kernel is a PVH ELF, its initrd is readable, its disks are images. */
 static enum wisp_exit check_config_modules(const struct run_options *opts)
 {
     char path[PATH_MAX];
@@ -167,7 +251,7 @@ static enum wisp_exit check_config_modules(const struct run_options *opts)
         if ((rc = check_readable(path, WISP_EXIT_USAGE)))
             return rc;
     }
-    return 0;
+    return check_config_disks(opts);
 }
 
 static enum wisp_exit check_guest_inputs(struct run_options *opts)
@@ -193,6 +277,10 @@ enum wisp_exit check_inputs(struct run_options *opts)
 {
     enum wisp_exit rc = check_guest_inputs(opts);
 
+    if (!rc)
+        rc = check_disk_images(opts);
+    if (!rc && run_has_devices(opts))
+        rc = check_service_files(opts);
     if (rc)
         return rc;
     rc = check_readable(opts->hypervisor,
@@ -224,28 +312,65 @@ static int write_text_file(const char *path, const char *text)
     return err;
 }
 
-/* The boot configuration module of a one-guest run; format in docs/boot-config.md. */
+/*
+ * Guest `index` (1..guests): KERNEL and --initrd, its command line (for
+ * -- COMMAND with several guests, ending in wisp.guest=I/N for /init), and
+ * its devices: every disk goes to guest1, every guest gets a vif with --net.
+ */
+static void write_guest_domain(FILE *f, const struct run_options *opts, unsigned index)
+{
+    /* Linux guests get their console first; any other guest gets exactly --cmdline. */
+    const char *prefix = opts->linux_guest ? GUEST_CMDLINE_PREFIX : "";
+    const char *sep = opts->linux_guest && opts->cmdline ? " " : "";
+    const char *rest = opts->cmdline ? opts->cmdline : "";
+    char word[32] = "";     /* GUEST_WORD_MAX at most */
+
+    if (opts->command && opts->guests > 1)
+        snprintf(word, sizeof(word), " wisp.guest=%u/%u", index, opts->guests);
+    if (opts->guests == 1 && !run_has_devices(opts))
+        fputs("domain " DOMAIN_NAME "\n", f);
+    else
+        fprintf(f, "domain " DOMAIN_NAME "%u\n", index);
+    fputs("  kernel " MODULE_KERNEL "\n", f);
+    if (opts->initrd)
+        fputs("  initrd " MODULE_INITRD "\n", f);
+    if (prefix[0] || rest[0])
+        fprintf(f, "  cmdline %s%s%s%s\n", prefix, sep, rest, word);
+    fprintf(f, "  memory %u\n  vcpus %u\n", opts->memory_mib, opts->vcpus);
+    for (unsigned i = 0; index == 1 && i < opts->nr_disks; i++)
+        fprintf(f, "  disk format=raw, vdev=xvd%c, access=%s, target=" MODULE_DISK_FORMAT "\n",
+                'a' + i, opts->disks[i].readonly ? "ro" : "rw", i);
+    if (opts->net)  /* Xen's default MAC for vif 0 of this domain: 00:16:3e:00:DOMID:00 */
+        fprintf(f, "  vif mac=00:16:3e:00:%02x:00\n", first_guest_domid(opts) + index - 1);
+}
+
+/* The boot configuration module of a run without --config; format in docs/boot-config.md. */
 static int write_config(const struct run_options *opts, const char *path)
 {
-    char text[MAX_CMDLINE_LEN + 256], cmdline[MAX_CMDLINE_LEN + 2];
-    int len;
+    FILE *f = fopen(path, "w");
+    int err = 0;
 
-    /* Linux guests get their console first; any other guest gets exactly --cmdline. */
-    snprintf(cmdline, sizeof(cmdline), "%s%s%s", opts->linux_guest ? GUEST_CMDLINE_PREFIX : "",
-             opts->linux_guest && opts->cmdline ? " " : "", opts->cmdline ? opts->cmdline : "");
-    len = snprintf(text, sizeof(text),
-                   "domain " DOMAIN_NAME "\n"
-                   "  kernel " MODULE_KERNEL "\n"
-                   "%s"
-                   "%s%s%s"
+    if (!f)
+        return -errno;
+    if (run_has_devices(opts))  /* in front of the guests: d1 and d2 */
+        fprintf(f, "domain xenstore\n"
+                   "  kernel " MODULE_XENSTORED "\n"
+                   "  roles xenstore\n"
                    "  memory %u\n"
-                   "  vcpus %u\n",
-                   opts->initrd ? "  initrd " MODULE_INITRD "\n" : "",
-                   cmdline[0] ? "  cmdline " : "", cmdline, cmdline[0] ? "\n" : "",
-                   opts->memory_mib, opts->vcpus);
-    if (len < 0 || (size_t)len >= sizeof(text))
-        return -E2BIG;
-    return write_text_file(path, text);
+                   "domain service\n"
+                   "  kernel " MODULE_SERVICE_KERNEL "\n"
+                   "  initrd " MODULE_SERVICE_INITRD "\n"
+                   "  roles control,backend\n"
+                   "  memory %u\n"
+                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 quiet\n",
+                XENSTORE_MEMORY_MIB, SERVICE_MEMORY_MIB);
+    for (unsigned i = 1; i <= opts->guests; i++)
+        write_guest_domain(f, opts, i);
+    if (ferror(f))
+        err = -EIO;
+    if (fclose(f) != 0 && !err)
+        err = -errno;
+    return err;
 }
 
 /* Points dir/name at target (made absolute), so the emulator needs no copy. */
@@ -467,6 +592,18 @@ static int collect_modules(const struct run_options *opts, struct boot_media *me
         if (!add_module(media, MODULE_KERNEL, opts->kernel) ||
             (opts->initrd && !add_module(media, MODULE_INITRD, opts->initrd)))
             return -ENAMETOOLONG;
+        if (run_has_devices(opts) &&
+            (!add_module(media, MODULE_XENSTORED, opts->xenstored) ||
+             !add_module(media, MODULE_SERVICE_KERNEL, opts->service_kernel) ||
+             !add_module(media, MODULE_SERVICE_INITRD, opts->service_initrd)))
+            return -ENAMETOOLONG;
+        for (unsigned i = 0; i < opts->nr_disks; i++) {
+            char name[BOOTCFG_MODULE_MAX];
+
+            snprintf(name, sizeof(name), MODULE_DISK_FORMAT, i);
+            if (!add_module(media, name, opts->disks[i].path))
+                return -ENAMETOOLONG;
+        }
         return 0;
     }
     for (unsigned i = 0; i < opts->config->nr_domains; i++) {
@@ -505,10 +642,16 @@ static unsigned machine_memory_mib(const struct run_options *opts,
 
     for (unsigned i = 0; i < media->nr_modules; i++)
         mib += file_mib(media->modules[i].path);
-    if (!opts->config_file)
-        return mib + opts->memory_mib + GUEST_ALIGN_SLACK_MIB;
-    for (unsigned i = 0; i < opts->config->nr_domains; i++)
-        mib += opts->config->domains[i].memory_mib + GUEST_ALIGN_SLACK_MIB;
+    if (opts->config_file) {
+        for (unsigned i = 0; i < opts->config->nr_domains; i++)
+            mib += opts->config->domains[i].memory_mib + GUEST_ALIGN_SLACK_MIB +
+                   opts->config->domains[i].nr_disks * DISK_PAD_MIB;
+        return mib;
+    }
+    mib += opts->guests * (opts->memory_mib + GUEST_ALIGN_SLACK_MIB);
+    if (run_has_devices(opts))
+        mib += XENSTORE_MEMORY_MIB + SERVICE_MEMORY_MIB + 2 * GUEST_ALIGN_SLACK_MIB +
+               opts->nr_disks * DISK_PAD_MIB;
     return mib;
 }
 

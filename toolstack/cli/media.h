@@ -16,10 +16,15 @@
 #define MODULE_CONFIG "wisp.cfg"
 #define ISO_NAME      "wisp.iso"
 #define DOMAIN_NAME   "guest"
+/* With devices (docs/cli.md): the xenstore and service domains, and each --disk. */
+#define MODULE_XENSTORED      "xenstored.elf"
+#define MODULE_SERVICE_KERNEL "service-vmlinux"
+#define MODULE_SERVICE_INITRD "service-initramfs.cpio.gz"
+#define MODULE_DISK_FORMAT    "disk%u.img"
 #define MEDIA_DIR_MAX (PATH_MAX - 256)
 
-/* Every kernel and initrd of every domain; the configuration module comes on top. */
-#define MEDIA_MAX_MODULES (2 * BOOTCFG_MAX_DOMAINS)
+/* Every kernel and initrd of every domain, and the disk images; the configuration comes on top. */
+#define MEDIA_MAX_MODULES (2 * BOOTCFG_MAX_DOMAINS + MAX_DISKS)
 
 /* A boot module: linked into the work directory as `name`, which the configuration uses. */
 struct media_module {

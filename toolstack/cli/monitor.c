@@ -17,8 +17,6 @@
 #include "terminal.h"
 
 #define POLL_INTERVAL_MS 50
-/* The domain whose console gets stdin and whose stream holds the exit marker. */
-#define GUEST_DOMID      1
 /* Domains with a console stream of their own; more share the last one. */
 #define MAX_CONSOLES     8
 #define INPUT_BUFFER     4096
@@ -29,8 +27,12 @@ struct guest_console {
     long long fed_ms;           /* when its last bytes came */
     struct console_stream stream;
     struct monitor *monitor;
-    const char *label;          /* --config: "[NAME] " starts each of its lines; else NULL */
+    const char *label;          /* "[NAME] " starts each of its lines; NULL: no label */
+    char name[16];              /* the label of a generated configuration's domain */
+    unsigned guest;             /* guest1..guestN of a run without --config: 1..N; else 0 */
+    bool service;               /* the xenstore or service domain: stderr, with --verbose */
     bool mid_line;              /* its last byte on stdout was not "\n" */
+    bool cut;                   /* ... and another domain ended that line for it */
 };
 
 /* Interactive sessions: stdin on its way to COM1. */
@@ -68,48 +70,83 @@ static void write_line(FILE *out, const char *text, size_t len)
     fflush(out);
 }
 
-/* With several domains each line says whose it is; the stream hands over whole lines or tails. */
-static void write_labelled(struct guest_console *c, const char *data, size_t len)
+/*
+ * With several domains each line says whose it is; the stream hands over whole
+ * lines or tails. On stdout another domain's partial line is ended first.
+ */
+static void write_labelled(struct guest_console *c, FILE *out, const char *data, size_t len)
 {
-    struct guest_console *other = c->monitor->mid_line_console;
+    struct guest_console *other = out == stdout ? c->monitor->mid_line_console : NULL;
 
     if (other && other != c) {  /* another domain's partial line: end it, label the rest */
         putchar('\n');
         other->mid_line = false;
+        other->cut = true;
     }
+    if (c->cut && data[0] == '\n') {  /* the end of our line that was cut: written already */
+        data++;
+        len--;
+    }
+    c->cut = false;
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t piece = nl ? (size_t)(nl - data) + 1 : len;
 
         if (!c->mid_line)
-            printf("[%s] ", c->label);
-        fwrite(data, 1, piece, stdout);
+            fprintf(out, "[%s] ", c->label);
+        fwrite(data, 1, piece, out);
         c->mid_line = data[piece - 1] != '\n';
         data += piece;
         len -= piece;
     }
-    c->monitor->mid_line_console = c->mid_line ? c : NULL;
+    if (out == stdout)
+        c->monitor->mid_line_console = c->mid_line ? c : NULL;
 }
 
 static void write_guest_output(void *ctx, const char *data, size_t len)
 {
     struct guest_console *c = ctx;
 
+    if (c->service) {   /* the machine's own domains: not the user's output */
+        if (c->monitor->opts->verbose) {
+            fflush(stdout);
+            write_labelled(c, stderr, data, len);
+            fflush(stderr);
+        }
+        return;
+    }
     if (c->label)
-        write_labelled(c, data, len);
+        write_labelled(c, stdout, data, len);
     else
         fwrite(data, 1, len, stdout);
     c->monitor->stdout_mid_line = data[len - 1] != '\n';
 }
 
-/* The name --config gave domain `domid` (domains are built in file order, from d1). */
-static const char *domain_label(const struct monitor *m, unsigned domid)
+/*
+ * Who domain `domid` is (domains are built in configuration order, from d1).
+ * --config: labelled with the name the file gives it. Otherwise guestI is
+ * labelled when there are several guests, and the xenstore and service domains
+ * in front of the guests (docs/cli.md) are marked as such.
+ */
+static void identify_domain(const struct monitor *m, struct guest_console *c)
 {
-    const struct boot_config *cfg = m->opts->config;
+    const struct run_options *opts = m->opts;
+    const struct boot_config *cfg = opts->config;
+    unsigned first = first_guest_domid(opts);
 
-    if (!cfg)
-        return NULL;
-    return domid >= 1 && domid <= cfg->nr_domains ? cfg->domains[domid - 1].name : "?";
+    if (cfg) {
+        c->label = c->domid >= 1 && c->domid <= cfg->nr_domains
+                   ? cfg->domains[c->domid - 1].name : "?";
+        return;
+    }
+    if (c->domid >= first && c->domid < first + opts->guests) {
+        c->guest = c->domid - first + 1;
+        snprintf(c->name, sizeof(c->name), "guest%u", c->guest);
+        c->label = opts->guests > 1 ? c->name : NULL;
+    } else if (c->domid >= 1 && c->domid < first) {
+        c->service = true;
+        c->label = c->domid == 1 ? "xenstore" : "service";
+    }
 }
 
 static struct guest_console *console_of(struct monitor *m, unsigned domid)
@@ -125,9 +162,8 @@ static struct guest_console *console_of(struct monitor *m, unsigned domid)
         c->used = true;
         c->domid = domid;
         c->monitor = m;
-        c->label = domain_label(m, domid);
-        console_init(&c->stream, m->opts->command && domid == GUEST_DOMID,
-                     write_guest_output, c);
+        identify_domain(m, c);
+        console_init(&c->stream, m->opts->command && c->guest > 0, write_guest_output, c);
     }
     return c;
 }
@@ -392,13 +428,15 @@ static enum wisp_exit judge_early_exit(const struct monitor *m, const struct emu
 }
 
 /*
- * Ends every console stream. Returns the guest's exit marker (-1: none); what
- * it printed after the marker (power-off messages) goes to stderr when it may
- * matter: with --verbose, or when the run did not end in a clean power-off.
+ * Ends every console stream. Fills markers[I] with guestI's exit marker (-1:
+ * none); what a guest printed after its marker (power-off messages) goes to
+ * stderr when it may matter: with --verbose, or when the run did not end in a
+ * clean power-off.
  */
-static int finish_consoles(struct monitor *m)
+static void finish_consoles(struct monitor *m, int markers[MAX_GUESTS + 1])
 {
-    int status = -1;
+    for (unsigned i = 0; i <= MAX_GUESTS; i++)
+        markers[i] = -1;
 
     for (struct guest_console *c = m->consoles; c < m->consoles + MAX_CONSOLES; c++) {
         char *tail;
@@ -408,8 +446,8 @@ static int finish_consoles(struct monitor *m)
         if (!c->used)
             continue;
         last = console_finish(&c->stream, &tail, &tail_len);
-        if (c->domid == GUEST_DOMID)
-            status = last;
+        if (c->guest)
+            markers[c->guest] = last;
         if (tail_len > 0 && (m->opts->verbose || m->end != END_POWEROFF)) {
             fwrite(tail, 1, tail_len, stderr);
             if (tail[tail_len - 1] != '\n')
@@ -418,6 +456,44 @@ static int finish_consoles(struct monitor *m)
         free(tail);
     }
     fflush(stdout);
+}
+
+/* The xenstore and service domains tell what went wrong with the devices. */
+static void hint_service_log(const struct run_options *opts)
+{
+    if (run_has_devices(opts) && !opts->verbose)
+        fputs("wisp: --verbose shows the consoles of the xenstore and service domains\n",
+              stderr);
+}
+
+/*
+ * `run -- COMMAND`: the first non-zero status in guest order, else 0. A guest
+ * that reported none counts as WISP_EXIT_NO_STATUS.
+ */
+static int command_status(const struct run_options *opts, const int markers[MAX_GUESTS + 1])
+{
+    int status = 0;
+
+    for (unsigned i = 1; i <= opts->guests; i++) {
+        int own = markers[i];
+
+        if (own < 0) {
+            if (opts->guests > 1)
+                fprintf(stderr, "wisp: guest%u: ", i);
+            else
+                fputs("wisp: ", stderr);
+            fprintf(stderr, "the guest powered off without reporting the command's exit "
+                    "status (no %sN%s line)\n", MARKER_OPEN, MARKER_CLOSE);
+            hint_service_log(opts);
+            own = WISP_EXIT_NO_STATUS;
+        }
+        if (own != 0 && status == 0) {
+            status = own;
+            if (opts->guests > 1)
+                fprintf(stderr, "wisp: guest%u's command ended with status %d, the first "
+                        "that is not 0\n", i, own);
+        }
+    }
     return status;
 }
 
@@ -437,10 +513,13 @@ static void start_input(struct monitor *m, const struct emulator *emu)
     }
 }
 
-/* Our own closing remarks start on a line of their own. */
+/*
+ * Our own closing remarks start on a line of their own. Labelled output is
+ * made of whole lines: its last one is ended too.
+ */
 static void end_guest_line(struct monitor *m)
 {
-    if (m->stdout_mid_line && isatty(1))
+    if (m->stdout_mid_line && (isatty(1) || m->mid_line_console))
         fputc('\n', stdout);
     fflush(stdout);
     m->stdout_mid_line = false;
@@ -450,7 +529,7 @@ int monitor_run(struct emulator *emu, const struct run_options *opts)
 {
     struct monitor m = { .opts = opts };
     enum outcome outcome;
-    int status, marker;
+    int status, markers[MAX_GUESTS + 1];
 
     serial_splitter_init(&m.splitter, on_serial_line, &m);
     make_nonblocking(emu->serial_fd);
@@ -458,7 +537,7 @@ int monitor_run(struct emulator *emu, const struct run_options *opts)
     outcome = follow(&m, emu);
     terminal_restore();
     status = emulator_stop(emu, outcome == EXITED || outcome == ENDED ? 200 : 1000);
-    marker = finish_consoles(&m);
+    finish_consoles(&m, markers);
     end_guest_line(&m);
 
     switch (outcome) {
@@ -476,6 +555,7 @@ int monitor_run(struct emulator *emu, const struct run_options *opts)
     case TIMED_OUT:
         fprintf(stderr, "wisp: timed out after %u s; %s killed\n", opts->timeout_s,
                 emulator_name(emu->kind));
+        hint_service_log(opts);
         return WISP_EXIT_TIMEOUT;
     case EXITED:
         return judge_early_exit(&m, emu, status);
@@ -491,10 +571,5 @@ int monitor_run(struct emulator *emu, const struct run_options *opts)
     }
     if (!opts->command)
         return WISP_EXIT_POWEROFF;
-    if (marker < 0) {
-        fprintf(stderr, "wisp: the guest powered off without reporting the command's exit "
-                "status (no %sN%s line)\n", MARKER_OPEN, MARKER_CLOSE);
-        return WISP_EXIT_NO_STATUS;
-    }
-    return marker;
+    return command_status(opts, markers);
 }

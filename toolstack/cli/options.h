@@ -32,6 +32,27 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 /* The Linux guest `run -- COMMAND` and `demo` boot by default, in the build directory. */
 #define GUEST_KERNEL_TARGET     "guest-kernels/vmlinux"
 #define GUEST_INITRD_TARGET     "guest-kernels/initramfs.cpio.gz"
+/* The xenstore and service domains a machine with devices boots too (docs/cli.md). */
+#define XENSTORED_TARGET        "toolstack/xenstored/xenstored.elf"
+#define SERVICE_KERNEL_TARGET   "guest-kernels/service/vmlinux"
+#define SERVICE_INITRD_TARGET   "guest-kernels/service-initramfs.cpio.gz"
+
+/*
+ * --disk and --guests. 8 disks per domain is the boot configuration's limit; 6
+ * guests leave room for the xenstore and service domains among its 8 domains.
+ * The images are boot modules, held in the emulated machine's RAM below 4 GiB
+ * (where the loaders put modules) beside the kernels: all of them together may
+ * take at most MAX_DISK_TOTAL_MIB.
+ */
+#define MAX_DISKS               8
+#define MAX_GUESTS              6
+#define MAX_DISK_TOTAL_MIB      1024
+/* Domains in front of the guests when a device is asked for: xenstore (d1), service (d2). */
+#define SERVICE_DOMAINS         2
+#define XENSTORE_MEMORY_MIB     16
+#define SERVICE_MEMORY_MIB      256
+/* " wisp.guest=I/N", appended to each guest's command line with --guests N > 1. */
+#define GUEST_WORD_MAX          sizeof(" wisp.guest=6/6")
 
 /*
  * The emulated machine holds Wisp, every boot module (the loader puts them in RAM)
@@ -40,6 +61,13 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
  */
 #define HYPERVISOR_MEMORY_MIB   64
 #define GUEST_ALIGN_SLACK_MIB   2
+/* Wisp pads each disk's region in the service domain to 2 MiB with frames of its own. */
+#define DISK_PAD_MIB            2
+
+struct disk_option {
+    const char *path;           /* IMAGE as given */
+    bool readonly;              /* IMAGE,ro */
+};
 
 struct run_options {
     enum emulator_kind emulator;
@@ -67,7 +95,28 @@ struct run_options {
     bool linux_guest;           /* Linux: console=hvc0 first and the Linux default timeout */
     const char *config_file;    /* --config: a whole boot configuration instead of KERNEL */
     const struct boot_config *config;  /* its domains, once check_inputs() has read it */
+
+    struct disk_option disks[MAX_DISKS];   /* --disk, in order: xvda, xvdb, ... (guest1) */
+    unsigned nr_disks;
+    bool net;                   /* --net: a vif for every guest */
+    unsigned guests;            /* --guests N: guest1..guestN run the same thing */
+    /* Set when a device is asked for: the xenstore and service domains' files. */
+    const char *xenstored;
+    const char *service_kernel;
+    const char *service_initrd;
 };
+
+/* The machine boots the xenstore and service domains: some device was asked for. */
+static inline bool run_has_devices(const struct run_options *opts)
+{
+    return opts->nr_disks > 0 || opts->net;
+}
+
+/* The domain id of guest 1: after xenstore and service when they boot. */
+static inline unsigned first_guest_domid(const struct run_options *opts)
+{
+    return run_has_devices(opts) ? SERVICE_DOMAINS + 1 : 1;
+}
 
 /*
  * Parses `wisp run` arguments (argv[0] is "run"): options and KERNEL in any
@@ -90,6 +139,9 @@ void resolve_run_mode(struct run_options *opts);
 
 /* Fills opts->hypervisor from WISP_HYPERVISOR or next to the executable. */
 void resolve_hypervisor_path(struct run_options *opts);
+
+/* Fills in the xenstore and service domains' files (build directory) when devices are asked for. */
+void resolve_service_paths(struct run_options *opts);
 
 /* The directory the wisp executable was built into sits in: build/. */
 const char *build_dir(void);
