@@ -102,3 +102,47 @@ def test_console_floods_do_not_starve_another_guest(tmp_path):
         assert seq == list(range(len(seq))), f"{tag}: lines lost or out of order"
     print(f"worker done after {elapsed:.1f} s; flood lines meanwhile: "
           f"ring {len(seqs['ring'])}, io {len(seqs['io'])}")
+
+
+FOCUS_CONFIG = """\
+domain tools
+  kernel act64.elf
+  cmdline act=idle
+  roles control
+  memory 16
+domain guest
+  kernel act64.elf
+  cmdline act=await-input
+  memory 16
+"""
+
+
+@pytest.mark.boot
+def test_console_input_goes_to_the_guest_not_a_role_domain(tmp_path):
+    """Typed input reaches the first domain without roles, even when a xenstore, control
+    or service domain is listed before it (as `wisp run --disk/--net` lists them)."""
+    guests = wisptest.BUILD / "tests" / "guests"
+    (tmp_path / "act64.elf").symlink_to(guests / "act64.elf")
+    cfg = tmp_path / "wisp.cfg"
+    cfg.write_text(FOCUS_CONFIG)
+    proc = subprocess.Popen([str(wisptest.WISP), "run", "--emulator", "qemu", "--timeout", "60",
+                             "--interactive", "--config", str(cfg)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out = b""
+        deadline = time.monotonic() + 60
+        while b"AWAIT ready" not in out and time.monotonic() < deadline:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                break
+            out += chunk
+        assert b"AWAIT ready" in out, out.decode(errors="replace")
+        proc.stdin.write(b"x")
+        proc.stdin.flush()
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        wisptest.stop_group(proc)
+    out += rest
+    assert b"[guest] AWAIT input" in out, (out + err).decode(errors="replace")
+    assert proc.returncode == wisptest.EXIT_POWEROFF, err.decode(errors="replace")

@@ -98,13 +98,21 @@ void console_ring_teardown(struct domain *d)
     d->console_ring = NULL;
 }
 
-/* Serial -> guest. Input goes to the first running domain with a console. */
+/* Serial -> guest. Input goes to the first running guest with a console: a domain
+ * without roles if there is one (the user talks to the guest, not to the xenstore or
+ * service domain listed before it), else the first with any. */
 static struct domain *input_focus(void)
 {
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
-        if (d->running && d->console_ring)
+    struct domain *any = NULL;
+
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
+        if (!d->running || !d->console_ring)
+            continue;
+        if (!d->roles)
             return d;
-    return NULL;
+        any = any ? any : d;
+    }
+    return any;
 }
 
 static void feed_input(struct domain *d)
