@@ -178,15 +178,19 @@ static int demo_run_argv(int argc, char **argv, char **out, bool *minimal)
 }
 
 /*
- * The demo's console input goes to the first domain (docs/cli.md): with
- * devices that would be the xenstore domain, not the guest.
+ * The demo is one guest with its console on the terminal. The Linux demo may have
+ * disks and a network (input still reaches the guest: the hypervisor skips the
+ * xenstore and service domains); the minimal demo guest has no drivers for them.
  */
-static bool demo_has_one_guest(const struct run_options *opts)
+static bool demo_has_one_guest(const struct run_options *opts, bool minimal)
 {
-    if (!run_has_devices(opts) && opts->guests == 1)
+    if (opts->guests != 1)
+        fputs("wisp: demo boots one guest; use `wisp run --guests N ... -- COMMAND`\n", stderr);
+    else if (minimal && run_has_devices(opts))
+        fputs("wisp: the minimal demo has no disk or network drivers; use the Linux demo\n",
+              stderr);
+    else
         return true;
-    fputs("wisp: demo boots one guest without devices; use `wisp run --disk/--net/--guests "
-          "... -- COMMAND`\n", stderr);
     return false;
 }
 
@@ -211,7 +215,7 @@ static int demo_minimal(int argc, char **argv)
         fputs("wisp: demo takes options only (see `wisp help run`)\n", stderr);
         return WISP_EXIT_USAGE;
     }
-    if (!demo_has_one_guest(&opts))
+    if (!demo_has_one_guest(&opts, true))
         return WISP_EXIT_USAGE;
     narrate("Wisp is a small hypervisor that runs guests written for Xen's PVH ABI.");
     fprintf(stderr, "==> Booting Wisp under %s\n"
@@ -237,7 +241,7 @@ static int demo_linux(int argc, char **argv)
               "`wisp run -- COMMAND`\n", stderr);
         return WISP_EXIT_USAGE;
     }
-    if (!demo_has_one_guest(&opts))
+    if (!demo_has_one_guest(&opts, false))
         return WISP_EXIT_USAGE;
     rc = apply_guest_defaults(&opts);
     if (rc)
