@@ -983,6 +983,19 @@ static void do_rdmsr_unknown(void *arg) { (void)arg; (void)rdmsr(0x12345); }
 static void do_wrmsr_unknown(void *arg) { (void)arg; wrmsr(0x12345, 0); }
 static void do_in_port80(void *arg) { *(uint8_t *)arg = inb(0x80); }
 static void do_in_pit(void *arg) { *(uint8_t *)arg = inb(0x42); }
+/* PCI mechanism 1: the address port keeps a dword (so Linux finds an empty PCI bus), the data
+ * port and byte reads of the address port are nothing plugged in. */
+static void do_pci_config(void *arg)
+{
+    uint32_t *v = arg;
+
+    outl(0xcf8, 0x80001234);
+    v[0] = inl(0xcf8);
+    v[1] = inl(0xcfc);
+    v[2] = inb(0xcf8);
+    outl(0xcf8, 0);
+    v[3] = inl(0xcf8);
+}
 static void do_insb(void *arg) { __asm__ volatile("insb" : "+D"(arg) : "d"(0x80) : "memory"); }
 /* A newline: if the hypervisor shows port 0xE9 output, no verdict line is split. */
 static void do_out_e9(void *arg) { (void)arg; outb(XEN_HVM_DEBUGCONS_IOPORT, '\n'); }
@@ -1014,6 +1027,13 @@ static void check_exceptions(void)
     port_value = 0xff;
     check_fault("io_in_pit_zero", -1, do_in_pit, &port_value);
     check("io_in_pit_value", port_value == 0, "inb(0x42) = %x, want 0", port_value);
+    uint32_t pci[4] = { 0 };
+
+    check_fault("io_pci_config_ok", -1, do_pci_config, pci);
+    check("io_pci_config_address_kept", pci[0] == 0x80001234 && pci[3] == 0,
+          "inl(0xcf8) = %x then %x, want 80001234 then 0", pci[0], pci[3]);
+    check("io_pci_config_data_ones", pci[1] == 0xffffffff && pci[2] == 0xff,
+          "inl(0xcfc) = %x, inb(0xcf8) = %x: want all ones", pci[1], pci[2]);
     check_fault("io_string_gp", X86_EXC_GP, do_insb, &port_value);
     check_fault("io_out_e9_ok", -1, do_out_e9, NULL);
     if (paging_enabled()) {

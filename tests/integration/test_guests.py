@@ -41,6 +41,7 @@ EXPECTED_CHECKS = [
     "vcpu_is_up", "vcpu_op_bad_vcpu", "vcpu_register_vcpu_info_bad_gfn",
     "vcpu_register_vcpu_info_bad_offset", "vcpu_op_bad_pointer",
     "msr_unknown_read_gp", "msr_unknown_write_gp", "io_in_port80_ones", "io_in_port80_value", "io_in_pit_zero", "io_in_pit_value",
+    "io_pci_config_ok", "io_pci_config_address_kept", "io_pci_config_data_ones",
     "io_string_gp", "io_out_e9_ok",
     "fault_ud_caught", "fault_pf_caught",
     # The CPU interface (tests/guests/cpu_checks.c).

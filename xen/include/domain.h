@@ -120,6 +120,9 @@ struct domain {
     struct p2m p2m;
     uint32_t p2m_tables;            /* tables p2m holds now, within p2m_table_limit (domain_build.c) */
     uint64_t pmem_bytes;            /* disk images mapped above RAM (backend domain, devices.c) */
+    uint32_t pci_config_address;    /* the dword last written to port 0xCF8 (hvm.c on_io); only
+                                     * this domain's vCPUs touch it, and a torn value hurts
+                                     * no one else */
     struct guest_mem mem;           /* copy routines' view of this domain's memory */
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */

@@ -58,7 +58,7 @@ extern const char *const exit_reason_names[NR_EXIT_REASONS];
     X(CPUID,       "CPUID: cpuid.c policy")                                              \
     X(HLT,         "HLT: the vCPU blocks; with IF=0 on the last vCPU, poweroff")         \
     X(MSR,         "RDMSR/WRMSR: msr.c table, #GP outside it (pass-through list aside)") \
-    X(IO,          "IN/OUT, every port: no devices (reads all ones)")                    \
+    X(IO,          "IN/OUT: no devices (reads all ones; 0xCF8 keeps a dword)")                    \
     X(XSETBV,      "XSETBV: checked by xcr0_valid against CPUID 0xD, else #GP")          \
     X(INVD,        "INVD: a no-op, never a cache invalidation")                          \
     X(WBINVD,      "WBINVD: a no-op (no device DMA; a long flush would stall the pCPU)") \

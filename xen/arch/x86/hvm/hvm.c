@@ -177,16 +177,23 @@ static enum exit_action on_hypercall(struct vcpu *v, const struct vm_exit *exit)
 #define PIT_FIRST_PORT 0x40
 #define PIT_LAST_PORT  0x43
 
+#define PCI_CONFIG_ADDRESS_PORT 0xcf8
+
 /*
  * No device emulation: every port is empty, as on a machine with nothing
  * plugged in. Writes vanish; reads return all ones (so Linux finds no PIC),
  * except the PIT's, which read 0: Linux's quick PIT calibration gives up at
  * once on 0 but spins for 100,000 reads on 0xff. Port 0xE9 prints a byte.
+ * Port 0xCF8, as a dword, keeps what was written: Linux then finds PCI
+ * configuration mechanism 1 with an empty bus (0xCFC reads all ones), and
+ * only with PCI does it reserve the legacy-pmem ranges the service domain's
+ * disks are (e820__reserve_resources_late, from pcibios_resource_survey).
  * String forms would need the instruction decoded: they fault.
  */
 static enum exit_action on_io(struct vcpu *v, const struct vm_exit *exit)
 {
     uint16_t port = exit->io.port;
+    bool config_address = port == PCI_CONFIG_ADDRESS_PORT && exit->io.bytes == 4;
 
     if (exit->io.string) {
         inject_gp(v);
@@ -197,10 +204,13 @@ static enum exit_action on_io(struct vcpu *v, const struct vm_exit *exit)
             char c = (char)v->regs.rax;
 
             domain_console_write(v->dom, &c, 1);
+        } else if (config_address) {
+            v->dom->pci_config_address = (uint32_t)v->regs.rax;
         }
     } else {
         uint64_t mask = exit->io.bytes == 4 ? 0xffffffffull : exit->io.bytes == 2 ? 0xffff : 0xff;
-        uint64_t value = port >= PIT_FIRST_PORT && port <= PIT_LAST_PORT ? 0 : mask;
+        uint64_t value = port >= PIT_FIRST_PORT && port <= PIT_LAST_PORT ? 0 :
+                         config_address ? v->dom->pci_config_address : mask;
 
         /* A 32-bit IN zero-extends into RAX; narrower ones keep the upper bits. */
         v->regs.rax = exit->io.bytes == 4 ? value : (v->regs.rax & ~mask) | value;
