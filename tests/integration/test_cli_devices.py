@@ -25,7 +25,7 @@ SERVICE_DOMAINS = ("domain xenstore\n"
                    "  initrd service-initramfs.cpio.gz\n"
                    "  roles control,backend\n"
                    "  memory 256\n"
-                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 quiet\n")
+                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=nochecks quiet\n")
 
 
 @pytest.fixture
