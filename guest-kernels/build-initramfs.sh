@@ -1,9 +1,11 @@
 #!/bin/sh
 # build-initramfs.sh: packs the busybox initramfs (gzip newc cpio) for Wisp's Linux guests (host tool).
 #
-# Usage: build-initramfs.sh OUT_FILE [--modules-from DIR_OR_DEB --kver VERSION]
+# Usage: build-initramfs.sh OUT_FILE [--init FILE] [--modules-from DIR_OR_DEB --kver VERSION]
 #                                    [--module NAME]... [--bin FILE]...
 #   OUT_FILE         the .cpio.gz to write
+#   --init FILE      the /init to pack (default: init beside this script;
+#                    the service domain's is service-init)
 #   --modules-from   a Debian linux-image .deb, or an unpacked root holding
 #                    lib/modules/VERSION (fetch-debian-kernel.sh's OUT_DIR/root)
 #   --kver           the kernel release those modules belong to
@@ -12,6 +14,7 @@
 #   --bin FILE       a static program to put in /usr/bin under its own name
 #                    (repeatable), e.g. toolstack/xs-client's wisp-xs
 # Contents: /bin/busybox with a link per applet, /init (guest-kernels/init),
+# udhcpc's event script (udhcpc.script) as /usr/share/udhcpc/default.script,
 # empty /dev /proc /sys /tmp /root /etc, and with --modules-from the chosen
 # modules plus everything they depend on under /lib/modules/VERSION.
 # The archive is reproducible: sorted names, owner root, mtimes
@@ -19,7 +22,7 @@
 set -eu
 
 die() { echo "build-initramfs.sh: $*" >&2; exit 1; }
-usage() { die "usage: build-initramfs.sh OUT_FILE [--modules-from DIR_OR_DEB --kver VERSION] [--module NAME]... [--bin FILE]..."; }
+usage() { die "usage: build-initramfs.sh OUT_FILE [--init FILE] [--modules-from DIR_OR_DEB --kver VERSION] [--module NAME]... [--bin FILE]..."; }
 
 [ $# -ge 1 ] || usage
 out_file=$1
@@ -28,6 +31,8 @@ modules_from=
 kver=
 modules="xen-blkfront xen-netfront"
 bins=
+here=$(cd "$(dirname "$0")" && pwd)
+init="$here/init"
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -35,13 +40,14 @@ while [ $# -gt 0 ]; do
     --kver) kver=$2 ;;
     --module) modules="$modules $2" ;;
     --bin) bins="$bins $2" ;;
+    --init) init=$2 ;;
     *) usage ;;
     esac
     shift 2
 done
 [ -z "$modules_from" ] || [ -n "$kver" ] || die "--modules-from needs --kver"
+[ -f "$init" ] || die "$init missing"
 
-here=$(cd "$(dirname "$0")" && pwd)
 busybox=${BUSYBOX:-/bin/busybox}
 epoch=${SOURCE_DATE_EPOCH:-0}
 
@@ -84,8 +90,12 @@ for bin in $bins; do
     chmod 755 "$root/usr/bin/$(basename "$bin")"
 done
 
-cp "$here/init" "$root/init"
+cp "$init" "$root/init"
 chmod 755 "$root/init"
+# udhcpc's default event script: it applies a lease (busybox ships none).
+mkdir -p "$root/usr/share/udhcpc"
+cp "$here/udhcpc.script" "$root/usr/share/udhcpc/default.script"
+chmod 755 "$root/usr/share/udhcpc/default.script"
 
 # Copies module file $1 (a path relative to the modules dir) into the image,
 # uncompressed: busybox modprobe may not read .ko.xz/.ko.zst/.ko.gz.
