@@ -2,14 +2,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,52 +129,6 @@ int host_wait_netdev(const struct host_paths *p, const char *ifname, int timeout
             return -ENODEV;
         sleep_ms(POLL_MS);
     }
-}
-
-static int set_name(struct ifreq *ifr, const char *name)
-{
-    memset(ifr, 0, sizeof(*ifr));
-    if (strlen(name) >= sizeof(ifr->ifr_name))
-        return -EINVAL;
-    memcpy(ifr->ifr_name, name, strlen(name));
-    return 0;
-}
-
-/* What brctl addif and ip link set up do, with the ioctls net/bridge/br_ioctl.c and dev_ioctl take. */
-static int bridge_add_on(int sock, const char *bridge, const char *ifname)
-{
-    struct ifreq ifr;
-    int index;
-
-    if (set_name(&ifr, ifname))
-        return -EINVAL;
-    if (ioctl(sock, SIOCGIFINDEX, &ifr) < 0)
-        return -errno;
-    index = ifr.ifr_ifindex;
-    if (set_name(&ifr, bridge))
-        return -EINVAL;
-    ifr.ifr_ifindex = index;
-    if (ioctl(sock, SIOCBRADDIF, &ifr) < 0 && errno != EBUSY)   /* EBUSY: already on it */
-        return -errno;
-    (void)set_name(&ifr, ifname);   /* fitted above */
-    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
-        return -errno;
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-        return -errno;
-    return 0;
-}
-
-int host_bridge_add(const char *bridge, const char *ifname)
-{
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int err;
-
-    if (sock < 0)
-        return -errno;
-    err = bridge_add_on(sock, bridge, ifname);
-    close(sock);
-    return err;
 }
 
 static int write_file(const char *path, const char *text, size_t len)

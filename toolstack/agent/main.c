@@ -19,7 +19,8 @@
     "                                   disk:FRONTEND:BACKEND:VDEV:rw|ro:TARGET\n" \
     "                                   vif:FRONTEND:BACKEND:HANDLE[:MAC]\n" \
     "Environment: WISP_AGENT_XENBUS (/dev/xen/xenbus), WISP_AGENT_PRIVCMD (/dev/xen/privcmd),\n" \
-    "WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run).\n"
+    "WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run), WISP_AGENT_DEVICE_WAIT_MS (how long to wait\n" \
+    "for a pmem disk (10000) and for a vif's interface (20000)).\n"
 
 #define MAX_DEVICES      64
 #define STORE_REPLY_MS   30000   /* one xenstore reply (xenstored is a guest under an emulator) */
@@ -43,6 +44,7 @@ static unsigned int nr_devices;
 static struct store store;
 static struct host_paths paths;
 static int privcmd = -1;
+static int pmem_wait_ms = PMEM_WAIT_MS, netdev_wait_ms = NETDEV_WAIT_MS;
 
 /* One line per write: the console is shared, and a write is what stays together. */
 static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
@@ -201,8 +203,13 @@ static bool read_devices(void)
         char what[96];
 
         devices[i] = (struct device){ .d = listed[i], .valid = devnodes_check(&listed[i]) == 0 };
-        describe(&devices[i].d, what, sizeof(what));
-        say("device %u: %s%s", i, what, devices[i].valid ? "" : ": malformed, skipped");
+        if (devices[i].valid) {
+            describe(&devices[i].d, what, sizeof(what));
+            say("device %u: %s", i, what);
+        } else {
+            say("device %u: malformed (kind %u, frontend %u, backend %u, devid %u), skipped", i,
+                listed[i].kind, listed[i].frontend, listed[i].backend, listed[i].devid);
+        }
     }
     say("%u devices", n);
     return true;
@@ -268,9 +275,20 @@ static int write_frontend(uint32_t tx, uint16_t frontend, unsigned int *count)
     return 0;
 }
 
+static bool has_valid_device(uint16_t frontend)
+{
+    for (unsigned int i = 0; i < nr_devices; i++) {
+        if (devices[i].d.frontend == frontend && devices[i].valid)
+            return true;
+    }
+    return false;
+}
+
 /* One transaction per frontend, retried while a conflicting change wins (libxl does the same). */
 static void setup_frontend(uint16_t frontend)
 {
+    if (!has_valid_device(frontend))
+        return;
     for (int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
         uint32_t tx;
         unsigned int count;
@@ -323,9 +341,9 @@ static void hotplug_disk(const struct wisp_ctl_device *d)
     struct pmem_disk pmem;
     char dev_path[48];
 
-    if (host_find_pmem(&paths, d->pmem_gpa, PMEM_WAIT_MS, &pmem)) {
+    if (host_find_pmem(&paths, d->pmem_gpa, pmem_wait_ms, &pmem)) {
         say("d%u %s: no /dev/pmem* starts at %#llx after %d s; disk not connected", d->frontend,
-            d->vdev, (unsigned long long)d->pmem_gpa, PMEM_WAIT_MS / 1000);
+            d->vdev, (unsigned long long)d->pmem_gpa, pmem_wait_ms / 1000);
         return;
     }
     if (pmem.bytes && pmem.bytes < d->image_bytes)
@@ -348,8 +366,8 @@ static void hotplug_vif(const struct wisp_ctl_device *d)
     int err;
 
     devnodes_vif_ifname(d, ifname, sizeof(ifname));
-    if (host_wait_netdev(&paths, ifname, NETDEV_WAIT_MS)) {
-        say("%s did not appear in %d s; vif not connected", ifname, NETDEV_WAIT_MS / 1000);
+    if (host_wait_netdev(&paths, ifname, netdev_wait_ms)) {
+        say("%s did not appear in %d s; vif not connected", ifname, netdev_wait_ms / 1000);
         return;
     }
     err = host_bridge_add(DEVNODES_BRIDGE, ifname);
@@ -401,7 +419,8 @@ static bool seen_before(unsigned int i)
 static void unpause_frontends(void)
 {
     for (unsigned int i = 0; i < nr_devices; i++) {
-        if (seen_before(i))
+        /* A malformed device still names the guest waiting for it, which runs without it. */
+        if (seen_before(i) || devices[i].d.frontend >= DOMID_FIRST_RESERVED)
             continue;
         int err = ctl_unpause(privcmd, devices[i].d.frontend);
         if (err)
@@ -513,6 +532,10 @@ static void __attribute__((noreturn)) run(void)
 
     paths.sysfs = env_or("WISP_AGENT_SYSFS", "/sys");
     paths.run = env_or("WISP_AGENT_RUN", "/run");
+    if (getenv("WISP_AGENT_DEVICE_WAIT_MS")) {
+        int ms = atoi(getenv("WISP_AGENT_DEVICE_WAIT_MS"));
+        pmem_wait_ms = netdev_wait_ms = ms > 0 ? ms : 0;
+    }
     if (mlockall(MCL_CURRENT | MCL_FUTURE))
         say("mlockall: %s (hypercall buffers may fault)", strerror(errno));
     privcmd = ctl_open(env_or("WISP_AGENT_PRIVCMD", "/dev/xen/privcmd"));
