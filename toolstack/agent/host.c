@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,8 +158,6 @@ int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len)
     if (err)
         return err;
 
-    /* The agent never waits for its children: the kernel reaps them. */
-    signal(SIGCHLD, SIG_IGN);
     pid_t pid = fork();
     if (pid < 0)
         return -errno;

@@ -1,5 +1,6 @@
 /* main.c (service-domain tool, static Linux binary in the service initramfs): wisp-agent, the hotplug half of a Xen toolstack. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,6 +531,8 @@ static void __attribute__((noreturn)) run(void)
 {
     int err;
 
+    /* Often init: children (udhcpd) and orphans are reaped by the kernel, never waited for. */
+    signal(SIGCHLD, SIG_IGN);
     paths.sysfs = env_or("WISP_AGENT_SYSFS", "/sys");
     paths.run = env_or("WISP_AGENT_RUN", "/run");
     if (getenv("WISP_AGENT_DEVICE_WAIT_MS")) {
