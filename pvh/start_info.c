@@ -178,6 +178,18 @@ int pvh_build_memmap(const struct pvh_boot_config *cfg, struct hvm_memmap_table_
             .addr = pt[i], .size = pt[i + 1] - pt[i], .type = type,
         };
     }
+    for (unsigned i = 0; i < cfg->nr_high; i++) {
+        const struct pvh_reserved_range *r = &cfg->high[i];
+        uint64_t floor = n ? map[n - 1].addr + map[n - 1].size : 0;
+
+        if (cfg->nr_high > PVH_MAX_HIGH || !r->size || r->start < floor ||
+            r->start < cfg->ram_size || r->size > (1ULL << 52) - min_u64(r->start, 1ULL << 52))
+            return fail(why, -EINVAL, "high ranges must ascend above RAM and reserved ranges");
+        if (n == max)
+            return fail(why, -ENOMEM, "memory map has too many entries");
+        map[n++] = (struct hvm_memmap_table_entry){ .addr = r->start, .size = r->size,
+                                                    .type = r->type };
+    }
     *nr = n;
     return 0;
 }

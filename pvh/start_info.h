@@ -22,8 +22,9 @@
 
 #define PVH_CMDLINE_MAX     2047    /* bytes before the NUL: Linux COMMAND_LINE_SIZE - 1 */
 #define PVH_MAX_RESERVED    16      /* extra reserved ranges accepted */
-/* Each reserved range adds at most two boundaries, so two entries. */
-#define PVH_MEMMAP_MAX      (3 + 2 * PVH_MAX_RESERVED)
+#define PVH_MAX_HIGH        48      /* ranges appended above everything (legacy pmem) */
+/* Each reserved range adds at most two boundaries, so two entries; each high range one. */
+#define PVH_MEMMAP_MAX      (3 + 2 * PVH_MAX_RESERVED + PVH_MAX_HIGH)
 /* Linux copies the map into boot_params.e820_table[128] unchecked and adds one entry. */
 _Static_assert(PVH_MEMMAP_MAX <= 127, "Linux 6.1 PVH memmap limit");
 
@@ -40,6 +41,10 @@ struct pvh_boot_config {
     const char *cmdline;            /* NULL: empty */
     const struct pvh_reserved_range *reserved;   /* optional, non-overlapping */
     unsigned nr_reserved;
+    /* Optional: ranges above RAM and every reserved range, ascending, each listed as its
+     * own entry with its type (never merged: one legacy pmem region is one device). */
+    const struct pvh_reserved_range *high;
+    unsigned nr_high;
     uint64_t rsdp_paddr;            /* ACPI RSDP, 0 if none */
     uint32_t flags;                 /* SIF_*; 0 for an ordinary guest */
 };

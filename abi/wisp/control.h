@@ -15,7 +15,7 @@
  *
  * Roles come from the boot configuration (docs/boot-config.md):
  *   WISP_ROLE_XENSTORE  domain_list
- *   WISP_ROLE_CONTROL   every command
+ *   WISP_ROLE_CONTROL   every command (device_list: control only)
  */
 #define __HYPERVISOR_wisp_control 55
 
@@ -27,6 +27,7 @@
 #define WISP_CTL_unpause              3  /* struct wisp_ctl_domain */
 #define WISP_CTL_destroy              4  /* struct wisp_ctl_domain */
 #define WISP_CTL_evtchn_alloc_unbound 5  /* struct wisp_ctl_evtchn_alloc_unbound */
+#define WISP_CTL_device_list          6  /* struct wisp_ctl_device_list */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -94,5 +95,50 @@ struct wisp_ctl_evtchn_alloc_unbound {
     uint32_t pad;
 };
 ABI_SIZE(struct wisp_ctl_evtchn_alloc_unbound, 16);
+
+/* wisp_ctl_device.kind */
+#define WISP_DEV_DISK 1
+#define WISP_DEV_VIF  2
+
+/*
+ * A device of the boot configuration (docs/boot-config.md), as configured:
+ * listed whether or not its domains still run. Strings are NUL-terminated.
+ */
+struct wisp_ctl_device {
+    uint16_t frontend;          /* domid of the domain that has the device */
+    uint16_t backend;           /* domid of the backend (service) domain */
+    uint8_t  kind;              /* WISP_DEV_* */
+    uint8_t  readonly;          /* disk: access=ro */
+    uint16_t handle;            /* disk: ordinal among its domain's disks; vif: its handle */
+    uint32_t devid;             /* disk: Xen's vbd id of vdev (xvda 51712); vif: its handle */
+    char     vdev[8];           /* disk: "xvda".."xvdz" */
+    uint8_t  mac[6];            /* vif */
+    uint8_t  pad[6];
+    uint64_t pmem_gpa;          /* disk: where the image starts in the backend (legacy pmem) */
+    uint64_t pmem_bytes;        /* disk: the region's size, a multiple of 2 MiB (zero-padded) */
+    uint64_t image_bytes;       /* disk: the image module's size */
+    char     target[64];        /* disk: the image module's name */
+};
+ABI_SIZE(struct wisp_ctl_device, 120);
+ABI_OFFSET(struct wisp_ctl_device, devid, 8);
+ABI_OFFSET(struct wisp_ctl_device, vdev, 12);
+ABI_OFFSET(struct wisp_ctl_device, mac, 20);
+ABI_OFFSET(struct wisp_ctl_device, pmem_gpa, 32);
+ABI_OFFSET(struct wisp_ctl_device, target, 56);
+
+/*
+ * device_list (control role): IN first (index of the first device wanted),
+ * max_entries, buffer (guest-virtual address of max_entries struct
+ * wisp_ctl_device); OUT nr_entries written, nr_devices configured. Devices
+ * come in configuration order: domain by domain, disks before vifs.
+ */
+struct wisp_ctl_device_list {
+    uint32_t first;
+    uint32_t max_entries;
+    uint64_t buffer;
+    uint32_t nr_entries;
+    uint32_t nr_devices;
+};
+ABI_SIZE(struct wisp_ctl_device_list, 24);
 
 #endif

@@ -33,6 +33,15 @@ static void check_config(const struct boot_config *cfg)
         FUZZ_CHECK((d->roles & ~(uint32_t)BOOTCFG_ROLES) == 0);
         FUZZ_CHECK(d->max_grant_frames >= 1 && d->max_grant_frames <= BOOTCFG_MAX_GRANT_FRAMES);
         FUZZ_CHECK(d->max_maptrack_frames <= BOOTCFG_MAX_MAPTRACK_FRAMES);
+        FUZZ_CHECK(d->nr_disks <= BOOTCFG_MAX_DISKS && d->nr_vifs <= BOOTCFG_MAX_VIFS);
+        FUZZ_CHECK(!(d->nr_disks + d->nr_vifs) || d->paused);
+        for (unsigned k = 0; k < d->nr_disks; k++) {
+            FUZZ_CHECK(bounded(d->disks[k].target, sizeof(d->disks[k].target)) &&
+                       d->disks[k].target[0]);
+            FUZZ_CHECK(strlen(d->disks[k].vdev) == 4 && d->disks[k].devid);
+        }
+        for (unsigned k = 0; k < d->nr_vifs; k++)
+            FUZZ_CHECK(d->vifs[k].handle == k && !(d->vifs[k].mac[0] & 1));
         for (unsigned j = 0; j < i; j++) {
             FUZZ_CHECK(strcmp(cfg->domains[j].name, d->name) != 0);
             /* At most one xenstore domain. */

@@ -28,6 +28,11 @@ def bootconfig():
         "domain ctl\n kernel ctl64.elf\n roles control,backend\n paused\n"
         " max_grant_frames 32\n max_maptrack_frames 0\n"
         "domain bad\n kernel k\n roles xenstore,\n")
+    put("bootconfig", "devices",
+        "domain xs\n kernel x\n roles xenstore\ndomain svc\n kernel s\n roles control,backend\n"
+        "domain g\n kernel k\n disk format=raw, vdev=xvda, access=rw, target=d0.img\n"
+        " disk = [ 'target=d1.img,vdev=xvdq,access=ro', \"vdev=xvdb,target=d2\" ]\n"
+        " vif mac=00:16:3e:00:03:00\n vif=[ '', 'mac=02:00:00:00:00:01' ]\n")
 
 
 def cmdline():

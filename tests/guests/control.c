@@ -192,7 +192,7 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
-    check("ctl_unknown_command", ctl(6, list) == -XEN_ENOSYS && ctl(1ul << 40, list) == -XEN_ENOSYS,
+    check("ctl_unknown_command", ctl(7, list) == -XEN_ENOSYS && ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
 }
 

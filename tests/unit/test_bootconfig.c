@@ -383,6 +383,165 @@ static void test_role_errors(void **state)
                  "line 3: number too large for 'max_grant_frames': '99999999999999999999'");
 }
 
+/* The service-domain preamble every device test needs: xenstore 1, backend 2. */
+#define SERVICE "domain xs\nkernel x\nroles xenstore\ndomain svc\nkernel s\nroles control,backend\n"
+
+static void test_disk_forms(void **state)
+{
+    const struct disk_config *d;
+
+    (void)state;
+    expect_ok(SERVICE "domain g\nkernel k\n"
+              "disk format=raw, vdev=xvda, access=rw, target=disk0.img\n"
+              "disk = [ 'target=d1.img,vdev=xvdb,access=ro', \"vdev=xvdp , target=d2.img, access=r\", ]\n"
+              "disk=['target=d3.img,vdev=xvdq,access=w']\n"
+              "disk vdev=xvdz,target=d4.img,,\n");
+    assert_int_equal(cfg.domains[2].nr_disks, 5);
+    assert_true(cfg.domains[2].paused);
+    assert_false(cfg.domains[1].paused);
+    d = cfg.domains[2].disks;
+    assert_string_equal(d[0].target, "disk0.img");
+    assert_string_equal(d[0].vdev, "xvda");
+    assert_int_equal(d[0].devid, 51712);
+    assert_false(d[0].readonly);
+    assert_string_equal(d[1].target, "d1.img");
+    assert_int_equal(d[1].devid, 51728);
+    assert_true(d[1].readonly);
+    assert_string_equal(d[2].vdev, "xvdp");
+    assert_int_equal(d[2].devid, (202 << 8) | (15 << 4));
+    assert_true(d[2].readonly);
+    assert_int_equal(d[3].devid, (1 << 28) | (16 << 8));
+    assert_false(d[3].readonly);
+    assert_int_equal(d[4].devid, (1 << 28) | (25 << 8));
+    /* An empty list adds nothing and does not pause. */
+    expect_ok("domain g\nkernel k\ndisk = [ ]\nvif = []\n");
+    assert_int_equal(cfg.domains[0].nr_disks + cfg.domains[0].nr_vifs, 0);
+    assert_false(cfg.domains[0].paused);
+}
+
+static void test_vif_forms(void **state)
+{
+    const struct vif_config *v;
+    static const uint8_t mac[6] = { 0x00, 0x16, 0x3e, 0xAb, 0x0c, 0xfe };
+
+    (void)state;
+    expect_ok(SERVICE "domain g\nkernel k\nvif\nvif mac=00:16:3e:Ab:0c:fe\n"
+              "vif = [ '', 'mac=02:00:00:00:00:01' ]\n"
+              "domain h\nkernel k\nvif=['']\n");
+    assert_int_equal(cfg.domains[2].nr_vifs, 4);
+    assert_true(cfg.domains[2].paused && cfg.domains[3].paused);
+    v = cfg.domains[2].vifs;
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(v[i].handle, i);
+    assert_memory_equal(v[0].mac, ((uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 3, 0 }), 6);
+    assert_memory_equal(v[1].mac, mac, 6);
+    assert_memory_equal(v[2].mac, ((uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 3, 2 }), 6);
+    assert_memory_equal(v[3].mac, ((uint8_t[]){ 0x02, 0, 0, 0, 0, 1 }), 6);
+    assert_memory_equal(cfg.domains[3].vifs[0].mac, ((uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 4, 0 }),
+                        6);
+}
+
+#define GUEST SERVICE "domain g\nkernel k\n"
+
+static void test_disk_errors(void **state)
+{
+    (void)state;
+    expect_error(GUEST "disk vdev=xvda\n", -EINVAL,
+                 "line 9: disk without target=MODULE: 'vdev=xvda'");
+    expect_error(GUEST "disk target=a.img\n", -EINVAL,
+                 "line 9: disk without vdev=xvdX: 'target=a.img'");
+    expect_error(GUEST "disk\n", -EINVAL, "line 9: disk without target=MODULE: ''");
+    expect_error(GUEST "disk a.img,xvda\n", -EINVAL, "line 9: disk term 'a.img' is not key=value");
+    expect_error(GUEST "disk target=a.img, =xvda\n", -EINVAL,
+                 "line 9: disk term 'xvda' needs a key and a value");
+    expect_error(GUEST "disk target=,vdev=xvda\n", -EINVAL,
+                 "line 9: disk term 'target' needs a key and a value");
+    expect_error(GUEST "disk target=a.img,vdev=xvda,devtype=cdrom\n", -EINVAL,
+                 "line 9: unknown disk key 'devtype' (target, vdev, access, format)");
+    expect_error(GUEST "disk target=a.img,vdev=xvda,vdev=xvdb\n", -EINVAL,
+                 "line 9: disk key given twice: 'vdev'");
+    expect_error(GUEST "disk target=a.img,vdev=sda\n", -EINVAL,
+                 "line 9: unsupported vdev 'sda' (xvda..xvdz)");
+    expect_error(GUEST "disk target=a.img,vdev=xvdaa\n", -EINVAL,
+                 "line 9: unsupported vdev 'xvdaa' (xvda..xvdz)");
+    expect_error(GUEST "disk target=a.img,vdev=xvda,access=rx\n", -EINVAL,
+                 "line 9: bad disk access 'rx' (rw, w, ro or r)");
+    expect_error(GUEST "disk target=a.img,vdev=xvda,format=qcow2\n", -EINVAL,
+                 "line 9: unsupported disk format 'qcow2' (only raw)");
+    expect_error(GUEST "disk target=/img/a,vdev=xvda\n", -EINVAL,
+                 "line 9: module names have no '/' (a module is named by its file's basename): "
+                 "'/img/a'");
+    expect_error(GUEST "disk target=a b,vdev=xvda\n", -EINVAL,
+                 "line 9: 'disk' takes one word, found more: 'b'");
+    expect_error(GUEST "disk target=a,vdev=xvda\ndisk target=b,vdev=xvda\n", -EEXIST,
+                 "line 10: vdev xvda twice in domain 'g'");
+    expect_error(GUEST "disk target=a,vdev=xvda\ndomain h\nkernel k\ndisk target=a,vdev=xvda\n",
+                 -EEXIST, "line 12: module 'a' is already the image of xvda in domain 'g' "
+                          "(one disk per module)");
+    expect_error(GUEST "disk = [ 'target=a,vdev=xvda', 'target=a,vdev=xvdb' ]\n", -EEXIST,
+                 "line 9: module 'a' is already the image of xvda in domain 'g' (one disk per "
+                 "module)");
+    expect_error(GUEST "disk = [ 'target=0,vdev=xvda', 'target=1,vdev=xvdb', 'target=2,vdev=xvdc',"
+                 "'target=3,vdev=xvdd', 'target=4,vdev=xvde', 'target=5,vdev=xvdf', "
+                 "'target=6,vdev=xvdg', 'target=7,vdev=xvdh' ]\ndisk target=8,vdev=xvdi\n",
+                 -E2BIG, "line 10: too many disks in domain 'g' (max 8)");
+}
+
+static void test_list_errors(void **state)
+{
+    (void)state;
+    expect_error(GUEST "disk = 'target=a,vdev=xvda'\n", -EINVAL,
+                 "line 9: want a list [ 'SPEC', ... ] after '=', found ''target=a,vdev=xvda''");
+    expect_error(GUEST "disk = [ target=a ]\n", -EINVAL,
+                 "line 9: want a quoted spec in the list, found 'target=a'");
+    expect_error(GUEST "disk = [ 'target=a,vdev=xvda ]\n", -EINVAL,
+                 "line 9: unterminated quote: 'target=a,vdev=xvda'");
+    expect_error(GUEST "vif = [ '' '' ]\n", -EINVAL,
+                 "line 9: want ',' between list items, found ''''");
+    expect_error(GUEST "vif = [ , ]\n", -EINVAL,
+                 "line 9: want a quoted spec in the list, found ','");
+    expect_error(GUEST "disk = [\n", -EINVAL, "line 9: want a list [ 'SPEC', ... ] after '=', found '['");
+}
+
+static void test_vif_errors(void **state)
+{
+    (void)state;
+    expect_error(GUEST "vif bridge=br0\n", -EINVAL, "line 9: unknown vif key 'bridge' (only mac)");
+    expect_error(GUEST "vif 00:16:3e:00:00:01\n", -EINVAL,
+                 "line 9: vif term '00:16:3e:00:00:01' is not key=value");
+    expect_error(GUEST "vif mac=00:16:3e:00:00:01,mac=00:16:3e:00:00:02\n", -EINVAL,
+                 "line 9: vif key given twice: 'mac'");
+    expect_error(GUEST "vif mac=00:16:3e:00:00\n", -EINVAL,
+                 "line 9: bad MAC '00:16:3e:00:00' (want XX:XX:XX:XX:XX:XX)");
+    expect_error(GUEST "vif mac=00-16-3e-00-00-01\n", -EINVAL,
+                 "line 9: bad MAC '00-16-3e-00-00-01' (want XX:XX:XX:XX:XX:XX)");
+    expect_error(GUEST "vif mac=0g:16:3e:00:00:01\n", -EINVAL,
+                 "line 9: bad MAC '0g:16:3e:00:00:01' (want XX:XX:XX:XX:XX:XX)");
+    expect_error(GUEST "vif mac=01:00:5e:00:00:01\n", -EINVAL,
+                 "line 9: multicast MAC '01:00:5e:00:00:01' (the first octet must be even)");
+    expect_error(GUEST "vif\nvif\nvif\nvif\nvif = ['']\n", -E2BIG,
+                 "line 13: too many vifs in domain 'g' (max 4)");
+}
+
+static void test_device_service_domains(void **state)
+{
+    (void)state;
+    expect_error("domain g\nkernel k\nvif\ndomain xs\nkernel x\nroles xenstore\n", -EINVAL,
+                 "line 3: disks and vifs need a domain with role backend (the service domain)");
+    expect_error("domain b\nkernel k\nroles backend\ndomain g\nkernel k\ndisk target=a,vdev=xvda\n",
+                 -EINVAL, "line 6: disks and vifs need a domain with role xenstore");
+    expect_error(SERVICE "domain b2\nkernel k\nroles backend\ndomain g\nkernel k\nvif\n", -EINVAL,
+                 "line 12: disks and vifs need exactly one domain with role backend, found more");
+    expect_error("domain xs\nkernel x\nvif\nroles xenstore\ndomain svc\nkernel s\nroles backend\n",
+                 -EINVAL, "line 3: domain 'xs' is the xenstore domain: it cannot have disks or vifs");
+    expect_error(SERVICE "disk target=a,vdev=xvda\n", -EINVAL,
+                 "line 7: domain 'svc' is the backend domain: it cannot have disks or vifs");
+    expect_error("vif\n", -EINVAL, "line 1: 'vif' outside a domain block (start one with 'domain NAME')");
+    /* Without devices, no service domain is needed; with them, two backends without devices
+     * anywhere are fine too. */
+    expect_ok("domain b1\nkernel k\nroles backend\ndomain b2\nkernel k\nroles backend\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +562,12 @@ int main(void)
         cmocka_unit_test(test_error_buffer_limits),
         cmocka_unit_test(test_role_keys),
         cmocka_unit_test(test_role_errors),
+        cmocka_unit_test(test_disk_forms),
+        cmocka_unit_test(test_vif_forms),
+        cmocka_unit_test(test_disk_errors),
+        cmocka_unit_test(test_list_errors),
+        cmocka_unit_test(test_vif_errors),
+        cmocka_unit_test(test_device_service_domains),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,15 +22,24 @@ struct span {
     size_t len;
 };
 
+/* Keys from KEY_DISK on may repeat: each line adds devices. */
 enum domain_key { KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_MEMORY, KEY_VCPUS, KEY_ROLES,
-                  KEY_PAUSED, KEY_GRANT_FRAMES, KEY_MAPTRACK_FRAMES, NR_KEYS };
+                  KEY_PAUSED, KEY_GRANT_FRAMES, KEY_MAPTRACK_FRAMES, KEY_DISK, KEY_VIF, NR_KEYS };
 
 static const char *const key_names[NR_KEYS] = {
     [KEY_KERNEL] = "kernel", [KEY_INITRD] = "initrd", [KEY_CMDLINE] = "cmdline",
     [KEY_MEMORY] = "memory", [KEY_VCPUS] = "vcpus", [KEY_ROLES] = "roles",
     [KEY_PAUSED] = "paused", [KEY_GRANT_FRAMES] = "max_grant_frames",
-    [KEY_MAPTRACK_FRAMES] = "max_maptrack_frames",
+    [KEY_MAPTRACK_FRAMES] = "max_maptrack_frames", [KEY_DISK] = "disk", [KEY_VIF] = "vif",
 };
+
+/* The terms of a disk spec (xl's diskspec, docs/boot-config.md). */
+enum disk_term { TERM_TARGET, TERM_VDEV, TERM_ACCESS, TERM_FORMAT, NR_DISK_TERMS };
+static const char *const disk_terms[NR_DISK_TERMS] = { "target", "vdev", "access", "format" };
+
+/* Xen's vbd ids (xen/include/public/io/blkif.h, "xvd" style): xvda 51712, xvdq (1<<28)|(16<<8). */
+#define XVD_MAJOR 202u
+#define XVD_EXTENDED (1u << 28)
 
 /* Role names as the `roles` key spells them, by WISP_ROLE_* bit. */
 static const struct { const char *name; uint32_t bit; } role_names[] = {
@@ -51,6 +60,7 @@ struct parser {
     unsigned seen_keys;         /* bit per enum domain_key already set in the open block */
     unsigned line;              /* current line number, from 1 */
     unsigned xenstore_line;     /* line of the `roles` that named the xenstore domain; 0: none yet */
+    unsigned device_line[BOOTCFG_MAX_DOMAINS];  /* each domain's first device; 0: none */
     struct msg msg;
 };
 
@@ -147,6 +157,22 @@ static struct span first_word(struct span s, struct span *rest)
 static bool span_eq(struct span s, const char *lit)
 {
     return strlen(lit) == s.len && memcmp(s.s, lit, s.len) == 0;
+}
+
+/* Cuts *rest at its first sep: *head gets what precedes it (all of *rest when there is
+ * none), *rest what follows. True when sep was found. */
+static bool split_at(struct span *rest, char sep, struct span *head)
+{
+    size_t n = 0;
+    bool found;
+
+    while (n < rest->len && rest->s[n] != sep)
+        n++;
+    found = n < rest->len;
+    *head = (struct span){ rest->s, n };
+    rest->s += n + found;
+    rest->len -= n + found;
+    return found;
 }
 
 static void copy_span(char *dst, struct span s)
@@ -369,19 +395,13 @@ static int add_role(struct parser *p, struct span role)
 /* `roles a,b,c`: one word, comma-separated role names. */
 static int set_roles(struct parser *p, struct span value)
 {
-    struct span list;
+    struct span list, role;
+    bool more = true;
     int rc = single_word(p, KEY_ROLES, value, &list);
 
-    while (!rc) {
-        struct span role = { list.s, 0 };
-
-        while (role.len < list.len && list.s[role.len] != ',')
-            role.len++;
+    while (!rc && more) {
+        more = split_at(&list, ',', &role);
         rc = add_role(p, role);
-        if (role.len == list.len)
-            break;
-        list.s += role.len + 1;
-        list.len -= role.len + 1;
     }
     return rc;
 }
@@ -400,6 +420,302 @@ static int set_flag(struct parser *p, enum domain_key key, struct span value, bo
         return -EINVAL;
     }
     *dst = true;
+    return 0;
+}
+
+/* ---- devices: xl.cfg's disk and vif specs ---- */
+
+/* "line N: <what>'<word>'<hint>" */
+static int device_error(struct parser *p, const char *what, struct span word, const char *hint)
+{
+    struct msg *m = error_here(p);
+
+    msg_str(m, what);
+    msg_quote(m, word);
+    msg_str(m, hint);
+    return -EINVAL;
+}
+
+static int too_many_devices(struct parser *p, const char *what, unsigned max)
+{
+    struct msg *m = error_here(p);
+
+    msg_str(m, "too many ");
+    msg_str(m, what);
+    msg_str(m, " in domain '");
+    msg_str(m, p->dom->name);
+    msg_str(m, "' (max ");
+    msg_uint(m, max);
+    msg_char(m, ')');
+    return -E2BIG;
+}
+
+/* A device was added to the open domain: it waits, paused, for its backend (the agent unpauses it). */
+static void device_added(struct parser *p)
+{
+    unsigned *line = &p->device_line[p->out->nr_domains - 1];
+
+    if (!*line)
+        *line = p->line;
+    p->dom->paused = true;
+}
+
+/*
+ * The next key=value term of a spec, blanks around both trimmed; empty terms
+ * are skipped. 0 with key.len == 0 when the spec is used up.
+ */
+static int next_term(struct parser *p, struct span *spec, const char *what, struct span *key,
+                     struct span *val)
+{
+    bool more = true;
+
+    key->len = 0;
+    while (more && !key->len) {
+        more = split_at(spec, ',', val);
+        *val = trim(*val);
+        if (!val->len)
+            continue;
+        if (!split_at(val, '=', key))
+            return device_error(p, what, *key, " is not key=value");
+        *key = trim(*key);
+        *val = trim(*val);
+        if (!key->len || !val->len)
+            return device_error(p, what, !key->len ? *val : *key, " needs a key and a value");
+    }
+    return 0;
+}
+
+static int set_vdev(struct parser *p, struct disk_config *disk, struct span val)
+{
+    unsigned i;
+
+    if (val.len != 4 || memcmp(val.s, "xvd", 3) || val.s[3] < 'a' || val.s[3] > 'z')
+        return device_error(p, "unsupported vdev ", val, " (xvda..xvdz)");
+    i = (unsigned)(val.s[3] - 'a');
+    disk->devid = i < 16 ? (XVD_MAJOR << 8) | (i << 4) : XVD_EXTENDED | (i << 8);
+    copy_span(disk->vdev, val);
+    return 0;
+}
+
+static int set_disk_term(struct parser *p, struct disk_config *disk, enum disk_term t,
+                         struct span val)
+{
+    switch (t) {
+    case TERM_TARGET:
+        return set_module(p, KEY_DISK, val, disk->target);
+    case TERM_VDEV:
+        return set_vdev(p, disk, val);
+    case TERM_ACCESS:
+        disk->readonly = span_eq(val, "ro") || span_eq(val, "r");
+        if (disk->readonly || span_eq(val, "rw") || span_eq(val, "w"))
+            return 0;
+        return device_error(p, "bad disk access ", val, " (rw, w, ro or r)");
+    case TERM_FORMAT:
+        return span_eq(val, "raw") ? 0 : device_error(p, "unsupported disk format ", val,
+                                                        " (only raw)");
+    case NR_DISK_TERMS:
+        break;
+    }
+    return -EINVAL;
+}
+
+/* A disk of another domain (or this one) already on this module, or NULL. */
+static const struct domain_config *module_user(struct parser *p, const char *target,
+                                               const struct disk_config **disk)
+{
+    for (unsigned i = 0; i < p->out->nr_domains; i++)
+        for (unsigned j = 0; j < p->out->domains[i].nr_disks; j++)
+            if (!strcmp(p->out->domains[i].disks[j].target, target)) {
+                *disk = &p->out->domains[i].disks[j];
+                return &p->out->domains[i];
+            }
+    return NULL;
+}
+
+/* The disk is complete and new: a vdev once per domain, a module once per machine. */
+static int check_disk(struct parser *p, const struct disk_config *disk, struct span spec)
+{
+    const struct disk_config *other;
+    const struct domain_config *user;
+    struct msg *m;
+
+    if (!disk->target[0] || !disk->vdev[0])
+        return device_error(p, disk->target[0] ? "disk without vdev=xvdX: " :
+                            "disk without target=MODULE: ", spec, "");
+    for (unsigned i = 0; i < p->dom->nr_disks; i++)
+        if (!strcmp(p->dom->disks[i].vdev, disk->vdev)) {
+            m = error_here(p);
+            msg_str(m, "vdev ");
+            msg_str(m, disk->vdev);
+            msg_str(m, " twice in domain '");
+            msg_str(m, p->dom->name);
+            msg_char(m, '\'');
+            return -EEXIST;
+        }
+    if ((user = module_user(p, disk->target, &other))) {
+        m = error_here(p);
+        msg_str(m, "module '");
+        msg_str(m, disk->target);
+        msg_str(m, "' is already the image of ");
+        msg_str(m, other->vdev);
+        msg_str(m, " in domain '");
+        msg_str(m, user->name);
+        msg_str(m, "' (one disk per module)");
+        return -EEXIST;
+    }
+    return 0;
+}
+
+static int add_disk(struct parser *p, struct span spec)
+{
+    struct disk_config disk = { 0 };
+    struct span rest = spec, key, val;
+    unsigned seen = 0, t;
+    int rc;
+
+    if (p->dom->nr_disks == BOOTCFG_MAX_DISKS)
+        return too_many_devices(p, "disks", BOOTCFG_MAX_DISKS);
+    while (!(rc = next_term(p, &rest, "disk term ", &key, &val)) && key.len) {
+        for (t = 0; t < NR_DISK_TERMS && !span_eq(key, disk_terms[t]); t++)
+            ;
+        if (t == NR_DISK_TERMS)
+            return device_error(p, "unknown disk key ", key, " (target, vdev, access, format)");
+        if (seen & (1u << t))
+            return device_error(p, "disk key given twice: ", key, "");
+        seen |= 1u << t;
+        if ((rc = set_disk_term(p, &disk, (enum disk_term)t, val)))
+            return rc;
+    }
+    if (!rc && !(rc = check_disk(p, &disk, spec))) {
+        p->dom->disks[p->dom->nr_disks++] = disk;
+        device_added(p);
+    }
+    return rc;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* XX:XX:XX:XX:XX:XX, hex. */
+static bool parse_mac(struct span s, uint8_t mac[6])
+{
+    if (s.len != 17)
+        return false;
+    for (unsigned i = 0; i < 6; i++) {
+        int hi = hex_digit(s.s[3 * i]), lo = hex_digit(s.s[3 * i + 1]);
+
+        if (hi < 0 || lo < 0 || (i < 5 && s.s[3 * i + 2] != ':'))
+            return false;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* Empty, or mac=XX:XX:XX:XX:XX:XX (unicast); the default is 00:16:3e:00:DD:NN. */
+static int add_vif(struct parser *p, struct span spec)
+{
+    struct vif_config vif = {
+        .mac = { 0x00, 0x16, 0x3e, 0x00, (uint8_t)p->out->nr_domains, (uint8_t)p->dom->nr_vifs },
+        .handle = (uint16_t)p->dom->nr_vifs,
+    };
+    struct span key, val;
+    bool have_mac = false;
+    int rc;
+
+    if (p->dom->nr_vifs == BOOTCFG_MAX_VIFS)
+        return too_many_devices(p, "vifs", BOOTCFG_MAX_VIFS);
+    while (!(rc = next_term(p, &spec, "vif term ", &key, &val)) && key.len) {
+        if (!span_eq(key, "mac"))
+            return device_error(p, "unknown vif key ", key, " (only mac)");
+        if (have_mac)
+            return device_error(p, "vif key given twice: ", key, "");
+        have_mac = true;
+        if (!parse_mac(val, vif.mac))
+            return device_error(p, "bad MAC ", val, " (want XX:XX:XX:XX:XX:XX)");
+        if (vif.mac[0] & 1)
+            return device_error(p, "multicast MAC ", val, " (the first octet must be even)");
+    }
+    if (!rc) {
+        p->dom->vifs[p->dom->nr_vifs++] = vif;
+        device_added(p);
+    }
+    return rc;
+}
+
+/* `disk SPEC`, or xl's list form `disk = [ 'SPEC', "SPEC", ]`: each spec adds a device. */
+static int set_devices(struct parser *p, enum domain_key key, struct span value)
+{
+    int (*add)(struct parser *, struct span) = key == KEY_DISK ? add_disk : add_vif;
+    struct span list, item;
+    int rc = 0;
+
+    if (!value.len || value.s[0] != '=')
+        return add(p, value);
+    list = trim((struct span){ value.s + 1, value.len - 1 });
+    if (list.len < 2 || list.s[0] != '[' || list.s[list.len - 1] != ']')
+        return device_error(p, "want a list [ 'SPEC', ... ] after '=', found ", list, "");
+    list = trim((struct span){ list.s + 1, list.len - 2 });
+    while (!rc && list.len) {
+        char quote = list.s[0];
+
+        if (quote != '\'' && quote != '"')
+            return device_error(p, "want a quoted spec in the list, found ", list, "");
+        list = (struct span){ list.s + 1, list.len - 1 };
+        if (!split_at(&list, quote, &item))
+            return device_error(p, "unterminated quote: ", item, "");
+        rc = add(p, item);
+        list = trim(list);
+        if (!rc && list.len && list.s[0] != ',')
+            return device_error(p, "want ',' between list items, found ", list, "");
+        if (list.len)
+            list = trim((struct span){ list.s + 1, list.len - 1 });
+    }
+    return rc;
+}
+
+/*
+ * Devices need their service domain: exactly one backend domain, a xenstore
+ * domain, and neither of them with devices of its own.
+ */
+static int check_devices(struct parser *p)
+{
+    const struct domain_config *backend = NULL, *d;
+    unsigned first = 0, nr_backends = 0;
+    struct msg *m;
+
+    for (unsigned i = 0; i < p->out->nr_domains; i++) {
+        if (!first && p->device_line[i])
+            first = p->device_line[i];
+        if (p->out->domains[i].roles & WISP_ROLE_BACKEND && !nr_backends++)
+            backend = &p->out->domains[i];
+    }
+    if (!first)
+        return 0;
+    if (nr_backends != 1) {
+        msg_str(error_at(p, first), nr_backends ? "disks and vifs need exactly one domain with role backend, "
+                                 "found more" :
+                                 "disks and vifs need a domain with role backend (the service "
+                                 "domain)");
+        return -EINVAL;
+    }
+    if (!p->xenstore_line) {
+        msg_str(error_at(p, first), "disks and vifs need a domain with role xenstore");
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < p->out->nr_domains; i++) {
+        d = &p->out->domains[i];
+        if (p->device_line[i] && (d->roles & (WISP_ROLE_BACKEND | WISP_ROLE_XENSTORE))) {
+            m = error_at(p, p->device_line[i]);
+            msg_str(m, "domain '");
+            msg_str(m, d->name);
+            msg_str(m, d == backend ? "' is the backend domain: it cannot have disks or vifs"
+                                    : "' is the xenstore domain: it cannot have disks or vifs");
+            return -EINVAL;
+        }
+    }
     return 0;
 }
 
@@ -425,6 +741,9 @@ static int set_key(struct parser *p, enum domain_key key, struct span value)
     case KEY_MAPTRACK_FRAMES:
         return set_bounded(p, key, value, 0, BOOTCFG_MAX_MAPTRACK_FRAMES,
                            &p->dom->max_maptrack_frames);
+    case KEY_DISK:
+    case KEY_VIF:
+        return set_devices(p, key, value);
     case NR_KEYS:
         break;
     }
@@ -451,7 +770,7 @@ static int domain_key_line(struct parser *p, struct span keyword, struct span va
         msg_str(m, " outside a domain block (start one with 'domain NAME')");
         return -EINVAL;
     }
-    if (p->seen_keys & (1u << key)) {
+    if (key < KEY_DISK && (p->seen_keys & (1u << key))) {
         m = error_here(p);
         msg_str(m, "duplicate key ");
         msg_quote(m, keyword);
@@ -537,6 +856,15 @@ static int parse_line(struct parser *p, struct span line)
     if (line.len == 0 || line.s[0] == '#')
         return 0;       /* blank or whole-line comment */
     keyword = first_word(line, &value);
+    /* xl writes `disk=[ ... ]`: the '=' may touch the key. */
+    for (unsigned k = KEY_DISK; k < NR_KEYS; k++) {
+        size_t n = strlen(key_names[k]);
+
+        if (keyword.len > n && keyword.s[n] == '=' && !memcmp(keyword.s, key_names[k], n)) {
+            keyword.len = n;
+            value = (struct span){ line.s + n, line.len - n };
+        }
+    }
     if (span_eq(keyword, "domain"))
         return start_domain(p, value);
     return domain_key_line(p, keyword, value);
@@ -601,7 +929,7 @@ static int parse_text(struct parser *p, const char *text, size_t len)
         msg_str(error_at(p, p->line ? p->line : 1), "no domain defined");
         return -ENOENT;
     }
-    return 0;
+    return check_devices(p);
 }
 
 int bootconfig_parse(const char *text, size_t len, struct boot_config *out,

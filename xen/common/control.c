@@ -1,6 +1,7 @@
-/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, and allocate event channels in another domain, for domains with the control or xenstore role. */
+/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain and list the configured devices, for domains with the control or xenstore role. */
 #include "env.h"
 #include "errno.h"
+#include "devices.h"
 #include "hypercall.h"
 #include "wisp/control.h"
 
@@ -14,6 +15,7 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_unpause] = WISP_ROLE_CONTROL,
     [WISP_CTL_destroy] = WISP_ROLE_CONTROL,
     [WISP_CTL_evtchn_alloc_unbound] = WISP_ROLE_CONTROL,
+    [WISP_CTL_device_list] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -64,6 +66,28 @@ static long domain_list(struct hcall_ctx *c, uint64_t gva)
         n++;
     }
     l.nr_entries = n;
+    return hc_copy_to(c, gva, &l, sizeof(l)) ? -EFAULT : 0;
+}
+
+/* The configured devices from index first; at most devices_count() entries are written. */
+static long device_list(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_device_list l;
+    const struct wisp_ctl_device *dev;
+    uint32_t n = 0;
+
+    if (hc_copy_from(c, &l, gva, sizeof(l)))
+        return -EFAULT;
+    for (uint32_t i = l.first; n < l.max_entries && (dev = device_at(i)); i++, n++) {
+        uint64_t dst = l.buffer + (uint64_t)n * sizeof(*dev);
+
+        if (dst < l.buffer || dst + sizeof(*dev) < dst)
+            return -EFAULT;     /* the buffer wraps around the address space */
+        if (hc_copy_to(c, dst, dev, sizeof(*dev)))
+            return -EFAULT;
+    }
+    l.nr_entries = n;
+    l.nr_devices = devices_count();
     return hc_copy_to(c, gva, &l, sizeof(l)) ? -EFAULT : 0;
 }
 
@@ -145,6 +169,8 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
     case WISP_CTL_unpause:
     case WISP_CTL_destroy:
         return domain_command(c, cmd, arg[1]);
+    case WISP_CTL_device_list:
+        return device_list(c, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

@@ -4,6 +4,7 @@
 #include "console_ring.h"
 #include "domain.h"
 #include "domain_build.h"
+#include "devices.h"
 #include "elf.h"
 #include "errno.h"
 #include "grant_table.h"
@@ -61,11 +62,12 @@ static int writer_zero(void *ctx, uint64_t gpa, uint64_t len)
  * (Xen: the domain's paging pool) stops one guest from taking the machine's
  * memory. The build needs a few dozen; one leaf table holds 512 mappings, so
  * this also fits every handle of its maptrack packed as guests pack them, and
- * one leaf table per 2 MiB of RAM lets a balloon driver split every large page.
+ * one leaf table per 2 MiB of RAM lets a balloon driver split every large page,
+ * and one per 2 MiB of legacy pmem maps disk images that are not 2 MiB-aligned.
  */
 static uint32_t p2m_table_limit(const struct domain *d)
 {
-    return 512 + d->max_maptrack_frames + (uint32_t)(d->ram_bytes / PAGE_SIZE_2M);
+    return 512 + d->max_maptrack_frames + (uint32_t)((d->ram_bytes + d->pmem_bytes) / PAGE_SIZE_2M);
 }
 
 static uint64_t domain_pt_alloc(void *ctx)
@@ -183,6 +185,7 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
     const struct pvh_writer w = { d, writer_write, writer_zero };
     struct pvh_image img;
     struct pvh_boot_layout layout;
+    static struct pvh_reserved_range pmem[DEVICES_MAX_PMEM];     /* domains are built one at a time */
     const char *why = "";
 
     if (!kernel) {
@@ -220,6 +223,7 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
         .nr_reserved = sizeof(reserved_ranges) / sizeof(reserved_ranges[0]) -
                        (gets_store_ring(d) ? 0 : 1),
         .rsdp_paddr = rsdp,
+        .high = pmem, .nr_high = devices_pmem_ranges(d, pmem),
     };
     if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why) ||
         pvh_build_start_info(&boot, &w, &layout, &why)) {
@@ -406,6 +410,7 @@ void domain_destroy(struct domain *d)
     (void)gnttab_release_mappings(d, UINT32_MAX);   /* a failed build; otherwise done */
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
+    devices_free_pmem(d);
     gnttab_domain_destroy(d);
     console_ring_teardown(d);
     page_free(d->store_ring);
@@ -445,6 +450,11 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
     if (rc) {
         log_error("d%u (%s): cannot allocate %u MiB of guest memory", d->id, d->name,
                   cfg->memory_mib);
+        goto fail;
+    }
+    rc = devices_map_pmem(d);
+    if (rc) {
+        log_error("d%u (%s): cannot map its disks' images", d->id, d->name);
         goto fail;
     }
     d->shared_info = page_alloc();

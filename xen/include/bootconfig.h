@@ -18,6 +18,22 @@
 #define BOOTCFG_DEFAULT_MAPTRACK_FRAMES 1024
 #define BOOTCFG_MAX_MAPTRACK_FRAMES     4096
 #define BOOTCFG_ROLES (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
+/* Devices (xl.cfg's disk and vif lists), served by the one backend domain. */
+#define BOOTCFG_MAX_DISKS     8
+#define BOOTCFG_MAX_VIFS      4
+#define BOOTCFG_VDEV_MAX      8       /* "xvdz" and its NUL */
+
+struct disk_config {
+    char target[BOOTCFG_MODULE_MAX];    /* module holding the raw image */
+    char vdev[BOOTCFG_VDEV_MAX];        /* xvda..xvdz */
+    uint32_t devid;                     /* Xen's vbd id for vdev (xvda 51712) */
+    bool readonly;                      /* access=ro */
+};
+
+struct vif_config {
+    uint8_t mac[6];                     /* unicast; default 00:16:3e:00:DD:NN */
+    uint16_t handle;                    /* 0, 1, ... in the domain's order */
+};
 
 struct domain_config {
     char name[BOOTCFG_NAME_MAX];
@@ -30,6 +46,9 @@ struct domain_config {
     bool paused;                        /* starts paused (WISP_CTL_unpause runs it) */
     uint32_t max_grant_frames;          /* default 64, 1..1024 */
     uint32_t max_maptrack_frames;       /* default 1024, 0..4096 */
+    unsigned nr_disks, nr_vifs;         /* any device: paused is set (the agent unpauses) */
+    struct disk_config disks[BOOTCFG_MAX_DISKS];
+    struct vif_config vifs[BOOTCFG_MAX_VIFS];
 };
 
 struct boot_config {

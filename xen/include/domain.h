@@ -12,6 +12,7 @@
 #include "log_limit.h"
 #include "p2m.h"
 #include "regs.h"
+#include "start_info.h"
 #include "vlapic.h"
 #include "xen/hvm_params.h"
 #include "xen/start_info.h"
@@ -19,7 +20,7 @@
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS_PER_DOMAIN 8
-#define DOMAIN_MEMMAP_MAX 40
+#define DOMAIN_MEMMAP_MAX PVH_MEMMAP_MAX
 #define VCPU_INFO_SIZE 64           /* struct vcpu_info, both layouts */
 
 /* Why a domain ended; numbered as Xen's SHUTDOWN_* reasons. */
@@ -118,6 +119,7 @@ struct domain {
     uint64_t ram_hpa, ram_bytes;
     struct p2m p2m;
     uint32_t p2m_tables;            /* tables p2m holds now, within p2m_table_limit (domain_build.c) */
+    uint64_t pmem_bytes;            /* disk images mapped above RAM (backend domain, devices.c) */
     struct guest_mem mem;           /* copy routines' view of this domain's memory */
 
     void *shared_info;              /* hypervisor page, mapped where the guest asks */
@@ -257,7 +259,8 @@ void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port);
 /*
  * What one gfn of d holds (memory_op.c): nothing, its own RAM page, the
  * device hole's all-ones page, or anything else (shared_info, console ring,
- * xAPIC page, legacy hole, grant frames and grant mappings).
+ * xAPIC page, legacy hole, grant frames and grant mappings, legacy pmem: none of
+ * which a grant map, grant frame or balloon op may take or free).
  */
 #define GFN_LIMIT (1ull << 36)      /* 48-bit guest-physical addresses */
 enum gfn_use { GFN_EMPTY, GFN_RAM, GFN_DEVICE_HOLE, GFN_OTHER };

@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "domain.h"
 #include "domain_build.h"
+#include "devices.h"
 #include "fpu.h"
 #include "hvm.h"
 #include "mm.h"
@@ -173,6 +174,9 @@ void start_wisp(uint32_t magic, uint32_t info)
     for (unsigned i = 0; i < boot_config.nr_domains; i++)
         if (boot_config.domains[i].roles & WISP_ROLE_XENSTORE)
             domain_set_xenstore_id(i + 1);
+    /* A guest with devices starts paused for them: without them it would wait forever. */
+    if (devices_init(&boot_config, &boot_info))
+        panic("boot configuration '%s': a disk's image is missing or unusable", opt_config);
     unsigned started = 0;
     for (unsigned i = 0; i < boot_config.nr_domains; i++) {
         if (domain_build(i + 1, &boot_config.domains[i], &boot_info))
