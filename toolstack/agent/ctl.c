@@ -38,16 +38,22 @@ static int control(int fd, unsigned int cmd, void *arg)
     return ret < 0 ? -errno : 0;
 }
 
+/* Batch after batch from index `first` (the hypervisor may write fewer than asked). */
 int ctl_device_list(int fd, struct wisp_ctl_device *devs, unsigned int max, unsigned int *n)
 {
-    struct wisp_ctl_device_list list = { .max_entries = max, .buffer = (uint64_t)(uintptr_t)devs };
+    struct wisp_ctl_device_list list;
     int err;
 
     memset(devs, 0, sizeof(*devs) * max);   /* the hypervisor writes only what it lists */
-    err = control(fd, WISP_CTL_device_list, &list);
-    if (err)
-        return err;
-    *n = list.nr_entries < max ? list.nr_entries : max;
+    *n = 0;
+    do {
+        list = (struct wisp_ctl_device_list){ .first = *n, .max_entries = max - *n,
+                                              .buffer = (uint64_t)(uintptr_t)(devs + *n) };
+        err = control(fd, WISP_CTL_device_list, &list);
+        if (err)
+            return err;
+        *n += list.nr_entries < max - *n ? list.nr_entries : max - *n;
+    } while (list.nr_entries > 0 && *n < max && *n < list.nr_devices);
     return 0;
 }
 

@@ -7,7 +7,7 @@
 /* Every call returns 0 or a negative errno (Xen's numbers are Linux's for these). */
 int ctl_open(const char *privcmd);
 
-/* Fills devs[0..max) with the boot configuration's devices; *n says how many. */
+/* Fills devs[0..max) with the boot configuration's devices, in its order; *n says how many. */
 int ctl_device_list(int fd, struct wisp_ctl_device *devs, unsigned int max, unsigned int *n);
 
 int ctl_unpause(int fd, uint16_t domid);

@@ -4,7 +4,7 @@
 
 #include "env.h"
 #include "xen/errno.h"
-#include "ctl_device_tmp.h"   /* TEMPORARY: becomes "wisp/control.h" once hv's WISP_CTL_device_list is on main */
+#include "wisp/control.h"
 
 #define DEVNODE_PATH_MAX  96
 #define DEVNODE_VALUE_MAX 96

@@ -198,7 +198,7 @@ static bool read_devices(void)
         return false;
     }
     if (n == MAX_DEVICES)
-        say("the device list may be longer than the %d entries read", MAX_DEVICES);
+        say("only the first %d devices are served", MAX_DEVICES);
     nr_devices = n;
     for (unsigned int i = 0; i < n; i++) {
         char what[96];
