@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -171,18 +172,33 @@ static void describe(const struct wisp_ctl_device *d, char *buf, size_t cap)
                  d->mac[5]);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads our own domid until the store answers, for STORE_READY_MS in all. */
 static bool wait_for_store(void)
 {
     char domid[16];
     int err = -XEN_EIO;
+    int64_t deadline = now_ms() + STORE_READY_MS;
 
-    for (int waited = 0; waited < STORE_READY_MS; waited += 1000) {
+    store.reply_timeout_ms = 5000;   /* short tries; a late reply is skipped by req_id */
+    while (now_ms() < deadline) {
+        int64_t tried = now_ms();
+
         err = store_read(&store, STORE_NO_TX, "domid", domid, sizeof(domid));
         if (err == 0) {
+            store.reply_timeout_ms = STORE_REPLY_MS;
             say("xenstore answers; this is domain %s", domid);
             return true;
         }
-        sleep(1);
+        if (now_ms() - tried < 1000)
+            sleep(1);   /* it failed at once: try again a little later */
     }
     say("xenstore did not answer in %d s: %s", STORE_READY_MS / 1000, xen_strerror(err));
     return false;

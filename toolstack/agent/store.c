@@ -104,7 +104,7 @@ static int request(struct store *s, uint32_t tx, uint32_t type, const char *cons
             continue;
         }
         if (reply->hdr.req_id != req_id)
-            return -XEN_EIO;
+            continue;   /* the late reply to a request that timed out */
         break;
     }
     int err = xs_reply_error(&reply->hdr, reply->payload, type);
@@ -176,7 +176,7 @@ int store_tx_start(struct store *s, uint32_t *tx)
             continue;
         }
         if (reply.hdr.req_id != hdr.req_id)
-            return -XEN_EIO;
+            continue;   /* the late reply to a request that timed out */
         break;
     }
     int err = xs_reply_error(&reply.hdr, reply.payload, XS_TRANSACTION_START);
