@@ -44,7 +44,8 @@ int ctl_device_list(int fd, struct wisp_ctl_device *devs, unsigned int max, unsi
     struct wisp_ctl_device_list list;
     int err;
 
-    memset(devs, 0, sizeof(*devs) * max);   /* the hypervisor writes only what it lists */
+    /* Written by us first: the hypervisor cannot fault a page in, so each must be present and writable. */
+    memset(devs, 0, sizeof(*devs) * max);
     *n = 0;
     do {
         list = (struct wisp_ctl_device_list){ .first = *n, .max_entries = max - *n,
@@ -69,7 +70,10 @@ int ctl_domain_alive(int fd, uint16_t domid)
     static struct wisp_domain_info info;
     struct wisp_ctl_domain_list list = { .first_domid = domid, .max_entries = 1,
                                          .buffer = (uint64_t)(uintptr_t)&info };
-    int err = control(fd, WISP_CTL_domain_list, &list);
+    int err;
+
+    memset(&info, 0, sizeof(info));   /* written by us first, so its page is present and writable */
+    err = control(fd, WISP_CTL_domain_list, &list);
 
     if (err)
         return err;

@@ -228,7 +228,7 @@ static bool read_devices(void)
                 listed[i].kind, listed[i].frontend, listed[i].backend, listed[i].devid);
         }
     }
-    say("%u devices", n);
+    say("%u device%s", n, n == 1 ? "" : "s");
     return true;
 }
 
@@ -332,7 +332,8 @@ static void setup_frontend(uint16_t frontend)
             if (devices[i].d.frontend == frontend && devices[i].valid)
                 devices[i].written = true;
         }
-        say("d%u: wrote the nodes of %u devices in one transaction", frontend, count);
+        say("d%u: wrote the nodes of %u device%s in one transaction", frontend, count,
+            count == 1 ? "" : "s");
         return;
     }
     say("d%u: transaction kept conflicting, %d attempts", frontend, TX_ATTEMPTS);
@@ -502,8 +503,8 @@ static void teardown(uint16_t frontend)
         if (err)
             say("d%u is gone; removing its devices: %s", frontend, xen_strerror(err));
         else
-            say("d%u is gone: removed its %u devices (/local/domain/%u/backend/{vbd,vif}/%u)",
-                frontend, count, backend, frontend);
+            say("d%u is gone: removed its %u device%s (/local/domain/%u/backend/{vbd,vif}/%u)",
+                frontend, count, count == 1 ? "" : "s", backend, frontend);
         return;
     }
     say("d%u is gone; its removal kept conflicting, %d attempts", frontend, TX_ATTEMPTS);
