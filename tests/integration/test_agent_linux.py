@@ -1,4 +1,4 @@
-"""test_agent_linux (host tests): wisp-agent in a real Linux domain, against Wisp's xenstore and control hypercall.
+"""test_agent_linux (host tests): wisp-agent in a real Linux domain, against Wisp's xenstore and control hypercall (QEMU and Bochs).
 
 The minimal guest kernel (guest-kernels/) has /dev/xen/xenbus and /dev/xen/privcmd but no
 backends, bridge or pmem, so this checks the agent's own part for real: the device list
@@ -21,7 +21,8 @@ import pytest
 
 import machine
 from test_agent_fake import AGENT, print_nodes
-from test_linux_xenbus import INITRAMFS, QEMU_TIMEOUT, VMLINUX, XENSTORED_NAME, find_xenstored
+from test_linux_xenbus import (BOCHS_TIMEOUT, INITRAMFS, QEMU_TIMEOUT, VMLINUX, XENSTORED_NAME,
+                               find_xenstored)
 from test_linux_xenbus import ninja_build
 from wisptest import BUILD
 
@@ -71,11 +72,12 @@ def config():
 
 
 @pytest.mark.boot
-def test_agent_in_linux_writes_unpauses_and_tears_down(tmp_path):
+def test_agent_in_linux_writes_unpauses_and_tears_down(tmp_path, backend):
     ninja_build(VMLINUX, INITRAMFS, AGENT, BUILD / "tests" / "guests" / "act64.elf")
     files = {"vmlinux": VMLINUX, "agent-initramfs.cpio.gz": agent_initramfs(tmp_path),
              XENSTORED_NAME: find_xenstored()}
-    result = machine.run_config(tmp_path, config(), emulator="qemu", timeout=QEMU_TIMEOUT,
+    timeout = QEMU_TIMEOUT if backend == "qemu" else BOCHS_TIMEOUT
+    result = machine.run_config(tmp_path, config(), emulator=backend, timeout=timeout,
                                 until=r"AGENTTEST done", files=files)
     log = "\n".join(result.stdout)
     assert not result.timed_out, log

@@ -37,6 +37,7 @@ struct device {
     struct wisp_ctl_device d;
     bool valid;          /* devnodes_check passed */
     bool written;        /* its nodes are in the store */
+    bool check_failed;   /* a failed liveness check was logged (once, not every pass) */
 };
 
 /* Kept in locked memory: the hypervisor reads and writes the device list by virtual address. */
@@ -517,7 +518,10 @@ static void check_frontends(void)
             continue;
         int alive = ctl_domain_alive(privcmd, devices[i].d.frontend);
         if (alive < 0) {
-            say("d%u: WISP_CTL_domain_list failed: %s", devices[i].d.frontend, strerror(-alive));
+            if (!devices[i].check_failed)
+                say("d%u: WISP_CTL_domain_list failed: %s", devices[i].d.frontend,
+                    strerror(-alive));
+            devices[i].check_failed = true;
             continue;
         }
         if (!alive)
