@@ -1,0 +1,83 @@
+/* ctl.c (service-domain tool): Wisp's control hypercall (55) from Linux userspace, through /dev/xen/privcmd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+/*
+ * Linux's include/uapi/xen/privcmd.h: the ioctl runs hypercall `op` with up
+ * to five arguments and returns what it returns (a negative value comes back
+ * as -1 with errno set). Arguments that are pointers are this process's
+ * virtual addresses: the hypervisor reads them through the guest's page
+ * tables, so main() locks all memory (mlockall) before the first call.
+ */
+struct privcmd_hypercall {
+    uint64_t op;
+    uint64_t arg[5];
+};
+#define IOCTL_PRIVCMD_HYPERCALL _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+
+int ctl_open(const char *privcmd)
+{
+    int fd = open(privcmd, O_RDWR | O_CLOEXEC);
+
+    return fd < 0 ? -errno : fd;
+}
+
+static int control(int fd, unsigned int cmd, void *arg)
+{
+    struct privcmd_hypercall call = {
+        .op = __HYPERVISOR_wisp_control,
+        .arg = { cmd, (uint64_t)(uintptr_t)arg },
+    };
+    long ret = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &call);
+
+    return ret < 0 ? -errno : 0;
+}
+
+/* Batch after batch from index `first` (the hypervisor may write fewer than asked). */
+int ctl_device_list(int fd, struct wisp_ctl_device *devs, unsigned int max, unsigned int *n)
+{
+    struct wisp_ctl_device_list list;
+    int err;
+
+    /* Written by us first: the hypervisor cannot fault a page in, so each must be present and writable. */
+    memset(devs, 0, sizeof(*devs) * max);
+    *n = 0;
+    do {
+        list = (struct wisp_ctl_device_list){ .first = *n, .max_entries = max - *n,
+                                              .buffer = (uint64_t)(uintptr_t)(devs + *n) };
+        err = control(fd, WISP_CTL_device_list, &list);
+        if (err)
+            return err;
+        *n += list.nr_entries < max - *n ? list.nr_entries : max - *n;
+    } while (list.nr_entries > 0 && *n < max && *n < list.nr_devices);
+    return 0;
+}
+
+int ctl_unpause(int fd, uint16_t domid)
+{
+    struct wisp_ctl_domain d = { .domid = domid };
+
+    return control(fd, WISP_CTL_unpause, &d);
+}
+
+int ctl_domain_alive(int fd, uint16_t domid)
+{
+    static struct wisp_domain_info info;
+    struct wisp_ctl_domain_list list = { .first_domid = domid, .max_entries = 1,
+                                         .buffer = (uint64_t)(uintptr_t)&info };
+    int err;
+
+    memset(&info, 0, sizeof(info));   /* written by us first, so its page is present and writable */
+    err = control(fd, WISP_CTL_domain_list, &list);
+
+    if (err)
+        return err;
+    if (list.nr_entries == 0 || info.domid != domid)
+        return 0;
+    return info.state == WISP_DOMSTATE_RUNNING || info.state == WISP_DOMSTATE_PAUSED;
+}
