@@ -165,7 +165,7 @@ class Bench:
         return ("domain xenstore\n  kernel xenstored.elf\n  roles xenstore\n  memory 16\n"
                 "domain service\n  kernel service-vmlinux\n"
                 "  initrd service-initramfs.cpio.gz\n  roles control,backend\n  memory 256\n"
-                "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=nochecks quiet "
+                "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet "
                 f"wisp.svc-cmd={b64(svc)}\n"
                 "domain guest1\n  kernel vmlinux\n  initrd initramfs.cpio.gz\n  memory 128\n"
                 f"  cmdline console=hvc0 quiet loglevel=3 wisp.cmd={b64('sleep 3600')}\n"

@@ -58,22 +58,6 @@
 #define GPA_TPM       0xfed40000ul
 #define GPA_HOLE_LAST 0xfedffffcul
 
-static unsigned long read_cr4(void)
-{
-    unsigned long v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr4(unsigned long v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
-
-static uint64_t xgetbv0(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 struct xcr_write { uint32_t index; uint64_t value; };
 
 static void do_xsetbv(void *arg)

@@ -1025,14 +1025,6 @@ static void do_xsetbv(void *arg)
                      "d"((uint32_t)(x->value >> 32)) : "memory");
 }
 
-static uint64_t xgetbv0(void)
-{
-    uint32_t lo, hi;
-
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 /* XCR0 components (SDM vol 1, 13.3): the groups that must be set together. */
 #define XCR0_X87    (1ull << 0)
 #define XCR0_SSE    (1ull << 1)

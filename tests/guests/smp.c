@@ -138,6 +138,56 @@ void ap_main(void)
     }
 }
 
+/* ---------- FPU state across vCPU switches ---------- */
+
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CR4_OSFXSR       (1ul << 9)
+#define CR4_OSXSAVE      (1ul << 18)
+#define XCR0_X87         0x1ull
+#define XCR0_X87_SSE     0x3ull
+
+static volatile uint64_t ap_xcr0_seen;
+
+/* SSE state in use: XSAVE records it in XSTATE_BV when the AP is switched out. */
+static void ap_widens_xcr0(void)
+{
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXSAVE);
+    xsetbv0(XCR0_X87_SSE);
+    __asm__ volatile("pcmpeqb %%xmm1, %%xmm1" ::: "memory");   /* xmm1 is no C variable's: -mgeneral-regs-only */
+}
+
+static void ap_shrinks_xcr0(void)
+{
+    xsetbv0(XCR0_X87);
+}
+
+static void ap_reads_xcr0(void)
+{
+    ap_xcr0_seen = xgetbv0();
+}
+
+/*
+ * Each job ends in HLT, so the BSP takes the pCPU and the AP's FPU state is
+ * saved between jobs. XSAVE keeps the SSE bit of XSTATE_BV from the first
+ * save after XCR0 drops SSE; restoring that as it stands is a #GP in the
+ * hypervisor (a panic, seen with three guests side by side).
+ */
+static void check_xcr0_shrink(void)
+{
+    struct cpuid_regs r;
+
+    cpuid(1, 0, &r);
+    if (!(r.ecx & CPUID1_ECX_XSAVE)) {
+        check_fail("smp_xcr0_shrink_across_switch", "CPUID offers no XSAVE");
+        return;
+    }
+    bool ok = run_on_ap(ap_widens_xcr0) && run_on_ap(ap_shrinks_xcr0) &&
+              run_on_ap(ap_reads_xcr0);
+
+    check("smp_xcr0_shrink_across_switch", ok && ap_xcr0_seen == XCR0_X87,
+          "jobs done %d, AP's XCR0 0x%llx", ok, (unsigned long long)ap_xcr0_seen);
+}
+
 /* ---------- the trampoline's page ---------- */
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -380,6 +430,7 @@ int main(const struct hvm_start_info *si)
     if (check_start_ap()) {
         check_ipis();
         check_events();
+        check_xcr0_shrink();
         check_restart();
     }
     checks_done();

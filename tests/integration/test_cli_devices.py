@@ -25,7 +25,7 @@ SERVICE_DOMAINS = ("domain xenstore\n"
                    "  initrd service-initramfs.cpio.gz\n"
                    "  roles control,backend\n"
                    "  memory 256\n"
-                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=nochecks quiet\n")
+                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n")
 
 
 @pytest.fixture
@@ -547,7 +547,9 @@ def test_config_device_errors(machine, env, tmp_path, pvh_kernel, lines, disks, 
 
 @pytest.mark.boot
 def test_guests_boot_side_by_side(run_wisp, backend, guest):
-    """Three copies of checks64 as guest1..guest3, each one's lines labelled and complete."""
+    """Three copies of checks64 as guest1..guest3, each one's lines labelled and complete.
+    (Their XCR0 changes interleave: smp64's smp_xcr0_shrink_across_switch pins down the
+    hypervisor panic this once found.)"""
     result = run_wisp(["run", "--emulator", backend, "--no-interactive", "--guests", "3",
                        "--memory", "16", guest("checks64")], timeout=600)
     assert result.code == EXIT_POWEROFF, result

@@ -362,7 +362,7 @@ static int write_config(const struct run_options *opts, const char *path)
                    "  initrd " MODULE_SERVICE_INITRD "\n"
                    "  roles control,backend\n"
                    "  memory %u\n"
-                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=nochecks quiet\n",
+                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n",
                 XENSTORE_MEMORY_MIB, SERVICE_MEMORY_MIB);
     for (unsigned i = 1; i <= opts->guests; i++)
         write_guest_domain(f, opts, i);

@@ -14,6 +14,7 @@
 #define FXSAVE_AREA_SIZE 512
 #define FXSAVE_FCW_OFFSET 0
 #define FXSAVE_MXCSR_OFFSET 24
+#define XSAVE_XSTATE_BV_OFFSET 512   /* first field of the XSAVE header */
 #define FCW_DEFAULT 0x37f        /* all exceptions masked (SDM vol 1, 8.1.5) */
 #define MXCSR_DEFAULT 0x1f80
 
@@ -79,12 +80,18 @@ static void fpu_save(struct vcpu *v)
      * exit (QEMU TCG ignores the SVM intercept) changed it behind our back,
      * and XRSTOR faults if the saved components and XCR0 disagree.
      */
-    if (have_xsave)
-        v->xcr0 = xgetbv0();
-    if (have_xsave)
-        __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
-    else
+    if (!have_xsave) {
         __asm__ volatile("fxsave64 (%0)" :: "r"(v->fpu_area) : "memory");
+        return;
+    }
+    v->xcr0 = xgetbv0();
+    __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
+    /*
+     * XSAVE leaves the XSTATE_BV bits of components outside XCR0 as they were,
+     * so a guest that shrank XCR0 since the last save would leave bits XRSTOR
+     * refuses with #GP. Those components restart in their initial state.
+     */
+    *(uint64_t *)(v->fpu_area + XSAVE_XSTATE_BV_OFFSET) &= v->xcr0;
 }
 
 static void fpu_restore(struct vcpu *v)
