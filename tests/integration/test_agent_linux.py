@@ -13,9 +13,7 @@ canary with a vif, so built paused), keeper 4 (a canary that keeps the machine u
 """
 import base64
 import gzip
-import io
 import re
-import subprocess
 
 import pytest
 
@@ -23,7 +21,7 @@ import machine
 from test_agent_fake import AGENT, print_nodes
 from test_linux_xenbus import (BOCHS_TIMEOUT, INITRAMFS, QEMU_TIMEOUT, VMLINUX, XENSTORED_NAME,
                                find_xenstored)
-from test_linux_xenbus import ninja_build
+from wisptest import ninja_build
 from wisptest import BUILD
 
 SERVICE_SCRIPT = r"""

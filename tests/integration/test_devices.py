@@ -17,7 +17,8 @@ from wisptest import EXIT_HV_PANIC, EXIT_POWEROFF
 MIB = 1 << 20
 PMEM_BASE = 4 << 30         # the backend has 32 MiB of RAM: regions start at 4 GiB
 
-CONFIG = """\
+# The xenstore domain (d1) and a stand-in service domain (d2) that every machine here has.
+SERVICE_DOMAINS = """\
 domain xs
   kernel ctl64.elf
   cmdline act=xs-role
@@ -28,6 +29,9 @@ domain svc
   cmdline act=service self=2
   roles control,backend
   memory 32
+"""
+
+CONFIG = SERVICE_DOMAINS + """\
 domain g1
   kernel ctl64.elf
   cmdline act=noperm
@@ -141,17 +145,7 @@ def test_devices_listed_and_mapped(tmp_path, emulator):
     assert done < out.index("[g1] ACT noperm") and done < out.index("[g2] ACT noperm")
 
 
-MISSING = """\
-domain xs
-  kernel ctl64.elf
-  cmdline act=xs-role
-  roles xenstore
-  memory 16
-domain svc
-  kernel ctl64.elf
-  cmdline act=service self=2
-  roles control,backend
-  memory 32
+MISSING = SERVICE_DOMAINS + """\
 domain g1
   kernel ctl64.elf
   initrd alt.cfg

@@ -13,8 +13,8 @@ import time
 import pytest
 
 import wisptest
-from wisptest import (BUILD, EXIT_GUEST_CRASH, EXIT_GUEST_REBOOT, EXIT_POWEROFF, REPO, WISP,
-                      stop_group)
+from wisptest import (BUILD, EXIT_GUEST_CRASH, EXIT_GUEST_REBOOT, EXIT_POWEROFF, WISP,
+                      ninja_build, stop_group)
 
 KERNELS = BUILD / "guest-kernels"
 VMLINUX = KERNELS / "vmlinux"
@@ -24,14 +24,6 @@ DEBIAN_INITRAMFS = KERNELS / "initramfs-debian-cloud.cpio.gz"
 
 QEMU_TIMEOUT = 120
 BOCHS_TIMEOUT = 1500
-
-
-def ninja_build(*targets):
-    """Builds guest-kernels targets (cached by ninja: a no-op once built)."""
-    rel = [str(t.relative_to(BUILD)) for t in targets]
-    subprocess.run(["ninja", "-C", str(BUILD), *rel], check=True, stdout=subprocess.DEVNULL)
-    for t in targets:
-        assert t.exists(), f"ninja did not produce {t}"
 
 
 @pytest.fixture(scope="session")

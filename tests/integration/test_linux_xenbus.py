@@ -11,13 +11,11 @@ Domain ids follow the configuration's order (docs/boot-config.md): xenstore is 1
 """
 import base64
 import re
-import subprocess
 
 import pytest
 
 import machine
-import wisptest
-from wisptest import BUILD
+from wisptest import BUILD, ninja_build
 
 KERNELS = BUILD / "guest-kernels"
 VMLINUX = KERNELS / "vmlinux"
@@ -66,14 +64,6 @@ def find_xenstored():
     path = machine.BUILT_PROGRAMS[XENSTORED_NAME]
     assert path.exists(), f"{path} is missing: the xenstore domain (toolstack/xenstored) is not built"
     return path
-
-
-def ninja_build(*targets):
-    """Builds guest-kernels targets (cached by ninja: a no-op once built)."""
-    rel = [str(t.relative_to(BUILD)) for t in targets]
-    subprocess.run(["ninja", "-C", str(BUILD), *rel], check=True, stdout=subprocess.DEVNULL)
-    for t in targets:
-        assert t.exists(), f"ninja did not produce {t}"
 
 
 @pytest.fixture(scope="session")

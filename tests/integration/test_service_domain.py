@@ -14,12 +14,11 @@ xenstore domain and a canary that beats on does not end by itself: the run stops
 service domain said it is up, and the test then checks that nothing broke on the way.
 """
 import re
-import subprocess
 
 import pytest
 
 import machine
-from wisptest import BUILD
+from wisptest import BUILD, ninja_build
 
 KERNELS = BUILD / "guest-kernels"
 SERVICE_VMLINUX = KERNELS / "service" / "vmlinux"
@@ -48,14 +47,6 @@ SELFTEST_RE = re.compile(r"^wisp-service: selftest (\S+) ?(.*)$")
 # Lines that must not appear anywhere: a kernel in trouble, or a backend that failed.
 BAD_RE = re.compile(r"Kernel panic|BUG:|Oops|WARNING:|Call Trace|"
                     r"unpopulated|Cannot allocate new IOMEM|xenbus.*(fail|error)", re.I)
-
-
-def ninja_build(*targets):
-    """Builds guest-kernels targets (cached by ninja: a no-op once built)."""
-    rel = [str(t.relative_to(BUILD)) for t in targets]
-    subprocess.run(["ninja", "-C", str(BUILD), *rel], check=True, stdout=subprocess.DEVNULL)
-    for t in targets:
-        assert t.exists(), f"ninja did not produce {t}"
 
 
 @pytest.fixture(scope="session")

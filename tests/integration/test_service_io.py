@@ -16,7 +16,8 @@ import subprocess
 import pytest
 
 import wisptest
-from test_linux import ninja_build, VMLINUX, INITRAMFS
+from test_linux import VMLINUX, INITRAMFS
+from wisptest import ninja_build
 from wisptest import BUILD
 
 SERVICE_VMLINUX = BUILD / "guest-kernels" / "service" / "vmlinux"

@@ -56,6 +56,19 @@ static void expect_error(const char *text, int rc, const char *msg)
     assert_true(config_is_zero());      /* no half-parsed result */
 }
 
+/* A table of configurations the parser must refuse, each with its errno and message. */
+struct bad_config {
+    const char *text;
+    int rc;
+    const char *msg;
+};
+
+static void expect_errors(const struct bad_config *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_error(bad[i].text, bad[i].rc, bad[i].msg);
+}
+
 static const char example[] =
     "# Wisp boot configuration\n"
     "\n"
@@ -443,84 +456,96 @@ static void test_vif_forms(void **state)
 
 #define GUEST SERVICE "domain g\nkernel k\n"
 
+static const struct bad_config bad_disks[] = {
+    { GUEST "disk vdev=xvda\n", -EINVAL,
+      "line 9: disk without target=MODULE: 'vdev=xvda'" },
+    { GUEST "disk target=a.img\n", -EINVAL,
+      "line 9: disk without vdev=xvdX: 'target=a.img'" },
+    { GUEST "disk\n", -EINVAL, "line 9: disk without target=MODULE: ''" },
+    { GUEST "disk a.img,xvda\n", -EINVAL, "line 9: disk term 'a.img' is not key=value" },
+    { GUEST "disk target=a.img, =xvda\n", -EINVAL,
+      "line 9: disk term 'xvda' needs a key and a value" },
+    { GUEST "disk target=,vdev=xvda\n", -EINVAL,
+      "line 9: disk term 'target' needs a key and a value" },
+    { GUEST "disk target=a.img,vdev=xvda,devtype=cdrom\n", -EINVAL,
+      "line 9: unknown disk key 'devtype' (target, vdev, access, format)" },
+    { GUEST "disk target=a.img,vdev=xvda,vdev=xvdb\n", -EINVAL,
+      "line 9: disk key given twice: 'vdev'" },
+    { GUEST "disk target=a.img,vdev=sda\n", -EINVAL,
+      "line 9: unsupported vdev 'sda' (xvda..xvdz)" },
+    { GUEST "disk target=a.img,vdev=xvdaa\n", -EINVAL,
+      "line 9: unsupported vdev 'xvdaa' (xvda..xvdz)" },
+    { GUEST "disk target=a.img,vdev=xvda,access=rx\n", -EINVAL,
+      "line 9: bad disk access 'rx' (rw, w, ro or r)" },
+    { GUEST "disk target=a.img,vdev=xvda,format=qcow2\n", -EINVAL,
+      "line 9: unsupported disk format 'qcow2' (only raw)" },
+    { GUEST "disk target=/img/a,vdev=xvda\n", -EINVAL,
+      "line 9: module names have no '/' (a module is named by its file's basename): "
+      "'/img/a'" },
+    { GUEST "disk target=a b,vdev=xvda\n", -EINVAL,
+      "line 9: 'disk' takes one word, found more: 'b'" },
+    { GUEST "disk target=a,vdev=xvda\ndisk target=b,vdev=xvda\n", -EEXIST,
+      "line 10: vdev xvda twice in domain 'g'" },
+    { GUEST "disk target=a,vdev=xvda\ndomain h\nkernel k\ndisk target=a,vdev=xvda\n",
+      -EEXIST, "line 12: module 'a' is already the image of xvda in domain 'g' "
+               "(one disk per module)" },
+    { GUEST "disk = [ 'target=a,vdev=xvda', 'target=a,vdev=xvdb' ]\n", -EEXIST,
+      "line 9: module 'a' is already the image of xvda in domain 'g' (one disk per "
+      "module)" },
+    { GUEST "disk = [ 'target=0,vdev=xvda', 'target=1,vdev=xvdb', 'target=2,vdev=xvdc',"
+      "'target=3,vdev=xvdd', 'target=4,vdev=xvde', 'target=5,vdev=xvdf', "
+      "'target=6,vdev=xvdg', 'target=7,vdev=xvdh' ]\ndisk target=8,vdev=xvdi\n",
+      -E2BIG, "line 10: too many disks in domain 'g' (max 8)" },
+};
+
 static void test_disk_errors(void **state)
 {
     (void)state;
-    expect_error(GUEST "disk vdev=xvda\n", -EINVAL,
-                 "line 9: disk without target=MODULE: 'vdev=xvda'");
-    expect_error(GUEST "disk target=a.img\n", -EINVAL,
-                 "line 9: disk without vdev=xvdX: 'target=a.img'");
-    expect_error(GUEST "disk\n", -EINVAL, "line 9: disk without target=MODULE: ''");
-    expect_error(GUEST "disk a.img,xvda\n", -EINVAL, "line 9: disk term 'a.img' is not key=value");
-    expect_error(GUEST "disk target=a.img, =xvda\n", -EINVAL,
-                 "line 9: disk term 'xvda' needs a key and a value");
-    expect_error(GUEST "disk target=,vdev=xvda\n", -EINVAL,
-                 "line 9: disk term 'target' needs a key and a value");
-    expect_error(GUEST "disk target=a.img,vdev=xvda,devtype=cdrom\n", -EINVAL,
-                 "line 9: unknown disk key 'devtype' (target, vdev, access, format)");
-    expect_error(GUEST "disk target=a.img,vdev=xvda,vdev=xvdb\n", -EINVAL,
-                 "line 9: disk key given twice: 'vdev'");
-    expect_error(GUEST "disk target=a.img,vdev=sda\n", -EINVAL,
-                 "line 9: unsupported vdev 'sda' (xvda..xvdz)");
-    expect_error(GUEST "disk target=a.img,vdev=xvdaa\n", -EINVAL,
-                 "line 9: unsupported vdev 'xvdaa' (xvda..xvdz)");
-    expect_error(GUEST "disk target=a.img,vdev=xvda,access=rx\n", -EINVAL,
-                 "line 9: bad disk access 'rx' (rw, w, ro or r)");
-    expect_error(GUEST "disk target=a.img,vdev=xvda,format=qcow2\n", -EINVAL,
-                 "line 9: unsupported disk format 'qcow2' (only raw)");
-    expect_error(GUEST "disk target=/img/a,vdev=xvda\n", -EINVAL,
-                 "line 9: module names have no '/' (a module is named by its file's basename): "
-                 "'/img/a'");
-    expect_error(GUEST "disk target=a b,vdev=xvda\n", -EINVAL,
-                 "line 9: 'disk' takes one word, found more: 'b'");
-    expect_error(GUEST "disk target=a,vdev=xvda\ndisk target=b,vdev=xvda\n", -EEXIST,
-                 "line 10: vdev xvda twice in domain 'g'");
-    expect_error(GUEST "disk target=a,vdev=xvda\ndomain h\nkernel k\ndisk target=a,vdev=xvda\n",
-                 -EEXIST, "line 12: module 'a' is already the image of xvda in domain 'g' "
-                          "(one disk per module)");
-    expect_error(GUEST "disk = [ 'target=a,vdev=xvda', 'target=a,vdev=xvdb' ]\n", -EEXIST,
-                 "line 9: module 'a' is already the image of xvda in domain 'g' (one disk per "
-                 "module)");
-    expect_error(GUEST "disk = [ 'target=0,vdev=xvda', 'target=1,vdev=xvdb', 'target=2,vdev=xvdc',"
-                 "'target=3,vdev=xvdd', 'target=4,vdev=xvde', 'target=5,vdev=xvdf', "
-                 "'target=6,vdev=xvdg', 'target=7,vdev=xvdh' ]\ndisk target=8,vdev=xvdi\n",
-                 -E2BIG, "line 10: too many disks in domain 'g' (max 8)");
+    expect_errors(bad_disks, sizeof(bad_disks) / sizeof(bad_disks[0]));
 }
+
+static const struct bad_config bad_lists[] = {
+    { GUEST "disk = 'target=a,vdev=xvda'\n", -EINVAL,
+      "line 9: want a list [ 'SPEC', ... ] after '=', found ''target=a,vdev=xvda''" },
+    { GUEST "disk = [ target=a ]\n", -EINVAL,
+      "line 9: want a quoted spec in the list, found 'target=a'" },
+    { GUEST "disk = [ 'target=a,vdev=xvda ]\n", -EINVAL,
+      "line 9: unterminated quote: 'target=a,vdev=xvda'" },
+    { GUEST "vif = [ '' '' ]\n", -EINVAL,
+      "line 9: want ',' between list items, found ''''" },
+    { GUEST "vif = [ , ]\n", -EINVAL,
+      "line 9: want a quoted spec in the list, found ','" },
+    { GUEST "disk = [\n", -EINVAL, "line 9: want a list [ 'SPEC', ... ] after '=', found '['" },
+};
 
 static void test_list_errors(void **state)
 {
     (void)state;
-    expect_error(GUEST "disk = 'target=a,vdev=xvda'\n", -EINVAL,
-                 "line 9: want a list [ 'SPEC', ... ] after '=', found ''target=a,vdev=xvda''");
-    expect_error(GUEST "disk = [ target=a ]\n", -EINVAL,
-                 "line 9: want a quoted spec in the list, found 'target=a'");
-    expect_error(GUEST "disk = [ 'target=a,vdev=xvda ]\n", -EINVAL,
-                 "line 9: unterminated quote: 'target=a,vdev=xvda'");
-    expect_error(GUEST "vif = [ '' '' ]\n", -EINVAL,
-                 "line 9: want ',' between list items, found ''''");
-    expect_error(GUEST "vif = [ , ]\n", -EINVAL,
-                 "line 9: want a quoted spec in the list, found ','");
-    expect_error(GUEST "disk = [\n", -EINVAL, "line 9: want a list [ 'SPEC', ... ] after '=', found '['");
+    expect_errors(bad_lists, sizeof(bad_lists) / sizeof(bad_lists[0]));
 }
+
+static const struct bad_config bad_vifs[] = {
+    { GUEST "vif bridge=br0\n", -EINVAL, "line 9: unknown vif key 'bridge' (only mac)" },
+    { GUEST "vif 00:16:3e:00:00:01\n", -EINVAL,
+      "line 9: vif term '00:16:3e:00:00:01' is not key=value" },
+    { GUEST "vif mac=00:16:3e:00:00:01,mac=00:16:3e:00:00:02\n", -EINVAL,
+      "line 9: vif key given twice: 'mac'" },
+    { GUEST "vif mac=00:16:3e:00:00\n", -EINVAL,
+      "line 9: bad MAC '00:16:3e:00:00' (want XX:XX:XX:XX:XX:XX)" },
+    { GUEST "vif mac=00-16-3e-00-00-01\n", -EINVAL,
+      "line 9: bad MAC '00-16-3e-00-00-01' (want XX:XX:XX:XX:XX:XX)" },
+    { GUEST "vif mac=0g:16:3e:00:00:01\n", -EINVAL,
+      "line 9: bad MAC '0g:16:3e:00:00:01' (want XX:XX:XX:XX:XX:XX)" },
+    { GUEST "vif mac=01:00:5e:00:00:01\n", -EINVAL,
+      "line 9: multicast MAC '01:00:5e:00:00:01' (the first octet must be even)" },
+    { GUEST "vif\nvif\nvif\nvif\nvif = ['']\n", -E2BIG,
+      "line 13: too many vifs in domain 'g' (max 4)" },
+};
 
 static void test_vif_errors(void **state)
 {
     (void)state;
-    expect_error(GUEST "vif bridge=br0\n", -EINVAL, "line 9: unknown vif key 'bridge' (only mac)");
-    expect_error(GUEST "vif 00:16:3e:00:00:01\n", -EINVAL,
-                 "line 9: vif term '00:16:3e:00:00:01' is not key=value");
-    expect_error(GUEST "vif mac=00:16:3e:00:00:01,mac=00:16:3e:00:00:02\n", -EINVAL,
-                 "line 9: vif key given twice: 'mac'");
-    expect_error(GUEST "vif mac=00:16:3e:00:00\n", -EINVAL,
-                 "line 9: bad MAC '00:16:3e:00:00' (want XX:XX:XX:XX:XX:XX)");
-    expect_error(GUEST "vif mac=00-16-3e-00-00-01\n", -EINVAL,
-                 "line 9: bad MAC '00-16-3e-00-00-01' (want XX:XX:XX:XX:XX:XX)");
-    expect_error(GUEST "vif mac=0g:16:3e:00:00:01\n", -EINVAL,
-                 "line 9: bad MAC '0g:16:3e:00:00:01' (want XX:XX:XX:XX:XX:XX)");
-    expect_error(GUEST "vif mac=01:00:5e:00:00:01\n", -EINVAL,
-                 "line 9: multicast MAC '01:00:5e:00:00:01' (the first octet must be even)");
-    expect_error(GUEST "vif\nvif\nvif\nvif\nvif = ['']\n", -E2BIG,
-                 "line 13: too many vifs in domain 'g' (max 4)");
+    expect_errors(bad_vifs, sizeof(bad_vifs) / sizeof(bad_vifs[0]));
 }
 
 static void test_device_service_domains(void **state)
