@@ -17,7 +17,7 @@ import tty
 
 import pytest
 
-from wisptest import BUILD
+from wisptest import BUILD, read_exact
 
 AGENT_DIR = BUILD / "toolstack" / "agent"
 AGENT = AGENT_DIR / "wisp-agent"
@@ -69,16 +69,7 @@ class FakeStore:
             os.write(self.master, message(XS_WATCH_EVENT, 0, path.encode() + b"\0wisp-agent\0"))
 
     def _read(self, n):
-        data = b""
-        while len(data) < n:
-            try:
-                chunk = os.read(self.master, n - len(data))
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            data += chunk
-        return data
+        return read_exact(self.master, n)
 
     def _serve(self):
         while (hdr := self._read(HDR.size)) is not None:

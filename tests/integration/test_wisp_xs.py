@@ -14,7 +14,7 @@ import tty
 
 import pytest
 
-from wisptest import BUILD
+from wisptest import BUILD, read_exact
 
 WISP_XS = BUILD / "toolstack" / "xs-client" / "wisp-xs"
 XS_DIRECTORY, XS_READ, XS_WATCH, XS_GET_DOMAIN_PATH, XS_WRITE = 1, 2, 4, 10, 11
@@ -38,16 +38,7 @@ class FakeStore:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _read(self, n):
-        data = b""
-        while len(data) < n:
-            try:
-                chunk = os.read(self.master, n - len(data))
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            data += chunk
-        return data
+        return read_exact(self.master, n)
 
     def _serve(self):
         while (hdr := self._read(HDR.size)) is not None:

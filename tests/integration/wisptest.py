@@ -66,6 +66,20 @@ def ninja_build(*targets):
         assert t.exists(), f"ninja did not produce {t}"
 
 
+def read_exact(fd, n):
+    """n bytes from fd (a pty or pipe), or None once it ends or fails first."""
+    data = b""
+    while len(data) < n:
+        try:
+            chunk = os.read(fd, n - len(data))
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 def run_wisp(args, timeout, env=None, wisp=WISP):
     """Runs `wisp ARGS...` with a hard timeout; always ends its process group."""
     full_env = dict(os.environ)
