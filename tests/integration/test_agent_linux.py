@@ -13,7 +13,6 @@ canary with a vif, so built paused), keeper 4 (a canary that keeps the machine u
 """
 import base64
 import gzip
-import io
 import re
 import subprocess
 
@@ -52,11 +51,13 @@ def newc_member(name, data, mode):
 
 
 def agent_initramfs(tmp_path):
-    """The guest initramfs with /bin/wisp-agent appended (Linux unpacks concatenated archives)."""
+    """The guest initramfs with /bin/wisp-agent appended: Linux unpacks concatenated cpio
+    archives. One gzip stream, not two: GRUB (the Bochs path) unzips a module itself and
+    keeps only the first stream."""
     extra = (newc_member("bin/wisp-agent", AGENT.read_bytes(), 0o100755) +
              newc_member("TRAILER!!!", b"", 0))
     out = tmp_path / "agent-initramfs.cpio.gz"
-    out.write_bytes(INITRAMFS.read_bytes() + gzip.compress(extra))
+    out.write_bytes(gzip.compress(gzip.decompress(INITRAMFS.read_bytes()) + extra))
     return out
 
 
