@@ -9,7 +9,8 @@ so), and the teardown once that guest has ended. The kernel with backends (the s
 domain of issue 10) runs the rest in the device tests.
 
 Domains: xenstore 1, service 2 (Linux, roles control,backend, runs wisp-agent), guest 3 (a
-canary with a vif, so built paused), keeper 4 (a canary that keeps the machine up).
+canary with a vif, so built paused; it beats long enough to outlive the store dump: 30 s,
+300 s under Bochs, where Linux is slow against guest time), keeper 4 (a canary that keeps the machine up).
 """
 import base64
 import gzip
@@ -27,7 +28,7 @@ from wisptest import BUILD
 SERVICE_SCRIPT = r"""
 export WISP_AGENT_DEVICE_WAIT_MS=1000
 wisp-agent 2>&1 | tee /tmp/a &
-t() { i=0; while ! grep -q "$1" /tmp/a && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done; }
+t() { i=0; while ! grep -q "$1" /tmp/a && [ $i -lt 6000 ]; do sleep 0.1; i=$((i+1)); done; }
 d() { for c in $(wisp-xs ls $1); do
   echo "N $1/$c|$(wisp-xs read $1/$c)|$(wisp-xs perms $1/$c | tr '\n' ' ')"; d $1/$c; done; }
 t 'watching @releaseDomain'
@@ -50,21 +51,23 @@ def newc_member(name, data, mode):
 
 
 def agent_initramfs(tmp_path):
-    """The guest initramfs with /bin/wisp-agent appended (Linux unpacks concatenated archives)."""
+    """The guest initramfs with /bin/wisp-agent appended: Linux unpacks concatenated cpio
+    archives. One gzip stream, not two: GRUB (the Bochs path) unzips a module itself and
+    keeps only the first stream."""
     extra = (newc_member("bin/wisp-agent", AGENT.read_bytes(), 0o100755) +
              newc_member("TRAILER!!!", b"", 0))
     out = tmp_path / "agent-initramfs.cpio.gz"
-    out.write_bytes(INITRAMFS.read_bytes() + gzip.compress(extra))
+    out.write_bytes(gzip.compress(gzip.decompress(INITRAMFS.read_bytes()) + extra))
     return out
 
 
-def config():
+def config(beats):
     cmd = base64.b64encode(SERVICE_SCRIPT.encode()).decode()
     return (f"domain xenstore\n  kernel {XENSTORED_NAME}\n  roles xenstore\n  memory 16\n"
             "domain service\n  kernel vmlinux\n  initrd agent-initramfs.cpio.gz\n"
             "  roles control,backend\n  memory 128\n"
             f"  cmdline console=hvc0 quiet xen_privcmd.unrestricted=1 wisp.cmd={cmd}\n"
-            "domain guest\n  kernel act64.elf\n  cmdline act=canary beats=40\n  memory 16\n"
+            f"domain guest\n  kernel act64.elf\n  cmdline act=canary beats={beats}\n  memory 16\n"
             "  vif\n"
             "domain keeper\n  kernel act64.elf\n  cmdline act=canary beats=100000\n  memory 16\n")
 
@@ -75,7 +78,7 @@ def test_agent_in_linux_writes_unpauses_and_tears_down(tmp_path, backend):
     files = {"vmlinux": VMLINUX, "agent-initramfs.cpio.gz": agent_initramfs(tmp_path),
              XENSTORED_NAME: find_xenstored()}
     timeout = QEMU_TIMEOUT if backend == "qemu" else BOCHS_TIMEOUT
-    result = machine.run_config(tmp_path, config(), emulator=backend, timeout=timeout,
+    result = machine.run_config(tmp_path, config(300 if backend == "qemu" else 3000), emulator=backend, timeout=timeout,
                                 until=r"AGENTTEST done", files=files)
     log = "\n".join(result.stdout)
     assert not result.timed_out, log
