@@ -51,13 +51,13 @@ def newc_member(name, data, mode):
 
 
 def agent_initramfs(tmp_path):
-    """The guest initramfs with /bin/wisp-agent appended: Linux unpacks concatenated cpio
-    archives. One gzip stream, not two: GRUB (the Bochs path) unzips a module itself and
-    keeps only the first stream."""
+    """The guest initramfs with /bin/wisp-agent appended as a second gzip member: Linux
+    unpacks concatenated archives, and the CLI's GRUB (the Bochs path) passes modules as
+    they are (module2 --nounzip)."""
     extra = (newc_member("bin/wisp-agent", AGENT.read_bytes(), 0o100755) +
              newc_member("TRAILER!!!", b"", 0))
     out = tmp_path / "agent-initramfs.cpio.gz"
-    out.write_bytes(gzip.compress(gzip.decompress(INITRAMFS.read_bytes()) + extra))
+    out.write_bytes(INITRAMFS.read_bytes() + gzip.compress(extra))
     return out
 
 
