@@ -207,8 +207,8 @@ def test_grub_iso(run_wisp, pvh_kernel, fake, tmp_path, emulator):
     assert (keep / "wisp.iso").stat().st_size > 0
     grub_cfg = (keep / "iso/boot/grub/grub.cfg").read_text()
     assert "multiboot2 /boot/wisp.elf config=wisp.cfg\n" in grub_cfg
-    assert "module2 /boot/guest.elf guest.elf\n" in grub_cfg
-    assert "module2 /boot/wisp.cfg wisp.cfg\n" in grub_cfg
+    assert "module2 --nounzip /boot/guest.elf guest.elf\n" in grub_cfg
+    assert "module2 --nounzip /boot/wisp.cfg wisp.cfg\n" in grub_cfg
     argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
     if emulator == "qemu":
         assert argv[argv.index("-cdrom") + 1] == str(keep / "wisp.iso")

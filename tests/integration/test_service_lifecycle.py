@@ -44,6 +44,7 @@ SERVICE_VMLINUX = KERNELS / "service" / "vmlinux"
 SERVICE_INITRAMFS = KERNELS / "service-initramfs.cpio.gz"
 
 QEMU_TIMEOUT = 1200
+BOCHS_TIMEOUT = 2400
 MIB = 1 << 20
 DISK_MIB = 16
 SVC_RE = re.compile(r"^SVC (\S+) ?(.*)$")
@@ -83,15 +84,17 @@ ping -c 3 -w 30 10.77.255.254 >/dev/null 2>&1; echo "IO ping_service $?"
 # retries TEST once a second; c NAME TEST... prints `SVC NAME yes|no`.
 SERVICE = r"""B=/local/domain/2/backend
 X=/sys/bus/xen-backend/devices
+F=/local/domain/3/device
 s() { echo "SVC $*"; }
 w() { n=$1; shift; i=0; until "$@"; do [ $i -ge $n ] && return 1; sleep 1; i=$((i+1)); done; }
 is() { [ "$(wisp-xs -t 30 read $1 2>/dev/null)" = $2 ]; }
-up() { for p in $B/vbd/$1/51712 $B/vif/$1/0 /local/domain/$1/device/vbd/51712 /local/domain/$1/device/vif/0; do is $p/state 4 || return 1; done; }
+up() { for p in $B/vbd/$1/51712 $B/vif/$1/0 /local/domain/$1/device/vbd/51712 \
+  /local/domain/$1/device/vif/0; do is $p/state 4 || return 1; done; }
 for d in 3 4; do w 900 up $d; s connected_d$d $?; done
 for d in 3 4; do w 120 ping -c1 -W2 10.77.0.$d >/dev/null; s ping_d$d $?; done
 pm() { wisp-xs perms $1 | tr '\n' ,; }
-for p in $B/vbd/3/51712 $B/vif/3/0 /local/domain/3/device/vbd/51712 /local/domain/3/device/vif/0; do
- s dir $p $(pm $p); for k in $(wisp-xs ls $p); do s node $p/$k $(pm $p/$k) $(wisp-xs read $p/$k); done
+for p in $B/vbd/3/51712 $B/vif/3/0 $F/vbd/51712 $F/vif/0; do s dir $p $(pm $p)
+ for k in $(wisp-xs ls $p); do s node $p/$k $(pm $p/$k) $(wisp-xs read $p/$k); done
 done
 s dumped
 S=$X/vbd-3-51712/statistics/wr_req
@@ -101,12 +104,13 @@ DESTROY
 wisp-agent --list | sed 's/^/SVC listed_at_destroy /'
 no() { wisp-xs read $1 >/dev/null 2>&1; [ $? = 1 ]; }
 l() { wisp-agent --list | grep -q "^$1 "; }
-down() { no $B/vbd/3 && no $B/vif/3 && [ ! -e $X/vbd-3-51712 -a ! -e $X/vif-3-0 -a ! -e /sys/class/net/vif3.0 ] && ! l 3; }
+down() { no $B/vbd/3 && no $B/vif/3 && ! l 3 &&
+  [ ! -e $X/vbd-3-51712 -a ! -e $X/vif-3-0 -a ! -e /sys/class/net/vif3.0 ]; }
 w 120 down; s torn_down $?
 c() { n=$1; shift; if "$@"; then s $n yes; else s $n no; fi; }
 c store_vbd3_gone no $B/vbd/3
 c store_vif3_gone no $B/vif/3
-c store_frontend3_gone no /local/domain/3/device
+c store_frontend3_gone no $F
 c sysfs_vbd3_gone [ ! -e $X/vbd-3-51712 ]
 c sysfs_vif3_gone [ ! -e $X/vif-3-0 ]
 c netdev_vif3_gone [ ! -e /sys/class/net/vif3.0 ]
@@ -154,7 +158,7 @@ def svc_failed(lines):
                      lines[-1]) is not None
 
 
-def run_machine(tmp_path, destroy=DESTROY):
+def run_machine(tmp_path, destroy=DESTROY, emulator="qemu", timeout=QEMU_TIMEOUT):
     """Boots the machine; returns (WispResult, {key: value} of SVC lines, of guest2's IO
     lines, [(path, perms, value)] of the dump)."""
     for n in (1, 2):
@@ -166,9 +170,8 @@ def run_machine(tmp_path, destroy=DESTROY):
     cfg = config(SERVICE.replace("DESTROY", destroy, 1))
     longest = max(len(line) for line in cfg.splitlines())
     assert longest < 2048 - len("cmdline"), f"a command line of {longest} characters"
-    res = machine.run_config(tmp_path, cfg,
-                             timeout=QEMU_TIMEOUT, until=svc_failed, files=files,
-                             extra=["--verbose"])
+    res = machine.run_config(tmp_path, cfg, emulator=emulator, timeout=timeout,
+                             until=svc_failed, files=files, extra=["--verbose"])
     # Kept beside the configuration for whoever reads a failure.
     (tmp_path / "machine.out").write_text("\n".join(res.stdout) + "\n")
     (tmp_path / "machine.err").write_text(res.stderr)
@@ -210,7 +213,16 @@ def lifecycle(tmp_path_factory):
 
 @pytest.mark.boot
 def test_a_guest_dies_mid_io(lifecycle):
-    res, svc, io, _ = lifecycle
+    check_guest_died_mid_io(*lifecycle[:3])
+
+
+@pytest.mark.boot
+def test_bochs_a_guest_dies_mid_io(tmp_path):
+    ninja_build(VMLINUX, INITRAMFS, SERVICE_VMLINUX, SERVICE_INITRAMFS)
+    check_guest_died_mid_io(*run_machine(tmp_path, emulator="bochs", timeout=BOCHS_TIMEOUT)[:3])
+
+
+def check_guest_died_mid_io(res, svc, io):
     why = f"{svc}\n{io}\n{explain(res)}"
     assert svc.get("connected_d3") == "0" and svc.get("connected_d4") == "0", why
     # The service domain reaches both guests over br0.

@@ -441,7 +441,10 @@ static int copy_into_iso(const struct boot_media *media, const char *from, const
 
 /*
  * GRUB's multiboot2 loader; module strings are the module names, which
- * Wisp takes from their first word (docs/boot-config.md).
+ * Wisp takes from their first word (docs/boot-config.md). --nounzip: GRUB
+ * would otherwise inflate a gzip module (an initramfs, or a disk image that
+ * happens to be one), and only its first member; modules reach Wisp as the
+ * files are, as with QEMU's loader.
  */
 static int write_grub_cfg(const struct boot_media *media)
 {
@@ -454,11 +457,11 @@ static int write_grub_cfg(const struct boot_media *media)
                            "menuentry \"wisp\" {\n"
                            "  multiboot2 /boot/wisp.elf %s\n", media->hv_options);
     for (unsigned i = 0; i < media->nr_modules && len < sizeof(text); i++)
-        len += (size_t)snprintf(text + len, sizeof(text) - len, "  module2 /boot/%s %s\n",
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "  module2 --nounzip /boot/%s %s\n",
                                 media->modules[i].name, media->modules[i].name);
     if (len < sizeof(text))
         len += (size_t)snprintf(text + len, sizeof(text) - len,
-                                "  module2 /boot/" MODULE_CONFIG " " MODULE_CONFIG "\n}\n");
+                                "  module2 --nounzip /boot/" MODULE_CONFIG " " MODULE_CONFIG "\n}\n");
     if (len >= sizeof(text))
         return -E2BIG;
     if (!media_path(media, "iso/boot/grub/grub.cfg", path, sizeof(path)))
