@@ -1,6 +1,6 @@
 """test_service_lifecycle (host tests): a guest dies mid-I/O, and the store matches libxl's.
 
-One machine serves both tests (a boot takes minutes under QEMU TCG): the xenstore domain (d1),
+One machine serves both tests under QEMU: the xenstore domain (d1),
 the service domain (d2: roles control,backend, wisp-agent) and two Linux guests, guest1 (d3)
 and guest2 (d4), each with a raw disk (xvda, a boot module) and a vif. The service domain's
 `wisp.svc-cmd` script drives it and prints one `SVC key value` line per fact:
@@ -25,7 +25,8 @@ device_disk_add; libxl_nic.c: libxl__set_xenstore_nic) and what its hotplug scri
 write (frontends: ring-ref, event-channel...; backends: feature-*, sectors...) are checked by
 pattern. Deliberate differences from libxl are in docs/agent.md.
 
-QEMU only: the machine runs three Linux kernels, ~10x slower under Bochs.
+QEMU runs both tests on one boot (about a minute here); Bochs (VMX) runs the destroy test
+once more on a boot of its own (11 minutes or more: three Linux kernels).
 """
 import base64
 import gzip
