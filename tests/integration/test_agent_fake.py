@@ -309,3 +309,33 @@ def test_agent_without_a_store_says_so_and_exits(tmp_path):
     res = subprocess.run([str(FAKE)], env=env, capture_output=True, text=True, timeout=10)
     assert res.returncode == 1, res
     assert f"wisp-agent: cannot open {tmp_path}/none: No such file or directory" in res.stdout
+
+
+def test_destroy_and_list_verbs(tmp_path):
+    """--destroy reaches the control hypercall once per domain and says what failed; the
+    fake has no domain table, so --list shows its failure path (the real one runs in
+    test_service_lifecycle)."""
+    env = dict(os.environ, WISP_AGENT_PRIVCMD=str(tmp_path))
+
+    def agent(*args):
+        return subprocess.run([str(FAKE), *args], env=env, capture_output=True, text=True,
+                              timeout=10)
+
+    res = agent("--destroy", "3")
+    assert res.returncode == 0 and res.stdout == "d3 destroyed\n", res
+    assert (tmp_path / "calls").read_text() == "destroy 3\n"
+    res = agent("--destroy", "3")
+    assert res.returncode == 1, res
+    assert res.stderr == "wisp-agent: destroying d3: no such domain\n", res
+    for bad in ("x", "", "-1", "32752", "3x"):
+        res = agent("--destroy", bad)
+        assert res.returncode == 2 and f"bad domain id '{bad}'" in res.stderr, res
+    res = agent("--list")
+    assert res.returncode == 1 and res.stdout == "", res
+    assert res.stderr == "wisp-agent: WISP_CTL_domain_list: Function not implemented\n", res
+    res = subprocess.run([str(FAKE), "--list", "extra"], env=env, capture_output=True,
+                         text=True, timeout=10)
+    assert res.returncode == 2 and "usage" in res.stderr, res
+    res = subprocess.run([str(FAKE), "--destroy"], env=env, capture_output=True, text=True,
+                         timeout=10)
+    assert res.returncode == 2, res

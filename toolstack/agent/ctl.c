@@ -65,19 +65,35 @@ int ctl_unpause(int fd, uint16_t domid)
     return control(fd, WISP_CTL_unpause, &d);
 }
 
+int ctl_destroy(int fd, uint16_t domid)
+{
+    struct wisp_ctl_domain d = { .domid = domid };
+
+    return control(fd, WISP_CTL_destroy, &d);
+}
+
+int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsigned int max,
+                    unsigned int *n)
+{
+    struct wisp_ctl_domain_list list = { .first_domid = first, .max_entries = max,
+                                         .buffer = (uint64_t)(uintptr_t)infos };
+    int err;
+
+    memset(infos, 0, sizeof(*infos) * max);   /* written by us first: present and writable */
+    err = control(fd, WISP_CTL_domain_list, &list);
+    *n = err ? 0 : (list.nr_entries < max ? list.nr_entries : max);
+    return err;
+}
+
 int ctl_domain_alive(int fd, uint16_t domid)
 {
     static struct wisp_domain_info info;
-    struct wisp_ctl_domain_list list = { .first_domid = domid, .max_entries = 1,
-                                         .buffer = (uint64_t)(uintptr_t)&info };
-    int err;
-
-    memset(&info, 0, sizeof(info));   /* written by us first, so its page is present and writable */
-    err = control(fd, WISP_CTL_domain_list, &list);
+    unsigned int n;
+    int err = ctl_domain_list(fd, domid, &info, 1, &n);
 
     if (err)
         return err;
-    if (list.nr_entries == 0 || info.domid != domid)
+    if (n == 0 || info.domid != domid)
         return 0;
     return info.state == WISP_DOMSTATE_RUNNING || info.state == WISP_DOMSTATE_PAUSED;
 }

@@ -18,4 +18,11 @@ int ctl_unpause(int fd, uint16_t domid);
  */
 int ctl_domain_alive(int fd, uint16_t domid);
 
+/* Fills infos[0..max) with the domains whose id is first or above, in id order; *n says how many. */
+int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsigned int max,
+                    unsigned int *n);
+
+/* Ends domain domid at once (docs/control.md: it is then dying, then freed). */
+int ctl_destroy(int fd, uint16_t domid);
+
 #endif

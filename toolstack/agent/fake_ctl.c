@@ -16,7 +16,8 @@
  * directory instead of the device:
  *   devices       one device a line: SPEC [PMEM_GPA] (SPEC as --print-nodes takes it)
  *   dead-<domid>  exists: that domain is gone
- *   calls         appended: "unpause <domid>", "bridge <bridge> <ifname>"
+ *   calls         appended: "unpause <domid>", "destroy <domid>", "bridge <bridge> <ifname>"
+ * There is no domain table: --list fails with ENOSYS; --destroy makes dead-<domid>.
  */
 static char dir[256];
 
@@ -83,6 +84,30 @@ int ctl_domain_alive(int fd, uint16_t domid)
     (void)fd;
     snprintf(path, sizeof(path), "%s/dead-%u", dir, domid);
     return access(path, F_OK) != 0;
+}
+
+int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsigned int max,
+                    unsigned int *n)
+{
+    (void)fd, (void)first, (void)infos, (void)max;
+    *n = 0;
+    return -ENOSYS;
+}
+
+int ctl_destroy(int fd, uint16_t domid)
+{
+    char path[300], line[32];
+    int made;
+
+    (void)fd;
+    snprintf(path, sizeof(path), "%s/dead-%u", dir, domid);
+    made = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (made < 0)
+        return -ESRCH;
+    close(made);
+    snprintf(line, sizeof(line), "destroy %u\n", domid);
+    record(line);
+    return 0;
 }
 
 int host_bridge_add(const char *bridge, const char *ifname)

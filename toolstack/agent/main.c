@@ -20,6 +20,9 @@
     "                                   print the xenstore nodes written for each DEVICE as JSON:\n" \
     "                                   disk:FRONTEND:BACKEND:VDEV:rw|ro:TARGET\n" \
     "                                   vif:FRONTEND:BACKEND:HANDLE[:MAC]\n" \
+    "       wisp-agent --list             print every domain: id, name, state, pages (like xl list)\n" \
+    "       wisp-agent --destroy DOMID    end domain DOMID at once (like xl destroy); this agent\n" \
+    "                                   then removes its devices\n" \
     "Environment: WISP_AGENT_XENBUS (/dev/xen/xenbus), WISP_AGENT_PRIVCMD (/dev/xen/privcmd),\n" \
     "WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run), WISP_AGENT_DEVICE_WAIT_MS (how long to wait\n" \
     "for a pmem disk (10000) and for a vif's interface (20000)).\n"
@@ -157,6 +160,81 @@ static int print_nodes_main(int argc, char **argv)
         print_nodes(&l, &first);
     }
     printf("\n]\n");
+    return 0;
+}
+
+/* ---- --list and --destroy: xl's two verbs the service domain's users and tests need ---- */
+
+static int open_privcmd_for_verb(void)
+{
+    const char *path = env_or("WISP_AGENT_PRIVCMD", "/dev/xen/privcmd");
+    int fd;
+
+    (void)mlockall(MCL_CURRENT | MCL_FUTURE);   /* the hypervisor reads our buffers */
+    fd = ctl_open(path);
+    if (fd < 0)
+        fprintf(stderr, "wisp-agent: cannot open %s: %s\n", path, strerror(-fd));
+    return fd;
+}
+
+static const char *state_name(uint32_t state)
+{
+    static const char *const names[] = {
+        [WISP_DOMSTATE_RUNNING] = "running", [WISP_DOMSTATE_PAUSED] = "paused",
+        [WISP_DOMSTATE_SHUTDOWN] = "shutdown", [WISP_DOMSTATE_DYING] = "dying",
+    };
+
+    return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+static int list_main(void)
+{
+    static struct wisp_domain_info infos[16];
+    unsigned int first = 0, n;
+    int fd = open_privcmd_for_verb();
+
+    if (fd < 0)
+        return 1;
+    do {
+        int err = ctl_domain_list(fd, (uint16_t)first, infos, 16, &n);
+        if (err) {
+            fprintf(stderr, "wisp-agent: WISP_CTL_domain_list: %s\n", strerror(-err));
+            return 1;
+        }
+        if (first == 0)
+            printf("%-5s %-31s %-8s %s\n", "ID", "NAME", "STATE", "PAGES");
+        for (unsigned int i = 0; i < n; i++) {
+            infos[i].name[sizeof(infos[i].name) - 1] = '\0';
+            printf("%-5u %-31s %-8s %llu\n", infos[i].domid, infos[i].name,
+                   state_name(infos[i].state), (unsigned long long)infos[i].tot_pages);
+        }
+        if (n)
+            first = infos[n - 1].domid + 1;
+    } while (n == 16 && first < DOMID_FIRST_RESERVED);
+    return 0;
+}
+
+static int destroy_main(const char *arg)
+{
+    char *end;
+    unsigned long domid = strtoul(arg, &end, 10);
+    int fd, err;
+
+    if (arg[0] < '0' || arg[0] > '9' || *end || domid >= DOMID_FIRST_RESERVED) {
+        fprintf(stderr, "wisp-agent: bad domain id '%s'\n%s", arg, USAGE);
+        return 2;
+    }
+    fd = open_privcmd_for_verb();
+    if (fd < 0)
+        return 1;
+    err = ctl_destroy(fd, (uint16_t)domid);
+    if (err) {
+        fprintf(stderr, "wisp-agent: destroying d%lu: %s\n", domid,
+                err == -ESRCH ? "no such domain" : err == -EINVAL ? "not allowed (itself?)"
+                                                                  : strerror(-err));
+        return 1;
+    }
+    printf("d%lu destroyed\n", domid);
     return 0;
 }
 
@@ -597,6 +675,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--print-nodes") == 0)
         return print_nodes_main(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "--list") == 0)
+        return list_main();
+    if (argc == 3 && strcmp(argv[1], "--destroy") == 0)
+        return destroy_main(argv[2]);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(USAGE, stdout);
         return 0;
