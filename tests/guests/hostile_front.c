@@ -277,13 +277,13 @@ static void flood(evtchn_port_t blk_port, evtchn_port_t net_port)
     note("flood: %lu notifications\n", sent);
 }
 
-static bool alloc_port(evtchn_port_t *port)
+static bool alloc_port(const char *name, evtchn_port_t *port)
 {
     struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = backend };
     long rc = hv_event_channel_op(EVTCHNOP_alloc_unbound, HV_PTR(&a));
 
     *port = a.port;
-    return check("hostile_alloc_unbound", rc == 0, "rc %ld", rc);
+    return check(name, rc == 0, "rc %ld", rc);
 }
 
 static bool map_grant_table(void)
@@ -317,7 +317,8 @@ int main(const struct hvm_start_info *si)
     if (!check("hostile_xs_open", xs_open() == 0, "no store"))
         guest_shutdown(SHUTDOWN_crash);
     backend = read_backend_id();
-    if (!backend || !map_grant_table() || !alloc_port(&blk_port) || !alloc_port(&net_port))
+    if (!backend || !map_grant_table() || !alloc_port("hostile_blk_port", &blk_port) ||
+        !alloc_port("hostile_net_port", &net_port))
         guest_shutdown(SHUTDOWN_crash);
     grant(REF_REVOKED, spare_page);
     table[REF_REVOKED].flags = 0;

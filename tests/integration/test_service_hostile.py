@@ -42,6 +42,10 @@ SVC_SCRIPT = r"""
 seen() { wisp-xs read backend/vbd/4/51712/state >/dev/null 2>&1; }
 i=0; until seen || [ $i -ge 600 ]; do sleep 1; i=$((i+1)); done
 echo "SVC hostile-vbd seen after $i s"
+sleep 20
+for k in backend/vbd/4/51712 backend/vif/4/0 /local/domain/4/device/vbd/51712; do
+    for n in $(wisp-xs ls $k 2>/dev/null); do echo "SVC node $k/$n = $(wisp-xs read $k/$n 2>/dev/null | head -c 80)"; done
+done
 i=0; while seen && [ $i -lt 900 ]; do sleep 1; i=$((i+1)); done
 seen && echo "SVC hostile-vbd still there" || echo "SVC hostile-vbd gone after $i s"
 ip addr add 10.77.255.253/16 dev br0; echo "SVC alias $?"
@@ -101,6 +105,7 @@ def test_hostile_frontend_hurts_neither_service_nor_guest(tmp_path):
              "vmlinux": VMLINUX, "initramfs.cpio.gz": INITRAMFS,
              "guest1.img": tmp_path / "guest1.img", "hostile.img": tmp_path / "hostile.img"}
     res = machine.run_config(tmp_path, config(), timeout=TIMEOUT, files=files)
+    (tmp_path / "stdout.txt").write_text("\n".join(res.stdout) + "\n" + res.stderr)
     out = "\n".join(res.stdout[-150:]) + "\n--- stderr tail ---\n" + res.stderr[-4000:]
     assert not res.timed_out, "timed out\n" + out
 
