@@ -18,6 +18,8 @@
  * a state that flaps, and a tight loop of notifications. Every step prints a
  * "# " note; CHECK lines only say that our own calls worked (the backends'
  * survival is judged from the other domains). Then we crash, mid-connection.
+ * It starts once the key "attack" appears in its home (the test's service
+ * domain writes it when the other guest is busy), or after 600 s.
  */
 
 /* XenbusState (xen/io/xenbus.h): the values both ends write as "state". */
@@ -34,6 +36,7 @@ enum { ST_INITIALISING = 1, ST_INITWAIT, ST_INITIALISED, ST_CONNECTED, ST_CLOSIN
 #define NS_PER_MS 1000000ull
 #define CONNECT_WAIT_NS (90000 * NS_PER_MS)
 #define FLOOD_NS (8000 * NS_PER_MS)
+#define GO_WAIT_NS (600000 * NS_PER_MS)
 #define ROUNDS 24
 #define BLK_RING_ENTRIES 32     /* a one-page blkif ring */
 #define TX_RING_ENTRIES 256     /* a one-page netif tx ring */
@@ -307,6 +310,16 @@ static domid_t read_backend_id(void)
     return id;
 }
 
+/* The test says when to start (its "attack" key, once the other guest is busy), else 600 s pass. */
+static void wait_for_go(void)
+{
+    uint64_t end = xenev_now() + GO_WAIT_NS;
+
+    while (xs_read(0, "attack", text, sizeof(text)) <= 0 && xenev_now() < end)
+        sleep_ns(500 * NS_PER_MS);
+    note("go: %s\n", xenev_now() < end ? "attack key seen" : "no attack key; attacking anyway");
+}
+
 int main(const struct hvm_start_info *si)
 {
     evtchn_port_t blk_port = 0, net_port = 0;
@@ -320,6 +333,7 @@ int main(const struct hvm_start_info *si)
     if (!backend || !map_grant_table() || !alloc_port("hostile_blk_port", &blk_port) ||
         !alloc_port("hostile_net_port", &net_port))
         guest_shutdown(SHUTDOWN_crash);
+    wait_for_go();
     grant(REF_REVOKED, spare_page);
     table[REF_REVOKED].flags = 0;
     attack_blk(blk_port);
