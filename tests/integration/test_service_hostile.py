@@ -104,7 +104,8 @@ def test_hostile_frontend_hurts_neither_service_nor_guest(tmp_path):
     files = {"service-vmlinux": SERVICE_VMLINUX, "service-initramfs.cpio.gz": SERVICE_INITRAMFS,
              "vmlinux": VMLINUX, "initramfs.cpio.gz": INITRAMFS,
              "guest1.img": tmp_path / "guest1.img", "hostile.img": tmp_path / "hostile.img"}
-    res = machine.run_config(tmp_path, config(), timeout=TIMEOUT, files=files, extra=["--verbose"])
+    res = machine.run_config(tmp_path, config(), timeout=TIMEOUT, files=files,
+                             extra=["--verbose"])
     (tmp_path / "stdout.txt").write_text("\n".join(res.stdout) + "\n" + res.stderr)
     out = "\n".join(res.stdout[-150:]) + "\n--- stderr tail ---\n" + res.stderr[-4000:]
     assert not res.timed_out, "timed out\n" + out
