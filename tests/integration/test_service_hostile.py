@@ -4,8 +4,8 @@ hurts neither the service domain nor another guest (issue 10).
 The machine is the one `wisp run --disk --net` builds for two guests, written out by hand: the
 xenstore domain (d1), the service domain (d2: xen-blkback, xen-netback, bridge br0,
 wisp-agent), a Linux guest (d3, `guest1`) and hostile_front64.elf (d4, `hostile`), each guest
-with a disk (vbd 51712) and a vif (handle 0). The agent writes both guests' device nodes and unpauses
-them. Once guest1 answers pings (its command is about to start), the service domain's
+with a disk (vbd 51712) and a vif (handle 0). The agent writes both guests' device nodes and
+unpauses them. Once guest1 answers pings (its command is about to start), the service domain's
 `wisp.svc-cmd` writes `/local/domain/4/attack`, and the hostile guest then plays a malicious
 blkfront and netfront (tests/guests/hostile_front.c): rings full of random requests (unknown
 operations, nr_segments past 11, grant refs never granted or revoked, sectors past the end),
