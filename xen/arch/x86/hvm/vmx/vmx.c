@@ -479,15 +479,6 @@ static int __must_check vmcs_make_current(struct vmx_vcpu *x)
         return -EIO;
     }
     pc->current_vmcs = x->vmcs_pa;
-    /*
-     * Another vCPU ran here. Its translations are tagged with its own VPID,
-     * so hardware needs no flush; Bochs's TLB does not tell VPIDs apart, and
-     * two Linux domains running the same static busybox then used each
-     * other's pages (user writes refused with error 7). Flushing once per
-     * switch costs a TLB refill on a scheduler switch.
-     */
-    if (x->vpid)
-        x->vpid_flush_pending = true;
     return 0;
 }
 
