@@ -5,7 +5,8 @@ xenstore domain, the service domain (our service kernel: xen-blkback, xen-netbac
 wisp-agent) and one or two Linux guests whose blkfront and netfront connect to it. Disk
 images are boot modules that the hypervisor maps into the service domain as legacy pmem.
 
-QEMU (AMD SVM) runs every case; Bochs (Intel VMX) is slow, so it runs the read-only disk.
+QEMU (AMD SVM) runs every case; Bochs (Intel VMX) is slow, so it runs the read-only disk and
+the guest's network as far as the service domain.
 Each guest's command prints `IO key value` lines that the test reads back.
 """
 import hashlib
@@ -129,16 +130,25 @@ def test_disks_read_only_ext4_and_read_write_scratch(tmp_path, service_linux):
     assert len({found[(None, f"pass{n}")] for n in range(1, 5)}) == 4, "passes repeated data"
 
 
+# Under Bochs: the disk, and the network as far as the service domain (DHCP, then ping).
+BOCHS_SCRIPT = READ_ONLY_SCRIPT + r"""
+echo "IO addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
+ping -c 3 -w 60 10.77.255.254 >/dev/null 2>&1; echo "IO ping_service $?"
+"""
+
+
 @pytest.mark.boot
-def test_bochs_guest_reads_a_disk(tmp_path, service_linux):
+def test_bochs_guest_reads_a_disk_and_reaches_the_service_domain(tmp_path, service_linux):
     payload = os.urandom(256 * 1024)
     ext4 = ext4_image(tmp_path, payload)
-    res = run_devices(["--disk", f"{ext4},ro"], READ_ONLY_SCRIPT, emulator="bochs",
+    res = run_devices(["--disk", f"{ext4},ro", "--net"], BOCHS_SCRIPT, emulator="bochs",
                       timeout=BOCHS_TIMEOUT)
     assert res.code == 0, explain(res)
     found = io_lines(res)
     assert_read_only_disk(found)
     assert found[(None, "file_sum")] == hashlib.sha256(payload).hexdigest()
+    assert found[(None, "addr")] == "10.77.0.3/16", found
+    assert found[(None, "ping_service")] == "0", found
 
 
 # guest1 serves 64 MiB of random data over HTTP (busybox httpd); guest2 fetches it (wget),
