@@ -89,7 +89,7 @@ SMP_CHECKS = [
     "smp_ap_apic", "smp_fixed_ipi", "smp_ipi_all_but_self", "smp_ipi_all", "smp_ipi_logical",
     "smp_ipi_logical_both", "smp_ipi_from_ap", "smp_evtchn_ipi_to_ap_bound",
     "smp_evtchn_ipi_to_ap", "smp_evtchn_bind_vcpu", "smp_ap_timer", "smp_xcr0_shrink_across_switch",
-    "smp_ap_cli_hlt_goes_down",
+    "smp_cr2_kept_across_switch", "smp_ap_cli_hlt_goes_down",
     "smp_sipi_needs_init", "smp_ap_restart", "smp_fixed_ipi_after_restart",
     "smp_init_to_bsp_ignored",
 ]

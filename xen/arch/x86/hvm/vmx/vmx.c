@@ -149,6 +149,12 @@ struct vmx_vcpu {
     bool vpid_flush_pending;        /* drop this VPID's translations before the next entry */
     uint32_t proc_controls;         /* copy of VMCS_PROC_CONTROLS, saves a VMREAD per change */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    /*
+     * The guest's CR2: the VMCS has no field for it (SDM vol 3, 25.4.1), so the
+     * live register is whichever guest ran last. A #PF handler that an exit
+     * interrupts before it reads CR2 would otherwise see another guest's address.
+     */
+    uint64_t cr2;
     uint32_t last_exit_reason;
     uint64_t last_exit_qual;
 };
@@ -973,6 +979,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
     struct vmx_vcpu *x = vmcs_of(v);
     uint32_t raw;
     uint64_t qual;
+    int failed;
 
     memset(exit, 0, sizeof(*exit));
     syscall_msrs_switch(v);
@@ -992,7 +999,11 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
     vmx_arm_preemption();
 
     spec_ctrl_enter_guest(v->dom);
-    if (vmx_enter(&v->regs, x->launched)) {
+    write_cr2(x->cr2);          /* the hypervisor takes no page faults: CR2 stays put until entry */
+    failed = vmx_enter(&v->regs, x->launched);
+
+    x->cr2 = read_cr2();
+    if (failed) {
         host_tables_reload();
         exit->reason = EXIT_INVALID_STATE;
         exit->hw_reason = VMX_EXIT_ENTRY_INSN_FAILED;
