@@ -26,8 +26,10 @@ write (frontends: ring-ref, event-channel...; backends: feature-*, sectors...) a
 pattern. Deliberate differences from libxl are in docs/agent.md.
 
 QEMU runs both tests on one boot (about a minute here). Not on Bochs (VMX) yet: with three
-Linux domains there, busybox processes segfault with "error 7" (an open bug, issue 10's
-note); Bochs runs the service domain with one Linux guest in test_service_io.
+Linux domains there, busybox processes segfaulted with "error 7" because VMX did not keep
+each vCPU's CR2 (fixed; smp64's smp_cr2_kept_across_switch); this machine's Bochs run is
+still to be timed and checked. Bochs runs the service domain with one Linux guest in
+test_service_io.
 """
 import base64
 import gzip
