@@ -148,9 +148,8 @@ static void fatal_trap(struct trap_frame *f)
 {
     const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
                                                                       : "reserved";
-    uint64_t cr2;
+    uint64_t cr2 = read_cr2();
 
-    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
     log_error("host exception %lu (%s), error code 0x%lx", f->vector, name, f->error);
     log_error("rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx cr2 %016lx",
               f->rip, f->cs, f->rflags, f->rsp, f->ss, cr2);
