@@ -7,9 +7,14 @@ Behaviour comes from the environment:
   FAKE_HANG      if set, sleep forever after writing instead of exiting
   FAKE_RECORD    directory to write argv.txt and pid.txt into
   FAKE_STDERR    text written to stderr (the emulator's own log)
+  FAKE_SCREEN    Bochs: a byte count; first, as Bochs' curses display does, open a pty,
+                 name its slave on the terminal ("Bochs connected to screen ...") and
+                 write that many bytes into its master (blocking until someone reads)
 """
+import fcntl
 import os
 import re
+import struct
 import sys
 import time
 
@@ -21,6 +26,23 @@ def serial_path(argv):
     rc = open(argv[argv.index("-f") + 1]).read()
     m = re.search(r"^com1:.*\bdev=([^,\s]+)", rc, re.M)
     return m.group(1) if m else None
+
+
+TIOCSPTLCK = 0x40045431     # <asm-generic/ioctls.h>: lock or unlock a pty's slave
+TIOCGPTN = 0x80045430       # the pty's number: its slave is /dev/pts/N
+
+
+def draw_screen(count):
+    """Bochs' term display, built with its debugger: a pty of its own, the screen written
+    into the master, the slave only named on the terminal and never opened."""
+    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
+    fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+    number = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, bytes(4)))[0]
+    os.write(1, f'Bochs connected to screen "/dev/pts/{number}"\r\n'.encode())
+    chunk = b"\x1b[?25h" * 64
+    while count > 0:
+        count -= os.write(master, chunk[:count])
+    return master
 
 
 def main():
@@ -35,6 +57,7 @@ def main():
     sys.stderr.flush()
     text = os.environ.get("FAKE_SERIAL", "").encode()
     path = serial_path(argv)
+    screen = draw_screen(int(os.environ["FAKE_SCREEN"])) if os.environ.get("FAKE_SCREEN") else None
     if path:
         with open(path, "wb") as f:
             f.write(text)

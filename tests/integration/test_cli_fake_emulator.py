@@ -235,6 +235,15 @@ def test_comma_in_work_dir_is_reported(run_wisp, pvh_kernel, fake, tmp_path):
     assert list(odd.iterdir()) == []
 
 
+def test_bochs_screen_pty_is_read_so_bochs_never_blocks(run_wisp, pvh_kernel, fake):
+    # Bochs' curses screen goes into a pty of its own: with 64 KiB unread on its slave the
+    # fake (like Bochs) blocks in write() and never reaches COM1; wisp must read it dry.
+    env = dict(fake, FAKE_SERIAL=GOOD_SERIAL, FAKE_SCREEN=str(64 << 10))
+    result = run_fake(run_wisp, pvh_kernel, env, "--timeout", "10", emulator="bochs")
+    assert result.code == EXIT_POWEROFF, result
+    assert result.stdout[-1] == "CHECKS DONE 2", result
+
+
 def test_bochs_rejects_direct_boot(run_wisp, pvh_kernel, fake):
     result = run_fake(run_wisp, pvh_kernel, fake, "--boot", "direct", emulator="bochs")
     assert result.code == wisptest.EXIT_USAGE, result

@@ -13,6 +13,13 @@
 
 #define MAX_ARGS 40
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 const char *emulator_program(enum emulator_kind kind)
 {
     const char *env = getenv(kind == EMULATOR_BOCHS ? "WISP_BOCHS" : "WISP_QEMU");
@@ -254,6 +261,116 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
     return 0;
 }
 
+/*
+ * Debian's Bochs is built with its debugger, and then its curses 'term'
+ * display does not draw on its own terminal (the debugger's) but on a pty it
+ * opens, naming the slave on that terminal: `Bochs connected to screen
+ * "/dev/pts/N"`. It writes the screen into the master, and with nobody on the
+ * slave those bytes pile up in the slave's input queue until, at 4 KiB, Bochs
+ * blocks in write() and the whole machine stops (about ten minutes into a busy
+ * run). So we open the slave as soon as it is named and read it dry.
+ */
+#define BOCHS_SCREEN_PREFIX "Bochs connected to screen \""
+
+bool bochs_screen_line(const char *line, size_t len, char *path, size_t path_size)
+{
+    size_t prefix = strlen(BOCHS_SCREEN_PREFIX), name;
+    const char *end;
+
+    if (len < prefix || memcmp(line, BOCHS_SCREEN_PREFIX, prefix) != 0)
+        return false;
+    end = memchr(line + prefix, '"', len - prefix);
+    if (!end)
+        return false;
+    name = (size_t)(end - (line + prefix));
+    if (name == 0 || name >= path_size)
+        return false;
+    memcpy(path, line + prefix, name);
+    path[name] = '\0';
+    return true;
+}
+
+static void open_screen(struct emulator *emu, const char *path)
+{
+    struct termios raw;
+    int fd;
+
+    if (emu->screen_fd >= 0)
+        return;
+    fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "wisp: Bochs' screen %s: %s (Bochs may stall)\n", path, strerror(errno));
+        return;
+    }
+    /* Raw, so a read returns what is there without waiting for a newline. */
+    if (tcgetattr(fd, &raw) == 0) {
+        cfmakeraw(&raw);
+        tcsetattr(fd, TCSANOW, &raw);
+    }
+    emu->screen_fd = fd;
+}
+
+/* Follows the display's lines (a carriage return or newline ends one) for the screen's name. */
+static void scan_display(struct emulator *emu, const char *buf, size_t len)
+{
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '\n' && buf[i] != '\r') {
+            if (emu->terminal_line_len < sizeof(emu->terminal_line))
+                emu->terminal_line[emu->terminal_line_len++] = buf[i];
+            continue;
+        }
+        if (bochs_screen_line(emu->terminal_line, emu->terminal_line_len, path, sizeof(path)))
+            open_screen(emu, path);
+        emu->terminal_line_len = 0;
+    }
+}
+
+/* Reads FD until it has nothing more; false once it is gone (EIO or EOF: no writer left). */
+static bool read_dry(int fd, void (*use)(struct emulator *, const char *, size_t),
+                     struct emulator *emu)
+{
+    char buf[4096];
+    ssize_t got;
+
+    for (;;) {
+        got = read(fd, buf, sizeof(buf));
+        if (got > 0) {
+            if (use)
+                use(emu, buf, (size_t)got);
+            continue;
+        }
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    }
+}
+
+static void log_display(struct emulator *emu, const char *buf, size_t len)
+{
+    if (emu->terminal_log_fd >= 0 && write(emu->terminal_log_fd, buf, len) < 0)
+        close_fd(&emu->terminal_log_fd);
+    scan_display(emu, buf, len);
+}
+
+void emulator_drain_display(struct emulator *emu)
+{
+    if (emu->terminal_fd >= 0 && !read_dry(emu->terminal_fd, log_display, emu))
+        close_fd(&emu->terminal_fd);
+    if (emu->screen_fd >= 0 && !read_dry(emu->screen_fd, NULL, emu))
+        close_fd(&emu->screen_fd);
+}
+
+int emulator_display_pollfds(const struct emulator *emu, struct pollfd *fds)
+{
+    int n = 0;
+
+    if (emu->terminal_fd >= 0)
+        fds[n++] = (struct pollfd){ .fd = emu->terminal_fd, .events = POLLIN };
+    if (emu->screen_fd >= 0)
+        fds[n++] = (struct pollfd){ .fd = emu->screen_fd, .events = POLLIN };
+    return n;
+}
+
 enum wisp_exit emulator_start(const struct run_options *opts, const struct boot_media *media,
                               struct emulator *emu)
 {
@@ -266,18 +383,12 @@ enum wisp_exit emulator_start(const struct run_options *opts, const struct boot_
     emu->serial_pty_slave = -1;
     emu->terminal_fd = -1;
     emu->terminal_log_fd = -1;
+    emu->screen_fd = -1;
     rc = opts->emulator == EMULATOR_BOCHS ? start_bochs(opts, media, emu)
                                           : start_qemu(opts, media, emu);
     if (rc)
         emulator_stop(emu, 0);
     return rc;
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
 }
 
 int emulator_stop(struct emulator *emu, unsigned grace_ms)
@@ -292,5 +403,6 @@ int emulator_stop(struct emulator *emu, unsigned grace_ms)
     close_fd(&emu->serial_pty_slave);
     close_fd(&emu->terminal_fd);
     close_fd(&emu->terminal_log_fd);
+    close_fd(&emu->screen_fd);
     return status;
 }

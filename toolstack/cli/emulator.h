@@ -3,6 +3,7 @@
 #define WISP_CLI_EMULATOR_H
 
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -41,6 +42,9 @@ struct emulator {
     int serial_pty_slave;       /* interactive Bochs: held open so the pty never hangs up */
     int terminal_fd;            /* Bochs: pty master of its text display; else -1 */
     int terminal_log_fd;        /* where that display's output is dumped */
+    int screen_fd;              /* Bochs: the pty slave its curses screen is drawn on; else -1 */
+    char terminal_line[256];    /* the display's unfinished line, to find the screen's name */
+    size_t terminal_line_len;
     char log_path[PATH_MAX];    /* the emulator's own messages, shown on failure */
 };
 
@@ -54,6 +58,19 @@ const char *emulator_program(enum emulator_kind kind);
 enum wisp_exit __must_check emulator_start(const struct run_options *opts,
                                            const struct boot_media *media,
                                            struct emulator *emu);
+
+/*
+ * Reads whatever Bochs' text display and curses screen have written, so
+ * Bochs never blocks on a full pty; the display's text goes to its log.
+ */
+void emulator_drain_display(struct emulator *emu);
+
+/* Adds the display's fds to FDS (room for two) for poll(); returns how many. */
+int emulator_display_pollfds(const struct emulator *emu, struct pollfd *fds);
+
+/* The pty named by Bochs' line `Bochs connected to screen "PATH"` into PATH; false if
+ * LINE is not that line or the name does not fit. */
+bool bochs_screen_line(const char *line, size_t len, char *path, size_t path_size);
 
 /* Ends the emulator's process group (after grace_ms) and closes its fds; returns its wait status. */
 int emulator_stop(struct emulator *emu, unsigned grace_ms);

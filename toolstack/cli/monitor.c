@@ -248,26 +248,6 @@ static void pump_serial(struct monitor *m, struct emulator *emu)
     }
 }
 
-/* Bochs' text display must be read, or Bochs blocks on a full pty. */
-static void drain_terminal(struct emulator *emu)
-{
-    char buf[4096];
-    ssize_t got;
-
-    while (emu->terminal_fd >= 0) {
-        got = read(emu->terminal_fd, buf, sizeof(buf));
-        if (got > 0) {
-            if (emu->terminal_log_fd >= 0 && write(emu->terminal_log_fd, buf, (size_t)got) < 0)
-                emu->terminal_log_fd = -1;
-            continue;
-        }
-        if (got < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        close(emu->terminal_fd);    /* EIO: the terminal's last user is gone */
-        emu->terminal_fd = -1;
-    }
-}
-
 /* Reads what stdin has (poll said it has something) and keeps it for COM1. */
 static void read_input(struct console_input *in)
 {
@@ -315,7 +295,7 @@ static void write_input(struct console_input *in, struct emulator *emu)
 static void wait_for_input(struct monitor *m, struct emulator *emu, long long deadline_ms)
 {
     struct console_input *in = &m->input;
-    struct pollfd fds[4];
+    struct pollfd fds[5];
     long long left = deadline_ms - monotonic_ms();
     int n = 0, timeout = POLL_INTERVAL_MS, stdin_slot = -1;
 
@@ -323,8 +303,7 @@ static void wait_for_input(struct monitor *m, struct emulator *emu, long long de
         timeout = left > 0 ? (int)left : 0;
     if (!emu->serial_is_file && !m->serial_eof)
         fds[n++] = (struct pollfd){ .fd = emu->serial_fd, .events = POLLIN };
-    if (emu->terminal_fd >= 0)
-        fds[n++] = (struct pollfd){ .fd = emu->terminal_fd, .events = POLLIN };
+    n += emulator_display_pollfds(emu, fds + n);
     if (in->active && !in->eof && in->len < sizeof(in->buf)) {
         stdin_slot = n;
         fds[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
@@ -364,7 +343,7 @@ static enum outcome follow(struct monitor *m, struct emulator *emu)
             return HUNG_UP;
         pump_serial(m, emu);
         release_quiet_consoles(m);
-        drain_terminal(emu);
+        emulator_drain_display(emu);
         if (child_has_exited(emu->pid)) {
             pump_serial(m, emu);
             serial_flush(&m->splitter);
