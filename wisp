@@ -176,7 +176,16 @@ run_tests() {
     meson test -C "$BUILD" --suite unit --print-errorlogs
     # The host fuzzers, about 8 s each (tests/fuzz); ci/fuzz-long.sh runs them for longer.
     [ "$fast" -eq 1 ] || meson test -C "$BUILD" --suite fuzz --print-errorlogs
+    # Test files run side by side, one per worker (pytest-xdist): an emulator uses one
+    # core, so a 2-core machine boots two at once. WISP_TEST_JOBS=N sets the workers
+    # (default: the cores, at most 4; 1 runs everything in this process, in order).
+    local jobs="${WISP_TEST_JOBS:-$(nproc)}"
+    case "$jobs" in
+        "" | *[!0-9]* | 0) say "test: WISP_TEST_JOBS must be a number of workers, 1 or more"; exit 2 ;;
+    esac
+    [ -z "${WISP_TEST_JOBS:-}" ] && [ "$jobs" -gt 4 ] && jobs=4
     local pytest_args=(-v "$ROOT/tests/integration")
+    [ "$jobs" -gt 1 ] && pytest_args+=(-n "$jobs" --dist loadfile)
     # --fast: everything that boots nothing, plus the 'smoke' boots (one per backend).
     [ "$fast" -eq 1 ] && pytest_args+=(-m "not boot or smoke")
     cd "$ROOT"

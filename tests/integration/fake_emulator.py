@@ -42,7 +42,6 @@ def draw_screen(count):
     chunk = b"\x1b[?25h" * 64
     while count > 0:
         count -= os.write(master, chunk[:count])
-    return master
 
 
 def main():
@@ -57,7 +56,8 @@ def main():
     sys.stderr.flush()
     text = os.environ.get("FAKE_SERIAL", "").encode()
     path = serial_path(argv)
-    screen = draw_screen(int(os.environ["FAKE_SCREEN"])) if os.environ.get("FAKE_SCREEN") else None
+    if os.environ.get("FAKE_SCREEN"):
+        draw_screen(int(os.environ["FAKE_SCREEN"]))     # its master stays open, as in Bochs
     if path:
         with open(path, "wb") as f:
             f.write(text)

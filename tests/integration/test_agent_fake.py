@@ -17,7 +17,7 @@ import tty
 
 import pytest
 
-from wisptest import BUILD, read_exact
+from wisptest import BUILD, ninja_build, read_exact
 
 AGENT_DIR = BUILD / "toolstack" / "agent"
 AGENT = AGENT_DIR / "wisp-agent"
@@ -158,8 +158,7 @@ class Agent:
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
-    subprocess.run(["ninja", "-C", str(BUILD), "toolstack/agent/wisp-agent",
-                    "toolstack/agent/wisp-agent-fake"], check=True, stdout=subprocess.DEVNULL)
+    ninja_build(AGENT, FAKE)
 
 
 def print_nodes(*specs):

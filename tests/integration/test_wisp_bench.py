@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from wisptest import BUILD
+from wisptest import BUILD, ninja_build
 
 WISP_BENCH = BUILD / "toolstack" / "bench" / "wisp-bench"
 MIB = 1024 * 1024
@@ -26,8 +26,7 @@ RTT_RE = re.compile(r"^BENCH tcp-rtt usec=([0-9.]+) n=([0-9]+) secs=([0-9.]+)$")
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
-    subprocess.run(["ninja", "-C", str(BUILD), "toolstack/bench/wisp-bench"], check=True,
-                   stdout=subprocess.DEVNULL)
+    ninja_build(WISP_BENCH)
 
 
 def bench(*args, env=None):

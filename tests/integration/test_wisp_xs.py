@@ -14,7 +14,7 @@ import tty
 
 import pytest
 
-from wisptest import BUILD, read_exact
+from wisptest import BUILD, ninja_build, read_exact
 
 WISP_XS = BUILD / "toolstack" / "xs-client" / "wisp-xs"
 XS_DIRECTORY, XS_READ, XS_WATCH, XS_GET_DOMAIN_PATH, XS_WRITE = 1, 2, 4, 10, 11
@@ -56,8 +56,7 @@ def run(store, *args):
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
-    subprocess.run(["ninja", "-C", str(BUILD), "toolstack/xs-client/wisp-xs"], check=True,
-                   stdout=subprocess.DEVNULL)
+    ninja_build(WISP_XS)
 
 
 def test_read_sends_the_path_and_prints_the_value():

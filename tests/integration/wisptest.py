@@ -1,4 +1,5 @@
 """wisptest (host test helper): runs the wisp CLI, builds test ELF files, reads guest verdicts."""
+import fcntl
 import os
 import re
 import signal
@@ -59,9 +60,13 @@ def stop_group(proc, grace_s=3.0):
 
 
 def ninja_build(*targets):
-    """Builds targets of the build tree (cached by ninja: a no-op once built), never skipped."""
+    """Builds targets of the build tree (cached by ninja: a no-op once built), never skipped.
+    One ninja at a time: the test workers share the build tree (a kernel built twice at once
+    would be built wrong)."""
     rel = [str(t.relative_to(BUILD)) for t in targets]
-    subprocess.run(["ninja", "-C", str(BUILD), *rel], check=True, stdout=subprocess.DEVNULL)
+    with open(BUILD / ".wisptest-ninja.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["ninja", "-C", str(BUILD), *rel], check=True, stdout=subprocess.DEVNULL)
     for t in targets:
         assert t.exists(), f"ninja did not produce {t}"
 
