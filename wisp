@@ -184,7 +184,13 @@ run_tests() {
         "" | *[!0-9]* | 0) say "test: WISP_TEST_JOBS must be a number of workers, 1 or more"; exit 2 ;;
     esac
     [ -z "${WISP_TEST_JOBS:-}" ] && [ "$jobs" -gt 4 ] && jobs=4
-    local pytest_args=(-v "$ROOT/tests/integration")
+    # The kernels and initramfs images the boots need, built first and not beside a
+    # running emulator (a first build takes about 20 minutes on 2 cores).
+    if [ "$fast" -eq 0 ] && ! ninja -C "$BUILD" -n test-inputs 2>/dev/null | grep -q '^ninja: no work to do'; then
+        say "building the test kernels and initramfs images (ninja -C $BUILD test-inputs)"
+        ninja -C "$BUILD" test-inputs || { say "building the test inputs failed"; exit 125; }
+    fi
+    local pytest_args=(-v --durations=25 "$ROOT/tests/integration")
     [ "$jobs" -gt 1 ] && pytest_args+=(-n "$jobs" --dist loadfile)
     # --fast: everything that boots nothing, plus the 'smoke' boots (one per backend).
     [ "$fast" -eq 1 ] && pytest_args+=(-m "not boot or smoke")

@@ -3,6 +3,9 @@
 Markers:
   boot   the test boots Wisp in a real emulator (slow under Bochs)
   smoke  a boot test that `./wisp test --fast` still runs: one per backend
+  long   (a whole module: `pytestmark = pytest.mark.long(MINUTES)`) its boots take about
+         MINUTES here; such modules are collected first, longest first, so that side by
+         side (pytest-xdist, one file per worker) no worker ends on a long file alone
 
 Guest tests (tests/integration/test_guests.py) look like:
 
@@ -22,6 +25,15 @@ BACKENDS = ["qemu", "bochs"]
 def pytest_configure(config):
     config.addinivalue_line("markers", "boot: boots Wisp in an emulator")
     config.addinivalue_line("markers", "smoke: the one boot per backend that --fast keeps")
+    config.addinivalue_line("markers", "long(minutes): a module of long boots; run early")
+
+
+def pytest_collection_modifyitems(items):
+    """Long modules first, longest first; a stable sort keeps every module's own order."""
+    def minutes(item):
+        mark = item.get_closest_marker("long")
+        return mark.args[0] if mark else 0
+    items.sort(key=lambda item: -minutes(item))
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from test_linux_xenbus import (BOCHS_TIMEOUT, INITRAMFS, QEMU_TIMEOUT, VMLINUX, 
 from wisptest import ninja_build
 from wisptest import BUILD
 
+pytestmark = pytest.mark.long(4)     # about 4 minutes of boots: run early (conftest.py)
+
 SERVICE_SCRIPT = r"""
 export WISP_AGENT_DEVICE_WAIT_MS=1000
 wisp-agent 2>&1 | tee /tmp/a &

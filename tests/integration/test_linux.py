@@ -16,6 +16,8 @@ import wisptest
 from wisptest import (BUILD, EXIT_GUEST_CRASH, EXIT_GUEST_REBOOT, EXIT_POWEROFF, WISP,
                       ninja_build, stop_group)
 
+pytestmark = pytest.mark.long(10)     # about 10 minutes of boots: run early (conftest.py)
+
 KERNELS = BUILD / "guest-kernels"
 VMLINUX = KERNELS / "vmlinux"
 INITRAMFS = KERNELS / "initramfs.cpio.gz"

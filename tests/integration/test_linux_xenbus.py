@@ -17,6 +17,8 @@ import pytest
 import machine
 from wisptest import BUILD, ninja_build
 
+pytestmark = pytest.mark.long(4)     # about 4 minutes of boots: run early (conftest.py)
+
 KERNELS = BUILD / "guest-kernels"
 VMLINUX = KERNELS / "vmlinux"
 INITRAMFS = KERNELS / "initramfs.cpio.gz"

@@ -33,6 +33,8 @@ import wisptest
 from test_linux import INITRAMFS, VMLINUX
 from wisptest import BUILD, ninja_build
 
+pytestmark = pytest.mark.long(2)     # about 2 minutes of boots: run early (conftest.py)
+
 KERNELS = BUILD / "guest-kernels"
 SERVICE_VMLINUX = KERNELS / "service" / "vmlinux"
 SERVICE_INITRAMFS = KERNELS / "service-initramfs.cpio.gz"

@@ -21,6 +21,8 @@ from test_linux import VMLINUX, INITRAMFS
 from wisptest import ninja_build
 from wisptest import BUILD
 
+pytestmark = pytest.mark.long(13)     # about 13 minutes of boots: run early (conftest.py)
+
 SERVICE_VMLINUX = BUILD / "guest-kernels" / "service" / "vmlinux"
 SERVICE_INITRAMFS = BUILD / "guest-kernels" / "service-initramfs.cpio.gz"
 

@@ -42,6 +42,8 @@ from test_service_domain import BAD_RE
 from test_linux import VMLINUX, INITRAMFS
 from wisptest import BUILD, ninja_build
 
+pytestmark = pytest.mark.long(18)     # about 18 minutes of boots: run early (conftest.py)
+
 KERNELS = BUILD / "guest-kernels"
 SERVICE_VMLINUX = KERNELS / "service" / "vmlinux"
 SERVICE_INITRAMFS = KERNELS / "service-initramfs.cpio.gz"
