@@ -176,14 +176,13 @@ run_tests() {
     meson test -C "$BUILD" --suite unit --print-errorlogs
     # The host fuzzers, about 8 s each (tests/fuzz); ci/fuzz-long.sh runs them for longer.
     [ "$fast" -eq 1 ] || meson test -C "$BUILD" --suite fuzz --print-errorlogs
-    # Test files run side by side, one per worker (pytest-xdist): an emulator uses one
-    # core, so a 2-core machine boots two at once. WISP_TEST_JOBS=N sets the workers
-    # (default: the cores, at most 4; 1 runs everything in this process, in order).
-    local jobs="${WISP_TEST_JOBS:-$(nproc)}"
+    # WISP_TEST_JOBS=N runs the test files side by side on N workers (pytest-xdist; an
+    # emulator uses one core). Default 1, in order: side by side, the 64 MiB read-write
+    # soak stalled once and a pCPU-hold bound was missed (issue 10's note).
+    local jobs="${WISP_TEST_JOBS:-1}"
     case "$jobs" in
         "" | *[!0-9]* | 0) say "test: WISP_TEST_JOBS must be a number of workers, 1 or more"; exit 2 ;;
     esac
-    [ -z "${WISP_TEST_JOBS:-}" ] && [ "$jobs" -gt 4 ] && jobs=4
     # The kernels and initramfs images the boots need, built first and not beside a
     # running emulator (a first build takes about 20 minutes on 2 cores).
     if [ "$fast" -eq 0 ] && ! ninja -C "$BUILD" -n test-inputs 2>/dev/null | grep -q '^ninja: no work to do'; then
