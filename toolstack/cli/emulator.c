@@ -272,7 +272,8 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
  */
 #define BOCHS_SCREEN_PREFIX "Bochs connected to screen \""
 
-bool bochs_screen_line(const char *line, size_t len, char *path, size_t path_size)
+/* The pty named by LINE, if it is Bochs' `Bochs connected to screen "PATH"`, into PATH. */
+static bool bochs_screen_line(const char *line, size_t len, char *path, size_t path_size)
 {
     size_t prefix = strlen(BOCHS_SCREEN_PREFIX), name;
     const char *end;

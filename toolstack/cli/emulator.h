@@ -68,10 +68,6 @@ void emulator_drain_display(struct emulator *emu);
 /* Adds the display's fds to FDS (room for two) for poll(); returns how many. */
 int emulator_display_pollfds(const struct emulator *emu, struct pollfd *fds);
 
-/* The pty named by Bochs' line `Bochs connected to screen "PATH"` into PATH; false if
- * LINE is not that line or the name does not fit. */
-bool bochs_screen_line(const char *line, size_t len, char *path, size_t path_size);
-
 /* Ends the emulator's process group (after grace_ms) and closes its fds; returns its wait status. */
 int emulator_stop(struct emulator *emu, unsigned grace_ms);
 
