@@ -74,6 +74,45 @@ static void test_zero_rate_does_not_divide_by_zero(void **state)
     assert_true(s.mul >= 0x80000000u);
 }
 
+/* A 2 GHz TSC against the 1.193182 MHz PIT: bracket [at, at + width) read `count`. */
+static struct clock_sample sample(uint64_t at, uint64_t width, uint32_t count)
+{
+    return (struct clock_sample){ .tsc_before = at, .tsc_after = at + width, .count = count };
+}
+
+static void test_narrowest_bracket_wins_over_an_interrupted_one(void **state)
+{
+    /* The second try was descheduled for 6 ms between its TSC reads. */
+    struct clock_sample tries[] = {
+        sample(1000, 900, 65535), sample(2000, 12000000, 65534), sample(3000, 800, 65520),
+        sample(4000, 850, 65519),
+    };
+
+    assert_int_equal(clock_sample_narrowest(tries, 4), 2);
+    assert_int_equal(clock_sample_narrowest(tries, 1), 0);
+}
+
+static void test_rate_between_samples_and_its_error_bound(void **state)
+{
+    uint64_t ppm = 0;
+    /* 23863 PIT ticks (~20 ms) take 40 000 000 TSC ticks at 2 GHz, give or take 1000. */
+    uint64_t hz = clock_sample_tsc_hz(sample(1000000, 1000, 60000), sample(41000000, 1000, 36137),
+                                      1193182, &ppm);
+    uint64_t want = (uint64_t)((unsigned __int128)40000000 * 1193182 / 23863);
+
+    assert_int_equal(hz, want);
+    assert_int_equal(ppm, 25);      /* (1000 + 1000) / 2 of 40e6 ticks */
+}
+
+static void test_unusable_samples_give_zero(void **state)
+{
+    uint64_t ppm = 0;
+
+    /* A counter that did not move, or a TSC that did not. */
+    assert_int_equal(clock_sample_tsc_hz(sample(0, 10, 500), sample(1000, 10, 500), 1193182, &ppm), 0);
+    assert_int_equal(clock_sample_tsc_hz(sample(5000, 10, 500), sample(5000, 10, 400), 1193182, &ppm), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +121,9 @@ int main(void)
         cmocka_unit_test(test_long_uptimes_stay_accurate),
         cmocka_unit_test(test_monotonic_and_zero),
         cmocka_unit_test(test_zero_rate_does_not_divide_by_zero),
+        cmocka_unit_test(test_narrowest_bracket_wins_over_an_interrupted_one),
+        cmocka_unit_test(test_rate_between_samples_and_its_error_bound),
+        cmocka_unit_test(test_unusable_samples_give_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

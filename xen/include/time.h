@@ -32,4 +32,21 @@ void time_boot_wallclock(uint64_t *sec, uint32_t *nsec);
 struct time_scale time_scale_for(uint64_t hz);
 uint64_t time_scale_apply(struct time_scale s, uint64_t ticks);
 
+/*
+ * Calibration: a reading of a down-counting reference clock, bracketed by TSC
+ * reads. A narrow bracket was not interrupted (by an SMI, or by the host
+ * descheduling an emulator's vCPU), so it pins the reading to a TSC value.
+ */
+struct clock_sample {
+    uint64_t tsc_before, tsc_after;
+    uint32_t count;
+};
+
+/* Index of the narrowest bracket among n > 0 samples. */
+size_t clock_sample_narrowest(const struct clock_sample *s, size_t n);
+/* The TSC rate between `first` and a later `last` of a reference counting down
+ * at ref_hz; *error_ppm bounds its error from the two brackets. 0 if unusable. */
+uint64_t clock_sample_tsc_hz(struct clock_sample first, struct clock_sample last, uint64_t ref_hz,
+                             uint64_t *error_ppm);
+
 #endif

@@ -10,31 +10,56 @@ static struct time_scale tsc_scale;
 static uint64_t boot_wc_sec;
 static uint32_t boot_wc_nsec;
 
-/* PIT channel 2, gated through port 0x61 (the one channel whose output can be read back). */
+/* PIT channel 2, gated through port 0x61: the one channel we may run without an interrupt. */
 #define PIT_HZ          1193182ull
 #define PIT_CH2         0x42
 #define PIT_MODE        0x43
 #define PIT_GATE_PORT   0x61
 #define PIT_GATE2       0x01
 #define PIT_SPEAKER     0x02
-#define PIT_OUT2        0x20
+#define PIT_LATCH_CH2   0x80
 #define CALIBRATE_MS    20
+#define SAMPLE_TRIES    5           /* one interruption spoils one try, not all five */
 
-static uint64_t measure_tsc_hz(void)
+static uint16_t pit_ch2_count(void)
 {
-    uint16_t count = (uint16_t)(PIT_HZ * CALIBRATE_MS / 1000);
-    uint64_t start, end;
+    outb(PIT_MODE, PIT_LATCH_CH2);
+    uint8_t lo = inb(PIT_CH2);
+    return (uint16_t)(lo | inb(PIT_CH2) << 8);
+}
+
+/* The reading pinned most tightly to the TSC, out of a few taken back to back. */
+static struct clock_sample pit_sample(void)
+{
+    struct clock_sample tries[SAMPLE_TRIES];
+
+    for (size_t i = 0; i < SAMPLE_TRIES; i++) {
+        tries[i].tsc_before = rdtsc();
+        tries[i].count = pit_ch2_count();
+        tries[i].tsc_after = rdtsc();
+    }
+    return tries[clock_sample_narrowest(tries, SAMPLE_TRIES)];
+}
+
+/*
+ * Times CALIBRATE_MS of PIT counting with the TSC. Only the two end readings
+ * matter, and each is bracketed by TSC reads, so a pause anywhere (a host that
+ * deschedules the emulator, an SMI) costs accuracy only if it hits every try.
+ */
+static uint64_t measure_tsc_hz(uint64_t *error_ppm)
+{
+    const uint16_t ticks = (uint16_t)(PIT_HZ * CALIBRATE_MS / 1000);
 
     outb(PIT_GATE_PORT, (inb(PIT_GATE_PORT) & ~PIT_SPEAKER) | PIT_GATE2);
-    outb(PIT_MODE, 0xb0);           /* channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count) */
-    outb(PIT_CH2, count & 0xff);
-    outb(PIT_CH2, count >> 8);
-    start = rdtsc();
-    while (!(inb(PIT_GATE_PORT) & PIT_OUT2))
+    outb(PIT_MODE, 0xb0);           /* channel 2, lobyte/hibyte, mode 0: counts down once */
+    outb(PIT_CH2, 0xff);
+    outb(PIT_CH2, 0xff);
+    struct clock_sample first = pit_sample();
+    while ((uint16_t)(first.count - pit_ch2_count()) < ticks)
         cpu_relax();
-    end = rdtsc();
+    struct clock_sample last = pit_sample();
     outb(PIT_GATE_PORT, inb(PIT_GATE_PORT) & ~PIT_GATE2);
-    return (end - start) * 1000 / CALIBRATE_MS;
+    return clock_sample_tsc_hz(first, last, PIT_HZ, error_ppm);
 }
 
 /* CMOS real-time clock (MC146818 registers). */
@@ -86,7 +111,11 @@ static uint64_t read_cmos_unix_time(void)
 
 void time_init(void)
 {
-    tsc_hz = measure_tsc_hz();
+    uint64_t error_ppm = 0;
+
+    tsc_hz = measure_tsc_hz(&error_ppm);
+    if (!tsc_hz)
+        panic("the PIT did not count: cannot measure the TSC");
     tsc_scale = time_scale_for(tsc_hz);
     tsc_base = rdtsc();
 
@@ -96,8 +125,8 @@ void time_init(void)
 
     boot_wc_sec = wall_ns / NS_PER_SEC;
     boot_wc_nsec = (uint32_t)(wall_ns % NS_PER_SEC);
-    log_info("TSC %lu.%03lu MHz; wall clock %lu (CMOS)", tsc_hz / 1000000, tsc_hz / 1000 % 1000,
-             wall);
+    log_info("TSC %lu.%03lu MHz (within %lu ppm); wall clock %lu (CMOS)", tsc_hz / 1000000,
+             tsc_hz / 1000 % 1000, error_ppm, wall);
 }
 
 uint64_t now_ns(void) { return time_scale_apply(tsc_scale, rdtsc() - tsc_base); }
