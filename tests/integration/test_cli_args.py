@@ -39,7 +39,7 @@ def test_help_run_lists_every_option(run_wisp):
     assert result.code == 0, result
     text = "\n".join(result.stdout)
     for option in ("--emulator", "--boot", "--memory", "--vcpus", "--initrd", "--cmdline",
-                   "--hv-cmdline", "--timeout", "--verbose", "--hypervisor", "--keep",
+                   "--hv-cmdline", "--cpus", "--timeout", "--verbose", "--hypervisor", "--keep",
                    "--interactive", "--no-interactive", "-- COMMAND", "Ctrl-]"):
         assert option in text
 
@@ -117,7 +117,7 @@ def test_elf_without_pvh_note(run_wisp, tmp_path):
 @pytest.mark.parametrize("args", [
     ["--memory", "0"], ["--memory", "1"], ["--memory", "65537"], ["--memory", "12x"],
     ["--memory", "-5"], ["--memory", ""], ["--memory", "99999999999999999999"],
-    ["--vcpus", "0"], ["--vcpus", "9"], ["--timeout", "soon"], ["--timeout", "-1"],
+    ["--vcpus", "0"], ["--vcpus", "9"], ["--cpus", "0"], ["--cpus", "9"], ["--cpus", "two"], ["--timeout", "soon"], ["--timeout", "-1"],
     ["--emulator", "kvm"], ["--boot", "pxe"], ["--emulator", "bochs", "--boot", "direct"],
     ["--cmdline", "two\nlines"], ["--cmdline", "x" * 2040],
     ["--hv-cmdline", "loglevel=debug; reboot"], ["--frobnicate"], ["--memory"],

@@ -181,6 +181,7 @@ def test_qemu_direct_arguments_and_config(run_wisp, pvh_kernel, fake, tmp_path):
     # 200 MiB guest + 2 alignment slack + 64 for Wisp + 1 each (rounded up) for two modules
     assert opt["-m"] == "268"
     assert opt["-cpu"] == "max" and opt["-accel"] == "tcg"
+    assert opt["-smp"] == "1"
     assert opt["-kernel"] == str(pvh_kernel)
     assert opt["-append"] == "config=wisp.cfg loglevel=debug"
     assert opt["-initrd"] == (f"{keep}/guest.elf guest.elf,{keep}/initrd.img initrd.img,"
@@ -214,9 +215,23 @@ def test_grub_iso(run_wisp, pvh_kernel, fake, tmp_path, emulator):
         assert argv[argv.index("-cdrom") + 1] == str(keep / "wisp.iso")
     else:
         bochsrc = (keep / "bochsrc").read_text()
-        assert "cpu: model=tigerlake\n" in bochsrc
+        assert "cpu: model=tigerlake, count=1\n" in bochsrc
         assert f"path={keep}/wisp.iso" in bochsrc
         assert "megs: 195\n" in bochsrc       # 128 + 2 + 64 + 1 for the kernel module
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_cpus_sets_the_emulated_machines_cpu_count(run_wisp, pvh_kernel, fake, tmp_path,
+                                                   emulator):
+    keep = tmp_path / "media"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--cpus", "4", "--keep", keep, emulator=emulator, timeout=60)
+    assert result.code == EXIT_POWEROFF, result
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    if emulator == "qemu":
+        assert argv[argv.index("-smp") + 1] == "4"
+    else:
+        assert "cpu: model=tigerlake, count=4\n" in (keep / "bochsrc").read_text()
 
 
 def test_temp_dir_removed(run_wisp, pvh_kernel, fake):

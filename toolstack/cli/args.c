@@ -66,11 +66,12 @@ static void set_defaults(struct run_options *opts)
     opts->boot = BOOT_DIRECT;
     opts->memory_mib = DEFAULT_MEMORY_MIB;
     opts->vcpus = DEFAULT_VCPUS;
+    opts->cpus = DEFAULT_CPUS;
     opts->guests = 1;
 }
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
-       OPT_NET, OPT_GUESTS };
+       OPT_NET, OPT_GUESTS, OPT_CPUS };
 
 /* Options given explicitly, for the checks that depend on them. */
 struct given { bool boot, memory, vcpus, guests; };
@@ -87,6 +88,7 @@ static const struct option run_long_options[] = {
     { "disk",       required_argument, NULL, OPT_DISK },
     { "net",        no_argument,       NULL, OPT_NET },
     { "guests",     required_argument, NULL, OPT_GUESTS },
+    { "cpus",       required_argument, NULL, OPT_CPUS },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -186,6 +188,10 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
         if (parse_unsigned(arg, 1, MAX_GUESTS, &opts->guests))
             return usage_error("--guests takes 1 to 6, not '%s'", arg);
         given->guests = true;
+        return 0;
+    case OPT_CPUS:
+        if (parse_unsigned(arg, 1, MAX_CPUS, &opts->cpus))
+            return usage_error("--cpus takes 1 to 8, not '%s'", arg);
         return 0;
     case 'v':
         opts->verbose = true;
@@ -445,6 +451,8 @@ void print_run_usage(void)
 "                         WISP_GUESTS=N in COMMAND's environment; each line on\n"
 "                         stdout starts with \"[guestI] \"; wisp exits with the\n"
 "                         first non-zero status in guest order, else 0\n"
+"  --cpus N               CPUs of the emulated machine, 1..%u (default %u); Wisp\n"
+"                         itself runs on the first one for now\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
@@ -458,7 +466,7 @@ void print_run_usage(void)
 "                         <build>/xen/wisp.elf next to this program)\n"
 "  --keep DIR             build the boot media in DIR and keep it\n",
         DEFAULT_MEMORY_MIB, HYPERVISOR_MEMORY_MIB, MAX_VCPUS, DEFAULT_VCPUS,
-        GUEST_CMDLINE_PREFIX, MAX_DISKS, MAX_DISK_TOTAL_MIB, MAX_GUESTS,
+        GUEST_CMDLINE_PREFIX, MAX_DISKS, MAX_DISK_TOTAL_MIB, MAX_GUESTS, MAX_CPUS, DEFAULT_CPUS,
         DEFAULT_TIMEOUT_QEMU_S, DEFAULT_TIMEOUT_BOCHS_S,
         DEFAULT_TIMEOUT_LINUX_S, DEFAULT_TIMEOUT_LINUX_BOCHS_S);
 }

@@ -37,12 +37,13 @@ const char *emulator_program(enum emulator_kind kind)
  * and stdin is a pipe, so no terminal driver edits the bytes on the way.
  */
 static void qemu_argv(const struct run_options *opts, const struct boot_media *media,
-                      char *args[MAX_ARGS], char *memory, size_t memory_size,
-                      char *modules, size_t modules_size)
+                      char *args[MAX_ARGS], char *memory, size_t memory_size, char *cpus,
+                      size_t cpus_size, char *modules, size_t modules_size)
 {
     int n = 0;
 
     snprintf(memory, memory_size, "%u", media->machine_mib);
+    snprintf(cpus, cpus_size, "%u", opts->cpus);
     args[n++] = (char *)emulator_program(EMULATOR_QEMU);
     args[n++] = "-accel";
     args[n++] = "tcg";
@@ -50,6 +51,8 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
     args[n++] = "max";
     args[n++] = "-m";
     args[n++] = memory;
+    args[n++] = "-smp";
+    args[n++] = cpus;
     args[n++] = "-nodefaults";
     args[n++] = "-display";
     args[n++] = "none";
@@ -88,11 +91,12 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
 static enum wisp_exit start_qemu(const struct run_options *opts,
                                  const struct boot_media *media, struct emulator *emu)
 {
-    char *args[MAX_ARGS], memory[16], modules[(MEDIA_MAX_MODULES + 1) * PATH_MAX];
+    char *args[MAX_ARGS], memory[16], cpus[16], modules[(MEDIA_MAX_MODULES + 1) * PATH_MAX];
     struct spawn_request req = { .argv = args };
     int serial[2], input[2] = { -1, -1 }, log_fd, err;
 
-    qemu_argv(opts, media, args, memory, sizeof(memory), modules, sizeof(modules));
+    qemu_argv(opts, media, args, memory, sizeof(memory), cpus, sizeof(cpus), modules,
+              sizeof(modules));
     media_path(media, "qemu.log", emu->log_path, sizeof(emu->log_path));
     if (pipe2(serial, O_CLOEXEC) < 0)
         return WISP_EXIT_INFRA;
@@ -129,7 +133,7 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
  * COM1 is the file serial.log, or in an interactive session the terminal
  * (mode=term) com1_tty: a pty whose master we hold, read and write.
  */
-static int write_bochsrc(const struct boot_media *media, const char *path,
+static int write_bochsrc(const struct boot_media *media, unsigned cpus, const char *path,
                          const char *com1_tty)
 {
     char serial[PATH_MAX], log[PATH_MAX];
@@ -142,7 +146,7 @@ static int write_bochsrc(const struct boot_media *media, const char *path,
         return -errno;
     fprintf(f,
             "megs: %u\n"
-            "cpu: model=" BOCHS_CPU_MODEL "\n"
+            "cpu: model=" BOCHS_CPU_MODEL ", count=%u\n"
             "romimage: file=/usr/share/bochs/BIOS-bochs-latest\n"
             "vgaromimage: file=/usr/share/vgabios/vgabios.bin\n"
             "ata0-master: type=cdrom, path=%s, status=inserted\n"
@@ -155,7 +159,7 @@ static int write_bochsrc(const struct boot_media *media, const char *path,
             /* The shutdown port (0x8900) raises a panic: make that end Bochs. */
             "panic: action=fatal\n"
             "error: action=report\n",
-            media->machine_mib, media->iso, com1_tty ? "term" : "file",
+            media->machine_mib, cpus, media->iso, com1_tty ? "term" : "file",
             com1_tty ? com1_tty : serial, log);
     return fclose(f) == 0 ? 0 : -errno;
 }
@@ -234,7 +238,7 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
             return WISP_EXIT_INFRA;
         }
     }
-    err = write_bochsrc(media, bochsrc, opts->interactive ? com1_tty : NULL);
+    err = write_bochsrc(media, opts->cpus, bochsrc, opts->interactive ? com1_tty : NULL);
     if (!err)
         err = write_bochsrc_rc(rcfile);
     if (err) {

@@ -13,6 +13,7 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 /* Defaults; docs/cli.md repeats them. */
 #define DEFAULT_MEMORY_MIB      128
 #define DEFAULT_VCPUS           1
+#define DEFAULT_CPUS            1
 #define DEFAULT_TIMEOUT_QEMU_S  60
 #define DEFAULT_TIMEOUT_BOCHS_S 300
 /* -- COMMAND, a bzImage or the default Linux guest: Linux boots slowly under emulation. */
@@ -26,6 +27,8 @@ enum interactive_choice { INTERACTIVE_AUTO, INTERACTIVE_ON, INTERACTIVE_OFF };
 #define MIN_MEMORY_MIB          2
 #define MAX_MEMORY_MIB          (64 * 1024)
 #define MAX_VCPUS               8
+/* The emulated machine's CPUs (xen/include/percpu.h: MAX_PCPUS will match). */
+#define MAX_CPUS                8
 /* Linux's x86 COMMAND_LINE_SIZE (2048) less its NUL. */
 #define MAX_CMDLINE_LEN         2047
 
@@ -74,6 +77,7 @@ struct run_options {
     enum boot_method boot;
     unsigned memory_mib;
     unsigned vcpus;
+    unsigned cpus;              /* the emulated machine's CPUs (--cpus) */
     unsigned timeout_s;         /* 0: no timeout */
     bool verbose;
     const char *kernel;
