@@ -217,8 +217,34 @@ def xenstore_ring():
     put("xenstore_ring", "read-write", ops)
 
 
+def acpi_cpus():
+    """RSDP (loader copy) -> XSDT and RSDT at 0x1000 -> MADT with two LAPICs and an x2APIC."""
+    def table(sig, body):
+        t = bytearray(sig + struct.pack("<IBB", 36 + len(body), 1, 0) + b"WISPFZ" + b"FUZZTBL " +
+                      struct.pack("<I4sI", 1, b"WISP", 1) + body)
+        t[9] = (-sum(t)) & 0xff
+        return bytes(t)
+    base = 0x1000
+    madt = table(b"APIC", struct.pack("<II", 0xFEE00000, 0) +
+                 struct.pack("<BBBBI", 0, 8, 0, 0, 1) + struct.pack("<BBBBI", 0, 8, 1, 1, 1) +
+                 struct.pack("<BBHIII", 9, 16, 0, 300, 1, 2))
+    madt_at = base + 0x100
+    xsdt = table(b"XSDT", struct.pack("<Q", madt_at))
+    rsdt = table(b"RSDT", struct.pack("<I", madt_at))
+    mem = bytearray(0x200)
+    mem[0:len(xsdt)] = xsdt
+    mem[0x80:0x80 + len(rsdt)] = rsdt
+    mem[0x100:0x100 + len(madt)] = madt
+    rsdp = bytearray(b"RSD PTR " + b"\0" + b"WISPFZ" + bytes([2]) + struct.pack("<IIQ", base + 0x80, 36, base) + bytes(4))
+    rsdp[8] = (-sum(rsdp[:20])) & 0xff
+    rsdp[32] = (-sum(rsdp)) & 0xff
+    put("acpi_cpus", "loader-rsdp", bytes([36]) + bytes(rsdp) + bytes(mem))
+    # No copy: the search finds the RSDP after the tables (the input's memory is also the BIOS area).
+    put("acpi_cpus", "searched-rsdp", bytes([0]) + bytes(36) + bytes(mem) + bytes(rsdp))
+
+
 if __name__ == "__main__":
     for f in (bootconfig, cmdline, multiboot, elf, start_info, guest_walk, hypercall_abi,
               evtchn, vlapic, grant_table, xs_wire,
-              xenstore_ring):
+              xenstore_ring, acpi_cpus):
         f()

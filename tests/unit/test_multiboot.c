@@ -199,6 +199,39 @@ static void test_mb2_minimal_and_reset(void **state)
     assert_string_equal(bi.cmdline, "");
     assert_int_equal(bi.nr_modules, 0);
     assert_int_equal(bi.nr_mem, 0);
+    assert_int_equal(bi.rsdp_len, 0);
+}
+
+/* Tags 14 and 15 carry copies of the ACPI RSDP: the 2.0+ one (15) wins whatever the order. */
+static void test_mb2_rsdp_copies(void **state)
+{
+    uint8_t v1[20], v2[36];
+
+    memset(v1, 1, sizeof(v1));
+    memset(v2, 2, sizeof(v2));
+    for (int order = 0; order < 2; order++) {
+        mb2_begin();
+        if (order == 0)
+            put_bytes(mb2_tag(14, 8 + sizeof(v1)) + 8, v1, sizeof(v1));
+        put_bytes(mb2_tag(15, 8 + sizeof(v2)) + 8, v2, sizeof(v2));
+        if (order == 1)
+            put_bytes(mb2_tag(14, 8 + sizeof(v1)) + 8, v1, sizeof(v1));
+        mb2_finish();
+        assert_int_equal(parse2(), 0);
+        assert_int_equal(bi.rsdp_len, 36);
+        assert_memory_equal(bi.rsdp, v2, 36);
+    }
+    mb2_begin();
+    put_bytes(mb2_tag(14, 8 + sizeof(v1)) + 8, v1, sizeof(v1));
+    mb2_finish();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_len, 20);
+    assert_memory_equal(bi.rsdp, v1, 20);
+    mb2_begin();
+    mb2_tag(15, 8 + 100);                /* longer than any RSDP: the first 36 bytes */
+    mb2_finish();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_len, 36);
 }
 
 static void test_mb2_module_names(void **state)
@@ -786,6 +819,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_mb2_full),
         T(test_mb2_minimal_and_reset),
+        T(test_mb2_rsdp_copies),
         T(test_mb2_module_names),
         T(test_mb2_long_cmdline_truncated),
         T(test_mb2_mmap_bigger_entries),

@@ -7,6 +7,7 @@
 #define BOOT_MAX_MEM_RANGES 64
 #define BOOT_MAX_MODULES    16
 #define BOOT_CMDLINE_MAX    1024
+#define BOOT_RSDP_MAX       36          /* an ACPI 2.0+ RSDP */
 
 /* E820-style types, as both multiboot versions report them. */
 enum boot_mem_type { BOOT_MEM_RAM = 1, BOOT_MEM_RESERVED = 2, BOOT_MEM_ACPI = 3,
@@ -30,6 +31,8 @@ struct boot_info {
     struct boot_mem_range mem[BOOT_MAX_MEM_RANGES];
     unsigned nr_modules;
     struct boot_module modules[BOOT_MAX_MODULES];
+    uint32_t rsdp_len;                  /* 0: the loader gave no copy of the ACPI RSDP */
+    uint8_t rsdp[BOOT_RSDP_MAX];        /* multiboot2 tag 15 (ACPI 2.0+) or else 14 (1.0) */
 };
 
 /*

@@ -1,5 +1,6 @@
 /* setup.c (hypervisor): the C entry point: from the boot loader's hand-over to scheduling guests. */
 #include "env.h"
+#include "acpi_cpus.h"
 #include "apic.h"
 #include "time.h"
 #include "bootconfig.h"
@@ -137,6 +138,24 @@ static void read_boot_config(void)
  * would inherit under VMX) and the legacy PIC may deliver IRQ0. Wisp uses
  * neither the PIC nor uncached memory.
  */
+/* The machine's CPUs as its firmware lists them. Wisp runs on the boot CPU only, for now. */
+static void report_cpus(void)
+{
+    struct acpi_cpus cpus;
+    const char *err = NULL;
+    char ids[8 * 11] = "";
+    size_t len = 0;
+
+    if (acpi_find_cpus(boot_phys, NULL, boot_info.rsdp, boot_info.rsdp_len, &cpus, &err)) {
+        log_warn("CPUs: %s: using the boot CPU only", err);
+        return;
+    }
+    for (unsigned i = 0; i < cpus.nr && i < 8; i++)
+        len += (size_t)snprintf(ids + len, sizeof(ids) - len, " %u", cpus.apic_id[i]);
+    log_info("CPUs: %u in the ACPI MADT (APIC IDs%s%s); Wisp uses the boot CPU only",
+             cpus.listed, ids, cpus.listed > 8 ? " ..." : "");
+}
+
 static void host_cpu_init(void)
 {
     write_cr0(read_cr0() & ~(X86_CR0_CD | X86_CR0_NW));
@@ -156,6 +175,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     parse_boot_info(magic, info);
     apply_options(magic);
     log_boot_info();
+    report_cpus();
     init_frames();
 
     mce_init();

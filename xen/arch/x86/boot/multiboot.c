@@ -28,6 +28,8 @@
 #define MB2_TAG_MODULE       3u
 #define MB2_TAG_BASIC_MEM    4u
 #define MB2_TAG_MMAP         6u
+#define MB2_TAG_ACPI_OLD     14u        /* a copy of an ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW     15u        /* a copy of an ACPI 2.0+ RSDP */
 
 /* Spec 3.6.4 module tag: header, u32 mod_start, u32 mod_end, string. */
 #define MB2_MODULE_FIXED     16u
@@ -224,6 +226,17 @@ static int mb2_mmap_tag(const uint8_t *tag, uint32_t size, struct boot_info *out
     return 0;
 }
 
+/* Keeps the loader's RSDP copy; the 2.0+ one wins. acpi_cpus.c checks what it holds. */
+static void mb2_rsdp_tag(const uint8_t *tag, uint32_t type, uint32_t size, struct boot_info *out)
+{
+    uint32_t len = size - MB2_TAG_HDR_SIZE;
+
+    if (type == MB2_TAG_ACPI_OLD && out->rsdp_len == BOOT_RSDP_MAX)
+        return;
+    out->rsdp_len = len < BOOT_RSDP_MAX ? len : BOOT_RSDP_MAX;
+    memcpy(out->rsdp, tag + MB2_TAG_HDR_SIZE, out->rsdp_len);
+}
+
 static int mb2_tag(const uint8_t *tag, uint32_t type, uint32_t size, struct boot_info *out,
                    const char **err)
 {
@@ -236,6 +249,10 @@ static int mb2_tag(const uint8_t *tag, uint32_t type, uint32_t size, struct boot
         return mb2_module_tag(tag, size, out, err);
     case MB2_TAG_MMAP:
         return mb2_mmap_tag(tag, size, out, err);
+    case MB2_TAG_ACPI_OLD:
+    case MB2_TAG_ACPI_NEW:
+        mb2_rsdp_tag(tag, type, size, out);
+        return 0;
     case MB2_TAG_BASIC_MEM:     /* the mmap tag is authoritative */
     default:                    /* unknown tags are skipped, as the spec asks */
         return 0;
