@@ -275,8 +275,12 @@ void act_lapic_periodic_xapic(void) { lapic_periodic(false); }
 
 /* ---- spinning without a single exit ---- */
 
+/* It first yields once with interrupts on (no vector is ever sent), as a kernel that
+ * had enabled them before it deadlocked: Wisp's irqoff_warn watch starts there. */
 void act_spin_cli(void)
 {
+    __asm__ volatile("sti" : : : "memory");
+    (void)hv_sched_op(SCHEDOP_yield, 0);
     __asm__ volatile("cli; 1: jmp 1b" : : : "memory");
 }
 

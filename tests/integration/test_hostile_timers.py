@@ -55,12 +55,22 @@ def assert_survived(res, hostiles, unmeasured=()):
             assert_checks(lines, expected)
 
 
+STUCK = "(hostile) v0: interrupts off for 1 s of its running time"
+
+
 @pytest.mark.boot
 @pytest.mark.parametrize("act", list(HOSTILE))
 def test_hostile_beside_canary_qemu(tmp_path, act):
     res = run_config(tmp_path, CANARY + hostile_domain("hostile", act), emulator="qemu",
-                     timeout=60, until=DONE)
+                     timeout=60, until=DONE, extra=["--verbose", "--hv-cmdline", "irqoff_warn=1"])
     assert_survived(res, {"hostile": act})
+    # A vCPU spinning with interrupts off after it once had them on is named, with its
+    # registers (irqoff_warn=1: after 1 s of its running time); one that spins with them
+    # on, sleeps, or polls without ever enabling them is not.
+    assert (STUCK in res.stderr) == (act == "spin-cli"), res.stderr[-3000:]
+    assert "(canary) v0: interrupts off" not in res.stderr
+    if act == "spin-cli":
+        assert "rip " in res.stderr.split(STUCK, 1)[1], res.stderr[-3000:]
 
 
 # One Bochs machine holds one domain of each kind that matters on VMX: the spinners (the

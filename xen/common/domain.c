@@ -270,7 +270,7 @@ void vcpu_stop(struct vcpu *v, const char *why)
     domain_shutdown(d, SHUTDOWN_REASON_POWEROFF);
 }
 
-static void dump_regs(const struct vcpu *v)
+void vcpu_dump_regs(const struct vcpu *v)
 {
     const struct cpu_regs *r = &v->regs;
 
@@ -289,7 +289,7 @@ void domain_crash(struct vcpu *v, const char *why)
     if (!d->running)
         return;
     log_error("d%u (%s) crashed: %s", d->id, d->name, why);
-    dump_regs(v);
+    vcpu_dump_regs(v);
     hvm->dump(v);
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }

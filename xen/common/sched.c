@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "exit.h"
 #include "fpu.h"
+#include "hvm.h"
 #include "irq.h"
 #include "lapic.h"
 #include "printk.h"
@@ -29,6 +30,10 @@
 #define MIN_RUN_NS      100000ull
 
 static bool kicked;
+
+/* The irqoff_warn= option (setup.c): seconds of its own running time a vCPU may
+ * spend with interrupts off before Wisp logs it (0: never). Set once at boot. */
+uint64_t irqoff_warn_s = 10;
 
 void sched_kick(void) { kicked = true; }
 
@@ -169,6 +174,49 @@ static void arm_host_timer(uint64_t deadline)
     host_timer_arm(ns_to_tsc(deadline));
 }
 
+/* v's running time so far, counting the run under way. */
+static uint64_t running_ns(const struct vcpu *v, uint64_t now)
+{
+    uint64_t t = v->runstate_time[RUNSTATE_running];
+
+    return v->runstate == RUNSTATE_running ? t + (now - v->runstate_entry_ns) : t;
+}
+
+/*
+ * A vCPU whose every exit for irqoff_warn_s seconds of its own running time had
+ * interrupts off takes no timer or event interrupt: it polls, or it is stuck
+ * (Linux would call it a hard lockup; a spinlock deadlock on one vCPU looks like
+ * this). Say so once a stretch, with its registers and stack, so a hung guest
+ * leaves a trace. The watch starts at its first exit with interrupts on: before
+ * that, a kernel boots with them off (Linux initialises every page's struct
+ * page so, which takes seconds under Bochs) and a polling guest never has them.
+ * Sampling at exits can miss a short stretch with interrupts on, never a long
+ * one with them off; time blocked or waiting for the pCPU does not count.
+ */
+static void watch_interrupts_off(struct vcpu *v)
+{
+    uint64_t ran = running_ns(v, now_ns());
+
+    if (v->regs.rflags & X86_RFLAGS_IF) {
+        v->irqs_were_on = true;
+        v->irqs_off_at = 0;
+        v->irqs_off_reported = false;
+        return;
+    }
+    if (!v->irqs_were_on)
+        return;
+    if (!v->irqs_off_at)
+        v->irqs_off_at = ran + 1;
+    if (v->irqs_off_reported || !irqoff_warn_s ||
+        ran + 1 - v->irqs_off_at < irqoff_warn_s * NS_PER_SEC)
+        return;
+    v->irqs_off_reported = true;
+    log_warn("d%u (%s) v%u: interrupts off for %lu s of its running time (polling, or stuck)",
+             v->dom->id, v->dom->name, v->id, irqoff_warn_s);
+    vcpu_dump_regs(v);
+    hvm_log_stack(v);
+}
+
 /*
  * Runs v until it blocks, yields, a timer is due, its slice ends or its
  * domain ends; each call enters the guest at least once, for at least
@@ -197,6 +245,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
         hvm->run(v, &exit);
         entered = true;
         lapic_page_after_exit(v);
+        watch_interrupts_off(v);
         enum exit_action action = handle_exit(v, &exit);
 
         if (host_timer_take_fired())

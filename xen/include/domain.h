@@ -90,6 +90,11 @@ struct vcpu {
     unsigned runstate;              /* RUNSTATE_* */
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
+    /* 1 + its running time at the first of the latest exits that all had RFLAGS.IF
+     * clear; 0: IF was set at the last exit (sched.c: watch_interrupts_off). */
+    uint64_t irqs_off_at;
+    bool irqs_off_reported;         /* this stretch with IF clear was logged */
+    bool irqs_were_on;              /* an exit had IF set: the watch is on */
     uint64_t tsc_aux;               /* what RDTSCP/RDPID return; loaded while it runs */
     /* DR0-DR3 and DR6 while another vCPU has the pCPU (hvm.c: debug_regs_switch_to);
      * DR7 lives in the VMCB/VMCS. */
@@ -236,6 +241,8 @@ void domain_maybe_free(struct domain *d);
 void vcpu_stop(struct vcpu *v, const char *why);
 /* Ends a misbehaving domain with a register dump of v. */
 void domain_crash(struct vcpu *v, const char *why);
+/* Logs v's general-purpose registers (error level). */
+void vcpu_dump_regs(const struct vcpu *v);
 
 /* Appends guest console output, emitted a line at a time as "(dN) ...". */
 void domain_console_write(struct domain *d, const char *buf, size_t len);

@@ -165,6 +165,9 @@ bool vmx_available(const char **why);
 /* Binds `hvm` to the first available backend; false (with reasons logged) if none. */
 bool hvm_select(void);
 
+/* Logs the words on v's stack that may be return addresses into a 64-bit kernel. */
+void hvm_log_stack(struct vcpu *v);
+
 /* General-purpose register by hardware encoding (0 = RAX, 1 = RCX, 2 = RDX, 3 = RBX, 4 = RSP, ...). */
 uint64_t *regs_gpr(struct cpu_regs *regs, unsigned index);
 

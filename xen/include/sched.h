@@ -6,6 +6,9 @@
 
 struct vcpu;
 
+/* Seconds of running time with interrupts off after which a vCPU's state is logged (0: never). */
+extern uint64_t irqoff_warn_s;
+
 /* Runs runnable vCPUs round-robin until the machine ends; never returns. */
 void sched_run(void) __attribute__((noreturn));
 

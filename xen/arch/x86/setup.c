@@ -36,6 +36,8 @@ static const struct option_desc options[] = {
       "error, warn, info or debug" },
     { "config", OPT_STRING, opt_config, sizeof(opt_config),
       "name of the module holding the boot configuration" },
+    { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,
+      "seconds a vCPU may run with interrupts off before its state is logged (0: never)" },
 };
 
 static const void *boot_phys(uint64_t addr, uint64_t len, void *ctx)

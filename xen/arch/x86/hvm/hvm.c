@@ -255,6 +255,36 @@ static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *exit)
     return EXIT_ACTION_RESUME;
 }
 
+/*
+ * 64-bit kernels link their code in the top 2 GiB of the address space (Linux's
+ * and most unikernels' -mcmodel=kernel), so words there on the stack are most
+ * likely return addresses: a backtrace for `nm -n vmlinux` to read.
+ */
+#define KERNEL_TEXT_BASE    0xffffffff80000000ull
+#define STACK_WORDS_READ    256
+#define STACK_WORDS_SHOWN   12
+
+void hvm_log_stack(struct vcpu *v)
+{
+    struct vcpu_ctrl_regs cr;
+    unsigned shown = 0;
+
+    hvm->get_ctrl_regs(v, &cr);
+    if (cr.mode_bits != 64)
+        return;
+    struct guest_paging pg = guest_paging_from_regs(cr.cr0, cr.cr3, cr.cr4, cr.efer);
+    for (unsigned i = 0; i < STACK_WORDS_READ && shown < STACK_WORDS_SHOWN; i++) {
+        uint64_t word;
+
+        if (copy_from_guest(&v->dom->mem, &pg, &word, v->regs.rsp + i * 8, sizeof(word)))
+            break;
+        if (word >= KERNEL_TEXT_BASE) {
+            log_error("  stack+0x%x: %016lx", i * 8, word);
+            shown++;
+        }
+    }
+}
+
 /* Reads the bytes at the guest's CS:RIP, through its own page tables. */
 static bool insn_bytes_at_rip(struct vcpu *v, uint8_t *buf, size_t len)
 {
