@@ -56,7 +56,11 @@ def io_lines(res):
 
 
 def explain(res):
-    return f"{res}\n--- stderr tail ---\n{res.stderr[-6000:]}"
+    """The result, the end of Wisp's log and any stuck-vCPU report (irqoff_warn) in it."""
+    stuck = res.stderr.find("interrupts off for")
+    report = res.stderr[stuck - 60:stuck + 2500] if stuck >= 0 else "none"
+    return (f"{res}\n--- stuck vCPU report ---\n{report}\n"
+            f"--- stderr tail ---\n{res.stderr[-6000:]}")
 
 
 def ext4_image(tmp_path, payload):
