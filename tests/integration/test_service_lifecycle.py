@@ -65,18 +65,22 @@ WAIT_FOR = r"""
 wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; }
 """
 
-# guest1: pings guest2 across the bridge, then writes its whole disk, again and again, until
-# it is destroyed (the service domain destroys it only once the writes are seen).
+# guest1: writes its whole disk, again and again, until it is destroyed (the service domain
+# destroys it only once the writes are seen, and once guest2 has pinged it).
 GUEST1 = WAIT_FOR + r"""
 wait_for /dev/xvda
-ping -c 3 -w 120 10.77.0.4 >/dev/null 2>&1; echo "IO ping_guest2 $?"
 echo "IO writing $(blockdev --getsize64 /dev/xvda)"
 while :; do dd if=/dev/zero of=/dev/xvda bs=64k count=256 conv=fsync 2>/dev/null; done
 """
 
-# guest2: waits for the service domain's go, then does its own disk and network I/O.
+# guest2: pings guest1 across the bridge and tells the service domain so (guest1 is up first:
+# pinging guest2 from guest1 instead, before guest2 had its address, kept guest2's DHCP from
+# succeeding under Bochs until guest1 stopped: an open question, see docs/service-domain.md),
+# then waits for the service domain's go and does its own disk and network I/O.
 GUEST2 = WAIT_FOR + r"""
 wait_for /dev/xvda
+ping -c 3 -w 300 10.77.0.3 >/dev/null 2>&1; echo "IO ping_guest1 $?"
+i=0; until echo pinged | nc 10.77.255.254 9001 || [ $i -ge 120 ]; do sleep 1; i=$((i+1)); done
 nc -l -p 9000 >/tmp/go; echo "IO go $(cat /tmp/go)"
 w=$(dd if=/dev/urandom bs=1M count=8 2>/dev/null | tee /dev/xvda | sha256sum | cut -c1-64)
 sync; blockdev --flushbufs /dev/xvda
@@ -99,6 +103,7 @@ up() { for p in $B/vbd/$1/51712 $B/vif/$1/0 /local/domain/$1/device/vbd/51712 \
   /local/domain/$1/device/vif/0; do is $p/state 4 || return 1; done; }
 for d in 3 4; do w 900 up $d; s connected_d$d $?; done
 for d in 3 4; do w 120 ping -c1 -W2 10.77.0.$d >/dev/null; s ping_d$d $?; done
+nc -l -p 9001 >/tmp/pinged & w 300 [ -s /tmp/pinged ]; s guest2_pinged $?
 DUMP
 S=$X/vbd-3-51712/statistics/wr_req
 g() { a=$(cat $S); sleep 2; b=$(cat $S); [ $b -gt $a ]; }
@@ -241,7 +246,7 @@ def check_guest_died_mid_io(res, svc, io):
     # The service domain reaches both guests over br0.
     assert svc.get("ping_d3") == "0" and svc.get("ping_d4") == "0", why
     # The guests reach each other over br0 (guest1 pings guest2 before its writes).
-    assert io.get("ping_guest2") == "0", why
+    assert svc.get("guest2_pinged") == "0" and io.get("ping_guest1") == "0", why
     # guest1 was writing through blkback when it died.
     assert svc.get("wr_req_growing", "").split()[:1] == ["0"], why
     assert svc.get("destroy_status") == "0", why
