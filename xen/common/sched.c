@@ -195,8 +195,6 @@ static uint64_t running_ns(const struct vcpu *v, uint64_t now)
  */
 static void watch_interrupts_off(struct vcpu *v)
 {
-    uint64_t ran = running_ns(v, now_ns());
-
     if (v->regs.rflags & X86_RFLAGS_IF) {
         v->irqs_were_on = true;
         v->irqs_off_at = 0;
@@ -205,6 +203,7 @@ static void watch_interrupts_off(struct vcpu *v)
     }
     if (!v->irqs_were_on)
         return;
+    uint64_t ran = running_ns(v, now_ns());   /* read the clock only on this rarer path */
     if (!v->irqs_off_at)
         v->irqs_off_at = ran + 1;
     if (v->irqs_off_reported || !irqoff_warn_s ||
