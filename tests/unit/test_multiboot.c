@@ -812,12 +812,56 @@ static void test_find_module(void **state)
     assert_null(boot_find_module(&bi, NULL));
 }
 
+static void low_mem(struct boot_info *b, uint64_t base, uint64_t size, uint32_t type)
+{
+    b->mem[b->nr_mem++] = (struct boot_mem_range){ base, size, type };
+}
+
+/* SeaBIOS' map: RAM to the EBDA at 0x9fc00, the BIOS area reserved, RAM from 1 MiB. */
+static void test_low_page_below_the_ebda(void **state)
+{
+    struct boot_info b = { 0 };
+
+    low_mem(&b, 0, 0x9fc00, BOOT_MEM_RAM);
+    low_mem(&b, 0x9fc00, 0x400, BOOT_MEM_RESERVED);
+    low_mem(&b, 0xf0000, 0x10000, BOOT_MEM_RESERVED);
+    low_mem(&b, 0x100000, 0x7ff00000, BOOT_MEM_RAM);
+    assert_int_equal(boot_low_page(&b), 0x9e000);
+}
+
+static void test_low_page_skips_modules_and_reserved(void **state)
+{
+    struct boot_info b = { 0 };
+
+    low_mem(&b, 0, 0x9f000, BOOT_MEM_RAM);
+    low_mem(&b, 0x9d800, 0x100, BOOT_MEM_ACPI);     /* overlapping entries: not RAM wins */
+    b.modules[b.nr_modules++] = (struct boot_module){ .start = 0x9e000, .end = 0x9e001 };
+    assert_int_equal(boot_low_page(&b), 0x9c000);
+}
+
+static void test_low_page_none(void **state)
+{
+    struct boot_info b = { 0 };
+
+    assert_int_equal(boot_low_page(&b), 0);         /* no map */
+    low_mem(&b, 0x100000, 0x100000, BOOT_MEM_RAM);  /* RAM only above 1 MiB */
+    low_mem(&b, 0x500, 0xfff, BOOT_MEM_RAM);        /* no whole page at 0x1000 or above */
+    assert_int_equal(boot_low_page(&b), 0);
+    low_mem(&b, 0, UINT64_MAX, BOOT_MEM_RAM);       /* a range that wraps counts to the end */
+    assert_int_equal(boot_low_page(&b), 0x9e000);
+    low_mem(&b, 0, 0x100000, BOOT_MEM_BAD);
+    assert_int_equal(boot_low_page(&b), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, reset_mem, free_maps)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_mb2_full),
+        T(test_low_page_below_the_ebda),
+        T(test_low_page_skips_modules_and_reserved),
+        T(test_low_page_none),
         T(test_mb2_minimal_and_reset),
         T(test_mb2_rsdp_copies),
         T(test_mb2_module_names),

@@ -304,6 +304,7 @@ static void console_flush(struct domain *d, bool line_ended)
     char prefix[16];
     int n = snprintf(prefix, sizeof(prefix), line_ended ? "(d%u) " : "(d%u+) ", d->id);
 
+    console_lock();
     serial_write(prefix, (size_t)n);
     for (unsigned i = 0; i < d->console.len; i++) {
         char e[CONSOLE_ESCAPED_MAX];
@@ -311,6 +312,7 @@ static void console_flush(struct domain *d, bool line_ended)
         serial_write(e, console_escape(d->console.buf[i], e));
     }
     serial_write("\n", 1);
+    console_unlock();
     console_line_clear(&d->console);
 }
 

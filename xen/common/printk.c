@@ -1,7 +1,9 @@
 /* printk.c (hypervisor): formatted logging to the serial line with the "(wisp) " prefix. */
 #include "env.h"
 #include "log_limit.h"
+#include "percpu.h"
 #include "printk.h"
+#include "spinlock.h"
 #include "time.h"
 #include "uart.h"
 
@@ -142,6 +144,31 @@ void serial_write(const char *s, size_t len)
         uart_putc(s[i]);
 }
 
+static spinlock_t console_spin = SPINLOCK_INIT;
+static int console_owner = -1;      /* CPU holding console_spin, -1: none (written under it) */
+static unsigned console_depth;      /* its nesting on that CPU (console_spin) */
+
+void console_lock(void)
+{
+    int me = (int)this_cpu_id();
+
+    if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me) {
+        console_depth++;
+        return;
+    }
+    spin_lock(&console_spin);
+    __atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
+    console_depth = 1;
+}
+
+void console_unlock(void)
+{
+    if (--console_depth)
+        return;
+    __atomic_store_n(&console_owner, -1, __ATOMIC_RELAXED);
+    spin_unlock(&console_spin);
+}
+
 static const char *const level_tags[] = {
     [LOG_ERROR] = "error: ", [LOG_WARN] = "warning: ", [LOG_INFO] = "", [LOG_DEBUG] = "",
 };
@@ -149,6 +176,7 @@ static const char *const level_tags[] = {
 /* Each line of a message gets its own prefix, so the host can tell our lines from a guest's. */
 static void emit_prefixed(enum log_level level, const char *text)
 {
+    console_lock();
     while (*text) {
         const char *nl = strchr(text, '\n');
         size_t n = nl ? (size_t)(nl - text) : strlen(text);
@@ -159,6 +187,7 @@ static void emit_prefixed(enum log_level level, const char *text)
         serial_write("\n", 1);
         text += n + (nl ? 1 : 0);
     }
+    console_unlock();
 }
 
 void printk(enum log_level level, const char *fmt, ...)

@@ -7,8 +7,18 @@
 #define HOST_TIMER_VECTOR    0xf0
 #define HOST_SPURIOUS_VECTOR 0xff
 
-/* Enables this CPU's APIC (x2APIC when the CPU has it) with the timer masked. */
+/* On the boot CPU: finds how to drive the APICs, enables its own, measures its timer. */
 void host_apic_init(void);
+/* On every other CPU, after host_apic_init: its APIC in the same mode, the timer unarmed. */
+void host_apic_cpu_init(void);
+/* This CPU's APIC ID (the full 32 bits in x2APIC mode). */
+uint32_t host_apic_id(void);
+
+/* Interrupt command words (SDM vol 3, 11.6.1): INIT, and a start-up IPI at page `vector`. */
+#define APIC_ICR_INIT          0x4500u
+#define APIC_ICR_STARTUP(page) (0x4600u | (page))
+/* Sends an IPI; false if the APIC did not accept it, or the ID does not fit xAPIC's 8 bits. */
+bool host_apic_send(uint32_t apic_id, uint32_t icr);
 /* Arms the one-shot timer to fire at TSC value `deadline` (past deadlines fire at once);
  * the deadline already armed costs nothing. */
 void host_timer_arm(uint64_t deadline_tsc);

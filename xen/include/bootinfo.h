@@ -54,4 +54,14 @@ int __must_check mb2_parse(uint32_t info_addr, boot_phys_fn phys, void *ctx,
 /* The module whose name equals `name`, or NULL. */
 const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name);
 
+/*
+ * Where application processors start: the highest 4 KiB page in
+ * [BOOT_LOW_PAGE_MIN, BOOT_LOW_PAGE_END) that lies in RAM and touches no other
+ * kind of range and no module. 0 if there is none. (A start-up IPI names a
+ * page below 1 MiB; the EBDA and the BIOS area above 0x9f000 are not RAM.)
+ */
+#define BOOT_LOW_PAGE_MIN 0x1000u
+#define BOOT_LOW_PAGE_END 0x9f000u
+uint64_t boot_low_page(const struct boot_info *bi);
+
 #endif

@@ -9,7 +9,9 @@ struct host_selectors {
     uint64_t gdt_base, idt_base, tr_base;
 };
 
+/* This CPU's GDT, TSS and the shared IDT; after percpu_init. */
 void cpu_tables_init(void);
+void cpu_caches_on(void);
 void cpu_host_selectors(struct host_selectors *s);
 
 #endif

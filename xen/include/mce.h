@@ -4,7 +4,7 @@
 
 #include "env.h"
 
-/* Turns on CR4.MCE and every MCA bank, and reports errors left from before boot. */
+/* On each CPU: turns on CR4.MCE and every MCA bank, and reports errors left from before boot. */
 void mce_init(void);
 /*
  * A machine check happened (context: "in the hypervisor", "in d1 v0", ...):

@@ -6,16 +6,17 @@
 
 struct vcpu;
 
-#define MAX_PCPUS 1         /* only the boot CPU runs guests so far */
+#define MAX_PCPUS 8         /* CPUs Wisp starts; the rest of a bigger machine stays idle */
 
+/* Each field is touched only by its own CPU (no lock), unless its comment says otherwise. */
 struct percpu {
     struct percpu *self;        /* offset 0: what this_cpu() loads through GS */
-    unsigned cpu_id;
+    unsigned cpu_id;            /* 0 = the boot CPU, then in start-up order */
     struct vcpu *fpu_owner;     /* whose FPU state is loaded in this CPU */
     struct vcpu *dr_owner;      /* whose DR0-DR3 and DR6 are in this CPU (hvm.c) */
 };
 
-/* Points GS at this CPU's area; before any vCPU exists (VMX copies GS base into the VMCS). */
+/* Points GS at this CPU's area: first thing on each CPU (VMX copies GS base into the VMCS). */
 void percpu_init(unsigned cpu_id);
 
 static inline struct percpu *this_cpu(void)
@@ -24,6 +25,11 @@ static inline struct percpu *this_cpu(void)
 
     __asm__("mov %%gs:0, %0" : "=r"(p));
     return p;
+}
+
+static inline unsigned this_cpu_id(void)
+{
+    return this_cpu()->cpu_id;
 }
 
 #endif

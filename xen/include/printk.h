@@ -35,6 +35,13 @@ void printk_limited_flush(struct log_limit *limit, unsigned domid);
 
 /* Writes raw bytes to the serial line with no prefix (guest console lines). */
 void serial_write(const char *s, size_t len);
+/*
+ * Held around each whole serial line, so lines from several CPUs never mix.
+ * A CPU may take it again while it holds it: a fault or panic in the middle
+ * of a line still gets its own lines out. Innermost lock: take no other under it.
+ */
+void console_lock(void);
+void console_unlock(void);
 
 /* Stops the machine: logs, reports "end: panic" and never returns. */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -8,6 +8,8 @@ struct domain;
 
 /* Reads what the CPU reports, decides, turns on the once-at-boot controls and logs the result. */
 void spec_ctrl_init(void);
+/* The same choice applied to another CPU, after spec_ctrl_init on the boot CPU. */
+void spec_ctrl_cpu_init(void);
 /*
  * Called by the vendor backend with interrupts off, right before it enters a
  * vCPU of d: IBPB when this pCPU last ran another domain's vCPU, and the L1D

@@ -17,22 +17,28 @@
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 
 /* Register offsets (xAPIC MMIO; x2APIC MSR = 0x800 + offset / 16), SDM vol 3, table 11-1. */
+#define APIC_ID         0x020
 #define APIC_EOI        0x0b0
 #define APIC_SVR        0x0f0
 #define APIC_LVT_TIMER  0x320
 #define APIC_TIMER_INIT 0x380
 #define APIC_TIMER_CUR  0x390
 #define APIC_TIMER_DIV  0x3e0
+#define APIC_ICR        0x300      /* x2APIC: one 64-bit MSR, destination in bits 63:32 */
+#define APIC_ICR_HI     0x310      /* xAPIC only: destination in bits 31:24 */
+#define ICR_BUSY        (1u << 12) /* xAPIC delivery status: the IPI is not yet accepted */
 
 #define SVR_ENABLE          (1u << 8)
 #define LVT_MASKED          (1u << 16)
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 #define TIMER_DIV_1         0xb
 
+/* How every CPU drives its APIC: measured by the boot CPU before any other starts. */
 static bool x2apic;
 static bool tsc_deadline;
-static volatile uint32_t *xapic_mmio;
+static volatile uint32_t *xapic_mmio;   /* the same address on every CPU: each sees its own */
 static uint64_t apic_timer_hz;         /* one-shot mode only */
+/* Only the boot CPU arms its timer so far; these become per-CPU when others schedule. */
 static volatile bool timer_fired;
 static uint64_t armed_tsc;             /* the armed deadline, 0 if none */
 
@@ -69,23 +75,48 @@ static uint64_t measure_apic_timer_hz(void)
 void host_apic_init(void)
 {
     struct cpuid_regs r;
-    uint64_t base = rdmsr(MSR_APIC_BASE);
 
     cpuid_count(1, 0, &r);
     x2apic = r.ecx & CPUID1_ECX_X2APIC;
     tsc_deadline = r.ecx & CPUID1_ECX_TSC_DEADLINE;
-    if (x2apic)
-        wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
-    else
-        xapic_mmio = phys_to_virt(base & APIC_BASE_ADDR_MASK);
-    apic_write(APIC_SVR, SVR_ENABLE | HOST_SPURIOUS_VECTOR);
-    if (tsc_deadline) {
-        apic_write(APIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | HOST_TIMER_VECTOR);
-    } else {
+    if (!x2apic)
+        xapic_mmio = phys_to_virt(rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR_MASK);
+    host_apic_cpu_init();
+    if (!tsc_deadline) {
         apic_timer_hz = measure_apic_timer_hz();
         apic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR);     /* one-shot */
     }
     log_info("host timer: %s", host_timer_mode());
+}
+
+void host_apic_cpu_init(void)
+{
+    if (x2apic)
+        wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
+    apic_write(APIC_SVR, SVR_ENABLE | HOST_SPURIOUS_VECTOR);
+    apic_write(APIC_LVT_TIMER, tsc_deadline ? LVT_TIMER_TSC_DEADLINE | HOST_TIMER_VECTOR
+                                            : LVT_MASKED | HOST_TIMER_VECTOR);
+}
+
+uint32_t host_apic_id(void)
+{
+    return x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
+
+bool host_apic_send(uint32_t apic_id, uint32_t icr)
+{
+    if (x2apic) {
+        wrmsr(0x800 + APIC_ICR / 16, (uint64_t)apic_id << 32 | icr);
+        return true;
+    }
+    if (apic_id > 0xff)
+        return false;
+    apic_write(APIC_ICR_HI, apic_id << 24);
+    apic_write(APIC_ICR, icr);
+    for (unsigned spins = 0; spins < 1000000; spins++)     /* accepted within microseconds */
+        if (!(apic_read(APIC_ICR) & ICR_BUSY))
+            return true;
+    return false;
 }
 
 const char *host_timer_mode(void)

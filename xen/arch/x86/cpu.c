@@ -4,6 +4,7 @@
 #include "cpu.h"
 #include "machine.h"
 #include "mce.h"
+#include "percpu.h"
 #include "printk.h"
 #include "uart.h"
 #include "x86.h"
@@ -43,9 +44,14 @@ struct trap_frame {
     uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[256] __attribute__((aligned(16)));
+/* Each CPU its own GDT and TSS: LTR marks a TSS descriptor busy (SDM vol 3, 8.2.2). */
+struct cpu_tables {
+    uint64_t gdt[5];
+    struct tss64 tss;
+} __attribute__((aligned(16)));
+
+static struct cpu_tables cpu_tables[MAX_PCPUS];
+static struct idt_gate idt[256] __attribute__((aligned(16)));     /* shared, read-only after boot */
 extern const uint64_t exception_stubs[32];
 
 struct desc_ptr {
@@ -53,9 +59,16 @@ struct desc_ptr {
     uint64_t base;
 } __attribute__((packed));
 
+static struct cpu_tables *my_tables(void)
+{
+    return &cpu_tables[this_cpu_id()];
+}
+
 static void gdt_install(void)
 {
-    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+    uint64_t *gdt = my_tables()->gdt;
+    struct tss64 *tss = &my_tables()->tss;
+    uint64_t base = (uintptr_t)tss, limit = sizeof(*tss) - 1;
 
     gdt[GDT_CODE64 / 8] = DESC_CODE64;
     gdt[GDT_DATA / 8] = DESC_DATA;
@@ -64,9 +77,9 @@ static void gdt_install(void)
                        (TSS_TYPE_AVAILABLE_64 << 40) | DESC_PRESENT |
                        ((limit >> 16) << 48) | ((base >> 24 & 0xff) << 56);
     gdt[GDT_TSS / 8 + 1] = base >> 32;
-    tss.iomap_base = sizeof(tss);       /* no I/O bitmap */
+    tss->iomap_base = sizeof(*tss);     /* no I/O bitmap */
 
-    struct desc_ptr p = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    struct desc_ptr p = { sizeof(my_tables()->gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t"
                      "leaq 1f(%%rip), %%rax\n\t"
@@ -90,10 +103,12 @@ void idt_set_gate(uint8_t vector, uint64_t addr)
 /* Exceptions are fatal; of the interrupt vectors only the host APIC's are used (apic.h). */
 static void idt_install(void)
 {
-    for (unsigned v = 0; v < 32; v++)
-        idt_set_gate((uint8_t)v, exception_stubs[v]);
-    idt_set_gate(HOST_TIMER_VECTOR, (uintptr_t)host_timer_entry);
-    idt_set_gate(HOST_SPURIOUS_VECTOR, (uintptr_t)host_spurious_entry);
+    if (this_cpu_id() == 0) {
+        for (unsigned v = 0; v < 32; v++)
+            idt_set_gate((uint8_t)v, exception_stubs[v]);
+        idt_set_gate(HOST_TIMER_VECTOR, (uintptr_t)host_timer_entry);
+        idt_set_gate(HOST_SPURIOUS_VECTOR, (uintptr_t)host_spurious_entry);
+    }
     struct desc_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" :: "m"(p));
 }
@@ -104,14 +119,21 @@ void cpu_tables_init(void)
     idt_install();
 }
 
+/* Firmware may leave caches off (CR0.CD/NW), which guests would inherit under VMX. */
+void cpu_caches_on(void)
+{
+    write_cr0(read_cr0() & ~(X86_CR0_CD | X86_CR0_NW));
+    __asm__ volatile("wbinvd" ::: "memory");
+}
+
 void cpu_host_selectors(struct host_selectors *s)
 {
     s->cs = GDT_CODE64;
     s->ds = s->ss = GDT_DATA;
     s->tr = GDT_TSS;
-    s->gdt_base = (uintptr_t)gdt;
+    s->gdt_base = (uintptr_t)my_tables()->gdt;
     s->idt_base = (uintptr_t)idt;
-    s->tr_base = (uintptr_t)&tss;
+    s->tr_base = (uintptr_t)&my_tables()->tss;
 }
 
 static void fatal_trap(struct trap_frame *f) __attribute__((noreturn));
@@ -190,10 +212,12 @@ void machine_end(enum machine_end status)
     if (nmis)
         log_warn("%lu host NMIs were ignored", nmis);
     /* Always printed, whatever the log level: the host CLI waits for this line. */
+    console_lock();
     serial_write("(wisp) end: ", 12);
     serial_write(name, strlen(name));
     serial_write("\n", 1);
     uart_flush();
+    console_unlock();
     outl(QEMU_DEBUG_EXIT_PORT, end_statuses[status].code);
     for (const char *s = "Shutdown"; *s; s++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);

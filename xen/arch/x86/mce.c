@@ -2,6 +2,7 @@
 #include "env.h"
 #include "mce.h"
 #include "mce_policy.h"
+#include "percpu.h"
 #include "printk.h"
 #include "x86.h"
 
@@ -26,9 +27,11 @@ static bool have_mca;
 static unsigned nr_banks;               /* written once at boot */
 static unsigned long nmi_count;         /* atomic: NMIs arrive anywhere */
 
+/* Every CPU enables its own banks; the boot CPU's count is the one kept and logged. */
 void mce_init(void)
 {
     struct cpuid_regs r;
+    bool boot_cpu = this_cpu_id() == 0;
 
     cpuid_count(1, 0, &r);
     if (!(r.edx & CPUID1_EDX_MCE))
@@ -37,24 +40,28 @@ void mce_init(void)
     write_cr4(read_cr4() | X86_CR4_MCE);
     if (!(r.edx & CPUID1_EDX_MCA))
         return;
-    have_mca = true;
     uint64_t cap = rdmsr(MSR_IA32_MCG_CAP);
+    unsigned banks = (unsigned)(cap & MCG_CAP_COUNT_MASK);
 
-    nr_banks = (unsigned)(cap & MCG_CAP_COUNT_MASK);
-    if (nr_banks > MCE_MAX_BANKS)
-        nr_banks = MCE_MAX_BANKS;
+    if (banks > MCE_MAX_BANKS)
+        banks = MCE_MAX_BANKS;
+    if (boot_cpu) {
+        have_mca = true;
+        nr_banks = banks;
+    }
     if (cap & MCG_CAP_CTL_P)
         wrmsr(MSR_IA32_MCG_CTL, ~0ull);
-    for (unsigned i = 0; i < nr_banks; i++) {
+    for (unsigned i = 0; i < banks; i++) {
         uint64_t status = rdmsr(MCI_STATUS(i));
 
         if (status & MCI_STATUS_VAL)
-            log_warn("machine check bank %u holds an error from before boot: status %016lx",
-                     i, status);
+            log_warn("CPU %u: machine check bank %u holds an error from before boot: status %016lx",
+                     this_cpu_id(), i, status);
         wrmsr(MCI_CTL(i), ~0ull);       /* report every error class (SDM vol 3B, 16.3.2.1) */
         wrmsr(MCI_STATUS(i), 0);
     }
-    log_info("machine checks: %u banks, handled by the hypervisor", nr_banks);
+    if (boot_cpu)
+        log_info("machine checks: %u banks, handled by the hypervisor", nr_banks);
 }
 
 static void log_bank(unsigned i, uint64_t status)

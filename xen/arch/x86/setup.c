@@ -18,6 +18,7 @@
 #include "mce.h"
 #include "spec_ctrl.h"
 #include "sched.h"
+#include "smpboot.h"
 #include "uart.h"
 #include "version.h"
 #include "x86.h"
@@ -30,12 +31,15 @@ static struct boot_config boot_config;
 /* Hypervisor command-line options (docs/boot-config.md lists them). */
 static char opt_loglevel[16] = "info";
 static char opt_config[64] = "wisp.cfg";
+static uint64_t opt_maxcpus;            /* 0: every CPU the firmware lists, up to MAX_PCPUS */
 
 static const struct option_desc options[] = {
     { "loglevel", OPT_STRING, opt_loglevel, sizeof(opt_loglevel),
       "error, warn, info or debug" },
     { "config", OPT_STRING, opt_config, sizeof(opt_config),
       "name of the module holding the boot configuration" },
+    { "maxcpus", OPT_UINT, &opt_maxcpus, 0,
+      "start at most this many CPUs, the boot CPU included (0: all, up to 8)" },
     { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,
       "seconds a vCPU may run with interrupts off before its state is logged (0: never)" },
 };
@@ -135,49 +139,42 @@ static void read_boot_config(void)
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
 
-/*
- * The machine as firmware left it: caches may be off (CR0.CD/NW, which guests
- * would inherit under VMX) and the legacy PIC may deliver IRQ0. Wisp uses
- * neither the PIC nor uncached memory.
- */
-/* The machine's CPUs as its firmware lists them. Wisp runs on the boot CPU only, for now. */
-static void report_cpus(void)
+/* The machine's CPUs as its firmware lists them; none if it lists none. */
+static void find_cpus(struct acpi_cpus *cpus)
 {
-    struct acpi_cpus cpus;
     const char *err = NULL;
-    char ids[8 * 11] = "";
-    size_t len = 0;
 
-    if (acpi_find_cpus(boot_phys, NULL, boot_info.rsdp, boot_info.rsdp_len, &cpus, &err)) {
+    if (acpi_find_cpus(boot_phys, NULL, boot_info.rsdp, boot_info.rsdp_len, cpus, &err)) {
         log_warn("CPUs: %s: using the boot CPU only", err);
-        return;
+        cpus->nr = cpus->listed = 0;
     }
-    for (unsigned i = 0; i < cpus.nr && i < 8; i++)
-        len += (size_t)snprintf(ids + len, sizeof(ids) - len, " %u", cpus.apic_id[i]);
-    log_info("CPUs: %u in the ACPI MADT (APIC IDs%s%s); Wisp uses the boot CPU only",
-             cpus.listed, ids, cpus.listed > 8 ? " ..." : "");
 }
 
+/*
+ * The machine as firmware left it: caches may be off and the legacy PIC may
+ * deliver IRQ0. Wisp uses neither the PIC nor uncached memory.
+ */
 static void host_cpu_init(void)
 {
-    write_cr0(read_cr0() & ~(X86_CR0_CD | X86_CR0_NW));
-    __asm__ volatile("wbinvd" ::: "memory");
+    cpu_caches_on();
     outb(PIC1_DATA, 0xff);
     outb(PIC2_DATA, 0xff);
 }
 
 void start_wisp(uint32_t magic, uint32_t info)
 {
+    struct acpi_cpus cpus;
+
+    percpu_init(0);                 /* first: the console lock names CPUs by it */
     uart_init();
     serial_write("\n", 1);
     log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
     cpu_tables_init();
     host_cpu_init();
-    percpu_init(0);
     parse_boot_info(magic, info);
     apply_options(magic);
     log_boot_info();
-    report_cpus();
+    find_cpus(&cpus);
     init_frames();
 
     mce_init();
@@ -191,6 +188,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     fpu_host_init();
     time_init();
     host_apic_init();
+    smp_boot(&boot_info, &cpus, opt_maxcpus > MAX_PCPUS ? MAX_PCPUS : (unsigned)opt_maxcpus);
     read_boot_config();
     /* Every domain's store port names the xenstore domain, so its id comes first. */
     for (unsigned i = 0; i < boot_config.nr_domains; i++)

@@ -86,13 +86,18 @@ void spec_ctrl_init(void)
     read_cpu(&cpu);
     spec_decide(&cpu, &active);
     spec_verw_on_entry = active.verw_on_entry;
+    spec_ctrl_cpu_init();
+    log_active();
+}
+
+void spec_ctrl_cpu_init(void)
+{
     /* Set once and left on: the hypervisor's own indirect branches are then not steered by
      * predictions a guest trained (SDM vol 3 / Intel "Enhanced IBRS"; AMD "Automatic IBRS"). */
     if (active.eibrs)
         wrmsr(MSR_IA32_SPEC_CTRL, rdmsr(MSR_IA32_SPEC_CTRL) | SPEC_CTRL_IBRS);
     if (active.auto_ibrs)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_AIBRSE);
-    log_active();
 }
 
 void spec_ctrl_forget_domain(const struct domain *d)

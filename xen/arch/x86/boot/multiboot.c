@@ -481,3 +481,36 @@ const struct boot_module *boot_find_module(const struct boot_info *bi, const cha
             return &bi->modules[i];
     return NULL;
 }
+
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+    return a < b_end && b < a_end;
+}
+
+static bool low_page_usable(const struct boot_info *bi, uint64_t page)
+{
+    uint64_t end = page + 0x1000;
+    bool in_ram = false;
+
+    for (unsigned i = 0; i < bi->nr_mem && i < BOOT_MAX_MEM_RANGES; i++) {
+        const struct boot_mem_range *r = &bi->mem[i];
+        uint64_t r_end = r->base + r->size < r->base ? UINT64_MAX : r->base + r->size;
+
+        if (r->type != BOOT_MEM_RAM && overlaps(page, end, r->base, r_end))
+            return false;
+        if (r->type == BOOT_MEM_RAM && r->base <= page && end <= r_end)
+            in_ram = true;
+    }
+    for (unsigned i = 0; i < bi->nr_modules && i < BOOT_MAX_MODULES; i++)
+        if (overlaps(page, end, bi->modules[i].start, bi->modules[i].end))
+            return false;
+    return in_ram;
+}
+
+uint64_t boot_low_page(const struct boot_info *bi)
+{
+    for (uint64_t page = BOOT_LOW_PAGE_END - 0x1000; page >= BOOT_LOW_PAGE_MIN; page -= 0x1000)
+        if (low_page_usable(bi, page))
+            return page;
+    return 0;
+}

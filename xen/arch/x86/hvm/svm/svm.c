@@ -4,6 +4,7 @@
 #include "errno.h"
 #include "hvm.h"
 #include "mm.h"
+#include "percpu.h"
 #include "printk.h"
 #include "spec_ctrl.h"
 #include "vcpu_context.h"
@@ -47,7 +48,7 @@ static bool have_nrips, have_decode_assists;
 static uint32_t nr_asids;
 static uint32_t next_asid = 1;          /* ASID 0 is the host's */
 static uint64_t iopm_pa, msrpm_pa;
-static uint64_t host_vmcb_pa;           /* VMSAVE area for the host's hidden state */
+static uint64_t host_vmcb_pa[MAX_PCPUS]; /* each CPU's VMSAVE area for its hidden host state */
 
 void svm_vmrun(uint64_t vmcb_pa, struct cpu_regs *regs, uint64_t host_vmcb_pa);
 
@@ -166,14 +167,14 @@ static void set_intercepts(struct vmcb *vmcb)
     vmcb->vintr = VINTR_MASKING;
 }
 
-static int svm_cpu_enable(void)
+/* The intercept bitmaps every vCPU shares; made by the boot CPU, before any other starts. */
+static int svm_bitmaps_init(void)
 {
-    uint64_t hsave = frames_alloc(PAGE_SIZE, PAGE_SIZE);
-
-    host_vmcb_pa = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+    if (iopm_pa)
+        return 0;
     iopm_pa = frames_alloc(IOPM_SIZE, PAGE_SIZE);
     msrpm_pa = frames_alloc(MSRPM_SIZE, PAGE_SIZE);
-    if (!hsave || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
+    if (!iopm_pa || !msrpm_pa)
         return -ENOMEM;
     if (!intercepts_complete())
         return -EINVAL;
@@ -182,11 +183,26 @@ static int svm_cpu_enable(void)
     memset(phys_to_virt(msrpm_pa), 0xff, MSRPM_SIZE);
     for (unsigned i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
         msrpm_allow(phys_to_virt(msrpm_pa), passthrough_msrs[i]);
+    return 0;
+}
 
+/* Each CPU its own host save area and VMSAVE area (APM vol 2, 15.30.4). */
+static int svm_cpu_enable(void)
+{
+    uint64_t hsave = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+    uint64_t host_vmcb = frames_alloc(PAGE_SIZE, PAGE_SIZE);
+    int rc = svm_bitmaps_init();
+
+    if (rc)
+        return rc;
+    if (!hsave || !host_vmcb)
+        return -ENOMEM;
+    host_vmcb_pa[this_cpu_id()] = host_vmcb;
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, hsave);
-    log_info("SVM: %u ASIDs, next-RIP %s, decode assists %s", nr_asids,
-             have_nrips ? "reported" : "not reported", have_decode_assists ? "yes" : "no");
+    if (this_cpu_id() == 0)
+            log_info("SVM: %u ASIDs, next-RIP %s, decode assists %s", nr_asids,
+                 have_nrips ? "reported" : "not reported", have_decode_assists ? "yes" : "no");
     return 0;
 }
 
@@ -367,7 +383,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rflags = v->regs.rflags;
 
     spec_ctrl_enter_guest(v->dom);
-    svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa);
+    svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa[this_cpu_id()]);
 
     vmcb->tlb_control = 0;
     vmcb->eventinj = 0;

@@ -10,6 +10,7 @@
 #include "mm.h"
 #include "p2m.h"
 #include "mce.h"
+#include "percpu.h"
 #include "printk.h"
 #include "spec_ctrl.h"
 #include "regs.h"
@@ -125,7 +126,7 @@ struct vmx_caps {
     uint64_t ept_vpid;
 };
 
-/* Per-pCPU state; only the boot CPU runs guests for now. */
+/* Per-pCPU state, touched only by its own CPU. */
 struct vmx_pcpu {
     bool enabled;
     void *vmxon_region;
@@ -160,7 +161,7 @@ struct vmx_vcpu {
 };
 
 static struct vmx_caps caps;
-static struct vmx_pcpu boot_pcpu;
+static struct vmx_pcpu pcpus[MAX_PCPUS];
 static uint8_t *msr_bitmap;         /* shared by every vCPU: the intercepts are the same */
 static uint16_t next_vpid = 1;
 static unsigned vmwrite_failures;
@@ -170,7 +171,7 @@ extern char vmx_exit_stub[];
 extern char vmx_intr_stubs[];
 #define VMX_INTR_STUB_SIZE 8
 
-static struct vmx_pcpu *this_pcpu(void) { return &boot_pcpu; }
+static struct vmx_pcpu *this_pcpu(void) { return &pcpus[this_cpu_id()]; }
 static struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->vendor; }
 
 /* ---- VMX instructions (SDM vol 3, ch. 31); CF or ZF set means VMfail ---- */
@@ -467,7 +468,8 @@ static int __must_check vmx_cpu_enable(void)
     /* A VM exit leaves the GDTR/IDTR limits at 0xffff (SDM vol 3, 28.5.2): keep the real ones. */
     __asm__ volatile("sgdt %0\n\tsidt %1" : "=m"(pc->gdtr), "=m"(pc->idtr));
     pc->enabled = true;
-    log_info("vmx: on (controls pin %08x proc %08x proc2 %08x exit %08x entry %08x)",
+    if (this_cpu_id() == 0)
+        log_info("vmx: on (controls pin %08x proc %08x proc2 %08x exit %08x entry %08x)",
              caps.pin, caps.proc, caps.proc2, caps.exit, caps.entry);
     return 0;
 }

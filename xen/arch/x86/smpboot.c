@@ -1,0 +1,192 @@
+/*
+ * smpboot.c (hypervisor): starts the machine's other CPUs (application
+ * processors) and checks that their TSCs agree with the boot CPU's.
+ *
+ * The boot CPU starts them one at a time (SDM vol 3, 9.4.4.1: INIT, then two
+ * start-up IPIs), each with its own stack, descriptor tables, per-CPU area and
+ * SVM or VMX enabled. So far an application processor then waits with
+ * interrupts off: Wisp schedules guests on the boot CPU only.
+ */
+#include "env.h"
+#include "apic.h"
+#include "cpu.h"
+#include "fpu.h"
+#include "hvm.h"
+#include "mce.h"
+#include "mm.h"
+#include "percpu.h"
+#include "printk.h"
+#include "smpboot.h"
+#include "spec_ctrl.h"
+#include "spinlock.h"
+#include "time.h"
+#include "x86.h"
+
+#define AP_STACK_SIZE     0x4000
+#define AP_START_WAIT_US  1000000   /* a silent CPU is given up after 1 s */
+#define TSC_CHECK_ROUNDS  2000      /* a count, not a time: Bochs runs two CPUs in turns */
+
+extern const char ap_trampoline[], ap_trampoline_end[];
+
+/*
+ * The hand-over to the one CPU starting now: the boot CPU writes these before
+ * it sends the start-up IPIs and reads ap_state until the CPU answers.
+ */
+uint64_t ap_stack_top;                  /* read by trampoline.S */
+static unsigned ap_cpu_id;
+static int ap_state;                    /* AP_STARTING, AP_UP or a negative errno */
+static bool ap_tsc_checked;
+#define AP_STARTING 1
+#define AP_UP       0
+
+static uint8_t ap_stacks[MAX_PCPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
+static unsigned cpus_online = 1;        /* boot CPU only; written before any AP schedules */
+static uint32_t online_apic_ids[MAX_PCPUS];
+
+/* The TSC check: both CPUs read the TSC in turns under tsc_lock; time never runs backwards. */
+static spinlock_t tsc_lock = SPINLOCK_INIT;
+static uint64_t tsc_last;               /* tsc_lock */
+static uint64_t tsc_backwards;          /* tsc_lock: the largest step back seen */
+
+static void tsc_check_rounds(void)
+{
+    for (unsigned i = 0; i < TSC_CHECK_ROUNDS; i++) {
+        spin_lock(&tsc_lock);
+        __asm__ volatile("lfence" ::: "memory");    /* no TSC read before the lock is held */
+        uint64_t t = rdtsc();
+
+        if (t < tsc_last && tsc_last - t > tsc_backwards)
+            tsc_backwards = tsc_last - t;
+        if (t > tsc_last)
+            tsc_last = t;
+        spin_unlock(&tsc_lock);
+    }
+}
+
+static void wait_us(uint64_t us)
+{
+    uint64_t end = rdtsc() + time_tsc_khz() * us / 1000;
+
+    while (rdtsc() < end)
+        cpu_relax();
+}
+
+/* What each CPU sets up for itself; the boot CPU did the same in start_wisp. */
+void ap_start(void) __attribute__((noreturn));
+void ap_start(void)
+{
+    int rc;
+
+    percpu_init(__atomic_load_n(&ap_cpu_id, __ATOMIC_ACQUIRE));
+    cpu_tables_init();
+    cpu_caches_on();
+    mce_init();
+    spec_ctrl_cpu_init();
+    fpu_host_init();
+    rc = hvm->cpu_enable();
+    host_apic_cpu_init();
+    __atomic_store_n(&ap_state, rc ? rc : AP_UP, __ATOMIC_RELEASE);
+    if (!rc) {
+        tsc_check_rounds();
+        __atomic_store_n(&ap_tsc_checked, true, __ATOMIC_RELEASE);
+    }
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static bool ap_answered(void)
+{
+    return __atomic_load_n(&ap_state, __ATOMIC_ACQUIRE) != AP_STARTING;
+}
+
+static bool wait_for_ap(uint64_t us)
+{
+    for (uint64_t waited = 0; waited < us && !ap_answered(); waited += 100)
+        wait_us(100);
+    return ap_answered();
+}
+
+/* Starts one CPU as number `cpu`; false (logged) if it did not come up. */
+static bool start_ap(unsigned cpu, uint32_t apic_id, uint64_t page)
+{
+    uint8_t vector = (uint8_t)(page >> 12);
+
+    ap_stack_top = (uintptr_t)ap_stacks[cpu] + AP_STACK_SIZE;
+    ap_state = AP_STARTING;
+    ap_tsc_checked = false;
+    __atomic_store_n(&ap_cpu_id, cpu, __ATOMIC_RELEASE);
+
+    if (!host_apic_send(apic_id, APIC_ICR_INIT)) {
+        log_warn("CPU with APIC ID %u: its INIT was not accepted", apic_id);
+        return false;
+    }
+    wait_us(10000);
+    /* The second start-up IPI is for CPUs that missed the first (SDM vol 3, 9.4.4.1). */
+    for (unsigned sipi = 0; sipi < 2 && !ap_answered(); sipi++) {
+        if (!host_apic_send(apic_id, APIC_ICR_STARTUP(vector)))
+            break;
+        wait_for_ap(200);
+    }
+    if (!wait_for_ap(AP_START_WAIT_US) || ap_state != AP_UP) {
+        /* Back to waiting for a start-up IPI: a late start would take the next CPU's stack. */
+        (void)host_apic_send(apic_id, APIC_ICR_INIT);
+        if (ap_answered())
+            log_warn("CPU with APIC ID %u cannot enable %s (error %d): left out", apic_id,
+                     hvm->name, ap_state);
+        else
+            log_warn("CPU with APIC ID %u did not start within 1 s: left out", apic_id);
+        return false;
+    }
+    tsc_check_rounds();
+    while (!__atomic_load_n(&ap_tsc_checked, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    return true;
+}
+
+static void log_online(unsigned listed)
+{
+    char ids[MAX_PCPUS * 11] = "";
+    size_t len = 0;
+
+    if (!listed)
+        return;                         /* find_cpus said why */
+    for (unsigned i = 0; i < cpus_online; i++)
+        len += (size_t)snprintf(ids + len, sizeof(ids) - len, " %u", online_apic_ids[i]);
+    log_info("CPUs: %u running of %u in the ACPI MADT (APIC IDs%s)%s", cpus_online, listed, ids,
+             cpus_online > 1 ? "; guests run on the boot CPU only, the others wait" : "");
+    if (cpus_online < 2)
+        return;
+    if (tsc_backwards)
+        log_warn("TSCs are not synchronised: one ran up to %lu cycles behind another",
+                 tsc_backwards);
+    else
+        log_info("TSCs agree across %u CPUs", cpus_online);
+}
+
+void smp_boot(const struct boot_info *bi, const struct acpi_cpus *cpus, unsigned max)
+{
+    uint32_t self = host_apic_id();
+    uint64_t page = boot_low_page(bi);
+
+    online_apic_ids[0] = self;
+    if (!max || max > MAX_PCPUS)
+        max = MAX_PCPUS;
+    if (cpus->nr > 1 && max > 1 && !page) {
+        log_warn("CPUs: no free RAM page below 636 KiB to start the others from: boot CPU only");
+        max = 1;
+    }
+    if (max > 1 && cpus->nr > 1)
+        memcpy(phys_to_virt(page), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+    for (unsigned i = 0; i < cpus->nr && cpus_online < max; i++) {
+        if (cpus->apic_id[i] == self)
+            continue;
+        if (start_ap(cpus_online, cpus->apic_id[i], page))
+            online_apic_ids[cpus_online++] = cpus->apic_id[i];
+    }
+    log_online(cpus->listed);
+}
+
+unsigned smp_cpus_online(void)
+{
+    return cpus_online;
+}
