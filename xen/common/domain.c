@@ -7,8 +7,10 @@
 #include "irq.h"
 #include "machine.h"
 #include "mm.h"
+#include "percpu.h"
 #include "printk.h"
 #include "sched.h"
+#include "smpboot.h"
 #include "vcpu_time.h"
 #include "xen/vcpu.h"
 #include "xen/xen.h"
@@ -87,13 +89,16 @@ static void note_end_status(const struct domain *d, enum shutdown_reason reason)
         *status = MACHINE_END_REBOOT;
 }
 
+/* Pausing returns with no vCPU of d in its guest, as Xen's domain_pause. */
 void domain_set_paused(struct domain *d, bool paused)
 {
     d->paused = paused;
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i].state == VCPU_RUNNABLE)
             vcpu_runstate_enter(&d->vcpus[i], paused ? RUNSTATE_offline : RUNSTATE_runnable);
-    sched_kick();
+    sched_kick(d);
+    if (paused)
+        smp_wait_out_of_guest(d->pcpu, d);
 }
 
 /* Once every domain without a role has ended; with only role domains, once all have. */
@@ -122,12 +127,19 @@ static void notify_domain_change(const struct domain *about)
     }
 }
 
-/* d's ports and own mappings go first (the reaper's batches), then it waits for its mappers. */
+/*
+ * d's ports and own mappings go first (the reaper's batches), then it waits for its mappers.
+ * Only d's own pCPU frees it (its VMCS may be loaded there); another asks it to look.
+ */
 void domain_maybe_free(struct domain *d)
 {
     if (!d->dying || !evtchn_all_closed(&d->evtchn) || d->grant.nr_maps ||
         gnttab_foreign_mapped(d))
         return;
+    if (d->pcpu != this_cpu_id()) {
+        sched_kick(d);
+        return;
+    }
     domain_destroy(d);
     notify_domain_change(NULL);
 }
@@ -142,7 +154,7 @@ void domain_maybe_free(struct domain *d)
 #define RELEASE_PER_PASS 16
 
 /*
- * Shut-down domains start dying; one batch a pass for the lowest dying id
+ * Shut-down domains homed on this pCPU start dying; one batch a pass for the lowest dying id
  * that still has ports open (EVTCHN_CLOSE_BATCH: a domain may bind 2^17,
  * and 16,384 at once held the pCPU 455 ms under Bochs) or, once they are
  * all closed, holds mappings; ports first, so peers see theirs unbound
@@ -158,7 +170,7 @@ bool domain_reap(void)
     for (unsigned id = 1; id <= MAX_DOMAINS; id++) {
         struct domain *d = domain_by_id(id);
 
-        if (!d || d->running)
+        if (!d || d->running || d->pcpu != this_cpu_id())
             continue;
         d->dying = true;
         if (evtchn_all_closed(&d->evtchn) && !d->grant.nr_maps) {
@@ -184,6 +196,7 @@ static void __attribute__((noreturn)) end_machine(void)
 {
     struct domain *d;
 
+    smp_stop_others();      /* no guest runs on another CPU while its domain is torn down */
     for (d = domain_next(NULL); d; d = domain_next(d))
         (void)gnttab_release_mappings(d, UINT32_MAX);
     while ((d = domain_next(NULL)))
@@ -220,6 +233,7 @@ static void domain_stop(struct domain *d)
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     printk_limited_flush(&d->log_limit, d->id);
+    smp_wait_out_of_guest(d->pcpu, d);
 }
 
 void domain_shutdown(struct domain *d, enum shutdown_reason reason)
@@ -386,5 +400,5 @@ void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port)
 
     if (vcpu < d->nr_vcpus)
         vcpu_event_kick(&d->vcpus[vcpu]);
-    sched_kick();       /* the scheduler re-checks every waiter, pollers of `port` too */
+    sched_kick(d);      /* the scheduler re-checks every waiter, pollers of `port` too */
 }

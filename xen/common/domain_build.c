@@ -10,7 +10,9 @@
 #include "grant_table.h"
 #include "xen/grant_table.h"
 #include "mm.h"
+#include "percpu.h"
 #include "printk.h"
+#include "smpboot.h"
 #include "spec_ctrl.h"
 #include "start_info.h"
 #include "exit.h"
@@ -442,6 +444,8 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         return -ENOSPC;
     }
     memcpy(d->name, cfg->name, sizeof(d->name) - 1);
+    /* Domains take the CPUs in turn; all of a domain's vCPUs share its one. */
+    d->pcpu = (domid - 1) % smp_cpus_online();
     d->roles = cfg->roles;
     d->max_grant_frames = cfg->max_grant_frames;
     d->max_maptrack_frames = cfg->max_maptrack_frames;
@@ -471,12 +475,20 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         log_error("d%u (%s): cannot set up event channels, console and clock", d->id, d->name);
         goto fail;
     }
+    /* Built here, run there: let its CPU load the vCPUs' state. */
+    if (d->pcpu != this_cpu_id() && hvm->vcpu_unload)
+        for (unsigned i = 0; i < d->nr_vcpus; i++)
+            hvm->vcpu_unload(&d->vcpus[i]);
     d->running = true;
     if (cfg->paused)
         domain_set_paused(d, true);
-    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s",
+    char where[16] = "";
+    if (smp_cpus_online() > 1)
+        snprintf(where, sizeof(where), ", pCPU %u", d->pcpu);
+    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
-             cfg->kernel, entry, start_info, d->paused ? ", paused" : "");
+             cfg->kernel, entry, start_info, d->paused ? ", paused" : "",
+             where);
     return 0;
 
 fail:

@@ -1,5 +1,6 @@
-/* sched.c (hypervisor): one run loop per pCPU: round-robin over runnable vCPUs, waking blocked
- * ones, firing vCPU timers, and sleeping on the host timer when nothing can run. */
+/* sched.c (hypervisor): one run loop per pCPU: round-robin over the runnable vCPUs of the
+ * domains homed there, waking blocked ones, firing vCPU timers, and sleeping on the host
+ * timer when nothing can run. */
 #include "env.h"
 #include "apic.h"
 #include "console_ring.h"
@@ -9,8 +10,11 @@
 #include "hvm.h"
 #include "irq.h"
 #include "lapic.h"
+#include "percpu.h"
 #include "printk.h"
 #include "sched.h"
+#include "smpboot.h"
+#include "spinlock.h"
 #include "time.h"
 #include "vcpu_time.h"
 #include "vtimer.h"
@@ -29,13 +33,19 @@
  */
 #define MIN_RUN_NS      100000ull
 
-static bool kicked;
+/*
+ * SMP, first phase (docs/smp.md): one lock for all hypervisor state. Each CPU
+ * holds it from a VM exit to the next entry and through its scheduler passes,
+ * and lets go only while it runs a guest or sleeps. Under it, everything the
+ * single-CPU code assumed ("one vCPU in the hypervisor at a time") stays true.
+ */
+static spinlock_t hv_lock = SPINLOCK_INIT;
 
 /* The irqoff_warn= option (setup.c): seconds of its own running time a vCPU may
  * spend with interrupts off before Wisp logs it (0: never). Set once at boot. */
 uint64_t irqoff_warn_s = 10;
 
-void sched_kick(void) { kicked = true; }
+void sched_kick(const struct domain *d) { smp_kick(d->pcpu); }
 
 void vcpu_block(struct vcpu *v, unsigned wait)
 {
@@ -44,14 +54,15 @@ void vcpu_block(struct vcpu *v, unsigned wait)
 }
 
 /*
- * Loops over every vCPU (v) of every running, unpaused domain (d). A paused
+ * Loops over every vCPU (v) of every running, unpaused domain (d) homed on this
+ * CPU (a domain's vCPUs all run on its home pCPU, domain.h). A paused
  * domain's timers do not fire and its vCPUs do not wake while it is paused;
  * their deadlines and pending events take effect at the first pass after
  * WISP_CTL_unpause.
  */
 #define for_each_live_vcpu(d, v)                                              \
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
-        if (domain_schedulable(d))                                            \
+        if (domain_schedulable(d) && d->pcpu == this_cpu_id())                \
             for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
 
 static bool poll_satisfied(const struct vcpu *v)
@@ -171,7 +182,25 @@ static bool others_runnable(const struct vcpu *self)
 
 static void arm_host_timer(uint64_t deadline)
 {
-    host_timer_arm(ns_to_tsc(deadline));
+    if (deadline)
+        host_timer_arm(ns_to_tsc(deadline));
+    else
+        host_timer_cancel();
+}
+
+/* Runs v in its guest with the lock let go; the lock is held again on return. */
+static void enter_guest(struct vcpu *v, struct vm_exit *exit)
+{
+    struct percpu *me = this_cpu();
+
+    __atomic_store_n(&me->in_guest, v->dom, __ATOMIC_SEQ_CST);
+    spin_unlock(&hv_lock);
+    smp_park_if_stopped();
+    hvm->run(v, exit);
+    /* Out of the guest before taking any lock: a CPU holding hv_lock may wait for it. */
+    __atomic_store_n(&me->in_guest, NULL, __ATOMIC_SEQ_CST);
+    smp_park_if_stopped();
+    spin_lock(&hv_lock);
 }
 
 /* v's running time so far, counting the run under way. */
@@ -226,11 +255,12 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 {
     struct vm_exit exit;
     bool keep = true, entered = false;
+    bool *kicked = &this_cpu()->kicked;
 
     fpu_switch_to(v);
     msr_switch_to(v);
     vcpu_runstate_enter(v, RUNSTATE_running);
-    kicked = false;
+    __atomic_store_n(kicked, false, __ATOMIC_SEQ_CST);
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
         uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
@@ -241,7 +271,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
         lapic_page_before_entry(v);
         /* Last before the entry: the minimum run counts from here, not from the pass. */
         arm_host_timer(vtimer_run_deadline(deadline, now_ns(), MIN_RUN_NS));
-        hvm->run(v, &exit);
+        enter_guest(v, &exit);
         entered = true;
         lapic_page_after_exit(v);
         watch_interrupts_off(v);
@@ -253,7 +283,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
             keep = false;       /* blocked, yielded or ended */
             break;
         }
-        if (kicked)
+        if (__atomic_load_n(kicked, __ATOMIC_SEQ_CST))
             break;
     }
     vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? RUNSTATE_runnable :
@@ -261,13 +291,21 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     return keep && v->state == VCPU_RUNNABLE && domain_schedulable(v->dom);
 }
 
-/* Nothing can run: sleep until the next timer, looking at serial input now and then. */
-static void idle(void)
+/*
+ * Nothing can run: sleep until the next timer or a kick (the boot CPU also
+ * looks at serial input now and then). A kick that comes after the check
+ * still wakes the HLT: its IPI waits, interrupts off, for the STI before it.
+ */
+static void idle(bool boot_cpu)
 {
-    uint64_t deadline = earliest(next_timer(), now_ns() + INPUT_POLL_NS);
+    uint64_t deadline = earliest(next_timer(), boot_cpu ? now_ns() + INPUT_POLL_NS : 0);
 
     arm_host_timer(deadline);
-    host_wait_for_interrupt();
+    spin_unlock(&hv_lock);
+    if (!__atomic_exchange_n(&this_cpu()->kicked, false, __ATOMIC_SEQ_CST))
+        host_wait_for_interrupt();
+    smp_park_if_stopped();
+    spin_lock(&hv_lock);
     (void)host_timer_take_fired();      /* whatever woke us, the next pass looks again */
 }
 
@@ -279,12 +317,16 @@ void sched_run(void)
 {
     struct vcpu *v = NULL;
     uint64_t slice_end = 0;
-    bool keep = false;
+    bool keep = false, boot_cpu = this_cpu_id() == 0;
 
+    spin_lock(&hv_lock);
+    if (boot_cpu)
+        smp_release_others();
     for (;;) {
         bool reaping = domain_reap();   /* no vCPU is on this pCPU here */
         update_vcpus();
-        console_ring_poll_input();
+        if (boot_cpu)
+            console_ring_poll_input();
         uint64_t now = now_ns();
 
         if (!(keep && v->state == VCPU_RUNNABLE && (!slice_end || now < slice_end))) {
@@ -293,7 +335,7 @@ void sched_run(void)
         }
         if (!v) {
             if (!reaping)       /* else the next pass goes on with the release at once */
-                idle();
+                idle(boot_cpu);
             continue;
         }
         /* A slice only matters when someone else waits for the pCPU. */

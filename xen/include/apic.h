@@ -5,6 +5,7 @@
 #include "env.h"
 
 #define HOST_TIMER_VECTOR    0xf0
+#define HOST_IPI_VECTOR      0xf1   /* wakes a CPU or takes it out of a guest */
 #define HOST_SPURIOUS_VECTOR 0xff
 
 /* On the boot CPU: finds how to drive the APICs, enables its own, measures its timer. */
@@ -14,8 +15,10 @@ void host_apic_cpu_init(void);
 /* This CPU's APIC ID (the full 32 bits in x2APIC mode). */
 uint32_t host_apic_id(void);
 
-/* Interrupt command words (SDM vol 3, 11.6.1): INIT, and a start-up IPI at page `vector`. */
+/* Interrupt command words (SDM vol 3, 11.6.1): INIT, a start-up IPI at page `vector`,
+ * and a fixed interrupt at `vector`. */
 #define APIC_ICR_INIT          0x4500u
+#define APIC_ICR_FIXED(vector) (0x4000u | (vector))
 #define APIC_ICR_STARTUP(page) (0x4600u | (page))
 /* Sends an IPI; false if the APIC did not accept it, or the ID does not fit xAPIC's 8 bits. */
 bool host_apic_send(uint32_t apic_id, uint32_t icr);
@@ -39,6 +42,8 @@ static inline void host_wait_for_interrupt(void) { __asm__ volatile("sti; hlt; c
 void host_timer_entry(void);
 void host_spurious_entry(void);
 void host_timer_interrupt(void);
+void host_ipi_entry(void);
+void host_ipi_interrupt(void);
 void idt_set_gate(uint8_t vector, uint64_t addr);
 
 #endif

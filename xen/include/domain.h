@@ -118,6 +118,9 @@ struct domain {
     uint32_t roles;                 /* WISP_ROLE_*, from the boot configuration; immutable */
     uint32_t max_grant_frames;      /* from the boot configuration; immutable */
     uint32_t max_maptrack_frames;
+    /* The pCPU that runs all of this domain's vCPUs, reaps and frees it; fixed at
+     * build (domain_build.c). Other CPUs reach it only through smp_kick. */
+    unsigned pcpu;
 
     /* Guest RAM: one host-contiguous block backing gpa [0, ram_bytes) less the
      * legacy hole. Immutable after construction. */

@@ -126,6 +126,8 @@ struct hvm_ops {
     /* Allocates the VMCB/VMCS; load_context then gives it a state to run from. */
     int __must_check (*vcpu_init)(struct vcpu *v);
     void (*vcpu_destroy)(struct vcpu *v);
+    /* Lets v's state be loaded by another CPU (VMX: VMCLEAR); NULL if nothing to do. */
+    void (*vcpu_unload)(struct vcpu *v);
     /* Enters the guest with v->regs and returns at the next exit, decoded. */
     void (*run)(struct vcpu *v, struct vm_exit *exit);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);

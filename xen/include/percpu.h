@@ -5,6 +5,7 @@
 #include "env.h"
 
 struct vcpu;
+struct domain;
 
 #define MAX_PCPUS 8         /* CPUs Wisp starts; the rest of a bigger machine stays idle */
 
@@ -14,10 +15,21 @@ struct percpu {
     unsigned cpu_id;            /* 0 = the boot CPU, then in start-up order */
     struct vcpu *fpu_owner;     /* whose FPU state is loaded in this CPU */
     struct vcpu *dr_owner;      /* whose DR0-DR3 and DR6 are in this CPU (hvm.c) */
+    /* The host timer (apic.c). */
+    bool timer_fired;           /* set by its interrupt handler */
+    uint64_t armed_tsc;         /* the armed deadline, 0 if none */
+    /* Cross-CPU (sched.c, smpboot.c): written by other CPUs with atomics. */
+    bool kicked;                /* a vCPU homed here may have new work: look again */
+    bool stop;                  /* the machine is ending: park */
+    /* Read by other CPUs with atomics: */
+    struct domain *in_guest;    /* the domain whose vCPU this CPU runs now, NULL in Wisp */
+    bool parked;                /* stopped for good (smp_stop_others) */
 };
 
 /* Points GS at this CPU's area: first thing on each CPU (VMX copies GS base into the VMCS). */
 void percpu_init(unsigned cpu_id);
+/* Another CPU's area (for its cross-CPU fields). */
+struct percpu *percpu_of(unsigned cpu_id);
 
 static inline struct percpu *this_cpu(void)
 {

@@ -5,15 +5,17 @@
 #include "env.h"
 
 struct vcpu;
+struct domain;
 
 /* Seconds of running time with interrupts off after which a vCPU's state is logged (0: never). */
 extern uint64_t irqoff_warn_s;
 
-/* Runs runnable vCPUs round-robin until the machine ends; never returns. */
+/* Runs this pCPU's runnable vCPUs round-robin until the machine ends; never returns. */
 void sched_run(void) __attribute__((noreturn));
 
-/* Something may have made another vCPU runnable: end the current run soon. */
-void sched_kick(void);
+/* Something may have made one of d's vCPUs runnable, or changed its timers:
+ * d's pCPU ends its current run soon and looks again. */
+void sched_kick(const struct domain *d);
 
 /* Blocks v (it stops running at once) until its wait condition holds. */
 void vcpu_block(struct vcpu *v, unsigned wait);

@@ -38,9 +38,6 @@ static bool x2apic;
 static bool tsc_deadline;
 static volatile uint32_t *xapic_mmio;   /* the same address on every CPU: each sees its own */
 static uint64_t apic_timer_hz;         /* one-shot mode only */
-/* Only the boot CPU arms its timer so far; these become per-CPU when others schedule. */
-static volatile bool timer_fired;
-static uint64_t armed_tsc;             /* the armed deadline, 0 if none */
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -94,8 +91,13 @@ void host_apic_cpu_init(void)
     if (x2apic)
         wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
     apic_write(APIC_SVR, SVR_ENABLE | HOST_SPURIOUS_VECTOR);
-    apic_write(APIC_LVT_TIMER, tsc_deadline ? LVT_TIMER_TSC_DEADLINE | HOST_TIMER_VECTOR
-                                            : LVT_MASKED | HOST_TIMER_VECTOR);
+    if (tsc_deadline) {
+        apic_write(APIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | HOST_TIMER_VECTOR);
+    } else {
+        apic_write(APIC_TIMER_DIV, TIMER_DIV_1);        /* as measured: not the reset's 2 */
+        apic_write(APIC_TIMER_INIT, 0);
+        apic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR);  /* one-shot, not counting */
+    }
 }
 
 uint32_t host_apic_id(void)
@@ -130,9 +132,9 @@ void host_timer_arm(uint64_t deadline_tsc)
 {
     if (!deadline_tsc)
         deadline_tsc = 1;       /* 0 would disarm a TSC-deadline timer: fire at once instead */
-    if (deadline_tsc == armed_tsc)
+    if (deadline_tsc == this_cpu()->armed_tsc)
         return;                 /* armed already: the scheduler asks again after most exits */
-    armed_tsc = deadline_tsc;
+    this_cpu()->armed_tsc = deadline_tsc;
     if (tsc_deadline) {
         wrmsr(MSR_TSC_DEADLINE, deadline_tsc);
         return;
@@ -146,12 +148,12 @@ void host_timer_arm(uint64_t deadline_tsc)
 
 uint64_t host_timer_deadline(void)
 {
-    return armed_tsc;
+    return this_cpu()->armed_tsc;
 }
 
 void host_timer_cancel(void)
 {
-    armed_tsc = 0;
+    this_cpu()->armed_tsc = 0;
     if (tsc_deadline)
         wrmsr(MSR_TSC_DEADLINE, 0);
     else
@@ -160,16 +162,22 @@ void host_timer_cancel(void)
 
 bool host_timer_take_fired(void)
 {
-    bool fired = timer_fired;
+    struct percpu *me = this_cpu();
+    bool fired = __atomic_exchange_n(&me->timer_fired, false, __ATOMIC_RELAXED);
 
-    timer_fired = false;
     if (fired)
-        armed_tsc = 0;          /* a one-shot that fired is armed no more */
+        me->armed_tsc = 0;      /* a one-shot that fired is armed no more */
     return fired;
 }
 
 void host_timer_interrupt(void)
 {
-    timer_fired = true;
+    __atomic_store_n(&this_cpu()->timer_fired, true, __ATOMIC_RELAXED);
+    apic_write(APIC_EOI, 0);
+}
+
+/* The meaning of an IPI travels in the target's percpu fields; the interrupt only wakes it. */
+void host_ipi_interrupt(void)
+{
     apic_write(APIC_EOI, 0);
 }

@@ -107,6 +107,7 @@ static void idt_install(void)
         for (unsigned v = 0; v < 32; v++)
             idt_set_gate((uint8_t)v, exception_stubs[v]);
         idt_set_gate(HOST_TIMER_VECTOR, (uintptr_t)host_timer_entry);
+        idt_set_gate(HOST_IPI_VECTOR, (uintptr_t)host_ipi_entry);
         idt_set_gate(HOST_SPURIOUS_VECTOR, (uintptr_t)host_spurious_entry);
     }
     struct desc_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };

@@ -70,13 +70,14 @@ exception_common:
 .endm
 
 /*
- * The host timer interrupt: only taken where the hypervisor opens an interrupt
- * window (idle, or right after a VM exit). Saves what the C ABI may clobber.
+ * Host interrupts: only taken where the hypervisor opens an interrupt window
+ * (idle, or right after a VM exit). Each saves what the C ABI may clobber and
+ * calls its handler.
  */
-    .text
-    .globl host_timer_entry
+.macro host_interrupt name, handler
+    .globl \name
     .align 16
-host_timer_entry:
+\name:
     push %rax
     push %rcx
     push %rdx
@@ -89,7 +90,7 @@ host_timer_entry:
     push %rbp
     mov %rsp, %rbp
     and $-16, %rsp
-    call host_timer_interrupt
+    call \handler
     mov %rbp, %rsp
     pop %rbp
     pop %r11
@@ -102,6 +103,11 @@ host_timer_entry:
     pop %rcx
     pop %rax
     iretq
+.endm
+
+    .text
+    host_interrupt host_timer_entry, host_timer_interrupt
+    host_interrupt host_ipi_entry, host_ipi_interrupt
 
 /* Spurious APIC interrupts need no EOI (SDM vol 3, 11.9). */
     .globl host_spurious_entry

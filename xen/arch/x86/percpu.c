@@ -13,3 +13,8 @@ void percpu_init(unsigned cpu_id)
     p->cpu_id = cpu_id;
     wrmsr(MSR_GS_BASE, (uintptr_t)p);
 }
+
+struct percpu *percpu_of(unsigned cpu_id)
+{
+    return &percpu_areas[cpu_id];
+}

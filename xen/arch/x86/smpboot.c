@@ -4,25 +4,27 @@
  *
  * The boot CPU starts them one at a time (SDM vol 3, 9.4.4.1: INIT, then two
  * start-up IPIs), each with its own stack, descriptor tables, per-CPU area and
- * SVM or VMX enabled. So far an application processor then waits with
- * interrupts off: Wisp schedules guests on the boot CPU only.
+ * SVM or VMX enabled. Each then waits until the boot CPU has built the
+ * domains, and runs its own scheduler loop (sched.c).
  */
 #include "env.h"
 #include "apic.h"
 #include "cpu.h"
+#include "domain.h"
 #include "fpu.h"
 #include "hvm.h"
 #include "mce.h"
 #include "mm.h"
 #include "percpu.h"
 #include "printk.h"
+#include "sched.h"
 #include "smpboot.h"
 #include "spec_ctrl.h"
 #include "spinlock.h"
 #include "time.h"
 #include "x86.h"
 
-#define AP_STACK_SIZE     0x4000
+#define AP_STACK_SIZE     0x8000    /* as the boot CPU's (head.S) */
 #define AP_START_WAIT_US  1000000   /* a silent CPU is given up after 1 s */
 #define TSC_CHECK_ROUNDS  2000      /* a count, not a time: Bochs runs two CPUs in turns */
 
@@ -42,6 +44,7 @@ static bool ap_tsc_checked;
 static uint8_t ap_stacks[MAX_PCPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 static unsigned cpus_online = 1;        /* boot CPU only; written before any AP schedules */
 static uint32_t online_apic_ids[MAX_PCPUS];
+static bool domains_built;              /* set once by the boot CPU: the others may schedule */
 
 /* The TSC check: both CPUs read the TSC in turns under tsc_lock; time never runs backwards. */
 static spinlock_t tsc_lock = SPINLOCK_INIT;
@@ -86,12 +89,14 @@ void ap_start(void)
     rc = hvm->cpu_enable();
     host_apic_cpu_init();
     __atomic_store_n(&ap_state, rc ? rc : AP_UP, __ATOMIC_RELEASE);
-    if (!rc) {
-        tsc_check_rounds();
-        __atomic_store_n(&ap_tsc_checked, true, __ATOMIC_RELEASE);
-    }
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    if (rc)
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    tsc_check_rounds();
+    __atomic_store_n(&ap_tsc_checked, true, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&domains_built, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    sched_run();
 }
 
 static bool ap_answered(void)
@@ -152,8 +157,7 @@ static void log_online(unsigned listed)
         return;                         /* find_cpus said why */
     for (unsigned i = 0; i < cpus_online; i++)
         len += (size_t)snprintf(ids + len, sizeof(ids) - len, " %u", online_apic_ids[i]);
-    log_info("CPUs: %u running of %u in the ACPI MADT (APIC IDs%s)%s", cpus_online, listed, ids,
-             cpus_online > 1 ? "; guests run on the boot CPU only, the others wait" : "");
+    log_info("CPUs: %u running of %u in the ACPI MADT (APIC IDs%s)", cpus_online, listed, ids);
     if (cpus_online < 2)
         return;
     if (tsc_backwards)
@@ -189,4 +193,69 @@ void smp_boot(const struct boot_info *bi, const struct acpi_cpus *cpus, unsigned
 unsigned smp_cpus_online(void)
 {
     return cpus_online;
+}
+
+uint32_t smp_apic_id(unsigned cpu)
+{
+    return online_apic_ids[cpu];
+}
+
+void smp_release_others(void)
+{
+    __atomic_store_n(&domains_built, true, __ATOMIC_RELEASE);
+}
+
+void smp_kick(unsigned cpu)
+{
+    struct percpu *p = percpu_of(cpu);
+
+    if (!__atomic_exchange_n(&p->kicked, true, __ATOMIC_SEQ_CST) && cpu != this_cpu_id())
+        (void)host_apic_send(online_apic_ids[cpu], APIC_ICR_FIXED(HOST_IPI_VECTOR));
+}
+
+#define LEAVE_GUEST_WAIT_US 5000000     /* an exit comes within the host timer's slice */
+
+void smp_wait_out_of_guest(unsigned cpu, const struct domain *d)
+{
+    struct percpu *p = percpu_of(cpu);
+    uint64_t waited = 0;
+
+    if (cpu == this_cpu_id())
+        return;                         /* this CPU is in the hypervisor */
+    smp_kick(cpu);
+    while (__atomic_load_n(&p->in_guest, __ATOMIC_SEQ_CST) == d) {
+        if (waited++ >= LEAVE_GUEST_WAIT_US)
+            panic("CPU %u did not leave d%u's guest in 5 s", cpu, d->id);
+        wait_us(1);
+    }
+}
+
+void smp_stop_others(void)
+{
+    unsigned me = this_cpu_id();
+
+    for (unsigned cpu = 0; cpu < cpus_online; cpu++) {
+        if (cpu == me)
+            continue;
+        __atomic_store_n(&percpu_of(cpu)->stop, true, __ATOMIC_SEQ_CST);
+        smp_kick(cpu);
+    }
+    for (unsigned cpu = 0; cpu < cpus_online; cpu++) {
+        struct domain *d = cpu == me ? NULL : __atomic_load_n(&percpu_of(cpu)->in_guest,
+                                                              __ATOMIC_SEQ_CST);
+        if (d)
+            smp_wait_out_of_guest(cpu, d);
+    }
+}
+
+void smp_park_if_stopped(void)
+{
+    struct percpu *me = this_cpu();
+
+    if (!__atomic_load_n(&me->stop, __ATOMIC_SEQ_CST))
+        return;
+    __atomic_store_n(&me->in_guest, NULL, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&me->parked, true, __ATOMIC_SEQ_CST);
+    for (;;)
+        __asm__ volatile("cli; hlt");
 }

@@ -45,7 +45,7 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
         t->state = VCPU_RUNNABLE;
         break;
     }
-    sched_kick();
+    sched_kick(t->dom);
 }
 
 void lapic_apply(struct vcpu *v, const struct vlapic_effects *fx)

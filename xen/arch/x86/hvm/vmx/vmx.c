@@ -695,6 +695,21 @@ static void vmx_vcpu_destroy(struct vcpu *v)
     v->vendor = NULL;
 }
 
+/* The VMCS leaves this CPU, so another may load it (SDM vol 3, 25.1: VMCLEAR first). */
+static void vmx_vcpu_unload(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    struct vmx_pcpu *pc = this_pcpu();
+
+    if (pc->syscall_msr_owner == v)
+        pc->syscall_msr_owner = NULL;   /* not loaded before the first run */
+    if (vmclear(x->vmcs_pa))
+        log_error("vmx: VMCLEAR of vCPU %u's VMCS failed", v->id);
+    if (pc->current_vmcs == x->vmcs_pa)
+        pc->current_vmcs = 0;
+    x->launched = false;                /* VMLAUNCH, with this CPU's host state, next */
+}
+
 /* Drops this pCPU's cached translations of d's p2m (28.3.3.1); the only pCPU for now. */
 static void vmx_flush_p2m(struct domain *d)
 {
@@ -1373,6 +1388,7 @@ const struct hvm_ops vmx_ops = {
     .cpu_enable = vmx_cpu_enable,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_destroy = vmx_vcpu_destroy,
+    .vcpu_unload = vmx_vcpu_unload,
     .run = vmx_run,
     .inject_exception = vmx_inject_exception,
     .can_inject = vmx_can_inject,
