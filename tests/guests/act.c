@@ -283,6 +283,39 @@ static void act_spin(void)
         __asm__ volatile("pause");
 }
 
+/*
+ * Spins for SHARE_WALL_NS of system time, then reports how much of it this
+ * vCPU ran ("SHARE running_ns=R wall_ns=W", from its runstate) and powers off:
+ * the share of a pCPU it got beside other spinners (test_smp.py).
+ */
+#define SHARE_WALL_NS (2000ull * 1000 * 1000)
+
+static uint64_t running_now(void)
+{
+    struct vcpu_runstate_info r;
+    uint64_t now;
+
+    (void)hv_vcpu_op(VCPUOP_get_runstate_info, 0, HV_PTR(&r));
+    now = pv_now();
+    return r.time[RUNSTATE_running] + (r.state == RUNSTATE_running ? now - r.state_entry_time : 0);
+}
+
+static void act_share(void)
+{
+    if (ev_map_shared_info()) {         /* pv_now reads the time in shared_info */
+        con_printf("SHARE cannot map shared_info\n");
+        guest_shutdown(SHUTDOWN_crash);
+    }
+    uint64_t ran = running_now(), start = pv_now(), end;
+
+    while ((end = pv_now()) - start < SHARE_WALL_NS)
+        __asm__ volatile("pause");
+    ran = running_now() - ran;
+    con_printf("SHARE running_ns=%llu wall_ns=%llu\n", (unsigned long long)ran,
+               (unsigned long long)(end - start));
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 /* Where a PC has an IOAPIC and Wisp has only a read-only page of all ones. */
 #define DEVICE_HOLE_IOAPIC 0xFEC00000UL
 
@@ -660,6 +693,7 @@ static const struct act acts[] = {
     { "npf", act_npf },
     { "halt", act_halt },
     { "spin", act_spin },
+    { "share", act_share },
     { "ud", act_ud },
     { "bigprint", act_bigprint },
     { "vcpu-down", act_vcpu_down },

@@ -216,11 +216,12 @@ static void check_pause(uint32_t canary, uint32_t victim)
           e ? e->state : 99);
     check("ctl_pause_twice", ctl_domain(WISP_CTL_pause, canary) == 0, "second pause failed");
     sleep_ns(1000 * MS);
+    /* Said first: on another pCPU the canary beats as soon as it is unpaused. */
+    con_printf("CTL unpausing %u after %llu ms\n", canary,
+               (unsigned long long)((pv_now() - start) / MS));
     rc = ctl_domain(WISP_CTL_unpause, canary);
     if (victim)
         rc |= ctl_domain(WISP_CTL_unpause, victim);
-    con_printf("CTL unpaused %u after %llu ms\n", canary,
-               (unsigned long long)((pv_now() - start) / MS));
     e = listed(canary);
     check("ctl_unpause", rc == 0 && e && e->state == WISP_DOMSTATE_RUNNING, "rc %ld state %u", rc,
           e ? e->state : 99);

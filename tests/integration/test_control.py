@@ -102,10 +102,13 @@ def index_of(stdout, line):
 
 
 @pytest.mark.boot
-@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
-def test_control_lifecycle(tmp_path, emulator):
+@pytest.mark.parametrize("emulator, cpus", [("qemu", 1), ("bochs", 1), ("qemu", 3), ("bochs", 2)],
+                         ids=["qemu", "bochs", "qemu-3cpus", "bochs-2cpus"])
+def test_control_lifecycle(tmp_path, emulator, cpus):
+    """With several CPUs the domains take them in turn (d1 on pCPU 0, d2 on 1, ...), so
+    the control domain pauses, unpauses and destroys domains running beside it."""
     res = run_config(tmp_path, LIFECYCLE, emulator=emulator, timeout=240,
-                     extra=["--verbose"])
+                     extra=["--verbose", "--cpus", str(cpus)])
     assert res.code == EXIT_POWEROFF, res
     assert_no_leak(res)
 
@@ -138,7 +141,7 @@ def test_control_lifecycle(tmp_path, emulator):
     # Pause: no beat while paused, beats again after, numbered on (no state lost).
     out = res.stdout
     paused, unpaused = index_of(out, "[ctl] CTL paused 3"), None
-    unpaused = next(i for i, l in enumerate(out) if l.startswith("[ctl] CTL unpaused 3 after"))
+    unpaused = next(i for i, l in enumerate(out) if l.startswith("[ctl] CTL unpausing 3 after"))
     assert int(out[unpaused].split()[-2]) >= 1000
     beats = [(i, int(BEAT_RE.match(l[len("[canary] "):]).group(1))) for i, l in enumerate(out)
              if l.startswith("[canary] CANARY beat")]

@@ -89,16 +89,19 @@ static void note_end_status(const struct domain *d, enum shutdown_reason reason)
         *status = MACHINE_END_REBOOT;
 }
 
-/* Pausing returns with no vCPU of d in its guest, as Xen's domain_pause. */
+/*
+ * Pausing returns with no vCPU of d in its guest, as Xen's domain_pause. A vCPU
+ * running on another CPU right now changes its runstate itself when it leaves.
+ */
 void domain_set_paused(struct domain *d, bool paused)
 {
     d->paused = paused;
     for (unsigned i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i].state == VCPU_RUNNABLE)
+        if (d->vcpus[i].state == VCPU_RUNNABLE && d->vcpus[i].runstate != RUNSTATE_running)
             vcpu_runstate_enter(&d->vcpus[i], paused ? RUNSTATE_offline : RUNSTATE_runnable);
     sched_kick(d);
     if (paused)
-        smp_wait_out_of_guest(d->pcpu, d);
+        sched_wait_descheduled(d);      /* last: the lock may be let go */
 }
 
 /* Once every domain without a role has ended; with only role domains, once all have. */
@@ -233,7 +236,6 @@ static void domain_stop(struct domain *d)
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
     printk_limited_flush(&d->log_limit, d->id);
-    smp_wait_out_of_guest(d->pcpu, d);
 }
 
 void domain_shutdown(struct domain *d, enum shutdown_reason reason)
@@ -266,6 +268,7 @@ void domain_kill(struct domain *d)
     domain_maybe_free(d);
     if (machine_done())
         end_machine();
+    sched_wait_descheduled(d);  /* last: the lock may be let go, and d freed meanwhile */
 }
 
 void vcpu_stop(struct vcpu *v, const char *why)

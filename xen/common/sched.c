@@ -188,6 +188,33 @@ static void arm_host_timer(uint64_t deadline)
         host_timer_cancel();
 }
 
+/*
+ * Returns once no vCPU of d runs on another CPU: neither in its guest nor in
+ * an exit not yet handled, as Xen's domain_pause. That CPU needs hv_lock to
+ * finish the exit, so the lock is let go meanwhile: the caller must touch
+ * nothing after this that another CPU may have changed. While it waits, this
+ * CPU counts as running nothing, so two CPUs pausing each other's domains
+ * both go on.
+ */
+void sched_wait_descheduled(struct domain *d)
+{
+    struct percpu *me = this_cpu(), *home = percpu_of(d->pcpu);
+    struct domain *mine;
+
+    if (d->pcpu == me->cpu_id)
+        return;                         /* d's vCPUs cannot run while we are here */
+    smp_kick(d->pcpu);
+    if (__atomic_load_n(&home->running, __ATOMIC_SEQ_CST) != d)
+        return;
+    mine = me->running;
+    __atomic_store_n(&me->running, NULL, __ATOMIC_SEQ_CST);
+    spin_unlock(&hv_lock);
+    while (__atomic_load_n(&home->running, __ATOMIC_SEQ_CST) == d)
+        cpu_relax();
+    spin_lock(&hv_lock);
+    __atomic_store_n(&me->running, mine, __ATOMIC_SEQ_CST);
+}
+
 /* Runs v in its guest with the lock let go; the lock is held again on return. */
 static void enter_guest(struct vcpu *v, struct vm_exit *exit)
 {
@@ -255,12 +282,14 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 {
     struct vm_exit exit;
     bool keep = true, entered = false;
-    bool *kicked = &this_cpu()->kicked;
+    struct percpu *me = this_cpu();
+    bool *kicked = &me->kicked;
 
     fpu_switch_to(v);
     msr_switch_to(v);
     vcpu_runstate_enter(v, RUNSTATE_running);
     __atomic_store_n(kicked, false, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&me->running, v->dom, __ATOMIC_SEQ_CST);
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
         uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
@@ -286,7 +315,10 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
         if (__atomic_load_n(kicked, __ATOMIC_SEQ_CST))
             break;
     }
-    vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? RUNSTATE_runnable :
+    __atomic_store_n(&me->running, NULL, __ATOMIC_SEQ_CST);
+    /* Paused by another CPU while it ran: offline from now, as domain_set_paused would have. */
+    vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? (v->dom->paused ? RUNSTATE_offline
+                                                                       : RUNSTATE_runnable) :
                            v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
     return keep && v->state == VCPU_RUNNABLE && domain_schedulable(v->dom);
 }

@@ -23,6 +23,7 @@ struct percpu {
     bool stop;                  /* the machine is ending: park */
     /* Read by other CPUs with atomics: */
     struct domain *in_guest;    /* the domain whose vCPU this CPU runs now, NULL in Wisp */
+    struct domain *running;     /* ... in its guest or in an exit not yet handled (sched.c) */
     bool parked;                /* stopped for good (smp_stop_others) */
 };
 

@@ -17,6 +17,9 @@ void sched_run(void) __attribute__((noreturn));
  * d's pCPU ends its current run soon and looks again. */
 void sched_kick(const struct domain *d);
 
+/* Returns once no vCPU of d runs on another CPU (lets hv_lock go meanwhile: sched.c). */
+void sched_wait_descheduled(struct domain *d);
+
 /* Blocks v (it stops running at once) until its wait condition holds. */
 void vcpu_block(struct vcpu *v, unsigned wait);
 

@@ -25,11 +25,6 @@ void smp_release_others(void);
  * or out of its sleep (none to this CPU, or when one is already on its way).
  */
 void smp_kick(unsigned cpu);
-/*
- * Kicks `cpu` and waits until it no longer runs a vCPU of d. The caller may
- * hold hv_lock: a CPU leaves guest mode, and says so, before it takes any lock.
- */
-void smp_wait_out_of_guest(unsigned cpu, const struct domain *d);
 /* The machine is ending: every other CPU parks, and none runs a guest after this returns. */
 void smp_stop_others(void);
 /* Parks this CPU for good if smp_stop_others asked it to. */

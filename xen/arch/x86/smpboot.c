@@ -215,7 +215,11 @@ void smp_kick(unsigned cpu)
 
 #define LEAVE_GUEST_WAIT_US 5000000     /* an exit comes within the host timer's slice */
 
-void smp_wait_out_of_guest(unsigned cpu, const struct domain *d)
+/*
+ * Kicks `cpu` and waits until it is out of d's guest. The caller may hold
+ * hv_lock: a CPU leaves guest mode, and says so, before it takes any lock.
+ */
+static void wait_out_of_guest(unsigned cpu, const struct domain *d)
 {
     struct percpu *p = percpu_of(cpu);
     uint64_t waited = 0;
@@ -244,7 +248,7 @@ void smp_stop_others(void)
         struct domain *d = cpu == me ? NULL : __atomic_load_n(&percpu_of(cpu)->in_guest,
                                                               __ATOMIC_SEQ_CST);
         if (d)
-            smp_wait_out_of_guest(cpu, d);
+            wait_out_of_guest(cpu, d);
     }
 }
 

@@ -1,0 +1,109 @@
+"""test_smp (host tests): Wisp on several CPUs (docs/smp.md).
+
+With `wisp run --cpus N` the emulated machine has N CPUs; Wisp finds them in the ACPI
+MADT, starts each (INIT and start-up IPIs, its own tables, stack and SVM or VMX), checks
+that their TSCs agree with the boot CPU's, and logs both; `maxcpus=` bounds how many
+start. Domains then take the CPUs in turn and run at the same time: two spinning guests
+each get a whole CPU (and half of one on a one-CPU machine), and Linux guests, the
+service domain and the xenstore domain talk across CPUs. QEMU drives the xAPIC, Bochs
+the x2APIC, so both ways of sending IPIs are covered. (test_control.py runs its
+pause/unpause/destroy machine on several CPUs too.)
+"""
+import re
+
+import pytest
+
+import wisptest
+
+CPUS_RE = re.compile(r"^\(wisp\) CPUs: (\d+) running of (\d+) in the ACPI MADT "
+                     r"\(APIC IDs((?: \d+)+)\)", re.M)
+FRAMES_RE = re.compile(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", re.M)
+SHARE_RE = re.compile(r"^\[(guest\d)\] SHARE running_ns=(\d+) wall_ns=(\d+)$")
+PLACED_RE = re.compile(r"^\(wisp\) d(\d) \(guest\d\): .*, pCPU (\d)$", re.M)
+
+
+def assert_no_leak(result):
+    frames = FRAMES_RE.findall(result.stderr)
+    assert len(frames) == 1 and frames[0][0] == frames[0][1], str(result)
+
+
+def boot_smp64(guest, backend, *extra):
+    result = wisptest.run_guest(guest("smp64"), backend, "--verbose", "--vcpus", "2", *extra)
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(result.stdout)
+    assert_no_leak(result)
+    found = CPUS_RE.findall(result.stderr)
+    assert len(found) == 1, f"no single 'CPUs:' line in the boot log:\n{result.stderr}"
+    running, listed, ids = found[0]
+    return int(running), int(listed), ids.split(), result.stderr
+
+
+@pytest.mark.boot
+def test_every_listed_cpu_starts_and_tscs_agree(backend, guest):
+    running, listed, ids, log = boot_smp64(guest, backend, "--cpus", "2")
+    assert (running, listed, ids) == (2, 2, ["0", "1"]), log
+    assert "(wisp) TSCs agree across 2 CPUs" in log
+    assert "did not start" not in log and "left out" not in log
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("cpus, hv_cmdline, boot, expect", [
+    (4, None, "direct", (4, 4, ["0", "1", "2", "3"])),
+    (4, "maxcpus=2", "direct", (2, 4, ["0", "1"])),
+    (2, "maxcpus=1", "direct", (1, 2, ["0"])),
+    (1, None, "direct", (1, 1, ["0"])),
+    (2, None, "grub", (2, 2, ["0", "1"])),      # the RSDP from the multiboot2 loader's copy
+], ids=["4cpus", "maxcpus2", "maxcpus1", "1cpu", "grub"])
+def test_cpu_count_and_maxcpus_qemu(guest, cpus, hv_cmdline, boot, expect):
+    extra = ["--cpus", str(cpus), "--boot", boot]
+    if hv_cmdline:
+        extra += ["--hv-cmdline", hv_cmdline]
+    running, listed, ids, log = boot_smp64(guest, "qemu", *extra)
+    assert (running, listed, ids) == expect, log
+    assert ("(wisp) TSCs agree" in log) == (running > 1), log
+
+
+def shares(result):
+    """{guest: running_ns / wall_ns} from each act=share guest's report."""
+    found = {m.group(1): int(m.group(2)) / int(m.group(3))
+             for m in map(SHARE_RE.match, result.stdout) if m}
+    assert set(found) == {"guest1", "guest2"}, str(result)
+    return found
+
+
+@pytest.mark.boot
+def test_two_domains_run_at_once(backend, guest):
+    """Each of two spinning guests runs for (almost) all of 2 s of system time on its own CPU;
+    the hypervisor's own runstate accounting says so, not a host clock."""
+    result = wisptest.run_guest(guest("act64"), backend, "--verbose", "--guests", "2",
+                                "--cpus", "2", "--cmdline", "act=share")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert sorted(PLACED_RE.findall(result.stderr)) == [("1", "0"), ("2", "1")], result.stderr
+    assert all(share >= 0.9 for share in shares(result).values()), shares(result)
+    assert_no_leak(result)
+
+
+@pytest.mark.boot
+def test_two_domains_share_one_cpu_qemu(guest):
+    """The same two guests on one CPU get half of it each: the test above would see it."""
+    result = wisptest.run_guest(guest("act64"), "qemu", "--guests", "2", "--cmdline", "act=share")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert all(0.35 <= share <= 0.65 for share in shares(result).values()), shares(result)
+
+
+@pytest.mark.boot
+def test_linux_guests_and_service_domain_on_two_cpus_qemu():
+    """xenstore domain and guest1 on CPU 0, service domain and guest2 on CPU 1: xenstore,
+    grants, event channels and the network all cross CPUs."""
+    result = wisptest.run_wisp(
+        ["run", "--emulator", "qemu", "--timeout", "400", "--verbose", "--net", "--guests", "2",
+         "--cpus", "2", "--", "sh", "-c",
+         "ping -c 3 -w 120 10.77.255.254 >/dev/null && echo PING_OK $WISP_GUEST"],
+        timeout=400 + wisptest.HARNESS_MARGIN_S)
+    assert result.code == 0, str(result)
+    assert {"[guest1] PING_OK 1", "[guest2] PING_OK 2"} <= set(result.stdout), str(result)
+    log = result.stderr
+    for domain, cpu in (("d1 (xenstore)", 0), ("d2 (service)", 1), ("d3 (guest1)", 0),
+                        ("d4 (guest2)", 1)):
+        assert re.search(rf"^\(wisp\) {re.escape(domain)}: .*, pCPU {cpu}$", log, re.M), log
+    assert_no_leak(result)
