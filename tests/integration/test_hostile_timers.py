@@ -73,6 +73,17 @@ def test_hostile_beside_canary_qemu(tmp_path, act):
         assert "rip " in res.stderr.split(STUCK, 1)[1], res.stderr[-3000:]
 
 
+@pytest.mark.boot
+@pytest.mark.parametrize("act", ["spin-cli", "smp-spin", "periodic-huge"])
+def test_hostile_on_another_cpu_qemu(tmp_path, act):
+    """With two CPUs the canary has CPU 0 and the hostile guest CPU 1: its kicks, timers and
+    spinning (interrupts off too) cross CPUs, and the canary still beats on time."""
+    res = run_config(tmp_path, CANARY + hostile_domain("hostile", act), emulator="qemu",
+                     timeout=60, until=DONE, extra=["--verbose", "--cpus", "2"])
+    assert_survived(res, {"hostile": act})
+    assert "(wisp) d2 (hostile): " in res.stderr and ", pCPU 1\n" in res.stderr, res.stderr[-3000:]
+
+
 # One Bochs machine holds one domain of each kind that matters on VMX: the spinners (the
 # preemption path), the huge VCPUOP period and the 1 ns x2APIC timer (the timer paths).
 # Under Bochs one exit costs about 0.7 ms of guest time, more than the 100 us period the
@@ -83,7 +94,11 @@ BOCHS_HOSTILES = {"spin": "smp-spin", "cli": "spin-cli", "huge": "periodic-huge"
 
 
 @pytest.mark.boot
-def test_hostile_beside_canary_bochs(tmp_path):
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_hostile_beside_canary_bochs(tmp_path, cpus):
+    """With two CPUs the canary shares CPU 0 with the spin-cli and x2APIC-timer guests, and
+    CPU 1 holds the SMP spinner and the huge-period one."""
     config = CANARY + "".join(hostile_domain(n, a) for n, a in BOCHS_HOSTILES.items())
-    res = run_config(tmp_path, config, emulator="bochs", timeout=120, until=DONE)
+    res = run_config(tmp_path, config, emulator="bochs", timeout=120, until=DONE,
+                     extra=["--cpus", str(cpus)])
     assert_survived(res, BOCHS_HOSTILES, unmeasured=("lapic",))
