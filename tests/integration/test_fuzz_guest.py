@@ -35,9 +35,10 @@ domain fuzz
 FREE_FRAMES_RE = re.compile(r"free frames: boot (\d+), end (\d+)")
 
 
-def fuzz_beside_canary(tmp_path, emulator, seed, calls, beats, timeout):
+def fuzz_beside_canary(tmp_path, emulator, seed, calls, beats, timeout, cpus=1):
     config = FUZZ_CONFIG.format(seed=seed, calls=calls, beats=beats, known=KNOWN)
-    res = run_config(tmp_path, config, emulator=emulator, timeout=timeout, extra=["--verbose"])
+    res = run_config(tmp_path, config, emulator=emulator, timeout=timeout,
+                     extra=["--verbose", "--cpus", str(cpus)])
     replay = f"seed={seed} calls={calls} known={KNOWN} on {emulator}"
     fuzz = domain_lines(res.stdout, "fuzz")
 
@@ -67,6 +68,12 @@ def fuzz_beside_canary(tmp_path, emulator, seed, calls, beats, timeout):
 def test_fuzz_guest_qemu(tmp_path, seed):
     # 20,000 calls take about 2 s of QEMU time; 40 beats (4 s of guest time) outlast them.
     fuzz_beside_canary(tmp_path, "qemu", seed, calls=20000, beats=40, timeout=90)
+
+
+@pytest.mark.boot
+def test_fuzz_guest_on_another_cpu_qemu(tmp_path):
+    """Two CPUs: the canary on CPU 0, the fuzzer on CPU 1, both in the hypervisor at once."""
+    fuzz_beside_canary(tmp_path, "qemu", 11, calls=20000, beats=40, timeout=90, cpus=2)
 
 
 @pytest.mark.boot
