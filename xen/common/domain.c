@@ -199,7 +199,7 @@ static void __attribute__((noreturn)) end_machine(void)
 {
     struct domain *d;
 
-    smp_stop_others();      /* no guest runs on another CPU while its domain is torn down */
+    smp_stop_others(true);  /* no guest runs on another CPU while its domain is torn down */
     for (d = domain_next(NULL); d; d = domain_next(d))
         (void)gnttab_release_mappings(d, UINT32_MAX);
     while ((d = domain_next(NULL)))
@@ -222,7 +222,8 @@ static void log_exit_counts(const struct domain *d)
 }
 
 /*
- * No vCPU of d runs again. Its first EVTCHN_CLOSE_BATCH ports close now (a
+ * No vCPU of d enters its guest again (one on another CPU may still be finishing
+ * an exit: domain_kill waits for it). Its first EVTCHN_CLOSE_BATCH ports close now (a
  * peer's port becomes unbound: most domains have fewer, so their peers see
  * the close at once); the reaper closes the rest a batch a pass.
  */

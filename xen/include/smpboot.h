@@ -25,8 +25,9 @@ void smp_release_others(void);
  * or out of its sleep (none to this CPU, or when one is already on its way).
  */
 void smp_kick(unsigned cpu);
-/* The machine is ending: every other CPU parks, and none runs a guest after this returns. */
-void smp_stop_others(void);
+/* The machine is ending: every other CPU parks; with `wait`, none runs a guest after this
+ * returns (panic does not wait: the CPU that would have to answer may be the broken one). */
+void smp_stop_others(bool wait);
 /* Parks this CPU for good if smp_stop_others asked it to. */
 void smp_park_if_stopped(void);
 

@@ -6,6 +6,7 @@
 #include "mce.h"
 #include "percpu.h"
 #include "printk.h"
+#include "smpboot.h"
 #include "uart.h"
 #include "x86.h"
 
@@ -193,6 +194,7 @@ void panic(const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     log_error("PANIC: %s", buf);
+    smp_stop_others(false);
     machine_end(MACHINE_END_PANIC);
 }
 

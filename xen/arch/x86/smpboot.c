@@ -32,14 +32,22 @@ extern const char ap_trampoline[], ap_trampoline_end[];
 
 /*
  * The hand-over to the one CPU starting now: the boot CPU writes these before
- * it sends the start-up IPIs and reads ap_state until the CPU answers.
+ * it sends the start-up IPIs. The CPU claims its start (AP_STARTING ->
+ * AP_CLAIMED) before it touches anything shared; a boot CPU that gave up first
+ * made it AP_ABANDONED, and the late CPU then halts at once. Either way one
+ * compare-and-swap decides, and a CPU given up on keeps its stack to itself:
+ * no other CPU is started after it.
  */
 uint64_t ap_stack_top;                  /* read by trampoline.S */
 static unsigned ap_cpu_id;
-static int ap_state;                    /* AP_STARTING, AP_UP or a negative errno */
+static int ap_state;                    /* one of these, or a negative errno from set-up */
+#define AP_UP        0
+#define AP_STARTING  1
+#define AP_CLAIMED   2
+#define AP_ABANDONED 3
+#define AP_SETUP_WAIT_US 10000000       /* a claimed CPU finishes its set-up in far less */
+static unsigned tsc_arrived;            /* the two CPUs of a TSC check meet here first */
 static bool ap_tsc_checked;
-#define AP_STARTING 1
-#define AP_UP       0
 
 static uint8_t ap_stacks[MAX_PCPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 static unsigned cpus_online = 1;        /* boot CPU only; written before any AP schedules */
@@ -53,6 +61,10 @@ static uint64_t tsc_backwards;          /* tsc_lock: the largest step back seen 
 
 static void tsc_check_rounds(void)
 {
+    /* Both start together, so their reads interleave (the rounds take only microseconds). */
+    __atomic_add_fetch(&tsc_arrived, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&tsc_arrived, __ATOMIC_SEQ_CST) < 2)
+        cpu_relax();
     for (unsigned i = 0; i < TSC_CHECK_ROUNDS; i++) {
         spin_lock(&tsc_lock);
         __asm__ volatile("lfence" ::: "memory");    /* no TSC read before the lock is held */
@@ -78,8 +90,12 @@ static void wait_us(uint64_t us)
 void ap_start(void) __attribute__((noreturn));
 void ap_start(void)
 {
-    int rc;
+    int claim = AP_STARTING, rc;
 
+    if (!__atomic_compare_exchange_n(&ap_state, &claim, AP_CLAIMED, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        for (;;)
+            __asm__ volatile("cli; hlt");       /* too late: the boot CPU went on without us */
     percpu_init(__atomic_load_n(&ap_cpu_id, __ATOMIC_ACQUIRE));
     cpu_tables_init();
     cpu_caches_on();
@@ -99,53 +115,64 @@ void ap_start(void)
     sched_run();
 }
 
-static bool ap_answered(void)
+static bool ap_in_state(int state)
 {
-    return __atomic_load_n(&ap_state, __ATOMIC_ACQUIRE) != AP_STARTING;
+    return __atomic_load_n(&ap_state, __ATOMIC_SEQ_CST) == state;
 }
 
-static bool wait_for_ap(uint64_t us)
+static void wait_while_ap_in(int state, uint64_t us)
 {
-    for (uint64_t waited = 0; waited < us && !ap_answered(); waited += 100)
+    for (uint64_t waited = 0; waited < us && ap_in_state(state); waited += 100)
         wait_us(100);
-    return ap_answered();
 }
 
-/* Starts one CPU as number `cpu`; false (logged) if it did not come up. */
-static bool start_ap(unsigned cpu, uint32_t apic_id, uint64_t page)
+/*
+ * Starts one CPU as number `cpu` on stack `slot` (each try its own: a CPU that
+ * failed keeps its stack). 1 if it came up, 0 if it did not (logged), -1 if
+ * it was given up on, so that no other may start after it.
+ */
+static int start_ap(unsigned cpu, unsigned slot, uint32_t apic_id, uint64_t page)
 {
     uint8_t vector = (uint8_t)(page >> 12);
+    int starting = AP_STARTING;
 
-    ap_stack_top = (uintptr_t)ap_stacks[cpu] + AP_STACK_SIZE;
+    ap_stack_top = (uintptr_t)ap_stacks[slot] + AP_STACK_SIZE;
     ap_state = AP_STARTING;
+    tsc_arrived = 0;
     ap_tsc_checked = false;
-    __atomic_store_n(&ap_cpu_id, cpu, __ATOMIC_RELEASE);
+    __atomic_store_n(&ap_cpu_id, cpu, __ATOMIC_SEQ_CST);
 
     if (!host_apic_send(apic_id, APIC_ICR_INIT)) {
         log_warn("CPU with APIC ID %u: its INIT was not accepted", apic_id);
-        return false;
+        return 0;
     }
     wait_us(10000);
     /* The second start-up IPI is for CPUs that missed the first (SDM vol 3, 9.4.4.1). */
-    for (unsigned sipi = 0; sipi < 2 && !ap_answered(); sipi++) {
+    for (unsigned sipi = 0; sipi < 2 && ap_in_state(AP_STARTING); sipi++) {
         if (!host_apic_send(apic_id, APIC_ICR_STARTUP(vector)))
             break;
-        wait_for_ap(200);
+        wait_while_ap_in(AP_STARTING, 200);
     }
-    if (!wait_for_ap(AP_START_WAIT_US) || ap_state != AP_UP) {
-        /* Back to waiting for a start-up IPI: a late start would take the next CPU's stack. */
-        (void)host_apic_send(apic_id, APIC_ICR_INIT);
-        if (ap_answered())
-            log_warn("CPU with APIC ID %u cannot enable %s (error %d): left out", apic_id,
-                     hvm->name, ap_state);
-        else
-            log_warn("CPU with APIC ID %u did not start within 1 s: left out", apic_id);
-        return false;
+    wait_while_ap_in(AP_STARTING, AP_START_WAIT_US);
+    if (__atomic_compare_exchange_n(&ap_state, &starting, AP_ABANDONED, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
+        (void)host_apic_send(apic_id, APIC_ICR_INIT);   /* back to waiting, if it listens */
+        log_warn("CPU with APIC ID %u did not start within 1 s: it and the CPUs after it are "
+                 "left out", apic_id);
+        return -1;
+    }
+    wait_while_ap_in(AP_CLAIMED, AP_SETUP_WAIT_US);
+    if (ap_in_state(AP_CLAIMED))
+        panic("CPU with APIC ID %u started but did not finish its set-up in 10 s", apic_id);
+    if (!ap_in_state(AP_UP)) {
+        log_warn("CPU with APIC ID %u cannot enable %s (error %d): left out", apic_id, hvm->name,
+                 ap_state);
+        return 0;                       /* it halted itself; its stack stays its own */
     }
     tsc_check_rounds();
     while (!__atomic_load_n(&ap_tsc_checked, __ATOMIC_ACQUIRE))
         cpu_relax();
-    return true;
+    return 1;
 }
 
 static void log_online(unsigned listed)
@@ -181,10 +208,15 @@ void smp_boot(const struct boot_info *bi, const struct acpi_cpus *cpus, unsigned
     }
     if (max > 1 && cpus->nr > 1)
         memcpy(phys_to_virt(page), ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
-    for (unsigned i = 0; i < cpus->nr && cpus_online < max; i++) {
+    /* Stack slot 0 is the boot CPU's place; each try takes the next. */
+    for (unsigned i = 0, slot = 1; i < cpus->nr && cpus_online < max && slot < MAX_PCPUS; i++) {
         if (cpus->apic_id[i] == self)
             continue;
-        if (start_ap(cpus_online, cpus->apic_id[i], page))
+        int started = start_ap(cpus_online, slot++, cpus->apic_id[i], page);
+
+        if (started < 0)
+            break;
+        if (started)
             online_apic_ids[cpus_online++] = cpus->apic_id[i];
     }
     log_online(cpus->listed);
@@ -234,7 +266,7 @@ static void wait_out_of_guest(unsigned cpu, const struct domain *d)
     }
 }
 
-void smp_stop_others(void)
+void smp_stop_others(bool wait)
 {
     unsigned me = this_cpu_id();
 
@@ -244,7 +276,7 @@ void smp_stop_others(void)
         __atomic_store_n(&percpu_of(cpu)->stop, true, __ATOMIC_SEQ_CST);
         smp_kick(cpu);
     }
-    for (unsigned cpu = 0; cpu < cpus_online; cpu++) {
+    for (unsigned cpu = 0; wait && cpu < cpus_online; cpu++) {
         struct domain *d = cpu == me ? NULL : __atomic_load_n(&percpu_of(cpu)->in_guest,
                                                               __ATOMIC_SEQ_CST);
         if (d)
