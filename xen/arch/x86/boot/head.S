@@ -1,4 +1,5 @@
 /* head.S (hypervisor, boot): multiboot v1/v2 headers, 32-bit entry, switch to long mode. */
+#include "long_mode.h"
 
 #define MB1_HEADER_MAGIC   0x1BADB002
 #define MB1_FLAG_PAGE_ALIGN (1 << 0)    /* modules on 4 KiB boundaries */
@@ -10,12 +11,6 @@
 #define MB2_TAG_END        0
 #define MB2_TAG_MODULE_ALIGN 6
 
-#define CR0_PE   (1 << 0)
-#define CR0_PG   (1 << 31)
-#define CR4_PAE  (1 << 5)
-#define EFER_MSR 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
 #define PTE_PRESENT_RW 0x3
 #define PDE_LARGE      0x80
 #define BOOT_STACK_SIZE 0x8000
@@ -100,19 +95,7 @@ _start:
     cmp $2048, %ecx
     jb 2b
 
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $EFER_MSR, %ecx
-    rdmsr
-    or $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    mov %cr0, %eax
-    or $(CR0_PG | CR0_PE), %eax
-    mov %eax, %cr0
-
+    enable_long_mode
     lgdt boot_gdt_ptr
     ljmp $0x08, $long_mode_entry
 

@@ -8,12 +8,7 @@
  * same road to long mode as the boot CPU did: the same page tables.
  */
 
-#define CR0_PE   (1 << 0)
-#define CR0_PG   (1 << 31)
-#define CR4_PAE  (1 << 5)
-#define EFER_MSR 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
+#include "long_mode.h"
 
 #define AP_CODE32 0x08
 #define AP_DATA   0x10
@@ -44,18 +39,7 @@ ap_entry32:
     mov %eax, %ds
     mov %eax, %es
     mov %eax, %ss
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $EFER_MSR, %ecx
-    rdmsr
-    or $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    mov %cr0, %eax
-    or $(CR0_PG | CR0_PE), %eax
-    mov %eax, %cr0
+    enable_long_mode
     ljmp $AP_CODE64, $ap_entry64
 
     .code64
