@@ -564,6 +564,27 @@ static void interrupt_window(void)
     __asm__ volatile("sti; nop; cli" : : : "memory");
 }
 
+/*
+ * An injected upcall arrives once: the exits that follow it, with interrupts
+ * off, deliver nothing. (The hypervisor injects an event again only when the
+ * exit cut its delivery short; taking a delivered one for that would hand it
+ * to the guest a second time, whatever its IF.)
+ */
+static void check_upcall_once(uint32_t port)
+{
+    unsigned int before = callback_upcalls, after_send;
+
+    irq_enable();
+    (void)ev_send(port);            /* the upcall is injected on the way back */
+    irq_disable();
+    after_send = callback_upcalls;
+    for (int k = 0; k < 3; k++)
+        vm_exit();
+    check("upcall_delivered_once", after_send == before + 1 && callback_upcalls == after_send,
+          "upcalls: %u by the send (want 1), %u more with interrupts off (want 0)",
+          after_send - before, callback_upcalls - after_send);
+}
+
 static void check_upcalls(void)
 {
     uint64_t via = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | CALLBACK_VECTOR;
@@ -615,6 +636,7 @@ static void check_upcalls(void)
     check("upcall_after_unmask", quiet && rc == 0 && raised && ev_count[i] == seen + 3,
           "masked quiet %d, unmask rc %ld raised %d, count %u (want 3)", quiet, rc, raised,
           ev_count[i] - seen);
+    check_upcall_once(i);
     (void)ev_close(i);
 }
 
