@@ -6,7 +6,8 @@ and guest2 (d4), each with a raw disk (xvda, a boot module) and a vif. The servi
 `wisp.svc-cmd` script drives it and prints one `SVC key value` line per fact:
 
 1. it waits until both guests' vbd and vif are connected at both ends (state 4), pings both
-   guests (10.77.0.3, 10.77.0.4; guest1 pings guest2 too, before it writes), and dumps the
+   guests (10.77.0.3, 10.77.0.4), then has guest2 ping guest1 (nc to port 9002; guest2 says
+   it did on port 9001), and dumps the
    backend and frontend directories of guest1's vbd and vif: every key with its
    permissions (`wisp-xs perms`) and value;
 2. guest1 writes its xvda in an endless loop; once blkback's wr_req counter for it grows, the
@@ -73,13 +74,14 @@ echo "IO writing $(blockdev --getsize64 /dev/xvda)"
 while :; do dd if=/dev/zero of=/dev/xvda bs=64k count=256 conv=fsync 2>/dev/null; done
 """
 
-# guest2: pings guest1 across the bridge and tells the service domain so (guest1 is up first:
-# pinging guest2 from guest1 instead, before guest2 had its address, kept guest2's DHCP from
-# succeeding under Bochs until guest1 stopped: an open question, see docs/service-domain.md),
-# then waits for the service domain's go and does its own disk and network I/O.
+# guest2: once the service domain says both guests answer (a guest pinged before it has its
+# address got no DHCP lease under Bochs until the pings stopped, whichever guest came up
+# first: an open question, see docs/service-domain.md), pings guest1 across the bridge and
+# tells the service domain so, then waits for its go and does its own disk and network I/O.
 GUEST2 = WAIT_FOR + r"""
 wait_for /dev/xvda
-ping -c 3 -w 300 10.77.0.3 >/dev/null 2>&1; echo "IO ping_guest1 $?"
+nc -l -p 9002 >/dev/null
+ping -c 3 -w 120 10.77.0.3 >/dev/null 2>&1; echo "IO ping_guest1 $?"
 i=0; until echo pinged | nc 10.77.255.254 9001 || [ $i -ge 120 ]; do sleep 1; i=$((i+1)); done
 nc -l -p 9000 >/tmp/go; echo "IO go $(cat /tmp/go)"
 w=$(dd if=/dev/urandom bs=1M count=8 2>/dev/null | tee /dev/xvda | sha256sum | cut -c1-64)
@@ -102,8 +104,10 @@ is() { [ "$(wisp-xs -t 30 read $1 2>/dev/null)" = $2 ]; }
 up() { for p in $B/vbd/$1/51712 $B/vif/$1/0 /local/domain/$1/device/vbd/51712 \
   /local/domain/$1/device/vif/0; do is $p/state 4 || return 1; done; }
 for d in 3 4; do w 900 up $d; s connected_d$d $?; done
-for d in 3 4; do w 120 ping -c1 -W2 10.77.0.$d >/dev/null; s ping_d$d $?; done
-nc -l -p 9001 >/tmp/pinged & w 300 [ -s /tmp/pinged ]; s guest2_pinged $?
+for d in 3 4; do w 300 ping -c1 -W2 10.77.0.$d >/dev/null; s ping_d$d $?; done
+nc -l -p 9001 >/tmp/pinged &
+i=0; until echo ping | nc 10.77.0.4 9002 || [ $i -ge 120 ]; do sleep 1; i=$((i+1)); done
+w 300 [ -s /tmp/pinged ]; s guest2_pinged $?
 DUMP
 S=$X/vbd-3-51712/statistics/wr_req
 g() { a=$(cat $S); sleep 2; b=$(cat $S); [ $b -gt $a ]; }
