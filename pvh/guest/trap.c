@@ -195,6 +195,16 @@ static void irq_dispatch(struct trap_frame *f)
 {
     irq_handler_fn fn = irq_handlers[f->vector];
 
+    /*
+     * A maskable interrupt whose frame says IF was clear reached code that had
+     * interrupts off: no CPU does that, so the hypervisor injected it wrongly.
+     */
+    if (!(f->flags & X86_RFLAGS_IF)) {
+        con_flush();
+        con_printf("\nINTERRUPT WITH INTERRUPTS OFF vector %lu\n", f->vector);
+        dump_frame(f);
+        guest_shutdown(SHUTDOWN_crash);
+    }
     if (fn) {
         fn((unsigned int)f->vector);
         return;

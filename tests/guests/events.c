@@ -585,6 +585,89 @@ static void check_upcall_once(uint32_t port)
           after_send - before, callback_upcalls - after_send);
 }
 
+/*
+ * Interrupt windows by the hundred thousand: an event raised with interrupts off
+ * and an exit before STI, with no exit, across PUSHF/CLI/POPF, with interrupts on,
+ * an exit in the STI shadow; and a timer rearmed every few tens of microseconds, so
+ * events also come from outside at any point. irq_dispatch stops the guest if one
+ * ever arrives with IF clear; here every send must come exactly once.
+ */
+static void stress_window(unsigned int k, uint32_t port)
+{
+    unsigned long flags, a, b, c, d;
+
+    switch (k % 6) {
+    case 0:
+        irq_disable();
+        (void)ev_send(port);
+        vm_exit();
+        irq_enable();
+        break;
+    case 1:
+        irq_disable();
+        (void)ev_send(port);
+        irq_enable();
+        break;
+    case 2:
+        __asm__ volatile("pushf; pop %0; cli" : "=r"(flags) : : "memory");
+        (void)ev_send(port);
+        vm_exit();
+        __asm__ volatile("push %0; popf" : : "r"(flags) : "memory", "cc");
+        break;
+    case 3:
+        (void)ev_send(port);
+        break;
+    case 4:
+        irq_disable();
+        (void)ev_send(port);
+        __asm__ volatile("sti; cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0)
+                         : "memory");
+        break;
+    default:
+        irq_disable();
+        vm_exit();
+        irq_enable();
+        break;
+    }
+    __asm__ volatile("nop; nop" : : : "memory");
+}
+
+static long singleshot(uint64_t deadline, uint32_t flags);
+
+static void check_upcall_stress(uint32_t port)
+{
+    unsigned int seen = ev_count[port], sends = 0, iterations = 0, ticks = 0, last_tick;
+    uint64_t end = pv_now() + 2000 * NS_PER_MS;
+    uint32_t tp;
+
+    if (ev_bind_virq(VIRQ_TIMER, 0, &tp)) {
+        check_fail("upcall_stress_if_respected", "cannot bind VIRQ_TIMER");
+        return;
+    }
+    last_tick = ev_count[tp];
+    irq_enable();
+    (void)singleshot(pv_now() + 20 * NS_PER_US, 0);
+    while (pv_now() < end) {
+        stress_window(iterations, port);
+        sends += iterations % 6 != 5;
+        if (ev_count[tp] != last_tick) {
+            last_tick = ev_count[tp];
+            ticks++;
+            (void)singleshot(pv_now() + 20 * NS_PER_US, 0);
+        }
+        iterations++;
+    }
+    (void)hv_vcpu_op(VCPUOP_stop_singleshot_timer, 0, 0);
+    interrupt_window();
+    irq_disable();
+    (void)ev_close(tp);
+    note("upcall stress: %u windows, %u sends, %u upcalls, %u timer ticks\n", iterations, sends,
+         ev_count[port] - seen, ticks);
+    check("upcall_stress_if_respected", ev_count[port] - seen == sends && ticks >= 10,
+          "%u windows: %u sends, %u upcalls on the port, %u timer ticks", iterations, sends,
+          ev_count[port] - seen, ticks);
+}
+
 static void check_upcalls(void)
 {
     uint64_t via = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | CALLBACK_VECTOR;
@@ -637,6 +720,7 @@ static void check_upcalls(void)
           "masked quiet %d, unmask rc %ld raised %d, count %u (want 3)", quiet, rc, raised,
           ev_count[i] - seen);
     check_upcall_once(i);
+    check_upcall_stress(i);
     (void)ev_close(i);
 }
 

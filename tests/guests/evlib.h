@@ -6,6 +6,7 @@
 #include "xen/event_channel.h"
 #include "xen/xen.h"
 
+#define NS_PER_US 1000ULL
 #define NS_PER_MS 1000000ULL
 /* The 2-level ABI's ports: 4096 for 64-bit guests (64 x 64 bits), 1024 for 32-bit ones (32 x 32). */
 #define EV_MAX_PORTS EVTCHN_2L_NR_CHANNELS

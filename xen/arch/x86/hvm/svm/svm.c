@@ -42,6 +42,7 @@
 struct svm_vcpu {
     struct vmcb *vmcb;
     uint64_t vmcb_pa;
+    bool masked_injection_reported;   /* check_injection() said so once */
 };
 
 static bool have_nrips, have_decode_assists;
@@ -371,6 +372,29 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
 
 static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb);
 
+#define EVENTINJ_TYPE_MASK (7ull << 8)
+
+/*
+ * An interrupt injected while the guest has IF clear or sits in an STI/MOV SS
+ * shadow reaches code that cannot take one (Linux then deadlocks or double
+ * faults). svm_can_inject() rules it out, so this is a tripwire for the
+ * re-injection path and for whatever else sets EVENTINJ: say so once per vCPU.
+ */
+static void check_injection(struct vcpu *v, struct svm_vcpu *s)
+{
+    const struct vmcb *vmcb = s->vmcb;
+
+    if ((vmcb->eventinj & (EVENTINJ_VALID | EVENTINJ_TYPE_MASK)) !=
+            (EVENTINJ_VALID | EVENTINJ_TYPE_INTR) || s->masked_injection_reported)
+        return;
+    if ((vmcb->rflags & X86_RFLAGS_IF) && !(vmcb->interrupt_shadow & INTERRUPT_SHADOW))
+        return;
+    s->masked_injection_reported = true;
+    log_error("d%u v%u: interrupt 0x%x injected at rip %016lx with rflags %016lx, shadow %d",
+              v->dom->id, v->id, (unsigned)(vmcb->eventinj & 0xff), vmcb->rip, vmcb->rflags,
+              (vmcb->interrupt_shadow & INTERRUPT_SHADOW) != 0);
+}
+
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct svm_vcpu *s = v->vendor;
@@ -381,6 +405,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rsp = v->regs.rsp;
     vmcb->rip = v->regs.rip;
     vmcb->rflags = v->regs.rflags;
+    check_injection(v, s);
 
     spec_ctrl_enter_guest(v->dom);
     svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa[this_cpu_id()]);
