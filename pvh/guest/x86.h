@@ -8,9 +8,6 @@
 #define X86_CR0_PG  0x80000000   /* paging */
 #define X86_CR4_PAE 0x00000020   /* physical address extension */
 
-/* RFLAGS (SDM vol. 1 3.4.3). */
-#define X86_RFLAGS_IF 0x200      /* maskable interrupts enabled */
-
 /* EFER (SDM vol. 3A 2.2.1; AMD APM vol. 2 3.1.7). */
 #define MSR_EFER       0xC0000080
 #define EFER_LME_BIT   8         /* long mode enable */

@@ -586,10 +586,11 @@ static void check_upcall_once(uint32_t port)
 }
 
 /*
- * Interrupt windows by the hundred thousand: an event raised with interrupts off
- * and an exit before STI, with no exit, across PUSHF/CLI/POPF, with interrupts on,
- * an exit in the STI shadow; and a timer rearmed every few tens of microseconds, so
- * events also come from outside at any point. irq_dispatch stops the guest if one
+ * Interrupt windows for 2 s of system time (thousands under QEMU, hundreds
+ * under Bochs): an event raised with interrupts off and an exit before STI,
+ * with no exit, across PUSHF/CLI/POPF, with interrupts on, an exit in the STI
+ * shadow; and a timer rearmed every 20 us, so events also come from outside
+ * at any point. irq_dispatch stops the guest if one
  * ever arrives with IF clear; here every send must come exactly once.
  */
 static void stress_window(unsigned int k, uint32_t port)

@@ -160,6 +160,8 @@ void trap_load_empty_idt(void);
 
 /* ---- Interrupts (trap.c) ---- */
 
+#define X86_RFLAGS_IF 0x200ul    /* maskable interrupts enabled (SDM vol. 1 3.4.3) */
+
 #define X86_NR_VECTORS 256
 
 /* Runs on the interrupted stack with interrupts off (interrupt gate); EOI is the handler's job. */
@@ -197,7 +199,7 @@ static inline bool irq_enabled(void)
     unsigned long flags;
 
     __asm__ volatile("pushf; pop %0" : "=r"(flags) : : "memory");
-    return flags & (1ul << 9);   /* EFLAGS.IF */
+    return flags & X86_RFLAGS_IF;
 }
 static inline void cpu_relax(void)
 {

@@ -372,8 +372,6 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
 
 static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb);
 
-#define EVENTINJ_TYPE_MASK (7ull << 8)
-
 /*
  * An interrupt injected while the guest has IF clear or sits in an STI/MOV SS
  * shadow reaches code that cannot take one (Linux then deadlocks or double
@@ -391,7 +389,7 @@ static void check_injection(struct vcpu *v, struct svm_vcpu *s)
         return;
     s->masked_injection_reported = true;
     log_error("d%u v%u: interrupt 0x%x injected at rip %016lx with rflags %016lx, shadow %d",
-              v->dom->id, v->id, (unsigned)(vmcb->eventinj & 0xff), vmcb->rip, vmcb->rflags,
+              v->dom->id, v->id, (unsigned)(vmcb->eventinj & EVENTINJ_VECTOR_MASK), vmcb->rip, vmcb->rflags,
               (vmcb->interrupt_shadow & INTERRUPT_SHADOW) != 0);
 }
 

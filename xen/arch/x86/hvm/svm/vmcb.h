@@ -91,6 +91,8 @@
 #define EVENTINJ_TYPE_INTR      (0ull << 8)
 #define EVENTINJ_TYPE_NMI       (2ull << 8)
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
+#define EVENTINJ_TYPE_MASK      (7ull << 8)
+#define EVENTINJ_VECTOR_MASK    0xffull
 
 /* VINTR control (offset 0x60). */
 #define VINTR_MASKING  (1ull << 24)     /* guest IF masks only virtual interrupts */
