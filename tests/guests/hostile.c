@@ -276,12 +276,17 @@ void act_lapic_periodic_xapic(void) { lapic_periodic(false); }
 /* ---- spinning without a single exit ---- */
 
 /* It first yields once with interrupts on (no vector is ever sent), as a kernel that
- * had enabled them before it deadlocked: Wisp's irqoff_warn watch starts there. */
+ * had enabled them before it deadlocked: Wisp's irqoff_warn watch starts there. It
+ * then spins as on a held lock whose address is in RDI; Wisp's report shows the word. */
+#define SPIN_CLI_LOCK_WORD 0x5350494e4c4f434bull   /* "SPINLOCK" */
+
 void act_spin_cli(void)
 {
+    static volatile uint64_t lock[4] = { SPIN_CLI_LOCK_WORD };
+
     __asm__ volatile("sti" : : : "memory");
     (void)hv_sched_op(SCHEDOP_yield, 0);
-    __asm__ volatile("cli; 1: jmp 1b" : : : "memory");
+    __asm__ volatile("cli; 1: jmp 1b" : : "D"(lock) : "memory");
 }
 
 void act_spin_sti(void)

@@ -70,7 +70,10 @@ def test_hostile_beside_canary_qemu(tmp_path, act):
     assert (STUCK in res.stderr) == (act == "spin-cli"), res.stderr[-3000:]
     assert "(canary) v0: interrupts off" not in res.stderr
     if act == "spin-cli":
-        assert "rip " in res.stderr.split(STUCK, 1)[1], res.stderr[-3000:]
+        report = res.stderr.split(STUCK, 1)[1]
+        assert "rip " in report, res.stderr[-3000:]
+        # The words RDI points at (a spinning vCPU's lock): the guest put "SPINLOCK" there.
+        assert "[rdi]: 5350494e4c4f434b 0000000000000000" in report, res.stderr[-3000:]
 
 
 @pytest.mark.boot

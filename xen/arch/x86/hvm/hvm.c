@@ -264,6 +264,19 @@ static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *exit)
 #define STACK_WORDS_READ    256
 #define STACK_WORDS_SHOWN   12
 
+/*
+ * A vCPU spinning on a lock has the lock's address in its first argument
+ * register (queued_spin_lock_slowpath(lock, val)): the lock word, and its
+ * neighbours, say who holds it or what overwrote it.
+ */
+static void log_words_at_rdi(struct vcpu *v, const struct guest_paging *pg)
+{
+    uint64_t w[4];
+
+    if (copy_from_guest(&v->dom->mem, pg, w, v->regs.rdi, sizeof(w)) == 0)
+        log_error("  [rdi]: %016lx %016lx %016lx %016lx", w[0], w[1], w[2], w[3]);
+}
+
 void hvm_log_stack(struct vcpu *v)
 {
     struct vcpu_ctrl_regs cr;
@@ -283,6 +296,7 @@ void hvm_log_stack(struct vcpu *v)
             shown++;
         }
     }
+    log_words_at_rdi(v, &pg);
 }
 
 /* Reads the bytes at the guest's CS:RIP, through its own page tables. */
