@@ -277,16 +277,25 @@ void act_lapic_periodic_xapic(void) { lapic_periodic(false); }
 
 /* It first yields once with interrupts on (no vector is ever sent), as a kernel that
  * had enabled them before it deadlocked: Wisp's irqoff_warn watch starts there. It
- * then spins as on a held lock whose address is in RDI; Wisp's report shows the word. */
+ * then spins in an interrupt handler (entered by INT, so IF is off) as on a held lock
+ * whose address is in RDI; Wisp's report shows the word and the interrupt frame. */
 #define SPIN_CLI_LOCK_WORD 0x5350494e4c4f434bull   /* "SPINLOCK" */
+#define SPIN_CLI_VECTOR    0x40
 
-void act_spin_cli(void)
+static void spin_on_lock(unsigned int vector)
 {
     static volatile uint64_t lock[4] = { SPIN_CLI_LOCK_WORD };
 
+    (void)vector;
+    __asm__ volatile("cli; 1: jmp 1b" : : "D"(lock) : "memory");
+}
+
+void act_spin_cli(void)
+{
     __asm__ volatile("sti" : : : "memory");
     (void)hv_sched_op(SCHEDOP_yield, 0);
-    __asm__ volatile("cli; 1: jmp 1b" : : "D"(lock) : "memory");
+    irq_set_handler(SPIN_CLI_VECTOR, spin_on_lock);
+    __asm__ volatile("int %0" : : "i"(SPIN_CLI_VECTOR) : "memory");
 }
 
 void act_spin_sti(void)

@@ -9,6 +9,8 @@ interrupts off never gave its pCPU away.
 QEMU (AMD SVM) boots one hostile domain at a time; Bochs (Intel VMX), which is slower, boots
 them all in one machine.
 """
+import re
+
 import pytest
 
 from machine import domain_lines, heartbeats, run_config
@@ -74,6 +76,9 @@ def test_hostile_beside_canary_qemu(tmp_path, act):
         assert "rip " in report, res.stderr[-3000:]
         # The words RDI points at (a spinning vCPU's lock): the guest put "SPINLOCK" there.
         assert "[rdi]: 5350494e4c4f434b 0000000000000000" in report, res.stderr[-3000:]
+        # The frame INT pushed: the code it stopped had interrupts on.
+        assert re.search(r"interrupt frame at [0-9a-f]+: rip [0-9a-f]+ rflags 0+2[0-9a-f]{2} \(IF on\)",
+                         report), res.stderr[-3000:]
 
 
 @pytest.mark.boot

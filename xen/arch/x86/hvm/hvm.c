@@ -277,6 +277,57 @@ static void log_words_at_rdi(struct vcpu *v, const struct guest_paging *pg)
         log_error("  [rdi]: %016lx %016lx %016lx %016lx", w[0], w[1], w[2], w[3]);
 }
 
+/*
+ * Interrupt frames say what an interrupt stopped: its RIP and whether that
+ * code had interrupts on. A ring-0 frame in 64-bit mode is RIP, CS, RFLAGS,
+ * RSP, SS (SDM vol 3, 6.14.2). Linux takes interrupts on a 16 KiB IRQ stack
+ * whose top word holds the interrupted stack pointer, so the search follows it.
+ */
+#define IRQ_STACK_BYTES     16384ull
+#define FRAME_SCAN_BYTES    4096ull
+#define FRAMES_SHOWN        4
+
+static bool canonical(uint64_t a)
+{
+    return (int64_t)a >> 47 == 0 || (int64_t)a >> 47 == -1;
+}
+
+static bool is_interrupt_frame(const uint64_t *w)
+{
+    return w[0] && canonical(w[0]) && w[1] && w[1] < 0x100 && !(w[1] & 3) &&
+           (w[2] & X86_RFLAGS_FIXED) && !(w[2] & X86_RFLAGS_RESERVED) && w[3] &&
+           canonical(w[3]) && w[4] < 0x10000;
+}
+
+static void log_frames_in(struct vcpu *v, const struct guest_paging *pg, uint64_t from,
+                          uint64_t bytes, unsigned *shown)
+{
+    uint64_t w[5];
+
+    for (uint64_t off = 0; off + sizeof(w) <= bytes && *shown < FRAMES_SHOWN; off += 8) {
+        if (copy_from_guest(&v->dom->mem, pg, w, from + off, sizeof(w)))
+            return;
+        if (is_interrupt_frame(w)) {
+            log_error("  interrupt frame at %016lx: rip %016lx rflags %016lx (IF %s) rsp %016lx",
+                      from + off, w[0], w[2], w[2] & X86_RFLAGS_IF ? "on" : "OFF", w[3]);
+            (*shown)++;
+        }
+    }
+}
+
+static void log_interrupt_frames(struct vcpu *v, const struct guest_paging *pg)
+{
+    uint64_t rsp = v->regs.rsp, top = (rsp | (IRQ_STACK_BYTES - 1)) + 1, prev;
+    unsigned shown = 0;
+
+    log_frames_in(v, pg, rsp, top - rsp, &shown);
+    if (copy_from_guest(&v->dom->mem, pg, &prev, top - 8, sizeof(prev)) == 0 && prev &&
+        canonical(prev) && (prev < rsp || prev >= top)) {
+        log_error("  the IRQ stack's top word: %016lx", prev);
+        log_frames_in(v, pg, prev, FRAME_SCAN_BYTES, &shown);
+    }
+}
+
 void hvm_log_stack(struct vcpu *v)
 {
     struct vcpu_ctrl_regs cr;
@@ -297,6 +348,7 @@ void hvm_log_stack(struct vcpu *v)
         }
     }
     log_words_at_rdi(v, &pg);
+    log_interrupt_frames(v, &pg);
 }
 
 /* Reads the bytes at the guest's CS:RIP, through its own page tables. */
