@@ -261,6 +261,7 @@ static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *exit)
  * likely return addresses: a backtrace for `nm -n vmlinux` to read.
  */
 #define KERNEL_TEXT_BASE    0xffffffff80000000ull
+#define KERNEL_HALF         0xffff800000000000ull
 #define STACK_WORDS_READ    256
 #define STACK_WORDS_SHOWN   12
 
@@ -280,11 +281,13 @@ static void log_words_at_rdi(struct vcpu *v, const struct guest_paging *pg)
 /*
  * Interrupt frames say what an interrupt stopped: its RIP and whether that
  * code had interrupts on. A ring-0 frame in 64-bit mode is RIP, CS, RFLAGS,
- * RSP, SS (SDM vol 3, 6.14.2). Linux takes interrupts on a 16 KiB IRQ stack
- * whose top word holds the interrupted stack pointer, so the search follows it.
+ * RSP, SS (SDM vol 3, 6.14.2). A kernel that takes interrupts on a stack of
+ * their own (Linux's IRQ stack) keeps the interrupted stack pointer there, and
+ * the frame lies a little above that: so every word of this stack that points
+ * elsewhere is tried as such a pointer, and the frames found there are shown.
  */
-#define IRQ_STACK_BYTES     16384ull
-#define FRAME_SCAN_BYTES    4096ull
+#define STACK_SCAN_BYTES    16384ull
+#define SAVED_SP_SCAN_BYTES 512ull
 #define FRAMES_SHOWN        4
 
 static bool canonical(uint64_t a)
@@ -299,32 +302,40 @@ static bool is_interrupt_frame(const uint64_t *w)
            canonical(w[3]) && w[4] < 0x10000;
 }
 
-static void log_frames_in(struct vcpu *v, const struct guest_paging *pg, uint64_t from,
-                          uint64_t bytes, unsigned *shown)
+/* Logs the interrupt frames in [from, from + bytes); returns how many. */
+static unsigned log_frames_in(struct vcpu *v, const struct guest_paging *pg, uint64_t from,
+                              uint64_t bytes, unsigned room)
 {
     uint64_t w[5];
+    unsigned shown = 0;
 
-    for (uint64_t off = 0; off + sizeof(w) <= bytes && *shown < FRAMES_SHOWN; off += 8) {
+    for (uint64_t off = 0; off + sizeof(w) <= bytes && shown < room; off += 8) {
         if (copy_from_guest(&v->dom->mem, pg, w, from + off, sizeof(w)))
-            return;
+            break;
         if (is_interrupt_frame(w)) {
             log_error("  interrupt frame at %016lx: rip %016lx rflags %016lx (IF %s) rsp %016lx",
                       from + off, w[0], w[2], w[2] & X86_RFLAGS_IF ? "on" : "OFF", w[3]);
-            (*shown)++;
+            shown++;
         }
     }
+    return shown;
 }
 
 static void log_interrupt_frames(struct vcpu *v, const struct guest_paging *pg)
 {
-    uint64_t rsp = v->regs.rsp, top = (rsp | (IRQ_STACK_BYTES - 1)) + 1, prev;
-    unsigned shown = 0;
+    uint64_t rsp = v->regs.rsp, end = rsp + STACK_SCAN_BYTES, w;
+    unsigned shown = log_frames_in(v, pg, rsp, STACK_SCAN_BYTES, FRAMES_SHOWN);
 
-    log_frames_in(v, pg, rsp, top - rsp, &shown);
-    if (copy_from_guest(&v->dom->mem, pg, &prev, top - 8, sizeof(prev)) == 0 && prev &&
-        canonical(prev) && (prev < rsp || prev >= top)) {
-        log_error("  the IRQ stack's top word: %016lx", prev);
-        log_frames_in(v, pg, prev, FRAME_SCAN_BYTES, &shown);
+    for (uint64_t at = rsp; at < end && shown < FRAMES_SHOWN; at += 8) {
+        if (copy_from_guest(&v->dom->mem, pg, &w, at, sizeof(w)))
+            break;
+        if (w & 7 || !canonical(w) || w < KERNEL_HALF || (w >= rsp && w < end))
+            continue;
+        unsigned found = log_frames_in(v, pg, w, SAVED_SP_SCAN_BYTES, FRAMES_SHOWN - shown);
+
+        if (found)
+            log_error("  (above the stack pointer saved at %016lx)", at);
+        shown += found;
     }
 }
 
