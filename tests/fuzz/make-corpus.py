@@ -33,6 +33,10 @@ def bootconfig():
         "domain g\n kernel k\n disk format=raw, vdev=xvda, access=rw, target=d0.img\n"
         " disk = [ 'target=d1.img,vdev=xvdq,access=ro', \"vdev=xvdb,target=d2\" ]\n"
         " vif mac=00:16:3e:00:03:00\n vif=[ '', 'mac=02:00:00:00:00:01' ]\n")
+    put("bootconfig", "scheduling",
+        "domain a\n kernel k\n weight 512\n cap 50\n cpus 0-3,6,63\n"
+        "domain b\n kernel k\n weight 65535\n cap 800\n cpus all\n"
+        "domain c\n kernel k\n cpus 7-2\n")
 
 
 def cmdline():

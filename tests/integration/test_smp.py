@@ -13,12 +13,13 @@ import re
 
 import pytest
 
+import machine
 import wisptest
 
 CPUS_RE = re.compile(r"^\(wisp\) CPUs: (\d+) running of (\d+) in the ACPI MADT "
                      r"\(APIC IDs((?: \d+)+)\)", re.M)
 FRAMES_RE = re.compile(r"^\(wisp\) free frames: boot (\d+), end (\d+)$", re.M)
-SHARE_RE = re.compile(r"^\[(guest\d)\] SHARE running_ns=(\d+) wall_ns=(\d+)$")
+SHARE_RE = re.compile(r"^\[(\w+)\] SHARE running_ns=(\d+) wall_ns=(\d+)$")
 PLACED_RE = re.compile(r"^\(wisp\) d(\d) \(guest\d\): .*, pCPU (\d)$", re.M)
 
 
@@ -63,11 +64,11 @@ def test_cpu_count_and_maxcpus_qemu(guest, cpus, hv_cmdline, boot, expect):
     assert ("(wisp) TSCs agree" in log) == (running > 1), log
 
 
-def shares(result):
+def shares(result, names=("guest1", "guest2")):
     """{guest: running_ns / wall_ns} from each act=share guest's report."""
     found = {m.group(1): int(m.group(2)) / int(m.group(3))
              for m in map(SHARE_RE.match, result.stdout) if m}
-    assert set(found) == {"guest1", "guest2"}, str(result)
+    assert set(found) == set(names), str(result)
     return found
 
 
@@ -107,3 +108,65 @@ def test_linux_guests_and_service_domain_on_two_cpus_qemu():
                         ("d4 (guest2)", 1)):
         assert re.search(rf"^\(wisp\) {re.escape(domain)}: .*, pCPU {cpu}$", log, re.M), log
     assert_no_leak(result)
+
+
+def spinners(*blocks):
+    """A boot configuration of act=share guests, one per (name, extra key lines)."""
+    return "".join(f"domain {name}\nkernel act64.elf\ncmdline act=share\n{keys}"
+                   for name, keys in blocks)
+
+
+@pytest.mark.boot
+def test_weights_share_a_cpu_in_proportion_qemu(tmp_path):
+    """Weights 256 and 512 on one CPU: the heavier guest runs twice as much (within 10%).
+    QEMU only: under Bochs each guest's own start-up takes seconds of guest time at its
+    share of the CPU, so the two measuring windows do not overlap."""
+    config = spinners(("light", ""), ("heavy", "weight 512\n"))
+    result = machine.run_config(tmp_path, config, timeout=120)
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    got = shares(result, ("light", "heavy"))
+    assert 1.8 <= got["heavy"] / got["light"] <= 2.2, got
+    assert got["heavy"] + got["light"] >= 0.9, got      # and together the whole CPU
+
+
+@pytest.mark.boot
+def test_cap_holds_a_guest_to_half_a_cpu(tmp_path, backend):
+    """cap 50 alone on an otherwise idle CPU: half of it (within 10%), not all."""
+    result = machine.run_config(tmp_path, spinners(("capped", "cap 50\n")), emulator=backend,
+                                timeout=120, extra=["--verbose"])
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    assert 0.45 <= shares(result, ("capped",))["capped"] <= 0.55, str(result)
+    assert re.search(r"^\(wisp\) d1 \(capped\): .*, weight 256, cap 50%$", result.stderr,
+                     re.M), result.stderr
+
+
+@pytest.mark.boot
+def test_pinned_domains_share_their_cpu_qemu(tmp_path):
+    """Both guests pinned to pCPU 1 of two: they split it although pCPU 0 is idle."""
+    config = spinners(("one", "cpus 1\n"), ("two", "cpus 1-1\n"))
+    result = machine.run_config(tmp_path, config, timeout=120, extra=["--cpus", "2",
+                                                                       "--verbose"])
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    placed = re.findall(r"^\(wisp\) d\d \((one|two)\): .*, pCPU (\d)$", result.stderr, re.M)
+    assert sorted(placed) == [("one", "1"), ("two", "1")], result.stderr
+    assert all(0.35 <= share <= 0.65 for share in shares(result, ("one", "two")).values())
+
+
+def test_cpus_naming_no_cpu_of_the_machine_is_refused(tmp_path):
+    """cpus 3 with --cpus 2: the CLI says so before anything boots."""
+    result = machine.run_config(tmp_path, spinners(("lost", "cpus 3\n")), timeout=60,
+                                extra=["--cpus", "2"])
+    assert result.code == wisptest.EXIT_USAGE, str(result)
+    assert "domain 'lost': its cpus name no CPU of the machine (--cpus 2: pCPUs 0 to 1)" in \
+        result.stderr, str(result)
+
+
+@pytest.mark.boot
+def test_cpus_naming_no_running_cpu_stops_the_boot_qemu(tmp_path):
+    """cpus 1 on a machine that starts one CPU (maxcpus=1): Wisp refuses the domain."""
+    result = machine.run_config(tmp_path, spinners(("lost", "cpus 1\n")), timeout=60,
+                                extra=["--cpus", "2", "--verbose", "--hv-cmdline", "maxcpus=1"])
+    assert result.code != wisptest.EXIT_POWEROFF, str(result)
+    assert "d1 (lost): its cpus name no pCPU of this machine (pCPUs 0 to 0 here)" in \
+        result.stderr, str(result)
+    assert not any("SHARE" in line for line in result.stdout), str(result)

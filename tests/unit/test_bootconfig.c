@@ -357,6 +357,47 @@ static void test_role_keys(void **state)
     assert_int_equal(cfg.domains[0].max_maptrack_frames, 4096);
 }
 
+static void test_scheduling_keys(void **state)
+{
+    expect_ok("domain a\nkernel k\n"
+              "domain b\nkernel k\nweight 512\ncap 50\ncpus 1\n"
+              "domain c\nkernel k\nweight 65535\ncap 800\ncpus 0-2,5,63\n"
+              "domain d\nkernel k\nweight 1\ncap 0\ncpus all\n");
+    assert_int_equal(cfg.domains[0].weight, 256);               /* credit2's default */
+    assert_int_equal(cfg.domains[0].cap, 0);                    /* no cap */
+    assert_true(cfg.domains[0].cpus == ~0ull);                  /* anywhere */
+    assert_int_equal(cfg.domains[1].weight, 512);
+    assert_int_equal(cfg.domains[1].cap, 50);
+    assert_true(cfg.domains[1].cpus == 0x2);
+    assert_int_equal(cfg.domains[2].weight, 65535);
+    assert_int_equal(cfg.domains[2].cap, 800);
+    assert_true(cfg.domains[2].cpus == (0x27ull | 1ull << 63));
+    assert_int_equal(cfg.domains[3].weight, 1);
+    assert_true(cfg.domains[3].cpus == ~0ull);
+
+    static const struct bad_config bad[] = {
+        { "domain a\nkernel k\nweight 0\n", -ERANGE, "line 3: 'weight' must be 1..65535" },
+        { "domain a\nkernel k\nweight 65536\n", -ERANGE, "line 3: 'weight' must be 1..65535" },
+        { "domain a\nkernel k\ncap 801\n", -ERANGE, "line 3: 'cap' must be 0..800" },
+        { "domain a\nkernel k\ncap -1\n", -EINVAL, "line 3: bad number for 'cap': '-1'" },
+        { "domain a\nkernel k\ncpus 64\n", -EINVAL,
+          "line 3: bad pCPU range '64' (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to 63)" },
+        { "domain a\nkernel k\ncpus 3-1\n", -EINVAL,
+          "line 3: bad pCPU range '3-1' (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to 63)" },
+        { "domain a\nkernel k\ncpus 1,,2\n", -EINVAL,
+          "line 3: bad pCPU number in '' (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to 63)" },
+        { "domain a\nkernel k\ncpus ^1\n", -EINVAL,
+          "line 3: bad pCPU number in '^1' (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to "
+          "63)" },
+        { "domain a\nkernel k\ncpus 1-\n", -EINVAL,
+          "line 3: bad pCPU number in '1-' (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to "
+          "63)" },
+        { "domain a\nkernel k\ncpus 0\ncpus 1\n", -EEXIST, "line 4: duplicate key 'cpus'" },
+        { "domain a\nkernel k\ncpus\n", -EINVAL, "line 3: 'cpus' needs a value" },
+    };
+    expect_errors(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void test_role_errors(void **state)
 {
     expect_error("domain a\nkernel k\nroles dom0\n", -EINVAL,
@@ -587,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_error_buffer_limits),
         cmocka_unit_test(test_role_keys),
         cmocka_unit_test(test_role_errors),
+        cmocka_unit_test(test_scheduling_keys),
         cmocka_unit_test(test_disk_forms),
         cmocka_unit_test(test_vif_forms),
         cmocka_unit_test(test_disk_errors),

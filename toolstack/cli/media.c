@@ -168,6 +168,24 @@ static enum wisp_exit check_disk_images(const struct run_options *opts)
 /* Bigger than any sensible configuration (8 domains, 2 KiB command lines each). */
 #define MAX_CONFIG_BYTES (64 * 1024)
 
+/* Each domain's cpus must name a CPU the emulated machine has (--cpus); else it cannot run. */
+static enum wisp_exit check_config_cpus(const struct run_options *opts)
+{
+    uint64_t machine = opts->cpus >= 64 ? ~0ull : (1ull << opts->cpus) - 1;
+    char why[160];
+
+    for (unsigned i = 0; i < opts->config->nr_domains; i++) {
+        const struct domain_config *dc = &opts->config->domains[i];
+
+        if (dc->cpus & machine)
+            continue;
+        snprintf(why, sizeof(why), "domain '%s': its cpus name no CPU of the machine "
+                 "(--cpus %u: pCPUs 0 to %u)", dc->name, opts->cpus, opts->cpus - 1);
+        return file_error(opts->config_file, why, WISP_EXIT_USAGE);
+    }
+    return 0;
+}
+
 /* Reads and parses --config FILE into a boot_config that lives as long as the run. */
 static enum wisp_exit load_config(struct run_options *opts)
 {
@@ -187,7 +205,7 @@ static enum wisp_exit load_config(struct run_options *opts)
     if (bootconfig_parse(text, len, &config, err, sizeof(err)) < 0)
         return file_error(opts->config_file, err, WISP_EXIT_USAGE);
     opts->config = &config;
-    return 0;
+    return check_config_cpus(opts);
 }
 
 /* FILE's directory/name: where --config finds the modules it names. */

@@ -24,13 +24,15 @@ struct span {
 
 /* Keys from KEY_DISK on may repeat: each line adds devices. */
 enum domain_key { KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_MEMORY, KEY_VCPUS, KEY_ROLES,
-                  KEY_PAUSED, KEY_GRANT_FRAMES, KEY_MAPTRACK_FRAMES, KEY_DISK, KEY_VIF, NR_KEYS };
+                  KEY_PAUSED, KEY_GRANT_FRAMES, KEY_MAPTRACK_FRAMES, KEY_WEIGHT, KEY_CAP,
+                  KEY_CPUS, KEY_DISK, KEY_VIF, NR_KEYS };
 
 static const char *const key_names[NR_KEYS] = {
     [KEY_KERNEL] = "kernel", [KEY_INITRD] = "initrd", [KEY_CMDLINE] = "cmdline",
     [KEY_MEMORY] = "memory", [KEY_VCPUS] = "vcpus", [KEY_ROLES] = "roles",
     [KEY_PAUSED] = "paused", [KEY_GRANT_FRAMES] = "max_grant_frames",
-    [KEY_MAPTRACK_FRAMES] = "max_maptrack_frames", [KEY_DISK] = "disk", [KEY_VIF] = "vif",
+    [KEY_MAPTRACK_FRAMES] = "max_maptrack_frames", [KEY_WEIGHT] = "weight", [KEY_CAP] = "cap",
+    [KEY_CPUS] = "cpus", [KEY_DISK] = "disk", [KEY_VIF] = "vif",
 };
 
 /* The terms of a disk spec (xl's diskspec, docs/boot-config.md). */
@@ -406,6 +408,52 @@ static int set_roles(struct parser *p, struct span value)
     return rc;
 }
 
+static int bad_cpus(struct parser *p, const char *what, struct span item)
+{
+    struct msg *m = error_here(p);
+
+    msg_str(m, what);
+    msg_quote(m, item);
+    msg_str(m, " (cpus takes 'all' or a list like 0-3,6 of pCPUs 0 to ");
+    msg_uint(m, BOOTCFG_MAX_PCPU);
+    msg_char(m, ')');
+    return -EINVAL;
+}
+
+/* One item of a cpus list: N or N-M. */
+static int add_cpus(struct parser *p, struct span item)
+{
+    struct span rest = item, first;
+    bool range = split_at(&rest, '-', &first);
+    struct span last = range ? rest : first;
+    uint64_t lo, hi;
+
+    if (parse_decimal(first, &lo) || parse_decimal(last, &hi))
+        return bad_cpus(p, "bad pCPU number in ", item);
+    if (lo > hi || hi > BOOTCFG_MAX_PCPU)
+        return bad_cpus(p, "bad pCPU range ", item);
+    for (uint64_t c = lo; c <= hi; c++)
+        p->dom->cpus |= 1ull << c;
+    return 0;
+}
+
+/* `cpus all` or `cpus 0-1,3`: the pCPUs the domain's vCPUs may run on (xl.cfg's cpus). */
+static int set_cpus(struct parser *p, struct span value)
+{
+    struct span list, item;
+    bool more = true;
+    int rc = single_word(p, KEY_CPUS, value, &list);
+
+    if (rc || span_eq(list, "all"))
+        return rc;
+    p->dom->cpus = 0;
+    while (!rc && more) {
+        more = split_at(&list, ',', &item);
+        rc = add_cpus(p, item);
+    }
+    return rc;
+}
+
 /* A flag key: present means set; it takes no value. */
 static int set_flag(struct parser *p, enum domain_key key, struct span value, bool *dst)
 {
@@ -741,6 +789,12 @@ static int set_key(struct parser *p, enum domain_key key, struct span value)
     case KEY_MAPTRACK_FRAMES:
         return set_bounded(p, key, value, 0, BOOTCFG_MAX_MAPTRACK_FRAMES,
                            &p->dom->max_maptrack_frames);
+    case KEY_WEIGHT:
+        return set_bounded(p, key, value, 1, BOOTCFG_MAX_WEIGHT, &p->dom->weight);
+    case KEY_CAP:
+        return set_bounded(p, key, value, 0, BOOTCFG_MAX_CAP, &p->dom->cap);
+    case KEY_CPUS:
+        return set_cpus(p, value);
     case KEY_DISK:
     case KEY_VIF:
         return set_devices(p, key, value);
@@ -841,6 +895,8 @@ static int start_domain(struct parser *p, struct span value)
     p->dom->vcpus = DEFAULT_VCPUS;
     p->dom->max_grant_frames = BOOTCFG_DEFAULT_GRANT_FRAMES;
     p->dom->max_maptrack_frames = BOOTCFG_DEFAULT_MAPTRACK_FRAMES;
+    p->dom->weight = BOOTCFG_DEFAULT_WEIGHT;
+    p->dom->cpus = BOOTCFG_ALL_PCPUS;
     p->dom_line = p->line;
     p->seen_keys = 0;
     return 0;

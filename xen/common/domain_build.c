@@ -427,6 +427,33 @@ void domain_destroy(struct domain *d)
     domain_release(d);
 }
 
+/*
+ * d's pCPU: of those its `cpus` allows, the one with the fewest domains so far
+ * (the lowest on a tie), so unpinned domains take the CPUs in turn. All of a
+ * domain's vCPUs share that one (docs/smp.md).
+ */
+static int place_domain(struct domain *d, const struct domain_config *cfg)
+{
+    unsigned online = smp_cpus_online(), best = online, load[MAX_PCPUS] = { 0 };
+
+    for (struct domain *o = domain_next(NULL); o; o = domain_next(o))
+        if (o != d && o->pcpu < online)
+            load[o->pcpu]++;
+    for (unsigned c = 0; c < online; c++)
+        if ((cfg->cpus >> c & 1) && (best == online || load[c] < load[best]))
+            best = c;
+    if (best == online) {
+        log_error("d%u (%s): its cpus name no pCPU of this machine (pCPUs 0 to %u here)", d->id,
+                  d->name, online - 1);
+        return -EINVAL;
+    }
+    d->pcpu = best;
+    d->cpus = cfg->cpus;
+    d->weight = cfg->weight;
+    d->cap = cfg->cap;
+    return 0;
+}
+
 int domain_build(unsigned domid, const struct domain_config *cfg, const struct boot_info *bi)
 {
     struct domain *d = domain_alloc(domid);
@@ -444,8 +471,9 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         return -ENOSPC;
     }
     memcpy(d->name, cfg->name, sizeof(d->name) - 1);
-    /* Domains take the CPUs in turn; all of a domain's vCPUs share its one. */
-    d->pcpu = (domid - 1) % smp_cpus_online();
+    rc = place_domain(d, cfg);
+    if (rc)
+        goto fail;
     d->roles = cfg->roles;
     d->max_grant_frames = cfg->max_grant_frames;
     d->max_maptrack_frames = cfg->max_maptrack_frames;
@@ -482,13 +510,14 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
     d->running = true;
     if (cfg->paused)
         domain_set_paused(d, true);
-    char where[16] = "";
+    char share[48] = "", where[16] = "";
+    if (d->weight != BOOTCFG_DEFAULT_WEIGHT || d->cap)
+        snprintf(share, sizeof(share), ", weight %u, cap %u%%", d->weight, d->cap);
     if (smp_cpus_online() > 1)
         snprintf(where, sizeof(where), ", pCPU %u", d->pcpu);
-    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s%s",
+    log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s%s%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
-             cfg->kernel, entry, start_info, d->paused ? ", paused" : "",
-             where);
+             cfg->kernel, entry, start_info, d->paused ? ", paused" : "", share, where);
     return 0;
 
 fail:

@@ -3,6 +3,7 @@
  * timer when nothing can run. */
 #include "env.h"
 #include "apic.h"
+#include "bootconfig.h"
 #include "console_ring.h"
 #include "domain.h"
 #include "exit.h"
@@ -32,6 +33,18 @@
  * periodic floor (vlapic.h).
  */
 #define MIN_RUN_NS      100000ull
+
+/*
+ * Weights, as Xen's credit2 (docs/smp.md): each vCPU has credit, running burns
+ * it at 256/weight ns per ns while another vCPU waits for the pCPU, the
+ * runnable vCPU with the most goes next, and when that one has none left every
+ * vCPU of the pCPU gets CREDIT_RESET_NS more (at most that much in all). Two
+ * spinning domains of weights 256 and 512 thus run 1:2. Caps: a capped
+ * domain's vCPUs together run at most cap% of each CAP_PERIOD_NS (Xen credit's
+ * 30 ms), then wait for the next period even when the pCPU is idle.
+ */
+#define CREDIT_RESET_NS SLICE_NS
+#define CAP_PERIOD_NS   30000000ull
 
 /*
  * SMP, first phase (docs/smp.md): one lock for all hypervisor state. Each CPU
@@ -64,6 +77,54 @@ void vcpu_block(struct vcpu *v, unsigned wait)
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
         if (domain_schedulable(d) && d->pcpu == this_cpu_id())                \
             for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
+
+static uint64_t cap_budget_ns(const struct domain *d)
+{
+    return (uint64_t)d->cap * CAP_PERIOD_NS / 100;
+}
+
+/*
+ * Moves d's cap accounting to the period now is in: each period that began
+ * since pays off one budget of what it ran, so a run that overshot its end (a
+ * late timer) is paid for by the next, and the long-run share stays at the cap.
+ */
+static void cap_refresh(struct domain *d, uint64_t now)
+{
+    uint64_t start = now - now % CAP_PERIOD_NS;
+    uint64_t repaid = (start - d->cap_period_start) / CAP_PERIOD_NS * cap_budget_ns(d);
+
+    if (d->cap_period_start == start)
+        return;
+    d->cap_period_start = start;
+    d->cap_used_ns = d->cap_used_ns > repaid ? d->cap_used_ns - repaid : 0;
+}
+
+/* How long d may still run in this cap period: UINT64_MAX without a cap. */
+static uint64_t cap_left_ns(struct domain *d, uint64_t now)
+{
+    if (!d->cap)
+        return UINT64_MAX;
+    cap_refresh(d, now);
+    return d->cap_used_ns < cap_budget_ns(d) ? cap_budget_ns(d) - d->cap_used_ns : 0;
+}
+
+static bool may_run(struct vcpu *v, uint64_t now)
+{
+    return v->state == VCPU_RUNNABLE && cap_left_ns(v->dom, now);
+}
+
+/* v ran for ran ns; contended: another vCPU wanted the pCPU meanwhile. */
+static void charge(struct vcpu *v, uint64_t ran, uint64_t now, bool contended)
+{
+    struct domain *d = v->dom;
+
+    if (contended)
+        v->credit -= (int64_t)(ran * BOOTCFG_DEFAULT_WEIGHT / d->weight);
+    if (d->cap) {
+        cap_refresh(d, now);
+        d->cap_used_ns += ran;
+    }
+}
 
 static bool poll_satisfied(const struct vcpu *v)
 {
@@ -138,10 +199,13 @@ static uint64_t earliest(uint64_t a, uint64_t b)
  */
 static uint64_t next_timer(void)
 {
-    uint64_t next = 0;
+    uint64_t next = 0, now = now_ns();
 
     for_each_live_vcpu(d, v) {
         const struct vcpu_timers *t = &v->timers;
+
+        if (v->state == VCPU_RUNNABLE && !cap_left_ns(d, now))
+            next = earliest(next, d->cap_period_start + CAP_PERIOD_NS);   /* capped out */
 
         next = earliest(next, t->singleshot);
         next = earliest(next, t->periodic_next);
@@ -152,30 +216,48 @@ static uint64_t next_timer(void)
     return next;
 }
 
-/* The runnable vCPU after `prev` in (domain, vCPU) order, wrapping around; NULL if none. */
+/* Every vCPU here gets CREDIT_RESET_NS more, up to that much. */
+static void reset_credits(void)
+{
+    for_each_live_vcpu(d, v) {
+        v->credit += CREDIT_RESET_NS;
+        if (v->credit > (int64_t)CREDIT_RESET_NS)
+            v->credit = CREDIT_RESET_NS;
+    }
+}
+
+/*
+ * The vCPU that may run with the most credit; among equals, the first after
+ * `prev` in (domain, vCPU) order, wrapping around (round-robin). NULL if none.
+ */
 static struct vcpu *pick_next(struct vcpu *prev)
 {
-    struct vcpu *first = NULL;
+    struct vcpu *after = NULL, *upto = NULL;  /* the best past prev, and up to it */
     bool passed = prev == NULL;
+    uint64_t now = now_ns();
 
     for_each_live_vcpu(d, v) {
-        if (v->state != VCPU_RUNNABLE) {
-            passed |= v == prev;
-            continue;
+        if (may_run(v, now)) {
+            struct vcpu **best = passed && v != prev ? &after : &upto;
+
+            if (!*best || v->credit > (*best)->credit)
+                *best = v;
         }
-        if (passed && v != prev)
-            return v;
-        if (!first)
-            first = v;
         passed |= v == prev;
     }
-    return first;
+    if (!after || (upto && upto->credit > after->credit))
+        after = upto;
+    if (after && after->credit <= 0)
+        reset_credits();
+    return after;
 }
 
 static bool others_runnable(const struct vcpu *self)
 {
+    uint64_t now = now_ns();
+
     for_each_live_vcpu(d, v)
-        if (v != self && v->state == VCPU_RUNNABLE)
+        if (v != self && may_run(v, now))
             return true;
     return false;
 }
@@ -284,6 +366,8 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     bool keep = true, entered = false;
     struct percpu *me = this_cpu();
     bool *kicked = &me->kicked;
+    uint64_t started = now_ns(), cap_left = cap_left_ns(v->dom, started);
+    uint64_t cap_end = cap_left == UINT64_MAX ? UINT64_MAX : started + cap_left;
 
     fpu_switch_to(v);
     msr_switch_to(v);
@@ -293,6 +377,9 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
         uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
+
+        if (deadline > cap_end)
+            deadline = cap_end;
 
         if (deadline <= now && entered)
             break;
@@ -316,6 +403,8 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
             break;
     }
     __atomic_store_n(&me->running, NULL, __ATOMIC_SEQ_CST);
+    uint64_t now = now_ns();
+    charge(v, now - started, now, others_runnable(v));
     /* Paused by another CPU while it ran: offline from now, as domain_set_paused would have. */
     vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? (v->dom->paused ? RUNSTATE_offline
                                                                        : RUNSTATE_runnable) :
@@ -361,7 +450,7 @@ void sched_run(void)
             console_ring_poll_input();
         uint64_t now = now_ns();
 
-        if (!(keep && v->state == VCPU_RUNNABLE && (!slice_end || now < slice_end))) {
+        if (!(keep && may_run(v, now) && (!slice_end || now < slice_end))) {
             v = pick_next(v);
             slice_end = 0;
         }

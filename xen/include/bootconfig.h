@@ -19,6 +19,14 @@
 #define BOOTCFG_MAX_MAPTRACK_FRAMES     4096
 #define BOOTCFG_ROLES (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
 /* Devices (xl.cfg's disk and vif lists), served by the one backend domain. */
+/* Scheduling (docs/smp.md): Xen credit2's weight range and default, cap in percent of one
+ * pCPU (0: none; up to all of 8 vCPUs), cpus as a bit per pCPU. */
+#define BOOTCFG_DEFAULT_WEIGHT 256
+#define BOOTCFG_MAX_WEIGHT    65535
+#define BOOTCFG_MAX_CAP       (BOOTCFG_MAX_VCPUS * 100)
+#define BOOTCFG_MAX_PCPU      63
+#define BOOTCFG_ALL_PCPUS     (~0ull)
+
 #define BOOTCFG_MAX_DISKS     8
 #define BOOTCFG_MAX_VIFS      4
 #define BOOTCFG_VDEV_MAX      8       /* "xvdz" and its NUL */
@@ -46,6 +54,9 @@ struct domain_config {
     bool paused;                        /* starts paused (WISP_CTL_unpause runs it) */
     uint32_t max_grant_frames;          /* default 64, 1..1024 */
     uint32_t max_maptrack_frames;       /* default 1024, 0..4096 */
+    uint32_t weight;                    /* relative CPU share; default 256, 1..65535 */
+    uint32_t cap;                       /* percent of one pCPU at most; 0 = no cap */
+    uint64_t cpus;                      /* bit per pCPU it may run on; default all */
     unsigned nr_disks, nr_vifs;         /* any device: paused is set (the agent unpauses) */
     struct disk_config disks[BOOTCFG_MAX_DISKS];
     struct vif_config vifs[BOOTCFG_MAX_VIFS];

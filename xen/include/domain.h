@@ -90,6 +90,9 @@ struct vcpu {
     unsigned runstate;              /* RUNSTATE_* */
     uint64_t runstate_entry_ns;
     uint64_t runstate_time[4];
+    /* Credit (sched.c, hv_lock): ns of running it may still take before vCPUs with more
+     * go first; running burns it at 256/weight of its domain, a reset tops all up. */
+    int64_t credit;
     /* 1 + its running time at the first of the latest exits that all had RFLAGS.IF
      * clear; 0: IF was set at the last exit (sched.c: watch_interrupts_off). */
     uint64_t irqs_off_at;
@@ -119,8 +122,14 @@ struct domain {
     uint32_t max_grant_frames;      /* from the boot configuration; immutable */
     uint32_t max_maptrack_frames;
     /* The pCPU that runs all of this domain's vCPUs, reaps and frees it; fixed at
-     * build (domain_build.c). Other CPUs reach it only through smp_kick. */
+     * build (domain_build.c), one of `cpus`. Other CPUs reach it only through smp_kick. */
     unsigned pcpu;
+    /* Its share of that pCPU (sched.c, docs/smp.md), under hv_lock: weight relative to
+     * the other domains there, cap in percent of the pCPU per CAP_PERIOD_NS (0: none),
+     * and what its vCPUs ran in the cap period that starts at cap_period_start. */
+    uint32_t weight, cap;
+    uint64_t cpus;                  /* bit per pCPU it may use (boot configuration `cpus`) */
+    uint64_t cap_period_start, cap_used_ns;
 
     /* Guest RAM: one host-contiguous block backing gpa [0, ram_bytes) less the
      * legacy hole. Immutable after construction. */
