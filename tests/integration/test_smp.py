@@ -14,6 +14,7 @@ import re
 import pytest
 
 import machine
+import test_events
 import wisptest
 
 CPUS_RE = re.compile(r"^\(wisp\) CPUs: (\d+) running of (\d+) in the ACPI MADT "
@@ -170,3 +171,35 @@ def test_cpus_naming_no_running_cpu_stops_the_boot_qemu(tmp_path):
     assert "d1 (lost): its cpus name no pCPU of this machine (pCPUs 0 to 0 here)" in \
         result.stderr, str(result)
     assert not any("SHARE" in line for line in result.stdout), str(result)
+
+
+PAR_CHECKS = ["par_ap_started", "par_xapic_page_one_vcpu_at_a_time", "par_vcpus_run_at_once"]
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_vcpus_of_one_domain_run_in_parallel(backend, guest, cpus):
+    """par64's two vCPUs: on two pCPUs each runs (almost) all the time, on one they share it;
+    in xAPIC mode they take turns with the domain's one xAPIC page (the guest checks both)."""
+    result = wisptest.run_guest(guest("par64"), backend, "--verbose", "--vcpus", "2", "--cpus",
+                                str(cpus), "--cmdline", f"pcpus={cpus}")
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(result.stdout, PAR_CHECKS)
+    if cpus == 2:
+        assert re.search(r"^\(wisp\) d1 \(guest\): .*, pCPU 0 \(vCPUs on 0,1\)$", result.stderr,
+                         re.M), result.stderr
+    assert_no_leak(result)
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("variant", ["smp64", "events64", "vcpuop64"])
+def test_vcpu_guests_with_vcpus_on_two_cpus(backend, guest, variant):
+    """The SMP, event and VCPUOP guests with their vCPUs homed on two pCPUs: INIT/STARTUP,
+    IPIs, event channels, timers, VCPUOP_initialise/up/down all cross pCPUs."""
+    extra, expected = test_events.GUESTS[variant]
+    result = wisptest.run_guest(guest(variant), backend, "--verbose", "--cpus", "2", *extra)
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    test_events.assert_expected_pass(result.stdout, expected, set())
+    assert re.search(r"^\(wisp\) d1 \(guest\): .*\(vCPUs on 0,1", result.stderr, re.M), \
+        result.stderr
+    assert_no_leak(result)

@@ -3,6 +3,7 @@
 #include "console_ring.h"
 #include "domain.h"
 #include "domain_build.h"
+#include "exit.h"
 #include "grant_table.h"
 #include "irq.h"
 #include "machine.h"
@@ -130,17 +131,33 @@ static void notify_domain_change(const struct domain *about)
     }
 }
 
+/* A vCPU of d homed on another pCPU that may still hold its state (VMCS, FPU), or NULL. */
+static const struct vcpu *held_elsewhere(const struct domain *d)
+{
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].loaded && d->vcpus[i].pcpu != this_cpu_id())
+            return &d->vcpus[i];
+    return NULL;
+}
+
 /*
  * d's ports and own mappings go first (the reaper's batches), then it waits for its mappers.
- * Only d's own pCPU frees it (its VMCS may be loaded there); another asks it to look.
+ * Only d's own pCPU frees it, once every other pCPU has handed back what it held of d's
+ * vCPUs (domain_reap there); another pCPU asks those to look.
  */
 void domain_maybe_free(struct domain *d)
 {
+    const struct vcpu *held;
+
     if (!d->dying || !evtchn_all_closed(&d->evtchn) || d->grant.nr_maps ||
         gnttab_foreign_mapped(d))
         return;
     if (d->pcpu != this_cpu_id()) {
-        sched_kick(d);
+        smp_kick(d->pcpu);
+        return;
+    }
+    if ((held = held_elsewhere(d))) {
+        smp_kick(held->pcpu);
         return;
     }
     domain_destroy(d);
@@ -166,6 +183,25 @@ void domain_maybe_free(struct domain *d)
  * saved next pointer: a teardown can free another dying domain (the last
  * mapper of its pages), whose slot must then not be visited.
  */
+/* d has ended: this pCPU hands back the state of d's vCPUs homed here, for d's own to free. */
+static void release_vcpus_here(struct domain *d)
+{
+    bool released = false;
+
+    if (d->pcpu == this_cpu_id())
+        return;                         /* it frees them itself */
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = &d->vcpus[i];
+
+        if (v->pcpu == this_cpu_id() && v->loaded) {
+            vcpu_leave_cpu(v);
+            released = true;
+        }
+    }
+    if (released)
+        smp_kick(d->pcpu);
+}
+
 bool domain_reap(void)
 {
     bool more = false;
@@ -173,7 +209,10 @@ bool domain_reap(void)
     for (unsigned id = 1; id <= MAX_DOMAINS; id++) {
         struct domain *d = domain_by_id(id);
 
-        if (!d || d->running || d->pcpu != this_cpu_id())
+        if (!d || d->running)
+            continue;
+        release_vcpus_here(d);
+        if (d->pcpu != this_cpu_id())
             continue;
         d->dying = true;
         if (evtchn_all_closed(&d->evtchn) && !d->grant.nr_maps) {
@@ -251,6 +290,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
                                                                           : "unknown");
     log_exit_counts(d);
     notify_domain_change(d);
+    sched_kick(d);                      /* its vCPUs on other pCPUs stop at once */
     if (machine_done())
         end_machine();
     /* Otherwise the scheduler reaps d once its vCPUs are off the pCPU. */

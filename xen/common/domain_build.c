@@ -429,8 +429,8 @@ void domain_destroy(struct domain *d)
 
 /*
  * d's pCPU: of those its `cpus` allows, the one with the fewest domains so far
- * (the lowest on a tie), so unpinned domains take the CPUs in turn. All of a
- * domain's vCPUs share that one (docs/smp.md).
+ * (the lowest on a tie), so unpinned domains take the CPUs in turn. Its vCPUs
+ * start there and on the next allowed pCPUs in turn (docs/smp.md).
  */
 static int place_domain(struct domain *d, const struct domain_config *cfg)
 {
@@ -452,6 +452,49 @@ static int place_domain(struct domain *d, const struct domain_config *cfg)
     d->weight = cfg->weight;
     d->cap = cfg->cap;
     return 0;
+}
+
+/* The next pCPU after `cpu` (wrapping) that d may use; `cpu` itself if no other. */
+static unsigned next_allowed_cpu(const struct domain *d, unsigned cpu)
+{
+    unsigned online = smp_cpus_online();
+
+    for (unsigned step = 1; step <= online; step++) {
+        unsigned c = (cpu + step) % online;
+
+        if (d->cpus >> c & 1)
+            return c;
+    }
+    return cpu;
+}
+
+/* vCPU i on the i-th allowed pCPU from d's; built here, run there: hand their state over. */
+static void place_vcpus(struct domain *d)
+{
+    unsigned cpu = d->pcpu;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = &d->vcpus[i];
+
+        v->pcpu = cpu;
+        v->loaded = true;               /* vcpu_init and load_context ran here */
+        if (cpu != this_cpu_id())
+            vcpu_leave_cpu(v);
+        cpu = next_allowed_cpu(d, cpu);
+    }
+}
+
+/* ", pCPU 1", or with vCPUs on several: ", pCPU 1 (vCPUs on 1,0,1)". */
+static void describe_placement(const struct domain *d, char *out, size_t size)
+{
+    int n = snprintf(out, size, ", pCPU %u", d->pcpu);
+    bool spread = false;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        spread |= d->vcpus[i].pcpu != d->pcpu;
+    for (unsigned i = 0; spread && i < d->nr_vcpus && n > 0 && (size_t)n < size; i++)
+        n += snprintf(out + n, size - (size_t)n, "%s%u%s", i ? "," : " (vCPUs on ",
+                      d->vcpus[i].pcpu, i + 1 == d->nr_vcpus ? ")" : "");
 }
 
 int domain_build(unsigned domid, const struct domain_config *cfg, const struct boot_info *bi)
@@ -503,18 +546,15 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         log_error("d%u (%s): cannot set up event channels, console and clock", d->id, d->name);
         goto fail;
     }
-    /* Built here, run there: let its CPU load the vCPUs' state. */
-    if (d->pcpu != this_cpu_id() && hvm->vcpu_unload)
-        for (unsigned i = 0; i < d->nr_vcpus; i++)
-            hvm->vcpu_unload(&d->vcpus[i]);
+    place_vcpus(d);
     d->running = true;
     if (cfg->paused)
         domain_set_paused(d, true);
-    char share[48] = "", where[16] = "";
+    char share[48] = "", where[64] = "";
     if (d->weight != BOOTCFG_DEFAULT_WEIGHT || d->cap)
         snprintf(share, sizeof(share), ", weight %u, cap %u%%", d->weight, d->cap);
     if (smp_cpus_online() > 1)
-        snprintf(where, sizeof(where), ", pCPU %u", d->pcpu);
+        describe_placement(d, where, sizeof(where));
     log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s%s%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
              cfg->kernel, entry, start_info, d->paused ? ", paused" : "", share, where);

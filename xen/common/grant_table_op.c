@@ -7,6 +7,7 @@
 #include "hypercall.h"
 #include "mm.h"
 #include "printk.h"
+#include "sched.h"
 #include "xen/xen.h"
 
 #define GNTTABOP_CMD_MASK 0xfffu    /* Xen: the bits above are a continuation argument */
@@ -117,7 +118,7 @@ bool gnttab_release_mappings(struct domain *d, uint32_t max)
         if (d->p2m.root && unmap_from_p2m(d, m))
             log_error("d%u: grant handle %u stays in the p2m of the dying domain", d->id, h);
     if (d->p2m.root)
-        hvm->flush_p2m(d);
+        p2m_changed(d);
     for (h = from; (m = gnttab_maptrack_next(gt, &h, end)); h++)
         drop_mapping(d, h, m);
     return !gt->nr_maps;
@@ -168,7 +169,7 @@ static int16_t map_one(struct domain *ld, struct gnttab_map_grant_ref *op, grant
         return GNTST_general_error;
     }
     if (replaces)
-        hvm->flush_p2m(ld);     /* no stale translation of the RAM page it replaced */
+        p2m_changed(ld);     /* no stale translation of the RAM page it replaced */
     *m = (struct gnttab_maptrack){ .flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0),
                                    .dom = (domid_t)rd->id, .ref = op->ref,
                                    .gfn = op->host_addr >> PAGE_SHIFT };
@@ -193,7 +194,7 @@ static int16_t unmap_one(struct domain *ld, const struct gnttab_unmap_grant_ref 
         return GNTST_okay;
     if (op->host_addr >> PAGE_SHIFT != m->gfn || unmap_from_p2m(ld, m))
         return GNTST_general_error;
-    hvm->flush_p2m(ld);                     /* before the granter sees the page released */
+    p2m_changed(ld);                     /* before the granter sees the page released */
     drop_mapping(ld, op->handle, m);
     return GNTST_okay;
 }

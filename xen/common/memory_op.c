@@ -7,6 +7,7 @@
 #include "hypercall.h"
 #include "mm.h"
 #include "printk.h"
+#include "sched.h"
 #include "vcpu_time.h"
 #include "xen/memory.h"
 #include "xen/xen.h"
@@ -218,7 +219,7 @@ static long map_shared_info(struct hcall_ctx *c, struct domain *d, uint64_t idx,
         d->shared_info_gfn = gfn;
         if (gfn > d->max_mapped_gfn)
             d->max_mapped_gfn = gfn;
-        hvm->flush_p2m(d);
+        p2m_changed(d);
     }
     /* The guest's mode now decides the shared_info layout, as Xen latches it. */
     evtchn_set_compat(&d->evtchn, c->compat);
@@ -259,7 +260,7 @@ static long map_grant_frame(struct domain *d, uint64_t idx, uint64_t gfn)
         gfn_vacate(d, f->gfn))
         rc = -ENOMEM;   /* the old gfn keeps a second view of the frame: harmless */
     f->gfn = gfn;
-    hvm->flush_p2m(d);
+    p2m_changed(d);
     return rc;
 }
 
@@ -401,7 +402,7 @@ static long balloon(struct hcall_ctx *c, uint64_t cmd, uint64_t gva, bool popula
             break;
     }
     if (done > start)
-        hvm->flush_p2m(d);  /* before any freed table is reused (p2m.h) */
+        p2m_changed(d);  /* before any freed table is reused (p2m.h) */
     return (long)done;
 }
 

@@ -58,7 +58,60 @@ static spinlock_t hv_lock = SPINLOCK_INIT;
  * spend with interrupts off before Wisp logs it (0: never). Set once at boot. */
 uint64_t irqoff_warn_s = 10;
 
-void sched_kick(const struct domain *d) { smp_kick(d->pcpu); }
+void sched_kick(const struct domain *d)
+{
+    uint64_t kicked = 0;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        unsigned cpu = d->vcpus[i].pcpu;
+
+        if (!(kicked >> cpu & 1))
+            smp_kick(cpu);
+        kicked |= 1ull << cpu;
+    }
+}
+
+void vcpu_kick(const struct vcpu *v) { smp_kick(v->pcpu); }
+
+/*
+ * Each vCPU of d flushes its translations on its own pCPU before it next
+ * enters the guest (p2m_seen lags); one in its guest on another pCPU now is
+ * kicked out and waited for, so that once this returns no CPU can use a
+ * translation d's p2m no longer has (an unmapped grant is gone everywhere).
+ * Waiting under hv_lock is safe: a CPU leaves guest mode before it takes a lock.
+ */
+void p2m_changed(struct domain *d)
+{
+    d->p2m_generation++;
+    for (unsigned cpu = 0; cpu < smp_cpus_online(); cpu++)
+        if (cpu != this_cpu_id() &&
+            __atomic_load_n(&percpu_of(cpu)->in_guest, __ATOMIC_SEQ_CST) == d)
+            smp_wait_out_of_guest(cpu, d);
+}
+
+bool vcpu_set_start(struct vcpu *t, const struct vcpu_context *c, const char *what)
+{
+    if (t->pcpu == this_cpu_id()) {
+        t->start_pending = false;
+        return hvm->load_context(t, c);
+    }
+    t->start = *c;
+    t->start_what = what;
+    t->start_pending = true;
+    return true;
+}
+
+/* On v's home, before it runs: the start state another pCPU gave it. */
+static bool load_pending_start(struct vcpu *v)
+{
+    if (!v->start_pending)
+        return true;
+    v->start_pending = false;
+    if (hvm->load_context(v, &v->start))
+        return true;
+    domain_crash(v, v->start_what);
+    return false;
+}
 
 void vcpu_block(struct vcpu *v, unsigned wait)
 {
@@ -67,16 +120,17 @@ void vcpu_block(struct vcpu *v, unsigned wait)
 }
 
 /*
- * Loops over every vCPU (v) of every running, unpaused domain (d) homed on this
- * CPU (a domain's vCPUs all run on its home pCPU, domain.h). A paused
+ * Loops over every vCPU (v) homed on this CPU of every running, unpaused
+ * domain (d). A paused
  * domain's timers do not fire and its vCPUs do not wake while it is paused;
  * their deadlines and pending events take effect at the first pass after
  * WISP_CTL_unpause.
  */
 #define for_each_live_vcpu(d, v)                                              \
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d))         \
-        if (domain_schedulable(d) && d->pcpu == this_cpu_id())                \
-            for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
+        if (domain_schedulable(d))                                            \
+            for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)  \
+                if (v->pcpu == this_cpu_id())
 
 static uint64_t cap_budget_ns(const struct domain *d)
 {
@@ -85,32 +139,39 @@ static uint64_t cap_budget_ns(const struct domain *d)
 
 /*
  * Moves d's cap accounting to the period now is in: each period that began
- * since pays off one budget of what it ran, so a run that overshot its end (a
- * late timer) is paid for by the next, and the long-run share stays at the cap.
+ * since pays off one budget of what it ran. A run that overshot its period
+ * (a late timer) is paid for by the next; a period left partly unused (a late
+ * wake-up) lends the next up to one budget more. So the long-run share stays
+ * at the cap, and no period runs more than two budgets.
  */
 static void cap_refresh(struct domain *d, uint64_t now)
 {
-    uint64_t start = now - now % CAP_PERIOD_NS;
-    uint64_t repaid = (start - d->cap_period_start) / CAP_PERIOD_NS * cap_budget_ns(d);
+    uint64_t start = now - now % CAP_PERIOD_NS, periods;
+    int64_t budget = (int64_t)cap_budget_ns(d);
 
     if (d->cap_period_start == start)
         return;
+    periods = (start - d->cap_period_start) / CAP_PERIOD_NS;
     d->cap_period_start = start;
-    d->cap_used_ns = d->cap_used_ns > repaid ? d->cap_used_ns - repaid : 0;
+    d->cap_used_ns -= (int64_t)periods * budget;   /* at most 8x the uptime in ns */
+    if (d->cap_used_ns < -budget)
+        d->cap_used_ns = -budget;
 }
 
 /* How long d may still run in this cap period: UINT64_MAX without a cap. */
 static uint64_t cap_left_ns(struct domain *d, uint64_t now)
 {
+    int64_t budget = (int64_t)cap_budget_ns(d);
+
     if (!d->cap)
         return UINT64_MAX;
     cap_refresh(d, now);
-    return d->cap_used_ns < cap_budget_ns(d) ? cap_budget_ns(d) - d->cap_used_ns : 0;
+    return d->cap_used_ns < budget ? (uint64_t)(budget - d->cap_used_ns) : 0;
 }
 
 static bool may_run(struct vcpu *v, uint64_t now)
 {
-    return v->state == VCPU_RUNNABLE && cap_left_ns(v->dom, now);
+    return v->state == VCPU_RUNNABLE && cap_left_ns(v->dom, now) && lapic_page_may_enter(v);
 }
 
 /* v ran for ran ns; contended: another vCPU wanted the pCPU meanwhile. */
@@ -122,7 +183,7 @@ static void charge(struct vcpu *v, uint64_t ran, uint64_t now, bool contended)
         v->credit -= (int64_t)(ran * BOOTCFG_DEFAULT_WEIGHT / d->weight);
     if (d->cap) {
         cap_refresh(d, now);
-        d->cap_used_ns += ran;
+        d->cap_used_ns += (int64_t)ran;
     }
 }
 
@@ -278,20 +339,27 @@ static void arm_host_timer(uint64_t deadline)
  * CPU counts as running nothing, so two CPUs pausing each other's domains
  * both go on.
  */
+static bool runs_elsewhere(const struct domain *d)
+{
+    for (unsigned cpu = 0; cpu < smp_cpus_online(); cpu++)
+        if (cpu != this_cpu_id() &&
+            __atomic_load_n(&percpu_of(cpu)->running, __ATOMIC_SEQ_CST) == d)
+            return true;
+    return false;
+}
+
 void sched_wait_descheduled(struct domain *d)
 {
-    struct percpu *me = this_cpu(), *home = percpu_of(d->pcpu);
+    struct percpu *me = this_cpu();
     struct domain *mine;
 
-    if (d->pcpu == me->cpu_id)
-        return;                         /* d's vCPUs cannot run while we are here */
-    smp_kick(d->pcpu);
-    if (__atomic_load_n(&home->running, __ATOMIC_SEQ_CST) != d)
-        return;
+    sched_kick(d);
+    if (!runs_elsewhere(d))
+        return;                         /* and cannot start to while we hold the lock */
     mine = me->running;
     __atomic_store_n(&me->running, NULL, __ATOMIC_SEQ_CST);
     spin_unlock(&hv_lock);
-    while (__atomic_load_n(&home->running, __ATOMIC_SEQ_CST) == d)
+    while (runs_elsewhere(d))
         cpu_relax();
     spin_lock(&hv_lock);
     __atomic_store_n(&me->running, mine, __ATOMIC_SEQ_CST);
@@ -369,6 +437,9 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     uint64_t started = now_ns(), cap_left = cap_left_ns(v->dom, started);
     uint64_t cap_end = cap_left == UINT64_MAX ? UINT64_MAX : started + cap_left;
 
+    if (!load_pending_start(v))
+        return false;
+    v->loaded = true;
     fpu_switch_to(v);
     msr_switch_to(v);
     vcpu_runstate_enter(v, RUNSTATE_running);
@@ -383,6 +454,12 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 
         if (deadline <= now && entered)
             break;
+        if (v->p2m_seen != v->dom->p2m_generation) {
+            v->p2m_seen = v->dom->p2m_generation;
+            hvm->flush_tlb(v);
+        }
+        if (!lapic_page_may_enter(v))
+            break;              /* another vCPU of its domain has the xAPIC page */
         vcpu_deliver_interrupts(v);
         lapic_page_before_entry(v);
         /* Last before the entry: the minimum run counts from here, not from the pass. */
@@ -395,6 +472,10 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 
         if (host_timer_take_fired())
             break;
+        /* A yield (SCHEDOP_yield, a PAUSE loop) with nobody else to run here goes on. */
+        if (action == EXIT_ACTION_RESCHEDULE && v->state == VCPU_RUNNABLE &&
+            domain_schedulable(v->dom) && !others_runnable(v))
+            action = EXIT_ACTION_RESUME;
         if (action != EXIT_ACTION_RESUME) {
             keep = false;       /* blocked, yielded or ended */
             break;

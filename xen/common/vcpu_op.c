@@ -53,7 +53,7 @@ static long initialise(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
     /* Page tables in the guest's RAM; the same bound keeps CR3 under the address width. */
     if (!domain_ram_ptr(c->d, start.cr3 & ~(PAGE_SIZE - 1), PAGE_SIZE))
         return -EINVAL;
-    if (!hvm->load_context(target, &start))
+    if (!vcpu_set_start(target, &start, "this CPU cannot hold the VCPUOP_initialise state"))
         return -EINVAL;
     target->initialised = true;
     return 0;
@@ -68,7 +68,7 @@ static long up(struct vcpu *target)
         target->waiting_for_sipi = false;
         target->state = VCPU_RUNNABLE;
         vcpu_runstate_enter(target, RUNSTATE_runnable);
-        sched_kick(target->dom);
+        vcpu_kick(target);
     }
     return 0;
 }
@@ -90,7 +90,7 @@ static long set_singleshot(struct hcall_ctx *c, struct vcpu *target, uint64_t gv
         return -ETIME;
     /* A deadline already past fires at once: Linux relies on it. */
     target->timers.singleshot = t.timeout_abs_ns ? t.timeout_abs_ns : 1;
-    sched_kick(target->dom);
+    vcpu_kick(target);
     return 0;
 }
 
@@ -105,7 +105,7 @@ static long set_periodic(struct hcall_ctx *c, struct vcpu *target, uint64_t gva)
         return -EINVAL;
     target->timers.periodic_period = t.period_ns;
     target->timers.periodic_next = vtimer_add(now_ns(), t.period_ns);
-    sched_kick(target->dom);
+    vcpu_kick(target);
     return 0;
 }
 
@@ -127,7 +127,7 @@ long do_set_timer_op(struct hcall_ctx *c, const uint64_t *arg)
     uint64_t timeout = c->compat ? (arg[0] & 0xffffffffu) | (arg[1] << 32) : arg[0];
 
     c->v->timers.singleshot = vtimer_set_timer_op_deadline(timeout, now_ns());
-    sched_kick(c->v->dom);
+    vcpu_kick(c->v);
     return 0;
 }
 
@@ -169,7 +169,7 @@ long do_vcpu_op(struct hcall_ctx *c, const uint64_t *arg)
         return get_runstate(c, target, arg[2]);
     case VCPUOP_send_nmi:
         target->nmi_pending = true;
-        sched_kick(target->dom);
+        vcpu_kick(target);
         return 0;
     default:
         return -ENOSYS;

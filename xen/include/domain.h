@@ -13,6 +13,7 @@
 #include "p2m.h"
 #include "regs.h"
 #include "start_info.h"
+#include "vcpu_context.h"
 #include "vlapic.h"
 #include "xen/hvm_params.h"
 #include "xen/start_info.h"
@@ -70,6 +71,20 @@ struct vcpu {
     uint64_t vcpu_info_gpa;         /* VCPUOP_register_vcpu_info target; 0 = shared_info slot */
     void *fpu_area;                 /* XSAVE/FXSAVE area, switched between vCPUs */
 
+    /* Where it runs (sched.c, docs/smp.md), under hv_lock. Only its home pCPU runs it,
+     * loads its state (VMCS, FPU, debug registers) and fires its timers; it changes
+     * only there, while it does not run (migration). `loaded`: that pCPU may hold its
+     * state, which vcpu_leave_cpu() hands back before it moves or is freed. */
+    unsigned pcpu;
+    bool loaded;
+    uint64_t p2m_seen;              /* the domain's p2m_generation at its last TLB flush */
+    uint64_t moved_at_ns;           /* its last migration: it stays a while */
+    /* A start state set by another pCPU (STARTUP IPI, VCPUOP_initialise) that its
+     * home loads before it next runs: a VMCS can be written only where it is loaded. */
+    bool start_pending;
+    const char *start_what;         /* for the crash message if the CPU refuses it */
+    struct vcpu_context start;
+
     /* Interrupts (irq.c): the LAPIC, the per-vCPU upcall vector, NMIs. */
     struct vlapic lapic;
     uint8_t upcall_vector;          /* HVMOP_set_evtchn_upcall_vector; 0: none */
@@ -121,15 +136,19 @@ struct domain {
     uint32_t roles;                 /* WISP_ROLE_*, from the boot configuration; immutable */
     uint32_t max_grant_frames;      /* from the boot configuration; immutable */
     uint32_t max_maptrack_frames;
-    /* The pCPU that runs all of this domain's vCPUs, reaps and frees it; fixed at
-     * build (domain_build.c), one of `cpus`. Other CPUs reach it only through smp_kick. */
+    /* The pCPU that reaps and frees it (and runs vCPU 0 at first); fixed at build
+     * (domain_build.c), one of `cpus`. Other CPUs reach it only through smp_kick. */
     unsigned pcpu;
     /* Its share of that pCPU (sched.c, docs/smp.md), under hv_lock: weight relative to
      * the other domains there, cap in percent of the pCPU per CAP_PERIOD_NS (0: none),
      * and what its vCPUs ran in the cap period that starts at cap_period_start. */
     uint32_t weight, cap;
     uint64_t cpus;                  /* bit per pCPU it may use (boot configuration `cpus`) */
-    uint64_t cap_period_start, cap_used_ns;
+    /* Bumped by p2m_changed() (hv_lock); a vCPU whose p2m_seen lags flushes its
+     * translations on its pCPU before it enters the guest again. */
+    uint64_t p2m_generation;
+    uint64_t cap_period_start;
+    int64_t cap_used_ns;            /* below 0: budget the last period left unused */
 
     /* Guest RAM: one host-contiguous block backing gpa [0, ram_bytes) less the
      * legacy hole. Immutable after construction. */
@@ -182,6 +201,10 @@ struct domain {
     bool console_fresh;             /* output arrived since the last poll */
 
     void *xapic_page;               /* mapped at 0xFEE00000 for xAPIC-mode guests (lapic.c) */
+    /* The one vCPU that may be in its guest in xAPIC mode (NULL: none), and a bit per vCPU
+     * waiting for its turn (lapic.c; hv_lock). */
+    struct vcpu *xapic_holder;
+    uint32_t xapic_waiters;
 
     /* The xenstore ring page at STORE_RING_GPA (domain_build.c); NULL: none. */
     void *store_ring;

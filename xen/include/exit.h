@@ -32,6 +32,8 @@ void msr_switch_to(struct vcpu *v);
 void debug_regs_switch_to(struct vcpu *v);
 /* v is going away: this pCPU must not save into it later. */
 void debug_regs_forget(struct vcpu *v);
+/* Saves and unloads what this pCPU holds of v (FPU, debug registers, VMX: VMCLEAR). */
+void vcpu_leave_cpu(struct vcpu *v);
 /* DR6 at reset: reserved bits set (SDM vol 3, 18.2.3). */
 #define DR6_RESET 0xffff0ff0ull
 enum exit_action hypercall_dispatch(struct vcpu *v);

@@ -10,5 +10,7 @@ int __must_check fpu_init(struct vcpu *v);
 void fpu_free(struct vcpu *v);
 /* Makes v's FPU state and XCR0 the ones in the CPU (no-op when they already are). */
 void fpu_switch_to(struct vcpu *v);
+/* Saves v's state if this CPU holds it, so that another CPU can load it. */
+void fpu_release(struct vcpu *v);
 
 #endif

@@ -150,9 +150,9 @@ struct hvm_ops {
     /* Applies a MOV to CR0/CR4 that common code checked (cpu_rules.h); false if this
      * CPU cannot hold the value (VMX-fixed bits, PAE PDPTEs unreadable): #GP. */
     bool (*write_cr)(struct vcpu *v, unsigned cr, uint64_t value);
-    /* The domain's p2m changed: its vCPUs must drop cached translations before
-     * they next run (a new ASID/TLB flush on SVM, INVEPT on VMX). */
-    void (*flush_p2m)(struct domain *d);
+    /* v's domain's p2m changed (p2m_changed, sched.c): drop this pCPU's cached
+     * translations for v before it next runs (SVM: flush its ASID; VMX: INVEPT). */
+    void (*flush_tlb)(struct vcpu *v);
     /* Prints vendor state (segments, control fields) for a crash dump. */
     void (*dump)(struct vcpu *v);
 };

@@ -19,6 +19,8 @@ bool lapic_msr_write(struct vcpu *v, uint32_t index, uint64_t value);
 void lapic_timer_fire(struct vcpu *v, uint64_t now);
 /* Whether v's APIC timer, once due, is worth waking the pCPU for (vlapic_timer_expiry_raises). */
 bool lapic_timer_wakes(const struct vcpu *v);
+/* false: another vCPU of v's domain holds the xAPIC page; v gets it at that one's exit. */
+bool lapic_page_may_enter(struct vcpu *v);
 void lapic_page_before_entry(struct vcpu *v);
 void lapic_page_after_exit(struct vcpu *v);
 

@@ -6,6 +6,7 @@
 
 struct vcpu;
 struct domain;
+struct vcpu_context;
 
 /* Seconds of running time with interrupts off after which a vCPU's state is logged (0: never). */
 extern uint64_t irqoff_warn_s;
@@ -14,8 +15,17 @@ extern uint64_t irqoff_warn_s;
 void sched_run(void) __attribute__((noreturn));
 
 /* Something may have made one of d's vCPUs runnable, or changed its timers:
- * d's pCPU ends its current run soon and looks again. */
+ * the pCPUs of d's vCPUs end their current runs soon and look again. */
 void sched_kick(const struct domain *d);
+/* The same for v alone: its pCPU looks again. */
+void vcpu_kick(const struct vcpu *v);
+
+/* d's p2m changed: returns once no vCPU of d can use a stale translation (sched.c). */
+void p2m_changed(struct domain *d);
+
+/* Gives t a start state: now if t is homed on this pCPU, else its home loads it
+ * before t next runs. false: this pCPU cannot hold it (t is left as it was). */
+bool __must_check vcpu_set_start(struct vcpu *t, const struct vcpu_context *c, const char *what);
 
 /* Returns once no vCPU of d runs on another CPU (lets hv_lock go meanwhile: sched.c). */
 void sched_wait_descheduled(struct domain *d);

@@ -25,6 +25,8 @@ void smp_release_others(void);
  * or out of its sleep (none to this CPU, or when one is already on its way).
  */
 void smp_kick(unsigned cpu);
+/* Kicks `cpu` and returns once it is out of d's guest (the caller may hold hv_lock). */
+void smp_wait_out_of_guest(unsigned cpu, const struct domain *d);
 /* The machine is ending: every other CPU parks; with `wait`, none runs a guest after this
  * returns (panic does not wait: the CPU that would have to answer may be the broken one). */
 void smp_stop_others(bool wait);

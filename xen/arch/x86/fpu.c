@@ -104,6 +104,17 @@ static void fpu_restore(struct vcpu *v)
     }
 }
 
+/* v leaves this pCPU (migration, teardown elsewhere): its state goes back to its area. */
+void fpu_release(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+
+    if (cpu->fpu_owner != v)
+        return;
+    fpu_save(v);
+    cpu->fpu_owner = NULL;
+}
+
 void fpu_switch_to(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();

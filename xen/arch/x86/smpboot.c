@@ -251,7 +251,7 @@ void smp_kick(unsigned cpu)
  * Kicks `cpu` and waits until it is out of d's guest. The caller may hold
  * hv_lock: a CPU leaves guest mode, and says so, before it takes any lock.
  */
-static void wait_out_of_guest(unsigned cpu, const struct domain *d)
+void smp_wait_out_of_guest(unsigned cpu, const struct domain *d)
 {
     struct percpu *p = percpu_of(cpu);
     uint64_t waited = 0;
@@ -280,7 +280,7 @@ void smp_stop_others(bool wait)
         struct domain *d = cpu == me ? NULL : __atomic_load_n(&percpu_of(cpu)->in_guest,
                                                               __ATOMIC_SEQ_CST);
         if (d)
-            wait_out_of_guest(cpu, d);
+            smp_wait_out_of_guest(cpu, d);
     }
 }
 

@@ -4,6 +4,7 @@
 #include "cpu_rules.h"
 #include "domain.h"
 #include "exit.h"
+#include "fpu.h"
 #include "irq.h"
 #include "mce.h"
 #include "percpu.h"
@@ -103,6 +104,23 @@ void debug_regs_forget(struct vcpu *v)
 {
     if (this_cpu()->dr_owner == v)
         this_cpu()->dr_owner = NULL;
+}
+
+/* Hands back what this pCPU holds of v's state, so that another pCPU may run or free it. */
+void vcpu_leave_cpu(struct vcpu *v)
+{
+    if (this_cpu()->dr_owner == v) {
+        v->dr[0] = READ_DR(0);
+        v->dr[1] = READ_DR(1);
+        v->dr[2] = READ_DR(2);
+        v->dr[3] = READ_DR(3);
+        v->dr6 = READ_DR(6);
+        this_cpu()->dr_owner = NULL;
+    }
+    fpu_release(v);
+    if (hvm->vcpu_unload)
+        hvm->vcpu_unload(v);
+    v->loaded = false;
 }
 
 void inject_gp(struct vcpu *v)

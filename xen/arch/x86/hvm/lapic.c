@@ -37,7 +37,7 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
             return;             /* STARTUP is ignored unless the vCPU waits for one */
         t->waiting_for_sipi = false;
         vcpu_context_startup_ipi(&start, ipi->vector);
-        if (!hvm->load_context(t, &start)) {
+        if (!vcpu_set_start(t, &start, "this CPU cannot hold the STARTUP IPI state")) {
             domain_crash(t, "this CPU cannot hold the STARTUP IPI state");
             return;
         }
@@ -45,7 +45,7 @@ static void deliver_ipi(struct vcpu *t, const struct vlapic_ipi *ipi)
         t->state = VCPU_RUNNABLE;
         break;
     }
-    sched_kick(t->dom);
+    vcpu_kick(t);
 }
 
 void lapic_apply(struct vcpu *v, const struct vlapic_effects *fx)
@@ -113,21 +113,65 @@ bool lapic_timer_wakes(const struct vcpu *v)
 }
 
 /*
- * The xAPIC page: one page per domain at 0xFEE00000. Only one vCPU runs at a
- * time on our single pCPU, so the running vCPU's registers are published into
- * it before entry and its writes collected after the exit.
+ * The xAPIC page: one page per domain at 0xFEE00000, so one vCPU at a time
+ * may be in its guest in xAPIC mode (domain.xapic_holder): its registers are
+ * published into the page before entry and its writes collected after the
+ * exit. Another vCPU in xAPIC mode, on another pCPU, waits: it marks itself in
+ * xapic_waiters and kicks the holder, which hands the page over at that exit
+ * and kicks the waiter's pCPU. x2APIC-mode vCPUs never wait.
  */
+static bool uses_xapic_page(struct vcpu *v)
+{
+    return v->dom->xapic_page && vlapic_mode(&v->lapic) == VLAPIC_XAPIC;
+}
+
+bool lapic_page_may_enter(struct vcpu *v)
+{
+    struct domain *d = v->dom;
+    const struct vcpu *h = d->xapic_holder;
+
+    if (!uses_xapic_page(v) || !h || h == v || h->state != VCPU_RUNNABLE)
+        return true;
+    if (!(d->xapic_waiters >> v->id & 1))
+        vcpu_kick(h);                   /* its next exit hands the page over */
+    d->xapic_waiters |= 1u << v->id;
+    return false;
+}
+
 void lapic_page_before_entry(struct vcpu *v)
 {
-    if (v->dom->xapic_page && vlapic_mode(&v->lapic) == VLAPIC_XAPIC)
-        vlapic_page_publish(&v->lapic, v->dom->xapic_page, now_ns());
+    if (!uses_xapic_page(v))
+        return;
+    v->dom->xapic_holder = v;
+    v->dom->xapic_waiters &= ~(1u << v->id);
+    vlapic_page_publish(&v->lapic, v->dom->xapic_page, now_ns());
+}
+
+/* The next waiting vCPU after v (wrapping around) gets the page, reserved for it. */
+static void xapic_page_hand_over(struct vcpu *v)
+{
+    struct domain *d = v->dom;
+
+    d->xapic_holder = NULL;
+    for (unsigned step = 1; d->xapic_waiters && step <= d->nr_vcpus; step++) {
+        struct vcpu *w = &d->vcpus[(v->id + step) % d->nr_vcpus];
+
+        if (d->xapic_waiters >> w->id & 1) {
+            d->xapic_waiters &= ~(1u << w->id);
+            d->xapic_holder = w;
+            vcpu_kick(w);
+            return;
+        }
+    }
 }
 
 void lapic_page_after_exit(struct vcpu *v)
 {
     struct vlapic_effects fx;
 
-    if (!v->dom->xapic_page || vlapic_mode(&v->lapic) != VLAPIC_XAPIC)
+    if (v->dom->xapic_holder == v)
+        xapic_page_hand_over(v);
+    if (!uses_xapic_page(v))
         return;
     vlapic_page_collect(&v->lapic, v->dom->xapic_page, now_ns(), &fx);
     lapic_apply(v, &fx);

@@ -555,11 +555,9 @@ static bool svm_write_cr(struct vcpu *v, unsigned cr, uint64_t value)
     return true;
 }
 
-static void svm_flush_p2m(struct domain *d)
+static void svm_flush_tlb(struct vcpu *v)
 {
-    for (unsigned i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i].vendor)
-            vmcb_of(&d->vcpus[i])->tlb_control = TLB_CONTROL_FLUSH_ASID;
+    vmcb_of(v)->tlb_control = TLB_CONTROL_FLUSH_ASID;
 }
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)
@@ -606,6 +604,6 @@ const struct hvm_ops svm_ops = {
     .get_pat = svm_get_pat,
     .set_pat = svm_set_pat,
     .write_cr = svm_write_cr,
-    .flush_p2m = svm_flush_p2m,
+    .flush_tlb = svm_flush_tlb,
     .dump = svm_dump,
 };

@@ -710,7 +710,7 @@ static void vmx_vcpu_unload(struct vcpu *v)
     x->launched = false;                /* VMLAUNCH, with this CPU's host state, next */
 }
 
-/* Drops this pCPU's cached translations of d's p2m (28.3.3.1); the only pCPU for now. */
+/* Drops this pCPU's cached translations of d's p2m (28.3.3.1). */
 static void vmx_flush_p2m(struct domain *d)
 {
     uint64_t eptp = eptp_of(d);
@@ -722,6 +722,11 @@ static void vmx_flush_p2m(struct domain *d)
         rc = invept(INVEPT_ALL_CONTEXT, 0);
     if (rc)
         panic("vmx: INVEPT failed for EPTP 0x%lx", eptp);
+}
+
+static void vmx_flush_tlb(struct vcpu *v)
+{
+    vmx_flush_p2m(v->dom);
 }
 
 /* ---- running ---- */
@@ -1402,6 +1407,6 @@ const struct hvm_ops vmx_ops = {
     .get_pat = vmx_get_pat,
     .set_pat = vmx_set_pat,
     .write_cr = vmx_write_cr,
-    .flush_p2m = vmx_flush_p2m,
+    .flush_tlb = vmx_flush_tlb,
     .dump = vmx_dump,
 };

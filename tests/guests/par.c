@@ -1,0 +1,209 @@
+/*
+ * par.c (guest; built as par64, run with --vcpus 2 and cmdline pcpus=N, N the
+ * machine's CPUs): two vCPUs of one domain, homed on different pCPUs when
+ * there are two. Both use the domain's one xAPIC page at once and must each
+ * see their own registers in it, never the other's (so xAPIC-mode vCPUs take
+ * turns); then both switch to x2APIC mode, spin at once and measure what they
+ * ran: in parallel each runs almost all the time, on one pCPU they share it.
+ */
+#include "evlib.h"
+#include "x86.h"
+#include "xen/vcpu.h"
+
+#define AP          1
+#define NR_VCPUS    2
+#define SPIN_NS     (500 * NS_PER_MS)
+#define TIMEOUT_NS  (5000 * NS_PER_MS)
+#define RFLAGS_FIXED 0x2u
+#define XAPIC_BASE  0xFEE00000UL
+#define XAPIC_ID    0x020       /* bits 31:24 (SDM vol 3, table 11-1) */
+#define XAPIC_TPR   0x080
+
+enum phase { PHASE_NONE, PHASE_XAPIC, PHASE_X2APIC, PHASE_SPIN, PHASE_STOP };
+
+void par_entry64(void);
+void par_ap_main(void);
+
+static uint8_t ap_stack[16384] __attribute__((aligned(16)));
+static volatile enum phase phase;
+static volatile unsigned int ap_done;
+static volatile uint64_t ran_ns[NR_VCPUS], wall_ns[NR_VCPUS];
+static volatile unsigned long xapic_rounds[NR_VCPUS], xapic_wrong[NR_VCPUS];
+static const struct hvm_start_info *start_info;
+
+static uint64_t running_ns(unsigned int vcpu)
+{
+    struct vcpu_runstate_info r;
+
+    (void)hv_vcpu_op(VCPUOP_get_runstate_info, vcpu, HV_PTR(&r));
+    return r.time[RUNSTATE_running] +
+           (r.state == RUNSTATE_running ? pv_now() - r.state_entry_time : 0);
+}
+
+/* Spins SPIN_NS of system time; notes how much of it this vCPU ran. */
+static void spin_and_measure(unsigned int me)
+{
+    uint64_t ran = running_ns(me), start = pv_now(), end;
+
+    while ((end = pv_now()) - start < SPIN_NS)
+        __asm__ volatile("pause");
+    ran_ns[me] = running_ns(me) - ran;
+    wall_ns[me] = end - start;
+}
+
+/*
+ * For SPIN_NS: writes a TPR value of its own into the xAPIC page, exits
+ * (CPUID: the page is collected, then published again) and reads its APIC ID
+ * and that TPR back. Any other value is the other vCPU's register state.
+ */
+static void xapic_pound(unsigned int me)
+{
+    volatile uint32_t *id = (volatile uint32_t *)(XAPIC_BASE + XAPIC_ID);
+    volatile uint32_t *tpr = (volatile uint32_t *)(XAPIC_BASE + XAPIC_TPR);
+    uint64_t start = pv_now();
+    struct cpuid_regs r;
+
+    while (pv_now() - start < SPIN_NS) {
+        uint32_t want = (me + 1) << 4 | (uint32_t)(xapic_rounds[me] & 0xf);
+
+        *tpr = want;
+        cpuid(0, 0, &r);
+        if (*id >> 24 != me || (*tpr & 0xff) != want)
+            xapic_wrong[me]++;
+        xapic_rounds[me]++;
+    }
+    *tpr = 0;
+}
+
+void par_ap_main(void)
+{
+    enum phase seen = PHASE_NONE;
+
+    for (;;) {
+        enum phase now = phase;
+
+        if (now == seen) {
+            __asm__ volatile("pause");
+            continue;
+        }
+        seen = now;
+        if (now == PHASE_SPIN)
+            spin_and_measure(AP);
+        else if (now == PHASE_XAPIC)
+            xapic_pound(AP);
+        else if (now == PHASE_X2APIC)
+            x2apic_enable();
+        else if (now == PHASE_STOP)
+            (void)hv_vcpu_op(VCPUOP_down, AP, 0);
+        ap_done++;
+    }
+}
+
+static uint64_t read_cr(int n)
+{
+    uint64_t v = 0;
+
+    if (n == 0)
+        __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+    else if (n == 3)
+        __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    else
+        __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static bool start_ap(void)
+{
+    struct vcpu_hvm_context c = { .mode = VCPU_HVM_MODE_64B };
+    struct vcpu_hvm_x86_64 *r = &c.cpu_regs.x86_64;
+
+    r->rsp = (uintptr_t)ap_stack + sizeof(ap_stack);
+    r->rip = (uintptr_t)par_entry64;
+    r->rflags = RFLAGS_FIXED;
+    r->cr0 = read_cr(0);
+    r->cr3 = read_cr(3);
+    r->cr4 = read_cr(4);
+    r->efer = rdmsr(MSR_EFER);
+    return hv_vcpu_op(VCPUOP_initialise, AP, HV_PTR(&c)) == 0 && hv_vcpu_op(VCPUOP_up, AP, 0) == 0;
+}
+
+/* Runs `p` on both vCPUs at once; false if vCPU 1 did not finish in time. */
+static bool both(enum phase p, void (*job)(unsigned int me))
+{
+    unsigned int done = ap_done;
+    uint64_t deadline;
+
+    phase = p;
+    if (job)
+        job(0);
+    deadline = pv_now() + TIMEOUT_NS;
+    while (ap_done == done && pv_now() < deadline)
+        __asm__ volatile("pause");
+    return ap_done != done;
+}
+
+static unsigned int cmdline_pcpus(void)
+{
+    char text[8] = "";
+
+    if (!cmdline_get(start_info, "pcpus", text, sizeof(text)) || text[0] < '1' || text[0] > '9')
+        return 1;
+    return (unsigned int)(text[0] - '0');
+}
+
+/* Share of the wall time each vCPU ran, in percent. */
+static unsigned int percent(unsigned int v)
+{
+    return wall_ns[v] ? (unsigned int)(ran_ns[v] * 100 / wall_ns[v]) : 0;
+}
+
+static void check_parallel(unsigned int pcpus)
+{
+    bool ran = both(PHASE_SPIN, spin_and_measure);
+    unsigned int p0 = percent(0), p1 = percent(AP);
+
+    note("spinning together: vCPU 0 ran %u%%, vCPU 1 %u%% of %u ms\n", p0, p1,
+         (unsigned int)(SPIN_NS / NS_PER_MS));
+    if (pcpus >= 2)
+        check("par_vcpus_run_at_once", ran && p0 >= 90 && p1 >= 90,
+              "on %u pCPUs: vCPU 0 ran %u%%, vCPU 1 %u%% (want 90%% or more each)", pcpus, p0,
+              p1);
+    else
+        /* Each PAUSE exit yields to the other here: under Bochs the switches cost much. */
+        check("par_vcpus_run_at_once", ran && p0 + p1 <= 110 && p0 >= 10 && p1 >= 10,
+              "on one pCPU: vCPU 0 ran %u%%, vCPU 1 %u%% (want shares of one)", p0, p1);
+}
+
+static void check_xapic_page(void)
+{
+    bool ran = both(PHASE_XAPIC, xapic_pound);
+
+    check("par_xapic_page_one_vcpu_at_a_time",
+          ran && xapic_rounds[0] && xapic_rounds[AP] && !xapic_wrong[0] && !xapic_wrong[AP],
+          "rounds %lu and %lu, wrong register values %lu and %lu", xapic_rounds[0],
+          xapic_rounds[AP], xapic_wrong[0], xapic_wrong[AP]);
+}
+
+int main(const struct hvm_start_info *si)
+{
+    unsigned int pcpus;
+
+    start_info = si;
+    pcpus = cmdline_pcpus();
+    note("par64: two vCPUs at once on %u pCPU%s\n", pcpus, pcpus == 1 ? "" : "s");
+    if (!xen_cpuid_base())
+        guest_panic("no Xen CPUID leaves: these checks need Wisp or Xen");
+    if (hv_vcpu_op(VCPUOP_is_up, AP, 0) < 0)
+        guest_panic("par64 needs 2 vCPUs (wisp run --vcpus 2)");
+    if (ev_map_shared_info())
+        guest_panic("no shared_info");          /* pv_now() reads vcpu_info's time */
+    if (check("par_ap_started", start_ap(), "VCPUOP_initialise/up of vCPU 1 failed")) {
+        check_xapic_page();
+        (void)both(PHASE_X2APIC, NULL);
+        x2apic_enable();
+        check_parallel(pcpus);
+        (void)both(PHASE_STOP, NULL);
+    }
+    checks_done();
+    return 0;
+}
