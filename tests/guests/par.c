@@ -8,6 +8,7 @@
  */
 #include "evlib.h"
 #include "x86.h"
+#include "xen/hvm_params.h"
 #include "xen/vcpu.h"
 
 #define AP          1
@@ -18,8 +19,10 @@
 #define XAPIC_BASE  0xFEE00000UL
 #define XAPIC_ID    0x020       /* bits 31:24 (SDM vol 3, table 11-1) */
 #define XAPIC_TPR   0x080
+#define CALLBACK_VECTOR 0xf3
+#define PINGS       200
 
-enum phase { PHASE_NONE, PHASE_XAPIC, PHASE_X2APIC, PHASE_SPIN, PHASE_STOP };
+enum phase { PHASE_NONE, PHASE_XAPIC, PHASE_X2APIC, PHASE_SPIN, PHASE_PONG, PHASE_STOP };
 
 void par_entry64(void);
 void par_ap_main(void);
@@ -30,6 +33,7 @@ static volatile unsigned int ap_done;
 static volatile uint64_t ran_ns[NR_VCPUS], wall_ns[NR_VCPUS];
 static volatile unsigned long xapic_rounds[NR_VCPUS], xapic_wrong[NR_VCPUS];
 static const struct hvm_start_info *start_info;
+static uint32_t to_ap, to_bsp;          /* event-channel IPI ports: vCPU 1's and vCPU 0's */
 
 static uint64_t running_ns(unsigned int vcpu)
 {
@@ -75,6 +79,39 @@ static void xapic_pound(unsigned int me)
     *tpr = 0;
 }
 
+static unsigned int this_vcpu(void)
+{
+    return rdmsr(X2APIC_ID) == AP ? AP : 0;      /* both run in x2APIC mode by now */
+}
+
+static void on_callback_vector(unsigned int vector)
+{
+    (void)vector;
+    ev_upcall_scan(this_vcpu());
+}
+
+/* Sleeps with interrupts on (HLT) until *count moves past seen; false on timeout. */
+static bool sleep_until_count(volatile unsigned int *count, unsigned int seen)
+{
+    uint64_t deadline = pv_now() + TIMEOUT_NS;
+
+    while (*count == seen && pv_now() < deadline)
+        irq_enable_and_halt();
+    irq_disable();
+    return *count != seen;
+}
+
+/* vCPU 1: answers each of PINGS events on its port with one to vCPU 0. */
+static void pong(void)
+{
+    irq_load_idt();                     /* the one vCPU 0 set the callback vector in */
+    for (unsigned int i = 0; i < PINGS; i++) {
+        if (!sleep_until_count(&ev_count[to_ap], i))
+            return;
+        (void)ev_send(to_bsp);
+    }
+}
+
 void par_ap_main(void)
 {
     enum phase seen = PHASE_NONE;
@@ -93,6 +130,8 @@ void par_ap_main(void)
             xapic_pound(AP);
         else if (now == PHASE_X2APIC)
             x2apic_enable();
+        else if (now == PHASE_PONG)
+            pong();
         else if (now == PHASE_STOP)
             (void)hv_vcpu_op(VCPUOP_down, AP, 0);
         ap_done++;
@@ -184,6 +223,48 @@ static void check_xapic_page(void)
           xapic_rounds[AP], xapic_wrong[0], xapic_wrong[AP]);
 }
 
+/*
+ * Event-channel round trips between the two vCPUs, each asleep in HLT when its
+ * event comes: on two pCPUs this is the remote wake-up path (a kick IPI, the
+ * exit from HLT or the guest, the upcall). Reports the mean and the worst.
+ */
+static void check_ping_pong(void)
+{
+    struct xen_hvm_param p = {
+        .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
+        .value = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | CALLBACK_VECTOR,
+    };
+    uint64_t total = 0, worst = 0;
+    unsigned int done = ap_done, got = 0;
+    long rc;
+
+    irq_set_handler(CALLBACK_VECTOR, on_callback_vector);
+    rc = hv_hvm_op(HVMOP_set_param, HV_PTR(&p));
+    rc = rc ? rc : ev_bind_ipi(AP, &to_ap);
+    rc = rc ? rc : ev_bind_ipi(0, &to_bsp);
+    if (rc) {
+        check_fail("par_event_round_trips", "set-up: rc %ld", rc);
+        return;
+    }
+    phase = PHASE_PONG;
+    for (; got < PINGS; got++) {
+        uint64_t start = pv_now(), took;
+
+        (void)ev_send(to_ap);
+        if (!sleep_until_count(&ev_count[to_bsp], got))
+            break;
+        took = pv_now() - start;
+        total += took;
+        worst = took > worst ? took : worst;
+    }
+    while (ap_done == done)
+        __asm__ volatile("pause");
+    note("event round trip between vCPUs: mean %llu us, worst %llu us over %u\n",
+         (unsigned long long)(got ? total / got / 1000 : 0), (unsigned long long)(worst / 1000),
+         got);
+    check("par_event_round_trips", got == PINGS, "%u of %u round trips came back", got, PINGS);
+}
+
 int main(const struct hvm_start_info *si)
 {
     unsigned int pcpus;
@@ -202,6 +283,7 @@ int main(const struct hvm_start_info *si)
         (void)both(PHASE_X2APIC, NULL);
         x2apic_enable();
         check_parallel(pcpus);
+        check_ping_pong();
         (void)both(PHASE_STOP, NULL);
     }
     checks_done();

@@ -173,7 +173,11 @@ def test_cpus_naming_no_running_cpu_stops_the_boot_qemu(tmp_path):
     assert not any("SHARE" in line for line in result.stdout), str(result)
 
 
-PAR_CHECKS = ["par_ap_started", "par_xapic_page_one_vcpu_at_a_time", "par_vcpus_run_at_once"]
+PAR_CHECKS = ["par_ap_started", "par_xapic_page_one_vcpu_at_a_time", "par_vcpus_run_at_once",
+              "par_event_round_trips"]
+# A domain's vCPUs on different pCPUs (off by default: docs/smp.md).
+SPREAD = ["--hv-cmdline", "spread_vcpus"]
+ROUND_TRIP_RE = re.compile(r"^# event round trip between vCPUs: mean (\d+) us, worst (\d+) us")
 
 
 @pytest.mark.boot
@@ -182,7 +186,7 @@ def test_vcpus_of_one_domain_run_in_parallel(backend, guest, cpus):
     """par64's two vCPUs: on two pCPUs each runs (almost) all the time, on one they share it;
     in xAPIC mode they take turns with the domain's one xAPIC page (the guest checks both)."""
     result = wisptest.run_guest(guest("par64"), backend, "--verbose", "--vcpus", "2", "--cpus",
-                                str(cpus), "--cmdline", f"pcpus={cpus}")
+                                str(cpus), "--cmdline", f"pcpus={cpus}", *SPREAD)
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     wisptest.assert_checks(result.stdout, PAR_CHECKS)
     if cpus == 2:
@@ -197,9 +201,23 @@ def test_vcpu_guests_with_vcpus_on_two_cpus(backend, guest, variant):
     """The SMP, event and VCPUOP guests with their vCPUs homed on two pCPUs: INIT/STARTUP,
     IPIs, event channels, timers, VCPUOP_initialise/up/down all cross pCPUs."""
     extra, expected = test_events.GUESTS[variant]
-    result = wisptest.run_guest(guest(variant), backend, "--verbose", "--cpus", "2", *extra)
+    result = wisptest.run_guest(guest(variant), backend, "--verbose", "--cpus", "2", *extra,
+                                *SPREAD)
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     test_events.assert_expected_pass(result.stdout, expected, set())
     assert re.search(r"^\(wisp\) d1 \(guest\): .*\(vCPUs on 0,1", result.stderr, re.M), \
         result.stderr
     assert_no_leak(result)
+
+
+@pytest.mark.boot
+def test_linux_smp_guest_on_two_cpus_by_default_qemu():
+    """Without spread_vcpus a 2-vCPU Linux guest keeps its vCPUs on one pCPU and boots as fast
+    as on a one-CPU machine (spread, it boots many times slower: docs/smp.md)."""
+    result = wisptest.run_wisp(["run", "--emulator", "qemu", "--timeout", "120", "--verbose",
+                                "--vcpus", "2", "--cpus", "2", "--", "nproc"],
+                               timeout=120 + wisptest.HARNESS_MARGIN_S)
+    assert result.code == 0, str(result)
+    assert "2" in [line.strip() for line in result.stdout], str(result)
+    assert re.search(r"^\(wisp\) d1 \(guest\): .*, 2 vCPUs, .*, pCPU 0$", result.stderr, re.M), \
+        result.stderr

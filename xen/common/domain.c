@@ -442,7 +442,13 @@ void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port)
 {
     struct domain *d = ctx;
 
-    if (vcpu < d->nr_vcpus)
+    (void)port;
+    if (vcpu < d->nr_vcpus) {
         vcpu_event_kick(&d->vcpus[vcpu]);
-    sched_kick(d);      /* the scheduler re-checks every waiter, pollers of `port` too */
+        vcpu_kick(&d->vcpus[vcpu]);
+    }
+    /* A vCPU in SCHEDOP_poll may wait for this port whoever it is bound to. */
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].state == VCPU_BLOCKED && d->vcpus[i].wait == WAIT_POLL)
+            vcpu_kick(&d->vcpus[i]);
 }

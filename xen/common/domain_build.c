@@ -468,7 +468,12 @@ static unsigned next_allowed_cpu(const struct domain *d, unsigned cpu)
     return cpu;
 }
 
-/* vCPU i on the i-th allowed pCPU from d's; built here, run there: hand their state over. */
+bool spread_vcpus;
+
+/*
+ * All on d's pCPU, or with spread_vcpus vCPU i on the i-th allowed pCPU from
+ * d's. Built here, run there: hand their state over.
+ */
 static void place_vcpus(struct domain *d)
 {
     unsigned cpu = d->pcpu;
@@ -480,7 +485,8 @@ static void place_vcpus(struct domain *d)
         v->loaded = true;               /* vcpu_init and load_context ran here */
         if (cpu != this_cpu_id())
             vcpu_leave_cpu(v);
-        cpu = next_allowed_cpu(d, cpu);
+        if (spread_vcpus)
+            cpu = next_allowed_cpu(d, cpu);
     }
 }
 

@@ -58,17 +58,24 @@ static spinlock_t hv_lock = SPINLOCK_INIT;
  * spend with interrupts off before Wisp logs it (0: never). Set once at boot. */
 uint64_t irqoff_warn_s = 10;
 
+/*
+ * Kicks the pCPUs that have something to do for d: its own (it reaps d once d
+ * has ended), those homing a vCPU of d that is not down, and those running d
+ * now (a shutdown has just set every vCPU down). A down vCPU needs no look
+ * until something starts it, and that kicks it (vcpu_kick): a kick is an IPI,
+ * and a woken CPU takes hv_lock.
+ */
 void sched_kick(const struct domain *d)
 {
-    uint64_t kicked = 0;
+    uint64_t kicked = 1ull << d->pcpu;
 
-    for (unsigned i = 0; i < d->nr_vcpus; i++) {
-        unsigned cpu = d->vcpus[i].pcpu;
-
-        if (!(kicked >> cpu & 1))
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].state != VCPU_DOWN)
+            kicked |= 1ull << d->vcpus[i].pcpu;
+    for (unsigned cpu = 0; cpu < smp_cpus_online(); cpu++)
+        if (kicked >> cpu & 1 ||
+            __atomic_load_n(&percpu_of(cpu)->running, __ATOMIC_SEQ_CST) == d)
             smp_kick(cpu);
-        kicked |= 1ull << cpu;
-    }
 }
 
 void vcpu_kick(const struct vcpu *v) { smp_kick(v->pcpu); }

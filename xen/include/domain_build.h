@@ -5,6 +5,10 @@
 #include "bootconfig.h"
 #include "bootinfo.h"
 
+/* The spread_vcpus option (setup.c, docs/smp.md): a domain's vCPUs start on
+ * different pCPUs; off, they all share the domain's. Set once at boot. */
+extern bool spread_vcpus;
+
 /* Builds domain domid (its position in the boot configuration, from 1). 0, or a negative
  * errno after logging why; nothing is left allocated on failure. */
 int __must_check domain_build(unsigned domid, const struct domain_config *cfg,

@@ -40,6 +40,8 @@ static const struct option_desc options[] = {
       "name of the module holding the boot configuration" },
     { "maxcpus", OPT_UINT, &opt_maxcpus, 0,
       "start at most this many CPUs, the boot CPU included (0: all, up to 8)" },
+    { "spread_vcpus", OPT_BOOL, &spread_vcpus, 0,
+      "start each domain's vCPUs on different pCPUs (experimental: docs/smp.md)" },
     { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,
       "seconds a vCPU may run with interrupts off before its state is logged (0: never)" },
 };
