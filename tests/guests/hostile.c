@@ -324,19 +324,6 @@ __asm__(".text\n"
 
 static volatile uint64_t spin_count[SPIN_VCPUS];
 
-static uint64_t read_cr(int n)
-{
-    uint64_t v = 0;
-
-    if (n == 0)
-        __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    else if (n == 3)
-        __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    else
-        __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
 static long start_spinner(unsigned int cpu, bool irqs_on)
 {
     struct vcpu_hvm_context c = { .mode = VCPU_HVM_MODE_64B };
@@ -346,9 +333,9 @@ static long start_spinner(unsigned int cpu, bool irqs_on)
     r->rip = (uintptr_t)hostile_spin_ap;
     r->rdi = (uintptr_t)&spin_count[cpu];
     r->rflags = RFLAGS_FIXED | (irqs_on ? RFLAGS_IF : 0);
-    r->cr0 = read_cr(0);
-    r->cr3 = read_cr(3);
-    r->cr4 = read_cr(4);
+    r->cr0 = read_cr0();
+    r->cr3 = read_cr3();
+    r->cr4 = read_cr4();
     r->efer = rdmsr(MSR_EFER);
     rc = hv_vcpu_op(VCPUOP_initialise, cpu, HV_PTR(&c));
     return rc ? rc : hv_vcpu_op(VCPUOP_up, cpu, 0);

@@ -138,19 +138,6 @@ void par_ap_main(void)
     }
 }
 
-static uint64_t read_cr(int n)
-{
-    uint64_t v = 0;
-
-    if (n == 0)
-        __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    else if (n == 3)
-        __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    else
-        __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
 static bool start_ap(void)
 {
     struct vcpu_hvm_context c = { .mode = VCPU_HVM_MODE_64B };
@@ -159,9 +146,9 @@ static bool start_ap(void)
     r->rsp = (uintptr_t)ap_stack + sizeof(ap_stack);
     r->rip = (uintptr_t)par_entry64;
     r->rflags = RFLAGS_FIXED;
-    r->cr0 = read_cr(0);
-    r->cr3 = read_cr(3);
-    r->cr4 = read_cr(4);
+    r->cr0 = read_cr0();
+    r->cr3 = read_cr3();
+    r->cr4 = read_cr4();
     r->efer = rdmsr(MSR_EFER);
     return hv_vcpu_op(VCPUOP_initialise, AP, HV_PTR(&c)) == 0 && hv_vcpu_op(VCPUOP_up, AP, 0) == 0;
 }

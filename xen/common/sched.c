@@ -296,16 +296,17 @@ static void reset_credits(void)
 
 /*
  * The vCPU that may run with the most credit; among equals, the first after
- * `prev` in (domain, vCPU) order, wrapping around (round-robin). NULL if none.
+ * `prev` in (domain, vCPU) order, wrapping around (round-robin). A prev that
+ * yielded comes only if no other may run. NULL if none.
  */
-static struct vcpu *pick_next(struct vcpu *prev)
+static struct vcpu *pick_next(struct vcpu *prev, bool prev_yielded)
 {
     struct vcpu *after = NULL, *upto = NULL;  /* the best past prev, and up to it */
     bool passed = prev == NULL;
     uint64_t now = now_ns();
 
     for_each_live_vcpu(d, v) {
-        if (may_run(v, now)) {
+        if (may_run(v, now) && !(prev_yielded && v == prev)) {
             struct vcpu **best = passed && v != prev ? &after : &upto;
 
             if (!*best || v->credit > (*best)->credit)
@@ -315,6 +316,8 @@ static struct vcpu *pick_next(struct vcpu *prev)
     }
     if (!after || (upto && upto->credit > after->credit))
         after = upto;
+    if (!after && prev_yielded && may_run(prev, now))
+        after = prev;
     if (after && after->credit <= 0)
         reset_credits();
     return after;
@@ -491,6 +494,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
             break;
     }
     __atomic_store_n(&me->running, NULL, __ATOMIC_SEQ_CST);
+    lapic_page_release(v);
     uint64_t now = now_ns();
     charge(v, now - started, now, others_runnable(v));
     /* Paused by another CPU while it ran: offline from now, as domain_set_paused would have. */
@@ -539,7 +543,7 @@ void sched_run(void)
         uint64_t now = now_ns();
 
         if (!(keep && may_run(v, now) && (!slice_end || now < slice_end))) {
-            v = pick_next(v);
+            v = pick_next(v, !keep && v && v->state == VCPU_RUNNABLE);   /* it yielded */
             slice_end = 0;
         }
         if (!v) {

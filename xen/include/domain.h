@@ -205,6 +205,7 @@ struct domain {
      * waiting for its turn (lapic.c; hv_lock). */
     struct vcpu *xapic_holder;
     uint32_t xapic_waiters;
+    uint64_t xapic_turn_start;      /* when the holder got the page */
 
     /* The xenstore ring page at STORE_RING_GPA (domain_build.c); NULL: none. */
     void *store_ring;

@@ -22,6 +22,8 @@ bool lapic_timer_wakes(const struct vcpu *v);
 /* false: another vCPU of v's domain holds the xAPIC page; v gets it at that one's exit. */
 bool lapic_page_may_enter(struct vcpu *v);
 void lapic_page_before_entry(struct vcpu *v);
+/* v leaves its pCPU's run for now: another vCPU may have the xAPIC page. */
+void lapic_page_release(struct vcpu *v);
 void lapic_page_after_exit(struct vcpu *v);
 
 #endif

@@ -265,6 +265,20 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+static inline unsigned long read_cr0(void)
+{
+    unsigned long v;
+
+    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+static inline unsigned long read_cr3(void)
+{
+    unsigned long v;
+
+    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
 static inline unsigned long read_cr4(void)
 {
     unsigned long v;

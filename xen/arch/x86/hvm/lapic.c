@@ -117,9 +117,12 @@ bool lapic_timer_wakes(const struct vcpu *v)
  * may be in its guest in xAPIC mode (domain.xapic_holder): its registers are
  * published into the page before entry and its writes collected after the
  * exit. Another vCPU in xAPIC mode, on another pCPU, waits: it marks itself in
- * xapic_waiters and kicks the holder, which hands the page over at that exit
- * and kicks the waiter's pCPU. x2APIC-mode vCPUs never wait.
+ * xapic_waiters and kicks the holder. The holder keeps the page for a turn of
+ * XAPIC_TURN_NS, so that each of them gets whole runs rather than one exit
+ * each, then hands it over at an exit (or when it stops running) and kicks
+ * the waiter's pCPU. x2APIC-mode vCPUs never wait.
  */
+#define XAPIC_TURN_NS 1000000ull
 static bool uses_xapic_page(struct vcpu *v)
 {
     return v->dom->xapic_page && vlapic_mode(&v->lapic) == VLAPIC_XAPIC;
@@ -142,6 +145,8 @@ void lapic_page_before_entry(struct vcpu *v)
 {
     if (!uses_xapic_page(v))
         return;
+    if (v->dom->xapic_holder != v)
+        v->dom->xapic_turn_start = now_ns();
     v->dom->xapic_holder = v;
     v->dom->xapic_waiters &= ~(1u << v->id);
     vlapic_page_publish(&v->lapic, v->dom->xapic_page, now_ns());
@@ -165,11 +170,20 @@ static void xapic_page_hand_over(struct vcpu *v)
     }
 }
 
+/* v stops running for now (it blocked, yielded or was preempted): its turn ends. */
+void lapic_page_release(struct vcpu *v)
+{
+    if (v->dom->xapic_holder == v)
+        xapic_page_hand_over(v);
+}
+
 void lapic_page_after_exit(struct vcpu *v)
 {
     struct vlapic_effects fx;
+    struct domain *d = v->dom;
 
-    if (v->dom->xapic_holder == v)
+    if (d->xapic_holder == v && d->xapic_waiters &&
+        now_ns() - d->xapic_turn_start >= XAPIC_TURN_NS)
         xapic_page_hand_over(v);
     if (!uses_xapic_page(v))
         return;
