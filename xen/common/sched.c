@@ -482,10 +482,6 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
 
         if (host_timer_take_fired())
             break;
-        /* A yield (SCHEDOP_yield, a PAUSE loop) with nobody else to run here goes on. */
-        if (action == EXIT_ACTION_RESCHEDULE && v->state == VCPU_RUNNABLE &&
-            domain_schedulable(v->dom) && !others_runnable(v))
-            action = EXIT_ACTION_RESUME;
         if (action != EXIT_ACTION_RESUME) {
             keep = false;       /* blocked, yielded or ended */
             break;
