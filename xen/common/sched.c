@@ -452,7 +452,8 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     v->loaded = true;
     fpu_switch_to(v);
     msr_switch_to(v);
-    vcpu_runstate_enter(v, RUNSTATE_running);
+    if (v->runstate != RUNSTATE_running)       /* else it never stopped (stop_running) */
+        vcpu_runstate_enter(v, RUNSTATE_running);
     __atomic_store_n(kicked, false, __ATOMIC_SEQ_CST);
     __atomic_store_n(&me->running, v->dom, __ATOMIC_SEQ_CST);
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
@@ -493,11 +494,28 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     lapic_page_release(v);
     uint64_t now = now_ns();
     charge(v, now - started, now, others_runnable(v));
-    /* Paused by another CPU while it ran: offline from now, as domain_set_paused would have. */
-    vcpu_runstate_enter(v, v->state == VCPU_RUNNABLE ? (v->dom->paused ? RUNSTATE_offline
-                                                                       : RUNSTATE_runnable) :
-                           v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
-    return keep && v->state == VCPU_RUNNABLE && domain_schedulable(v->dom);
+    bool may_go_on = v->state == VCPU_RUNNABLE && domain_schedulable(v->dom);
+
+    /*
+     * One that may go on stays running until another is picked (stop_running):
+     * as in Xen, a yield with nobody else to run leaves the runstate alone.
+     * Paused by another CPU while it ran: offline from now, as domain_set_paused
+     * would have.
+     */
+    if (!may_go_on || v->dom->paused)
+        vcpu_runstate_enter(v, v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_offline);
+    return keep && may_go_on;
+}
+
+/*
+ * prev's run ended and `next` comes instead (NULL: nothing, the pCPU idles): a
+ * prev still running by its runstate waits from now. Called before hv_lock
+ * is let go, so no other CPU sees it running while it is not.
+ */
+static void stop_running(struct vcpu *prev, const struct vcpu *next)
+{
+    if (prev && prev != next && prev->runstate == RUNSTATE_running)
+        vcpu_runstate_enter(prev, RUNSTATE_runnable);
 }
 
 /*
@@ -539,7 +557,10 @@ void sched_run(void)
         uint64_t now = now_ns();
 
         if (!(keep && may_run(v, now) && (!slice_end || now < slice_end))) {
-            v = pick_next(v, !keep && v && v->state == VCPU_RUNNABLE);   /* it yielded */
+            struct vcpu *prev = v;
+
+            v = pick_next(prev, !keep && prev && prev->state == VCPU_RUNNABLE);   /* it yielded */
+            stop_running(prev, v);
             slice_end = 0;
         }
         if (!v) {
