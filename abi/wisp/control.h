@@ -28,6 +28,8 @@
 #define WISP_CTL_destroy              4  /* struct wisp_ctl_domain */
 #define WISP_CTL_evtchn_alloc_unbound 5  /* struct wisp_ctl_evtchn_alloc_unbound */
 #define WISP_CTL_device_list          6  /* struct wisp_ctl_device_list */
+#define WISP_CTL_sched_get            7  /* struct wisp_ctl_sched */
+#define WISP_CTL_sched_set            8  /* struct wisp_ctl_sched */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -140,5 +142,24 @@ struct wisp_ctl_device_list {
     uint32_t nr_devices;
 };
 ABI_SIZE(struct wisp_ctl_device_list, 24);
+
+/*
+ * sched_get, sched_set (control role): a domain's CPU share, as Xen credit2's
+ * weight and cap (docs/smp.md). IN domid (DOMID_SELF: the caller); get: OUT
+ * weight and cap; set: IN weight (1..WISP_SCHED_MAX_WEIGHT, relative to the
+ * other domains on its pCPUs) and cap (percent of one pCPU its vCPUs may run
+ * together, 0..WISP_SCHED_MAX_CAP, 0: none), in effect at once. A shut-down
+ * or dying domain's share cannot be set (-XEN_EINVAL).
+ */
+#define WISP_SCHED_DEFAULT_WEIGHT 256
+#define WISP_SCHED_MAX_WEIGHT     65535
+#define WISP_SCHED_MAX_CAP        800     /* all of 8 vCPUs */
+struct wisp_ctl_sched {
+    uint32_t domid;
+    uint32_t weight;
+    uint32_t cap;
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_sched, 16);
 
 #endif

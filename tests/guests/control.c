@@ -105,8 +105,11 @@ static void sleep_ns(uint64_t ns)
 /* A service domain never ends by itself: the machine stops it once the ordinary domains are done. */
 static __noreturn void serve_forever(void)
 {
+    /* No ports and no timeout: blocked for good (pv_now would need shared_info mapped). */
+    struct sched_poll poll = { .nr_ports = 0, .timeout = 0 };
+
     for (;;)
-        poll_port(0, 1000 * MS);
+        (void)hv_sched_op(SCHEDOP_poll, HV_PTR(&poll));
 }
 
 /* ---- act=list (control role): names, states, roles and store parameters ---- */
@@ -194,7 +197,8 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
-    check("ctl_unknown_command", ctl(7, list) == -XEN_ENOSYS && ctl(1ul << 40, list) == -XEN_ENOSYS,
+    check("ctl_unknown_command", ctl(WISP_CTL_sched_set + 1, list) == -XEN_ENOSYS &&
+          ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
 }
 
@@ -335,6 +339,8 @@ static void act_noperm(void)
                ctl_domain(WISP_CTL_destroy, 1) == -XEN_EPERM &&
                ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM &&
                ctl(WISP_CTL_device_list, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_sched_get, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_sched_set, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -352,7 +358,9 @@ static void act_xs_role(void)
           ctl_domain(WISP_CTL_unpause, 1) == -XEN_EPERM &&
           ctl_domain(WISP_CTL_destroy, 1) == -XEN_EPERM &&
           ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM &&
-          ctl(WISP_CTL_device_list, list) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl(WISP_CTL_device_list, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_sched_get, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_sched_set, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }
@@ -376,6 +384,71 @@ static void act_steal(void)
         check("steal_offline_while_paused", offline >= 500 * MS && area.state == RUNSTATE_running,
               "offline %llu ms state %d", (unsigned long long)(offline / MS), area.state);
     }
+    checks_done();
+    serve_forever();
+}
+
+/* ---- act=sched (control role): get and set the CPU share of domain target=N ---- */
+
+static long sched_get(uint32_t domid, struct wisp_ctl_sched *a)
+{
+    *a = (struct wisp_ctl_sched){ .domid = domid };
+    return ctl(WISP_CTL_sched_get, a);
+}
+
+static long sched_set(uint32_t domid, uint32_t weight, uint32_t cap)
+{
+    struct wisp_ctl_sched a = { .domid = domid, .weight = weight, .cap = cap };
+
+    return ctl(WISP_CTL_sched_set, &a);
+}
+
+/* Every bad argument is refused and changes nothing. */
+static void check_sched_hostile(uint32_t target)
+{
+    struct wisp_ctl_sched a = { .domid = target, .weight = 256, .pad = 1 };
+    static const uint32_t bad_ids[] = { 0, 99, DOMID_INVALID, 0xffffffffu };
+    bool esrch = true;
+
+    check("sched_bad_range", sched_set(target, 0, 0) == -XEN_EINVAL &&
+          sched_set(target, WISP_SCHED_MAX_WEIGHT + 1, 0) == -XEN_EINVAL &&
+          sched_set(target, 256, WISP_SCHED_MAX_CAP + 1) == -XEN_EINVAL &&
+          sched_set(target, 0xffffffffu, 0xffffffffu) == -XEN_EINVAL, "not EINVAL");
+    check("sched_pad", ctl(WISP_CTL_sched_set, &a) == -XEN_EINVAL &&
+          ctl(WISP_CTL_sched_get, &a) == -XEN_EINVAL, "not EINVAL");
+    for (unsigned int i = 0; i < ARRAY_SIZE(bad_ids); i++)
+        esrch &= sched_get(bad_ids[i], &a) == -XEN_ESRCH &&
+                 sched_set(bad_ids[i], 256, 0) == -XEN_ESRCH;
+    check("sched_bad_domid", esrch, "a bad domid is not ESRCH");
+    check("sched_bad_pointer", ctl(WISP_CTL_sched_get, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          ctl(WISP_CTL_sched_set, (void *)UNMAPPED_GVA) == -XEN_EFAULT, "not EFAULT");
+}
+
+/*
+ * Reads target's share from the boot configuration (weight=W, default 256, no
+ * cap), checks hostile arguments, sets weight 512 and cap=C, reads them back
+ * and unpauses target (built paused), which then measures its share.
+ */
+static void act_sched(void)
+{
+    uint32_t target = arg_number("target", 0), cap = arg_number("cap", 50);
+    struct wisp_ctl_sched a;
+    long rc = sched_get(target, &a);
+
+    check("sched_get_boot_share", rc == 0 && a.weight == arg_number("weight", 256) && a.cap == 0,
+          "rc %ld weight %u cap %u", rc, a.weight, a.cap);
+    rc = sched_get(DOMID_SELF, &a);
+    check("sched_get_self", rc == 0 && a.weight == WISP_SCHED_DEFAULT_WEIGHT && a.cap == 0,
+          "rc %ld weight %u cap %u", rc, a.weight, a.cap);
+    check_sched_hostile(target);
+    rc = sched_get(target, &a);
+    check("sched_hostile_changed_nothing", rc == 0 && a.weight == arg_number("weight", 256) &&
+          a.cap == 0, "rc %ld weight %u cap %u", rc, a.weight, a.cap);
+    rc = sched_set(target, 512, cap);
+    long got = sched_get(target, &a);
+    check("sched_set_read_back", rc == 0 && got == 0 && a.weight == 512 && a.cap == cap,
+          "set rc %ld, get rc %ld: weight %u cap %u", rc, got, a.weight, a.cap);
+    check("sched_unpause", ctl_domain(WISP_CTL_unpause, target) == 0, "unpause failed");
     checks_done();
     serve_forever();
 }
@@ -630,6 +703,7 @@ static const struct act acts[] = {
     { "store", act_store },
     { "steal", act_steal },
     { "service", act_service },
+    { "sched", act_sched },
 };
 
 int main(const struct hvm_start_info *si)
@@ -646,6 +720,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched\n");
     return 1;
 }

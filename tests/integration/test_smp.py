@@ -141,6 +141,24 @@ def test_cap_holds_a_guest_to_half_a_cpu(tmp_path, backend):
                      re.M), result.stderr
 
 
+SCHED_CHECKS = ["sched_get_boot_share", "sched_get_self", "sched_bad_range", "sched_pad",
+                "sched_bad_domid", "sched_bad_pointer", "sched_hostile_changed_nothing",
+                "sched_set_read_back", "sched_unpause"]
+
+
+@pytest.mark.boot
+def test_share_set_at_run_time(tmp_path, backend):
+    """A control domain reads a paused spinner's boot share (weight 300, no cap), is refused
+    bad values, sets weight 512 and cap 50 through the control hypercall and unpauses it:
+    the spinner then runs half the CPU (within 10%)."""
+    config = ("domain ctl\nkernel ctl64.elf\ncmdline act=sched target=2 weight=300 cap=50\n"
+              "roles control\nmemory 16\n" + spinners(("spinner", "weight 300\npaused\n")))
+    result = machine.run_config(tmp_path, config, emulator=backend, timeout=120)
+    assert result.code == wisptest.EXIT_POWEROFF, str(result)
+    wisptest.assert_checks(machine.domain_lines(result.stdout, "ctl"), SCHED_CHECKS)
+    assert 0.45 <= shares(result, ("spinner",))["spinner"] <= 0.55, str(result)
+
+
 @pytest.mark.boot
 def test_pinned_domains_share_their_cpu_qemu(tmp_path):
     """Both guests pinned to pCPU 1 of two: they split it although pCPU 0 is idle."""

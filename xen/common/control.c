@@ -1,8 +1,9 @@
-/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain and list the configured devices, for domains with the control or xenstore role. */
+/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain, list the configured devices and get or set a domain's CPU share, for domains with the control or xenstore role. */
 #include "env.h"
 #include "errno.h"
 #include "devices.h"
 #include "hypercall.h"
+#include "sched.h"
 #include "wisp/control.h"
 
 #define ANY_ROLE (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
@@ -16,6 +17,8 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_destroy] = WISP_ROLE_CONTROL,
     [WISP_CTL_evtchn_alloc_unbound] = WISP_ROLE_CONTROL,
     [WISP_CTL_device_list] = WISP_ROLE_CONTROL,
+    [WISP_CTL_sched_get] = WISP_ROLE_CONTROL,
+    [WISP_CTL_sched_set] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -152,6 +155,30 @@ static long evtchn_alloc_unbound_in(struct hcall_ctx *c, uint64_t gva)
     return hc_copy_to(c, gva, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* A domain's weight and cap (sched.c): read, or set and in effect at once. */
+static long sched_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
+{
+    struct wisp_ctl_sched a;
+    struct domain *d;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad)
+        return -EINVAL;
+    d = a.domid == DOMID_SELF ? c->d : a.domid < DOMID_FIRST_RESERVED ? domain_by_id(a.domid) : NULL;
+    if (!d)
+        return -ESRCH;
+    if (cmd == WISP_CTL_sched_get) {
+        a.weight = d->weight;
+        a.cap = d->cap;
+        return hc_copy_to(c, gva, &a, sizeof(a)) ? -EFAULT : 0;
+    }
+    if (!d->running || a.weight < 1 || a.weight > WISP_SCHED_MAX_WEIGHT || a.cap > WISP_SCHED_MAX_CAP)
+        return -EINVAL;
+    sched_set_share(d, a.weight, a.cap);
+    return 0;
+}
+
 long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
 {
     unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
@@ -171,6 +198,9 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
         return domain_command(c, cmd, arg[1]);
     case WISP_CTL_device_list:
         return device_list(c, arg[1]);
+    case WISP_CTL_sched_get:
+    case WISP_CTL_sched_set:
+        return sched_command(c, cmd, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

@@ -176,6 +176,19 @@ static uint64_t cap_left_ns(struct domain *d, uint64_t now)
     return d->cap_used_ns < budget ? (uint64_t)(budget - d->cap_used_ns) : 0;
 }
 
+void sched_set_share(struct domain *d, uint32_t weight, uint32_t cap)
+{
+    uint64_t now = now_ns();
+
+    d->weight = weight;
+    if (cap != d->cap) {            /* a new cap starts with a fresh period */
+        d->cap = cap;
+        d->cap_period_start = now - now % CAP_PERIOD_NS;
+        d->cap_used_ns = 0;
+    }
+    sched_kick(d);                  /* runs under way end and look again */
+}
+
 static bool may_run(struct vcpu *v, uint64_t now)
 {
     return v->state == VCPU_RUNNABLE && cap_left_ns(v->dom, now) && lapic_page_may_enter(v);

@@ -21,9 +21,10 @@
 /* Devices (xl.cfg's disk and vif lists), served by the one backend domain. */
 /* Scheduling (docs/smp.md): Xen credit2's weight range and default, cap in percent of one
  * pCPU (0: none; up to all of 8 vCPUs), cpus as a bit per pCPU. */
-#define BOOTCFG_DEFAULT_WEIGHT 256
-#define BOOTCFG_MAX_WEIGHT    65535
-#define BOOTCFG_MAX_CAP       (BOOTCFG_MAX_VCPUS * 100)
+#define BOOTCFG_DEFAULT_WEIGHT WISP_SCHED_DEFAULT_WEIGHT
+#define BOOTCFG_MAX_WEIGHT    WISP_SCHED_MAX_WEIGHT
+#define BOOTCFG_MAX_CAP       WISP_SCHED_MAX_CAP
+_Static_assert(BOOTCFG_MAX_CAP == BOOTCFG_MAX_VCPUS * 100, "a cap may cover every vCPU");
 #define BOOTCFG_MAX_PCPU      63
 #define BOOTCFG_ALL_PCPUS     (~0ull)
 

@@ -20,6 +20,10 @@ void sched_kick(const struct domain *d);
 /* The same for v alone: its pCPU looks again. */
 void vcpu_kick(const struct vcpu *v);
 
+/* Sets d's weight and cap (control hypercall; the caller checked the ranges):
+ * in effect from its vCPUs' next runs, which come soon. Under hv_lock. */
+void sched_set_share(struct domain *d, uint32_t weight, uint32_t cap);
+
 /* d's p2m changed: returns once no vCPU of d can use a stale translation (sched.c). */
 void p2m_changed(struct domain *d);
 
