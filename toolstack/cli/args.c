@@ -452,7 +452,7 @@ void print_run_usage(void)
 "                         stdout starts with \"[guestI] \"; wisp exits with the\n"
 "                         first non-zero status in guest order, else 0\n"
 "  --cpus N               CPUs of the emulated machine, 1..%u (default %u); Wisp\n"
-"                         itself runs on the first one for now\n"
+"                         uses them all: domains take them in turn\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
