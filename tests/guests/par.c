@@ -5,6 +5,9 @@
  * see their own registers in it, never the other's (so xAPIC-mode vCPUs take
  * turns); then both switch to x2APIC mode, spin at once and measure what they
  * ran: in parallel each runs almost all the time, on one pCPU they share it.
+ * Without spread_vcpus both start on one pCPU and the balancer moves one: each
+ * vCPU checks at the end that the state it set at its start (SSE, SYSCALL MSRs,
+ * a debug register, TSC_AUX) came along.
  */
 #include "evlib.h"
 #include "x86.h"
@@ -22,7 +25,8 @@
 #define CALLBACK_VECTOR 0xf3
 #define PINGS       200
 
-enum phase { PHASE_NONE, PHASE_XAPIC, PHASE_X2APIC, PHASE_SPIN, PHASE_PONG, PHASE_STOP };
+enum phase { PHASE_NONE, PHASE_XAPIC, PHASE_X2APIC, PHASE_SPIN, PHASE_PONG, PHASE_STATE,
+             PHASE_STOP };
 
 void par_entry64(void);
 void par_ap_main(void);
@@ -34,6 +38,58 @@ static volatile uint64_t ran_ns[NR_VCPUS], wall_ns[NR_VCPUS];
 static volatile unsigned long xapic_rounds[NR_VCPUS], xapic_wrong[NR_VCPUS];
 static const struct hvm_start_info *start_info;
 static uint32_t to_ap, to_bsp;          /* event-channel IPI ports: vCPU 1's and vCPU 0's */
+
+/* ---- state that lives in the pCPU's registers while a vCPU runs ---- */
+
+#define MSR_LSTAR          0xC0000082
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_TSC_AUX        0xC0000103
+#define CR4_OSFXSR         (1ul << 9)
+
+struct reg_state {
+    uint64_t xmm7, lstar, kernel_gs_base, dr0, tsc_aux;
+};
+
+static volatile bool state_kept[NR_VCPUS];
+
+/* Values of vCPU me's own (canonical addresses; TSC_AUX has 32 bits). */
+static struct reg_state state_of(unsigned int me)
+{
+    uint64_t tag = 0x5a00u + me;
+
+    return (struct reg_state){ .xmm7 = 0x0123456789ab0000ull | tag,
+                               .lstar = 0xffffffff81000000ull | tag << 4,
+                               .kernel_gs_base = 0xffff888000000000ull | tag << 12,
+                               .dr0 = 0x400000ull | tag << 4, .tsc_aux = 0x77000000u | tag };
+}
+
+/* xmm7 is no C variable's (-mgeneral-regs-only). */
+static void state_set(unsigned int me)
+{
+    struct reg_state s = state_of(me);
+
+    write_cr4(read_cr4() | CR4_OSFXSR);
+    __asm__ volatile("movq %0, %%xmm7" : : "r"(s.xmm7));
+    __asm__ volatile("mov %0, %%dr0" : : "r"(s.dr0));
+    wrmsr(MSR_LSTAR, s.lstar);
+    wrmsr(MSR_KERNEL_GS_BASE, s.kernel_gs_base);
+    wrmsr(MSR_TSC_AUX, s.tsc_aux);
+}
+
+static void state_check(unsigned int me)
+{
+    struct reg_state want = state_of(me), got;
+
+    __asm__ volatile("movq %%xmm7, %0" : "=r"(got.xmm7));
+    __asm__ volatile("mov %%dr0, %0" : "=r"(got.dr0));
+    got.lstar = rdmsr(MSR_LSTAR);
+    got.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    got.tsc_aux = rdmsr(MSR_TSC_AUX);
+    state_kept[me] = !memcmp(&want, &got, sizeof(want));
+    if (!state_kept[me])
+        note("vCPU %u: xmm7 %lx lstar %lx kgs %lx dr0 %lx tsc_aux %lx\n", me, got.xmm7, got.lstar,
+             got.kernel_gs_base, got.dr0, got.tsc_aux);
+}
 
 static uint64_t running_ns(unsigned int vcpu)
 {
@@ -116,6 +172,7 @@ void par_ap_main(void)
 {
     enum phase seen = PHASE_NONE;
 
+    state_set(AP);
     for (;;) {
         enum phase now = phase;
 
@@ -132,6 +189,8 @@ void par_ap_main(void)
             x2apic_enable();
         else if (now == PHASE_PONG)
             pong();
+        else if (now == PHASE_STATE)
+            state_check(AP);
         else if (now == PHASE_STOP)
             (void)hv_vcpu_op(VCPUOP_down, AP, 0);
         ap_done++;
@@ -265,12 +324,15 @@ int main(const struct hvm_start_info *si)
         guest_panic("par64 needs 2 vCPUs (wisp run --vcpus 2)");
     if (ev_map_shared_info())
         guest_panic("no shared_info");          /* pv_now() reads vcpu_info's time */
+    state_set(0);
     if (check("par_ap_started", start_ap(), "VCPUOP_initialise/up of vCPU 1 failed")) {
         check_xapic_page();
         (void)both(PHASE_X2APIC, NULL);
         x2apic_enable();
         check_parallel(pcpus);
         check_ping_pong();
+        check("par_state_kept", both(PHASE_STATE, state_check) && state_kept[0] && state_kept[AP],
+              "vCPU 0 %s, vCPU 1 %s", state_kept[0] ? "kept" : "lost", state_kept[AP] ? "kept" : "lost");
         (void)both(PHASE_STOP, NULL);
     }
     checks_done();

@@ -192,24 +192,34 @@ def test_cpus_naming_no_running_cpu_stops_the_boot_qemu(tmp_path):
 
 
 PAR_CHECKS = ["par_ap_started", "par_xapic_page_one_vcpu_at_a_time", "par_vcpus_run_at_once",
-              "par_event_round_trips"]
-# A domain's vCPUs on different pCPUs (off by default: docs/smp.md).
+              "par_event_round_trips", "par_state_kept"]
+# A domain's vCPUs on different pCPUs from the start (docs/smp.md).
 SPREAD = ["--hv-cmdline", "spread_vcpus"]
 ROUND_TRIP_RE = re.compile(r"^# event round trip between vCPUs: mean (\d+) us, worst (\d+) us")
+MOVES_RE = re.compile(r"^\(wisp\) d1: (\d+) vCPU moves between pCPUs$", re.M)
 
 
 @pytest.mark.boot
-@pytest.mark.parametrize("cpus", [1, 2])
-def test_vcpus_of_one_domain_run_in_parallel(backend, guest, cpus):
+@pytest.mark.parametrize("placement", ["one-cpu", "spread", "balanced"])
+def test_vcpus_of_one_domain_run_in_parallel(backend, guest, placement):
     """par64's two vCPUs: on two pCPUs each runs (almost) all the time, on one they share it;
-    in xAPIC mode they take turns with the domain's one xAPIC page (the guest checks both)."""
+    in xAPIC mode they take turns with the domain's one xAPIC page; each keeps the register
+    state it set (SSE, SYSCALL MSRs, DR0, TSC_AUX). Spread, they start on pCPUs 0 and 1;
+    balanced (the default), both start on pCPU 0 and the balancer moves one."""
+    cpus = 1 if placement == "one-cpu" else 2
+    extra = SPREAD if placement == "spread" else []
     result = wisptest.run_guest(guest("par64"), backend, "--verbose", "--vcpus", "2", "--cpus",
-                                str(cpus), "--cmdline", f"pcpus={cpus}", *SPREAD)
+                                str(cpus), "--cmdline", f"pcpus={cpus}", *extra)
     assert result.code == wisptest.EXIT_POWEROFF, str(result)
     wisptest.assert_checks(result.stdout, PAR_CHECKS)
-    if cpus == 2:
-        assert re.search(r"^\(wisp\) d1 \(guest\): .*, pCPU 0 \(vCPUs on 0,1\)$", result.stderr,
-                         re.M), result.stderr
+    spread = re.search(r"^\(wisp\) d1 \(guest\): .*, pCPU 0 \(vCPUs on 0,1\)$", result.stderr,
+                       re.M)
+    assert bool(spread) == (placement == "spread"), result.stderr
+    moves = [int(n) for n in MOVES_RE.findall(result.stderr)]
+    if placement == "balanced":
+        assert moves and 1 <= moves[0] <= 10, result.stderr   # no back and forth
+    else:
+        assert not moves, result.stderr
     assert_no_leak(result)
 
 
@@ -229,9 +239,9 @@ def test_vcpu_guests_with_vcpus_on_two_cpus(backend, guest, variant):
 
 
 @pytest.mark.boot
-def test_linux_smp_guest_on_two_cpus_by_default_qemu():
-    """Without spread_vcpus a 2-vCPU Linux guest keeps its vCPUs on one pCPU and boots as fast
-    as on a one-CPU machine (spread, it boots many times slower: docs/smp.md)."""
+def test_linux_smp_guest_on_two_cpus_qemu():
+    """A 2-vCPU Linux guest on two pCPUs: both vCPUs start on pCPU 0 and the balancer moves
+    one when both want to run; the guest boots and sees both."""
     result = wisptest.run_wisp(["run", "--emulator", "qemu", "--timeout", "120", "--verbose",
                                 "--vcpus", "2", "--cpus", "2", "--", "nproc"],
                                timeout=120 + wisptest.HARNESS_MARGIN_S)
@@ -239,3 +249,4 @@ def test_linux_smp_guest_on_two_cpus_by_default_qemu():
     assert "2" in [line.strip() for line in result.stdout], str(result)
     assert re.search(r"^\(wisp\) d1 \(guest\): .*, 2 vCPUs, .*, pCPU 0$", result.stderr, re.M), \
         result.stderr
+    assert MOVES_RE.search(result.stderr), result.stderr

@@ -255,6 +255,8 @@ static void log_exit_counts(const struct domain *d)
     for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
         total += d->exit_counts[r];
     log_info("d%u: %lu VM exits", d->id, total);
+    if (d->migrations)
+        log_info("d%u: %lu vCPU moves between pCPUs", d->id, d->migrations);
     for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
         if (d->exit_counts[r])
             log_info("d%u:   %-28s %lu", d->id, exit_reason_names[r], d->exit_counts[r]);

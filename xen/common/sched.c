@@ -532,6 +532,75 @@ static void stop_running(struct vcpu *prev, const struct vcpu *next)
 }
 
 /*
+ * Load balancing. Only a vCPU's home may hand back its state, so the busy pCPU
+ * pushes: in a pass where it has two or more runnable vCPUs more than another
+ * pCPU the vCPU's domain allows, it moves one (not the one it runs next) there.
+ * Two more, not one, so that a vCPU never moves back and forth between equals;
+ * and one that moved stays MIGRATE_HOLD_NS.
+ */
+#define MIGRATE_HOLD_NS SLICE_NS
+
+/* Runnable vCPUs (running ones too) homed on each online pCPU. */
+static void count_runnable(unsigned load[MAX_PCPUS], unsigned online)
+{
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
+        if (domain_schedulable(d))
+            for (struct vcpu *v = d->vcpus; v < d->vcpus + d->nr_vcpus; v++)
+                if (v->state == VCPU_RUNNABLE && v->pcpu < online)
+                    load[v->pcpu]++;
+}
+
+/* The pCPU d allows with the fewest runnable vCPUs, if it has two fewer than `from`; else from. */
+static unsigned lighter_cpu(const struct domain *d, const unsigned *load, unsigned online,
+                            unsigned from)
+{
+    unsigned best = from;
+
+    for (unsigned c = 0; c < online; c++)
+        if ((d->cpus >> c & 1) && load[c] + 2 <= load[best])
+            best = c;
+    return best;
+}
+
+/*
+ * v, homed here and not running, moves to pCPU `to`: its state leaves this
+ * CPU, and its first entry there flushes what that CPU may still cache of its
+ * guest's translations from an earlier stay (its ASID or VPID is its own).
+ */
+static void migrate(struct vcpu *v, unsigned to, uint64_t now)
+{
+    if (v->loaded)
+        vcpu_leave_cpu(v);
+    v->pcpu = to;
+    v->moved_at_ns = now;
+    v->p2m_seen = v->dom->p2m_generation - 1;
+    v->dom->migrations++;
+    smp_kick(to);               /* it runs it, and fires its timers, from now */
+}
+
+static void balance(const struct vcpu *next)
+{
+    unsigned me = this_cpu_id(), online = smp_cpus_online(), load[MAX_PCPUS] = { 0 };
+    uint64_t now = now_ns();
+
+    if (online < 2)
+        return;
+    count_runnable(load, online);
+    if (load[me] < 2)
+        return;
+    for_each_live_vcpu(d, v) {
+        if (v == next || v->state != VCPU_RUNNABLE || now - v->moved_at_ns < MIGRATE_HOLD_NS)
+            continue;
+        unsigned to = lighter_cpu(d, load, online, me);
+
+        if (to != me) {
+            migrate(v, to, now);
+            return;             /* one a pass: the loads changed */
+        }
+    }
+}
+
+/*
  * Nothing can run: sleep until the next timer or a kick (the boot CPU also
  * looks at serial input now and then). A kick that comes after the check
  * still wakes the HLT: its IPI waits, interrupts off, for the STI before it.
@@ -574,6 +643,7 @@ void sched_run(void)
 
             v = pick_next(prev, !keep && prev && prev->state == VCPU_RUNNABLE);   /* it yielded */
             stop_running(prev, v);
+            balance(v);
             slice_end = 0;
         }
         if (!v) {

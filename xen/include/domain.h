@@ -185,6 +185,7 @@ struct domain {
     struct vcpu vcpus[MAX_VCPUS_PER_DOMAIN];
 
     uint64_t exit_counts[NR_EXIT_REASONS];
+    uint64_t migrations;            /* its vCPUs' moves between pCPUs (sched.c), under hv_lock */
 
     /* Guest console output waiting for its newline (console_line.h). */
     struct console_line console;

@@ -11,6 +11,7 @@
 
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define XCR0_X87 1ull
+#define XCR0_SSE 2ull
 #define FXSAVE_AREA_SIZE 512
 #define FXSAVE_FCW_OFFSET 0
 #define FXSAVE_MXCSR_OFFSET 24
@@ -73,6 +74,17 @@ static uint64_t xgetbv0(void)
     return edx_eax_combine(hi, lo);
 }
 
+/*
+ * XSAVE and XRSTOR move only the components XCR0 names, but a guest runs SSE
+ * code with CR4.OSFXSR whatever its XCR0 says (x87 alone is the reset value):
+ * the switch always covers x87 and SSE too, or one vCPU, of this domain or
+ * another, would see the XMM registers of the one before.
+ */
+static uint64_t switched_components(const struct vcpu *v)
+{
+    return v->xcr0 | XCR0_X87 | XCR0_SSE;
+}
+
 static void fpu_save(struct vcpu *v)
 {
     /*
@@ -85,20 +97,28 @@ static void fpu_save(struct vcpu *v)
         return;
     }
     v->xcr0 = xgetbv0();
+    uint64_t components = switched_components(v);
+
+    if (components != v->xcr0)
+        xsetbv(0, components);
     __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
     /*
      * XSAVE leaves the XSTATE_BV bits of components outside XCR0 as they were,
      * so a guest that shrank XCR0 since the last save would leave bits XRSTOR
      * refuses with #GP. Those components restart in their initial state.
      */
-    *(uint64_t *)(v->fpu_area + XSAVE_XSTATE_BV_OFFSET) &= v->xcr0;
+    *(uint64_t *)(v->fpu_area + XSAVE_XSTATE_BV_OFFSET) &= components;
 }
 
 static void fpu_restore(struct vcpu *v)
 {
     if (have_xsave) {
-        xsetbv(0, v->xcr0);
+        uint64_t components = switched_components(v);
+
+        xsetbv(0, components);
         __asm__ volatile("xrstor64 (%0)" :: "r"(v->fpu_area), "a"(~0u), "d"(~0u) : "memory");
+        if (components != v->xcr0)
+            xsetbv(0, v->xcr0);     /* the XMM registers stay as restored */
     } else {
         __asm__ volatile("fxrstor64 (%0)" :: "r"(v->fpu_area) : "memory");
     }

@@ -695,14 +695,28 @@ static void vmx_vcpu_destroy(struct vcpu *v)
     v->vendor = NULL;
 }
 
+/* The guest's SYSCALL MSRs and KERNEL_GS_BASE live in this CPU's MSRs while v owns them. */
+static void syscall_msrs_save(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+
+    x->star = rdmsr(MSR_STAR);
+    x->lstar = rdmsr(MSR_LSTAR);
+    x->cstar = rdmsr(MSR_CSTAR);
+    x->sfmask = rdmsr(MSR_SFMASK);
+    x->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
 /* The VMCS leaves this CPU, so another may load it (SDM vol 3, 25.1: VMCLEAR first). */
 static void vmx_vcpu_unload(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     struct vmx_pcpu *pc = this_pcpu();
 
-    if (pc->syscall_msr_owner == v)
-        pc->syscall_msr_owner = NULL;   /* not loaded before the first run */
+    if (pc->syscall_msr_owner == v) {
+        syscall_msrs_save(v);           /* it moves to another CPU: they go with it */
+        pc->syscall_msr_owner = NULL;
+    }
     if (vmclear(x->vmcs_pa))
         log_error("vmx: VMCLEAR of vCPU %u's VMCS failed", v->id);
     if (pc->current_vmcs == x->vmcs_pa)
@@ -740,14 +754,8 @@ static void syscall_msrs_switch(struct vcpu *v)
 
     if (prev == v)
         return;
-    if (prev) {
-        struct vmx_vcpu *p = vmx_of(prev);
-        p->star = rdmsr(MSR_STAR);
-        p->lstar = rdmsr(MSR_LSTAR);
-        p->cstar = rdmsr(MSR_CSTAR);
-        p->sfmask = rdmsr(MSR_SFMASK);
-        p->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-    }
+    if (prev)
+        syscall_msrs_save(prev);
     wrmsr(MSR_STAR, x->star);
     wrmsr(MSR_LSTAR, x->lstar);
     wrmsr(MSR_CSTAR, x->cstar);
