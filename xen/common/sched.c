@@ -189,9 +189,11 @@ void sched_set_share(struct domain *d, uint32_t weight, uint32_t cap)
     sched_kick(d);                  /* runs under way end and look again */
 }
 
+/* Not blocked, its domain neither paused nor ended, its cap not used up, the xAPIC page free. */
 static bool may_run(struct vcpu *v, uint64_t now)
 {
-    return v->state == VCPU_RUNNABLE && cap_left_ns(v->dom, now) && lapic_page_may_enter(v);
+    return v->state == VCPU_RUNNABLE && domain_schedulable(v->dom) && cap_left_ns(v->dom, now) &&
+           lapic_page_may_enter(v);
 }
 
 /* v ran for ran ns; contended: another vCPU wanted the pCPU meanwhile. */
