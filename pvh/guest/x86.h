@@ -38,6 +38,20 @@
 .endm
 
 /*
+ * In 64-bit code with whatever GDT and selectors a start state gave (a
+ * vcpu_hvm_context has segments without selectors): the runtime's GDT, CS by a
+ * far return, then the data selectors. Clobbers RAX.
+ */
+.macro RELOAD_GDT64
+    lgdt gdt_desc(%rip)
+    pushq $SEL_CODE64
+    leaq 1f(%rip), %rax
+    pushq %rax
+    lretq
+1:  LOAD_DATA_SELECTORS
+.endm
+
+/*
  * From flat 32-bit protected mode into long mode on the runtime's page tables
  * (SDM vol. 3A 9.8.5): PAE, CR3, EFER.LME, then CR0.PG; goes on at target in
  * 64-bit code. Used by the BSP's entry and by test guests' secondary vCPUs.

@@ -10,12 +10,7 @@
     .code64
     .globl par_entry64
 par_entry64:
-    lgdt gdt_desc(%rip)
-    pushq $SEL_CODE64
-    leaq 1f(%rip), %rax
-    pushq %rax
-    lretq
-1:  LOAD_DATA_SELECTORS
+    RELOAD_GDT64
     call par_ap_main
 2:  cli
     hlt

@@ -19,12 +19,7 @@ vcpuop_entry64:
     movq %rbp, vcpuop_seen64 + 40(%rip)
     movq %rsi, vcpuop_seen64 + 48(%rip)
     movq %rdi, vcpuop_seen64 + 56(%rip)
-    lgdt gdt_desc(%rip)
-    pushq $SEL_CODE64
-    leaq 1f(%rip), %rax
-    pushq %rax
-    lretq
-1:  LOAD_DATA_SELECTORS
+    RELOAD_GDT64
     movl $1, %edi
     call vcpuop_ap_main
 2:  cli
