@@ -12,6 +12,7 @@
 #include "xen/sched.h"
 #include "xen/vcpu.h"
 #include "xen/version.h"
+#include "wisp/control.h"
 
 /*
  * Command line: seed=N (default 1) calls=N (default 10000) known=0|1|AREAS
@@ -19,7 +20,7 @@
  * Output: "FUZZ seed=S calls=N known=K", "FUZZ progress calls=N" lines, then
  * "FUZZ done calls=N seed=S" and poweroff; "FUZZ FAIL ..." for a broken
  * promise the guest itself can check (a CPL 3 hypercall that did not give
- * -EPERM). The host's oracle (tests/integration/test_fuzz_guest.py) checks the
+ * -EPERM, a control hypercall without a role that did not give -EPERM). The host's oracle (tests/integration/test_fuzz_guest.py) checks the
  * rest: the canary beside us keeps beating, the hypervisor never panics,
  * free frames do not drift.
  *
@@ -776,6 +777,33 @@ static void gen_grant_table_op(void)
     (void)call(__HYPERVISOR_grant_table_op, cmd, uop, count, 0, 0);
 }
 
+/*
+ * Wisp's control hypercall. fuzz64 has no role, so the promise is checkable here:
+ * every known command, version included, gives -EPERM before it reads its argument,
+ * and a number past the last gives -ENOSYS (docs/control.md).
+ */
+static uint64_t control_bad;
+
+static long control_expected(uint64_t cmd)
+{
+    return cmd <= WISP_CTL_sched_set ? -XEN_EPERM : -XEN_ENOSYS;
+}
+
+static void gen_wisp_control(void)
+{
+    uint8_t junk[64];
+    uint64_t cmd = chance(90) ? below(WISP_CTL_sched_set + 3) : val();
+    long rc;
+
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)rnd();
+    rc = call(__HYPERVISOR_wisp_control, cmd, chance(80) ? put_struct(junk, sizeof(junk)) : val(),
+              val(), 0, 0);
+    if (rc != control_expected(cmd) && !control_bad++)
+        con_printf("FUZZ FAIL wisp_control cmd=%lx gave %ld, want %ld\n", (unsigned long)cmd, rc,
+                   control_expected(cmd));
+}
+
 /* Any number at all: unknown ones, and 64-bit numbers whose low half is a known one. */
 static void gen_any_hypercall(void)
 {
@@ -1392,6 +1420,7 @@ static const struct {
     { "event_channel_op", gen_evtchn_op, 10, 0 },
     { "hvm_op", gen_hvm_op, 5, 0 },
     { "grant_table_op", gen_grant_table_op, 2, 0 },
+    { "wisp_control", gen_wisp_control, 2, 0 },
     { "any_hypercall", gen_any_hypercall, 4, 0 },
     { "cpl3", gen_cpl3, 5, 0 },
     { "msr", gen_msr, 8, 0 },
@@ -1455,6 +1484,11 @@ int main(const struct hvm_start_info *si)
         if (n % step == 0)
             con_printf("FUZZ progress calls=%lu faults=%lu cpl3=%lu\n", (unsigned long)n,
                        (unsigned long)nr_faults, (unsigned long)cpl3_calls);
+    }
+    if (control_bad) {
+        con_printf("FUZZ FAIL %lu wisp_control calls without a role broke the promise (seed=%lu)\n",
+                   (unsigned long)control_bad, (unsigned long)opt_seed);
+        return 1;
     }
     if (cpl3_bad) {
         con_printf("FUZZ FAIL %lu of %lu CPL 3 hypercalls did not give -EPERM (seed=%lu)\n",
