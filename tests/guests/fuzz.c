@@ -20,9 +20,10 @@
  * Output: "FUZZ seed=S calls=N known=K", "FUZZ progress calls=N" lines, then
  * "FUZZ done calls=N seed=S" and poweroff; "FUZZ FAIL ..." for a broken
  * promise the guest itself can check (a CPL 3 hypercall that did not give
- * -EPERM, a control hypercall without a role that did not give -EPERM). The host's oracle (tests/integration/test_fuzz_guest.py) checks the
- * rest: the canary beside us keeps beating, the hypervisor never panics,
- * free frames do not drift.
+ * -EPERM, a control hypercall without a role that did not give -EPERM).
+ * The host's oracle (tests/integration/test_fuzz_guest.py) checks the rest:
+ * the canary beside us keeps beating, the hypervisor never panics, free
+ * frames do not drift.
  *
  * What the fuzzer never does, because it would end the domain or lose the
  * guest rather than test the hypervisor (docs/test-guests.md, fuzz64):
@@ -59,6 +60,13 @@ static uint64_t below(uint64_t n)
 static bool chance(unsigned percent)
 {
     return below(100) < percent;
+}
+
+/* Junk for a struct or buffer: one draw per byte, so a seed replays it. */
+static void random_bytes(void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ((uint8_t *)p)[i] = (uint8_t)rnd();
 }
 
 /* 0, -1, 2^31, 2^32, 2^63 and their neighbours: where width and sign bugs live. */
@@ -477,8 +485,7 @@ static void gen_memory_op(void)
     default: {  /* exchange, remove_from_physmap, batch, the tools' ops: garbage of a plausible size */
         uint8_t junk[64];
 
-        for (size_t i = 0; i < sizeof(junk); i++)
-            junk[i] = (uint8_t)rnd();
+        random_bytes(junk, sizeof(junk));
         (void)call(__HYPERVISOR_memory_op, cmd, chance(80) ? put_struct(junk, sizeof(junk)) : val(),
                    val(), 0, 0);
         return;
@@ -523,8 +530,7 @@ static void gen_vcpu_op(void)
     case VCPUOP_initialise: {
         uint8_t ctx[256];
 
-        for (size_t i = 0; i < sizeof(ctx); i++)
-            ctx[i] = (uint8_t)rnd();
+        random_bytes(ctx, sizeof(ctx));
         (void)call(__HYPERVISOR_vcpu_op, cmd, vcpu, put_struct(ctx, sizeof(ctx)), 0, 0);
         return;
     }
@@ -663,8 +669,7 @@ static void gen_evtchn_op(void)
         uint8_t raw[32];
     } u;
 
-    for (size_t i = 0; i < sizeof(u.raw); i++)
-        u.raw[i] = (uint8_t)rnd();
+    random_bytes(u.raw, sizeof(u.raw));
     switch (cmd) {
     case EVTCHNOP_alloc_unbound:
         u.alloc.dom = domid_any();
@@ -743,8 +748,7 @@ static void gen_hvm_op(void)
     default: {
         uint8_t junk[32];
 
-        for (size_t i = 0; i < sizeof(junk); i++)
-            junk[i] = (uint8_t)rnd();
+        random_bytes(junk, sizeof(junk));
         (void)call(__HYPERVISOR_hvm_op, cmd, chance(80) ? put_struct(junk, sizeof(junk)) : val(), 0, 0, 0);
     }
     }
@@ -761,8 +765,7 @@ static void gen_grant_table_op(void)
     unsigned long cmd = pick(14), count = below(5);
     uint64_t uop;
 
-    for (size_t i = 0; i < sizeof(junk); i++)
-        junk[i] = (uint8_t)rnd();
+    random_bytes(junk, sizeof(junk));
     if (cmd == GNTTABOP_setup_table) {
         struct gnttab_setup_table *st = (struct gnttab_setup_table *)junk;
 
@@ -795,8 +798,7 @@ static void gen_wisp_control(void)
     uint64_t cmd = chance(90) ? below(WISP_CTL_sched_set + 3) : val();
     long rc;
 
-    for (size_t i = 0; i < sizeof(junk); i++)
-        junk[i] = (uint8_t)rnd();
+    random_bytes(junk, sizeof(junk));
     rc = call(__HYPERVISOR_wisp_control, cmd, chance(80) ? put_struct(junk, sizeof(junk)) : val(),
               val(), 0, 0);
     if (rc != control_expected(cmd) && !control_bad++)
