@@ -21,7 +21,7 @@ Not in `./wisp test` (a 60 s run once did not end: docs/smp.md); run it by hand
 on an otherwise idle machine. Exit status 0 if every check held.
 
 Usage: ci/stress-smp.py [--build DIR] [--seconds S] [--cpus N] [--fuzz-calls N] [--seed S]
-                        [--log FILE]
+                        [--log FILE] [--timeout S]
 """
 import argparse
 import base64
@@ -180,7 +180,11 @@ def main():
     ap.add_argument("--fuzz-calls", type=int, default=200000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--log", type=Path, default=Path("stress-smp.log"),
-                    help="where the whole run goes: Wisp's log, then the consoles")
+                    help="where the whole run goes, line by line as it comes (Wisp's log "
+                         "and the consoles interleaved), so a run that hangs leaves it too")
+    ap.add_argument("--timeout", type=int, default=0,
+                    help="stop the machine after this many seconds (default 4 x --seconds "
+                         "+ 900)")
     args = ap.parse_args()
 
     import os
@@ -200,10 +204,11 @@ def main():
                  "disk1.img": tmp / "disk1.img.data", "disk2.img": tmp / "disk2.img.data"}
         config = make_config(args.seconds, args.seed, args.fuzz_calls)
         started = time.monotonic()
-        res = run_config(tmp, config, timeout=args.seconds * 4 + 900, files=files,
-                         extra=["--verbose", "--cpus", str(args.cpus)])
+        with open(args.log, "w") as log:
+            res = run_config(tmp, config, timeout=args.timeout or args.seconds * 4 + 900,
+                             files=files, extra=["--verbose", "--cpus", str(args.cpus)],
+                             log=log)
         took = time.monotonic() - started
-    args.log.write_text(res.stderr + "\n--- consoles ---\n" + "\n".join(res.stdout) + "\n")
     bad = check(res, args.seconds, args.seed, args.fuzz_calls)
     print(f"stress-smp: {args.seconds} s of guest work on {args.cpus} CPUs, machine ran "
           f"{took:.0f} s; {'PASSED' if not bad else 'FAILED'}")

@@ -35,7 +35,7 @@ def _link_modules(tmp_path, config, files):
 
 
 def run_config(tmp_path, config, emulator="qemu", timeout=60, until=None, files=None,
-               extra=()):
+               extra=(), log=None):
     """Runs `wisp run --config` on CONFIG (text) under EMULATOR; returns a WispResult.
 
     until: a regex, or a function of the stdout lines so far; once a stdout line matches (or
@@ -43,6 +43,8 @@ def run_config(tmp_path, config, emulator="qemu", timeout=60, until=None, files=
            with a xenstore domain never ends by itself, so its tests stop it this way.
     files: {module name: path} for modules that are not test guests in build/tests/guests.
     extra: more `wisp run` options (e.g. "--verbose", "--hv-cmdline", "loglevel=debug").
+    log:   an open text file that gets every stdout and stderr line as it comes, so a run
+           that has to be killed still leaves its story behind.
     """
     _link_modules(tmp_path, config, files or {})
     cfg = tmp_path / "wisp.cfg"
@@ -55,16 +57,30 @@ def run_config(tmp_path, config, emulator="qemu", timeout=60, until=None, files=
     lines, err, hit, matched = [], [], [], threading.Event()
     done = until if callable(until) else (lambda seen: re.search(until, seen[-1]))
 
+    log_lock = threading.Lock()
+
+    def keep(line):
+        if log:
+            with log_lock:
+                log.write(line)
+                log.flush()
+
     def read_stdout():
         for line in proc.stdout:
+            keep(line)
             lines.append(line.rstrip("\n"))
             if until and not hit and done(lines):
                 hit.append(True)
                 matched.set()
         matched.set()       # end of output
 
+    def read_stderr():
+        for line in proc.stderr:
+            keep(line)
+            err.append(line)
+
     readers = [threading.Thread(target=read_stdout, daemon=True),
-               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
+               threading.Thread(target=read_stderr, daemon=True)]
     for r in readers:
         r.start()
     deadline = time.monotonic() + timeout + wisptest.HARNESS_MARGIN_S
