@@ -71,13 +71,14 @@ static void set_defaults(struct run_options *opts)
 }
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
-       OPT_NET, OPT_GUESTS, OPT_CPUS };
+       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL };
 
 /* Options given explicitly, for the checks that depend on them. */
-struct given { bool boot, memory, vcpus, guests; };
+struct given { bool boot, memory, vcpus, guests, accel; };
 
 static const struct option run_long_options[] = {
     { "emulator",   required_argument, NULL, 'e' },
+    { "accel",      required_argument, NULL, OPT_ACCEL },
     { "boot",       required_argument, NULL, 'b' },
     { "memory",     required_argument, NULL, 'm' },
     { "vcpus",      required_argument, NULL, 'c' },
@@ -133,6 +134,11 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
             opts->emulator = EMULATOR_BOCHS;
         else
             return usage_error("--emulator must be qemu or bochs, not '%s'", arg);
+        return 0;
+    case OPT_ACCEL:
+        if (!accel_parse(arg, &opts->accel))
+            return usage_error("--accel must be auto, kvm or tcg, not '%s'", arg);
+        given->accel = true;
         return 0;
     case 'b':
         if (strcmp(arg, "direct") == 0)
@@ -279,6 +285,8 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
     opts->kernel_name = opts->kernel;
     opts->linux_guest = opts->command != NULL;
 
+    if (opts->emulator == EMULATOR_BOCHS && given.accel && opts->accel != ACCEL_AUTO)
+        return usage_error("--accel is QEMU's: bochs always emulates VMX itself%s", "");
     if (opts->emulator == EMULATOR_BOCHS && given.boot && opts->boot == BOOT_DIRECT)
         return usage_error("bochs has no direct kernel loader: use --boot grub%s", "");
     if (opts->emulator == EMULATOR_BOCHS)
@@ -422,6 +430,10 @@ void print_run_usage(void)
 "\n"
 "  --emulator qemu|bochs  emulator to run Wisp in (default qemu: TCG, AMD SVM + NPT;\n"
 "                         bochs: Intel VMX + EPT)\n"
+"  --accel auto|kvm|tcg   qemu: run Wisp on the host's own SVM or VMX through KVM\n"
+"                         (needs /dev/kvm and the kvm_amd or kvm_intel module's\n"
+"                         nested=1) or emulate them with TCG; auto (default) takes\n"
+"                         KVM when the host has it and says which on stderr\n"
 "  --boot direct|grub     qemu: its own multiboot loader (default) or a GRUB ISO;\n"
 "                         bochs always boots a GRUB ISO\n"
 "  --memory MIB           guest memory, 2..65536 (default %u); the machine also gets\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accel.h"
 #include "bzimage.h"
 #include "emulator.h"
 #include "exit_codes.h"
@@ -62,6 +63,29 @@ static int cmd_help(int argc, char **argv)
     return WISP_EXIT_USAGE;
 }
 
+/*
+ * QEMU: KVM or TCG (accel.c); the choice goes to stderr unless --accel tcg
+ * asked for it. Returns 0, or WISP_EXIT_INFRA when --accel kvm cannot be had.
+ */
+static int decide_accel(struct run_options *opts)
+{
+    struct host_virt host;
+    struct accel_decision decision;
+
+    if (opts->emulator != EMULATOR_QEMU)
+        return 0;
+    host_virt_read(host_root(), &host);
+    accel_decide(opts->accel, &host, &decision);
+    if (decision.error) {
+        fprintf(stderr, "wisp: %s\n", decision.why);
+        return WISP_EXIT_INFRA;
+    }
+    if (opts->accel != ACCEL_TCG)
+        fprintf(stderr, "wisp: accel %s\n", decision.why);
+    opts->accel_kvm = decision.kvm;
+    return 0;
+}
+
 /* The whole run once options are known; the emulator never outlives it. */
 static int run_with_options(struct run_options *opts)
 {
@@ -78,6 +102,8 @@ static int run_with_options(struct run_options *opts)
         return rc;
     rc = check_inputs(opts);    /* before the defaults: it tells whether KERNEL is Linux */
     resolve_run_mode(opts);
+    if (!rc)
+        rc = decide_accel(opts);
     if (!rc)
         rc = media_create(opts, &media);
     if (!rc) {

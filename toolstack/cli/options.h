@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "accel.h"
+
 struct boot_config;     /* xen/include/bootconfig.h */
 
 enum emulator_kind { EMULATOR_QEMU, EMULATOR_BOCHS };
@@ -74,6 +76,8 @@ struct disk_option {
 
 struct run_options {
     enum emulator_kind emulator;
+    enum accel_choice accel;    /* --accel: how QEMU runs Wisp (docs/cli.md) */
+    bool accel_kvm;             /* decided (main.c): QEMU with -accel kvm -cpu host */
     enum boot_method boot;
     unsigned memory_mib;
     unsigned vcpus;
