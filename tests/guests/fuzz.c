@@ -1128,24 +1128,26 @@ static uint64_t read_cr(unsigned n)
  * VMXE, reserved) are KNOWN_CR (the exits branch makes both backends #GP).
  */
 #define CR0_ILLEGAL_ALL    7
-#define CR0_ILLEGAL_BUT_PG 6        /* all but the last entry, PG */
+#define CR0_ILLEGAL_ON_AMD 5        /* all but the last two entries, PE and PG */
 
 /*
- * How many of cr0_illegal's bits to draw from. Bit 31 (PG) comes last and is left
- * out on AMD: Wisp does not intercept CR0 on SVM, so the CPU itself must #GP a write
- * that clears PG in 64-bit mode (SDM and APM: MOV to CR0), and QEMU 7.2's TCG does
- * not, so the fuzz domain would fall out of long mode (docs/testing.md, quirks).
+ * How many of cr0_illegal's bits to draw from. PE and PG (bits 0 and 31) come last and
+ * are left out on AMD: Wisp does not intercept CR0 on SVM, so the CPU itself must #GP a
+ * write that clears PG, or PE with PG on (SDM and APM: MOV to CR0), and QEMU 7.2's TCG
+ * does neither. Clearing PG takes the fuzz domain out of long mode; clearing PE lives
+ * until the restoring write unless an exit falls between the two, and then VMRUN
+ * refuses the state (VMEXIT_INVALID) and the domain crashes (docs/testing.md, quirks).
  */
 static size_t cr0_illegal_count(void)
 {
-    return cpu_vendor() == CPU_VENDOR_AMD ? CR0_ILLEGAL_BUT_PG : CR0_ILLEGAL_ALL;
+    return cpu_vendor() == CPU_VENDOR_AMD ? CR0_ILLEGAL_ON_AMD : CR0_ILLEGAL_ALL;
 }
 
 static void gen_cr(void)
 {
     static const uint8_t cr0_bits[] = { 1, 2, 3, 5, 16, 18, 29, 30 };
     static const uint8_t cr4_bits[] = { 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 16, 17, 18, 20, 21, 22 };
-    static const uint8_t cr0_illegal[CR0_ILLEGAL_ALL] = { 0, 32, 40, 63, 6, 15, 31 };
+    static const uint8_t cr0_illegal[CR0_ILLEGAL_ALL] = { 32, 40, 63, 6, 15, 0, 31 };
     static const uint8_t cr4_illegal[] = { 5, 12, 13, 14, 19, 23, 24, 31, 32, 63 };
     struct creg c, old;
     /*
