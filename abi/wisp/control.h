@@ -30,6 +30,7 @@
 #define WISP_CTL_device_list          6  /* struct wisp_ctl_device_list */
 #define WISP_CTL_sched_get            7  /* struct wisp_ctl_sched */
 #define WISP_CTL_sched_set            8  /* struct wisp_ctl_sched */
+#define WISP_CTL_domain_stats         9  /* struct wisp_ctl_domain_stats */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -161,5 +162,72 @@ struct wisp_ctl_sched {
     uint32_t pad;
 };
 ABI_SIZE(struct wisp_ctl_sched, 16);
+
+/*
+ * Exit reasons as domain_stats counts them (docs/control.md names each); new
+ * reasons only ever come at the end.
+ */
+#define WISP_EXIT_CPUID          0
+#define WISP_EXIT_MSR_READ       1
+#define WISP_EXIT_MSR_WRITE      2
+#define WISP_EXIT_HLT            3
+#define WISP_EXIT_HYPERCALL      4
+#define WISP_EXIT_NPF            5
+#define WISP_EXIT_IO             6
+#define WISP_EXIT_XSETBV         7
+#define WISP_EXIT_CACHE          8
+#define WISP_EXIT_RDPMC          9
+#define WISP_EXIT_CR_WRITE      10
+#define WISP_EXIT_EXCEPTION     11
+#define WISP_EXIT_TRIPLE_FAULT  12
+#define WISP_EXIT_INTR          13
+#define WISP_EXIT_MACHINE_CHECK 14
+#define WISP_EXIT_INTR_WINDOW   15
+#define WISP_EXIT_PAUSE         16
+#define WISP_EXIT_VIRT_INSN     17
+#define WISP_EXIT_INVALID_STATE 18
+#define WISP_EXIT_UNEXPECTED    19
+#define WISP_STATS_EXITS        32      /* room in wisp_ctl_domain_stats.exits */
+
+/* One vCPU's times in ns since its domain was built (Xen's runstate times). */
+struct wisp_vcpu_stats {
+    uint64_t running_ns;        /* RUNSTATE_running, the run under way included */
+    uint64_t runnable_ns;       /* waiting for a pCPU */
+    uint64_t blocked_ns;        /* waiting for an event or timer */
+    uint64_t offline_ns;        /* down, or paused while it could run */
+    uint32_t pcpu;              /* the pCPU it is on */
+    uint32_t runstate;          /* RUNSTATE_*: what it does now */
+};
+ABI_SIZE(struct wisp_vcpu_stats, 40);
+
+/*
+ * domain_stats (control role): IN domid (DOMID_SELF: the caller), max_vcpus
+ * and vcpus (guest-virtual address of max_vcpus struct wisp_vcpu_stats, or 0
+ * with max_vcpus 0); OUT the rest. nr_vcpus is the domain's count; at most
+ * min(max_vcpus, nr_vcpus) entries are written. nr_exit_reasons says how many
+ * of exits[] this hypervisor counts (WISP_EXIT_*); the rest are 0.
+ * events_sent counts its successful EVTCHNOP_send calls (a send to an unbound
+ * port is dropped but counted, as it succeeds); events_received counts the
+ * times one of its ports became pending, whoever raised it (a peer, itself, a
+ * virq), masked or not: a port already pending is not counted again. A dying
+ * domain answers too, until it is gone.
+ */
+struct wisp_ctl_domain_stats {
+    uint32_t domid;
+    uint32_t max_vcpus;
+    uint64_t vcpus;
+    uint32_t nr_vcpus;
+    uint32_t state;             /* WISP_DOMSTATE_* */
+    uint64_t tot_pages;         /* RAM pages populated now */
+    uint64_t max_pages;         /* RAM pages at build */
+    uint64_t events_sent;
+    uint64_t events_received;
+    uint64_t vcpu_moves;        /* its vCPUs' moves between pCPUs */
+    uint32_t nr_exit_reasons;
+    uint32_t pad;
+    uint64_t exits[WISP_STATS_EXITS];
+};
+ABI_SIZE(struct wisp_ctl_domain_stats, 328);
+ABI_OFFSET(struct wisp_ctl_domain_stats, exits, 72);
 
 #endif

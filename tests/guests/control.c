@@ -197,7 +197,7 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
-    check("ctl_unknown_command", ctl(WISP_CTL_sched_set + 1, list) == -XEN_ENOSYS &&
+    check("ctl_unknown_command", ctl(WISP_CTL_domain_stats + 1, list) == -XEN_ENOSYS &&
           ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
 }
@@ -341,6 +341,7 @@ static void act_noperm(void)
                ctl(WISP_CTL_device_list, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_sched_get, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_sched_set, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_domain_stats, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -360,7 +361,8 @@ static void act_xs_role(void)
           ctl_alloc_unbound(1, 1, &port) == -XEN_EPERM &&
           ctl(WISP_CTL_device_list, list) == -XEN_EPERM &&
           ctl(WISP_CTL_sched_get, list) == -XEN_EPERM &&
-          ctl(WISP_CTL_sched_set, list) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl(WISP_CTL_sched_set, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_domain_stats, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }
@@ -449,6 +451,135 @@ static void act_sched(void)
     check("sched_set_read_back", rc == 0 && got == 0 && a.weight == 512 && a.cap == cap,
           "set rc %ld, get rc %ld: weight %u cap %u", rc, got, a.weight, a.cap);
     check("sched_unpause", ctl_domain(WISP_CTL_unpause, target) == 0, "unpause failed");
+    checks_done();
+    serve_forever();
+}
+
+/* ---- act=stats (control role): domain_stats of itself and of domain target=N ---- */
+
+static long stats_of(uint32_t domid, struct wisp_ctl_domain_stats *s, struct wisp_vcpu_stats *v,
+                     uint32_t max_vcpus)
+{
+    *s = (struct wisp_ctl_domain_stats){ .domid = domid, .max_vcpus = max_vcpus,
+                                          .vcpus = HV_PTR(v) };
+    return ctl(WISP_CTL_domain_stats, s);
+}
+
+static void print_stats(const char *who, const struct wisp_ctl_domain_stats *s,
+                        const struct wisp_vcpu_stats *v)
+{
+    con_printf("STATS %s vcpus=%u state=%u pages=%llu/%llu sent=%llu received=%llu "
+               "hypercalls=%llu hlt=%llu running_ms=%llu blocked_ms=%llu\n", who, s->nr_vcpus,
+               s->state, (unsigned long long)s->tot_pages, (unsigned long long)s->max_pages,
+               (unsigned long long)s->events_sent, (unsigned long long)s->events_received,
+               (unsigned long long)s->exits[WISP_EXIT_HYPERCALL],
+               (unsigned long long)s->exits[WISP_EXIT_HLT],
+               (unsigned long long)(v->running_ns / MS), (unsigned long long)(v->blocked_ns / MS));
+}
+
+/* Its own counters move with what it does: a send to itself is one sent, one received. */
+static void check_stats_self(void)
+{
+    static struct wisp_vcpu_stats v[2];
+    struct wisp_ctl_domain_stats before, after;
+    uint32_t port = 0;
+    long rc = stats_of(DOMID_SELF, &before, v, 2), bound = ev_bind_ipi(0, &port);
+    long sent = bound ? bound : ev_send(port), rc2 = stats_of(DOMID_SELF, &after, v, 2);
+
+    check("stats_self", rc == 0 && before.nr_vcpus == 1 && before.state == WISP_DOMSTATE_RUNNING &&
+          before.nr_exit_reasons == WISP_EXIT_UNEXPECTED + 1 && before.tot_pages > 0 &&
+          before.max_pages >= before.tot_pages && before.exits[WISP_EXIT_HYPERCALL] > 0 &&
+          v[0].running_ns > 0 && v[0].runstate == RUNSTATE_running,
+          "rc %ld vcpus %u state %u reasons %u pages %llu/%llu", rc, before.nr_vcpus,
+          before.state, before.nr_exit_reasons, (unsigned long long)before.tot_pages,
+          (unsigned long long)before.max_pages);
+    check("stats_counts_a_send", sent == 0 && rc2 == 0 &&
+          after.events_sent == before.events_sent + 1 &&
+          after.events_received >= before.events_received + 1 &&
+          after.exits[WISP_EXIT_HYPERCALL] >= before.exits[WISP_EXIT_HYPERCALL] + 3,
+          "send rc %ld: sent %llu -> %llu, received %llu -> %llu", sent,
+          (unsigned long long)before.events_sent, (unsigned long long)after.events_sent,
+          (unsigned long long)before.events_received, (unsigned long long)after.events_received);
+    print_stats("self", &after, v);
+    if (!bound)
+        ev_close(port);
+}
+
+/* Only min(max_vcpus, nr_vcpus) entries are written; max_vcpus 0 needs no buffer. */
+static void check_stats_vcpu_room(uint32_t target)
+{
+    static struct wisp_vcpu_stats v[3];
+    struct wisp_ctl_domain_stats s;
+    long none = stats_of(target, &s, NULL, 0), one;
+
+    memset(v, 0xa5, sizeof(v));
+    one = stats_of(target, &s, v, 1);
+    check("stats_vcpu_room", none == 0 && one == 0 && s.nr_vcpus == 2 &&
+          v[0].runstate <= RUNSTATE_offline && v[1].runstate == 0xa5a5a5a5u,
+          "rc %ld/%ld vcpus %u, second entry %x", none, one, s.nr_vcpus, v[1].runstate);
+}
+
+static void check_stats_hostile(uint32_t target)
+{
+    static struct wisp_vcpu_stats v[2];
+    struct wisp_ctl_domain_stats s = { .domid = target, .pad = 1 };
+    static const uint32_t bad_ids[] = { 0, 99, DOMID_INVALID, 0xffffffffu };
+    bool esrch = true;
+
+    check("stats_pad", ctl(WISP_CTL_domain_stats, &s) == -XEN_EINVAL, "not EINVAL");
+    for (unsigned int i = 0; i < ARRAY_SIZE(bad_ids); i++)
+        esrch &= stats_of(bad_ids[i], &s, v, 2) == -XEN_ESRCH;
+    check("stats_bad_domid", esrch, "a bad domid is not ESRCH");
+    s = (struct wisp_ctl_domain_stats){ .domid = target, .max_vcpus = 2, .vcpus = UNMAPPED_GVA };
+    long unmapped = ctl(WISP_CTL_domain_stats, &s);
+    s = (struct wisp_ctl_domain_stats){ .domid = target, .max_vcpus = 0xffffffffu,
+                                        .vcpus = WRAPPING_GVA };
+    long wrapping = ctl(WISP_CTL_domain_stats, &s);
+    check("stats_bad_pointer", ctl(WISP_CTL_domain_stats, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          unmapped == -XEN_EFAULT && wrapping == -XEN_EFAULT, "unmapped %ld wrapping %ld",
+          unmapped, wrapping);
+}
+
+/*
+ * target=N is a canary with two vCPUs (the second never started) that sleeps in
+ * SCHEDOP_poll between beats: within 30 s (Bochs boots it slowly) its blocked time
+ * and its exits grow, and its running time never shrinks.
+ */
+static bool stats_moved(const struct wisp_ctl_domain_stats *s0, const struct wisp_vcpu_stats *v0,
+                        const struct wisp_ctl_domain_stats *s1, const struct wisp_vcpu_stats *v1)
+{
+    return s1->nr_vcpus == 2 && s1->exits[WISP_EXIT_HYPERCALL] > s0->exits[WISP_EXIT_HYPERCALL] &&
+           v1[0].blocked_ns + v1[1].blocked_ns > v0[0].blocked_ns + v0[1].blocked_ns &&
+           v1[0].running_ns >= v0[0].running_ns && v1[1].running_ns >= v0[1].running_ns;
+}
+
+static void act_stats(void)
+{
+    static struct wisp_vcpu_stats v0[2], v1[2];
+    uint32_t target = arg_number("target", 0);
+    struct wisp_ctl_domain_stats s0, s1;
+    long rc0, rc1 = -1;
+    uint64_t deadline;
+
+    if (ev_map_shared_info()) {         /* pv_now() reads its time info */
+        check_fail("stats_setup", "cannot map shared_info");
+        checks_done();
+        serve_forever();
+    }
+    check_stats_self();
+    check_stats_vcpu_room(target);
+    check_stats_hostile(target);
+    rc0 = stats_of(target, &s0, v0, 2);
+    deadline = pv_now() + 30000 * MS;
+    do {
+        sleep_ns(200 * MS);
+        rc1 = stats_of(target, &s1, v1, 2);
+    } while (rc0 == 0 && rc1 == 0 && !stats_moved(&s0, v0, &s1, v1) && pv_now() < deadline);
+    check("stats_target_moves", rc0 == 0 && rc1 == 0 && stats_moved(&s0, v0, &s1, v1),
+          "rc %ld/%ld hypercalls %llu -> %llu", rc0, rc1,
+          (unsigned long long)s0.exits[WISP_EXIT_HYPERCALL],
+          (unsigned long long)s1.exits[WISP_EXIT_HYPERCALL]);
+    print_stats("target", &s1, v1);
     checks_done();
     serve_forever();
 }
@@ -704,6 +835,7 @@ static const struct act acts[] = {
     { "steal", act_steal },
     { "service", act_service },
     { "sched", act_sched },
+    { "stats", act_stats },
 };
 
 int main(const struct hvm_start_info *si)
@@ -720,6 +852,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched|stats\n");
     return 1;
 }

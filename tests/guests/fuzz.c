@@ -786,16 +786,17 @@ static void gen_grant_table_op(void)
  * and a number past the last gives -ENOSYS (docs/control.md).
  */
 static uint64_t control_bad;
+#define LAST_CONTROL_COMMAND WISP_CTL_domain_stats
 
 static long control_expected(uint64_t cmd)
 {
-    return cmd <= WISP_CTL_sched_set ? -XEN_EPERM : -XEN_ENOSYS;
+    return cmd <= LAST_CONTROL_COMMAND ? -XEN_EPERM : -XEN_ENOSYS;
 }
 
 static void gen_wisp_control(void)
 {
     uint8_t junk[64];
-    uint64_t cmd = chance(90) ? below(WISP_CTL_sched_set + 3) : val();
+    uint64_t cmd = chance(90) ? below(LAST_CONTROL_COMMAND + 3) : val();
     long rc;
 
     random_bytes(junk, sizeof(junk));

@@ -208,3 +208,42 @@ def test_machine_ends_with_the_ordinary_domains(tmp_path, backend, other, code):
     assert heartbeats(res.stdout, "canary") == [1, 2, 3], res
     assert "(wisp) d1 (xs): shutdown" not in res.stderr     # stopped with the machine
     assert_no_leak(res)
+
+
+STATS = """\
+domain ctl
+  kernel ctl64.elf
+  cmdline act=stats target=2
+  roles control
+  memory 16
+domain canary
+  kernel act64.elf
+  cmdline act=canary beats=30
+  vcpus 2
+  memory 16
+"""
+STATS_RE = re.compile(r"^STATS (\w+) vcpus=(\d+) state=(\d+) pages=(\d+)/(\d+) sent=(\d+) "
+                      r"received=(\d+) hypercalls=(\d+) hlt=(\d+) running_ms=(\d+) "
+                      r"blocked_ms=(\d+)$")
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_domain_stats(tmp_path, emulator):
+    """A control domain reads its own statistics and a 2-vCPU canary's (WISP_CTL_domain_stats)
+    while the canary beats: counters move, hostile arguments are refused, and what it read
+    is no more than the hypervisor's own count when the canary ends."""
+    res = run_config(tmp_path, STATS, emulator=emulator, timeout=240, extra=["--verbose"])
+    assert res.code == EXIT_POWEROFF, res
+    assert set(checks_of(res, "ctl")) == {
+        "stats_self", "stats_counts_a_send", "stats_vcpu_room", "stats_pad", "stats_bad_domid",
+        "stats_bad_pointer", "stats_target_moves"}
+    read = {m.group(1): m for m in map(STATS_RE.match, domain_lines(res.stdout, "ctl")) if m}
+    assert set(read) == {"self", "target"}, res
+    target = read["target"]
+    assert (int(target.group(2)), int(target.group(3))) == (2, 0)     # 2 vCPUs, RUNNING
+    assert 0 < int(target.group(4)) <= int(target.group(5))           # pages populated, at most max
+    assert int(target.group(11)) > 0                                  # blocked time
+    logged = re.search(r"^\(wisp\) d2:   hypercall +(\d+)$", res.stderr, re.M)
+    assert logged and int(logged.group(1)) >= int(target.group(8)), res.stderr[-3000:]
+    assert_no_leak(res)

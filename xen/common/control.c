@@ -1,10 +1,19 @@
-/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain, list the configured devices and get or set a domain's CPU share, for domains with the control or xenstore role. */
+/* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain, list the configured devices, get or set a domain's CPU share and read its statistics, for domains with the control or xenstore role. */
 #include "env.h"
 #include "errno.h"
 #include "devices.h"
+#include "hvm.h"
 #include "hypercall.h"
 #include "sched.h"
+#include "time.h"
 #include "wisp/control.h"
+#include "xen/vcpu.h"
+
+/* domain_stats numbers exits as the ABI does: each of hvm.h's reasons has its WISP_EXIT_. */
+#define X(name, text) _Static_assert(EXIT_##name == WISP_EXIT_##name, "exit reason " #name);
+EXIT_REASONS(X)
+#undef X
+_Static_assert(NR_EXIT_REASONS <= WISP_STATS_EXITS, "room for every exit reason");
 
 #define ANY_ROLE (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
 
@@ -19,6 +28,7 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_device_list] = WISP_ROLE_CONTROL,
     [WISP_CTL_sched_get] = WISP_ROLE_CONTROL,
     [WISP_CTL_sched_set] = WISP_ROLE_CONTROL,
+    [WISP_CTL_domain_stats] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -179,6 +189,58 @@ static long sched_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
     return 0;
 }
 
+/* v's runstate times up to NOW, the state it is in counted to now. */
+static void fill_vcpu_stats(const struct vcpu *v, uint64_t now, struct wisp_vcpu_stats *out)
+{
+    uint64_t t[4];
+
+    memcpy(t, v->runstate_time, sizeof(t));
+    if (v->runstate < 4 && now > v->runstate_entry_ns)
+        t[v->runstate] += now - v->runstate_entry_ns;
+    *out = (struct wisp_vcpu_stats){ .running_ns = t[RUNSTATE_running],
+                                     .runnable_ns = t[RUNSTATE_runnable],
+                                     .blocked_ns = t[RUNSTATE_blocked],
+                                     .offline_ns = t[RUNSTATE_offline],
+                                     .pcpu = v->pcpu, .runstate = (uint32_t)v->runstate };
+}
+
+/* A domain's counters and its vCPUs' times: at most MAX_VCPUS_PER_DOMAIN entries. */
+static long domain_stats(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain_stats s;
+    struct wisp_vcpu_stats vs;
+    struct domain *d;
+    uint64_t now = now_ns();
+
+    if (hc_copy_from(c, &s, gva, sizeof(s)))
+        return -EFAULT;
+    if (s.pad)
+        return -EINVAL;
+    d = s.domid == DOMID_SELF ? c->d : s.domid < DOMID_FIRST_RESERVED ? domain_by_id(s.domid) : NULL;
+    if (!d)
+        return -ESRCH;
+    for (uint32_t i = 0; i < s.max_vcpus && i < d->nr_vcpus; i++) {
+        uint64_t dst = s.vcpus + (uint64_t)i * sizeof(vs);
+
+        if (dst < s.vcpus || dst + sizeof(vs) < dst)
+            return -EFAULT;     /* the buffer wraps around the address space */
+        fill_vcpu_stats(&d->vcpus[i], now, &vs);
+        if (hc_copy_to(c, dst, &vs, sizeof(vs)))
+            return -EFAULT;
+    }
+    s.nr_vcpus = d->nr_vcpus;
+    s.state = domain_state(d);
+    s.tot_pages = d->tot_pages;
+    s.max_pages = d->max_pages;
+    s.events_sent = d->events_sent;
+    s.events_received = d->events_received;
+    s.vcpu_moves = d->migrations;
+    s.nr_exit_reasons = NR_EXIT_REASONS;
+    memset(s.exits, 0, sizeof(s.exits));
+    memcpy(s.exits, d->exit_counts, sizeof(d->exit_counts));
+    return hc_copy_to(c, gva, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
 long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
 {
     unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
@@ -201,6 +263,8 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
     case WISP_CTL_sched_get:
     case WISP_CTL_sched_set:
         return sched_command(c, cmd, arg[1]);
+    case WISP_CTL_domain_stats:
+        return domain_stats(c, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

@@ -445,6 +445,7 @@ void domain_evtchn_kick(void *ctx, unsigned vcpu, unsigned port)
     struct domain *d = ctx;
 
     (void)port;
+    d->events_received++;
     if (vcpu < d->nr_vcpus) {
         vcpu_event_kick(&d->vcpus[vcpu]);
         vcpu_kick(&d->vcpus[vcpu]);

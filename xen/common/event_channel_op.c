@@ -211,8 +211,12 @@ long do_event_channel_op(struct hcall_ctx *c, const uint64_t *arg)
         return op_bind_virq(c, gva);
     case EVTCHNOP_close:
         return op_port(c, gva, evtchn_close);
-    case EVTCHNOP_send:
-        return op_port(c, gva, evtchn_send);
+    case EVTCHNOP_send: {
+        long rc = op_port(c, gva, evtchn_send);
+
+        c->d->events_sent += rc == 0;
+        return rc;
+    }
     case EVTCHNOP_status:
         return op_status(c, gva);
     case EVTCHNOP_alloc_unbound:

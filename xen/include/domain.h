@@ -186,6 +186,10 @@ struct domain {
 
     uint64_t exit_counts[NR_EXIT_REASONS];
     uint64_t migrations;            /* its vCPUs' moves between pCPUs (sched.c), under hv_lock */
+    /* Event counts for WISP_CTL_domain_stats, under hv_lock: successful EVTCHNOP_sends, and
+     * its ports made pending (domain_evtchn_kick: once per port until the guest clears it). */
+    uint64_t events_sent;
+    uint64_t events_received;
 
     /* Guest console output waiting for its newline (console_line.h). */
     struct console_line console;
