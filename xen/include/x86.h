@@ -75,6 +75,7 @@
 /* Exception vectors. */
 #define X86_EXC_NMI 2
 #define X86_EXC_UD 6
+#define X86_EXC_DF 8
 #define X86_EXC_GP 13
 #define X86_EXC_PF 14
 #define X86_EXC_MC 18

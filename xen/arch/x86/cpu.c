@@ -52,6 +52,16 @@ struct cpu_tables {
 } __attribute__((aligned(16)));
 
 static struct cpu_tables cpu_tables[MAX_PCPUS];
+
+/*
+ * #DF runs on a stack of its own (IST 1): a fault that cannot push its frame on the
+ * stack it interrupted (an overflow, a bad RSP) becomes a double fault, and one on
+ * that same stack would reset the machine without a word. #DF never returns, so one
+ * stack per CPU suffices.
+ */
+#define DF_IST           1
+#define DF_STACK_SIZE    8192
+static uint8_t df_stacks[MAX_PCPUS][DF_STACK_SIZE] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));     /* shared, read-only after boot */
 extern const uint64_t exception_stubs[32];
 
@@ -79,6 +89,7 @@ static void gdt_install(void)
                        ((limit >> 16) << 48) | ((base >> 24 & 0xff) << 56);
     gdt[GDT_TSS / 8 + 1] = base >> 32;
     tss->iomap_base = sizeof(*tss);     /* no I/O bitmap */
+    tss->ist[DF_IST - 1] = (uintptr_t)(df_stacks[this_cpu_id()] + DF_STACK_SIZE);
 
     struct desc_ptr p = { sizeof(my_tables()->gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n\t"
@@ -107,6 +118,7 @@ static void idt_install(void)
     if (this_cpu_id() == 0) {
         for (unsigned v = 0; v < 32; v++)
             idt_set_gate((uint8_t)v, exception_stubs[v]);
+        idt[X86_EXC_DF].ist = DF_IST;
         idt_set_gate(HOST_TIMER_VECTOR, (uintptr_t)host_timer_entry);
         idt_set_gate(HOST_IPI_VECTOR, (uintptr_t)host_ipi_entry);
         idt_set_gate(HOST_SPURIOUS_VECTOR, (uintptr_t)host_spurious_entry);
