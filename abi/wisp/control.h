@@ -31,6 +31,10 @@
 #define WISP_CTL_sched_get            7  /* struct wisp_ctl_sched */
 #define WISP_CTL_sched_set            8  /* struct wisp_ctl_sched */
 #define WISP_CTL_domain_stats         9  /* struct wisp_ctl_domain_stats */
+#define WISP_CTL_domain_create       10  /* struct wisp_ctl_domain_create */
+#define WISP_CTL_domain_scrub        11  /* struct wisp_ctl_domain */
+#define WISP_CTL_domain_write        12  /* struct wisp_ctl_domain_write */
+#define WISP_CTL_domain_start        13  /* struct wisp_ctl_domain_start */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -42,6 +46,7 @@
 #define WISP_DOMSTATE_PAUSED    1  /* paused by WISP_CTL_pause or started paused */
 #define WISP_DOMSTATE_SHUTDOWN  2  /* shut down; shutdown_reason says why (SHUTDOWN_*) */
 #define WISP_DOMSTATE_DYING     3  /* being destroyed; memory waits for foreign mappings to go */
+#define WISP_DOMSTATE_BUILDING  4  /* made by domain_create, not yet domain_start'ed */
 
 struct wisp_domain_info {
     uint32_t domid;
@@ -162,6 +167,97 @@ struct wisp_ctl_sched {
     uint32_t pad;
 };
 ABI_SIZE(struct wisp_ctl_sched, 16);
+
+/*
+ * Building a domain at run time (control role; docs/toolstack.md). The
+ * caller is the builder: it loads the kernel, initrd, command line and
+ * hvm_start_info into the new domain's RAM with domain_write, as Xen's
+ * libxenguest does from dom0, and the hypervisor keeps only what the domain
+ * needs to exist:
+ *
+ *   domain_create  a domain in state BUILDING: its RAM (not yet scrubbed),
+ *                  its vCPUs (none started), event channels, grant table,
+ *                  console and store rings and ACPI tables. OUT its id and
+ *                  what the builder needs for the memory map it writes.
+ *   domain_scrub   zeroes the next WISP_SCRUB_CHUNK of its RAM; returns 1
+ *                  while more remains, 0 once all is zero. Bounded work per
+ *                  call: the caller loops.
+ *   domain_write   copies bytes from the caller into its RAM (scrubbed
+ *                  domains only; at most WISP_WRITE_MAX a call).
+ *   domain_start   vCPU 0 gets the PVH entry state (EBX = start_info); the
+ *                  domain leaves BUILDING for PAUSED: unpause runs it.
+ *
+ * destroy ends a domain in any of these steps. Every step but create names
+ * a BUILDING domain (-XEN_EINVAL otherwise).
+ */
+#define WISP_SCRUB_CHUNK   (8u << 20)
+#define WISP_WRITE_MAX     (1u << 20)
+#define WISP_CREATE_MAX_RESERVED 4
+
+/* A guest-physical range the memory map must not give as RAM. */
+struct wisp_ctl_range {
+    uint64_t start;
+    uint64_t size;
+    uint32_t type;              /* XEN_HVM_MEMMAP_TYPE_* */
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_range, 24);
+
+/*
+ * domain_create: IN name (NUL-terminated, not empty, printable), memory_mib
+ * (2..65536), vcpus (1..8), weight (0: default, else 1..65535), cap
+ * (0..800), cpus (a bit per pCPU it may run on; 0: all). No roles: a domain
+ * made at run time is an ordinary one. OUT domid (the lowest free), and for
+ * the builder's memory map (pvh/start_info.h): ram_bytes (RAM is [0,
+ * ram_bytes) less the legacy hole [0xA0000, 1 MiB)), rsdp_paddr, and the
+ * nr_reserved ranges cut out of RAM or placed above it. Errors: -XEN_EINVAL
+ * (a bad argument), -XEN_ENOSPC (no free domain slot), -XEN_ENOMEM (no room:
+ * nothing is left behind).
+ */
+struct wisp_ctl_domain_create {
+    char     name[32];
+    uint32_t memory_mib;
+    uint32_t vcpus;
+    uint32_t weight;
+    uint32_t cap;
+    uint64_t cpus;
+    uint32_t domid;
+    uint32_t nr_reserved;
+    uint64_t ram_bytes;
+    uint64_t rsdp_paddr;
+    struct wisp_ctl_range reserved[WISP_CREATE_MAX_RESERVED];
+};
+ABI_SIZE(struct wisp_ctl_domain_create, 176);
+ABI_OFFSET(struct wisp_ctl_domain_create, domid, 56);
+ABI_OFFSET(struct wisp_ctl_domain_create, reserved, 80);
+
+/*
+ * domain_write: IN domid, gpa, buffer (the caller's guest-virtual address),
+ * bytes (at most WISP_WRITE_MAX); [gpa, gpa + bytes) must be RAM outside
+ * the legacy hole. -XEN_EBUSY while the domain's RAM is not all scrubbed.
+ */
+struct wisp_ctl_domain_write {
+    uint32_t domid;
+    uint32_t pad;
+    uint64_t gpa;
+    uint64_t buffer;
+    uint64_t bytes;
+};
+ABI_SIZE(struct wisp_ctl_domain_write, 32);
+
+/*
+ * domain_start: IN domid, entry (the PVH entry point, 32-bit flat protected
+ * mode as XEN_ELFNOTE_PHYS32_ENTRY says) and start_info (where the builder
+ * put hvm_start_info), both in RAM below 4 GiB. -XEN_EBUSY while not all
+ * scrubbed.
+ */
+struct wisp_ctl_domain_start {
+    uint32_t domid;
+    uint32_t pad;
+    uint64_t entry;
+    uint64_t start_info;
+};
+ABI_SIZE(struct wisp_ctl_domain_start, 24);
 
 /*
  * Exit reasons as domain_stats counts them (docs/control.md names each); new

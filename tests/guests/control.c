@@ -10,6 +10,8 @@
 #include "xen/start_info.h"
 #include "xen/vcpu.h"
 #include "wisp/control.h"
+#include "elf.h"
+#include "start_info.h"
 
 #define STORE_GPA       0xfeffe000UL
 #define PAGE_SIZE       4096UL
@@ -17,6 +19,7 @@
 #define WRAPPING_GVA    0xffffffffffffffc0UL
 #define MS              NS_PER_MS
 #define MAX_LIST        8
+#define LAST_CONTROL_COMMAND WISP_CTL_domain_start
 
 static const struct hvm_start_info *start_info;
 
@@ -197,7 +200,7 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
-    check("ctl_unknown_command", ctl(WISP_CTL_domain_stats + 1, list) == -XEN_ENOSYS &&
+    check("ctl_unknown_command", ctl(LAST_CONTROL_COMMAND + 1, list) == -XEN_ENOSYS &&
           ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
 }
@@ -342,6 +345,10 @@ static void act_noperm(void)
                ctl(WISP_CTL_sched_get, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_sched_set, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_domain_stats, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_domain_create, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_domain_scrub, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_domain_write, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_domain_start, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -362,7 +369,11 @@ static void act_xs_role(void)
           ctl(WISP_CTL_device_list, list) == -XEN_EPERM &&
           ctl(WISP_CTL_sched_get, list) == -XEN_EPERM &&
           ctl(WISP_CTL_sched_set, list) == -XEN_EPERM &&
-          ctl(WISP_CTL_domain_stats, list) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl(WISP_CTL_domain_stats, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_domain_create, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_domain_scrub, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_domain_write, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_domain_start, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }
@@ -582,6 +593,266 @@ static void act_stats(void)
     print_stats("target", &s1, v1);
     checks_done();
     serve_forever();
+}
+
+/* ---- act=build (control role): a tool stack's builder, building domains at run time ---- */
+
+struct builder {
+    uint32_t domid;
+    long error;                 /* the first domain_write error */
+};
+
+static long create(const char *name, uint32_t mib, uint32_t vcpus,
+                   struct wisp_ctl_domain_create *a)
+{
+    *a = (struct wisp_ctl_domain_create){ .memory_mib = mib, .vcpus = vcpus };
+    for (unsigned int i = 0; name[i] && i < sizeof(a->name) - 1; i++)
+        a->name[i] = name[i];
+    return ctl(WISP_CTL_domain_create, a);
+}
+
+/* Scrubs all of domid's RAM; 0, or the error. */
+static long scrub_all(uint32_t domid)
+{
+    long rc;
+
+    while ((rc = ctl_domain(WISP_CTL_domain_scrub, domid)) == 1)
+        ;
+    return rc;
+}
+
+static long write_to(uint32_t domid, uint64_t gpa, const void *src, uint64_t bytes)
+{
+    struct wisp_ctl_domain_write w = { .domid = domid, .gpa = gpa, .buffer = HV_PTR(src),
+                                       .bytes = bytes };
+
+    return ctl(WISP_CTL_domain_write, &w);
+}
+
+static int builder_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+    struct builder *b = ctx;
+
+    while (len) {
+        size_t n = len < WISP_WRITE_MAX ? len : WISP_WRITE_MAX;
+        long rc = write_to(b->domid, gpa, src, n);
+
+        if (rc) {
+            b->error = b->error ? b->error : rc;
+            return -1;
+        }
+        gpa += n;
+        src = (const uint8_t *)src + n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Scrubbed RAM is zero already; written anyway, so the range is checked like any other. */
+static int builder_zero(void *ctx, uint64_t gpa, uint64_t len)
+{
+    static const uint8_t zeros[4096];
+
+    while (len) {
+        size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+        if (builder_write(ctx, gpa, zeros, n))
+            return -1;
+        gpa += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* This domain's first module: the kernel it builds. */
+static const void *kernel_module(size_t *size)
+{
+    const struct hvm_modlist_entry *mods = (const void *)(uintptr_t)start_info->modlist_paddr;
+
+    if (!start_info->nr_modules)
+        return NULL;
+    *size = mods[0].size;
+    return (const void *)(uintptr_t)mods[0].paddr;
+}
+
+/*
+ * Creates NAME, loads the kernel module into it with CMDLINE as libxenguest would
+ * (pvh/ does the ELF and the start info, writing through domain_write), starts it
+ * paused. Its id, or a negative error (the half-built domain destroyed).
+ */
+static long build(const char *name, uint32_t mib, const char *cmdline)
+{
+    static struct pvh_reserved_range reserved[WISP_CREATE_MAX_RESERVED];
+    struct wisp_ctl_domain_create a;
+    struct builder b = { 0 };
+    const struct pvh_writer w = { &b, builder_write, builder_zero };
+    struct pvh_image img;
+    struct pvh_boot_layout layout;
+    size_t size = 0;
+    const void *kernel = kernel_module(&size);
+    const char *why = "";
+    long rc = create(name, mib, 1, &a);
+
+    if (rc)
+        return rc;
+    b.domid = a.domid;
+    rc = scrub_all(a.domid);
+    if (!rc && (!kernel || pvh_elf_parse(kernel, size, &img, &why) ||
+                pvh_elf_load(kernel, size, &img, &w)))
+        rc = b.error ? b.error : -XEN_ENOEXEC;
+    if (!rc) {
+        for (unsigned int i = 0; i < a.nr_reserved; i++)
+            reserved[i] = (struct pvh_reserved_range){ a.reserved[i].start, a.reserved[i].size,
+                                                       a.reserved[i].type };
+        struct pvh_boot_config boot = { .ram_size = a.ram_bytes, .image_lo = img.lo,
+                                        .image_hi = img.hi, .cmdline = cmdline,
+                                        .reserved = reserved, .nr_reserved = a.nr_reserved,
+                                        .rsdp_paddr = a.rsdp_paddr };
+        if (pvh_build_start_info(&boot, &w, &layout, &why))
+            rc = b.error ? b.error : -XEN_ENOMEM;
+    }
+    if (!rc) {
+        struct wisp_ctl_domain_start st = { .domid = a.domid, .entry = img.entry,
+                                            .start_info = layout.start_info };
+
+        rc = ctl(WISP_CTL_domain_start, &st);
+    }
+    if (rc) {
+        con_printf("BUILD %s failed: %ld (%s)\n", name, rc, why);
+        (void)ctl_domain(WISP_CTL_destroy, a.domid);
+        return rc;
+    }
+    return a.domid;
+}
+
+/* The state domain_list gives domid, or -1 once it is not listed. */
+static long state_of(uint32_t domid)
+{
+    long n = list_domains();
+
+    for (long i = 0; i < n; i++)
+        if (list[i].domid == domid)
+            return list[i].state;
+    return -1;
+}
+
+static bool wait_gone(uint32_t domid, uint64_t timeout_ns)
+{
+    uint64_t deadline = pv_now() + timeout_ns;
+
+    while (state_of(domid) >= 0 && pv_now() < deadline)
+        sleep_ns(50 * MS);
+    return state_of(domid) < 0;
+}
+
+/* Until domid has made a few hypercalls (it has printed its first lines), at most 30 s. */
+static void running_a_while(uint32_t domid)
+{
+    struct wisp_ctl_domain_stats st;
+    uint64_t deadline = pv_now() + 30000 * MS;
+
+    while (stats_of(domid, &st, NULL, 0) == 0 && st.exits[WISP_EXIT_HYPERCALL] < 5 &&
+           pv_now() < deadline)
+        sleep_ns(20 * MS);
+}
+
+/* Every bad argument is refused and leaves nothing behind. */
+static void check_build_hostile(uint32_t self)
+{
+    struct wisp_ctl_domain_create a;
+    struct wisp_ctl_domain_start st = { .domid = self };
+    static uint8_t page[4096];
+    long n0 = list_domains(), dup, busy_write, busy_start;
+
+    check("build_bad_args", create("", 16, 1, &a) == -XEN_EINVAL &&
+          create("has space", 16, 1, &a) == -XEN_EINVAL &&
+          create("x", 1, 1, &a) == -XEN_EINVAL && create("x", 65537, 1, &a) == -XEN_EINVAL &&
+          create("x", 16, 0, &a) == -XEN_EINVAL && create("x", 16, 9, &a) == -XEN_EINVAL,
+          "a bad create was not EINVAL");
+    a = (struct wisp_ctl_domain_create){ .memory_mib = 16, .vcpus = 1 };
+    memset(a.name, 'n', sizeof(a.name));            /* no NUL */
+    check("build_name_unterminated", ctl(WISP_CTL_domain_create, &a) == -XEN_EINVAL, "not EINVAL");
+    dup = create("ctl", 16, 1, &a);
+    check("build_name_taken", dup == -XEN_EEXIST, "rc %ld", dup);
+    check("build_huge_refused", create("huge", 65536, 1, &a) == -XEN_ENOMEM, "not ENOMEM");
+    check("build_bad_pointer", ctl(WISP_CTL_domain_create, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          ctl(WISP_CTL_domain_write, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          ctl(WISP_CTL_domain_start, (void *)UNMAPPED_GVA) == -XEN_EFAULT, "not EFAULT");
+    check("build_not_building", ctl_domain(WISP_CTL_domain_scrub, self) == -XEN_EINVAL &&
+          ctl_domain(WISP_CTL_domain_scrub, 99) == -XEN_ESRCH &&
+          write_to(self, 0x200000, page, 16) == -XEN_EINVAL &&
+          ctl(WISP_CTL_domain_start, &st) == -XEN_EINVAL, "a non-building domain was accepted");
+    check("build_nothing_left", list_domains() == n0, "%ld domains, was %ld", list_domains(), n0);
+
+    long rc = create("probe", 4, 1, &a);
+    uint32_t id = a.domid;
+
+    busy_write = write_to(id, 0x200000, page, 16);
+    st = (struct wisp_ctl_domain_start){ .domid = id, .entry = 0x100000, .start_info = 0x200000 };
+    busy_start = ctl(WISP_CTL_domain_start, &st);
+    check("build_unscrubbed_busy", rc == 0 && busy_write == -XEN_EBUSY && busy_start == -XEN_EBUSY,
+          "create %ld write %ld start %ld", rc, busy_write, busy_start);
+    check("build_state_building", state_of(id) == WISP_DOMSTATE_BUILDING, "state %ld",
+          state_of(id));
+    long scrubbed = scrub_all(id);
+    check("build_write_bounds", scrubbed == 0 &&
+          write_to(id, 0xa0000, page, 16) == -XEN_EINVAL &&         /* legacy hole */
+          write_to(id, 0x9f000, page, 16) == -XEN_EINVAL &&         /* ACPI page */
+          write_to(id, 0x9e000, page, 0x2000) == -XEN_EINVAL &&     /* runs into it */
+          write_to(id, (4 << 20) - 8, page, 16) == -XEN_EINVAL &&   /* past RAM */
+          write_to(id, 0xfffffffffffffff0ull, page, 32) == -XEN_EINVAL &&
+          write_to(id, 0x200000, page, WISP_WRITE_MAX + 1) == -XEN_EINVAL &&
+          write_to(id, 0x200000, (void *)UNMAPPED_GVA, 16) == -XEN_EFAULT &&
+          write_to(id, 0x200000, page, sizeof(page)) == 0, "a bad write was accepted");
+    st = (struct wisp_ctl_domain_start){ .domid = id, .entry = 0xa0000, .start_info = 0x200000 };
+    long bad_entry = ctl(WISP_CTL_domain_start, &st);
+    st = (struct wisp_ctl_domain_start){ .domid = id, .entry = 0x100000, .start_info = 4 << 20 };
+    long bad_info = ctl(WISP_CTL_domain_start, &st);
+    check("build_start_bounds", bad_entry == -XEN_EINVAL && bad_info == -XEN_EINVAL,
+          "entry %ld start_info %ld", bad_entry, bad_info);
+    check("build_destroy_while_building", ctl_domain(WISP_CTL_destroy, id) == 0 &&
+          wait_gone(id, 10000 * MS), "still listed");
+}
+
+/*
+ * Builds the kernel module as domain "built" (act=canary beats=5), which must run to its
+ * end; then cycles=N create+scrub+destroy cycles, each taking the same id again; then a
+ * domain destroyed while it runs. Ends itself, so the machine ends (docs/control.md).
+ */
+static void act_build(void)
+{
+    uint32_t self = arg_number("self", 1), cycles = arg_number("cycles", 10);
+    long id, again = 0, rc = 0;
+    bool reused = true;
+
+    if (ev_map_shared_info()) {
+        check_fail("build_setup", "cannot map shared_info");
+        checks_done();
+        guest_shutdown(SHUTDOWN_poweroff);
+    }
+    check_build_hostile(self);
+    id = build("built", 16, "act=canary beats=5");
+    check("build_started_paused", id > 0 && state_of((uint32_t)id) == WISP_DOMSTATE_PAUSED,
+          "id %ld state %ld", id, id > 0 ? state_of((uint32_t)id) : -1);
+    con_printf("BUILD built is d%ld\n", id);
+    check("build_runs_to_its_end", id > 0 && ctl_domain(WISP_CTL_unpause, (uint32_t)id) == 0 &&
+          wait_gone((uint32_t)id, 60000 * MS), "d%ld did not end", id);
+    for (uint32_t i = 0; i < cycles && reused; i++) {
+        struct wisp_ctl_domain_create a;
+
+        rc = create("cycle", 4, 2, &a);
+        reused = rc == 0 && (i == 0 || a.domid == (uint32_t)again) && scrub_all(a.domid) == 0 &&
+                 ctl_domain(WISP_CTL_destroy, a.domid) == 0 && wait_gone(a.domid, 10000 * MS);
+        again = a.domid;
+    }
+    check("build_cycles_reuse_ids", reused, "cycle failed (rc %ld, id %ld)", rc, again);
+    id = build("victim", 16, "act=canary beats=100000");
+    rc = id > 0 ? ctl_domain(WISP_CTL_unpause, (uint32_t)id) : id;
+    running_a_while((uint32_t)id);
+    check("build_destroy_running", rc == 0 && ctl_domain(WISP_CTL_destroy, (uint32_t)id) == 0 &&
+          wait_gone((uint32_t)id, 10000 * MS), "rc %ld", rc);
+    checks_done();
+    guest_shutdown(SHUTDOWN_poweroff);
 }
 
 /* ---- act=store: this domain's store ring page and port ---- */
@@ -836,6 +1107,7 @@ static const struct act acts[] = {
     { "service", act_service },
     { "sched", act_sched },
     { "stats", act_stats },
+    { "build", act_build },
 };
 
 int main(const struct hvm_start_info *si)
@@ -852,6 +1124,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched|stats\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched|stats|build\n");
     return 1;
 }

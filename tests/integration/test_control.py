@@ -247,3 +247,39 @@ def test_domain_stats(tmp_path, emulator):
     logged = re.search(r"^\(wisp\) d2:   hypercall +(\d+)$", res.stderr, re.M)
     assert logged and int(logged.group(1)) >= int(target.group(8)), res.stderr[-3000:]
     assert_no_leak(res)
+
+
+BUILD = """\
+domain ctl
+  kernel ctl64.elf
+  initrd act64.elf
+  cmdline act=build self=1 cycles={cycles}
+  roles control
+  memory 32
+"""
+BUILD_CHECKS = {
+    "build_bad_args", "build_name_unterminated", "build_name_taken", "build_huge_refused",
+    "build_bad_pointer", "build_not_building", "build_nothing_left", "build_unscrubbed_busy",
+    "build_state_building", "build_write_bounds", "build_start_bounds",
+    "build_destroy_while_building", "build_started_paused", "build_runs_to_its_end",
+    "build_cycles_reuse_ids", "build_destroy_running"}
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("emulator, cycles", [("qemu", 100), ("bochs", 10)])
+def test_build_at_run_time(tmp_path, emulator, cycles):
+    """A control domain builds act64.elf (its initrd) into a new domain with the control
+    hypercall's create, scrub, write and start, as a tool stack's builder does: the new
+    domain runs to its end, labelled with its name; then create+destroy cycles reuse one
+    id and a running built domain is destroyed. Hostile arguments are refused and leave
+    nothing; every frame comes back."""
+    res = run_config(tmp_path, BUILD.format(cycles=cycles), emulator=emulator, timeout=300,
+                     extra=["--verbose"])
+    assert res.code == EXIT_POWEROFF, res
+    assert set(checks_of(res, "ctl")) == BUILD_CHECKS
+    assert heartbeats(res.stdout, "built") == [1, 2, 3, 4, 5], res
+    assert "[victim] ACT canary" in res.stdout, res
+    assert re.search(r"^\(wisp\) d2 \(built\): created by d1: 16 MiB, 1 vCPU$", res.stderr,
+                     re.M), res.stderr[-3000:]
+    assert len(re.findall(r"^\(wisp\) d2 \(cycle\): created by d1", res.stderr, re.M)) == cycles
+    assert_no_leak(res)

@@ -28,7 +28,8 @@ struct guest_console {
     struct console_stream stream;
     struct monitor *monitor;
     const char *label;          /* "[NAME] " starts each of its lines; NULL: no label */
-    char name[16];              /* the label of a generated configuration's domain */
+    char name[32];              /* its label when not the configuration's: guestI, or the
+                                 * name of a domain made at run time */
     unsigned guest;             /* guest1..guestN of a run without --config: 1..N; else 0 */
     bool service;               /* the xenstore or service domain: stderr, with --verbose */
     bool mid_line;              /* its last byte on stdout was not "\n" */
@@ -168,6 +169,31 @@ static struct guest_console *console_of(struct monitor *m, unsigned domid)
     return c;
 }
 
+/*
+ * "dN (NAME): created by ..." (xen/common/domain_build.c): a domain made at run time,
+ * perhaps in the slot of a boot-time domain that has gone. Its lines are labelled
+ * NAME from now on.
+ */
+static void note_created_domain(struct monitor *m, const char *text, size_t len)
+{
+    char line[160], name[32];
+    unsigned domid;
+    int end = 0;
+    struct guest_console *c;
+
+    if (len >= sizeof(line))
+        return;
+    memcpy(line, text, len);
+    line[len] = '\0';
+    if (sscanf(line, "d%u (%31[^)]): created by %n", &domid, name, &end) != 2 || end == 0)
+        return;
+    c = console_of(m, domid);
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->label = c->name;
+    c->guest = 0;
+    c->service = false;
+}
+
 static void feed_console(struct monitor *m, unsigned domid, const char *data, size_t len)
 {
     struct guest_console *c = console_of(m, domid);
@@ -212,6 +238,8 @@ static void on_serial_line(void *ctx, const char *line, size_t len, bool first, 
         if (m->opts->verbose)
             write_line(stderr, first ? line : cur->text,
                        first ? (size_t)(cur->text - line) + cur->len : cur->len);
+        if (first)
+            note_created_domain(m, cur->text, cur->len);
         if (first && cur->end != END_NONE) {
             m->end = cur->end;
             m->end_seen_ms = monotonic_ms();

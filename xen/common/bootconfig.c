@@ -201,6 +201,11 @@ static bool is_valid_domain_name(struct span s)
     return true;
 }
 
+bool bootcfg_name_valid(const char *name, size_t len)
+{
+    return is_valid_domain_name((struct span){ name, len });
+}
+
 /* Decimal digits only; -EINVAL when not a number, -ERANGE when past uint64_t. */
 static int parse_decimal(struct span s, uint64_t *out)
 {

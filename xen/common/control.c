@@ -1,9 +1,13 @@
 /* control.c (hypervisor): Wisp's control hypercall (abi/wisp/control.h, docs/control.md): list, pause, unpause and destroy domains, allocate event channels in another domain, list the configured devices, get or set a domain's CPU share and read its statistics, for domains with the control or xenstore role. */
 #include "env.h"
 #include "errno.h"
+#include "bootconfig.h"
 #include "devices.h"
+#include "domain_build.h"
 #include "hvm.h"
 #include "hypercall.h"
+#include "printk.h"
+#include "start_info.h"
 #include "sched.h"
 #include "time.h"
 #include "wisp/control.h"
@@ -29,6 +33,10 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_sched_get] = WISP_ROLE_CONTROL,
     [WISP_CTL_sched_set] = WISP_ROLE_CONTROL,
     [WISP_CTL_domain_stats] = WISP_ROLE_CONTROL,
+    [WISP_CTL_domain_create] = WISP_ROLE_CONTROL,
+    [WISP_CTL_domain_scrub] = WISP_ROLE_CONTROL,
+    [WISP_CTL_domain_write] = WISP_ROLE_CONTROL,
+    [WISP_CTL_domain_start] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -241,6 +249,146 @@ static long domain_stats(struct hcall_ctx *c, uint64_t gva)
     return hc_copy_to(c, gva, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
+/* ---- Building a domain at run time (domain_build.c does the work) ---- */
+
+static bool name_in_use(const char *name)
+{
+    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
+        if (!d->dying && !strcmp(d->name, name))
+            return true;
+    return false;
+}
+
+/* The create's arguments as a boot-configuration entry; false if one is out of range. */
+static bool create_config(const struct wisp_ctl_domain_create *a, struct domain_config *cfg)
+{
+    size_t len = strnlen(a->name, sizeof(a->name));
+
+    if (len == sizeof(a->name) || !bootcfg_name_valid(a->name, len) ||
+        a->memory_mib < BOOTCFG_MIN_MEMORY_MIB || a->memory_mib > BOOTCFG_MAX_MEMORY_MIB ||
+        a->vcpus < 1 || a->vcpus > BOOTCFG_MAX_VCPUS || a->weight > BOOTCFG_MAX_WEIGHT ||
+        a->cap > BOOTCFG_MAX_CAP)
+        return false;
+    memset(cfg, 0, sizeof(*cfg));
+    memcpy(cfg->name, a->name, len);
+    cfg->memory_mib = a->memory_mib;
+    cfg->vcpus = a->vcpus;
+    cfg->weight = a->weight ? a->weight : BOOTCFG_DEFAULT_WEIGHT;
+    cfg->cap = a->cap;
+    cfg->cpus = a->cpus ? a->cpus : BOOTCFG_ALL_PCPUS;
+    cfg->max_grant_frames = BOOTCFG_DEFAULT_GRANT_FRAMES;
+    cfg->max_maptrack_frames = BOOTCFG_DEFAULT_MAPTRACK_FRAMES;
+    return true;
+}
+
+/* What its builder needs for the memory map it writes (pvh_boot_config): as d->memmap has it. */
+static void describe_memory(const struct domain *d, struct wisp_ctl_domain_create *a)
+{
+    struct pvh_reserved_range r[WISP_CREATE_MAX_RESERVED];
+
+    a->ram_bytes = d->ram_bytes;
+    a->rsdp_paddr = d->rsdp_paddr;
+    a->nr_reserved = domain_reserved_ranges(d, r, WISP_CREATE_MAX_RESERVED);
+    memset(a->reserved, 0, sizeof(a->reserved));
+    for (unsigned i = 0; i < a->nr_reserved; i++)
+        a->reserved[i] = (struct wisp_ctl_range){ r[i].start, r[i].size, r[i].type, 0 };
+}
+
+static long create_domain(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain_create a;
+    static struct domain_config cfg;    /* 20 KiB: not on the stack; under hv_lock */
+    struct domain *d;
+    char by[16];
+    int rc;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (!create_config(&a, &cfg))
+        return -EINVAL;
+    if (name_in_use(cfg.name))
+        return -EEXIST;
+    snprintf(by, sizeof(by), "d%u", c->d->id);
+    rc = domain_create(&cfg, by, &d);
+    if (rc)
+        return rc;
+    a.domid = d->id;
+    describe_memory(d, &a);
+    if (hc_copy_to(c, gva, &a, sizeof(a))) {
+        domain_kill(d);         /* the caller cannot learn its id: nothing must stay */
+        return -EFAULT;
+    }
+    return 0;
+}
+
+/* A building domain other than the caller, by id. */
+static struct domain *building_domain(struct hcall_ctx *c, uint32_t domid, long *err)
+{
+    struct domain *d = other_domain(c, domid, err);
+
+    if (d && !d->building) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    return d;
+}
+
+static long scrub_domain(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain a;
+    struct domain *d;
+    long err = 0;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad)
+        return -EINVAL;
+    if (!(d = building_domain(c, a.domid, &err)))
+        return err;
+    return domain_scrub_step(d) ? 1 : 0;
+}
+
+static long write_domain(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain_write a;
+    struct domain *d;
+    void *dst;
+    long err = 0;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad || a.bytes > WISP_WRITE_MAX)
+        return -EINVAL;
+    if (!(d = building_domain(c, a.domid, &err)))
+        return err;
+    if (d->scrub_next < d->ram_bytes)
+        return -EBUSY;
+    if (!(dst = domain_build_window(d, a.gpa, a.bytes)))
+        return -EINVAL;
+    return hc_copy_from(c, dst, a.buffer, a.bytes) ? -EFAULT : 0;
+}
+
+static long start_domain(struct hcall_ctx *c, uint64_t gva)
+{
+    struct wisp_ctl_domain_start a;
+    struct domain *d;
+    long err = 0;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (a.pad)
+        return -EINVAL;
+    if (!(d = building_domain(c, a.domid, &err)))
+        return err;
+    if (d->scrub_next < d->ram_bytes)
+        return -EBUSY;
+    if (a.entry >= (4ull << 30) || !domain_build_window(d, a.entry, 1) ||
+        a.start_info >= (4ull << 30) ||
+        !domain_build_window(d, a.start_info, sizeof(struct hvm_start_info)))
+        return -EINVAL;
+    return domain_start(d, a.entry, a.start_info);
+}
+
 long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
 {
     unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
@@ -265,6 +413,14 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
         return sched_command(c, cmd, arg[1]);
     case WISP_CTL_domain_stats:
         return domain_stats(c, arg[1]);
+    case WISP_CTL_domain_create:
+        return create_domain(c, arg[1]);
+    case WISP_CTL_domain_scrub:
+        return scrub_domain(c, arg[1]);
+    case WISP_CTL_domain_write:
+        return write_domain(c, arg[1]);
+    case WISP_CTL_domain_start:
+        return start_domain(c, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

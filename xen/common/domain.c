@@ -66,6 +66,8 @@ unsigned domain_state(const struct domain *d)
 {
     if (d->dying)
         return WISP_DOMSTATE_DYING;
+    if (d->building)
+        return WISP_DOMSTATE_BUILDING;
     if (!d->running)
         return WISP_DOMSTATE_SHUTDOWN;
     return d->paused ? WISP_DOMSTATE_PAUSED : WISP_DOMSTATE_RUNNING;
@@ -84,6 +86,8 @@ static void note_end_status(const struct domain *d, enum shutdown_reason reason)
 {
     enum machine_end *status = &end_status[d->roles ? 1 : 0];
 
+    if (d->made_at_run_time)
+        return;                 /* a tool stack's domain: its end is its own */
     if (reason == SHUTDOWN_REASON_CRASH || reason == SHUTDOWN_REASON_WATCHDOG)
         *status = MACHINE_END_CRASH;
     else if (reason == SHUTDOWN_REASON_REBOOT && *status == MACHINE_END_POWEROFF)
@@ -105,15 +109,18 @@ void domain_set_paused(struct domain *d, bool paused)
         sched_wait_descheduled(d);      /* last: the lock may be let go */
 }
 
-/* Once every domain without a role has ended; with only role domains, once all have. */
+/*
+ * Once every boot-time domain without a role has ended; with only role domains at
+ * boot, once every domain has (those made at run time too, building ones included).
+ */
 static bool machine_done(void)
 {
     bool any_running = false;
 
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
-        if (d->running && !d->roles)
+        if (d->running && !d->roles && !d->made_at_run_time)
             return false;
-        any_running |= d->running;
+        any_running |= d->running || d->building;
     }
     return ordinary_ended || !any_running;
 }
@@ -209,7 +216,7 @@ bool domain_reap(void)
     for (unsigned id = 1; id <= MAX_DOMAINS; id++) {
         struct domain *d = domain_by_id(id);
 
-        if (!d || d->running)
+        if (!d || d->running || d->building)
             continue;
         release_vcpus_here(d);
         if (d->pcpu != this_cpu_id())
@@ -273,7 +280,7 @@ static void domain_stop(struct domain *d)
     console_ring_flush(d);              /* output written just before the end */
     domain_console_flush_partial(d);    /* a last unterminated line */
     d->running = false;
-    ordinary_ended |= !d->roles;
+    ordinary_ended |= !d->roles && !d->made_at_run_time;
     (void)evtchn_close_some(&d->evtchn, EVTCHN_CLOSE_BATCH);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         d->vcpus[i].state = VCPU_DOWN;
@@ -301,7 +308,11 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
 /* Xen's destroy has no shutdown reason: d's end does not change the machine's status. */
 void domain_kill(struct domain *d)
 {
-    if (d->running) {
+    if (d->building) {
+        d->building = false;    /* never ran: nothing to stop */
+        log_info("d%u (%s): destroyed while building", d->id, d->name);
+        notify_domain_change(d);
+    } else if (d->running) {
         domain_stop(d);
         log_info("d%u (%s): destroyed", d->id, d->name);
         log_exit_counts(d);

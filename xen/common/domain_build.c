@@ -12,6 +12,7 @@
 #include "mm.h"
 #include "percpu.h"
 #include "printk.h"
+#include "sched.h"
 #include "smpboot.h"
 #include "spec_ctrl.h"
 #include "start_info.h"
@@ -179,6 +180,35 @@ static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
     return 0;
 }
 
+/* The store ring's range, last, only with a store ring. */
+static unsigned nr_reserved_ranges(const struct domain *d)
+{
+    return sizeof(reserved_ranges) / sizeof(reserved_ranges[0]) - (gets_store_ring(d) ? 0 : 1);
+}
+
+unsigned domain_reserved_ranges(const struct domain *d, struct pvh_reserved_range *out,
+                                unsigned max)
+{
+    unsigned n = nr_reserved_ranges(d) < max ? nr_reserved_ranges(d) : max;
+
+    memcpy(out, reserved_ranges, n * sizeof(*out));
+    return n;
+}
+
+/* What every domain's memory map is made of: RAM, the reserved pages, the RSDP, its disks. */
+static void platform_boot_config(struct domain *d, uint64_t rsdp, struct pvh_boot_config *boot)
+{
+    static struct pvh_reserved_range pmem[DEVICES_MAX_PMEM];   /* under hv_lock */
+
+    *boot = (struct pvh_boot_config){
+        .ram_size = d->ram_bytes,
+        .reserved = reserved_ranges,
+        .nr_reserved = nr_reserved_ranges(d),
+        .rsdp_paddr = rsdp,
+        .high = pmem, .nr_high = devices_pmem_ranges(d, pmem),
+    };
+}
+
 static int load_kernel(struct domain *d, const struct domain_config *cfg,
                        const struct boot_info *bi, uint64_t *entry, uint64_t *start_info)
 {
@@ -187,8 +217,9 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
     const struct pvh_writer w = { d, writer_write, writer_zero };
     struct pvh_image img;
     struct pvh_boot_layout layout;
-    static struct pvh_reserved_range pmem[DEVICES_MAX_PMEM];     /* domains are built one at a time */
+    struct pvh_boot_config boot;
     const char *why = "";
+    uint64_t rsdp;
 
     if (!kernel) {
         log_error("d%u (%s): no module named '%s' for the kernel", d->id, d->name, cfg->kernel);
@@ -211,22 +242,14 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
         log_error("d%u (%s): kernel '%s' does not fit in guest RAM", d->id, d->name, cfg->kernel);
         return -ENOMEM;
     }
-
-    uint64_t rsdp;
     if (build_acpi(d, cfg->vcpus, &rsdp))
         return -ENOMEM;
-
-    struct pvh_boot_config boot = {
-        .ram_size = d->ram_bytes, .image_lo = img.lo, .image_hi = img.hi,
-        .initrd = initrd ? module_data(initrd) : NULL,
-        .initrd_size = initrd ? module_size(initrd) : 0,
-        .cmdline = cfg->cmdline,
-        .reserved = reserved_ranges,
-        .nr_reserved = sizeof(reserved_ranges) / sizeof(reserved_ranges[0]) -
-                       (gets_store_ring(d) ? 0 : 1),
-        .rsdp_paddr = rsdp,
-        .high = pmem, .nr_high = devices_pmem_ranges(d, pmem),
-    };
+    platform_boot_config(d, rsdp, &boot);
+    boot.image_lo = img.lo;
+    boot.image_hi = img.hi;
+    boot.initrd = initrd ? module_data(initrd) : NULL;
+    boot.initrd_size = initrd ? module_size(initrd) : 0;
+    boot.cmdline = cfg->cmdline;
     if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why) ||
         pvh_build_start_info(&boot, &w, &layout, &why)) {
         log_error("d%u (%s): cannot place the boot information: %s", d->id, d->name, why);
@@ -237,8 +260,33 @@ static int load_kernel(struct domain *d, const struct domain_config *cfg,
     return 0;
 }
 
-/* vCPU 0 starts at the PVH entry; the others wait for INIT/STARTUP, as APs do. */
-static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t start_info)
+/*
+ * A domain built at run time gets its tables and memory map now; its builder
+ * (WISP_CTL_domain_write) loads the kernel and writes the start info into the
+ * same map, which it learns from the create's answer.
+ */
+static int build_platform_tables(struct domain *d, unsigned nr_vcpus)
+{
+    struct pvh_boot_config boot;
+    const char *why = "";
+
+    memset(phys_to_virt(d->ram_hpa + ACPI_TABLES_GPA), 0, ACPI_TABLES_SIZE);
+    if (build_acpi(d, nr_vcpus, &d->rsdp_paddr))
+        return -ENOMEM;
+    platform_boot_config(d, d->rsdp_paddr, &boot);
+    if (pvh_build_memmap(&boot, d->memmap, DOMAIN_MEMMAP_MAX, &d->memmap_entries, &why)) {
+        log_error("d%u (%s): no memory map: %s", d->id, d->name, why);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/*
+ * vCPU 0 starts at the PVH entry (with start_vcpu0; else domain_start gives it
+ * later); the others wait for INIT/STARTUP, as APs do.
+ */
+static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t start_info,
+                      bool start_vcpu0)
 {
     struct vcpu_context pvh_entry;
 
@@ -246,13 +294,14 @@ static int init_vcpus(struct domain *d, unsigned nr, uint64_t entry, uint64_t st
     d->nr_vcpus = nr;
     for (unsigned i = 0; i < nr; i++) {
         struct vcpu *v = &d->vcpus[i];
+        bool starts = i == 0 && start_vcpu0;
 
         v->id = i;
         v->dom = d;
-        v->state = i == 0 ? VCPU_RUNNABLE : VCPU_DOWN;
-        v->initialised = i == 0;
+        v->state = starts ? VCPU_RUNNABLE : VCPU_DOWN;
+        v->initialised = starts;
         v->waiting_for_sipi = i != 0;
-        v->runstate = i == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
+        v->runstate = starts ? RUNSTATE_runnable : RUNSTATE_offline;
         lapic_vcpu_init(v);
         v->dr6 = DR6_RESET;
         if (fpu_init(v) || hvm->vcpu_init(v))
@@ -503,10 +552,72 @@ static void describe_placement(const struct domain *d, char *out, size_t size)
                       d->vcpus[i].pcpu, i + 1 == d->nr_vcpus ? ")" : "");
 }
 
+/*
+ * What every build does first: d's name, pCPU, share, roles, grant limits, RAM,
+ * disks and shared_info page. 0, or a negative errno after logging why.
+ */
+static int build_shell(struct domain *d, const struct domain_config *cfg)
+{
+    int rc;
+
+    memcpy(d->name, cfg->name, sizeof(d->name) - 1);
+    rc = place_domain(d, cfg);
+    if (rc)
+        return rc;
+    d->roles = cfg->roles;
+    d->max_grant_frames = cfg->max_grant_frames;
+    d->max_maptrack_frames = cfg->max_maptrack_frames;
+    d->shared_info_gfn = ~0ull;
+    rc = alloc_ram(d, (uint64_t)cfg->memory_mib << 20);
+    if (rc) {
+        log_error("d%u (%s): cannot allocate %u MiB of guest memory", d->id, d->name,
+                  cfg->memory_mib);
+        return rc;
+    }
+    rc = devices_map_pmem(d);
+    if (rc) {
+        log_error("d%u (%s): cannot map its disks' images", d->id, d->name);
+        return rc;
+    }
+    d->shared_info = page_alloc();
+    return d->shared_info ? 0 : -ENOMEM;
+}
+
+/* What every build does last: vCPUs, platform, placement. */
+static int build_vcpus_and_platform(struct domain *d, unsigned nr_vcpus, uint64_t entry,
+                                    uint64_t start_info, bool start_vcpu0)
+{
+    int rc = init_vcpus(d, nr_vcpus, entry, start_info, start_vcpu0);
+
+    if (rc) {
+        log_error("d%u (%s): cannot create its vCPUs", d->id, d->name);
+        return rc;
+    }
+    rc = init_platform(d);
+    if (rc) {
+        log_error("d%u (%s): cannot set up event channels, console and clock", d->id, d->name);
+        return rc;
+    }
+    place_vcpus(d);
+    return 0;
+}
+
+/* ", weight W, cap C%" and ", pCPU N (...)" for the domain's log line. */
+static void describe_share_and_place(const struct domain *d, char *share, size_t share_size,
+                                     char *where, size_t where_size)
+{
+    share[0] = where[0] = '\0';
+    if (d->weight != BOOTCFG_DEFAULT_WEIGHT || d->cap)
+        snprintf(share, share_size, ", weight %u, cap %u%%", d->weight, d->cap);
+    if (smp_cpus_online() > 1)
+        describe_placement(d, where, where_size);
+}
+
 int domain_build(unsigned domid, const struct domain_config *cfg, const struct boot_info *bi)
 {
     struct domain *d = domain_alloc(domid);
     uint64_t entry, start_info;
+    char share[48], where[64];
     int rc;
 
     if (!boot_free_frames) {
@@ -519,54 +630,106 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
                   MAX_DOMAINS);
         return -ENOSPC;
     }
-    memcpy(d->name, cfg->name, sizeof(d->name) - 1);
-    rc = place_domain(d, cfg);
-    if (rc)
-        goto fail;
-    d->roles = cfg->roles;
-    d->max_grant_frames = cfg->max_grant_frames;
-    d->max_maptrack_frames = cfg->max_maptrack_frames;
-    d->shared_info_gfn = ~0ull;
-    rc = alloc_ram(d, (uint64_t)cfg->memory_mib << 20);
+    rc = build_shell(d, cfg);
+    if (!rc)
+        rc = load_kernel(d, cfg, bi, &entry, &start_info);
+    if (!rc)
+        rc = build_vcpus_and_platform(d, cfg->vcpus, entry, start_info, true);
     if (rc) {
-        log_error("d%u (%s): cannot allocate %u MiB of guest memory", d->id, d->name,
-                  cfg->memory_mib);
-        goto fail;
+        domain_destroy(d);
+        return rc;
     }
-    rc = devices_map_pmem(d);
-    if (rc) {
-        log_error("d%u (%s): cannot map its disks' images", d->id, d->name);
-        goto fail;
-    }
-    d->shared_info = page_alloc();
-    rc = d->shared_info ? load_kernel(d, cfg, bi, &entry, &start_info) : -ENOMEM;
-    if (rc)
-        goto fail;
-    rc = init_vcpus(d, cfg->vcpus, entry, start_info);
-    if (rc) {
-        log_error("d%u (%s): cannot create its vCPUs", d->id, d->name);
-        goto fail;
-    }
-    rc = init_platform(d);
-    if (rc) {
-        log_error("d%u (%s): cannot set up event channels, console and clock", d->id, d->name);
-        goto fail;
-    }
-    place_vcpus(d);
     d->running = true;
     if (cfg->paused)
         domain_set_paused(d, true);
-    char share[48] = "", where[64] = "";
-    if (d->weight != BOOTCFG_DEFAULT_WEIGHT || d->cap)
-        snprintf(share, sizeof(share), ", weight %u, cap %u%%", d->weight, d->cap);
-    if (smp_cpus_online() > 1)
-        describe_placement(d, where, sizeof(where));
+    describe_share_and_place(d, share, sizeof(share), where, sizeof(where));
     log_info("d%u (%s): %u MiB, %u vCPU%s, kernel %s, entry 0x%lx, start_info 0x%lx%s%s%s",
              d->id, d->name, cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s",
              cfg->kernel, entry, start_info, d->paused ? ", paused" : "", share, where);
     return 0;
+}
 
-fail:
-    domain_destroy(d);
-    return rc;
+/* ---- Domains built at run time (WISP_CTL_domain_create, docs/toolstack.md) ---- */
+
+int domain_create(const struct domain_config *cfg, const char *by, struct domain **out)
+{
+    struct domain *d = NULL;
+    char share[48], where[64];
+    int rc;
+
+    for (unsigned id = 1; id <= MAX_DOMAINS && !d; id++)
+        d = domain_alloc(id);
+    if (!d)
+        return -ENOSPC;
+    rc = build_shell(d, cfg);
+    if (!rc)
+        rc = build_platform_tables(d, cfg->vcpus);
+    if (!rc)
+        rc = build_vcpus_and_platform(d, cfg->vcpus, 0, 0, false);
+    if (rc) {
+        domain_destroy(d);
+        return rc == -EINVAL ? -EINVAL : rc == -ENOSPC ? -ENOSPC : -ENOMEM;
+    }
+    d->building = true;
+    d->made_at_run_time = true;
+    describe_share_and_place(d, share, sizeof(share), where, sizeof(where));
+    log_info("d%u (%s): created by %s: %u MiB, %u vCPU%s%s%s", d->id, d->name, by,
+             cfg->memory_mib, cfg->vcpus, cfg->vcpus == 1 ? "" : "s", share, where);
+    *out = d;
+    return 0;
+}
+
+/*
+ * The RAM a builder may write and the scrub covers: all of it but the ACPI page and
+ * the legacy hole, which the create wrote (and zeroed) itself.
+ */
+static bool builder_owns(uint64_t gpa)
+{
+    return gpa < ACPI_TABLES_GPA || gpa >= LEGACY_HOLE_END;
+}
+
+bool domain_scrub_step(struct domain *d)
+{
+    uint64_t left = WISP_SCRUB_CHUNK;
+
+    while (left && d->scrub_next < d->ram_bytes) {
+        uint64_t end = d->scrub_next < ACPI_TABLES_GPA ? ACPI_TABLES_GPA : d->ram_bytes;
+        uint64_t n = end - d->scrub_next < left ? end - d->scrub_next : left;
+
+        memset(phys_to_virt(d->ram_hpa + d->scrub_next), 0, n);
+        d->scrub_next += n;
+        left -= n;
+        if (d->scrub_next == ACPI_TABLES_GPA)
+            d->scrub_next = LEGACY_HOLE_END;
+    }
+    return d->scrub_next < d->ram_bytes;
+}
+
+void *domain_build_window(struct domain *d, uint64_t gpa, uint64_t bytes)
+{
+    uint64_t end = gpa + bytes;
+
+    if (end < gpa || end > d->ram_bytes || !builder_owns(gpa) ||
+        (gpa < ACPI_TABLES_GPA && end > ACPI_TABLES_GPA) ||
+        d->ram_hpa + end > HOST_MAPPED_LIMIT)
+        return NULL;
+    return phys_to_virt(d->ram_hpa + gpa);
+}
+
+int domain_start(struct domain *d, uint64_t entry, uint64_t start_info)
+{
+    struct vcpu_context pvh_entry;
+    struct vcpu *v0 = &d->vcpus[0];
+
+    vcpu_context_pvh_entry(&pvh_entry, entry, start_info);
+    if (!vcpu_set_start(v0, &pvh_entry, "this CPU cannot hold the PVH entry state"))
+        return -EINVAL;
+    v0->initialised = true;
+    v0->state = VCPU_RUNNABLE;
+    d->building = false;
+    d->running = true;
+    domain_set_paused(d, true);         /* the builder unpauses it, as xl does */
+    log_info("d%u (%s): started: entry 0x%lx, start_info 0x%lx, paused", d->id, d->name, entry,
+             start_info);
+    return 0;
 }

@@ -75,4 +75,7 @@ struct boot_config {
 int __must_check bootconfig_parse(const char *text, size_t len, struct boot_config *out,
                                   char *err, size_t err_len);
 
+/* A domain name: 1 to BOOTCFG_NAME_MAX - 1 of [A-Za-z0-9_.-] (also WISP_CTL_domain_create's). */
+bool bootcfg_name_valid(const char *name, size_t len);
+
 #endif

@@ -131,6 +131,13 @@ struct domain {
     char name[32];
     bool running;                   /* false once shut down */
     bool paused;                    /* off the scheduler: vCPU state and timer deadlines kept */
+    /* Made by WISP_CTL_domain_create (domain_build.c, under hv_lock): building until
+     * domain_start (not running, never scheduled); RAM below scrub_next (skipping the
+     * ACPI page and legacy hole) is zeroed. Such a domain never decides the machine's end. */
+    bool building;
+    bool made_at_run_time;
+    uint64_t scrub_next;
+    uint64_t rsdp_paddr;            /* where its ACPI RSDP is, for its builder */
     bool dying;                     /* shut down and reaped; freed by domain_maybe_free */
     enum shutdown_reason shutdown_reason;
     uint32_t roles;                 /* WISP_ROLE_*, from the boot configuration; immutable */

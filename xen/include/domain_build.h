@@ -15,6 +15,31 @@ int __must_check domain_build(unsigned domid, const struct domain_config *cfg,
                               const struct boot_info *bi);
 
 struct domain;
+
+/*
+ * Run-time builds (WISP_CTL_domain_create and the steps after it; control.c checks the
+ * arguments and the caller, these do the work, under hv_lock).
+ *
+ * domain_create: a new domain in the lowest free slot, BUILDING: RAM (not scrubbed
+ * but for its ACPI page and legacy hole), ACPI tables, memory map, vCPUs (none
+ * started), platform. BY names the caller for the log. 0 and *out, or -ENOSPC,
+ * -EINVAL or -ENOMEM with nothing left behind.
+ */
+int __must_check domain_create(const struct domain_config *cfg, const char *by,
+                               struct domain **out);
+/* Zeroes the next WISP_SCRUB_CHUNK of a building domain's RAM; true while more remains. */
+bool domain_scrub_step(struct domain *d);
+/* Host pointer to [gpa, gpa + bytes) of a building domain's RAM that its builder may
+ * write (RAM outside the ACPI page and the legacy hole), or NULL. */
+void *domain_build_window(struct domain *d, uint64_t gpa, uint64_t bytes);
+/* The ranges d's memory map cuts out of RAM or adds (ACPI page, console and store
+ * rings), at most MAX into OUT; how many. */
+struct pvh_reserved_range;
+unsigned domain_reserved_ranges(const struct domain *d, struct pvh_reserved_range *out,
+                                unsigned max);
+/* vCPU 0 gets the PVH entry state; d leaves BUILDING for PAUSED. 0 or -EINVAL. */
+int __must_check domain_start(struct domain *d, uint64_t entry, uint64_t start_info);
+
 /*
  * Frees every frame the domain holds and its slot. None of its vCPUs may be
  * running on a pCPU (the scheduler reaps ended domains between runs).
