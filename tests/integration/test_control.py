@@ -283,3 +283,39 @@ def test_build_at_run_time(tmp_path, emulator, cycles):
                      re.M), res.stderr[-3000:]
     assert len(re.findall(r"^\(wisp\) d2 \(cycle\): created by d1", res.stderr, re.M)) == cycles
     assert_no_leak(res)
+
+
+BUILD_WITH_XENSTORE = """\
+domain xenstore
+  kernel xenstored.elf
+  roles xenstore
+  memory 16
+domain ctl
+  kernel ctl64.elf
+  initrd act64.elf
+  cmdline act=build self=2 cycles=5
+  roles control
+  memory 32
+domain canary
+  kernel act64.elf
+  cmdline act=canary beats=150
+  memory 16
+"""
+
+
+@pytest.mark.boot
+def test_built_domain_meets_xenstore(tmp_path):
+    """With a xenstore domain, a domain built at run time gets its store ring like a
+    boot-time one: xenstored introduces it when it starts and releases it when it has
+    gone (VIRQ_DOM_EXC), and every frame still comes back."""
+    res = run_config(tmp_path, BUILD_WITH_XENSTORE, timeout=240, extra=["--verbose"])
+    assert res.code == EXIT_POWEROFF, res
+    assert set(checks_of(res, "ctl")) == BUILD_CHECKS
+    built = re.search(r"^\[ctl\] BUILD built is d(\d+)$", "\n".join(res.stdout), re.M)
+    assert built, res
+    xs = "\n".join(domain_lines(res.stdout, "xenstore"))
+    introduced = re.search(rf"^xenstored: introduced domain {built.group(1)} \(built\), port \d+\n"
+                           rf"xenstored: released domain {built.group(1)} ", xs, re.M)
+    assert introduced, xs
+    assert heartbeats(res.stdout, "built") == [1, 2, 3, 4, 5], res
+    assert_no_leak(res)

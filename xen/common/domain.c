@@ -126,7 +126,7 @@ static bool machine_done(void)
 }
 
 /* VIRQ_DOM_EXC to the xenstore and control domains: re-read the domain list. */
-static void notify_domain_change(const struct domain *about)
+void domain_notify_change(const struct domain *about)
 {
     for (struct domain *o = domain_next(NULL); o; o = domain_next(o)) {
         if (o != about && o->running &&
@@ -168,7 +168,7 @@ void domain_maybe_free(struct domain *d)
         return;
     }
     domain_destroy(d);
-    notify_domain_change(NULL);
+    domain_notify_change(NULL);
 }
 
 /*
@@ -298,7 +298,7 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason)
              reason < sizeof(shutdown_names) / sizeof(shutdown_names[0]) ? shutdown_names[reason]
                                                                           : "unknown");
     log_exit_counts(d);
-    notify_domain_change(d);
+    domain_notify_change(d);
     sched_kick(d);                      /* its vCPUs on other pCPUs stop at once */
     if (machine_done())
         end_machine();
@@ -311,12 +311,12 @@ void domain_kill(struct domain *d)
     if (d->building) {
         d->building = false;    /* never ran: nothing to stop */
         log_info("d%u (%s): destroyed while building", d->id, d->name);
-        notify_domain_change(d);
+        domain_notify_change(d);
     } else if (d->running) {
         domain_stop(d);
         log_info("d%u (%s): destroyed", d->id, d->name);
         log_exit_counts(d);
-        notify_domain_change(d);
+        domain_notify_change(d);
     }
     d->dying = true;        /* the reaper undoes its mappings */
     domain_maybe_free(d);

@@ -729,6 +729,7 @@ int domain_start(struct domain *d, uint64_t entry, uint64_t start_info)
     d->building = false;
     d->running = true;
     domain_set_paused(d, true);         /* the builder unpauses it, as xl does */
+    domain_notify_change(d);            /* xenstored introduces it */
     log_info("d%u (%s): started: entry 0x%lx, start_info 0x%lx, paused", d->id, d->name, entry,
              start_info);
     return 0;

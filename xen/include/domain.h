@@ -271,6 +271,8 @@ unsigned domain_xenstore_id(void);
 void domain_shutdown(struct domain *d, enum shutdown_reason reason);
 /* WISP_CTL_destroy: ends d at once (not the caller's domain) and starts it dying. */
 void domain_kill(struct domain *d);
+/* VIRQ_DOM_EXC to the running xenstore and control domains but ABOUT: the domain list changed. */
+void domain_notify_change(const struct domain *about);
 /*
  * Starts every shut-down domain dying and undoes one bounded batch of the
  * dying domains' grant mappings; called by the scheduler each pass, when no
