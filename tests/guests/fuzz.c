@@ -807,6 +807,107 @@ static void gen_wisp_control(void)
                    control_expected(cmd));
 }
 
+/*
+ * builder=1 (the fuzz domain then needs roles control): the run-time build commands,
+ * on domains of its own. Arguments are random or flipped, and a domain may be started
+ * at a random entry and run garbage: it may crash itself, never the hypervisor or the
+ * canary. Only destroy and unpause are exact, and name only its own domains, so the
+ * canary is never touched. Each command must answer one of the errors it documents.
+ */
+#define MAX_BUILT 2
+static bool opt_builder;
+static uint32_t built[MAX_BUILT];       /* ids it created and has not destroyed; 0: none */
+static uint64_t builder_bad;
+
+static bool answer_allowed(uint64_t cmd, long rc)
+{
+    switch (cmd) {
+    case WISP_CTL_domain_create:
+        return rc == 0 || rc == -XEN_EINVAL || rc == -XEN_EEXIST || rc == -XEN_ENOSPC ||
+               rc == -XEN_ENOMEM || rc == -XEN_EFAULT;
+    case WISP_CTL_domain_scrub:
+        return rc == 0 || rc == 1 || rc == -XEN_EINVAL || rc == -XEN_ESRCH || rc == -XEN_EFAULT;
+    default:    /* write, start */
+        return rc == 0 || rc == -XEN_EBUSY || rc == -XEN_EINVAL || rc == -XEN_ESRCH ||
+               rc == -XEN_EFAULT;
+    }
+}
+
+static uint32_t some_built(void)
+{
+    uint32_t id = built[below(MAX_BUILT)];
+
+    return id && chance(90) ? id : (uint32_t)below(12);
+}
+
+static void destroy_built(unsigned i)
+{
+    struct wisp_ctl_domain d = { .domid = built[i] };
+
+    if (built[i])
+        (void)call(__HYPERVISOR_wisp_control, WISP_CTL_destroy, (uint64_t)(uintptr_t)&d, 0, 0, 0);
+    built[i] = 0;
+}
+
+static void gen_build_control(void)
+{
+    static const uint64_t cmds[] = { WISP_CTL_domain_create, WISP_CTL_domain_scrub,
+                                     WISP_CTL_domain_write, WISP_CTL_domain_write,
+                                     WISP_CTL_domain_start };
+    uint64_t cmd = cmds[below(ARRAY_SIZE(cmds))];
+    unsigned slot = (unsigned)below(MAX_BUILT);
+    long rc;
+
+    if (chance(5)) {            /* make room, or run what was started */
+        struct wisp_ctl_domain d = { .domid = built[slot] };
+
+        if (chance(50))
+            destroy_built(slot);
+        else if (built[slot])
+            (void)call(__HYPERVISOR_wisp_control, WISP_CTL_unpause, (uint64_t)(uintptr_t)&d, 0,
+                       0, 0);
+        return;
+    }
+    if (cmd == WISP_CTL_domain_create) {
+        struct wisp_ctl_domain_create a = { .memory_mib = chance(90) ? 2 + below(6) : (uint32_t)val(),
+                                            .vcpus = chance(90) ? 1 + below(2) : (uint32_t)val(),
+                                            .weight = chance(90) ? 0 : (uint32_t)val(),
+                                            .cpus = chance(90) ? 0 : val() };
+        for (unsigned i = 0; i < 4 + below(4); i++)
+            a.name[i] = chance(95) ? (char)('a' + below(26)) : (char)val();
+        if (built[slot])
+            destroy_built(slot);
+        rc = call(__HYPERVISOR_wisp_control, cmd, (uint64_t)(uintptr_t)&a, 0, 0, 0);
+        if (rc == 0)
+            built[slot] = a.domid;
+    } else if (cmd == WISP_CTL_domain_scrub) {
+        struct wisp_ctl_domain d = { .domid = some_built() };
+
+        do
+            rc = call(__HYPERVISOR_wisp_control, cmd, put_struct(&d, sizeof(d)), 0, 0, 0);
+        while (rc == 1 && chance(90));
+    } else if (cmd == WISP_CTL_domain_write) {
+        uint8_t junk[64];
+        uint64_t len = chance(80) ? below(2 * PAGE_SIZE) : chance(50) ? val() : WISP_WRITE_MAX;
+        struct wisp_ctl_domain_write w = { .domid = some_built(),
+                                           .gpa = chance(80) ? below(8u << 20) : val(),
+                                           .bytes = len };
+        void *fill;
+
+        random_bytes(junk, sizeof(junk));
+        w.buffer = buf_any(len < ARENA_PAGES * PAGE_SIZE ? (size_t)len : sizeof(junk), &fill);
+        rc = call(__HYPERVISOR_wisp_control, cmd, put_struct(&w, sizeof(w)), 0, 0, 0);
+    } else {
+        struct wisp_ctl_domain_start st = { .domid = some_built(),
+                                            .entry = chance(80) ? below(8u << 20) : val(),
+                                            .start_info = chance(80) ? below(8u << 20) : val() };
+
+        rc = call(__HYPERVISOR_wisp_control, cmd, put_struct(&st, sizeof(st)), 0, 0, 0);
+    }
+    if (!answer_allowed(cmd, rc) && !builder_bad++)
+        con_printf("FUZZ FAIL build cmd=%lu gave %ld\n", (unsigned long)cmd, rc);
+}
+
 /* Any number at all: unknown ones, and 64-bit numbers whose low half is a known one. */
 static void gen_any_hypercall(void)
 {
@@ -1426,6 +1527,7 @@ static const struct {
     { "hvm_op", gen_hvm_op, 5, 0 },
     { "grant_table_op", gen_grant_table_op, 2, 0 },
     { "wisp_control", gen_wisp_control, 2, 0 },
+    { "build_control", gen_build_control, 3, 0 },
     { "any_hypercall", gen_any_hypercall, 4, 0 },
     { "cpl3", gen_cpl3, 5, 0 },
     { "msr", gen_msr, 8, 0 },
@@ -1439,16 +1541,26 @@ static const struct {
     { "known_insn", gen_known_insn, 2, KNOWN_AREA_EXITS },
 };
 
+/* builder=1 swaps the no-role promise (wisp_control) for the build commands. */
+static bool gen_enabled(unsigned i)
+{
+    if (gens[i].fn == gen_wisp_control)
+        return !opt_builder;
+    if (gens[i].fn == gen_build_control)
+        return opt_builder;
+    return !gens[i].known_only || known_area(gens[i].known_only);
+}
+
 static unsigned gen_pick(void)
 {
     unsigned total = 0, r;
 
     for (unsigned i = 0; i < ARRAY_SIZE(gens); i++)
-        if (!gens[i].known_only || known_area(gens[i].known_only))
+        if (gen_enabled(i))
             total += gens[i].weight;
     r = (unsigned)below(total);
     for (unsigned i = 0; i < ARRAY_SIZE(gens); i++) {
-        if (gens[i].known_only && !known_area(gens[i].known_only))
+        if (!gen_enabled(i))
             continue;
         if (r < gens[i].weight)
             return i;
@@ -1472,6 +1584,8 @@ int main(const struct hvm_start_info *si)
         trace_from = parse_u64(word);
     if (cmdline_get(si, "trace", word, sizeof(word)))
         trace_from_set = word[0] == '1';
+    if (cmdline_get(si, "builder", word, sizeof(word)))
+        opt_builder = word[0] == '1';
     rng = opt_seed;
     con_printf("FUZZ seed=%lu calls=%lu known=%s\n", (unsigned long)opt_seed,
                (unsigned long)opt_calls, known_word);
@@ -1489,6 +1603,13 @@ int main(const struct hvm_start_info *si)
         if (n % step == 0)
             con_printf("FUZZ progress calls=%lu faults=%lu cpl3=%lu\n", (unsigned long)n,
                        (unsigned long)nr_faults, (unsigned long)cpl3_calls);
+    }
+    for (unsigned i = 0; i < MAX_BUILT; i++)
+        destroy_built(i);       /* every frame back before the end */
+    if (builder_bad) {
+        con_printf("FUZZ FAIL %lu build commands gave an undocumented answer (seed=%lu)\n",
+                   (unsigned long)builder_bad, (unsigned long)opt_seed);
+        return 1;
     }
     if (control_bad) {
         con_printf("FUZZ FAIL %lu wisp_control calls without a role broke the promise (seed=%lu)\n",
