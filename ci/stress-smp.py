@@ -21,7 +21,7 @@ Not in `./wisp test` (a 60 s run once did not end: docs/smp.md); run it by hand
 on an otherwise idle machine. Exit status 0 if every check held.
 
 Usage: ci/stress-smp.py [--build DIR] [--seconds S] [--cpus N] [--fuzz-calls N] [--seed S]
-                        [--log FILE] [--timeout S]
+                        [--fuzz-known AREAS] [--log FILE] [--timeout S]
 """
 import argparse
 import base64
@@ -99,7 +99,7 @@ domain service
   memory 16
 domain fuzz
   kernel fuzz64.elf
-  cmdline seed={seed} calls={calls} known=timers,memory,exits
+  cmdline seed={seed} calls={calls} known={known}
   memory 32
 """
 
@@ -121,10 +121,10 @@ def guest_script(seconds):
     return "\n".join(line.strip() for line in text.splitlines() if line.strip()) + "\n"
 
 
-def make_config(seconds, seed, calls):
+def make_config(seconds, seed, calls, known="timers,memory,exits"):
     cmd = base64.b64encode(guest_script(seconds).encode()).decode()
     guests = "".join(GUEST.format(n=n, cmd=cmd) for n in (1, 2))
-    return CONFIG.format(guests=guests, beats=seconds * 10, seed=seed, calls=calls)
+    return CONFIG.format(guests=guests, beats=seconds * 10, seed=seed, calls=calls, known=known)
 
 
 def check(res, seconds, seed, calls):
@@ -179,6 +179,8 @@ def main():
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--fuzz-calls", type=int, default=200000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fuzz-known", default="timers,memory,exits",
+                    help="fuzz64's known= areas (docs/test-guests.md); 0 for none")
     ap.add_argument("--log", type=Path, default=Path("stress-smp.log"),
                     help="where the whole run goes, line by line as it comes (Wisp's log "
                          "and the consoles interleaved), so a run that hangs leaves it too")
@@ -202,7 +204,7 @@ def main():
                  "service-vmlinux": kernels / "service" / "vmlinux",
                  "service-initramfs.cpio.gz": kernels / "service-initramfs.cpio.gz",
                  "disk1.img": tmp / "disk1.img.data", "disk2.img": tmp / "disk2.img.data"}
-        config = make_config(args.seconds, args.seed, args.fuzz_calls)
+        config = make_config(args.seconds, args.seed, args.fuzz_calls, args.fuzz_known)
         started = time.monotonic()
         with open(args.log, "w") as log:
             res = run_config(tmp, config, timeout=args.timeout or args.seconds * 4 + 900,
