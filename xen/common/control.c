@@ -321,16 +321,22 @@ static long create_domain(struct hcall_ctx *c, uint64_t gva)
     return 0;
 }
 
-/* A building domain other than the caller, by id. */
-static struct domain *building_domain(struct hcall_ctx *c, uint32_t domid, long *err)
+/*
+ * A building domain other than the caller, by id; with `scrubbed`, one whose RAM is
+ * all zero already (writes and the start must not reach a previous owner's data).
+ */
+static struct domain *building_domain(struct hcall_ctx *c, uint32_t domid, bool scrubbed,
+                                      long *err)
 {
     struct domain *d = other_domain(c, domid, err);
 
-    if (d && !d->building) {
+    if (d && !d->building)
         *err = -EINVAL;
-        return NULL;
-    }
-    return d;
+    else if (d && scrubbed && d->scrub_next < d->ram_bytes)
+        *err = -EBUSY;
+    else
+        return d;
+    return NULL;
 }
 
 static long scrub_domain(struct hcall_ctx *c, uint64_t gva)
@@ -343,7 +349,7 @@ static long scrub_domain(struct hcall_ctx *c, uint64_t gva)
         return -EFAULT;
     if (a.pad)
         return -EINVAL;
-    if (!(d = building_domain(c, a.domid, &err)))
+    if (!(d = building_domain(c, a.domid, false, &err)))
         return err;
     return domain_scrub_step(d) ? 1 : 0;
 }
@@ -359,10 +365,8 @@ static long write_domain(struct hcall_ctx *c, uint64_t gva)
         return -EFAULT;
     if (a.pad || a.bytes > WISP_WRITE_MAX)
         return -EINVAL;
-    if (!(d = building_domain(c, a.domid, &err)))
+    if (!(d = building_domain(c, a.domid, true, &err)))
         return err;
-    if (d->scrub_next < d->ram_bytes)
-        return -EBUSY;
     if (!(dst = domain_build_window(d, a.gpa, a.bytes)))
         return -EINVAL;
     return hc_copy_from(c, dst, a.buffer, a.bytes) ? -EFAULT : 0;
@@ -378,10 +382,8 @@ static long start_domain(struct hcall_ctx *c, uint64_t gva)
         return -EFAULT;
     if (a.pad)
         return -EINVAL;
-    if (!(d = building_domain(c, a.domid, &err)))
+    if (!(d = building_domain(c, a.domid, true, &err)))
         return err;
-    if (d->scrub_next < d->ram_bytes)
-        return -EBUSY;
     if (a.entry >= (4ull << 30) || !domain_build_window(d, a.entry, 1) ||
         a.start_info >= (4ull << 30) ||
         !domain_build_window(d, a.start_info, sizeof(struct hvm_start_info)))
