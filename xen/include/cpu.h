@@ -12,6 +12,13 @@ struct host_selectors {
 /* This CPU's GDT, TSS and the shared IDT; after percpu_init. */
 void cpu_tables_init(void);
 void cpu_caches_on(void);
+/*
+ * Boot CPU, once, before the others start: the hypervisor's own page tables become
+ * read-only to itself (cpu.c). Every CPU then sets CR0.WP (cpu_write_protect_on), so
+ * a stray write into them faults where it happens.
+ */
+void host_pt_protect(void);
+void cpu_write_protect_on(void);
 void cpu_host_selectors(struct host_selectors *s);
 
 #endif

@@ -133,6 +133,42 @@ void cpu_tables_init(void)
     idt_install();
 }
 
+/* head.S: the identity map of the first 4 GiB (2 MiB pages) every CPU runs on. */
+extern uint64_t boot_pml4[512], boot_pdpt[512], boot_pd[4 * 512];
+
+#define PTE_PRESENT 1ull
+#define PTE_RW      2ull
+
+/*
+ * The first 2 MiB (the whole hypervisor image, its page tables included) through 4 KiB
+ * pages, so the page-table pages can be read-only: a write into them from a bad host
+ * address (a stale pointer, a wrong guest-physical translation) then faults at the
+ * writing instruction, and fatal_trap names it, instead of unmapping the hypervisor's
+ * stack or IDT and resetting the machine without a word at the next TLB flush.
+ */
+static uint64_t low_pt[512] __attribute__((aligned(4096)));
+
+void host_pt_protect(void)
+{
+    uint64_t ro_lo = (uintptr_t)boot_pml4, ro_hi = (uintptr_t)(boot_pd + 4 * 512);
+
+    _Static_assert(sizeof(low_pt) == 4096, "one page table");
+    for (unsigned i = 0; i < 512; i++) {
+        uint64_t pa = (uint64_t)i << 12;
+        bool ro = (pa >= ro_lo && pa < ro_hi) || pa == (uintptr_t)low_pt;
+
+        low_pt[i] = pa | PTE_PRESENT | (ro ? 0 : PTE_RW);
+    }
+    /* Same translations as the large page it replaces, so nothing moves under us. */
+    boot_pd[0] = (uintptr_t)low_pt | PTE_PRESENT | PTE_RW;
+    write_cr3(read_cr3());
+}
+
+void cpu_write_protect_on(void)
+{
+    write_cr0(read_cr0() | X86_CR0_WP);
+}
+
 /* Firmware may leave caches off (CR0.CD/NW), which guests would inherit under VMX. */
 void cpu_caches_on(void)
 {

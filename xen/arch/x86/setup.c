@@ -173,6 +173,8 @@ void start_wisp(uint32_t magic, uint32_t info)
     log_info("Wisp %s: a small hypervisor for Xen PVH guests", WISP_VERSION_STRING);
     cpu_tables_init();
     host_cpu_init();
+    host_pt_protect();              /* before the other CPUs start: they share the tables */
+    cpu_write_protect_on();
     parse_boot_info(magic, info);
     apply_options(magic);
     log_boot_info();

@@ -99,6 +99,7 @@ void ap_start(void)
     percpu_init(__atomic_load_n(&ap_cpu_id, __ATOMIC_ACQUIRE));
     cpu_tables_init();
     cpu_caches_on();
+    cpu_write_protect_on();
     mce_init();
     spec_ctrl_cpu_init();
     fpu_host_init();
