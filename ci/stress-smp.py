@@ -21,7 +21,8 @@ Not in `./wisp test` (a 60 s run once did not end: docs/smp.md); run it by hand
 on an otherwise idle machine. Exit status 0 if every check held.
 
 Usage: ci/stress-smp.py [--build DIR] [--seconds S] [--cpus N] [--fuzz-calls N] [--seed S]
-                        [--fuzz-known AREAS] [--log FILE] [--timeout S]
+                        [--fuzz-known AREAS] [--hv-cmdline OPTS] [--log FILE]
+                        [--timeout S]
 """
 import argparse
 import base64
@@ -181,6 +182,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fuzz-known", default="timers,memory,exits",
                     help="fuzz64's known= areas (docs/test-guests.md); 0 for none")
+    ap.add_argument("--hv-cmdline", default="",
+                    help="hypervisor options for the run, e.g. poison_free (docs/boot-config.md)")
     ap.add_argument("--log", type=Path, default=Path("stress-smp.log"),
                     help="where the whole run goes, line by line as it comes (Wisp's log "
                          "and the consoles interleaved), so a run that hangs leaves it too")
@@ -208,7 +211,8 @@ def main():
         started = time.monotonic()
         with open(args.log, "w") as log:
             res = run_config(tmp, config, timeout=args.timeout or args.seconds * 4 + 900,
-                             files=files, extra=["--verbose", "--cpus", str(args.cpus)],
+                             files=files, extra=["--verbose", "--cpus", str(args.cpus)] +
+                             (["--hv-cmdline", args.hv_cmdline] if args.hv_cmdline else []),
                              log=log)
         took = time.monotonic() - started
     bad = check(res, args.seconds, args.seed, args.fuzz_calls)

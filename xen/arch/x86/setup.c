@@ -42,6 +42,8 @@ static const struct option_desc options[] = {
       "start at most this many CPUs, the boot CPU included (0: all, up to 8)" },
     { "spread_vcpus", OPT_BOOL, &spread_vcpus, 0,
       "start each domain's vCPUs on different pCPUs (experimental: docs/smp.md)" },
+    { "poison_free", OPT_BOOL, &frames_poison, 0,
+      "fill freed frames and log any found written when reused (debugging)" },
     { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,
       "seconds a vCPU may run with interrupts off before its state is logged (0: never)" },
 };
