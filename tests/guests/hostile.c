@@ -71,25 +71,35 @@ static unsigned int count_events(uint32_t port, uint64_t ns, uint64_t *first)
 
 #define MAX_GAPS 128
 
+/* A jump in guest time this long between two looks at the port: the vCPU was off its pCPU. */
+#define OFF_CPU_NS (5 * NS_PER_MS)
+
 /*
- * Counts `port`'s events for `ns` of guest time without giving the pCPU away
- * (so no event is coalesced with the next while this vCPU runs); *median
- * gets the median gap between consecutive events, which is the period
- * however often other vCPUs take the pCPU meanwhile.
+ * Counts `port`'s events for `ns` of this vCPU's own running time (at most 20
+ * times that in guest time) without giving the pCPU away, so no event is
+ * coalesced with the next while it runs. *median gets the median gap between
+ * events inside one run of this vCPU, leaving out each run's first event (it
+ * may have come due while other vCPUs had the pCPU): that is the period
+ * however long they keep the pCPU meanwhile, where a gap spanning their turn
+ * would measure the turn.
  */
 static unsigned int count_events_spinning(uint32_t port, uint64_t ns, uint64_t *median)
 {
     static uint64_t gaps[MAX_GAPS];
-    uint64_t end = pv_now() + ns, last = 0;
-    unsigned int n = 0, nr_gaps = 0;
+    uint64_t now = pv_now(), give_up = now + 20 * ns, seen = now, ran = 0, last = 0;
+    unsigned int n = 0, nr_gaps = 0, in_run = 0;
 
-    while (pv_now() < end) {
+    while (ran < ns && (now = pv_now()) < give_up) {
+        if (now - seen > OFF_CPU_NS)
+            in_run = 0;         /* descheduled: a new run starts */
+        else
+            ran += now - seen;
+        seen = now;
         if (!ev_pending(port))
             continue;
-        uint64_t now = pv_now();
-
         ev_clear_pending(port);
-        if (n++ && nr_gaps < MAX_GAPS) {
+        n++;
+        if (in_run++ >= 2 && nr_gaps < MAX_GAPS) {
             /* Insertion sort: the list stays ordered. */
             unsigned int i = nr_gaps++;
 
