@@ -73,9 +73,11 @@ static unsigned int count_events(uint32_t port, uint64_t ns, uint64_t *first)
 
 /* A jump in guest time this long between two looks at the port: the vCPU was off its pCPU. */
 #define OFF_CPU_NS (5 * NS_PER_MS)
+/* The 1 ms period's rate is measured over this much of the vCPU's own running time. */
+#define OWN_RUN_WINDOW_NS (30 * NS_PER_MS)
 
 /*
- * Counts `port`'s events for `ns` of this vCPU's own running time (at most 20
+ * Counts `port`'s events for `ns` of this vCPU's own running time (at most 10
  * times that in guest time) without giving the pCPU away, so no event is
  * coalesced with the next while it runs. *median gets the median gap between
  * events inside one run of this vCPU, leaving out each run's first event (it
@@ -86,7 +88,7 @@ static unsigned int count_events(uint32_t port, uint64_t ns, uint64_t *first)
 static unsigned int count_events_spinning(uint32_t port, uint64_t ns, uint64_t *median)
 {
     static uint64_t gaps[MAX_GAPS];
-    uint64_t now = pv_now(), give_up = now + 20 * ns, seen = now, ran = 0, last = 0;
+    uint64_t now = pv_now(), give_up = now + 10 * ns, seen = now, ran = 0, last = 0;
     unsigned int n = 0, nr_gaps = 0, in_run = 0;
 
     while (ran < ns && (now = pv_now()) < give_up) {
@@ -181,7 +183,7 @@ void act_periodic_huge(void)
 
     t0 = pv_now();
     rc = set_periodic(PERIODIC_MIN_NS);
-    n = count_events_spinning(port, RATE_WINDOW_NS, &median);
+    n = count_events_spinning(port, OWN_RUN_WINDOW_NS, &median);
     uint64_t took = pv_now() - t0;
     (void)hv_vcpu_op(VCPUOP_stop_periodic_timer, 0, 0);
     note("periodic 1 ms: %u events in %llu ns, median gap %llu ns\n", n,
