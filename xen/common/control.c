@@ -63,6 +63,28 @@ static void fill_info(const struct domain *d, struct wisp_domain_info *info)
     memcpy(info->name, d->name, sizeof(info->name) - 1);
 }
 
+/*
+ * Entry n of an array of SIZE-byte entries at guest-virtual BUFFER gets SRC:
+ * 0, or -EFAULT when the entry wraps around the address space or cannot be written.
+ */
+static long copy_entry_to(struct hcall_ctx *c, uint64_t buffer, uint32_t n, const void *src,
+                          size_t size)
+{
+    uint64_t dst = buffer + (uint64_t)n * size;
+
+    if (dst < buffer || dst + size < dst)
+        return -EFAULT;
+    return hc_copy_to(c, dst, src, size) ? -EFAULT : 0;
+}
+
+/* The domain an id names, DOMID_SELF the caller; NULL for none (reserved ids included). */
+static struct domain *named_domain(struct hcall_ctx *c, uint32_t domid)
+{
+    if (domid == DOMID_SELF)
+        return c->d;
+    return domid < DOMID_FIRST_RESERVED ? domain_by_id(domid) : NULL;
+}
+
 /* At most MAX_DOMAINS entries are written, whatever max_entries asks for. */
 static long domain_list(struct hcall_ctx *c, uint64_t gva)
 {
@@ -75,14 +97,10 @@ static long domain_list(struct hcall_ctx *c, uint64_t gva)
     if (l.pad)
         return -EINVAL;
     for (struct domain *d = domain_next(NULL); d && n < l.max_entries; d = domain_next(d)) {
-        uint64_t dst = l.buffer + (uint64_t)n * sizeof(info);
-
         if (d->id < l.first_domid)
             continue;
-        if (dst < l.buffer || dst + sizeof(info) < dst)
-            return -EFAULT;     /* the buffer wraps around the address space */
         fill_info(d, &info);
-        if (hc_copy_to(c, dst, &info, sizeof(info)))
+        if (copy_entry_to(c, l.buffer, n, &info, sizeof(info)))
             return -EFAULT;
         n++;
     }
@@ -99,14 +117,9 @@ static long device_list(struct hcall_ctx *c, uint64_t gva)
 
     if (hc_copy_from(c, &l, gva, sizeof(l)))
         return -EFAULT;
-    for (uint32_t i = l.first; n < l.max_entries && (dev = device_at(i)); i++, n++) {
-        uint64_t dst = l.buffer + (uint64_t)n * sizeof(*dev);
-
-        if (dst < l.buffer || dst + sizeof(*dev) < dst)
-            return -EFAULT;     /* the buffer wraps around the address space */
-        if (hc_copy_to(c, dst, dev, sizeof(*dev)))
+    for (uint32_t i = l.first; n < l.max_entries && (dev = device_at(i)); i++, n++)
+        if (copy_entry_to(c, l.buffer, n, dev, sizeof(*dev)))
             return -EFAULT;
-    }
     l.nr_entries = n;
     l.nr_devices = devices_count();
     return hc_copy_to(c, gva, &l, sizeof(l)) ? -EFAULT : 0;
@@ -159,9 +172,8 @@ static long evtchn_alloc_unbound_in(struct hcall_ctx *c, uint64_t gva)
         return -EFAULT;
     if (a.pad)
         return -EINVAL;
-    d = a.dom == DOMID_SELF ? c->d : a.dom < DOMID_FIRST_RESERVED ? domain_by_id(a.dom) : NULL;
-    remote = a.remote_dom == DOMID_SELF ? c->d
-             : a.remote_dom < DOMID_FIRST_RESERVED ? domain_by_id(a.remote_dom) : NULL;
+    d = named_domain(c, a.dom);
+    remote = named_domain(c, a.remote_dom);
     if (!d || !remote)
         return -ESRCH;
     if (!d->running)
@@ -183,7 +195,7 @@ static long sched_command(struct hcall_ctx *c, unsigned cmd, uint64_t gva)
         return -EFAULT;
     if (a.pad)
         return -EINVAL;
-    d = a.domid == DOMID_SELF ? c->d : a.domid < DOMID_FIRST_RESERVED ? domain_by_id(a.domid) : NULL;
+    d = named_domain(c, a.domid);
     if (!d)
         return -ESRCH;
     if (cmd == WISP_CTL_sched_get) {
@@ -224,16 +236,12 @@ static long domain_stats(struct hcall_ctx *c, uint64_t gva)
         return -EFAULT;
     if (s.pad)
         return -EINVAL;
-    d = s.domid == DOMID_SELF ? c->d : s.domid < DOMID_FIRST_RESERVED ? domain_by_id(s.domid) : NULL;
+    d = named_domain(c, s.domid);
     if (!d)
         return -ESRCH;
     for (uint32_t i = 0; i < s.max_vcpus && i < d->nr_vcpus; i++) {
-        uint64_t dst = s.vcpus + (uint64_t)i * sizeof(vs);
-
-        if (dst < s.vcpus || dst + sizeof(vs) < dst)
-            return -EFAULT;     /* the buffer wraps around the address space */
         fill_vcpu_stats(&d->vcpus[i], now, &vs);
-        if (hc_copy_to(c, dst, &vs, sizeof(vs)))
+        if (copy_entry_to(c, s.vcpus, i, &vs, sizeof(vs)))
             return -EFAULT;
     }
     s.nr_vcpus = d->nr_vcpus;
