@@ -35,6 +35,8 @@
 #define WISP_CTL_domain_scrub        11  /* struct wisp_ctl_domain */
 #define WISP_CTL_domain_write        12  /* struct wisp_ctl_domain_write */
 #define WISP_CTL_domain_start        13  /* struct wisp_ctl_domain_start */
+#define WISP_CTL_host_read           14  /* struct wisp_ctl_host_io */
+#define WISP_CTL_host_write          15  /* struct wisp_ctl_host_io */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -258,6 +260,29 @@ struct wisp_ctl_domain_start {
     uint64_t start_info;
 };
 ABI_SIZE(struct wisp_ctl_domain_start, 24);
+
+/*
+ * The host channel (docs/host-channel.md): with `host_channel` on the
+ * hypervisor command line, the second serial port (COM2) is a byte stream
+ * between the machine's host (the `wisp up` daemon) and the control domains.
+ * host_read (control role): IN buffer, bytes (1..WISP_HOST_IO_MAX); copies
+ * what has come in, at most bytes, and returns how many (0: nothing
+ * waiting). host_write (control role): IN buffer, bytes; hands bytes to the
+ * port until its transmitter is busy and returns how many it took (0: busy,
+ * try again later). Both -XEN_ENODEV without the channel. Bytes arriving
+ * while nothing waits raise WISP_VIRQ_HOST_CHANNEL (global: bind it on vCPU
+ * 0) in every control domain that bound it. Bytes are neither framed nor
+ * checked here: the protocol on top is docs/control-protocol.md.
+ */
+struct wisp_ctl_host_io {
+    uint64_t buffer;            /* guest-virtual address */
+    uint32_t bytes;
+    uint32_t pad;
+};
+ABI_SIZE(struct wisp_ctl_host_io, 16);
+
+#define WISP_HOST_IO_MAX        4096
+#define WISP_VIRQ_HOST_CHANNEL  17      /* VIRQ_ARCH_1, unused by Xen on x86 */
 
 /*
  * Exit reasons as domain_stats counts them (docs/control.md names each); new

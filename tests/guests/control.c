@@ -19,7 +19,7 @@
 #define WRAPPING_GVA    0xffffffffffffffc0UL
 #define MS              NS_PER_MS
 #define MAX_LIST        8
-#define LAST_CONTROL_COMMAND WISP_CTL_domain_start
+#define LAST_CONTROL_COMMAND WISP_CTL_host_write
 
 static const struct hvm_start_info *start_info;
 
@@ -200,6 +200,9 @@ static void check_hostile(uint32_t self)
           ctl_alloc_unbound(0xffffffffu, self, &port) == -XEN_ESRCH, "not ESRCH");
     struct wisp_ctl_evtchn_alloc_unbound a = { .dom = self, .remote_dom = self, .pad = 1 };
     check("ctl_alloc_pad", ctl(WISP_CTL_evtchn_alloc_unbound, &a) == -XEN_EINVAL, "not EINVAL");
+    struct wisp_ctl_host_io io = { .buffer = HV_PTR(list), .bytes = 16 };
+    check("ctl_no_host_channel", ctl(WISP_CTL_host_read, &io) == -XEN_ENODEV &&
+          ctl(WISP_CTL_host_write, &io) == -XEN_ENODEV, "not ENODEV without host_channel");
     check("ctl_unknown_command", ctl(LAST_CONTROL_COMMAND + 1, list) == -XEN_ENOSYS &&
           ctl(1ul << 40, list) == -XEN_ENOSYS,
           "not ENOSYS");
@@ -349,6 +352,8 @@ static void act_noperm(void)
                ctl(WISP_CTL_domain_scrub, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_domain_write, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_domain_start, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_host_read, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_host_write, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -373,7 +378,9 @@ static void act_xs_role(void)
           ctl(WISP_CTL_domain_create, list) == -XEN_EPERM &&
           ctl(WISP_CTL_domain_scrub, list) == -XEN_EPERM &&
           ctl(WISP_CTL_domain_write, list) == -XEN_EPERM &&
-          ctl(WISP_CTL_domain_start, list) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl(WISP_CTL_domain_start, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_host_read, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_host_write, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }
@@ -855,6 +862,116 @@ static void act_build(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/* ---- act=hostio (control role): the host channel, echoed back line by line ---- */
+
+#define HOSTIO_WAIT_NS  (120000 * MS)   /* the whole exchange; the test's own limit is longer */
+
+static long host_io(unsigned long cmd, const void *buf, uint32_t bytes)
+{
+    struct wisp_ctl_host_io a = { .buffer = HV_PTR(buf), .bytes = bytes };
+
+    return ctl(cmd, &a);
+}
+
+/* All of len, waiting (polled, 1 ms) while the port is busy; false on an error or after the limit. */
+static bool host_write_all(const char *s, size_t len, uint64_t deadline)
+{
+    while (len) {
+        long n = host_io(WISP_CTL_host_write, s, len > WISP_HOST_IO_MAX ? WISP_HOST_IO_MAX
+                                                                         : (uint32_t)len);
+        if (n < 0 || pv_now() > deadline)
+            return false;
+        if (n == 0)
+            sleep_ns(MS);
+        s += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Every bad argument is refused before anything moves. */
+static void check_host_io_hostile(void)
+{
+    static char buf[16];
+    struct wisp_ctl_host_io a = { .buffer = HV_PTR(buf), .bytes = 1, .pad = 1 };
+
+    check("hostio_pad", ctl(WISP_CTL_host_read, &a) == -XEN_EINVAL &&
+          ctl(WISP_CTL_host_write, &a) == -XEN_EINVAL, "not EINVAL");
+    check("hostio_sizes", host_io(WISP_CTL_host_read, buf, 0) == -XEN_EINVAL &&
+          host_io(WISP_CTL_host_read, buf, WISP_HOST_IO_MAX + 1) == -XEN_EINVAL &&
+          host_io(WISP_CTL_host_write, buf, 0) == -XEN_EINVAL &&
+          host_io(WISP_CTL_host_write, buf, 0xffffffffu) == -XEN_EINVAL, "not EINVAL");
+    check("hostio_bad_pointer", ctl(WISP_CTL_host_read, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          ctl(WISP_CTL_host_write, (void *)UNMAPPED_GVA) == -XEN_EFAULT &&
+          host_io(WISP_CTL_host_write, (void *)UNMAPPED_GVA, 16) == -XEN_EFAULT &&
+          host_io(WISP_CTL_host_write, (void *)WRAPPING_GVA, 128) == -XEN_EFAULT, "not EFAULT");
+}
+
+/*
+ * The first bytes to come in are read once into a buffer that is not mapped:
+ * -EFAULT, and the same bytes are still there for the next read.
+ */
+static long first_read(char *buf, uint32_t size, uint32_t port, uint64_t deadline)
+{
+    long n = 0, bad = 0;
+
+    while (!n && pv_now() < deadline) {
+        if (poll_port(port, 1000 * MS))
+            ev_clear_pending(port);
+        bad = host_io(WISP_CTL_host_read, (void *)UNMAPPED_GVA, size);
+        n = host_io(WISP_CTL_host_read, buf, size);
+    }
+    check("hostio_read_fault_keeps_bytes", n > 0 && bad == -XEN_EFAULT, "bad read %ld, then %ld",
+          bad, n);
+    return n;
+}
+
+/*
+ * Says "HOSTIO ready" on the channel, then sends back every line that comes in
+ * until "quit"; the test compares. Counts the VIRQs that woke it.
+ */
+static void act_hostio(void)
+{
+    static char buf[WISP_HOST_IO_MAX];
+    uint64_t deadline = pv_now() + HOSTIO_WAIT_NS;
+    uint32_t port = 0;
+    unsigned long wakes = 0, lines = 0;
+    bool quit = false, ok = true;
+    char last[5] = { 0 };           /* the last five bytes seen: "quit\n" may come split */
+    long n;
+
+    if (ev_map_shared_info() || ev_bind_virq(WISP_VIRQ_HOST_CHANNEL, 0, &port)) {
+        check_fail("hostio_setup", "shared_info or the host channel VIRQ");
+        checks_done();
+        serve_forever();
+    }
+    check_host_io_hostile();
+    check("hostio_hello", host_write_all("HOSTIO ready\n", 13, deadline), "write failed");
+    n = first_read(buf, sizeof(buf), port, deadline);
+    while (ok && !quit && pv_now() < deadline) {
+        for (long i = 0; i < n; i++) {
+            lines += buf[i] == '\n';
+            memmove(last, last + 1, sizeof(last) - 1);
+            last[sizeof(last) - 1] = buf[i];
+        }
+        quit = !memcmp(last, "quit\n", sizeof(last));
+        ok = host_write_all(buf, (size_t)n, deadline);
+        while (!quit && pv_now() < deadline &&
+               (n = host_io(WISP_CTL_host_read, buf, sizeof(buf))) == 0) {
+            if (poll_port(port, 1000 * MS)) {
+                ev_clear_pending(port);
+                wakes++;
+            }
+        }
+        ok &= n >= 0;
+    }
+    check("hostio_echoed_to_quit", ok && quit, "ok %d quit %d", ok, quit);
+    check("hostio_virq", wakes > 0, "no VIRQ woke it");
+    con_printf("HOSTIO %lu lines, %lu wakes\n", lines, wakes);
+    checks_done();
+    serve_forever();
+}
+
 /* ---- act=store: this domain's store ring page and port ---- */
 
 static bool memmap_reserves(uint64_t gpa, bool *as_ram)
@@ -1108,6 +1225,7 @@ static const struct act acts[] = {
     { "sched", act_sched },
     { "stats", act_stats },
     { "build", act_build },
+    { "hostio", act_hostio },
 };
 
 int main(const struct hvm_start_info *si)
@@ -1124,6 +1242,6 @@ int main(const struct hvm_start_info *si)
             }
         }
     }
-    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched|stats|build\n");
+    con_printf("ACT unknown: act=control|noperm|xs-role|store|steal|service|sched|stats|build|hostio\n");
     return 1;
 }

@@ -71,7 +71,7 @@ static void set_defaults(struct run_options *opts)
 }
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
-       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL };
+       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL };
 
 /* Options given explicitly, for the checks that depend on them. */
 struct given { bool boot, memory, vcpus, guests, accel; };
@@ -90,6 +90,7 @@ static const struct option run_long_options[] = {
     { "net",        no_argument,       NULL, OPT_NET },
     { "guests",     required_argument, NULL, OPT_GUESTS },
     { "cpus",       required_argument, NULL, OPT_CPUS },
+    { "host-channel", required_argument, NULL, OPT_HOST_CHANNEL },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -184,6 +185,12 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
         return 0;
     case OPT_CONFIG:
         opts->config_file = arg;
+        return 0;
+    case OPT_HOST_CHANNEL:
+        if (!arg[0] || strlen(arg) >= HOST_CHANNEL_PATH_MAX)
+            return usage_error("--host-channel takes a socket path of 1 to 107 bytes, not '%s'",
+                               arg);
+        opts->host_channel = arg;
         return 0;
     case OPT_DISK:
         return add_disk(arg, opts);
@@ -466,6 +473,10 @@ void print_run_usage(void)
 "  --cpus N               CPUs of the emulated machine, 1..%u (default %u); Wisp\n"
 "                         uses them all: domains take them in turn\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
+"  --host-channel PATH    the machine's second serial port (COM2) becomes the host\n"
+"                         channel to its control domains (docs/host-channel.md),\n"
+"                         relayed to one client at a time on the Unix socket PATH\n"
+"                         (created mode 0600)\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
 "                         none when interactive)\n"

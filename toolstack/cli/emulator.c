@@ -39,7 +39,8 @@ const char *emulator_program(enum emulator_kind kind)
  * and stdin is a pipe, so no terminal driver edits the bytes on the way.
  */
 static void qemu_argv(const struct run_options *opts, const struct boot_media *media,
-                      char *args[MAX_ARGS], char *memory, size_t memory_size, char *cpus,
+                      const char *com2, char *args[MAX_ARGS], char *memory, size_t memory_size,
+                      char *cpus,
                       size_t cpus_size, char *modules, size_t modules_size)
 {
     int n = 0;
@@ -62,6 +63,10 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
     args[n++] = "none";
     args[n++] = "-serial";
     args[n++] = "stdio";
+    if (com2) {                         /* a host tty device: the host channel's pty */
+        args[n++] = "-serial";
+        args[n++] = (char *)com2;
+    }
     args[n++] = "-no-reboot";
     args[n++] = "-device";
     args[n++] = "isa-debug-exit,iobase=" QEMU_DEBUG_EXIT_PORT ",iosize=0x04";
@@ -97,8 +102,8 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
     struct spawn_request req = { .argv = args };
     int serial[2], input[2] = { -1, -1 }, log_fd, err;
 
-    qemu_argv(opts, media, args, memory, sizeof(memory), cpus, sizeof(cpus), modules,
-              sizeof(modules));
+    qemu_argv(opts, media, emu->host.master >= 0 ? emu->host.slave_path : NULL, args, memory,
+              sizeof(memory), cpus, sizeof(cpus), modules, sizeof(modules));
     media_path(media, "qemu.log", emu->log_path, sizeof(emu->log_path));
     if (pipe2(serial, O_CLOEXEC) < 0)
         return WISP_EXIT_INFRA;
@@ -136,7 +141,7 @@ static enum wisp_exit start_qemu(const struct run_options *opts,
  * (mode=term) com1_tty: a pty whose master we hold, read and write.
  */
 static int write_bochsrc(const struct boot_media *media, unsigned cpus, const char *path,
-                         const char *com1_tty)
+                         const char *com1_tty, const char *com2_tty)
 {
     char serial[PATH_MAX], log[PATH_MAX], count[32] = "";
     FILE *f;
@@ -166,6 +171,8 @@ static int write_bochsrc(const struct boot_media *media, unsigned cpus, const ch
             "error: action=report\n",
             media->machine_mib, count, media->iso, com1_tty ? "term" : "file",
             com1_tty ? com1_tty : serial, log);
+    if (com2_tty)
+        fprintf(f, "com2: enabled=1, mode=term, dev=%s\n", com2_tty);
     return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -243,7 +250,8 @@ static enum wisp_exit start_bochs(const struct run_options *opts,
             return WISP_EXIT_INFRA;
         }
     }
-    err = write_bochsrc(media, opts->cpus, bochsrc, opts->interactive ? com1_tty : NULL);
+    err = write_bochsrc(media, opts->cpus, bochsrc, opts->interactive ? com1_tty : NULL,
+                        emu->host.master >= 0 ? emu->host.slave_path : NULL);
     if (!err)
         err = write_bochsrc_rc(rcfile);
     if (err) {
@@ -381,6 +389,29 @@ int emulator_display_pollfds(const struct emulator *emu, struct pollfd *fds)
     return n;
 }
 
+/* --host-channel: COM2's pty (paced into Bochs, as COM1's input is) and the socket it is relayed to. */
+static enum wisp_exit open_host_channel(const struct run_options *opts, struct emulator *emu)
+{
+    bool bochs = opts->emulator == EMULATOR_BOCHS;
+    int err;
+
+    if (!opts->host_channel)
+        return 0;
+    err = host_channel_open_pty(&emu->host, bochs ? BOCHS_INPUT_BURST : 0,
+                                bochs ? BOCHS_INPUT_GAP_MS : 0);
+    if (err) {
+        fprintf(stderr, "wisp: a pty for the host channel: %s\n", strerror(-err));
+        return WISP_EXIT_INFRA;
+    }
+    err = host_channel_listen(&emu->host, opts->host_channel);
+    if (err) {
+        fprintf(stderr, "wisp: --host-channel %s: %s\n", opts->host_channel,
+                err == -EEXIST ? "a file that is not a socket is there" : strerror(-err));
+        return WISP_EXIT_INFRA;
+    }
+    return 0;
+}
+
 enum wisp_exit emulator_start(const struct run_options *opts, const struct boot_media *media,
                               struct emulator *emu)
 {
@@ -394,8 +425,11 @@ enum wisp_exit emulator_start(const struct run_options *opts, const struct boot_
     emu->terminal_fd = -1;
     emu->terminal_log_fd = -1;
     emu->screen_fd = -1;
-    rc = opts->emulator == EMULATOR_BOCHS ? start_bochs(opts, media, emu)
-                                          : start_qemu(opts, media, emu);
+    host_channel_init(&emu->host);
+    rc = open_host_channel(opts, emu);
+    if (!rc)
+        rc = opts->emulator == EMULATOR_BOCHS ? start_bochs(opts, media, emu)
+                                              : start_qemu(opts, media, emu);
     if (rc)
         emulator_stop(emu, 0);
     return rc;
@@ -414,5 +448,6 @@ int emulator_stop(struct emulator *emu, unsigned grace_ms)
     close_fd(&emu->terminal_fd);
     close_fd(&emu->terminal_log_fd);
     close_fd(&emu->screen_fd);
+    host_channel_close(&emu->host);
     return status;
 }

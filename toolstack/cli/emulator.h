@@ -9,6 +9,7 @@
 
 #include "env.h"
 #include "exit_codes.h"
+#include "host_channel.h"
 #include "media.h"
 #include "options.h"
 
@@ -46,6 +47,7 @@ struct emulator {
     char terminal_line[256];    /* the display's unfinished line, to find the screen's name */
     size_t terminal_line_len;
     char log_path[PATH_MAX];    /* the emulator's own messages, shown on failure */
+    struct host_channel host;   /* COM2 with --host-channel; its fds are -1 otherwise */
 };
 
 /* Emulator programs; WISP_QEMU and WISP_BOCHS override them (tests use fakes). */

@@ -691,8 +691,9 @@ enum wisp_exit media_create(const struct run_options *opts, struct boot_media *m
     int err;
 
     memset(media, 0, sizeof(*media));
-    snprintf(media->hv_options, sizeof(media->hv_options), "config=" MODULE_CONFIG "%s%s",
-             opts->hv_cmdline ? " " : "", opts->hv_cmdline ? opts->hv_cmdline : "");
+    snprintf(media->hv_options, sizeof(media->hv_options), "config=" MODULE_CONFIG "%s%s%s",
+             opts->host_channel ? " host_channel" : "", opts->hv_cmdline ? " " : "",
+             opts->hv_cmdline ? opts->hv_cmdline : "");
     if (collect_modules(opts, media)) {
         fputs("wisp: too many boot modules, or a path too long\n", stderr);
         return WISP_EXIT_USAGE;

@@ -323,7 +323,7 @@ static void write_input(struct console_input *in, struct emulator *emu)
 static void wait_for_input(struct monitor *m, struct emulator *emu, long long deadline_ms)
 {
     struct console_input *in = &m->input;
-    struct pollfd fds[5];
+    struct pollfd fds[9];
     long long left = deadline_ms - monotonic_ms();
     int n = 0, timeout = POLL_INTERVAL_MS, stdin_slot = -1;
 
@@ -344,9 +344,11 @@ static void wait_for_input(struct monitor *m, struct emulator *emu, long long de
         else if (wait < timeout)
             timeout = (int)wait;
     }
+    n += host_channel_pollfds(&emu->host, fds + n, &timeout);
     if (poll(fds, (nfds_t)n, timeout) > 0 && stdin_slot >= 0 && fds[stdin_slot].revents)
         read_input(in);
     write_input(in, emu);
+    host_channel_pump(&emu->host);
 }
 
 static void make_nonblocking(int fd)

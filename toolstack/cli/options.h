@@ -74,6 +74,9 @@ struct disk_option {
     bool readonly;              /* IMAGE,ro */
 };
 
+/* A Unix socket path's room (sockaddr_un.sun_path), its NUL included. */
+#define HOST_CHANNEL_PATH_MAX 108
+
 struct run_options {
     enum emulator_kind emulator;
     enum accel_choice accel;    /* --accel: how QEMU runs Wisp (docs/cli.md) */
@@ -91,6 +94,7 @@ struct run_options {
     const char *hypervisor;     /* NULL until resolve_hypervisor_path() */
     bool hypervisor_given;      /* by --hypervisor or WISP_HYPERVISOR */
     const char *keep_dir;       /* NULL: temp dir, removed afterwards */
+    const char *host_channel;   /* --host-channel: COM2 relayed to this Unix socket; NULL: none */
 
     enum interactive_choice interactive_choice;    /* --interactive / --no-interactive */
     bool interactive;           /* forward stdin to the guest console (resolved) */

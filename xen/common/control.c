@@ -4,6 +4,7 @@
 #include "bootconfig.h"
 #include "devices.h"
 #include "domain_build.h"
+#include "host_channel.h"
 #include "hvm.h"
 #include "hypercall.h"
 #include "printk.h"
@@ -37,6 +38,8 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_domain_scrub] = WISP_ROLE_CONTROL,
     [WISP_CTL_domain_write] = WISP_ROLE_CONTROL,
     [WISP_CTL_domain_start] = WISP_ROLE_CONTROL,
+    [WISP_CTL_host_read] = WISP_ROLE_CONTROL,
+    [WISP_CTL_host_write] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -431,6 +434,10 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
         return write_domain(c, arg[1]);
     case WISP_CTL_domain_start:
         return start_domain(c, arg[1]);
+    case WISP_CTL_host_read:
+        return host_channel_read(c, arg[1]);
+    case WISP_CTL_host_write:
+        return host_channel_write(c, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

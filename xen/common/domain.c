@@ -362,6 +362,7 @@ void domain_crash(struct vcpu *v, const char *why)
     log_error("d%u (%s) crashed: %s", d->id, d->name, why);
     vcpu_dump_regs(v);
     hvm->dump(v);
+    hvm_log_page_walks(v);
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }
 

@@ -14,6 +14,7 @@
 #include "percpu.h"
 #include "printk.h"
 #include "sched.h"
+#include "host_channel.h"
 #include "smpboot.h"
 #include "spinlock.h"
 #include "time.h"
@@ -266,6 +267,12 @@ static void update_vcpus(void)
     }
 }
 
+/* Serial input (and the host channel, faster while it is busy) is looked at on the boot CPU. */
+static uint64_t input_poll_ns(void)
+{
+    return this_cpu_id() == 0 ? host_channel_poll_period(INPUT_POLL_NS) : INPUT_POLL_NS;
+}
+
 static uint64_t earliest(uint64_t a, uint64_t b)
 {
     if (!a)
@@ -473,7 +480,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     __atomic_store_n(&me->running, v->dom, __ATOMIC_SEQ_CST);
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
-        uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + INPUT_POLL_NS);
+        uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + input_poll_ns());
 
         if (deadline > cap_end)
             deadline = cap_end;
@@ -609,7 +616,7 @@ static void balance(const struct vcpu *next)
  */
 static void idle(bool boot_cpu)
 {
-    uint64_t deadline = earliest(next_timer(), boot_cpu ? now_ns() + INPUT_POLL_NS : 0);
+    uint64_t deadline = earliest(next_timer(), boot_cpu ? now_ns() + input_poll_ns() : 0);
 
     arm_host_timer(deadline);
     spin_unlock(&hv_lock);
@@ -636,8 +643,10 @@ void sched_run(void)
     for (;;) {
         bool reaping = domain_reap();   /* no vCPU is on this pCPU here */
         update_vcpus();
-        if (boot_cpu)
+        if (boot_cpu) {
             console_ring_poll_input();
+            host_channel_poll();
+        }
         uint64_t now = now_ns();
 
         if (!(keep && may_run(v, now) && (!slice_end || now < slice_end))) {

@@ -19,6 +19,7 @@
 #include "spec_ctrl.h"
 #include "sched.h"
 #include "smpboot.h"
+#include "host_channel.h"
 #include "uart.h"
 #include "version.h"
 #include "x86.h"
@@ -44,6 +45,8 @@ static const struct option_desc options[] = {
       "start each domain's vCPUs on different pCPUs (experimental: docs/smp.md)" },
     { "poison_free", OPT_BOOL, &frames_poison, 0,
       "fill freed frames and log any found written when reused (debugging)" },
+    { "host_channel", OPT_BOOL, &host_channel_wanted, 0,
+      "COM2 carries the host channel to the control domains (docs/host-channel.md)" },
     { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,
       "seconds a vCPU may run with interrupts off before its state is logged (0: never)" },
 };
@@ -195,6 +198,7 @@ void start_wisp(uint32_t magic, uint32_t info)
     time_init();
     host_apic_init();
     smp_boot(&boot_info, &cpus, opt_maxcpus > MAX_PCPUS ? MAX_PCPUS : (unsigned)opt_maxcpus);
+    host_channel_init();
     read_boot_config();
     /* Every domain's store port names the xenstore domain, so its id comes first. */
     for (unsigned i = 0; i < boot_config.nr_domains; i++)

@@ -555,6 +555,7 @@ static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->efer = vmcb->efer & ~EFER_SVME;
     out->cpl = vmcb->cpl;
     out->cs_base = vmcb->cs.base;
+    out->idtr_base = vmcb->idtr.base;
     if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_L))
         out->mode_bits = 64;
     else

@@ -1177,6 +1177,7 @@ static void vmx_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->efer = vmread(VMCS_GUEST_EFER);
     out->cpl = (ss_ar & AR_DPL_MASK) >> AR_DPL_SHIFT;   /* SS.DPL is the CPL (SDM vol 3, 5.5) */
     out->cs_base = vmread(VMCS_GUEST_CS_BASE);
+    out->idtr_base = vmread(VMCS_GUEST_IDTR_BASE);
     if ((out->efer & EFER_LMA) && (cs_ar & AR_L_64BIT))
         out->mode_bits = 64;
     else if (cs_ar & AR_DB_32BIT)
