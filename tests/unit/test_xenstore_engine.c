@@ -967,7 +967,7 @@ static void canonical_reply(const struct msg *m, char *out, size_t cap)
     size_t n = 0, off = 0, i, j, used = 0;
 
     if (m->h.type == XS_ERROR) {
-        snprintf(out, cap, "E:%s", m->body);
+        snprintf(out, cap, "E:%.*s", (int)m->h.len, m->body);
         return;
     }
     if (m->h.type != XS_DIRECTORY) {

@@ -27,7 +27,8 @@ int ctl_open(const char *privcmd)
     return fd < 0 ? -errno : fd;
 }
 
-static int control(int fd, unsigned int cmd, void *arg)
+/* The command's own answer (host_read and _write: bytes moved), or -errno. */
+static long control_value(int fd, unsigned int cmd, const void *arg)
 {
     struct privcmd_hypercall call = {
         .op = __HYPERVISOR_wisp_control,
@@ -35,7 +36,14 @@ static int control(int fd, unsigned int cmd, void *arg)
     };
     long ret = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &call);
 
-    return ret < 0 ? -errno : 0;
+    return ret < 0 ? -errno : ret;
+}
+
+static int control(int fd, unsigned int cmd, void *arg)
+{
+    long ret = control_value(fd, cmd, arg);
+
+    return ret < 0 ? (int)ret : 0;
 }
 
 /* Batch after batch from index `first` (the hypervisor may write fewer than asked). */
@@ -96,4 +104,57 @@ int ctl_domain_alive(int fd, uint16_t domid)
     if (n == 0 || info.domid != domid)
         return 0;
     return info.state == WISP_DOMSTATE_RUNNING || info.state == WISP_DOMSTATE_PAUSED;
+}
+
+int ctl_pause(int fd, uint16_t domid)
+{
+    struct wisp_ctl_domain d = { .domid = domid };
+
+    return control(fd, WISP_CTL_pause, &d);
+}
+
+int ctl_sched_get(int fd, uint16_t domid, uint32_t *weight, uint32_t *cap)
+{
+    struct wisp_ctl_sched s = { .domid = domid };
+    int err = control(fd, WISP_CTL_sched_get, &s);
+
+    *weight = s.weight;
+    *cap = s.cap;
+    return err;
+}
+
+int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap)
+{
+    struct wisp_ctl_sched s = { .domid = domid, .weight = weight, .cap = cap };
+
+    return control(fd, WISP_CTL_sched_set, &s);
+}
+
+int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns)
+{
+    static struct wisp_vcpu_stats vcpus[WISP_MAX_VCPUS_LISTED];
+    struct wisp_ctl_domain_stats st = { .domid = domid, .max_vcpus = WISP_MAX_VCPUS_LISTED,
+                                        .vcpus = (uint64_t)(uintptr_t)vcpus };
+    int err;
+
+    memset(vcpus, 0, sizeof(vcpus));    /* written by us first: present and writable */
+    err = control(fd, WISP_CTL_domain_stats, &st);
+    *ns = 0;
+    for (unsigned int i = 0; !err && i < st.nr_vcpus && i < WISP_MAX_VCPUS_LISTED; i++)
+        *ns += vcpus[i].running_ns;
+    return err;
+}
+
+long ctl_host_read(int fd, void *buf, uint32_t bytes)
+{
+    struct wisp_ctl_host_io io = { .buffer = (uint64_t)(uintptr_t)buf, .bytes = bytes };
+
+    return control_value(fd, WISP_CTL_host_read, &io);
+}
+
+long ctl_host_write(int fd, const void *buf, uint32_t bytes)
+{
+    struct wisp_ctl_host_io io = { .buffer = (uint64_t)(uintptr_t)buf, .bytes = bytes };
+
+    return control_value(fd, WISP_CTL_host_write, &io);
 }

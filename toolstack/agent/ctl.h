@@ -4,6 +4,9 @@
 
 #include "devnodes.h"
 
+/* vCPUs whose times domain_stats reads at most (Wisp domains have at most 8). */
+#define WISP_MAX_VCPUS_LISTED 64
+
 /* Every call returns 0 or a negative errno (Xen's numbers are Linux's for these). */
 int ctl_open(const char *privcmd);
 
@@ -24,5 +27,18 @@ int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsi
 
 /* Ends domain domid at once (docs/control.md: it is then dying, then freed). */
 int ctl_destroy(int fd, uint16_t domid);
+
+int ctl_pause(int fd, uint16_t domid);
+
+/* A domain's CPU share (weight 1..WISP_SCHED_MAX_WEIGHT, cap in percent of a CPU, 0: none). */
+int ctl_sched_get(int fd, uint16_t domid, uint32_t *weight, uint32_t *cap);
+int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap);
+
+/* The running time of all of domid's vCPUs together, in ns (WISP_CTL_domain_stats). */
+int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns);
+
+/* The host channel: bytes moved (0: none waiting / the port is busy), or a negative errno. */
+long ctl_host_read(int fd, void *buf, uint32_t bytes);
+long ctl_host_write(int fd, const void *buf, uint32_t bytes);
 
 #endif

@@ -18,6 +18,8 @@
  *   dead-<domid>  exists: that domain is gone
  *   calls         appended: "unpause <domid>", "destroy <domid>", "bridge <bridge> <ifname>"
  * There is no domain table: --list fails with ENOSYS; --destroy makes dead-<domid>.
+ * There is no host channel (ENODEV), so the agent serves no requests; the
+ * calls only it makes fail with ENOSYS.
  */
 static char dir[256];
 
@@ -117,4 +119,42 @@ int host_bridge_add(const char *bridge, const char *ifname)
     snprintf(line, sizeof(line), "bridge %s %s\n", bridge, ifname);
     record(line);
     return 0;
+}
+
+int ctl_pause(int fd, uint16_t domid)
+{
+    (void)fd, (void)domid;
+    return -ENOSYS;
+}
+
+int ctl_sched_get(int fd, uint16_t domid, uint32_t *weight, uint32_t *cap)
+{
+    (void)fd, (void)domid;
+    *weight = *cap = 0;
+    return -ENOSYS;
+}
+
+int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap)
+{
+    (void)fd, (void)domid, (void)weight, (void)cap;
+    return -ENOSYS;
+}
+
+int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns)
+{
+    (void)fd, (void)domid;
+    *ns = 0;
+    return -ENOSYS;
+}
+
+long ctl_host_read(int fd, void *buf, uint32_t bytes)
+{
+    (void)fd, (void)buf, (void)bytes;
+    return -ENODEV;
+}
+
+long ctl_host_write(int fd, const void *buf, uint32_t bytes)
+{
+    (void)fd, (void)buf, (void)bytes;
+    return -ENODEV;
 }

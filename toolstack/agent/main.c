@@ -1,5 +1,6 @@
 /* main.c (service-domain tool, static Linux binary in the service initramfs): wisp-agent, the hotplug half of a Xen toolstack. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,8 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "ctl.h"
 #include "host.h"
+#include "log.h"
+#include "serve.h"
 #include "store.h"
 
 #define USAGE \
@@ -24,8 +28,9 @@
     "       wisp-agent --destroy DOMID    end domain DOMID at once (like xl destroy); this agent\n" \
     "                                   then removes its devices\n" \
     "Environment: WISP_AGENT_XENBUS (/dev/xen/xenbus), WISP_AGENT_PRIVCMD (/dev/xen/privcmd),\n" \
-    "WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run), WISP_AGENT_DEVICE_WAIT_MS (how long to wait\n" \
-    "for a pmem disk (10000) and for a vif's interface (20000)).\n"
+    "WISP_AGENT_EVTCHN (/dev/xen/evtchn), WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run),\n" \
+    "WISP_AGENT_DEVICE_WAIT_MS (how long to wait for a pmem disk (10000) and for a vif's\n" \
+    "interface (20000)).\n"
 
 #define MAX_DEVICES      64
 #define STORE_REPLY_MS   30000   /* one xenstore reply (xenstored is a guest under an emulator) */
@@ -53,7 +58,7 @@ static int privcmd = -1;
 static int pmem_wait_ms = PMEM_WAIT_MS, netdev_wait_ms = NETDEV_WAIT_MS;
 
 /* One line per write: the console is shared, and a write is what stays together. */
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -177,16 +182,6 @@ static int open_privcmd_for_verb(void)
     return fd;
 }
 
-static const char *state_name(uint32_t state)
-{
-    static const char *const names[] = {
-        [WISP_DOMSTATE_RUNNING] = "running", [WISP_DOMSTATE_PAUSED] = "paused",
-        [WISP_DOMSTATE_SHUTDOWN] = "shutdown", [WISP_DOMSTATE_DYING] = "dying",
-    };
-
-    return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
-}
-
 static int list_main(void)
 {
     static struct wisp_domain_info infos[16];
@@ -206,7 +201,7 @@ static int list_main(void)
         for (unsigned int i = 0; i < n; i++) {
             infos[i].name[sizeof(infos[i].name) - 1] = '\0';
             printf("%-5u %-31s %-8s %llu\n", infos[i].domid, infos[i].name,
-                   state_name(infos[i].state), (unsigned long long)infos[i].tot_pages);
+                   domain_state_name(infos[i].state), (unsigned long long)infos[i].tot_pages);
         }
         if (n)
             first = infos[n - 1].domid + 1;
@@ -607,8 +602,30 @@ static void check_frontends(void)
     }
 }
 
-static void __attribute__((noreturn)) watch_releases(void)
+/* The host channel, when the machine has one: the agent then also serves the host's requests. */
+static struct channel *open_channel(void)
 {
+    static struct channel chan;
+    const char *dev = env_or("WISP_AGENT_EVTCHN", "/dev/xen/evtchn");
+    int err = channel_open(&chan, privcmd, dev);
+
+    if (err == -ENODEV)
+        return NULL;
+    if (err) {
+        say("the host channel is there, but %s: %s; no requests are served", dev, strerror(-err));
+        return NULL;
+    }
+    return &chan;
+}
+
+/*
+ * Forever: devices of dead guests are torn down (@releaseDomain, or every
+ * RELEASE_POLL_MS), and with a host channel its requests are answered and
+ * domain changes reported.
+ */
+static void __attribute__((noreturn)) watch_and_serve(void)
+{
+    struct channel *chan = open_channel();
     int err = store_watch(&store, "@releaseDomain");
 
     if (err)
@@ -616,13 +633,29 @@ static void __attribute__((noreturn)) watch_releases(void)
             RELEASE_POLL_MS / 1000);
     else
         say("watching @releaseDomain");
+    if (chan)
+        serve_start(chan, privcmd, &store);
     for (;;) {
-        int got = store_wait_event(&store, RELEASE_POLL_MS);
-        if (got < 0) {
-            say("the xenstore connection broke: %s", xen_strerror(got));
+        struct pollfd fds[2] = { { .fd = store.fd, .events = POLLIN },
+                                 { .fd = chan ? chan->evtchn : -1, .events = POLLIN } };
+        int ready = poll(fds, 2, RELEASE_POLL_MS);
+
+        if (ready < 0 && errno != EINTR) {
+            say("poll: %s", strerror(errno));
             give_up();
         }
-        check_frontends();
+        if (fds[1].revents)
+            serve_pump();
+        if (fds[0].revents || ready == 0) {
+            int got = store_wait_event(&store, 0);
+
+            if (got < 0) {
+                say("the xenstore connection broke: %s", xen_strerror(got));
+                give_up();
+            }
+            check_frontends();
+            serve_domains_changed();
+        }
     }
 }
 
@@ -668,7 +701,7 @@ static void __attribute__((noreturn)) run(void)
     }
     start_dhcp();
     unpause_frontends();
-    watch_releases();
+    watch_and_serve();
 }
 
 int main(int argc, char **argv)

@@ -10,12 +10,14 @@
 
 #include "accel.h"
 #include "bzimage.h"
+#include "client.h"
 #include "emulator.h"
 #include "exit_codes.h"
 #include "media.h"
 #include "monitor.h"
 #include "options.h"
 #include "proc.h"
+#include "up.h"
 
 #ifndef WISP_VERSION
 #define WISP_VERSION "unknown"
@@ -33,7 +35,12 @@ static void print_usage(FILE *out)
           "           run COMMAND in the Linux guest and exit with its status\n"
           "       wisp demo [--minimal] [OPTIONS]\n"
           "           a shell in the Linux guest (--minimal: the small PVH demo guest)\n"
-          "       wisp help [run|exit-codes]  this text, run's options, the exit statuses\n"
+          "       wisp up [--config FILE] [OPTIONS]\n"
+          "           start Wisp in the background with its xenstore and service domains\n"
+          "       wisp list | pause | unpause | destroy | shutdown | reboot NAME|ID\n"
+          "       wisp sched NAME|ID [--weight W] [--cap C]\n"
+          "       wisp down   stop the Wisp that `wisp up` started (docs/toolstack.md)\n"
+          "       wisp help [run|up|exit-codes]  this text, run's options, the exit statuses\n"
           "       wisp --version\n", out);
 }
 
@@ -54,6 +61,11 @@ static int cmd_help(int argc, char **argv)
     if (strcmp(argv[1], "run") == 0) {
         print_run_usage();
         return 0;
+    }
+    if (strcmp(argv[1], "up") == 0) {
+        char *up_help[] = { "up", "--help", NULL };
+
+        return cmd_up(2, up_help);
     }
     if (strcmp(argv[1], "exit-codes") == 0) {
         print_exit_codes();
@@ -348,6 +360,8 @@ static int cmd_guest_targets(int argc, char **argv)
             wants_linux = opts.command != NULL;
             wants_service = run_has_devices(&opts);
         }
+    } else if (argc >= 2 && strcmp(argv[1], "up") == 0) {
+        wants_service = true;
     } else if (argc >= 2 && strcmp(argv[1], "demo") == 0) {
         n = demo_run_argv(argc - 1, argv + 1, run_argv, &minimal);
         wants_linux = !minimal && parse_quietly(n, run_argv, &opts, false) == 0 &&
@@ -376,6 +390,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(argv[1], "up") == 0)
+        return cmd_up(argc - 1, argv + 1);
+    if (strcmp(argv[1], "down") == 0)
+        return cmd_down(argc - 1, argv + 1);
+    if (client_knows(argv[1]))
+        return client_command(argv[1], argc - 1, argv + 1);
     if (strcmp(argv[1], "guest-targets") == 0)
         return cmd_guest_targets(argc - 1, argv + 1);
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -1,0 +1,181 @@
+"""test_toolstack (host tests): `wisp up`, the broker and the agent's request loop
+(docs/toolstack.md, docs/control-protocol.md), under QEMU (SVM) and Bochs (VMX).
+
+`wisp up --config` starts Wisp in the background with its xenstore and service domains and
+two guests of the test's (act64 canaries); the commands then list them, pause and unpause
+one (it beats again), change its share, destroy the other (an event reports it), refuse
+what they must (the tool stack's own domains, unknown names, a second `up`), the broker
+survives hostile clients (garbage, an oversized line, a request without an id, a client
+that leaves mid-request, a second client at once), and `wisp down` ends it all.
+"""
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from wisptest import BUILD, EXIT_INFRA, GUESTS, WISP, ninja_build
+
+GUESTS_CFG = """\
+domain canary
+  kernel act64.elf
+  cmdline act=canary beats=1000000
+  memory 16
+domain victim
+  kernel act64.elf
+  cmdline act=canary beats=1000000
+  memory 16
+"""
+SERVICE_TARGETS = ("toolstack/xenstored/xenstored.elf", "guest-kernels/service/vmlinux",
+                   "guest-kernels/service-initramfs.cpio.gz")
+UP_WAIT_S = {"qemu": 300, "bochs": 1800}
+LIST_RE = re.compile(r"^(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+)$")
+BEAT_RE = re.compile(r"^\[canary\] CANARY beat (\d+)$", re.M)
+
+
+def wisp(env, *args, timeout=120):
+    return subprocess.run([str(WISP), *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def listed(env):
+    res = wisp(env, "list")
+    assert res.returncode == 0, res
+    return {m.group(2): m for m in map(LIST_RE.match, res.stdout.splitlines()[1:]) if m}
+
+
+def beats(run_dir):
+    return [int(b) for b in BEAT_RE.findall((run_dir / "console.log").read_text())]
+
+
+def wait_for(what, check, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Raw:
+    """A client speaking the protocol by hand."""
+
+    def __init__(self, run_dir):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(str(run_dir / "control.sock"))
+        self.s.settimeout(1.0)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def line(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf and time.monotonic() < deadline:
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode()
+
+    def until(self, prefix, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.line(max(1, deadline - time.monotonic()))
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no {prefix!r}")
+
+    def close(self):
+        self.s.close()
+
+
+def check_hostile_clients(run_dir, env):
+    bad = Raw(run_dir)
+    bad.send(b"garbage\x01\n")
+    assert bad.line().startswith("error message=malformed")
+    bad.send(b"x" * 5000 + b"\n")
+    assert "longer%20than%204096" in bad.line()
+    bad.send(b"req op=list\n")                              # no id
+    assert bad.line().startswith("error message=want")
+    bad.send(b"req id=1 op=nope\n")
+    assert bad.until("reply id=1") == \
+        "reply id=1 status=-38 error=ENOSYS message=Function%20not%20implemented"
+    second = Raw(run_dir)                                   # two clients at once
+    second.send(b"req id=two op=list\n")
+    bad.send(b"req id=one op=list\n")
+    assert second.until("reply id=two") == "reply id=two status=0"
+    assert bad.until("reply id=one") == "reply id=one status=0"
+    leaver = Raw(run_dir)                                   # leaves before its answer
+    leaver.send(b"req id=gone op=list\n")
+    leaver.close()
+    bad.close()
+    second.close()
+    assert "canary" in listed(env)                          # the broker is still there
+
+
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_up_list_control_down(tmp_path, emulator):
+    ninja_build(*(BUILD / t for t in SERVICE_TARGETS))
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, WISP_RUN_DIR=str(run_dir))
+    cfg = tmp_path / "guests.cfg"
+    cfg.write_text(GUESTS_CFG)
+    os.symlink(GUESTS / "act64.elf", tmp_path / "act64.elf")
+
+    assert wisp(env, "list").returncode == EXIT_INFRA          # not up yet
+    up = wisp(env, "up", "--emulator", emulator, "--config", str(cfg),
+              timeout=UP_WAIT_S[emulator] + 60)
+    try:
+        assert up.returncode == 0, up
+        assert os.stat(run_dir).st_mode & 0o777 == 0o700
+        assert os.stat(run_dir / "control.sock").st_mode & 0o777 == 0o600
+        again = wisp(env, "up", "--emulator", emulator)
+        assert again.returncode == EXIT_INFRA and "already up" in again.stderr, again
+
+        doms = listed(env)
+        assert {n: (int(m.group(1)), m.group(3)) for n, m in doms.items()} == {
+            "xenstore": (1, "running"), "service": (2, "running"),
+            "canary": (3, "running"), "victim": (4, "running")}, doms
+        assert int(doms["canary"].group(4)) == 16 and int(doms["canary"].group(5)) == 1
+
+        watcher = Raw(run_dir)
+        watcher.send(b"req id=w op=watch\n")
+        assert watcher.until("reply id=w").startswith("reply id=w status=0")
+
+        assert wisp(env, "pause", "canary").returncode == 0
+        assert listed(env)["canary"].group(3) == "paused"
+        paused_at = len(beats(run_dir))
+        assert wisp(env, "unpause", "3").returncode == 0
+        wait_for("beats after unpause", lambda: len(beats(run_dir)) > paused_at + 2, 120)
+
+        sched = wisp(env, "sched", "canary", "--weight", "512", "--cap", "50")
+        assert sched.returncode == 0 and sched.stdout.strip() == \
+            "canary: weight 512, cap 50", sched
+        assert wisp(env, "sched", "canary", "--weight", "0").returncode == 1
+
+        refused = wisp(env, "destroy", "service")
+        assert refused.returncode == 1 and "EPERM" in refused.stderr, refused
+        unknown = wisp(env, "pause", "nosuch")
+        assert unknown.returncode == 1 and "no domain is called 'nosuch'" in unknown.stderr
+
+        assert wisp(env, "destroy", "victim").returncode == 0
+        event = watcher.until("event domid=4", timeout=60)
+        assert "name=victim" in event and re.search(r"state=(dying|gone)", event), event
+        wait_for("victim gone", lambda: "victim" not in listed(env), 60)
+        watcher.close()
+
+        check_hostile_clients(run_dir, env)
+    finally:
+        down = wisp(env, "down", timeout=60)
+    assert down.returncode == 0, down
+    assert not (run_dir / "control.sock").exists()
+    assert wisp(env, "list").returncode == EXIT_INFRA
+    broker_log = (run_dir / "broker.log").read_text()
+    assert "shutting down: asked by a client" in broker_log, broker_log
