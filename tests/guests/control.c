@@ -12,6 +12,7 @@
 #include "wisp/control.h"
 #include "elf.h"
 #include "start_info.h"
+#include "builder.h"
 
 #define STORE_GPA       0xfeffe000UL
 #define PAGE_SIZE       4096UL
@@ -604,11 +605,6 @@ static void act_stats(void)
 
 /* ---- act=build (control role): a tool stack's builder, building domains at run time ---- */
 
-struct builder {
-    uint32_t domid;
-    long error;                 /* the first domain_write error */
-};
-
 static long create(const char *name, uint32_t mib, uint32_t vcpus,
                    struct wisp_ctl_domain_create *a)
 {
@@ -636,41 +632,6 @@ static long write_to(uint32_t domid, uint64_t gpa, const void *src, uint64_t byt
     return ctl(WISP_CTL_domain_write, &w);
 }
 
-static int builder_write(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    struct builder *b = ctx;
-
-    while (len) {
-        size_t n = len < WISP_WRITE_MAX ? len : WISP_WRITE_MAX;
-        long rc = write_to(b->domid, gpa, src, n);
-
-        if (rc) {
-            b->error = b->error ? b->error : rc;
-            return -1;
-        }
-        gpa += n;
-        src = (const uint8_t *)src + n;
-        len -= n;
-    }
-    return 0;
-}
-
-/* Scrubbed RAM is zero already; written anyway, so the range is checked like any other. */
-static int builder_zero(void *ctx, uint64_t gpa, uint64_t len)
-{
-    static const uint8_t zeros[4096];
-
-    while (len) {
-        size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-
-        if (builder_write(ctx, gpa, zeros, n))
-            return -1;
-        gpa += n;
-        len -= n;
-    }
-    return 0;
-}
-
 /* This domain's first module: the kernel it builds. */
 static const void *kernel_module(size_t *size)
 {
@@ -682,54 +643,30 @@ static const void *kernel_module(size_t *size)
     return (const void *)(uintptr_t)mods[0].paddr;
 }
 
+static long control_call(void *ctx, unsigned cmd, void *arg)
+{
+    (void)ctx;
+    return ctl(cmd, arg);
+}
+
 /*
- * Creates NAME, loads the kernel module into it with CMDLINE as libxenguest would
- * (pvh/ does the ELF and the start info, writing through domain_write), starts it
- * paused. Its id, or a negative error (the half-built domain destroyed).
+ * Creates NAME with the kernel module and CMDLINE through pvh_build_domain (what
+ * wisp-agent builds with too), started paused. Its id, or a negative error (the
+ * half-built domain destroyed).
  */
 static long build(const char *name, uint32_t mib, const char *cmdline)
 {
-    static struct pvh_reserved_range reserved[WISP_CREATE_MAX_RESERVED];
-    struct wisp_ctl_domain_create a;
-    struct builder b = { 0 };
-    const struct pvh_writer w = { &b, builder_write, builder_zero };
-    struct pvh_image img;
-    struct pvh_boot_layout layout;
-    size_t size = 0;
-    const void *kernel = kernel_module(&size);
+    static const struct pvh_control control = { NULL, control_call };
+    struct pvh_build_request r = { .name = name, .memory_mib = mib, .vcpus = 1,
+                                   .cmdline = cmdline };
     const char *why = "";
-    long rc = create(name, mib, 1, &a);
+    long rc;
 
-    if (rc)
-        return rc;
-    b.domid = a.domid;
-    rc = scrub_all(a.domid);
-    if (!rc && (!kernel || pvh_elf_parse(kernel, size, &img, &why) ||
-                pvh_elf_load(kernel, size, &img, &w)))
-        rc = b.error ? b.error : -XEN_ENOEXEC;
-    if (!rc) {
-        for (unsigned int i = 0; i < a.nr_reserved; i++)
-            reserved[i] = (struct pvh_reserved_range){ a.reserved[i].start, a.reserved[i].size,
-                                                       a.reserved[i].type };
-        struct pvh_boot_config boot = { .ram_size = a.ram_bytes, .image_lo = img.lo,
-                                        .image_hi = img.hi, .cmdline = cmdline,
-                                        .reserved = reserved, .nr_reserved = a.nr_reserved,
-                                        .rsdp_paddr = a.rsdp_paddr };
-        if (pvh_build_start_info(&boot, &w, &layout, &why))
-            rc = b.error ? b.error : -XEN_ENOMEM;
-    }
-    if (!rc) {
-        struct wisp_ctl_domain_start st = { .domid = a.domid, .entry = img.entry,
-                                            .start_info = layout.start_info };
-
-        rc = ctl(WISP_CTL_domain_start, &st);
-    }
-    if (rc) {
+    r.kernel = kernel_module(&r.kernel_size);
+    rc = r.kernel ? pvh_build_domain(&control, &r, &why) : -XEN_ENOEXEC;
+    if (rc < 0)
         con_printf("BUILD %s failed: %ld (%s)\n", name, rc, why);
-        (void)ctl_domain(WISP_CTL_destroy, a.domid);
-        return rc;
-    }
-    return a.domid;
+    return rc;
 }
 
 /* The state domain_list gives domid, or -1 once it is not listed. */
@@ -750,6 +687,16 @@ static bool wait_gone(uint32_t domid, uint64_t timeout_ns)
     while (state_of(domid) >= 0 && pv_now() < deadline)
         sleep_ns(50 * MS);
     return state_of(domid) < 0;
+}
+
+/* A domain made at run time stays shut down until destroyed (docs/control.md). */
+static bool wait_shut_down(uint32_t domid, uint64_t timeout_ns)
+{
+    uint64_t deadline = pv_now() + timeout_ns;
+
+    while (state_of(domid) != WISP_DOMSTATE_SHUTDOWN && pv_now() < deadline)
+        sleep_ns(50 * MS);
+    return state_of(domid) == WISP_DOMSTATE_SHUTDOWN;
 }
 
 /* Until domid has made a few hypercalls (it has printed its first lines), at most 30 s. */
@@ -843,7 +790,10 @@ static void act_build(void)
           "id %ld state %ld", id, id > 0 ? state_of((uint32_t)id) : -1);
     con_printf("BUILD built is d%ld\n", id);
     check("build_runs_to_its_end", id > 0 && ctl_domain(WISP_CTL_unpause, (uint32_t)id) == 0 &&
-          wait_gone((uint32_t)id, 60000 * MS), "d%ld did not end", id);
+          wait_shut_down((uint32_t)id, 60000 * MS) && !wait_gone((uint32_t)id, 500 * MS),
+          "d%ld did not end, or did not stay shut down", id);
+    check("build_destroy_shut_down", id > 0 && ctl_domain(WISP_CTL_destroy, (uint32_t)id) == 0 &&
+          wait_gone((uint32_t)id, 10000 * MS), "d%ld stayed", id);
     for (uint32_t i = 0; i < cycles && reused; i++) {
         struct wisp_ctl_domain_create a;
 

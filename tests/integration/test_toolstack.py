@@ -6,7 +6,10 @@ two guests of the test's (act64 canaries); the commands then list them, pause an
 one (it beats again), change its share, destroy the other (an event reports it), refuse
 what they must (the tool stack's own domains, unknown names, a second `up`), the broker
 survives hostile clients (garbage, an oversized line, a request without an id, a client
-that leaves mid-request, a second client at once), and `wisp down` ends it all.
+that leaves mid-request, a second client at once), `wisp create` makes domains from xl.cfg
+files (on_poweroff destroy and preserve, create/destroy cycles reusing one id, configs with
+every kind of error leaving nothing behind; Bochs one create, its channel being slow), and
+`wisp down` ends it all.
 """
 import os
 import re
@@ -96,6 +99,54 @@ class Raw:
         self.s.close()
 
 
+def xl_cfg(tmp_path, name, text):
+    path = tmp_path / f"{name}.cfg"
+    path.write_text(text)
+    return str(path)
+
+
+def check_create(tmp_path, run_dir, env, kernel, thorough):
+    """wisp create: a domain from an xl.cfg runs, ends, and its on_poweroff is done."""
+    beater = xl_cfg(tmp_path, "beater", f'name = "beater"\nkernel = "{kernel}"\n'
+                    'extra = "act=canary beats=3"\nmemory = 16\non_poweroff = "destroy"\n')
+    made = wisp(env, "create", beater, timeout=600)
+    assert made.returncode == 0 and made.stdout.strip().isdigit(), made
+    wait_for("beater's beats", lambda: "[beater] CANARY done" in
+             (run_dir / "console.log").read_text(), 300)
+    wait_for("beater destroyed by on_poweroff", lambda: "beater" not in listed(env), 120)
+    if not thorough:
+        return
+    keeper = xl_cfg(tmp_path, "keeper", f'name = "keeper"\nkernel = "{kernel}"\n'
+                    'extra = "act=canary beats=1"\nmemory = 16\non_poweroff = "preserve"\n')
+    assert wisp(env, "create", keeper, timeout=600).returncode == 0
+    wait_for("keeper kept shut down", lambda: listed(env).get("keeper") is not None and
+             listed(env)["keeper"].group(3) == "shutdown", 120)
+    assert wisp(env, "destroy", "keeper").returncode == 0
+    wait_for("keeper gone", lambda: "keeper" not in listed(env), 120)
+    ids = set()
+    for i in range(5):                      # create/destroy cycles reuse the id
+        cycled = wisp(env, "create", xl_cfg(tmp_path, f"c{i}", f'name = "c{i}"\n'
+                      f'kernel = "{kernel}"\nextra = "act=canary beats=1000000"\nmemory = 8\n'))
+        assert cycled.returncode == 0, cycled
+        ids.add(cycled.stdout.strip())
+        assert wisp(env, "destroy", f"c{i}").returncode == 0
+        wait_for(f"c{i} gone", lambda: f"c{i}" not in listed(env), 120)
+    assert len(ids) == 1, ids
+    bad = {
+        "unknown": ('name = "u"\nkernel = "k"\nfoo = 1\n', 2, "line 3: unknown key 'foo'"),
+        "nokernel": ('name = "n"\nkernel = "/nonexistent/k"\n', 2, "kernel /nonexistent/k: No such file"),
+        "notpvh": (f'name = "p"\nkernel = "{beater}"\n', 2, "not a PVH kernel"),
+        "taken": (f'name = "canary"\nkernel = "{kernel}"\n', 1, "File exists (EEXIST)"),
+        "huge": (f'name = "h"\nkernel = "{kernel}"\nmemory = 60000\n', 1, "ENOMEM"),
+        "vif": (f'name = "v"\nkernel = "{kernel}"\nvif = [ "mac=00:16:3e:00:00:09" ]\n', 2,
+                "not supported yet"),
+    }
+    for name, (text, code, message) in bad.items():
+        res = wisp(env, "create", xl_cfg(tmp_path, name, text))
+        assert res.returncode == code and message in res.stderr, (name, res)
+    assert set(listed(env)) == {"xenstore", "service", "canary"}, "a failed create left something"
+
+
 def check_hostile_clients(run_dir, env):
     bad = Raw(run_dir)
     bad.send(b"garbage\x01\n")
@@ -171,6 +222,9 @@ def test_up_list_control_down(tmp_path, emulator):
         wait_for("victim gone", lambda: "victim" not in listed(env), 60)
         watcher.close()
 
+        kernel = tmp_path / "act64-stripped.elf"             # small: the channel is slow
+        subprocess.run(["strip", "-o", str(kernel), str(GUESTS / "act64.elf")], check=True)
+        check_create(tmp_path, run_dir, env, str(kernel), thorough=emulator == "qemu")
         check_hostile_clients(run_dir, env)
     finally:
         down = wisp(env, "down", timeout=60)

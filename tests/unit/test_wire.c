@@ -153,6 +153,27 @@ static void an_overlong_line_is_dropped_and_the_next_one_kept(void **state)
     assert_int_equal(strlen(s.last), WIRE_LINE_MAX - 1);
 }
 
+static void base64_round_trips_every_length(void **state)
+{
+    unsigned char data[64], back[64];
+    char text[128];
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 37 + 250);
+    for (size_t len = 0; len <= sizeof(data); len++) {
+        size_t n = wire_b64_encode(data, len, text);
+
+        assert_int_equal(n, (len * 4 + 2) / 3);
+        assert_null(strpbrk(text, "%= +/"));            /* travels without escapes */
+        assert_int_equal(wire_b64_decode(text, back, sizeof(back)), (long)len);
+        assert_memory_equal(back, data, len);
+    }
+    assert_int_equal(wire_b64_decode("abcde", back, sizeof(back)), -1);   /* 5 chars: no */
+    assert_int_equal(wire_b64_decode("ab=c", back, sizeof(back)), -1);
+    assert_int_equal(wire_b64_decode("ab+c", back, sizeof(back)), -1);
+    assert_int_equal(wire_b64_decode("abcdabcd", back, 5), -1);          /* 6 bytes > 5 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +184,7 @@ int main(void)
         cmocka_unit_test(an_overlong_message_is_not_cut),
         cmocka_unit_test(lines_are_cut_across_feeds),
         cmocka_unit_test(an_overlong_line_is_dropped_and_the_next_one_kept),
+        cmocka_unit_test(base64_round_trips_every_length),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

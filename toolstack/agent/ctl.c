@@ -158,3 +158,8 @@ long ctl_host_write(int fd, const void *buf, uint32_t bytes)
 
     return control_value(fd, WISP_CTL_host_write, &io);
 }
+
+long ctl_call(int fd, unsigned int cmd, void *arg)
+{
+    return control_value(fd, cmd, arg);
+}

@@ -30,6 +30,9 @@ int ctl_destroy(int fd, uint16_t domid);
 
 int ctl_pause(int fd, uint16_t domid);
 
+/* Any control command: its non-negative answer, or a negative errno (pvh_build_domain's way in). */
+long ctl_call(int fd, unsigned int cmd, void *arg);
+
 /* A domain's CPU share (weight 1..WISP_SCHED_MAX_WEIGHT, cap in percent of a CPU, 0: none). */
 int ctl_sched_get(int fd, uint16_t domid, uint32_t *weight, uint32_t *cap);
 int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap);

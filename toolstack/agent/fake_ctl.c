@@ -158,3 +158,9 @@ long ctl_host_write(int fd, const void *buf, uint32_t bytes)
     (void)fd, (void)buf, (void)bytes;
     return -ENODEV;
 }
+
+long ctl_call(int fd, unsigned int cmd, void *arg)
+{
+    (void)fd, (void)cmd, (void)arg;
+    return -ENOSYS;
+}

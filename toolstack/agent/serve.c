@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "create.h"
 #include "ctl.h"
 #include "log.h"
 #include "serve.h"
@@ -192,6 +193,31 @@ static int op_sched(const struct wire_msg *m, const char *id)
     return 1;   /* answered */
 }
 
+static int op_create(const struct wire_msg *m, const char *id)
+{
+    const char *why = "";
+    long domid = create_domain(srv.privcmd, m, &why);
+    struct wire_out o;
+
+    if (domid < 0) {
+        say("create %s: %s: %s", wire_get(m, "name") ? wire_get(m, "name") : "?", why,
+            strerror((int)-domid));
+        wire_begin(&o, "reply");
+        wire_add(&o, "id", id);
+        wire_addf(&o, "status", "%ld", domid);
+        wire_add(&o, "error", strerrorname_np((int)-domid) ? strerrorname_np((int)-domid) : "EIO");
+        wire_addf(&o, "message", "%s: %s", why, strerror((int)-domid));
+        send(&o);
+        return 1;
+    }
+    wire_begin(&o, "reply");
+    wire_add(&o, "id", id);
+    wire_add(&o, "status", "0");
+    wire_addf(&o, "domid", "%ld", domid);
+    send(&o);
+    return 1;
+}
+
 /* Runs one request; a negative errno, 0 (reply ok) or 1 (already answered). */
 static int run_request(const struct wire_msg *m, const char *op, const char *id)
 {
@@ -204,6 +230,10 @@ static int run_request(const struct wire_msg *m, const char *op, const char *id)
     }
     if (!strcmp(op, "sched"))
         return op_sched(m, id);
+    if (!strcmp(op, "put"))
+        return create_put(m);
+    if (!strcmp(op, "create"))
+        return op_create(m, id);
     if (strcmp(op, "pause") && strcmp(op, "unpause") && strcmp(op, "destroy") &&
         strcmp(op, "shutdown") && strcmp(op, "reboot"))
         return -ENOSYS;
@@ -315,6 +345,10 @@ void serve_domains_changed(void)
 
         if (now && now->state == was->state)
             continue;
+        if (now && now->state == WISP_DOMSTATE_SHUTDOWN)
+            create_on_shutdown(srv.privcmd, now);
+        if (!now)
+            create_forget(was->domid);
         wire_begin(&o, "event");
         if (now) {
             add_domain_fields(&o, now);
@@ -334,6 +368,8 @@ void serve_domains_changed(void)
 
         if (find(srv.known, srv.nr_known, listed[i].domid))
             continue;
+        if (listed[i].state == WISP_DOMSTATE_SHUTDOWN)    /* it ended before we first saw it */
+            create_on_shutdown(srv.privcmd, &listed[i]);
         wire_begin(&o, "event");
         add_domain_fields(&o, &listed[i]);
         send(&o);

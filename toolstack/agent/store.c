@@ -41,11 +41,13 @@ static int receive(struct store *s, struct message *m, int64_t deadline)
     while ((len = xs_message_length(s->in, s->in_len)) == 0) {
         struct pollfd p = { .fd = s->fd, .events = POLLIN };
         int64_t left = deadline - now_ms();
+        /* At least one look, so a deadline of now still takes what is already there. */
+        int ready = poll(&p, 1, left > 0 ? (int)left : 0);
 
-        if (left <= 0)
-            return 0;
-        if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+        if (ready < 0 && errno != EINTR)
             return -XEN_EIO;
+        if (ready == 0)
+            return 0;
         if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         ssize_t n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);

@@ -71,7 +71,7 @@ static void set_defaults(struct run_options *opts)
 }
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
-       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL };
+       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL, OPT_EXTRA_MEMORY };
 
 /* Options given explicitly, for the checks that depend on them. */
 struct given { bool boot, memory, vcpus, guests, accel; };
@@ -91,6 +91,7 @@ static const struct option run_long_options[] = {
     { "guests",     required_argument, NULL, OPT_GUESTS },
     { "cpus",       required_argument, NULL, OPT_CPUS },
     { "host-channel", required_argument, NULL, OPT_HOST_CHANNEL },
+    { "extra-memory", required_argument, NULL, OPT_EXTRA_MEMORY },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -185,6 +186,10 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
         return 0;
     case OPT_CONFIG:
         opts->config_file = arg;
+        return 0;
+    case OPT_EXTRA_MEMORY:
+        if (parse_unsigned(arg, 0, MAX_MEMORY_MIB, &opts->extra_mib))
+            return usage_error("--extra-memory takes MiB from 0 to 65536, not '%s'", arg);
         return 0;
     case OPT_HOST_CHANNEL:
         if (!arg[0] || strlen(arg) >= HOST_CHANNEL_PATH_MAX)
@@ -473,6 +478,8 @@ void print_run_usage(void)
 "  --cpus N               CPUs of the emulated machine, 1..%u (default %u); Wisp\n"
 "                         uses them all: domains take them in turn\n"
 "  --hv-cmdline STR       extra hypervisor options, e.g. loglevel=debug\n"
+"  --extra-memory MIB     give the machine MIB more than its domains need, for\n"
+"                         domains made while it runs (default 0)\n"
 "  --host-channel PATH    the machine's second serial port (COM2) becomes the host\n"
 "                         channel to its control domains (docs/host-channel.md),\n"
 "                         relayed to one client at a time on the Unix socket PATH\n"

@@ -19,7 +19,7 @@
 #define REPLY_WAIT_MS 60000     /* the agent is a Linux guest under an emulator */
 #define MAX_LISTED    64
 
-struct conn {
+struct client_conn {
     int fd;
     char buf[2 * WIRE_LINE_MAX];    /* read, not yet taken */
     size_t len;
@@ -83,7 +83,7 @@ int client_connect(int *fd)
 }
 
 /* The next message from the broker into m (its strings live in c->line); false on EOF, timeout or garbage. */
-static bool next_message(struct conn *c, struct wire_msg *m, long long deadline)
+static bool next_message(struct client_conn *c, struct wire_msg *m, long long deadline)
 {
     for (;;) {
         char *nl = memchr(c->buf, '\n', c->len);
@@ -121,46 +121,66 @@ static bool send_request(int fd, struct wire_out *o)
     return len > 0 && write(fd, o->buf, (size_t)len) == len;
 }
 
-int client_request(struct wire_out *req, client_item_fn on_item, void *ctx, struct wire_msg *reply,
-                   char *reply_buf, size_t reply_size)
+int client_open(struct client_conn **out)
 {
-    static struct conn c;
-    struct wire_msg m;
-    long long deadline = monotonic_ms() + REPLY_WAIT_MS;
+    static struct client_conn c;
     int rc;
 
     c.len = 0;
     if ((rc = client_connect(&c.fd)))
         return rc;
-    if (!send_request(c.fd, req)) {
+    *out = &c;
+    return 0;
+}
+
+void client_close(struct client_conn *c)
+{
+    close(c->fd);
+}
+
+int client_exchange(struct client_conn *c, struct wire_out *req, client_item_fn on_item,
+                    void *ctx, struct wire_msg *reply, char *reply_buf, size_t reply_size)
+{
+    struct wire_msg m;
+    long long deadline = monotonic_ms() + REPLY_WAIT_MS;
+
+    if (!send_request(c->fd, req)) {
         fprintf(stderr, "wisp: the request did not go out\n");
-        close(c.fd);
         return WISP_EXIT_INFRA;
     }
-    while (next_message(&c, &m, deadline)) {
+    while (next_message(c, &m, deadline)) {
         if (!strcmp(m.kind, "item") && on_item) {
             on_item(ctx, &m);
         } else if (!strcmp(m.kind, "reply")) {
-            /* Copied out: m's strings point into c.line, which goes with c. */
-            snprintf(reply_buf, reply_size, "%s", c.raw);
-            close(c.fd);
+            /* Copied out: m's strings point into c->line, which the next message reuses. */
+            snprintf(reply_buf, reply_size, "%s", c->raw);
             return wire_parse(reply_buf, reply) ? WISP_EXIT_INFRA : 0;
         } else if (!strcmp(m.kind, "error")) {
             const char *msg = wire_get(&m, "message");
 
             fprintf(stderr, "wisp: the broker refused the request: %s\n", msg ? msg : "?");
-            close(c.fd);
             return WISP_EXIT_INFRA;
         }
     }
     fprintf(stderr, "wisp: no answer within %d s (see the logs in the run directory)\n",
             REPLY_WAIT_MS / 1000);
-    close(c.fd);
     return WISP_EXIT_INFRA;
 }
 
-/* 0 when the reply says so; else says why on stderr and returns 1. */
-static int judge(const char *what, const struct wire_msg *reply)
+int client_request(struct wire_out *req, client_item_fn on_item, void *ctx, struct wire_msg *reply,
+                   char *reply_buf, size_t reply_size)
+{
+    struct client_conn *c;
+    int rc = client_open(&c);
+
+    if (rc)
+        return rc;
+    rc = client_exchange(c, req, on_item, ctx, reply, reply_buf, reply_size);
+    client_close(c);
+    return rc;
+}
+
+int client_judge(const char *what, const struct wire_msg *reply)
 {
     const char *status = wire_get(reply, "status"), *error = wire_get(reply, "error");
     const char *message = wire_get(reply, "message");
@@ -220,7 +240,7 @@ static int fetch_list(struct listed *l)
     wire_add(&req, "id", "1");
     wire_add(&req, "op", "list");
     rc = client_request(&req, keep_item, l, &reply, buf, sizeof(buf));
-    return rc ? rc : judge("list", &reply);
+    return rc ? rc : client_judge("list", &reply);
 }
 
 static int cmd_list(void)
@@ -285,7 +305,7 @@ static int domain_op(const char *op, const char *which, const char *weight, cons
     if ((rc = client_request(&req, NULL, NULL, &reply, buf, sizeof(buf))))
         return rc;
     snprintf(what, sizeof(what), "%s %s", op, which);
-    if ((rc = judge(what, &reply)))
+    if ((rc = client_judge(what, &reply)))
         return rc;
     if (!strcmp(op, "sched"))
         printf("%s: weight %s, cap %s\n", which, wire_get(&reply, "weight"),

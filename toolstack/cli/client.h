@@ -21,6 +21,16 @@ int client_connect_quietly(int *fd);
 int client_request(struct wire_out *req, client_item_fn on_item, void *ctx, struct wire_msg *reply,
                    char *reply_buf, size_t reply_size);
 
+/* One connection for several requests (`wisp create` sends a file a chunk at a time). */
+struct client_conn;
+int client_open(struct client_conn **c);
+int client_exchange(struct client_conn *c, struct wire_out *req, client_item_fn on_item,
+                    void *ctx, struct wire_msg *reply, char *reply_buf, size_t reply_size);
+void client_close(struct client_conn *c);
+
+/* 0 when the reply says status 0; else says why on stderr ("wisp: WHAT: ...") and returns 1. */
+int client_judge(const char *what, const struct wire_msg *reply);
+
 /* Whether cmd is one of list, pause, unpause, destroy, shutdown, reboot, sched. */
 bool client_knows(const char *cmd);
 

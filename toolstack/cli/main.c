@@ -11,6 +11,7 @@
 #include "accel.h"
 #include "bzimage.h"
 #include "client.h"
+#include "create.h"
 #include "emulator.h"
 #include "exit_codes.h"
 #include "media.h"
@@ -37,6 +38,7 @@ static void print_usage(FILE *out)
           "           a shell in the Linux guest (--minimal: the small PVH demo guest)\n"
           "       wisp up [--config FILE] [OPTIONS]\n"
           "           start Wisp in the background with its xenstore and service domains\n"
+          "       wisp create FILE   a domain from an xl.cfg file; prints its id\n"
           "       wisp list | pause | unpause | destroy | shutdown | reboot NAME|ID\n"
           "       wisp sched NAME|ID [--weight W] [--cap C]\n"
           "       wisp down   stop the Wisp that `wisp up` started (docs/toolstack.md)\n"
@@ -392,6 +394,8 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(argv[1], "up") == 0)
         return cmd_up(argc - 1, argv + 1);
+    if (strcmp(argv[1], "create") == 0)
+        return cmd_create(argc - 1, argv + 1);
     if (strcmp(argv[1], "down") == 0)
         return cmd_down(argc - 1, argv + 1);
     if (client_knows(argv[1]))

@@ -659,7 +659,7 @@ static unsigned file_mib(const char *path)
 static unsigned machine_memory_mib(const struct run_options *opts,
                                    const struct boot_media *media)
 {
-    unsigned mib = HYPERVISOR_MEMORY_MIB;
+    unsigned mib = HYPERVISOR_MEMORY_MIB + opts->extra_mib;
 
     for (unsigned i = 0; i < media->nr_modules; i++)
         mib += file_mib(media->modules[i].path);

@@ -37,18 +37,19 @@ static const char UP_DOMAINS[] =
     "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n";
 
 struct up_options {
-    const char *emulator, *cpus, *accel, *config, *hv_cmdline;
+    const char *emulator, *cpus, *accel, *config, *hv_cmdline, *memory;
     unsigned wait_s;
 };
 
 static void print_up_usage(FILE *out)
 {
     fputs("usage: wisp up [--emulator qemu|bochs] [--cpus N] [--accel auto|kvm|tcg]\n"
-          "               [--config FILE] [--hv-cmdline STR] [--wait SEC]\n"
+          "               [--config FILE] [--memory MIB] [--hv-cmdline STR] [--wait SEC]\n"
           "  starts Wisp in the background with its xenstore and service domains, plus\n"
           "  the domains of FILE (a boot configuration, docs/boot-config.md; its\n"
           "  kernels are found next to it), and returns once the service domain's\n"
           "  agent answers (--wait: at most SEC seconds, default 300, Bochs 1800).\n"
+          "  --memory: room for domains `wisp create` makes (MiB, default 512).\n"
           "  Then: wisp list | pause | unpause | destroy | shutdown | reboot | sched,\n"
           "  and wisp down. Sockets and logs live in $WISP_RUN_DIR (default\n"
           "  $XDG_RUNTIME_DIR/wisp, else /tmp/wisp-UID).\n", out);
@@ -60,11 +61,12 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         { "emulator", required_argument, NULL, 'e' }, { "cpus", required_argument, NULL, 'c' },
         { "accel", required_argument, NULL, 'a' },    { "config", required_argument, NULL, 'f' },
         { "hv-cmdline", required_argument, NULL, 'x' }, { "wait", required_argument, NULL, 'w' },
+        { "memory", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
     };
     int c;
 
-    *o = (struct up_options){ .emulator = "qemu", .cpus = "2" };
+    *o = (struct up_options){ .emulator = "qemu", .cpus = "2", .memory = "512" };
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -73,6 +75,7 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         case 'a': o->accel = optarg; break;
         case 'f': o->config = optarg; break;
         case 'x': o->hv_cmdline = optarg; break;
+        case 'm': o->memory = optarg; break;
         case 'w': o->wait_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'h': print_up_usage(stdout); return 1;
         default: print_up_usage(stderr); return WISP_EXIT_USAGE;
@@ -197,6 +200,8 @@ static void run_argv(const char *dir, const struct up_options *o, char **argv, c
     argv[n++] = "--timeout";
     argv[n++] = "0";
     argv[n++] = "--no-interactive";
+    argv[n++] = "--extra-memory";
+    argv[n++] = (char *)o->memory;
     if (o->accel) {
         argv[n++] = "--accel";
         argv[n++] = (char *)o->accel;

@@ -197,3 +197,59 @@ void wire_feed(struct wire_lines *l, const char *data, size_t len,
         }
     }
 }
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t wire_b64_encode(const void *data, size_t len, char *out)
+{
+    const unsigned char *in = data;
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < len ? in[i + 2] : 0);
+
+        out[n++] = b64[v >> 18 & 63];
+        out[n++] = b64[v >> 12 & 63];
+        if (i + 1 < len)
+            out[n++] = b64[v >> 6 & 63];
+        if (i + 2 < len)
+            out[n++] = b64[v & 63];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static int b64_value(char c)
+{
+    const char *p = c ? strchr(b64, c) : NULL;
+
+    return p ? (int)(p - b64) : -1;
+}
+
+long wire_b64_decode(const char *text, void *out, size_t size)
+{
+    unsigned char *o = out;
+    size_t len = strlen(text), n = 0;
+
+    if (len % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t v = 0;
+        size_t chars = len - i < 4 ? len - i : 4;
+
+        for (size_t j = 0; j < 4; j++) {
+            int d = j < chars ? b64_value(text[i + j]) : 0;
+
+            if (d < 0)
+                return -1;
+            v = v << 6 | (uint32_t)d;
+        }
+        for (size_t j = 0; j + 1 < chars; j++) {
+            if (n == size)
+                return -1;
+            o[n++] = (unsigned char)(v >> (16 - 8 * j));
+        }
+    }
+    return (long)n;
+}

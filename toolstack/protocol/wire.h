@@ -62,4 +62,13 @@ struct wire_lines {
 void wire_feed(struct wire_lines *l, const char *data, size_t len,
                void (*on_line)(void *ctx, char *line), void *ctx);
 
+/*
+ * Bulk bytes in a field: base64 with the URL alphabet (- and _) and no
+ * padding, so the value needs no %-escapes. encode returns the text's length
+ * (out needs 4 * ceil(len / 3) + 1 bytes); decode returns the bytes written,
+ * or -1 for text that is not such base64 or does not fit.
+ */
+size_t wire_b64_encode(const void *data, size_t len, char *out);
+long wire_b64_decode(const char *text, void *out, size_t size);
+
 #endif

@@ -219,7 +219,9 @@ bool domain_reap(void)
         if (!d || d->running || d->building)
             continue;
         release_vcpus_here(d);
-        if (d->pcpu != this_cpu_id())
+        /* As in Xen, one made at run time stays shut down until its tool stack destroys it
+         * (xl's on_poweroff = "preserve"); boot-time domains go at once. */
+        if (d->pcpu != this_cpu_id() || (d->made_at_run_time && !d->dying))
             continue;
         d->dying = true;
         if (evtchn_all_closed(&d->evtchn) && !d->grant.nr_maps) {

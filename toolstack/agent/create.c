@@ -1,0 +1,213 @@
+/* create.c (service-domain tool): wisp-agent makes domains at run time (`wisp create`): files sent over the host channel, then pvh_build_domain (docs/toolstack.md). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "create.h"
+#include "ctl.h"
+#include "log.h"
+#include "xen/sched.h"
+
+#define MAX_FILES     4
+#define FILE_MAX      (64u << 20)       /* a kernel or an initrd */
+#define FILES_MAX     (96u << 20)       /* all waiting files together (the service domain has 256 MiB) */
+#define MAX_CREATED   8
+
+enum { ACT_DESTROY, ACT_PRESERVE };
+
+/* A file being put: the bytes arrive in order, a chunk a message. */
+struct file {
+    char name[32];
+    uint8_t *data;
+    size_t size, have;
+};
+
+/* What a domain made here wants done when it ends (xl's on_poweroff, on_reboot, on_crash). */
+struct created {
+    uint32_t domid;             /* 0: free slot */
+    uint8_t on[SHUTDOWN_watchdog + 1];
+};
+
+static struct file files[MAX_FILES];
+static struct created created[MAX_CREATED];
+
+static struct file *file_named(const char *name)
+{
+    for (unsigned i = 0; i < MAX_FILES; i++)
+        if (files[i].data && !strcmp(files[i].name, name))
+            return &files[i];
+    return NULL;
+}
+
+static size_t files_total(void)
+{
+    size_t total = 0;
+
+    for (unsigned i = 0; i < MAX_FILES; i++)
+        total += files[i].data ? files[i].size : 0;
+    return total;
+}
+
+static struct file *free_slot(void)
+{
+    for (unsigned i = 0; i < MAX_FILES; i++)
+        if (!files[i].data)
+            return &files[i];
+    return NULL;
+}
+
+static void drop(struct file *f)
+{
+    free(f->data);
+    memset(f, 0, sizeof(*f));
+}
+
+/* offset 0 starts the file (again); every other chunk must come right after the last. */
+int create_put(const struct wire_msg *m)
+{
+    const char *name = wire_get(m, "file"), *data = wire_get(m, "data");
+    uint64_t size, offset;
+    struct file *f;
+    long n;
+
+    if (!name || !data || strlen(name) >= sizeof(files[0].name) ||
+        wire_get_uint(m, "size", FILE_MAX, &size) || wire_get_uint(m, "offset", size, &offset))
+        return -EINVAL;
+    f = file_named(name);
+    if (offset == 0) {
+        if (f)
+            drop(f);
+        if (!(f = free_slot()))
+            return -ENOSPC;
+        if (files_total() + size > FILES_MAX)
+            return -EFBIG;
+        if (!(f->data = malloc(size ? size : 1)))
+            return -ENOMEM;
+        strcpy(f->name, name);
+        f->size = size;
+        f->have = 0;
+    }
+    if (!f || offset != f->have || size != f->size)
+        return -EINVAL;             /* out of order, or another file's size */
+    n = wire_b64_decode(data, f->data + f->have, f->size - f->have);
+    if (n < 0)
+        return -EINVAL;
+    f->have += (size_t)n;
+    return 0;
+}
+
+static int action_of(const struct wire_msg *m, const char *key)
+{
+    const char *v = wire_get(m, key);
+
+    if (!v || !strcmp(v, "destroy"))
+        return ACT_DESTROY;
+    return !strcmp(v, "preserve") ? ACT_PRESERVE : -1;
+}
+
+static long control_call(void *ctx, unsigned cmd, void *arg)
+{
+    return ctl_call(*(int *)ctx, cmd, arg);
+}
+
+/* Every put file is freed, whatever happens to the create. */
+static void drop_all(void)
+{
+    for (unsigned i = 0; i < MAX_FILES; i++)
+        if (files[i].data)
+            drop(&files[i]);
+}
+
+static long build(int privcmd, const struct wire_msg *m, const char **why)
+{
+    static int fd;
+    const struct pvh_control control = { &fd, control_call };
+    const char *kernel = wire_get(m, "kernel"), *ramdisk = wire_get(m, "ramdisk");
+    struct pvh_build_request r = { .name = wire_get(m, "name"), .cmdline = wire_get(m, "cmdline") };
+    uint64_t mib, vcpus, weight = 0, cap = 0, cpus = 0;
+    struct file *k = kernel ? file_named(kernel) : NULL, *rd = ramdisk ? file_named(ramdisk) : NULL;
+
+    fd = privcmd;
+    *why = "bad arguments";
+    if (!r.name || wire_get_uint(m, "memory", 65536, &mib) || wire_get_uint(m, "vcpus", 8, &vcpus) ||
+        wire_get_uint(m, "weight", 65535, &weight) == -2 || wire_get_uint(m, "cap", 800, &cap) == -2 ||
+        wire_get_uint(m, "cpus", UINT32_MAX, &cpus) == -2)
+        return -EINVAL;
+    *why = "the kernel or ramdisk was not put in whole";
+    if (!k || k->have != k->size || (ramdisk && (!rd || rd->have != rd->size)))
+        return -ENOENT;
+    r.memory_mib = (uint32_t)mib;
+    r.vcpus = (uint32_t)vcpus;
+    r.weight = (uint32_t)weight;
+    r.cap = (uint32_t)cap;
+    r.cpus = cpus;
+    r.kernel = k->data;
+    r.kernel_size = k->size;
+    if (rd) {
+        r.initrd = rd->data;
+        r.initrd_size = rd->size;
+    }
+    return pvh_build_domain(&control, &r, why);
+}
+
+static void remember(uint32_t domid, const struct wire_msg *m)
+{
+    for (unsigned i = 0; i < MAX_CREATED; i++) {
+        if (created[i].domid)
+            continue;
+        created[i].domid = domid;
+        memset(created[i].on, ACT_DESTROY, sizeof(created[i].on));
+        created[i].on[SHUTDOWN_poweroff] = (uint8_t)action_of(m, "on_poweroff");
+        created[i].on[SHUTDOWN_reboot] = (uint8_t)action_of(m, "on_reboot");
+        created[i].on[SHUTDOWN_crash] = (uint8_t)action_of(m, "on_crash");
+        return;
+    }
+}
+
+long create_domain(int privcmd, const struct wire_msg *m, const char **why)
+{
+    long id;
+    int err;
+
+    if (action_of(m, "on_poweroff") < 0 || action_of(m, "on_reboot") < 0 ||
+        action_of(m, "on_crash") < 0) {
+        drop_all();
+        *why = "on_poweroff, on_reboot and on_crash: destroy or preserve";
+        return -EINVAL;
+    }
+    id = build(privcmd, m, why);
+    drop_all();
+    if (id < 0)
+        return id;
+    remember((uint32_t)id, m);
+    say("d%ld (%s): built from the host's files; unpausing it", id, wire_get(m, "name"));
+    if ((err = ctl_unpause(privcmd, (uint16_t)id))) {
+        *why = "unpause";
+        (void)ctl_destroy(privcmd, (uint16_t)id);
+        return err;
+    }
+    return id;
+}
+
+void create_on_shutdown(int privcmd, const struct wisp_domain_info *d)
+{
+    for (unsigned i = 0; i < MAX_CREATED; i++) {
+        if (created[i].domid != d->domid)
+            continue;
+        int act = d->shutdown_reason <= SHUTDOWN_watchdog ? created[i].on[d->shutdown_reason]
+                                                           : ACT_DESTROY;
+        if (act == ACT_DESTROY) {
+            say("d%u has shut down: destroying it (its on_* says destroy)", d->domid);
+            (void)ctl_destroy(privcmd, (uint16_t)d->domid);
+        }
+        return;
+    }
+}
+
+void create_forget(uint32_t domid)
+{
+    for (unsigned i = 0; i < MAX_CREATED; i++)
+        if (created[i].domid == domid)
+            created[i].domid = 0;
+}

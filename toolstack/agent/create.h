@@ -1,0 +1,27 @@
+/* create.h (service-domain tool): wisp-agent makes domains at run time (`wisp create`): files sent over the host channel, then pvh_build_domain. */
+#ifndef WISP_AGENT_CREATE_H
+#define WISP_AGENT_CREATE_H
+
+#include <stdint.h>
+
+#include "wire.h"
+#include "wisp/control.h"
+
+/* `put`: one chunk of a file (file, size, offset, data as base64). 0 or a negative errno. */
+int create_put(const struct wire_msg *m);
+
+/*
+ * `create`: builds a domain from the request's fields (name, kernel and
+ * ramdisk naming files put before, cmdline, memory, vcpus, weight, cap, cpus,
+ * on_poweroff/on_reboot/on_crash = destroy|preserve) and unpauses it. Its id,
+ * or a negative errno with *why. The files are freed either way.
+ */
+long create_domain(int privcmd, const struct wire_msg *m, const char **why);
+
+/* A domain this agent created has shut down: what its on_* says is done (destroy or keep). */
+void create_on_shutdown(int privcmd, const struct wisp_domain_info *d);
+
+/* It has gone: forget it (its id may come back for another domain). */
+void create_forget(uint32_t domid);
+
+#endif

@@ -1,0 +1,165 @@
+/* create.c (host tool): `wisp create FILE`: a domain from an xl.cfg file, built by the service domain's agent (docs/toolstack.md). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "create.h"
+#include "elf.h"
+#include "exit_codes.h"
+#include "wire.h"
+#include "xlcfg.h"
+
+#define FILE_MAX   (64u << 20)      /* as the agent takes */
+#define CHUNK      3000             /* bytes a `put` carries: 4000 of base64, in one 4 KiB line */
+
+/* The whole of path, at most FILE_MAX bytes; NULL after saying why. */
+static void *read_whole(const char *what, const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    void *data = NULL;
+    long len;
+
+    if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+        fprintf(stderr, "wisp: %s %s: %s\n", what, path, strerror(errno));
+    } else if ((size_t)len > FILE_MAX) {
+        fprintf(stderr, "wisp: %s %s: %ld bytes, more than %u MiB\n", what, path, len,
+                FILE_MAX >> 20);
+    } else if (!(data = malloc(len ? (size_t)len : 1)) || fread(data, 1, (size_t)len, f) != (size_t)len) {
+        fprintf(stderr, "wisp: %s %s: cannot read it\n", what, path);
+        free(data);
+        data = NULL;
+    } else {
+        *size = (size_t)len;
+    }
+    if (f)
+        fclose(f);
+    return data;
+}
+
+static const char *action_name(enum xl_action a)
+{
+    return a == XL_PRESERVE ? "preserve" : "destroy";
+}
+
+/* The file to the agent as `put` chunks on one connection; 0 or an exit status. */
+static int put_file(struct client_conn *c, const char *name, const unsigned char *data, size_t size)
+{
+    static char text[CHUNK / 3 * 4 + 8];
+    size_t offset = 0;
+
+    do {
+        char buf[WIRE_LINE_MAX];
+        struct wire_out req;
+        struct wire_msg reply;
+        size_t n = size - offset < CHUNK ? size - offset : CHUNK;
+        int rc;
+
+        wire_b64_encode(data + offset, n, text);
+        wire_begin(&req, "req");
+        wire_add(&req, "id", "1");
+        wire_add(&req, "op", "put");
+        wire_add(&req, "file", name);
+        wire_addf(&req, "size", "%zu", size);
+        wire_addf(&req, "offset", "%zu", offset);
+        wire_add(&req, "data", text);
+        if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))) ||
+            (rc = client_judge("sending the files", &reply)))
+            return rc;
+        offset += n;
+    } while (offset < size);
+    return 0;
+}
+
+static int send_create(struct client_conn *c, const struct xl_config *x, bool ramdisk)
+{
+    char buf[WIRE_LINE_MAX], what[64];
+    struct wire_out req;
+    struct wire_msg reply;
+    int rc;
+
+    wire_begin(&req, "req");
+    wire_add(&req, "id", "1");
+    wire_add(&req, "op", "create");
+    wire_add(&req, "name", x->name);
+    wire_add(&req, "kernel", "kernel");
+    if (ramdisk)
+        wire_add(&req, "ramdisk", "ramdisk");
+    wire_add(&req, "cmdline", x->cmdline);
+    wire_addf(&req, "memory", "%u", x->memory_mib);
+    wire_addf(&req, "vcpus", "%u", x->vcpus);
+    wire_addf(&req, "weight", "%u", x->weight);
+    wire_addf(&req, "cap", "%u", x->cap);
+    wire_addf(&req, "cpus", "%u", x->cpus);
+    wire_add(&req, "on_poweroff", action_name(x->on_poweroff));
+    wire_add(&req, "on_reboot", action_name(x->on_reboot));
+    wire_add(&req, "on_crash", action_name(x->on_crash));
+    if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))))
+        return rc;
+    snprintf(what, sizeof(what), "create %s", x->name);
+    if ((rc = client_judge(what, &reply)))
+        return rc;
+    printf("%s\n", wire_get(&reply, "domid") ? wire_get(&reply, "domid") : "?");
+    return 0;
+}
+
+/* Checked on the host first: a config or kernel error costs no transfer. */
+static int check(const char *path, struct xl_config *x, void **kernel, size_t *ksize,
+                 void **ramdisk, size_t *rsize)
+{
+    size_t tsize;
+    char err[256], *text = read_whole("config", path, &tsize);
+    struct pvh_image img;
+    const char *why = "";
+
+    if (!text)
+        return WISP_EXIT_USAGE;
+    text = realloc(text, tsize + 1);
+    text[tsize] = '\0';
+    if (xlcfg_parse(text, x, err, sizeof(err))) {
+        fprintf(stderr, "wisp: %s: %s\n", path, err);
+        free(text);
+        return WISP_EXIT_USAGE;
+    }
+    free(text);
+    if (!(*kernel = read_whole("kernel", x->kernel, ksize)))
+        return WISP_EXIT_USAGE;
+    if (pvh_elf_parse(*kernel, *ksize, &img, &why)) {
+        fprintf(stderr, "wisp: kernel %s: not a PVH kernel: %s\n", x->kernel, why);
+        return WISP_EXIT_USAGE;
+    }
+    if (x->ramdisk[0] && !(*ramdisk = read_whole("ramdisk", x->ramdisk, rsize)))
+        return WISP_EXIT_USAGE;
+    return 0;
+}
+
+int cmd_create(int argc, char **argv)
+{
+    static struct xl_config x;
+    void *kernel = NULL, *ramdisk = NULL;
+    size_t ksize = 0, rsize = 0;
+    struct client_conn *c;
+    int rc;
+
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs("usage: wisp create FILE   (an xl.cfg file: docs/toolstack.md lists its keys)\n",
+              argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+        return argc == 2 && !strcmp(argv[1], "--help") ? 0 : WISP_EXIT_USAGE;
+    }
+    rc = check(argv[1], &x, &kernel, &ksize, &ramdisk, &rsize);
+    if (!rc)
+        rc = client_open(&c);
+    if (!rc) {
+        rc = put_file(c, "kernel", kernel, ksize);
+        if (!rc && ramdisk)
+            rc = put_file(c, "ramdisk", ramdisk, rsize);
+        if (!rc)
+            rc = send_create(c, &x, ramdisk != NULL);
+        client_close(c);
+    }
+    free(kernel);
+    free(ramdisk);
+    return rc;
+}

@@ -1,0 +1,8 @@
+/* create.h (host tool): `wisp create FILE` (docs/toolstack.md). */
+#ifndef WISP_CLI_CREATE_H
+#define WISP_CLI_CREATE_H
+
+/* argv[0] is "create"; the process's exit status. */
+int cmd_create(int argc, char **argv);
+
+#endif
