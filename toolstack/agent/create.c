@@ -7,20 +7,26 @@
 #include "create.h"
 #include "ctl.h"
 #include "log.h"
+#include "sha256.h"
 #include "xen/sched.h"
 
 #define MAX_FILES     4
 #define FILE_MAX      (64u << 20)       /* a kernel or an initrd */
-#define FILES_MAX     (96u << 20)       /* all waiting files together (the service domain has 256 MiB) */
+#define FILES_MAX     (96u << 20)       /* all files together (the service domain has 256 MiB) */
 #define MAX_CREATED   8
 
 enum { ACT_DESTROY, ACT_PRESERVE };
 
-/* A file being put: the bytes arrive in order, a chunk a message. */
+/*
+ * A file the host sent, named by its SHA-256: the bytes arrive in order, a chunk
+ * a message, and are checked against the name when the last one is in. Kept
+ * after a create, so the next create of the same kernel sends nothing (`have`).
+ */
 struct file {
-    char name[32];
+    char name[SHA256_HEX_LEN + 1];
     uint8_t *data;
     size_t size, have;
+    unsigned long used;         /* when a create last used it: the oldest goes first */
 };
 
 /* What a domain made here wants done when it ends (xl's on_poweroff, on_reboot, on_crash). */
@@ -31,6 +37,7 @@ struct created {
 
 static struct file files[MAX_FILES];
 static struct created created[MAX_CREATED];
+static unsigned long uses;
 
 static struct file *file_named(const char *name)
 {
@@ -49,18 +56,62 @@ static size_t files_total(void)
     return total;
 }
 
-static struct file *free_slot(void)
-{
-    for (unsigned i = 0; i < MAX_FILES; i++)
-        if (!files[i].data)
-            return &files[i];
-    return NULL;
-}
-
 static void drop(struct file *f)
 {
     free(f->data);
     memset(f, 0, sizeof(*f));
+}
+
+/* A free slot, the least recently used file dropped for it if need be. */
+static struct file *free_slot(void)
+{
+    struct file *oldest = &files[0];
+
+    for (unsigned i = 0; i < MAX_FILES; i++) {
+        if (!files[i].data)
+            return &files[i];
+        if (files[i].used < oldest->used)
+            oldest = &files[i];
+    }
+    drop(oldest);
+    return oldest;
+}
+
+/* Room for size more bytes: the least recently used files go until there is. */
+static bool make_room(size_t size)
+{
+    while (files_total() + size > FILES_MAX) {
+        struct file *oldest = NULL;
+
+        for (unsigned i = 0; i < MAX_FILES; i++)
+            if (files[i].data && (!oldest || files[i].used < oldest->used))
+                oldest = &files[i];
+        if (!oldest)
+            return false;
+        drop(oldest);
+    }
+    return true;
+}
+
+static bool is_digest(const char *name)
+{
+    if (!name || strlen(name) != SHA256_HEX_LEN)
+        return false;
+    for (; *name; name++)
+        if (!((*name >= '0' && *name <= '9') || (*name >= 'a' && *name <= 'f')))
+            return false;
+    return true;
+}
+
+int create_have(const struct wire_msg *m)
+{
+    const char *name = wire_get(m, "file");
+    struct file *f = is_digest(name) ? file_named(name) : NULL;
+    uint64_t size;
+
+    if (!is_digest(name) || wire_get_uint(m, "size", FILE_MAX, &size))
+        return -EINVAL;
+    return f && f->have == f->size && f->size == size ? 0 : -ENOENT;
 }
 
 /* offset 0 starts the file (again); every other chunk must come right after the last. */
@@ -71,16 +122,15 @@ int create_put(const struct wire_msg *m)
     struct file *f;
     long n;
 
-    if (!name || !data || strlen(name) >= sizeof(files[0].name) ||
-        wire_get_uint(m, "size", FILE_MAX, &size) || wire_get_uint(m, "offset", size, &offset))
+    if (!is_digest(name) || !data || wire_get_uint(m, "size", FILE_MAX, &size) ||
+        wire_get_uint(m, "offset", size, &offset))
         return -EINVAL;
     f = file_named(name);
     if (offset == 0) {
         if (f)
             drop(f);
-        if (!(f = free_slot()))
-            return -ENOSPC;
-        if (files_total() + size > FILES_MAX)
+        f = free_slot();
+        if (!make_room(size))
             return -EFBIG;
         if (!(f->data = malloc(size ? size : 1)))
             return -ENOMEM;
@@ -94,6 +144,16 @@ int create_put(const struct wire_msg *m)
     if (n < 0)
         return -EINVAL;
     f->have += (size_t)n;
+    if (f->have == f->size) {
+        char digest[SHA256_HEX_LEN + 1];
+
+        sha256_hex(f->data, f->size, digest);
+        if (strcmp(digest, f->name)) {
+            drop(f);            /* garbled on the way, or misnamed: not kept */
+            return -EIO;
+        }
+        f->used = ++uses;
+    }
     return 0;
 }
 
@@ -109,14 +169,6 @@ static int action_of(const struct wire_msg *m, const char *key)
 static long control_call(void *ctx, unsigned cmd, void *arg)
 {
     return ctl_call(*(int *)ctx, cmd, arg);
-}
-
-/* Every put file is freed, whatever happens to the create. */
-static void drop_all(void)
-{
-    for (unsigned i = 0; i < MAX_FILES; i++)
-        if (files[i].data)
-            drop(&files[i]);
 }
 
 static long build(int privcmd, const struct wire_msg *m, const char **why)
@@ -137,6 +189,9 @@ static long build(int privcmd, const struct wire_msg *m, const char **why)
     *why = "the kernel or ramdisk was not put in whole";
     if (!k || k->have != k->size || (ramdisk && (!rd || rd->have != rd->size)))
         return -ENOENT;
+    k->used = ++uses;
+    if (rd)
+        rd->used = uses;
     r.memory_mib = (uint32_t)mib;
     r.vcpus = (uint32_t)vcpus;
     r.weight = (uint32_t)weight;
@@ -172,12 +227,10 @@ long create_domain(int privcmd, const struct wire_msg *m, const char **why)
 
     if (action_of(m, "on_poweroff") < 0 || action_of(m, "on_reboot") < 0 ||
         action_of(m, "on_crash") < 0) {
-        drop_all();
         *why = "on_poweroff, on_reboot and on_crash: destroy or preserve";
         return -EINVAL;
     }
     id = build(privcmd, m, why);
-    drop_all();
     if (id < 0)
         return id;
     remember((uint32_t)id, m);

@@ -7,14 +7,21 @@
 #include "wire.h"
 #include "wisp/control.h"
 
-/* `put`: one chunk of a file (file, size, offset, data as base64). 0 or a negative errno. */
+/*
+ * `put`: one chunk of a file (file = its SHA-256 in hex, size, offset, data as
+ * base64); the last chunk is checked against the name (-EIO, nothing kept). 0
+ * or a negative errno.
+ */
 int create_put(const struct wire_msg *m);
+
+/* `have`: 0 when the file (file = SHA-256, size) is here whole already, else -ENOENT. */
+int create_have(const struct wire_msg *m);
 
 /*
  * `create`: builds a domain from the request's fields (name, kernel and
  * ramdisk naming files put before, cmdline, memory, vcpus, weight, cap, cpus,
  * on_poweroff/on_reboot/on_crash = destroy|preserve) and unpauses it. Its id,
- * or a negative errno with *why. The files are freed either way.
+ * or a negative errno with *why. The files stay for the next create.
  */
 long create_domain(int privcmd, const struct wire_msg *m, const char **why);
 

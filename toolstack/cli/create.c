@@ -9,11 +9,12 @@
 #include "create.h"
 #include "elf.h"
 #include "exit_codes.h"
+#include "sha256.h"
 #include "wire.h"
 #include "xlcfg.h"
 
 #define FILE_MAX   (64u << 20)      /* as the agent takes */
-#define CHUNK      3000             /* bytes a `put` carries: 4000 of base64, in one 4 KiB line */
+#define CHUNK      2880             /* bytes a `put` carries: 3840 of base64, in one 4 KiB line */
 
 /* The whole of path, at most FILE_MAX bytes; NULL after saying why. */
 static void *read_whole(const char *what, const char *path, size_t *size)
@@ -44,12 +45,36 @@ static const char *action_name(enum xl_action a)
     return a == XL_PRESERVE ? "preserve" : "destroy";
 }
 
-/* The file to the agent as `put` chunks on one connection; 0 or an exit status. */
-static int put_file(struct client_conn *c, const char *name, const unsigned char *data, size_t size)
+/* Whether the agent has the file named by digest already (from an earlier create). */
+static bool agent_has(struct client_conn *c, const char *digest, size_t size)
+{
+    char buf[WIRE_LINE_MAX];
+    struct wire_out req;
+    struct wire_msg reply;
+    const char *status;
+
+    wire_begin(&req, "req");
+    wire_add(&req, "id", "1");
+    wire_add(&req, "op", "have");
+    wire_add(&req, "file", digest);
+    wire_addf(&req, "size", "%zu", size);
+    return !client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf)) &&
+           (status = wire_get(&reply, "status")) && !strcmp(status, "0");
+}
+
+/*
+ * The file to the agent, named by its SHA-256 (out: digest), as `put` chunks on
+ * one connection, unless the agent has it already; 0 or an exit status.
+ */
+static int put_file(struct client_conn *c, const unsigned char *data, size_t size,
+                    char digest[SHA256_HEX_LEN + 1])
 {
     static char text[CHUNK / 3 * 4 + 8];
     size_t offset = 0;
 
+    sha256_hex(data, size, digest);
+    if (agent_has(c, digest, size))
+        return 0;
     do {
         char buf[WIRE_LINE_MAX];
         struct wire_out req;
@@ -61,7 +86,7 @@ static int put_file(struct client_conn *c, const char *name, const unsigned char
         wire_begin(&req, "req");
         wire_add(&req, "id", "1");
         wire_add(&req, "op", "put");
-        wire_add(&req, "file", name);
+        wire_add(&req, "file", digest);
         wire_addf(&req, "size", "%zu", size);
         wire_addf(&req, "offset", "%zu", offset);
         wire_add(&req, "data", text);
@@ -73,7 +98,8 @@ static int put_file(struct client_conn *c, const char *name, const unsigned char
     return 0;
 }
 
-static int send_create(struct client_conn *c, const struct xl_config *x, bool ramdisk)
+static int send_create(struct client_conn *c, const struct xl_config *x, const char *kernel,
+                       const char *ramdisk)
 {
     char buf[WIRE_LINE_MAX], what[64];
     struct wire_out req;
@@ -84,9 +110,9 @@ static int send_create(struct client_conn *c, const struct xl_config *x, bool ra
     wire_add(&req, "id", "1");
     wire_add(&req, "op", "create");
     wire_add(&req, "name", x->name);
-    wire_add(&req, "kernel", "kernel");
+    wire_add(&req, "kernel", kernel);
     if (ramdisk)
-        wire_add(&req, "ramdisk", "ramdisk");
+        wire_add(&req, "ramdisk", ramdisk);
     wire_add(&req, "cmdline", x->cmdline);
     wire_addf(&req, "memory", "%u", x->memory_mib);
     wire_addf(&req, "vcpus", "%u", x->vcpus);
@@ -152,11 +178,13 @@ int cmd_create(int argc, char **argv)
     if (!rc)
         rc = client_open(&c);
     if (!rc) {
-        rc = put_file(c, "kernel", kernel, ksize);
+        char kdigest[SHA256_HEX_LEN + 1], rdigest[SHA256_HEX_LEN + 1];
+
+        rc = put_file(c, kernel, ksize, kdigest);
         if (!rc && ramdisk)
-            rc = put_file(c, "ramdisk", ramdisk, rsize);
+            rc = put_file(c, ramdisk, rsize, rdigest);
         if (!rc)
-            rc = send_create(c, &x, ramdisk != NULL);
+            rc = send_create(c, &x, kdigest, ramdisk ? rdigest : NULL);
         client_close(c);
     }
     free(kernel);
