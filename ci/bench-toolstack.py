@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""bench-toolstack (host benchmark): how fast `wisp create` makes domains, in one run.
+
+Under one `wisp up` (QEMU TCG), with a stripped act64 as the minimal PVH guest:
+
+  create -> init     host time from starting `wisp create` until the guest's first console
+                     line; the first create sends the kernel over the host channel, the
+                     later ones find it in the agent's cache (both are printed)
+  reference          the same guest built at boot (in the `wisp up --config`, paused):
+                     host time from `wisp unpause` until its first console line, which is
+                     what a built domain needs to reach init without the build
+  create+destroy/s   cycles of `wisp create` (cached kernel) and `wisp destroy` until the
+                     domain is gone, per second
+
+and compares them with issue 12's goals: create->init within 1.2x of the reference,
+at least 50 create+destroy per second. Not a test: it prints the numbers, the ratio and
+whether each goal is met (exit status 1 if one is missed).
+
+Usage: ci/bench-toolstack.py [--build DIR] [--cycles N]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CREATE_RATIO_GOAL = 1.2
+CYCLES_GOAL = 50.0
+POLL_S = 0.005
+
+
+def wisp(build, env, *args):
+    res = subprocess.run([str(build / "toolstack" / "wisp"), *args], env=env,
+                         capture_output=True, text=True, timeout=600)
+    if res.returncode:
+        sys.exit(f"wisp {' '.join(args)} failed: {res.stderr.strip()}")
+    return res.stdout
+
+
+def first_line_after(console, name, start_len, since):
+    """Seconds from `since` until console.log (past start_len) has a line of domain NAME."""
+    prefix = f"[{name}] ".encode()
+    while True:
+        with open(console, "rb") as f:
+            f.seek(start_len)
+            if any(line.startswith(prefix) for line in f.read().splitlines()):
+                return time.monotonic() - since
+        if time.monotonic() - since > 300:
+            sys.exit(f"{name} printed nothing in 300 s")
+        time.sleep(POLL_S)
+
+
+def listed_names(build, env):
+    return {line.split()[1] for line in wisp(build, env, "list").splitlines()[1:]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", type=Path, default=REPO / "build")
+    ap.add_argument("--cycles", type=int, default=20)
+    args = ap.parse_args()
+    build = args.build.resolve()
+    subprocess.run(["ninja", "-C", str(build), "toolstack/xenstored/xenstored.elf",
+                    "guest-kernels/service/vmlinux", "guest-kernels/service-initramfs.cpio.gz"],
+                   check=True, stdout=subprocess.DEVNULL)
+    work = Path(tempfile.mkdtemp(prefix="wisp-bench-ts."))
+    env = dict(os.environ, WISP_RUN_DIR=str(work / "run"))
+    kernel = work / "guest.elf"
+    subprocess.run(["strip", "-o", str(kernel), str(build / "tests/guests/act64.elf")], check=True)
+    (work / "boot.cfg").write_text("domain ref\n  kernel guest.elf\n"
+                                   "  cmdline act=canary beats=1000000\n  memory 16\n  paused\n")
+    console = work / "run" / "console.log"
+    wisp(build, env, "up", "--config", str(work / "boot.cfg"))
+    try:
+        start = console.stat().st_size
+        t0 = time.monotonic()
+        wisp(build, env, "unpause", "ref")
+        reference = first_line_after(console, "ref", start, t0)
+
+        creates = []
+        for i in range(4):
+            cfg = work / f"g{i}.cfg"
+            cfg.write_text(f'name = "g{i}"\nkernel = "{kernel}"\n'
+                           'extra = "act=canary beats=1000000"\nmemory = 16\n')
+            start = console.stat().st_size
+            t0 = time.monotonic()
+            wisp(build, env, "create", str(cfg))
+            creates.append(first_line_after(console, f"g{i}", start, t0))
+            wisp(build, env, "destroy", f"g{i}")
+
+        cfg = work / "cycle.cfg"
+        cfg.write_text(f'name = "cycle"\nkernel = "{kernel}"\n'
+                       'extra = "act=canary beats=1000000"\nmemory = 8\n')
+        t0 = time.monotonic()
+        for _ in range(args.cycles):
+            wisp(build, env, "create", str(cfg))
+            wisp(build, env, "destroy", "cycle")
+            while "cycle" in listed_names(build, env):
+                time.sleep(POLL_S)
+        rate = args.cycles / (time.monotonic() - t0)
+    finally:
+        subprocess.run([str(build / "toolstack" / "wisp"), "down"], env=env,
+                       capture_output=True, timeout=60)
+
+    cached = statistics.median(creates[1:])
+    ratio = cached / reference
+    print(f"guest: stripped act64, {kernel.stat().st_size} bytes; QEMU TCG")
+    print(f"reference (built at boot, unpause -> first line): {reference * 1000:.0f} ms")
+    print(f"create -> first line, kernel sent:    {creates[0] * 1000:.0f} ms "
+          f"({creates[0] / reference:.1f}x)")
+    print(f"create -> first line, kernel cached:  {cached * 1000:.0f} ms (median of "
+          f"{len(creates) - 1}; {ratio:.1f}x; goal <= {CREATE_RATIO_GOAL}x: "
+          f"{'met' if ratio <= CREATE_RATIO_GOAL else 'MISSED'})")
+    print(f"create+destroy: {rate:.2f} per second over {args.cycles} cycles "
+          f"(goal >= {CYCLES_GOAL:.0f}: {'met' if rate >= CYCLES_GOAL else 'MISSED'})")
+    return 0 if ratio <= CREATE_RATIO_GOAL and rate >= CYCLES_GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
