@@ -37,6 +37,7 @@
 #define WISP_CTL_domain_start        13  /* struct wisp_ctl_domain_start */
 #define WISP_CTL_host_read           14  /* struct wisp_ctl_host_io */
 #define WISP_CTL_host_write          15  /* struct wisp_ctl_host_io */
+#define WISP_CTL_console_input       16  /* struct wisp_ctl_console_input */
 
 /* A domain's rights (bits of wisp_domain_info.roles). */
 #define WISP_ROLE_XENSTORE  (1u << 0)  /* serves xenstore: maps store rings, gets VIRQ_DOM_EXC */
@@ -282,6 +283,21 @@ struct wisp_ctl_host_io {
 ABI_SIZE(struct wisp_ctl_host_io, 16);
 
 #define WISP_HOST_IO_MAX        4096
+
+/*
+ * console_input (control role): IN domid (another running domain with a
+ * console ring), buffer, bytes (1..WISP_CONSOLE_INPUT_MAX); puts as many of
+ * the bytes as its console ring's input has room for and returns how many (0:
+ * full, try again). What `wisp console` types; the output travels on COM1.
+ */
+struct wisp_ctl_console_input {
+    uint32_t domid;
+    uint32_t bytes;
+    uint64_t buffer;            /* guest-virtual address */
+};
+ABI_SIZE(struct wisp_ctl_console_input, 16);
+
+#define WISP_CONSOLE_INPUT_MAX  1024
 #define WISP_VIRQ_HOST_CHANNEL  17      /* VIRQ_ARCH_1, unused by Xen on x86 */
 
 /*

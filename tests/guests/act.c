@@ -265,6 +265,44 @@ static void act_await_input(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+/*
+ * Says each line typed into its console ring back ("ECHO <line>", through
+ * CONSOLEIO_write, so the hypervisor's log carries it); "quit" powers off.
+ * What `wisp console` is tested with.
+ */
+static void act_echo(void)
+{
+    volatile struct xencons_interface *ring =
+        (volatile struct xencons_interface *)(hvm_param(HVM_PARAM_CONSOLE_PFN) << 12);
+    char line[128];
+    unsigned int n = 0;
+
+    if (!ring)
+        return;
+    con_printf("ECHO ready\n");
+    for (;;) {
+        XENCONS_RING_IDX cons = ring->in_cons, prod = ring->in_prod;
+
+        if (cons == prod) {
+            (void)hv_sched_op(SCHEDOP_yield, 0);
+            continue;
+        }
+        char c = ring->in[MASK_XENCONS_IDX(cons, ring->in)];
+
+        ring->in_cons = cons + 1;
+        if (c == '\r' || c == '\n') {
+            line[n] = '\0';
+            if (n == 4 && !memcmp(line, "quit", 4))
+                guest_shutdown(SHUTDOWN_poweroff);
+            if (n)
+                con_printf("ECHO %s\n", line);
+            n = 0;
+        } else if (n < sizeof(line) - 1 && c >= ' ' && c < 0x7f) {
+            line[n++] = c;
+        }
+    }
+}
+
 /* Sleeps for good with interrupts on and none coming: the hypervisor idles in host context. */
 static void act_idle(void)
 {
@@ -709,6 +747,7 @@ static const struct act acts[] = {
     { "console-forge", act_console_forge },
     { "log-flood", act_log_flood },
     { "await-input", act_await_input },
+    { "echo", act_echo },
     { "idle", act_idle },
     { "latency", act_latency },
     { "periodic-huge", act_periodic_huge },

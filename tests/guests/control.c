@@ -20,7 +20,7 @@
 #define WRAPPING_GVA    0xffffffffffffffc0UL
 #define MS              NS_PER_MS
 #define MAX_LIST        8
-#define LAST_CONTROL_COMMAND WISP_CTL_host_write
+#define LAST_CONTROL_COMMAND WISP_CTL_console_input
 
 static const struct hvm_start_info *start_info;
 
@@ -211,6 +211,31 @@ static void check_hostile(uint32_t self)
 
 /* ---- act=control: the whole control sequence of test_control.py ---- */
 
+static long console_input(uint32_t domid, const void *buf, uint32_t bytes)
+{
+    struct wisp_ctl_console_input a = { .domid = domid, .bytes = bytes, .buffer = HV_PTR(buf) };
+
+    return ctl(WISP_CTL_console_input, &a);
+}
+
+/* Bytes typed into the canary's console ring; every bad argument refused first. */
+static void check_console_input(uint32_t self, uint32_t canary)
+{
+    static char keys[WISP_CONSOLE_INPUT_MAX + 1] = "typed\n";
+
+    check("ctl_console_input_bad", console_input(canary, keys, 0) == -XEN_EINVAL &&
+          console_input(canary, keys, WISP_CONSOLE_INPUT_MAX + 1) == -XEN_EINVAL &&
+          console_input(self, keys, 6) == -XEN_EINVAL &&
+          console_input(DOMID_SELF, keys, 6) == -XEN_EINVAL &&
+          console_input(99, keys, 6) == -XEN_ESRCH &&
+          console_input(canary, (void *)UNMAPPED_GVA, 6) == -XEN_EFAULT &&
+          ctl(WISP_CTL_console_input, (void *)UNMAPPED_GVA) == -XEN_EFAULT, "not refused");
+    long n = console_input(canary, keys, 6);
+    long more = console_input(canary, keys, WISP_CONSOLE_INPUT_MAX);
+    check("ctl_console_input", n == 6 && more >= 0 && more + n <= 1024,
+          "took %ld, then %ld (the ring holds 1024)", n, more);
+}
+
 /* Pauses the canary (and the spinning victim) for a second: no beat in between, beats again after. */
 static void check_pause(uint32_t canary, uint32_t victim)
 {
@@ -317,6 +342,8 @@ static void act_control(void)
     check("ctl_version", ctl(WISP_CTL_version, NULL) == WISP_CONTROL_VERSION, "wrong version");
     check_list(self, xs);
     check_hostile(self);
+    if (canary)
+        check_console_input(self, canary);
     if (sleeper)
         check_start_paused(sleeper);
     if (gone)
@@ -355,6 +382,7 @@ static void act_noperm(void)
                ctl(WISP_CTL_domain_start, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_host_read, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_host_write, &l) == -XEN_EPERM &&
+               ctl(WISP_CTL_console_input, &l) == -XEN_EPERM &&
                ctl(WISP_CTL_destroy, (void *)UNMAPPED_GVA) == -XEN_EPERM;
 
     check("noperm_every_command", all, "a command did not give EPERM");
@@ -381,7 +409,8 @@ static void act_xs_role(void)
           ctl(WISP_CTL_domain_write, list) == -XEN_EPERM &&
           ctl(WISP_CTL_domain_start, list) == -XEN_EPERM &&
           ctl(WISP_CTL_host_read, list) == -XEN_EPERM &&
-          ctl(WISP_CTL_host_write, list) == -XEN_EPERM, "a control command did not give EPERM");
+          ctl(WISP_CTL_host_write, list) == -XEN_EPERM &&
+          ctl(WISP_CTL_console_input, list) == -XEN_EPERM, "a control command did not give EPERM");
     checks_done();
     serve_forever();
 }

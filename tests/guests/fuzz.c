@@ -786,7 +786,7 @@ static void gen_grant_table_op(void)
  * and a number past the last gives -ENOSYS (docs/control.md).
  */
 static uint64_t control_bad;
-#define LAST_CONTROL_COMMAND WISP_CTL_host_write
+#define LAST_CONTROL_COMMAND WISP_CTL_console_input
 
 static long control_expected(uint64_t cmd)
 {

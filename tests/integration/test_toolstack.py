@@ -8,7 +8,8 @@ what they must (the tool stack's own domains, unknown names, a second `up`), the
 survives hostile clients (garbage, an oversized line, a request without an id, a client
 that leaves mid-request, a second client at once), `wisp create` makes domains from xl.cfg
 files (on_poweroff destroy and preserve, create/destroy cycles reusing one id, configs with
-every kind of error leaving nothing behind; Bochs one create, its channel being slow), and
+every kind of error leaving nothing behind; Bochs one create, its channel being slow),
+`wisp console` types into a guest and shows its answer, and
 `wisp down` ends it all.
 """
 import os
@@ -147,6 +148,32 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
     assert set(listed(env)) == {"xenstore", "service", "canary"}, "a failed create left something"
 
 
+def check_console(tmp_path, env, kernel):
+    """wisp console: keys reach the guest (act=echo says each line back), its output comes
+    to the client, Ctrl-] leaves; the guest's "quit" ends it (on_poweroff destroy)."""
+    echo = xl_cfg(tmp_path, "echo", f'name = "echo"\nkernel = "{kernel}"\nextra = "act=echo"\n'
+                  'memory = 16\n')
+    assert wisp(env, "create", echo, timeout=600).returncode == 0
+    con = subprocess.Popen([str(WISP), "console", "echo"], env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    con.stdin.write(b"hello there\n")
+    con.stdin.flush()
+    got, deadline = b"", time.monotonic() + 120
+    os.set_blocking(con.stdout.fileno(), False)
+    while b"ECHO hello there" not in got and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got += con.stdout.read() or b""
+    con.stdin.write(b"quit\n\x1d")
+    con.stdin.close()
+    con.wait(timeout=60)
+    err = con.stderr.read()
+    assert b"ECHO hello there" in got, (got, err)
+    assert con.returncode == 0 and b"left echo's console" in err, (con.returncode, err)
+    wait_for("echo gone after quit", lambda: "echo" not in listed(env), 120)
+    nobody = wisp(env, "console", "nosuch")
+    assert nobody.returncode == 1 and "no domain is called 'nosuch'" in nobody.stderr
+
+
 def check_hostile_clients(run_dir, env):
     bad = Raw(run_dir)
     bad.send(b"garbage\x01\n")
@@ -225,6 +252,7 @@ def test_up_list_control_down(tmp_path, emulator):
         kernel = tmp_path / "act64-stripped.elf"             # small: the channel is slow
         subprocess.run(["strip", "-o", str(kernel), str(GUESTS / "act64.elf")], check=True)
         check_create(tmp_path, run_dir, env, str(kernel), thorough=emulator == "qemu")
+        check_console(tmp_path, env, str(kernel))
         check_hostile_clients(run_dir, env)
     finally:
         down = wisp(env, "down", timeout=60)

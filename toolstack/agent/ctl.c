@@ -163,3 +163,11 @@ long ctl_call(int fd, unsigned int cmd, void *arg)
 {
     return control_value(fd, cmd, arg);
 }
+
+long ctl_console_input(int fd, uint16_t domid, const void *buf, uint32_t bytes)
+{
+    struct wisp_ctl_console_input in = { .domid = domid, .bytes = bytes,
+                                         .buffer = (uint64_t)(uintptr_t)buf };
+
+    return control_value(fd, WISP_CTL_console_input, &in);
+}

@@ -40,6 +40,9 @@ int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap);
 /* The running time of all of domid's vCPUs together, in ns (WISP_CTL_domain_stats). */
 int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns);
 
+/* Bytes into domid's console input: how many its ring took (0: full), or a negative errno. */
+long ctl_console_input(int fd, uint16_t domid, const void *buf, uint32_t bytes);
+
 /* The host channel: bytes moved (0: none waiting / the port is busy), or a negative errno. */
 long ctl_host_read(int fd, void *buf, uint32_t bytes);
 long ctl_host_write(int fd, const void *buf, uint32_t bytes);

@@ -164,3 +164,9 @@ long ctl_call(int fd, unsigned int cmd, void *arg)
     (void)fd, (void)cmd, (void)arg;
     return -ENOSYS;
 }
+
+long ctl_console_input(int fd, uint16_t domid, const void *buf, uint32_t bytes)
+{
+    (void)fd, (void)domid, (void)buf, (void)bytes;
+    return -ENOSYS;
+}

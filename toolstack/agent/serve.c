@@ -218,6 +218,28 @@ static int op_create(const struct wire_msg *m, const char *id)
     return 1;
 }
 
+/* Keys for a domain's console (`wisp console`): as many as its ring takes, said in `taken`. */
+static int op_console_input(const struct wire_msg *m, const char *id)
+{
+    static char keys[WISP_CONSOLE_INPUT_MAX];
+    const char *data = wire_get(m, "data");
+    uint64_t domid;
+    long n = data ? wire_b64_decode(data, keys, sizeof(keys)) : -1, taken;
+    struct wire_out o;
+
+    if (n <= 0 || wire_get_uint(m, "domid", DOMID_FIRST_RESERVED - 1, &domid))
+        return -EINVAL;
+    taken = ctl_console_input(srv.privcmd, (uint16_t)domid, keys, (uint32_t)n);
+    if (taken < 0)
+        return (int)taken;
+    wire_begin(&o, "reply");
+    wire_add(&o, "id", id);
+    wire_add(&o, "status", "0");
+    wire_addf(&o, "taken", "%ld", taken);
+    send(&o);
+    return 1;
+}
+
 /* Runs one request; a negative errno, 0 (reply ok) or 1 (already answered). */
 static int run_request(const struct wire_msg *m, const char *op, const char *id)
 {
@@ -234,6 +256,8 @@ static int run_request(const struct wire_msg *m, const char *op, const char *id)
         return create_put(m);
     if (!strcmp(op, "have"))
         return create_have(m);
+    if (!strcmp(op, "console_input"))
+        return op_console_input(m, id);
     if (!strcmp(op, "create"))
         return op_create(m, id);
     if (strcmp(op, "pause") && strcmp(op, "unpause") && strcmp(op, "destroy") &&

@@ -21,6 +21,7 @@
 #define MAX_CLIENTS     16
 #define CLIENT_OUT_MAX  (64 * 1024)     /* a client that lets more pile up is dropped */
 #define POLL_MS         500
+#define CONSOLE_POLL_MS 20              /* console.log is a file: looked at this often when followed */
 #define CHANNEL_WAIT_MS 30000           /* for `wisp run` to make the channel's socket */
 
 struct client {
@@ -28,6 +29,7 @@ struct client {
     unsigned generation;        /* bumped when the slot is reused: late replies go nowhere */
     bool watching;              /* gets the agent's events */
     bool busy;                  /* a request of its own is with the agent */
+    char console[40];           /* `console`: the domain whose output it gets; "" for none */
     struct wire_lines in;
     char out[CLIENT_OUT_MAX];
     size_t out_len;
@@ -49,6 +51,11 @@ static struct {
     struct wire_lines agent_in;
     struct client clients[MAX_CLIENTS];
     struct pending pending[MAX_CLIENTS];
+    /* console.log as it grows, cut into each line's label and text (for `console` clients). */
+    int console_fd;
+    bool at_line_start, in_label, after_label;
+    char label[40], owner[40];
+    size_t label_len;
 } b;
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -238,6 +245,91 @@ static void on_agent_line(void *ctx, char *line)
     }
 }
 
+/* ---- console output: console.log's lines of one domain, to its `console` clients ---- */
+
+#define CONSOLE_CHUNK 2880      /* bytes a `cons` message carries (3840 of base64) */
+
+static void send_console(const char *owner, const char *text, size_t len)
+{
+    static char b64[CONSOLE_CHUNK / 3 * 4 + 8];
+
+    for (size_t off = 0; off < len; off += CONSOLE_CHUNK) {
+        size_t n = len - off < CONSOLE_CHUNK ? len - off : CONSOLE_CHUNK;
+        struct wire_out o;
+
+        wire_b64_encode(text + off, n, b64);
+        wire_begin(&o, "cons");
+        wire_add(&o, "data", b64);
+        for (unsigned i = 0; i < MAX_CLIENTS; i++)
+            if (b.clients[i].fd >= 0 && b.clients[i].console[0] &&
+                !strcmp(b.clients[i].console, owner))
+                to_client_msg(&b.clients[i], &o);
+    }
+}
+
+/* One byte of console.log: "[NAME] " at a line's start names whose the line is. */
+static bool console_byte(char c, char *text, size_t *len)
+{
+    if (b.at_line_start) {
+        b.at_line_start = false;
+        b.in_label = c == '[';
+        b.label_len = 0;
+        b.owner[0] = '\0';
+        if (b.in_label)
+            return false;
+    }
+    if (b.in_label) {
+        if (c == ']' || b.label_len == sizeof(b.label) - 1) {
+            b.label[b.label_len] = '\0';
+            snprintf(b.owner, sizeof(b.owner), "%s", b.label);
+            b.in_label = false;
+            b.after_label = true;
+        } else {
+            b.label[b.label_len++] = c;
+        }
+        return false;
+    }
+    if (b.after_label) {
+        b.after_label = false;
+        if (c == ' ')
+            return false;
+    }
+    text[(*len)++] = c;
+    b.at_line_start = c == '\n';
+    return b.at_line_start;
+}
+
+/* What console.log gained since the last look, to the clients following its domains. */
+static void follow_console(void)
+{
+    char buf[4096], text[sizeof(buf)];
+    ssize_t got;
+
+    while ((got = read(b.console_fd, buf, sizeof(buf))) > 0) {
+        size_t len = 0;
+
+        for (ssize_t i = 0; i < got; i++) {
+            char owner[sizeof(b.owner)];
+
+            memcpy(owner, b.owner, sizeof(owner));
+            if (console_byte(buf[i], text, &len)) {
+                send_console(owner, text, len);
+                len = 0;
+            }
+        }
+        if (len)
+            send_console(b.owner, text, len);   /* a partial line: a prompt shows at once */
+    }
+}
+
+static bool console_followed(void)
+{
+    for (unsigned i = 0; i < MAX_CLIENTS; i++)
+        if (b.clients[i].fd >= 0 && b.clients[i].console[0])
+            return true;
+    return false;
+}
+
 /* ---- the clients' lines ---- */
 
 static void __attribute__((noreturn)) shut_down(const char *why)
@@ -320,6 +412,17 @@ static void on_client_line(void *ctx, char *line)
         client_error(c, id, 0, "events follow");
         return;
     }
+    if (!strcmp(op, "console")) {
+        const char *name = wire_get(&m, "name");
+
+        if (!name || !name[0] || strlen(name) >= sizeof(c->console)) {
+            client_error(c, id, -EINVAL, "console: name=NAME of a domain");
+            return;
+        }
+        snprintf(c->console, sizeof(c->console), "%s", name);
+        client_error(c, id, 0, "its output follows as cons messages");
+        return;
+    }
     forward_request(c, &m, id);
 }
 
@@ -345,6 +448,7 @@ static void accept_client(void)
         c->fd = fd;
         c->generation++;
         c->watching = c->busy = false;
+        c->console[0] = '\0';
         c->out_len = 0;
         memset(&c->in, 0, sizeof(c->in));
         return;
@@ -458,6 +562,11 @@ void broker_main(const char *dir, char *const *run_argv)
         (b.listen_fd = listen_on(path)) < 0)
         shut_down("cannot listen on the control socket");
     fcntl(b.agent_fd, F_SETFL, fcntl(b.agent_fd, F_GETFL) | O_NONBLOCK);
+    b.at_line_start = true;
+    b.console_fd = run_file(dir, RUN_CONSOLE_LOG, path, sizeof(path))
+                       ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (b.console_fd >= 0)
+        lseek(b.console_fd, 0, SEEK_END);     /* consoles show what comes from now on */
     for (;;) {
         struct pollfd fds[2 + MAX_CLIENTS];
         int slot[2 + MAX_CLIENTS], n = 0;
@@ -477,7 +586,13 @@ void broker_main(const char *dir, char *const *run_argv)
                                       .events = POLLIN | (b.clients[i].out_len ? POLLOUT : 0) };
             slot[n++] = i;
         }
-        if (poll(fds, (nfds_t)n, POLL_MS) <= 0)
+        bool following = b.console_fd >= 0 && console_followed();
+
+        if (following)
+            follow_console();
+        else if (b.console_fd >= 0 && lseek(b.console_fd, 0, SEEK_END) >= 0)
+            b.at_line_start = true;             /* nobody watches: skip it */
+        if (poll(fds, (nfds_t)n, following ? CONSOLE_POLL_MS : POLL_MS) <= 0)
             continue;
         for (int i = 0; i < n; i++) {
             if (!fds[i].revents)

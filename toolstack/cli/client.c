@@ -138,6 +138,11 @@ void client_close(struct client_conn *c)
     close(c->fd);
 }
 
+int client_fd(const struct client_conn *c)
+{
+    return c->fd;
+}
+
 int client_exchange(struct client_conn *c, struct wire_out *req, client_item_fn on_item,
                     void *ctx, struct wire_msg *reply, char *reply_buf, size_t reply_size)
 {
@@ -281,6 +286,28 @@ static int resolve(const char *which, unsigned *domid)
         }
     }
     fprintf(stderr, "wisp: no domain is called '%s' (`wisp list` shows them)\n", which);
+    return 1;
+}
+
+int client_domain(const char *which, unsigned *domid, char *name, size_t size)
+{
+    static struct listed l;
+    char *end;
+    unsigned long id = strtoul(which, &end, 10);
+    bool by_id = *which && !*end;
+    int rc = fetch_list(&l);
+
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < l.n; i++) {
+        if (by_id ? l.d[i].domid == id : !strcmp(l.d[i].name, which)) {
+            *domid = l.d[i].domid;
+            snprintf(name, size, "%s", l.d[i].name);
+            return 0;
+        }
+    }
+    fprintf(stderr, "wisp: no domain is %s '%s' (`wisp list` shows them)\n",
+            by_id ? "numbered" : "called", which);
     return 1;
 }
 

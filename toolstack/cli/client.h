@@ -27,6 +27,11 @@ int client_open(struct client_conn **c);
 int client_exchange(struct client_conn *c, struct wire_out *req, client_item_fn on_item,
                     void *ctx, struct wire_msg *reply, char *reply_buf, size_t reply_size);
 void client_close(struct client_conn *c);
+/* Its socket, for a caller that also polls something else (wisp console). */
+int client_fd(const struct client_conn *c);
+
+/* NAME or ID of a listed domain: its id and name; 0, or an exit status after saying why. */
+int client_domain(const char *which, unsigned *domid, char *name, size_t size);
 
 /* 0 when the reply says status 0; else says why on stderr ("wisp: WHAT: ...") and returns 1. */
 int client_judge(const char *what, const struct wire_msg *reply);

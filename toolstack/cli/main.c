@@ -11,6 +11,7 @@
 #include "accel.h"
 #include "bzimage.h"
 #include "client.h"
+#include "console_attach.h"
 #include "create.h"
 #include "emulator.h"
 #include "exit_codes.h"
@@ -39,6 +40,7 @@ static void print_usage(FILE *out)
           "       wisp up [--config FILE] [OPTIONS]\n"
           "           start Wisp in the background with its xenstore and service domains\n"
           "       wisp create FILE   a domain from an xl.cfg file; prints its id\n"
+          "       wisp console NAME|ID   its console on the terminal; Ctrl-] leaves\n"
           "       wisp list | pause | unpause | destroy | shutdown | reboot NAME|ID\n"
           "       wisp sched NAME|ID [--weight W] [--cap C]\n"
           "       wisp down   stop the Wisp that `wisp up` started (docs/toolstack.md)\n"
@@ -394,6 +396,8 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(argv[1], "up") == 0)
         return cmd_up(argc - 1, argv + 1);
+    if (strcmp(argv[1], "console") == 0)
+        return cmd_console(argc - 1, argv + 1);
     if (strcmp(argv[1], "create") == 0)
         return cmd_create(argc - 1, argv + 1);
     if (strcmp(argv[1], "down") == 0)

@@ -115,27 +115,60 @@ static struct domain *input_focus(void)
     return any;
 }
 
-static void feed_input(struct domain *d)
+/* The next input byte from a source, or -1 when it has none now. */
+typedef int (*input_source)(void *ctx);
+
+/* Moves bytes from next() into d's input ring while it has room; how many moved. */
+static size_t fill_input(struct domain *d, input_source next, void *ctx)
 {
     struct xencons_interface *r = ring_of(d);
     XENCONS_RING_IDX prod = r->in_prod;
     XENCONS_RING_IDX cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
-    bool any = false;
+    size_t moved = 0;
 
-    /* Bytes stay in the UART FIFO while the guest's ring is full. */
+    /* A source keeps what does not fit while the guest's ring is full. */
     while (prod - cons < sizeof(r->in)) {
-        int c = uart_getc();
+        int c = next(ctx);
 
         if (c < 0)
             break;
         r->in[MASK_XENCONS_IDX(prod, r->in)] = (char)c;
         prod++;
-        any = true;
+        moved++;
     }
-    if (!any)
-        return;
+    if (!moved)
+        return 0;
     __atomic_store_n(&r->in_prod, prod, __ATOMIC_RELEASE);
     notify_guest(d);
+    return moved;
+}
+
+static int from_uart(void *ctx)
+{
+    (void)ctx;
+    return uart_getc();
+}
+
+struct buffer_source {
+    const char *p;
+    size_t left;
+};
+
+static int from_buffer(void *ctx)
+{
+    struct buffer_source *b = ctx;
+
+    if (!b->left)
+        return -1;
+    b->left--;
+    return (unsigned char)*b->p++;
+}
+
+size_t console_ring_input(struct domain *d, const char *buf, size_t len)
+{
+    struct buffer_source b = { buf, len };
+
+    return d->console_ring ? fill_input(d, from_buffer, &b) : 0;
 }
 
 /*
@@ -155,7 +188,7 @@ void console_ring_poll_input(void)
     struct domain *focus = input_focus();
 
     if (focus)
-        feed_input(focus);
+        (void)fill_input(focus, from_uart, NULL);
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
         if (!d->running || !d->console_ring)
             continue;

@@ -2,6 +2,7 @@
 #include "env.h"
 #include "errno.h"
 #include "bootconfig.h"
+#include "console_ring.h"
 #include "devices.h"
 #include "domain_build.h"
 #include "host_channel.h"
@@ -40,6 +41,7 @@ static const uint32_t command_roles[] = {
     [WISP_CTL_domain_start] = WISP_ROLE_CONTROL,
     [WISP_CTL_host_read] = WISP_ROLE_CONTROL,
     [WISP_CTL_host_write] = WISP_ROLE_CONTROL,
+    [WISP_CTL_console_input] = WISP_ROLE_CONTROL,
 };
 #define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
 
@@ -402,6 +404,27 @@ static long start_domain(struct hcall_ctx *c, uint64_t gva)
     return domain_start(d, a.entry, a.start_info);
 }
 
+/* Typed into another domain's console: read from the caller once, into its ring as room allows. */
+static long console_input(struct hcall_ctx *c, uint64_t gva)
+{
+    static char buf[WISP_CONSOLE_INPUT_MAX];    /* guarded by hv_lock */
+    struct wisp_ctl_console_input a;
+    struct domain *d;
+    long err = 0;
+
+    if (hc_copy_from(c, &a, gva, sizeof(a)))
+        return -EFAULT;
+    if (!a.bytes || a.bytes > WISP_CONSOLE_INPUT_MAX)
+        return -EINVAL;
+    if (!(d = other_domain(c, a.domid, &err)))
+        return err;
+    if (!d->running || !d->console_ring)
+        return -EINVAL;
+    if (hc_copy_from(c, buf, a.buffer, a.bytes))
+        return -EFAULT;
+    return (long)console_ring_input(d, buf, a.bytes);
+}
+
 long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
 {
     unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
@@ -438,6 +461,8 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
         return host_channel_read(c, arg[1]);
     case WISP_CTL_host_write:
         return host_channel_write(c, arg[1]);
+    case WISP_CTL_console_input:
+        return console_input(c, arg[1]);
     default:
         return evtchn_alloc_unbound_in(c, arg[1]);
     }

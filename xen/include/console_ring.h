@@ -19,4 +19,7 @@ void console_ring_flush(struct domain *d);
  * output rings left unfinished; called from the scheduler loop. */
 void console_ring_poll_input(void);
 
+/* Bytes for d's console input (WISP_CTL_console_input): as many as its ring has room for. */
+size_t console_ring_input(struct domain *d, const char *buf, size_t len);
+
 #endif
