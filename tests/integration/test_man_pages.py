@@ -6,7 +6,7 @@ from pathlib import Path
 
 MAN = Path(__file__).resolve().parents[2] / "docs" / "man"
 COMMANDS = ["run", "demo", "up", "down", "create", "list", "console", "pause", "unpause", "destroy",
-            "shutdown", "reboot", "sched", "help"]
+            "shutdown", "reboot", "sched", "top", "mem-set", "help"]
 
 
 def test_pages_render_cleanly():

@@ -238,6 +238,14 @@ def test_up_list_control_down(tmp_path, emulator):
             "canary: weight 512, cap 50", sched
         assert wisp(env, "sched", "canary", "--weight", "0").returncode == 1
 
+        top = wisp(env, "top", "--count", "1", "--interval", "0.5")
+        assert top.returncode == 0 and top.stdout.splitlines()[0].split()[3:6] == \
+            ["CPU%", "EXITS/s", "EVENTS/s"] and "canary" in top.stdout, top
+        mem = wisp(env, "mem-set", "canary", "8")
+        assert mem.returncode == 0 and "memory target 8192 KiB" in mem.stdout, mem
+        assert wisp(env, "mem-set", "canary", "64").returncode == 1     # above what it has
+        assert "EPERM" in wisp(env, "mem-set", "service", "8").stderr
+
         refused = wisp(env, "destroy", "service")
         assert refused.returncode == 1 and "EPERM" in refused.stderr, refused
         unknown = wisp(env, "pause", "nosuch")

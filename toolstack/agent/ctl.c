@@ -130,7 +130,7 @@ int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap)
     return control(fd, WISP_CTL_sched_set, &s);
 }
 
-int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns)
+int ctl_domain_usage(int fd, uint16_t domid, struct domain_usage *u)
 {
     static struct wisp_vcpu_stats vcpus[WISP_MAX_VCPUS_LISTED];
     struct wisp_ctl_domain_stats st = { .domid = domid, .max_vcpus = WISP_MAX_VCPUS_LISTED,
@@ -139,9 +139,11 @@ int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns)
 
     memset(vcpus, 0, sizeof(vcpus));    /* written by us first: present and writable */
     err = control(fd, WISP_CTL_domain_stats, &st);
-    *ns = 0;
+    *u = (struct domain_usage){ .events = st.events_received };
     for (unsigned int i = 0; !err && i < st.nr_vcpus && i < WISP_MAX_VCPUS_LISTED; i++)
-        *ns += vcpus[i].running_ns;
+        u->running_ns += vcpus[i].running_ns;
+    for (unsigned int i = 0; !err && i < st.nr_exit_reasons && i < WISP_STATS_EXITS; i++)
+        u->exits += st.exits[i];
     return err;
 }
 

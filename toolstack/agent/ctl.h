@@ -37,8 +37,13 @@ long ctl_call(int fd, unsigned int cmd, void *arg);
 int ctl_sched_get(int fd, uint16_t domid, uint32_t *weight, uint32_t *cap);
 int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap);
 
-/* The running time of all of domid's vCPUs together, in ns (WISP_CTL_domain_stats). */
-int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns);
+/* What domid has used so far (WISP_CTL_domain_stats): what `list` and `top` show. */
+struct domain_usage {
+    uint64_t running_ns;        /* all its vCPUs together */
+    uint64_t exits;             /* VM exits, every reason */
+    uint64_t events;            /* event channel notifications it received */
+};
+int ctl_domain_usage(int fd, uint16_t domid, struct domain_usage *u);
 
 /* Bytes into domid's console input: how many its ring took (0: full), or a negative errno. */
 long ctl_console_input(int fd, uint16_t domid, const void *buf, uint32_t bytes);

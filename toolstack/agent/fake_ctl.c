@@ -140,10 +140,10 @@ int ctl_sched_set(int fd, uint16_t domid, uint32_t weight, uint32_t cap)
     return -ENOSYS;
 }
 
-int ctl_running_ns(int fd, uint16_t domid, uint64_t *ns)
+int ctl_domain_usage(int fd, uint16_t domid, struct domain_usage *u)
 {
     (void)fd, (void)domid;
-    *ns = 0;
+    *u = (struct domain_usage){ 0 };
     return -ENOSYS;
 }
 

@@ -99,7 +99,7 @@ static int list_all(void)
 static void add_domain_fields(struct wire_out *o, const struct wisp_domain_info *d)
 {
     char name[sizeof(d->name) + 1];
-    uint64_t ns = 0;
+    struct domain_usage u;
 
     memcpy(name, d->name, sizeof(d->name));
     name[sizeof(d->name)] = '\0';
@@ -112,8 +112,11 @@ static void add_domain_fields(struct wire_out *o, const struct wisp_domain_info 
     wire_addf(o, "vcpus", "%u", d->nr_vcpus);
     wire_addf(o, "mem_kib", "%llu", (unsigned long long)d->tot_pages * 4);
     wire_addf(o, "max_kib", "%llu", (unsigned long long)d->max_pages * 4);
-    if (!ctl_running_ns(srv.privcmd, (uint16_t)d->domid, &ns))
-        wire_addf(o, "cpu_ns", "%llu", (unsigned long long)ns);
+    if (!ctl_domain_usage(srv.privcmd, (uint16_t)d->domid, &u)) {
+        wire_addf(o, "cpu_ns", "%llu", (unsigned long long)u.running_ns);
+        wire_addf(o, "exits", "%llu", (unsigned long long)u.exits);
+        wire_addf(o, "events", "%llu", (unsigned long long)u.events);
+    }
 }
 
 static void op_list(const char *id)
@@ -218,6 +221,38 @@ static int op_create(const struct wire_msg *m, const char *id)
     return 1;
 }
 
+/*
+ * xl mem-set: the guest's balloon target, memory/target in KiB in its xenstore
+ * directory (a balloon driver moves toward it). At most what it was built with:
+ * no ballooning above it yet.
+ */
+static int op_mem_set(const struct wire_msg *m, const char *id)
+{
+    char path[64], value[24];
+    uint64_t mib;
+    uint16_t domid;
+    struct wire_out o;
+    int err = target(m, &domid);
+
+    if (err)
+        return err;
+    if (wire_get_uint(m, "mib", 65536, &mib) || !mib)
+        return -EINVAL;
+    for (int i = 0, n = list_all(); i < n; i++)    /* 256 pages a MiB */
+        if (listed[i].domid == domid && mib * 256 > listed[i].max_pages)
+            return -EINVAL;
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+    snprintf(value, sizeof(value), "%llu", (unsigned long long)mib * 1024);
+    if ((err = store_write(srv.store, STORE_NO_TX, path, value)))
+        return err;
+    wire_begin(&o, "reply");
+    wire_add(&o, "id", id);
+    wire_add(&o, "status", "0");
+    wire_add(&o, "target_kib", value);
+    send(&o);
+    return 1;
+}
+
 /* Keys for a domain's console (`wisp console`): as many as its ring takes, said in `taken`. */
 static int op_console_input(const struct wire_msg *m, const char *id)
 {
@@ -258,6 +293,8 @@ static int run_request(const struct wire_msg *m, const char *op, const char *id)
         return create_have(m);
     if (!strcmp(op, "console_input"))
         return op_console_input(m, id);
+    if (!strcmp(op, "mem_set"))
+        return op_mem_set(m, id);
     if (!strcmp(op, "create"))
         return op_create(m, id);
     if (strcmp(op, "pause") && strcmp(op, "unpause") && strcmp(op, "destroy") &&

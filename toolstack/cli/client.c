@@ -199,14 +199,16 @@ int client_judge(const char *what, const struct wire_msg *reply)
 
 /* ---- list ---- */
 
+struct listed_domain {
+    unsigned domid;
+    char name[40], state[16];
+    unsigned long long mem_kib, cpu_ns, exits, events;
+    unsigned vcpus, roles;
+};
+
 struct listed {
     unsigned n;
-    struct {
-        unsigned domid;
-        char name[40], state[16];
-        unsigned long long mem_kib, cpu_ns;
-        unsigned vcpus, roles;
-    } d[MAX_LISTED];
+    struct listed_domain d[MAX_LISTED];
 };
 
 static unsigned long long field_u64(const struct wire_msg *m, const char *key)
@@ -228,6 +230,8 @@ static void keep_item(void *ctx, const struct wire_msg *m)
     snprintf(l->d[l->n].state, sizeof(l->d[l->n].state), "%s", state ? state : "?");
     l->d[l->n].mem_kib = field_u64(m, "mem_kib");
     l->d[l->n].cpu_ns = field_u64(m, "cpu_ns");
+    l->d[l->n].exits = field_u64(m, "exits");
+    l->d[l->n].events = field_u64(m, "events");
     l->d[l->n].vcpus = (unsigned)field_u64(m, "vcpus");
     l->d[l->n].roles = (unsigned)field_u64(m, "roles");
     l->n++;
@@ -311,7 +315,8 @@ int client_domain(const char *which, unsigned *domid, char *name, size_t size)
     return 1;
 }
 
-static int domain_op(const char *op, const char *which, const char *weight, const char *cap)
+/* op on one domain, with extra fields (key, value pairs; a NULL value is left out). */
+static int domain_op(const char *op, const char *which, const char *const *fields)
 {
     char buf[WIRE_LINE_MAX], what[96];
     struct wire_out req;
@@ -325,18 +330,19 @@ static int domain_op(const char *op, const char *which, const char *weight, cons
     wire_add(&req, "id", "1");
     wire_add(&req, "op", op);
     wire_addf(&req, "domid", "%u", domid);
-    if (weight)
-        wire_add(&req, "weight", weight);
-    if (cap)
-        wire_add(&req, "cap", cap);
+    for (; fields && fields[0]; fields += 2)
+        if (fields[1])
+            wire_add(&req, fields[0], fields[1]);
     if ((rc = client_request(&req, NULL, NULL, &reply, buf, sizeof(buf))))
         return rc;
-    snprintf(what, sizeof(what), "%s %s", op, which);
+    snprintf(what, sizeof(what), "%s %s", strcmp(op, "mem_set") ? op : "mem-set", which);
     if ((rc = client_judge(what, &reply)))
         return rc;
     if (!strcmp(op, "sched"))
         printf("%s: weight %s, cap %s\n", which, wire_get(&reply, "weight"),
                wire_get(&reply, "cap"));
+    if (!strcmp(op, "mem_set"))
+        printf("%s: memory target %s KiB\n", which, wire_get(&reply, "target_kib"));
     return 0;
 }
 
@@ -363,7 +369,86 @@ static int cmd_sched(int argc, char **argv)
         fputs("usage: wisp sched NAME|ID [--weight W] [--cap C]\n", stderr);
         return WISP_EXIT_USAGE;
     }
-    return domain_op("sched", argv[optind], weight, cap);
+    const char *fields[] = { "weight", weight, "cap", cap, NULL };
+
+    return domain_op("sched", argv[optind], fields);
+}
+
+/* ---- top ---- */
+
+static const struct listed_domain *same_domain(const struct listed *l, const struct listed_domain *d)
+{
+    for (unsigned i = 0; i < l->n; i++)
+        if (l->d[i].domid == d->domid && !strcmp(l->d[i].name, d->name))
+            return &l->d[i];
+    return NULL;
+}
+
+static void print_frame(const struct listed *now, const struct listed *before, double secs,
+                        bool tty)
+{
+    if (tty)
+        fputs("\033[H\033[2J", stdout);
+    printf("%-4s %-20s %-9s %6s %9s %9s %9s %5s\n", "ID", "NAME", "STATE", "CPU%", "EXITS/s",
+           "EVENTS/s", "MEM(MiB)", "VCPUS");
+    for (unsigned i = 0; i < now->n; i++) {
+        const struct listed_domain *d = &now->d[i], *p = same_domain(before, d);
+        double cpu = p && d->cpu_ns >= p->cpu_ns ? (double)(d->cpu_ns - p->cpu_ns) / 1e9 / secs : 0;
+        double exits = p && d->exits >= p->exits ? (double)(d->exits - p->exits) / secs : 0;
+        double events = p && d->events >= p->events ? (double)(d->events - p->events) / secs : 0;
+
+        printf("%-4u %-20s %-9s %6.1f %9.0f %9.0f %9llu %5u\n", d->domid, d->name, d->state,
+               cpu * 100, exits, events, (d->mem_kib + 512) / 1024, d->vcpus);
+    }
+    fflush(stdout);
+}
+
+/* Live CPU, exit and event rates per domain: a frame every interval (--count frames, 0: until stopped). */
+static int cmd_top(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "interval", required_argument, NULL, 'i' },
+        { "count", required_argument, NULL, 'n' },
+        { NULL, 0, NULL, 0 },
+    };
+    static struct listed a, b;
+    struct listed *before = &a, *now = &b;
+    double interval = 1.0;
+    long count = 0;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'i')
+            interval = atof(optarg);
+        else if (c == 'n')
+            count = atol(optarg);
+        else
+            return WISP_EXIT_USAGE;
+    }
+    if (optind != argc || interval < 0.1 || interval > 3600 || count < 0) {
+        fputs("usage: wisp top [--interval SEC (0.1..3600, default 1)] [--count FRAMES]\n",
+              stderr);
+        return WISP_EXIT_USAGE;
+    }
+    install_stop_handlers();
+    if ((rc = fetch_list(before)))
+        return rc;
+    for (long frame = 0; !count || frame < count; frame++) {
+        long long t0 = monotonic_ms();
+        struct listed *t;
+
+        usleep((useconds_t)(interval * 1e6));
+        if (stop_signal)
+            break;
+        if ((rc = fetch_list(now)))
+            return rc;
+        print_frame(now, before, (double)(monotonic_ms() - t0) / 1000.0, isatty(1));
+        t = before;
+        before = now;
+        now = t;
+    }
+    return 0;
 }
 
 int client_command(const char *cmd, int argc, char **argv)
@@ -377,17 +462,28 @@ int client_command(const char *cmd, int argc, char **argv)
     }
     if (!strcmp(cmd, "sched"))
         return cmd_sched(argc, argv);
+    if (!strcmp(cmd, "top"))
+        return cmd_top(argc, argv);
+    if (!strcmp(cmd, "mem-set")) {
+        const char *fields[] = { "mib", argc == 3 ? argv[2] : NULL, NULL };
+
+        if (argc != 3) {
+            fputs("usage: wisp mem-set NAME|ID MIB\n", stderr);
+            return WISP_EXIT_USAGE;
+        }
+        return domain_op("mem_set", argv[1], fields);
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: wisp %s NAME|ID\n", cmd);
         return WISP_EXIT_USAGE;
     }
-    return domain_op(cmd, argv[1], NULL, NULL);
+    return domain_op(cmd, argv[1], NULL);
 }
 
 bool client_knows(const char *cmd)
 {
     static const char *const cmds[] = { "list", "pause", "unpause", "destroy", "shutdown",
-                                        "reboot", "sched" };
+                                        "reboot", "sched", "top", "mem-set" };
 
     for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (!strcmp(cmd, cmds[i]))

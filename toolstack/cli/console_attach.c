@@ -10,10 +10,12 @@
 #include "client.h"
 #include "console_attach.h"
 #include "exit_codes.h"
+#include "proc.h"
 #include "terminal.h"
 #include "wire.h"
 
 #define KEYS_MAX 1024           /* WISP_CONSOLE_INPUT_MAX: one request's worth */
+#define LEAVE_WAIT_MS 10000     /* for the last keys to reach the guest */
 
 struct session {
     int fd;
@@ -119,6 +121,19 @@ static enum keys_state from_terminal(struct session *s)
     return KEYS_MORE;
 }
 
+/* What was typed before Ctrl-] goes in before we leave (each send waits for the last's reply). */
+static void deliver_rest(struct session *s)
+{
+    long long deadline = monotonic_ms() + LEAVE_WAIT_MS;
+
+    while ((s->keys_len || s->waiting) && monotonic_ms() < deadline) {
+        struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+        if (!send_keys(s) || poll(&p, 1, 100) < 0 || (p.revents && !from_broker(s)))
+            return;
+    }
+}
+
 static int attach(struct session *s, const char *name)
 {
     char buf[WIRE_LINE_MAX];
@@ -161,7 +176,7 @@ static int attach(struct session *s, const char *name)
             stdin_open = k == KEYS_MORE;    /* piped input all sent: stay for the output */
         }
     }
-    send_keys(s);               /* what was typed before Ctrl-] */
+    deliver_rest(s);
     terminal_restore();
     fprintf(stderr, "\nwisp: left %s's console\n", name);
     client_close(c);
