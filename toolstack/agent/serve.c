@@ -63,6 +63,14 @@ static void send(struct wire_out *o)
         say("host channel write: %s", strerror(-err));
 }
 
+/* A successful reply's start: the op's own fields follow. */
+static void begin_ok(struct wire_out *o, const char *id)
+{
+    wire_begin(o, "reply");
+    wire_add(o, "id", id);
+    wire_add(o, "status", "0");
+}
+
 static void reply_status(const char *id, int status)
 {
     struct wire_out o;
@@ -187,9 +195,7 @@ static int op_sched(const struct wire_msg *m, const char *id)
         if (err || (err = ctl_sched_get(srv.privcmd, (uint16_t)domid, &now_weight, &now_cap)))
             return err;
     }
-    wire_begin(&o, "reply");
-    wire_add(&o, "id", id);
-    wire_add(&o, "status", "0");
+    begin_ok(&o, id);
     wire_addf(&o, "weight", "%u", now_weight);
     wire_addf(&o, "cap", "%u", now_cap);
     send(&o);
@@ -213,9 +219,7 @@ static int op_create(const struct wire_msg *m, const char *id)
         send(&o);
         return 1;
     }
-    wire_begin(&o, "reply");
-    wire_add(&o, "id", id);
-    wire_add(&o, "status", "0");
+    begin_ok(&o, id);
     wire_addf(&o, "domid", "%ld", domid);
     send(&o);
     return 1;
@@ -245,9 +249,7 @@ static int op_mem_set(const struct wire_msg *m, const char *id)
     snprintf(value, sizeof(value), "%llu", (unsigned long long)mib * 1024);
     if ((err = store_write(srv.store, STORE_NO_TX, path, value)))
         return err;
-    wire_begin(&o, "reply");
-    wire_add(&o, "id", id);
-    wire_add(&o, "status", "0");
+    begin_ok(&o, id);
     wire_add(&o, "target_kib", value);
     send(&o);
     return 1;
@@ -267,9 +269,7 @@ static int op_console_input(const struct wire_msg *m, const char *id)
     taken = ctl_console_input(srv.privcmd, (uint16_t)domid, keys, (uint32_t)n);
     if (taken < 0)
         return (int)taken;
-    wire_begin(&o, "reply");
-    wire_add(&o, "id", id);
-    wire_add(&o, "status", "0");
+    begin_ok(&o, id);
     wire_addf(&o, "taken", "%ld", taken);
     send(&o);
     return 1;

@@ -362,6 +362,21 @@ static void write_guest_domain(FILE *f, const struct run_options *opts, unsigned
         fprintf(f, "  vif mac=00:16:3e:00:%02x:00\n", first_guest_domid(opts) + index - 1);
 }
 
+void media_write_service_domains(FILE *f)
+{
+    fprintf(f, "domain xenstore\n"
+               "  kernel " MODULE_XENSTORED "\n"
+               "  roles xenstore\n"
+               "  memory %u\n"
+               "domain service\n"
+               "  kernel " MODULE_SERVICE_KERNEL "\n"
+               "  initrd " MODULE_SERVICE_INITRD "\n"
+               "  roles control,backend\n"
+               "  memory %u\n"
+               "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n",
+            XENSTORE_MEMORY_MIB, SERVICE_MEMORY_MIB);
+}
+
 /* The boot configuration module of a run without --config; format in docs/boot-config.md. */
 static int write_config(const struct run_options *opts, const char *path)
 {
@@ -371,17 +386,7 @@ static int write_config(const struct run_options *opts, const char *path)
     if (!f)
         return -errno;
     if (run_has_devices(opts))  /* in front of the guests: d1 and d2 */
-        fprintf(f, "domain xenstore\n"
-                   "  kernel " MODULE_XENSTORED "\n"
-                   "  roles xenstore\n"
-                   "  memory %u\n"
-                   "domain service\n"
-                   "  kernel " MODULE_SERVICE_KERNEL "\n"
-                   "  initrd " MODULE_SERVICE_INITRD "\n"
-                   "  roles control,backend\n"
-                   "  memory %u\n"
-                   "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n",
-                XENSTORE_MEMORY_MIB, SERVICE_MEMORY_MIB);
+        media_write_service_domains(f);
     for (unsigned i = 1; i <= opts->guests; i++)
         write_guest_domain(f, opts, i);
     if (ferror(f))

@@ -2,6 +2,7 @@
 #ifndef WISP_CLI_MEDIA_H
 #define WISP_CLI_MEDIA_H
 
+#include <stdio.h>
 #include <limits.h>
 #include <stdbool.h>
 
@@ -66,5 +67,8 @@ void media_destroy(struct boot_media *media);
 
 /* dir/name into out; false if it does not fit. */
 bool media_path(const struct boot_media *media, const char *name, char *out, size_t size);
+
+/* The xenstore domain (d1) and the service domain (d2) as a boot configuration's first domains. */
+void media_write_service_domains(FILE *f);
 
 #endif

@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "client.h"
 #include "exit_codes.h"
+#include "media.h"
 #include "options.h"
 #include "proc.h"
 #include "up.h"
@@ -22,19 +23,6 @@
 #define READY_WAIT_BOCHS_S 1800
 #define DOWN_WAIT_MS       15000
 #define MAX_RUN_ARGS       24
-
-/* The tool stack's own domains, in front of any the user's --config adds (d1 and d2). */
-static const char UP_DOMAINS[] =
-    "domain xenstore\n"
-    "  kernel xenstored.elf\n"
-    "  roles xenstore\n"
-    "  memory 16\n"
-    "domain service\n"
-    "  kernel service-vmlinux\n"
-    "  initrd service-initramfs.cpio.gz\n"
-    "  roles control,backend\n"
-    "  memory 256\n"
-    "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n";
 
 struct up_options {
     const char *emulator, *cpus, *accel, *config, *hv_cmdline, *memory;
@@ -158,18 +146,18 @@ static int write_up_config(const char *dir, const struct up_options *o)
         fclose(in);
     }
     snprintf(target, sizeof(target), "%s/%s", build_dir(), XENSTORED_TARGET);
-    rc = link_into(dir, "xenstored.elf", target);
+    rc = link_into(dir, MODULE_XENSTORED, target);
     snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_KERNEL_TARGET);
-    rc = rc ? rc : link_into(dir, "service-vmlinux", target);
+    rc = rc ? rc : link_into(dir, MODULE_SERVICE_KERNEL, target);
     snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_INITRD_TARGET);
-    rc = rc ? rc : link_into(dir, "service-initramfs.cpio.gz", target);
+    rc = rc ? rc : link_into(dir, MODULE_SERVICE_INITRD, target);
     if (!rc && extra)
         rc = link_config_modules(dir, o->config, extra);
     if (!rc && (!run_file(dir, RUN_CONFIG, path, sizeof(path)) || !(f = fopen(path, "w")))) {
         fprintf(stderr, "wisp: cannot write %s/%s\n", dir, RUN_CONFIG);
         rc = WISP_EXIT_INFRA;
     } else if (!rc) {
-        fputs(UP_DOMAINS, f);
+        media_write_service_domains(f);     /* the tool stack's own: d1 and d2 */
         if (extra)
             fputs(extra, f);
         if (fclose(f))
