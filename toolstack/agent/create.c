@@ -206,18 +206,31 @@ static long build(int privcmd, const struct wire_msg *m, const char **why)
     return pvh_build_domain(&control, &r, why);
 }
 
+/* The record for domid: an older domain's with the same id (ids are reused), else a free one. */
+static struct created *slot_for(uint32_t domid)
+{
+    struct created *free_one = NULL;
+
+    for (unsigned i = 0; i < MAX_CREATED; i++) {
+        if (created[i].domid == domid)
+            return &created[i];
+        if (!created[i].domid && !free_one)
+            free_one = &created[i];
+    }
+    return free_one;
+}
+
 static void remember(uint32_t domid, const struct wire_msg *m)
 {
-    for (unsigned i = 0; i < MAX_CREATED; i++) {
-        if (created[i].domid)
-            continue;
-        created[i].domid = domid;
-        memset(created[i].on, ACT_DESTROY, sizeof(created[i].on));
-        created[i].on[SHUTDOWN_poweroff] = (uint8_t)action_of(m, "on_poweroff");
-        created[i].on[SHUTDOWN_reboot] = (uint8_t)action_of(m, "on_reboot");
-        created[i].on[SHUTDOWN_crash] = (uint8_t)action_of(m, "on_crash");
-        return;
-    }
+    struct created *c = slot_for(domid);
+
+    if (!c)
+        return;         /* no record: when it ends, it is destroyed (the default) */
+    c->domid = domid;
+    memset(c->on, ACT_DESTROY, sizeof(c->on));
+    c->on[SHUTDOWN_poweroff] = (uint8_t)action_of(m, "on_poweroff");
+    c->on[SHUTDOWN_reboot] = (uint8_t)action_of(m, "on_reboot");
+    c->on[SHUTDOWN_crash] = (uint8_t)action_of(m, "on_crash");
 }
 
 long create_domain(int privcmd, const struct wire_msg *m, const char **why)

@@ -394,7 +394,16 @@ static const struct wisp_domain_info *find(const struct wisp_domain_info *in, un
     return NULL;
 }
 
-/* One event per domain whose state changed or that is gone (state "gone"). */
+/* The same domain as d in in[]: the same id and name (ids are reused). */
+static const struct wisp_domain_info *find_same(const struct wisp_domain_info *in, unsigned int n,
+                                                const struct wisp_domain_info *d)
+{
+    const struct wisp_domain_info *f = find(in, n, d->domid);
+
+    return f && !memcmp(f->name, d->name, sizeof(d->name)) ? f : NULL;
+}
+
+/* One event per domain whose state changed, that appeared, or that is gone (state "gone"). */
 void serve_domains_changed(void)
 {
     int n;
@@ -403,15 +412,15 @@ void serve_domains_changed(void)
         return;
     for (unsigned int i = 0; i < srv.nr_known; i++) {
         const struct wisp_domain_info *was = &srv.known[i];
-        const struct wisp_domain_info *now = find(listed, (unsigned int)n, was->domid);
+        const struct wisp_domain_info *now = find_same(listed, (unsigned int)n, was);
         struct wire_out o;
 
         if (now && now->state == was->state)
             continue;
         if (now && now->state == WISP_DOMSTATE_SHUTDOWN)
             create_on_shutdown(srv.privcmd, now);
-        if (!now)
-            create_forget(was->domid);
+        if (!now && !find(listed, (unsigned int)n, was->domid))
+            create_forget(was->domid);  /* unless a new domain has its id already */
         wire_begin(&o, "event");
         if (now) {
             add_domain_fields(&o, now);
@@ -429,7 +438,7 @@ void serve_domains_changed(void)
     for (int i = 0; i < n; i++) {
         struct wire_out o;
 
-        if (find(srv.known, srv.nr_known, listed[i].domid))
+        if (find_same(srv.known, srv.nr_known, &listed[i]))
             continue;
         if (listed[i].state == WISP_DOMSTATE_SHUTDOWN)    /* it ended before we first saw it */
             create_on_shutdown(srv.privcmd, &listed[i]);
