@@ -60,6 +60,18 @@ static inline uint64_t fuzz_edge64(struct fuzz_in *in)
     return edges[sel % (sizeof(edges) / sizeof(edges[0]))];
 }
 
+/* The n input bytes as a heap string of exactly n + 1 bytes (its NUL last): ASan sees any overread. */
+static inline char *fuzz_heap_string(const void *src, size_t n)
+{
+    char *s = malloc(n + 1);
+
+    if (!s)
+        abort();
+    memcpy(s, src, n);
+    s[n] = '\0';
+    return s;
+}
+
 /* A copy of exactly n bytes on the heap, so AddressSanitizer traps any read past it. */
 static inline void *fuzz_heap_copy(const void *src, size_t n)
 {
