@@ -115,20 +115,17 @@ static struct domain *input_focus(void)
     return any;
 }
 
-/* The next input byte from a source, or -1 when it has none now. */
-typedef int (*input_source)(void *ctx);
-
-/* Moves bytes from next() into d's input ring while it has room; how many moved. */
-static size_t fill_input(struct domain *d, input_source next, void *ctx)
+/* Moves bytes into d's input ring while it has room: buf[0, len), or COM1's when buf is NULL. */
+static size_t fill_input(struct domain *d, const char *buf, size_t len)
 {
     struct xencons_interface *r = ring_of(d);
     XENCONS_RING_IDX prod = r->in_prod;
     XENCONS_RING_IDX cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
     size_t moved = 0;
 
-    /* A source keeps what does not fit while the guest's ring is full. */
+    /* What does not fit stays with the caller (or in the UART's FIFO) while the ring is full. */
     while (prod - cons < sizeof(r->in)) {
-        int c = next(ctx);
+        int c = !buf ? uart_read(COM1_BASE) : moved < len ? (unsigned char)buf[moved] : -1;
 
         if (c < 0)
             break;
@@ -143,32 +140,9 @@ static size_t fill_input(struct domain *d, input_source next, void *ctx)
     return moved;
 }
 
-static int from_uart(void *ctx)
-{
-    (void)ctx;
-    return uart_getc();
-}
-
-struct buffer_source {
-    const char *p;
-    size_t left;
-};
-
-static int from_buffer(void *ctx)
-{
-    struct buffer_source *b = ctx;
-
-    if (!b->left)
-        return -1;
-    b->left--;
-    return (unsigned char)*b->p++;
-}
-
 size_t console_ring_input(struct domain *d, const char *buf, size_t len)
 {
-    struct buffer_source b = { buf, len };
-
-    return d->console_ring ? fill_input(d, from_buffer, &b) : 0;
+    return d->console_ring ? fill_input(d, buf, len) : 0;
 }
 
 /*
@@ -188,7 +162,7 @@ void console_ring_poll_input(void)
     struct domain *focus = input_focus();
 
     if (focus)
-        (void)fill_input(focus, from_uart, NULL);
+        (void)fill_input(focus, NULL, 0);
     for (struct domain *d = domain_next(NULL); d; d = domain_next(d)) {
         if (!d->running || !d->console_ring)
             continue;

@@ -23,36 +23,6 @@ _Static_assert(NR_EXIT_REASONS <= WISP_STATS_EXITS, "room for every exit reason"
 
 #define ANY_ROLE (WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL | WISP_ROLE_BACKEND)
 
-/* Which roles may issue each command: having any one of them is enough. */
-static const uint32_t command_roles[] = {
-    [WISP_CTL_version] = ANY_ROLE,
-    [WISP_CTL_domain_list] = WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL,
-    [WISP_CTL_pause] = WISP_ROLE_CONTROL,
-    [WISP_CTL_unpause] = WISP_ROLE_CONTROL,
-    [WISP_CTL_destroy] = WISP_ROLE_CONTROL,
-    [WISP_CTL_evtchn_alloc_unbound] = WISP_ROLE_CONTROL,
-    [WISP_CTL_device_list] = WISP_ROLE_CONTROL,
-    [WISP_CTL_sched_get] = WISP_ROLE_CONTROL,
-    [WISP_CTL_sched_set] = WISP_ROLE_CONTROL,
-    [WISP_CTL_domain_stats] = WISP_ROLE_CONTROL,
-    [WISP_CTL_domain_create] = WISP_ROLE_CONTROL,
-    [WISP_CTL_domain_scrub] = WISP_ROLE_CONTROL,
-    [WISP_CTL_domain_write] = WISP_ROLE_CONTROL,
-    [WISP_CTL_domain_start] = WISP_ROLE_CONTROL,
-    [WISP_CTL_host_read] = WISP_ROLE_CONTROL,
-    [WISP_CTL_host_write] = WISP_ROLE_CONTROL,
-    [WISP_CTL_console_input] = WISP_ROLE_CONTROL,
-};
-#define NR_COMMANDS (sizeof(command_roles) / sizeof(command_roles[0]))
-
-static bool may_issue(const struct domain *d, unsigned cmd)
-{
-    for (uint32_t role = 1; role & ANY_ROLE; role <<= 1)
-        if ((command_roles[cmd] & role) && domain_has_role(d, role))
-            return true;
-    return false;
-}
-
 static void fill_info(const struct domain *d, struct wisp_domain_info *info)
 {
     memset(info, 0, sizeof(*info));
@@ -425,6 +395,43 @@ static long console_input(struct hcall_ctx *c, uint64_t gva)
     return (long)console_ring_input(d, buf, a.bytes);
 }
 
+/*
+ * Which roles may issue each command (any one of them is enough), and the
+ * handler of those that need only their argument; the others are dispatched
+ * by number in do_wisp_control.
+ */
+static const struct {
+    uint32_t roles;
+    long (*run)(struct hcall_ctx *c, uint64_t gva);
+} commands[] = {
+    [WISP_CTL_version] = { ANY_ROLE, NULL },
+    [WISP_CTL_domain_list] = { WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL, domain_list },
+    [WISP_CTL_pause] = { WISP_ROLE_CONTROL, NULL },
+    [WISP_CTL_unpause] = { WISP_ROLE_CONTROL, NULL },
+    [WISP_CTL_destroy] = { WISP_ROLE_CONTROL, NULL },
+    [WISP_CTL_evtchn_alloc_unbound] = { WISP_ROLE_CONTROL, evtchn_alloc_unbound_in },
+    [WISP_CTL_device_list] = { WISP_ROLE_CONTROL, device_list },
+    [WISP_CTL_sched_get] = { WISP_ROLE_CONTROL, NULL },
+    [WISP_CTL_sched_set] = { WISP_ROLE_CONTROL, NULL },
+    [WISP_CTL_domain_stats] = { WISP_ROLE_CONTROL, domain_stats },
+    [WISP_CTL_domain_create] = { WISP_ROLE_CONTROL, create_domain },
+    [WISP_CTL_domain_scrub] = { WISP_ROLE_CONTROL, scrub_domain },
+    [WISP_CTL_domain_write] = { WISP_ROLE_CONTROL, write_domain },
+    [WISP_CTL_domain_start] = { WISP_ROLE_CONTROL, start_domain },
+    [WISP_CTL_host_read] = { WISP_ROLE_CONTROL, host_channel_read },
+    [WISP_CTL_host_write] = { WISP_ROLE_CONTROL, host_channel_write },
+    [WISP_CTL_console_input] = { WISP_ROLE_CONTROL, console_input },
+};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static bool may_issue(const struct domain *d, unsigned cmd)
+{
+    for (uint32_t role = 1; role & ANY_ROLE; role <<= 1)
+        if ((commands[cmd].roles & role) && domain_has_role(d, role))
+            return true;
+    return false;
+}
+
 long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
 {
     unsigned cmd = arg[0] < NR_COMMANDS ? (unsigned)arg[0] : NR_COMMANDS;
@@ -433,37 +440,11 @@ long do_wisp_control(struct hcall_ctx *c, const uint64_t *arg)
         return -ENOSYS;
     if (!may_issue(c->d, cmd))
         return -EPERM;
-    switch (cmd) {
-    case WISP_CTL_version:
+    if (commands[cmd].run)
+        return commands[cmd].run(c, arg[1]);
+    if (cmd == WISP_CTL_version)
         return WISP_CONTROL_VERSION;
-    case WISP_CTL_domain_list:
-        return domain_list(c, arg[1]);
-    case WISP_CTL_pause:
-    case WISP_CTL_unpause:
-    case WISP_CTL_destroy:
-        return domain_command(c, cmd, arg[1]);
-    case WISP_CTL_device_list:
-        return device_list(c, arg[1]);
-    case WISP_CTL_sched_get:
-    case WISP_CTL_sched_set:
+    if (cmd == WISP_CTL_sched_get || cmd == WISP_CTL_sched_set)
         return sched_command(c, cmd, arg[1]);
-    case WISP_CTL_domain_stats:
-        return domain_stats(c, arg[1]);
-    case WISP_CTL_domain_create:
-        return create_domain(c, arg[1]);
-    case WISP_CTL_domain_scrub:
-        return scrub_domain(c, arg[1]);
-    case WISP_CTL_domain_write:
-        return write_domain(c, arg[1]);
-    case WISP_CTL_domain_start:
-        return start_domain(c, arg[1]);
-    case WISP_CTL_host_read:
-        return host_channel_read(c, arg[1]);
-    case WISP_CTL_host_write:
-        return host_channel_write(c, arg[1]);
-    case WISP_CTL_console_input:
-        return console_input(c, arg[1]);
-    default:
-        return evtchn_alloc_unbound_in(c, arg[1]);
-    }
+    return domain_command(c, cmd, arg[1]);      /* pause, unpause, destroy */
 }

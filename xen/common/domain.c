@@ -125,17 +125,21 @@ static bool machine_done(void)
     return ordinary_ended || !any_running;
 }
 
-/* VIRQ_DOM_EXC to the xenstore and control domains: re-read the domain list. */
-void domain_notify_change(const struct domain *about)
+void domain_raise_virq(unsigned roles, unsigned virq, const struct domain *except)
 {
     for (struct domain *o = domain_next(NULL); o; o = domain_next(o)) {
-        if (o != about && o->running &&
-            (domain_has_role(o, WISP_ROLE_XENSTORE) || domain_has_role(o, WISP_ROLE_CONTROL))) {
-            int rc = evtchn_send_virq(&o->evtchn, 0, VIRQ_DOM_EXC);
+        if (o != except && o->running && (o->roles & roles)) {
+            int rc = evtchn_send_virq(&o->evtchn, 0, virq);
 
             (void)rc;   /* -ENOENT: o has not bound it */
         }
     }
+}
+
+/* VIRQ_DOM_EXC to the xenstore and control domains: re-read the domain list. */
+void domain_notify_change(const struct domain *about)
+{
+    domain_raise_virq(WISP_ROLE_XENSTORE | WISP_ROLE_CONTROL, VIRQ_DOM_EXC, about);
 }
 
 /* A vCPU of d homed on another pCPU that may still hold its state (VMCS, FPU), or NULL. */
@@ -364,7 +368,6 @@ void domain_crash(struct vcpu *v, const char *why)
     log_error("d%u (%s) crashed: %s", d->id, d->name, why);
     vcpu_dump_regs(v);
     hvm->dump(v);
-    hvm_log_page_walks(v);
     domain_shutdown(d, SHUTDOWN_REASON_CRASH);
 }
 

@@ -47,67 +47,58 @@ static struct domain *remote_domain(struct hcall_ctx *c, domid_t id)
     return domain_by_id(id);
 }
 
+/* A new port's number into its field of the caller's struct b, written back; or port's error. */
+static long give_port(struct hcall_ctx *c, uint64_t gva, void *b, size_t size,
+                      evtchn_port_t *field, int port)
+{
+    if (port < 0)
+        return port;
+    *field = (evtchn_port_t)port;
+    return hc_copy_to(c, gva, b, size) ? -EFAULT : 0;
+}
+
 static long op_alloc_unbound(struct hcall_ctx *c, uint64_t gva)
 {
     struct evtchn_alloc_unbound a;
     long err = 0;
-    int port;
 
     if (hc_copy_from(c, &a, gva, sizeof(a)))
         return -EFAULT;
     if (!hc_target_domain(c, a.dom, &err))
         return err;
-    port = evtchn_alloc_unbound(&c->d->evtchn, a.remote_dom);
-    if (port < 0)
-        return port;
-    a.port = (evtchn_port_t)port;
-    return hc_copy_to(c, gva, &a, sizeof(a)) ? -EFAULT : 0;
+    return give_port(c, gva, &a, sizeof(a), &a.port,
+                     evtchn_alloc_unbound(&c->d->evtchn, a.remote_dom));
 }
 
 static long op_bind_interdomain(struct hcall_ctx *c, uint64_t gva)
 {
     struct evtchn_bind_interdomain b;
     struct domain *rd;
-    int port;
 
     if (hc_copy_from(c, &b, gva, sizeof(b)))
         return -EFAULT;
-    rd = remote_domain(c, b.remote_dom);
-    if (!rd)
+    if (!(rd = remote_domain(c, b.remote_dom)))
         return -ESRCH;
-    port = evtchn_bind_interdomain(&c->d->evtchn, &rd->evtchn, b.remote_port);
-    if (port < 0)
-        return port;
-    b.local_port = (evtchn_port_t)port;
-    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+    return give_port(c, gva, &b, sizeof(b), &b.local_port,
+                     evtchn_bind_interdomain(&c->d->evtchn, &rd->evtchn, b.remote_port));
 }
 
 static long op_bind_virq(struct hcall_ctx *c, uint64_t gva)
 {
     struct evtchn_bind_virq b;
-    int port;
 
     if (hc_copy_from(c, &b, gva, sizeof(b)))
         return -EFAULT;
-    port = evtchn_bind_virq(&c->d->evtchn, b.virq, b.vcpu);
-    if (port < 0)
-        return port;
-    b.port = (evtchn_port_t)port;
-    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+    return give_port(c, gva, &b, sizeof(b), &b.port, evtchn_bind_virq(&c->d->evtchn, b.virq, b.vcpu));
 }
 
 static long op_bind_ipi(struct hcall_ctx *c, uint64_t gva)
 {
     struct evtchn_bind_ipi b;
-    int port;
 
     if (hc_copy_from(c, &b, gva, sizeof(b)))
         return -EFAULT;
-    port = evtchn_bind_ipi(&c->d->evtchn, b.vcpu);
-    if (port < 0)
-        return port;
-    b.port = (evtchn_port_t)port;
-    return hc_copy_to(c, gva, &b, sizeof(b)) ? -EFAULT : 0;
+    return give_port(c, gva, &b, sizeof(b), &b.port, evtchn_bind_ipi(&c->d->evtchn, b.vcpu));
 }
 
 /* close, send and unmask take only { port }. */

@@ -13,12 +13,11 @@
 /* What came in and no control domain has read yet; the rest waits in the UART's FIFO. */
 #define IN_BYTES 4096u
 /*
- * The emulator refills the UART's 16-byte FIFO from its own thread: once bytes
- * flow, a poll goes on reading while the next comes within SPIN_NS (bounded by
- * the buffer's room), and the boot CPU looks every BUSY_POLL_NS instead of
- * every INPUT_POLL_NS until the channel has been quiet for BUSY_FOR_NS.
+ * The UART holds 16 bytes: while bytes flow, the boot CPU looks every
+ * BUSY_POLL_NS instead of every INPUT_POLL_NS, until the channel has been quiet
+ * for BUSY_FOR_NS. (Spinning on the UART instead gains nothing under QEMU: it
+ * holds the lock QEMU's I/O thread needs to refill the FIFO.)
  */
-#define SPIN_NS      100000ull
 #define BUSY_POLL_NS 1000000ull
 #define BUSY_FOR_NS  200000000ull
 
@@ -45,41 +44,17 @@ void host_channel_init(void)
                  COM2_BASE);
 }
 
-/* Every control domain that bound the VIRQ hears of new bytes (-ENOENT: one that did not). */
-static void notify_control_domains(void)
-{
-    for (struct domain *d = domain_next(NULL); d; d = domain_next(d))
-        if (d->running && domain_has_role(d, WISP_ROLE_CONTROL)) {
-            int rc = evtchn_send_virq(&d->evtchn, 0, WISP_VIRQ_HOST_CHANNEL);
-
-            (void)rc;
-        }
-}
-
 void host_channel_poll(void)
 {
-    uint64_t last = 0;
-    bool got = false;
+    uint32_t before = chan.head;
+    int c;
 
-    if (!chan.open)
-        return;
-    while (chan.head - chan.tail < IN_BYTES) {
-        int c = uart_read(COM2_BASE);
-
-        if (c < 0) {
-            if (!got || now_ns() - last > SPIN_NS)
-                break;
-            cpu_relax();
-            continue;
-        }
+    while (chan.open && chan.head - chan.tail < IN_BYTES && (c = uart_read(COM2_BASE)) >= 0)
         chan.in[chan.head++ % IN_BYTES] = (uint8_t)c;
-        got = true;
-        last = now_ns();
-    }
-    if (!got)
+    if (chan.head == before)
         return;
-    chan.active_ns = last;
-    notify_control_domains();
+    chan.active_ns = now_ns();
+    domain_raise_virq(WISP_ROLE_CONTROL, WISP_VIRQ_HOST_CHANNEL, NULL);
 }
 
 uint64_t host_channel_poll_period(uint64_t quiet_period_ns)

@@ -273,6 +273,9 @@ void domain_shutdown(struct domain *d, enum shutdown_reason reason);
 void domain_kill(struct domain *d);
 /* VIRQ_DOM_EXC to the running xenstore and control domains but ABOUT: the domain list changed. */
 void domain_notify_change(const struct domain *about);
+
+/* virq to every running domain with any of roles that bound it, but except. */
+void domain_raise_virq(unsigned roles, unsigned virq, const struct domain *except);
 /*
  * Starts every shut-down domain dying and undoes one bounded batch of the
  * dying domains' grant mappings; called by the scheduler each pass, when no

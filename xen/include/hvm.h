@@ -109,7 +109,6 @@ struct vcpu_ctrl_regs {
     unsigned cpl;
     unsigned mode_bits;     /* 16, 32 or 64: the width of the code segment now running */
     uint64_t cs_base;       /* linear address of CS:0 (ignored in 64-bit mode) */
-    uint64_t idtr_base;     /* linear address of the guest's IDT */
 };
 
 /*
@@ -170,9 +169,6 @@ bool hvm_select(void);
 
 /* Logs the words on v's stack that may be return addresses into a 64-bit kernel. */
 void hvm_log_stack(struct vcpu *v);
-
-/* Logs each level of v's own page walk of its RIP and its IDT (4-level paging only). */
-void hvm_log_page_walks(struct vcpu *v);
 
 /* General-purpose register by hardware encoding (0 = RAX, 1 = RCX, 2 = RDX, 3 = RBX, 4 = RSP, ...). */
 uint64_t *regs_gpr(struct cpu_regs *regs, unsigned index);

@@ -17,8 +17,6 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
 /* Contiguous, zeroed frames; 0 when no block of that size and alignment is free. */
 uint64_t __must_check frames_alloc(uint64_t bytes, uint64_t align);
 void frames_free(uint64_t pa, uint64_t bytes);
-/* The poison_free option: freed frames are filled and checked when reused (frame.c). */
-extern bool frames_poison;
 /* One zeroed 4 KiB page as a pointer, or NULL. */
 void *page_alloc(void);
 void page_free(void *page);

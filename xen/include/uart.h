@@ -11,8 +11,6 @@ void uart_init(void);
 void uart_putc(char c);
 /* Returns once every byte has left the wire (before the machine is switched off). */
 void uart_flush(void);
-/* The next byte received on COM1, or -1 when none is waiting (polled; no interrupts). */
-int uart_getc(void);
 
 /* Another port: false when no 16550 answers at base (else it is set up, 115200 8N1). */
 bool uart_open(uint16_t base);

@@ -43,8 +43,6 @@ static const struct option_desc options[] = {
       "start at most this many CPUs, the boot CPU included (0: all, up to 8)" },
     { "spread_vcpus", OPT_BOOL, &spread_vcpus, 0,
       "start each domain's vCPUs on different pCPUs (experimental: docs/smp.md)" },
-    { "poison_free", OPT_BOOL, &frames_poison, 0,
-      "fill freed frames and log any found written when reused (debugging)" },
     { "host_channel", OPT_BOOL, &host_channel_wanted, 0,
       "COM2 carries the host channel to the control domains (docs/host-channel.md)" },
     { "irqoff_warn", OPT_UINT, &irqoff_warn_s, 0,

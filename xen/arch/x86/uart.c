@@ -83,8 +83,3 @@ bool uart_try_write(uint16_t base, uint8_t c)
     outb(base + UART_DATA, c);
     return true;
 }
-
-int uart_getc(void)
-{
-    return uart_read(COM1_BASE);
-}

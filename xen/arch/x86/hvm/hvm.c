@@ -380,47 +380,6 @@ void hvm_log_stack(struct vcpu *v)
     log_interrupt_frames(v, &pg);
 }
 
-#define PTE_PRESENT   1ull
-#define PTE_LARGE     0x80ull
-#define PTE_ADDR_MASK 0x000ffffffffff000ull
-
-/*
- * One address's 4-level walk as the hypervisor reads the guest's tables (through
- * the p2m): when a crashed guest says its IDT or code is not present, this tells
- * tables that really changed from a translation that went wrong in the CPU.
- */
-static void log_page_walk(struct vcpu *v, uint64_t cr3, uint64_t gva, const char *what)
-{
-    uint64_t table = cr3 & PTE_ADDR_MASK;
-
-    for (int level = 4; level >= 1; level--) {
-        unsigned index = (gva >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
-        uint64_t gpa = table + index * 8, entry;
-
-        if (copy_from_guest_phys(&v->dom->mem, &entry, gpa, sizeof(entry))) {
-            log_error("  walk of %s %016lx: level %d table entry at gpa %lx is not guest RAM",
-                      what, gva, level, gpa);
-            return;
-        }
-        log_error("  walk of %s %016lx: level %d [%3u] at gpa %lx = %016lx", what, gva, level,
-                  index, gpa, entry);
-        if (!(entry & PTE_PRESENT) || level == 1 || (level <= 3 && (entry & PTE_LARGE)))
-            return;
-        table = entry & PTE_ADDR_MASK;
-    }
-}
-
-void hvm_log_page_walks(struct vcpu *v)
-{
-    struct vcpu_ctrl_regs cr;
-
-    hvm->get_ctrl_regs(v, &cr);
-    if (guest_paging_from_regs(cr.cr0, cr.cr3, cr.cr4, cr.efer).mode != GUEST_PAGING_LONG4)
-        return;
-    log_page_walk(v, cr.cr3, v->regs.rip, "rip");
-    log_page_walk(v, cr.cr3, cr.idtr_base, "idt");
-}
-
 /* Reads the bytes at the guest's CS:RIP, through its own page tables. */
 static bool insn_bytes_at_rip(struct vcpu *v, uint8_t *buf, size_t len)
 {

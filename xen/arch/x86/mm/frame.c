@@ -18,49 +18,6 @@ static uint64_t owned_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
 static struct frame_map frames;
 static uint64_t max_page;           /* highest RAM frame + 1, above 4 GiB too */
 
-/*
- * The poison_free option (setup.c, docs/boot-config.md), for hunting writes into memory
- * nobody owns: every freed frame is filled with POISON_WORD and marked; the allocation
- * that hands it out again first checks the fill and logs a frame that was written while
- * free (with the first changed word), so a stale pointer shows up as soon as the frame
- * is reused. Off by default: it costs a fill and a check per frame.
- */
-bool frames_poison;
-#define POISON_WORD     0xa5a5a5a5a5a5a5a5ull
-#define POISON_REPORTS  16          /* then silent: the first ones tell the story */
-static uint64_t poisoned_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
-static unsigned poison_reports;
-
-static void poison(uint64_t first, uint64_t n)
-{
-    for (uint64_t f = first; f < first + n; f++) {
-        uint64_t *w = phys_to_virt(f << PAGE_SHIFT);
-
-        for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
-            w[i] = POISON_WORD;
-        poisoned_bits[f / 64] |= 1ull << (f % 64);
-    }
-}
-
-static void check_poison(uint64_t first, uint64_t n)
-{
-    for (uint64_t f = first; f < first + n; f++) {
-        const uint64_t *w = phys_to_virt(f << PAGE_SHIFT);
-
-        if (!(poisoned_bits[f / 64] >> (f % 64) & 1))
-            continue;
-        poisoned_bits[f / 64] &= ~(1ull << (f % 64));
-        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) {
-            if (w[i] != POISON_WORD) {
-                if (poison_reports++ < POISON_REPORTS)
-                    log_error("frame 0x%lx was written while free: word %u holds %016lx",
-                              f << PAGE_SHIFT, i, w[i]);
-                break;
-            }
-        }
-    }
-}
-
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
@@ -114,8 +71,6 @@ uint64_t frames_alloc(uint64_t bytes, uint64_t align)
         align = PAGE_SIZE;
     if (!frame_map_alloc(&frames, bytes >> PAGE_SHIFT, align >> PAGE_SHIFT, &first))
         return 0;
-    if (frames_poison)
-        check_poison(first, bytes >> PAGE_SHIFT);
     memset(phys_to_virt(first << PAGE_SHIFT), 0, bytes);
     return first << PAGE_SHIFT;
 }
@@ -130,8 +85,6 @@ void frames_free(uint64_t pa, uint64_t bytes)
     if (refused)
         log_error("frame allocator: %lu frame(s) not freed, first 0x%lx: already free or not RAM",
                   refused, bad << PAGE_SHIFT);
-    else if (frames_poison)
-        poison(pa >> PAGE_SHIFT, align_up(bytes, PAGE_SIZE) >> PAGE_SHIFT);
 }
 
 uint64_t frames_max_page(void)

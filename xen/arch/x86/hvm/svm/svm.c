@@ -315,24 +315,43 @@ static void decode_cr_write(const struct vmcb *vmcb, unsigned cr, struct vm_exit
     exit->next_rip = have_nrips && vmcb->next_rip ? vmcb->next_rip : NEXT_RIP_UNKNOWN;
 }
 
+/* Exits with nothing to decode: their reason, and the length of the instruction behind them (0: none). */
+static const struct {
+    uint16_t code;
+    uint8_t reason, len;
+} plain_exits[] = {
+    { VMEXIT_CPUID, EXIT_CPUID, LEN_CPUID }, { VMEXIT_HLT, EXIT_HLT, LEN_HLT },
+    { VMEXIT_VMMCALL, EXIT_HYPERCALL, LEN_VMMCALL }, { VMEXIT_PAUSE, EXIT_PAUSE, LEN_PAUSE },
+    { VMEXIT_INVD, EXIT_CACHE, LEN_INVD }, { VMEXIT_WBINVD, EXIT_CACHE, LEN_INVD },
+    { VMEXIT_RDPMC, EXIT_RDPMC, 0 }, { VMEXIT_SHUTDOWN, EXIT_TRIPLE_FAULT, 0 },
+    { VMEXIT_INTR, EXIT_INTR, 0 }, { VMEXIT_NMI, EXIT_INTR, 0 }, { VMEXIT_SMI, EXIT_INTR, 0 },
+    { VMEXIT_INIT, EXIT_INTR, 0 }, { VMEXIT_VINTR, EXIT_INTR_WINDOW, 0 },
+    { VMEXIT_VMRUN, EXIT_VIRT_INSN, 0 }, { VMEXIT_VMLOAD, EXIT_VIRT_INSN, 0 },
+    { VMEXIT_VMSAVE, EXIT_VIRT_INSN, 0 }, { VMEXIT_STGI, EXIT_VIRT_INSN, 0 },
+    { VMEXIT_CLGI, EXIT_VIRT_INSN, 0 }, { VMEXIT_SKINIT, EXIT_VIRT_INSN, 0 },
+    { VMEXIT_INVLPGA, EXIT_VIRT_INSN, 0 }, { VMEXIT_MONITOR, EXIT_VIRT_INSN, 0 },
+    { VMEXIT_MWAIT, EXIT_VIRT_INSN, 0 }, { VMEXIT_MWAIT_ARMED, EXIT_VIRT_INSN, 0 },
+};
+
+static bool decode_plain(const struct vmcb *vmcb, uint64_t code, struct vm_exit *exit)
+{
+    for (unsigned i = 0; i < sizeof(plain_exits) / sizeof(plain_exits[0]); i++) {
+        if (code != plain_exits[i].code)
+            continue;
+        exit->reason = (enum exit_reason)plain_exits[i].reason;
+        if (plain_exits[i].len)
+            exit->next_rip = next_rip(vmcb, plain_exits[i].len);
+        return true;
+    }
+    return false;
+}
+
 static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *exit)
 {
     uint64_t code = vmcb->exitcode;
 
     *exit = (struct vm_exit){ .hw_reason = code, .hw_qual = vmcb->exitinfo1 };
     switch (code) {
-    case VMEXIT_CPUID:
-        exit->reason = EXIT_CPUID;
-        exit->next_rip = next_rip(vmcb, LEN_CPUID);
-        break;
-    case VMEXIT_HLT:
-        exit->reason = EXIT_HLT;
-        exit->next_rip = next_rip(vmcb, LEN_HLT);
-        break;
-    case VMEXIT_VMMCALL:
-        exit->reason = EXIT_HYPERCALL;
-        exit->next_rip = next_rip(vmcb, LEN_VMMCALL);
-        break;
     case VMEXIT_MSR:
         exit->reason = vmcb->exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
         exit->msr.index = (uint32_t)v->regs.rcx;
@@ -345,13 +364,6 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
         exit->xsetbv.value = edx_eax_combine(v->regs.rdx, v->regs.rax);
         exit->next_rip = next_rip(vmcb, LEN_XSETBV);
         break;
-    case VMEXIT_INVD: case VMEXIT_WBINVD:
-        exit->reason = EXIT_CACHE;
-        exit->next_rip = next_rip(vmcb, LEN_INVD);
-        break;
-    case VMEXIT_RDPMC:
-        exit->reason = EXIT_RDPMC;
-        break;
     case VMEXIT_CR0_WRITE + 4:
         decode_cr_write(vmcb, 4, exit);
         break;
@@ -361,28 +373,12 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
     case VMEXIT_NPF:
         decode_npf(vmcb, exit);
         break;
-    case VMEXIT_SHUTDOWN:
-        exit->reason = EXIT_TRIPLE_FAULT;
-        break;
-    case VMEXIT_INTR: case VMEXIT_NMI: case VMEXIT_SMI: case VMEXIT_INIT:
-        exit->reason = EXIT_INTR;
-        break;
-    case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
-    case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA: case VMEXIT_MONITOR:
-    case VMEXIT_MWAIT: case VMEXIT_MWAIT_ARMED:
-        exit->reason = EXIT_VIRT_INSN;
-        break;
-    case VMEXIT_PAUSE:
-        exit->reason = EXIT_PAUSE;
-        exit->next_rip = next_rip(vmcb, LEN_PAUSE);
-        break;
-    case VMEXIT_VINTR:
-        exit->reason = EXIT_INTR_WINDOW;
-        break;
     case VMEXIT_INVALID:
         exit->reason = EXIT_INVALID_STATE;
         break;
     default:
+        if (decode_plain(vmcb, code, exit))
+            break;
         if (code == VMEXIT_EXCEPTION_BASE + X86_EXC_MC) {
             exit->reason = EXIT_MACHINE_CHECK;
         } else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32) {
@@ -555,7 +551,6 @@ static void svm_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->efer = vmcb->efer & ~EFER_SVME;
     out->cpl = vmcb->cpl;
     out->cs_base = vmcb->cs.base;
-    out->idtr_base = vmcb->idtr.base;
     if ((vmcb->efer & EFER_LMA) && (vmcb->cs.attrib & SEG_L))
         out->mode_bits = 64;
     else

@@ -880,20 +880,31 @@ static void decode_io(struct vm_exit *exit, uint64_t qual)
     exit->io.rep = qual & IO_QUAL_REP;
 }
 
-/* VMX instructions, and MONITOR/MWAIT as on SVM: common code answers #UD. */
-static bool is_virt_instruction(uint32_t basic)
-{
-    switch (basic) {
-    case VMX_EXIT_MWAIT: case VMX_EXIT_MONITOR:
-    case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMLAUNCH: case VMX_EXIT_VMPTRLD:
-    case VMX_EXIT_VMPTRST: case VMX_EXIT_VMREAD: case VMX_EXIT_VMRESUME:
-    case VMX_EXIT_VMWRITE: case VMX_EXIT_VMXOFF: case VMX_EXIT_VMXON:
-    case VMX_EXIT_INVEPT: case VMX_EXIT_INVVPID: case VMX_EXIT_VMFUNC:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Exits with nothing to decode: their reason, and whether an instruction caused them. */
+static const struct {
+    uint16_t basic;
+    uint8_t reason;
+    bool insn;
+} plain_exits[] = {
+    { VMX_EXIT_INIT_SIGNAL, EXIT_INTR, false },         /* as SVM's INIT intercept */
+    { VMX_EXIT_PREEMPTION_TIMER, EXIT_INTR, false },    /* the host timer's deadline: its
+                                                           interrupt is pending */
+    { VMX_EXIT_INTR_WINDOW, EXIT_INTR_WINDOW, false },  /* before any guest instruction ran
+                                                           (26.7.5) */
+    { VMX_EXIT_TRIPLE_FAULT, EXIT_TRIPLE_FAULT, false },
+    { VMX_EXIT_CPUID, EXIT_CPUID, true }, { VMX_EXIT_HLT, EXIT_HLT, true },
+    { VMX_EXIT_INVD, EXIT_CACHE, true }, { VMX_EXIT_WBINVD, EXIT_CACHE, true },
+    { VMX_EXIT_RDPMC, EXIT_RDPMC, true }, { VMX_EXIT_PAUSE, EXIT_PAUSE, true },
+    { VMX_EXIT_VMCALL, EXIT_HYPERCALL, true },
+    /* VMX instructions, and MONITOR/MWAIT as on SVM: common code answers #UD. */
+    { VMX_EXIT_MWAIT, EXIT_VIRT_INSN, true }, { VMX_EXIT_MONITOR, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_VMCLEAR, EXIT_VIRT_INSN, true }, { VMX_EXIT_VMLAUNCH, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_VMPTRLD, EXIT_VIRT_INSN, true }, { VMX_EXIT_VMPTRST, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_VMREAD, EXIT_VIRT_INSN, true }, { VMX_EXIT_VMRESUME, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_VMWRITE, EXIT_VIRT_INSN, true }, { VMX_EXIT_VMXOFF, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_VMXON, EXIT_VIRT_INSN, true }, { VMX_EXIT_INVEPT, EXIT_VIRT_INSN, true },
+    { VMX_EXIT_INVVPID, EXIT_VIRT_INSN, true }, { VMX_EXIT_VMFUNC, EXIT_VIRT_INSN, true },
+};
 
 /* Sets exit->reason and its facts; returns true when the exit was caused by an instruction. */
 static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct vm_exit *exit)
@@ -906,36 +917,6 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
         exit->reason = EXIT_INTR;
         host_interrupt_dispatch(vmread(VMCS_EXIT_INTR_INFO) & INTR_INFO_VECTOR_MASK);
         return false;
-    case VMX_EXIT_INIT_SIGNAL:
-        exit->reason = EXIT_INTR;       /* as SVM's INIT intercept */
-        return false;
-    case VMX_EXIT_PREEMPTION_TIMER:
-        exit->reason = EXIT_INTR;       /* the host timer's deadline: its interrupt is pending */
-        return false;
-    case VMX_EXIT_INTR_WINDOW:
-        exit->reason = EXIT_INTR_WINDOW;    /* before any guest instruction ran (26.7.5) */
-        return false;
-    case VMX_EXIT_TRIPLE_FAULT:
-        exit->reason = EXIT_TRIPLE_FAULT;
-        return false;
-    case VMX_EXIT_CPUID:
-        exit->reason = EXIT_CPUID;
-        return true;
-    case VMX_EXIT_HLT:
-        exit->reason = EXIT_HLT;
-        return true;
-    case VMX_EXIT_INVD: case VMX_EXIT_WBINVD:
-        exit->reason = EXIT_CACHE;
-        return true;
-    case VMX_EXIT_RDPMC:
-        exit->reason = EXIT_RDPMC;
-        return true;
-    case VMX_EXIT_PAUSE:
-        exit->reason = EXIT_PAUSE;
-        return true;
-    case VMX_EXIT_VMCALL:
-        exit->reason = EXIT_HYPERCALL;
-        return true;
     case VMX_EXIT_RDMSR:
         exit->reason = EXIT_MSR_READ;
         exit->msr.index = v->regs.rcx;
@@ -973,9 +954,11 @@ static bool decode_basic(struct vcpu *v, uint32_t basic, uint64_t qual, struct v
         exit->npf.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
         return false;
     default:
-        if (is_virt_instruction(basic)) {
-            exit->reason = EXIT_VIRT_INSN;
-            return true;
+        for (unsigned i = 0; i < sizeof(plain_exits) / sizeof(plain_exits[0]); i++) {
+            if (plain_exits[i].basic == basic) {
+                exit->reason = (enum exit_reason)plain_exits[i].reason;
+                return plain_exits[i].insn;
+            }
         }
         exit->reason = EXIT_UNEXPECTED;
         return false;
@@ -1177,7 +1160,6 @@ static void vmx_get_ctrl_regs(struct vcpu *v, struct vcpu_ctrl_regs *out)
     out->efer = vmread(VMCS_GUEST_EFER);
     out->cpl = (ss_ar & AR_DPL_MASK) >> AR_DPL_SHIFT;   /* SS.DPL is the CPL (SDM vol 3, 5.5) */
     out->cs_base = vmread(VMCS_GUEST_CS_BASE);
-    out->idtr_base = vmread(VMCS_GUEST_IDTR_BASE);
     if ((out->efer & EFER_LMA) && (cs_ar & AR_L_64BIT))
         out->mode_bits = 64;
     else if (cs_ar & AR_DB_32BIT)
