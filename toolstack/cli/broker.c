@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "labels.h"
 #include "proc.h"
 #include "wire.h"
 
@@ -53,9 +54,7 @@ static struct {
     struct pending pending[MAX_CLIENTS];
     /* console.log as it grows, cut into each line's label and text (for `console` clients). */
     int console_fd;
-    bool at_line_start, in_label, after_label;
-    char label[40], owner[40];
-    size_t label_len;
+    struct label_splitter split;
 } b;
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -267,59 +266,20 @@ static void send_console(const char *owner, const char *text, size_t len)
     }
 }
 
-/* One byte of console.log: "[NAME] " at a line's start names whose the line is. */
-static bool console_byte(char c, char *text, size_t *len)
+static void on_console_text(void *ctx, const char *owner, const char *text, size_t len)
 {
-    if (b.at_line_start) {
-        b.at_line_start = false;
-        b.in_label = c == '[';
-        b.label_len = 0;
-        b.owner[0] = '\0';
-        if (b.in_label)
-            return false;
-    }
-    if (b.in_label) {
-        if (c == ']' || b.label_len == sizeof(b.label) - 1) {
-            b.label[b.label_len] = '\0';
-            snprintf(b.owner, sizeof(b.owner), "%s", b.label);
-            b.in_label = false;
-            b.after_label = true;
-        } else {
-            b.label[b.label_len++] = c;
-        }
-        return false;
-    }
-    if (b.after_label) {
-        b.after_label = false;
-        if (c == ' ')
-            return false;
-    }
-    text[(*len)++] = c;
-    b.at_line_start = c == '\n';
-    return b.at_line_start;
+    (void)ctx;
+    send_console(owner, text, len);
 }
 
 /* What console.log gained since the last look, to the clients following its domains. */
 static void follow_console(void)
 {
-    char buf[4096], text[sizeof(buf)];
+    char buf[4096];
     ssize_t got;
 
-    while ((got = read(b.console_fd, buf, sizeof(buf))) > 0) {
-        size_t len = 0;
-
-        for (ssize_t i = 0; i < got; i++) {
-            char owner[sizeof(b.owner)];
-
-            memcpy(owner, b.owner, sizeof(owner));
-            if (console_byte(buf[i], text, &len)) {
-                send_console(owner, text, len);
-                len = 0;
-            }
-        }
-        if (len)
-            send_console(b.owner, text, len);   /* a partial line: a prompt shows at once */
-    }
+    while ((got = read(b.console_fd, buf, sizeof(buf))) > 0)
+        label_split(&b.split, buf, (size_t)got, on_console_text, NULL);
 }
 
 static bool console_followed(void)
@@ -562,7 +522,7 @@ void broker_main(const char *dir, char *const *run_argv)
         (b.listen_fd = listen_on(path)) < 0)
         shut_down("cannot listen on the control socket");
     fcntl(b.agent_fd, F_SETFL, fcntl(b.agent_fd, F_GETFL) | O_NONBLOCK);
-    b.at_line_start = true;
+    label_split_init(&b.split);
     b.console_fd = run_file(dir, RUN_CONSOLE_LOG, path, sizeof(path))
                        ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     if (b.console_fd >= 0)
@@ -591,7 +551,7 @@ void broker_main(const char *dir, char *const *run_argv)
         if (following)
             follow_console();
         else if (b.console_fd >= 0 && lseek(b.console_fd, 0, SEEK_END) >= 0)
-            b.at_line_start = true;             /* nobody watches: skip it */
+            label_split_init(&b.split);         /* nobody watches: skip it */
         if (poll(fds, (nfds_t)n, following ? CONSOLE_POLL_MS : POLL_MS) <= 0)
             continue;
         for (int i = 0; i < n; i++) {
