@@ -1,4 +1,4 @@
-/* log.h (service-domain tool): wisp-agent's console lines (main.c). */
+/* log.h (service-domain tool): wisp-agent's console lines (log.c). */
 #ifndef WISP_AGENT_LOG_H
 #define WISP_AGENT_LOG_H
 

@@ -57,22 +57,6 @@ static struct host_paths paths;
 static int privcmd = -1;
 static int pmem_wait_ms = PMEM_WAIT_MS, netdev_wait_ms = NETDEV_WAIT_MS;
 
-/* One line per write: the console is shared, and a write is what stays together. */
-void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    int n = snprintf(line, sizeof(line), "wisp-agent: ");
-
-    va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof(line) - 2)
-        n = (int)sizeof(line) - 2;
-    line[n++] = '\n';
-    (void)!write(STDOUT_FILENO, line, (size_t)n);
-}
-
 static const char *xen_strerror(int err)
 {
     const char *name = xs_error_name(err < 0 ? -err : err);
