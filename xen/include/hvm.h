@@ -164,6 +164,10 @@ extern const struct hvm_ops svm_ops, vmx_ops;
 bool svm_available(const char **why);
 bool vmx_available(const char **why);
 
+/* A free ASID or VPID below limit (0: none left), and its return when its vCPU goes. */
+uint32_t hvm_tag_alloc(uint32_t limit);
+void hvm_tag_free(uint32_t tag);
+
 /* Binds `hvm` to the first available backend; false (with reasons logged) if none. */
 bool hvm_select(void);
 

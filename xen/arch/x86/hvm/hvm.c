@@ -27,6 +27,30 @@ const char *const guest_intercept_names[NR_GUEST_INTERCEPTS] = {
 #undef X
 };
 
+/*
+ * Tags in use, a bit each (0 is the host's): SVM's ASIDs or VMX's VPIDs, one per vCPU,
+ * the same on every pCPU; under hv_lock. A machine has one backend, so one map.
+ */
+#define MAX_TAGS 65536
+static uint64_t tags_used[MAX_TAGS / 64];
+
+uint32_t hvm_tag_alloc(uint32_t limit)
+{
+    for (uint32_t t = 1; t < limit && t < MAX_TAGS; t++) {
+        if (!(tags_used[t / 64] >> (t % 64) & 1)) {
+            tags_used[t / 64] |= 1ull << (t % 64);
+            return t;
+        }
+    }
+    return 0;
+}
+
+void hvm_tag_free(uint32_t t)
+{
+    if (t && t < MAX_TAGS)
+        tags_used[t / 64] &= ~(1ull << (t % 64));
+}
+
 bool hvm_select(void)
 {
     static const struct {

@@ -49,30 +49,11 @@ static bool have_nrips, have_decode_assists;
 static uint32_t nr_asids;
 
 /*
- * Guest ASIDs in use, a bit each (ASID 0 is the host's), under hv_lock: one per vCPU,
- * the same on every pCPU. A freed ASID may go to a new vCPU while a pCPU's TLB still
- * holds the old vCPU's translations under it: the new VMCB's first VMRUN flushes its
- * ASID (svm_vcpu_init), and so does its first entry on any pCPU it moves to later
- * (sched.c: migrate), so none of them reaches the new vCPU.
+ * A freed ASID (hvm_tag_alloc) may go to a new vCPU while a pCPU's TLB still
+ * holds the old vCPU's translations under it: the new VMCB's first VMRUN
+ * flushes its ASID (svm_vcpu_init), and so does its first entry on any pCPU it
+ * moves to later (sched.c: migrate), so none of them reaches the new vCPU.
  */
-#define MAX_ASIDS 65536
-static uint64_t asids_used[MAX_ASIDS / 64];
-
-static uint32_t asid_alloc(void)
-{
-    for (uint32_t a = 1; a < nr_asids && a < MAX_ASIDS; a++) {
-        if (!(asids_used[a / 64] >> (a % 64) & 1)) {
-            asids_used[a / 64] |= 1ull << (a % 64);
-            return a;
-        }
-    }
-    return 0;
-}
-
-static void asid_free(uint32_t a)
-{
-    asids_used[a / 64] &= ~(1ull << (a % 64));
-}
 static uint64_t iopm_pa, msrpm_pa;
 static uint64_t host_vmcb_pa[MAX_PCPUS]; /* each CPU's VMSAVE area for its hidden host state */
 
@@ -236,7 +217,7 @@ static int svm_vcpu_init(struct vcpu *v)
 {
     struct svm_vcpu *s = page_alloc();
     uint64_t vmcb_pa = frames_alloc(PAGE_SIZE, PAGE_SIZE);
-    uint32_t asid = s && vmcb_pa ? asid_alloc() : 0;
+    uint32_t asid = s && vmcb_pa ? hvm_tag_alloc(nr_asids) : 0;
 
     if (!asid) {
         page_free(s);
@@ -266,7 +247,7 @@ static void svm_vcpu_destroy(struct vcpu *v)
 
     if (!s)
         return;
-    asid_free(s->vmcb->guest_asid);
+    hvm_tag_free(s->vmcb->guest_asid);
     frames_free(s->vmcb_pa, PAGE_SIZE);
     page_free(s);
     v->vendor = NULL;

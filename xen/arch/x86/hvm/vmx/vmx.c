@@ -163,7 +163,6 @@ struct vmx_vcpu {
 static struct vmx_caps caps;
 static struct vmx_pcpu pcpus[MAX_PCPUS];
 static uint8_t *msr_bitmap;         /* shared by every vCPU: the intercepts are the same */
-static uint16_t next_vpid = 1;
 static unsigned vmwrite_failures;
 
 extern int vmx_enter(struct cpu_regs *regs, int launched);
@@ -608,6 +607,7 @@ static void vmcs_write_host_state(void)
 
 static void vmx_free(struct vmx_vcpu *x)
 {
+    hvm_tag_free(x->vpid);
     if (x->vmcs)
         page_free(x->vmcs);
     if (x->virtual_apic)
@@ -654,11 +654,12 @@ static int __must_check vmx_vcpu_init(struct vcpu *v)
     x->vmcs_pa = virt_to_phys(x->vmcs);
     *(uint32_t *)x->vmcs = caps.revision;   /* bit 31 clear: an ordinary VMCS (25.2) */
     /*
-     * VPIDs are never reused, so a new one has no stale translations; a
+     * A reused VPID's old combined translations are tagged with the old EPTP too,
+     * and a vCPU's first entry on each pCPU flushes its EPTP (vmx_run, migrate). A
      * restart (vmx_load_context) needs INVVPID, so no VPID without it.
      */
-    if ((caps.proc2 & PROC2_ENABLE_VPID) && vpid_flush_supported() && next_vpid)
-        x->vpid = next_vpid++;
+    if ((caps.proc2 & PROC2_ENABLE_VPID) && vpid_flush_supported())
+        x->vpid = (uint16_t)hvm_tag_alloc(0x10000);
     if (vmclear(x->vmcs_pa) || vmcs_make_current(x)) {
         log_error("vmx: VMCLEAR/VMPTRLD of a new VMCS failed");
         vmx_free(x);
