@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #define POLL_MS         500
 #define CONSOLE_POLL_MS 20              /* console.log is a file: looked at this often when followed */
 #define CHANNEL_WAIT_MS 30000           /* for `wisp run` to make the channel's socket */
+#define AGENT_WRITE_S   10              /* a request the channel has not taken by then fails */
 
 struct client {
     int fd;                     /* -1: free slot */
@@ -521,7 +523,10 @@ void broker_main(const char *dir, char *const *run_argv)
     if (!run_file(dir, RUN_CONTROL_SOCKET, path, sizeof(path)) ||
         (b.listen_fd = listen_on(path)) < 0)
         shut_down("cannot listen on the control socket");
-    fcntl(b.agent_fd, F_SETFL, fcntl(b.agent_fd, F_GETFL) | O_NONBLOCK);
+    /* Reads never wait (poll says when); a write waits at most AGENT_WRITE_S, so a machine
+     * that stopped reading COM2 fails requests (-EIO) instead of stalling every client. */
+    setsockopt(b.agent_fd, SOL_SOCKET, SO_SNDTIMEO,
+               &(struct timeval){ .tv_sec = AGENT_WRITE_S }, sizeof(struct timeval));
     label_split_init(&b.split);
     b.console_fd = run_file(dir, RUN_CONSOLE_LOG, path, sizeof(path))
                        ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -559,7 +564,7 @@ void broker_main(const char *dir, char *const *run_argv)
                 continue;
             if (slot[i] == -1) {
                 char buf[4096];
-                ssize_t got = read(b.agent_fd, buf, sizeof(buf));
+                ssize_t got = recv(b.agent_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
                 if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
                     shut_down("the machine's host channel closed");
