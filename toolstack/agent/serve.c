@@ -142,8 +142,12 @@ static void op_list(const char *id)
     reply_status(id, n < 0 ? n : 0);
 }
 
-/* The domain a request names: one that exists and has no role (the tool stack's own are off limits). */
-static int target(const struct wire_msg *m, uint16_t *domid)
+/*
+ * The domain a request names: one that exists and has no role (the tool stack's
+ * own are off limits). *d is its entry of the list just read.
+ */
+static int target(const struct wire_msg *m, uint16_t *domid,
+                  const struct wisp_domain_info **d)
 {
     uint64_t id;
     int n;
@@ -157,6 +161,8 @@ static int target(const struct wire_msg *m, uint16_t *domid)
         if (listed[i].roles)
             return -EPERM;
         *domid = (uint16_t)id;
+        if (d)
+            *d = &listed[i];
         return 0;
     }
     return n < 0 ? n : -ESRCH;
@@ -235,16 +241,14 @@ static int op_mem_set(const struct wire_msg *m, const char *id)
     char path[64], value[24];
     uint64_t mib;
     uint16_t domid;
+    const struct wisp_domain_info *d;
     struct wire_out o;
-    int err = target(m, &domid);
+    int err = target(m, &domid, &d);
 
     if (err)
         return err;
-    if (wire_get_uint(m, "mib", 65536, &mib) || !mib)
-        return -EINVAL;
-    for (int i = 0, n = list_all(); i < n; i++)    /* 256 pages a MiB */
-        if (listed[i].domid == domid && mib * 256 > listed[i].max_pages)
-            return -EINVAL;
+    if (wire_get_uint(m, "mib", 65536, &mib) || !mib || mib * 256 > d->max_pages)
+        return -EINVAL;                     /* 256 pages a MiB */
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
     snprintf(value, sizeof(value), "%llu", (unsigned long long)mib * 1024);
     if ((err = store_write(srv.store, STORE_NO_TX, path, value)))
@@ -300,7 +304,7 @@ static int run_request(const struct wire_msg *m, const char *op, const char *id)
     if (strcmp(op, "pause") && strcmp(op, "unpause") && strcmp(op, "destroy") &&
         strcmp(op, "shutdown") && strcmp(op, "reboot"))
         return -ENOSYS;
-    if ((err = target(m, &domid)))
+    if ((err = target(m, &domid, NULL)))
         return err;
     if (!strcmp(op, "pause"))
         return ctl_pause(srv.privcmd, domid);

@@ -269,30 +269,6 @@ static int cmd_list(void)
 
 /* ---- one domain's commands ---- */
 
-/* NAME or ID to a domain id through the list; 0, or an exit status after saying why. */
-static int resolve(const char *which, unsigned *domid)
-{
-    static struct listed l;
-    char *end;
-    unsigned long id = strtoul(which, &end, 10);
-    int rc;
-
-    if (*which && !*end && id < 0x7ff0) {
-        *domid = (unsigned)id;
-        return 0;
-    }
-    if ((rc = fetch_list(&l)))
-        return rc;
-    for (unsigned i = 0; i < l.n; i++) {
-        if (!strcmp(l.d[i].name, which)) {
-            *domid = l.d[i].domid;
-            return 0;
-        }
-    }
-    fprintf(stderr, "wisp: no domain is called '%s' (`wisp list` shows them)\n", which);
-    return 1;
-}
-
 int client_domain(const char *which, unsigned *domid, char *name, size_t size)
 {
     static struct listed l;
@@ -313,6 +289,19 @@ int client_domain(const char *which, unsigned *domid, char *name, size_t size)
     fprintf(stderr, "wisp: no domain is %s '%s' (`wisp list` shows them)\n",
             by_id ? "numbered" : "called", which);
     return 1;
+}
+
+/* NAME or ID to a domain id: an id as it is (no list asked for), a name through the list. */
+static int resolve(const char *which, unsigned *domid)
+{
+    char *end, name[sizeof(((struct listed_domain *)0)->name)];
+    unsigned long id = strtoul(which, &end, 10);
+
+    if (*which && !*end && id < 0x7ff0) {
+        *domid = (unsigned)id;
+        return 0;
+    }
+    return client_domain(which, domid, name, sizeof(name));
 }
 
 /* op on one domain, with extra fields (key, value pairs; a NULL value is left out). */

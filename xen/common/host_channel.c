@@ -57,9 +57,9 @@ void host_channel_poll(void)
     domain_raise_virq(WISP_ROLE_CONTROL, WISP_VIRQ_HOST_CHANNEL, NULL);
 }
 
-uint64_t host_channel_poll_period(uint64_t quiet_period_ns)
+uint64_t host_channel_poll_period(uint64_t now, uint64_t quiet_period_ns)
 {
-    bool busy = chan.open && chan.active_ns && now_ns() - chan.active_ns < BUSY_FOR_NS;
+    bool busy = chan.open && chan.active_ns && now - chan.active_ns < BUSY_FOR_NS;
 
     return busy && BUSY_POLL_NS < quiet_period_ns ? BUSY_POLL_NS : quiet_period_ns;
 }

@@ -268,9 +268,9 @@ static void update_vcpus(void)
 }
 
 /* Serial input (and the host channel, faster while it is busy) is looked at on the boot CPU. */
-static uint64_t input_poll_ns(void)
+static uint64_t input_poll_ns(uint64_t now)
 {
-    return this_cpu_id() == 0 ? host_channel_poll_period(INPUT_POLL_NS) : INPUT_POLL_NS;
+    return this_cpu_id() == 0 ? host_channel_poll_period(now, INPUT_POLL_NS) : INPUT_POLL_NS;
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -480,7 +480,7 @@ static bool run_vcpu(struct vcpu *v, uint64_t slice_end)
     __atomic_store_n(&me->running, v->dom, __ATOMIC_SEQ_CST);
     while (v->state == VCPU_RUNNABLE && domain_schedulable(v->dom)) {
         uint64_t now = now_ns();
-        uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + input_poll_ns());
+        uint64_t deadline = earliest(earliest(next_timer(), slice_end), now + input_poll_ns(now));
 
         if (deadline > cap_end)
             deadline = cap_end;
@@ -616,7 +616,8 @@ static void balance(const struct vcpu *next)
  */
 static void idle(bool boot_cpu)
 {
-    uint64_t deadline = earliest(next_timer(), boot_cpu ? now_ns() + input_poll_ns() : 0);
+    uint64_t now = boot_cpu ? now_ns() : 0;
+    uint64_t deadline = earliest(next_timer(), boot_cpu ? now + input_poll_ns(now) : 0);
 
     arm_host_timer(deadline);
     spin_unlock(&hv_lock);

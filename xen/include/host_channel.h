@@ -16,7 +16,7 @@ void host_channel_init(void);
 void host_channel_poll(void);
 
 /* How often the boot CPU should poll: quiet_period_ns, or more often while bytes flow. */
-uint64_t host_channel_poll_period(uint64_t quiet_period_ns);
+uint64_t host_channel_poll_period(uint64_t now, uint64_t quiet_period_ns);
 
 /* WISP_CTL_host_read and WISP_CTL_host_write (control.c has checked the role). */
 long host_channel_read(struct hcall_ctx *c, uint64_t gva);
