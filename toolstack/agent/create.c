@@ -1,7 +1,13 @@
 /* create.c (service-domain tool): wisp-agent makes domains at run time (`wisp create`): files sent over the host channel, then pvh_build_domain (docs/toolstack.md). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "builder.h"
 #include "create.h"
@@ -27,6 +33,7 @@ struct file {
     uint8_t *data;
     size_t size, have;
     unsigned long used;         /* when a create last used it: the oldest goes first */
+    bool mapped;                /* data maps a preloaded file (else it was malloc'd) */
 };
 
 /* What a domain made here wants done when it ends (xl's on_poweroff, on_reboot, on_crash). */
@@ -58,7 +65,10 @@ static size_t files_total(void)
 
 static void drop(struct file *f)
 {
-    free(f->data);
+    if (f->mapped)
+        munmap(f->data, f->size ? f->size : 1);
+    else
+        free(f->data);
     memset(f, 0, sizeof(*f));
 }
 
@@ -155,6 +165,53 @@ int create_put(const struct wire_msg *m)
         f->used = ++uses;
     }
     return 0;
+}
+
+/* dir/name, a preloaded file, into the cache as it is (mapped, not copied); false if not. */
+static bool preload_one(const char *dir, const char *name)
+{
+    char path[512];
+    struct stat st;
+    struct file *f;
+    void *data;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILE_MAX ||
+        file_named(name) || !make_room((size_t)st.st_size)) {
+        close(fd);
+        return false;
+    }
+    data = mmap(NULL, st.st_size ? (size_t)st.st_size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED)
+        return false;
+    f = free_slot();
+    *f = (struct file){ .data = data, .size = (size_t)st.st_size, .have = (size_t)st.st_size,
+                        .used = ++uses, .mapped = true };
+    strcpy(f->name, name);
+    return true;
+}
+
+void create_preload(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    unsigned n = 0;
+
+    if (!d)
+        return;                 /* nothing was preloaded */
+    while ((e = readdir(d)))
+        if (is_digest(e->d_name)) {
+            if (preload_one(dir, e->d_name))
+                n++;
+            else
+                say("%s/%s: not taken into the file cache", dir, e->d_name);
+        }
+    closedir(d);
+    say("%u preloaded files in the file cache", n);
 }
 
 static int action_of(const struct wire_msg *m, const char *key)

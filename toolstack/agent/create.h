@@ -14,6 +14,13 @@
  */
 int create_put(const struct wire_msg *m);
 
+/*
+ * Takes every file in dir named by a SHA-256 (the host's `wisp up --preload`
+ * put them in this domain's initramfs) into the file cache, mapped in place;
+ * the name is trusted, as the initramfs itself is.
+ */
+void create_preload(const char *dir);
+
 /* `have`: 0 when the file (file = SHA-256, size) is here whole already, else -ENOENT. */
 int create_have(const struct wire_msg *m);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "create.h"
 #include "ctl.h"
 #include "host.h"
 #include "log.h"
@@ -29,6 +30,7 @@
     "                                   then removes its devices\n" \
     "Environment: WISP_AGENT_XENBUS (/dev/xen/xenbus), WISP_AGENT_PRIVCMD (/dev/xen/privcmd),\n" \
     "WISP_AGENT_EVTCHN (/dev/xen/evtchn), WISP_AGENT_SYSFS (/sys), WISP_AGENT_RUN (/run),\n" \
+    "WISP_AGENT_PRELOAD (/preload: files for the create cache, named by SHA-256),\n" \
     "WISP_AGENT_DEVICE_WAIT_MS (how long to wait for a pmem disk (10000) and for a vif's\n" \
     "interface (20000)).\n"
 
@@ -659,6 +661,7 @@ static void __attribute__((noreturn)) run(void)
     }
     if (mlockall(MCL_CURRENT | MCL_FUTURE))
         say("mlockall: %s (hypercall buffers may fault)", strerror(errno));
+    create_preload(env_or("WISP_AGENT_PRELOAD", "/preload"));
     privcmd = ctl_open(env_or("WISP_AGENT_PRIVCMD", "/dev/xen/privcmd"));
     if (privcmd < 0) {
         say("cannot open %s: %s", env_or("WISP_AGENT_PRIVCMD", "/dev/xen/privcmd"),

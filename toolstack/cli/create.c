@@ -13,11 +13,9 @@
 #include "wire.h"
 #include "xlcfg.h"
 
-#define FILE_MAX   (64u << 20)      /* as the agent takes */
 #define CHUNK      2880             /* bytes a `put` carries: 3840 of base64, in one 4 KiB line */
 
-/* The whole of path, at most FILE_MAX bytes; NULL after saying why. */
-static void *read_whole(const char *what, const char *path, size_t *size)
+void *create_read_file(const char *what, const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
     void *data = NULL;
@@ -25,9 +23,9 @@ static void *read_whole(const char *what, const char *path, size_t *size)
 
     if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
         fprintf(stderr, "wisp: %s %s: %s\n", what, path, strerror(errno));
-    } else if ((size_t)len > FILE_MAX) {
+    } else if ((size_t)len > CREATE_FILE_MAX) {
         fprintf(stderr, "wisp: %s %s: %ld bytes, more than %u MiB\n", what, path, len,
-                FILE_MAX >> 20);
+                CREATE_FILE_MAX >> 20);
     } else if (!(data = malloc(len ? (size_t)len : 1)) || fread(data, 1, (size_t)len, f) != (size_t)len) {
         fprintf(stderr, "wisp: %s %s: cannot read it\n", what, path);
         free(data);
@@ -136,7 +134,7 @@ static int check(const char *path, struct xl_config *x, void **kernel, size_t *k
                  void **ramdisk, size_t *rsize)
 {
     size_t tsize;
-    char err[256], *text = read_whole("config", path, &tsize);
+    char err[256], *text = create_read_file("config", path, &tsize);
     struct pvh_image img;
     const char *why = "";
 
@@ -150,13 +148,13 @@ static int check(const char *path, struct xl_config *x, void **kernel, size_t *k
         return WISP_EXIT_USAGE;
     }
     free(text);
-    if (!(*kernel = read_whole("kernel", x->kernel, ksize)))
+    if (!(*kernel = create_read_file("kernel", x->kernel, ksize)))
         return WISP_EXIT_USAGE;
     if (pvh_elf_parse(*kernel, *ksize, &img, &why)) {
         fprintf(stderr, "wisp: kernel %s: not a PVH kernel: %s\n", x->kernel, why);
         return WISP_EXIT_USAGE;
     }
-    if (x->ramdisk[0] && !(*ramdisk = read_whole("ramdisk", x->ramdisk, rsize)))
+    if (x->ramdisk[0] && !(*ramdisk = create_read_file("ramdisk", x->ramdisk, rsize)))
         return WISP_EXIT_USAGE;
     return 0;
 }

@@ -68,7 +68,11 @@ void media_destroy(struct boot_media *media);
 /* dir/name into out; false if it does not fit. */
 bool media_path(const struct boot_media *media, const char *name, char *out, size_t size);
 
-/* The xenstore domain (d1) and the service domain (d2) as a boot configuration's first domains. */
-void media_write_service_domains(FILE *f);
+/*
+ * The xenstore domain (d1) and the service domain (d2) as a boot configuration's
+ * first domains; the service domain gets extra_mib more than its usual memory
+ * (room for files preloaded into its initramfs).
+ */
+void media_write_service_domains(FILE *f, unsigned extra_mib);
 
 #endif

@@ -16,6 +16,7 @@
 #include "exit_codes.h"
 #include "media.h"
 #include "options.h"
+#include "preload.h"
 #include "proc.h"
 #include "up.h"
 
@@ -26,18 +27,23 @@
 
 struct up_options {
     const char *emulator, *cpus, *accel, *config, *hv_cmdline, *memory;
-    unsigned wait_s;
+    const char *preload[PRELOAD_MAX_FILES + 1];
+    unsigned wait_s, nr_preload;
 };
 
 static void print_up_usage(FILE *out)
 {
     fputs("usage: wisp up [--emulator qemu|bochs] [--cpus N] [--accel auto|kvm|tcg]\n"
           "               [--config FILE] [--memory MIB] [--hv-cmdline STR] [--wait SEC]\n"
+          "               [--preload FILE]...\n"
           "  starts Wisp in the background with its xenstore and service domains, plus\n"
           "  the domains of FILE (a boot configuration, docs/boot-config.md; its\n"
           "  kernels are found next to it), and returns once the service domain's\n"
           "  agent answers (--wait: at most SEC seconds, default 300, Bochs 1800).\n"
           "  --memory: room for domains `wisp create` makes (MiB, default 512).\n"
+          "  --preload: a kernel or ramdisk handed to the service domain at boot, so\n"
+          "  `wisp create` need not send it over the host channel (at most 4 files,\n"
+          "  64 MiB in all).\n"
           "  Then: wisp list | pause | unpause | destroy | shutdown | reboot | sched,\n"
           "  and wisp down. Sockets and logs live in $WISP_RUN_DIR (default\n"
           "  $XDG_RUNTIME_DIR/wisp, else /tmp/wisp-UID).\n", out);
@@ -49,7 +55,7 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         { "emulator", required_argument, NULL, 'e' }, { "cpus", required_argument, NULL, 'c' },
         { "accel", required_argument, NULL, 'a' },    { "config", required_argument, NULL, 'f' },
         { "hv-cmdline", required_argument, NULL, 'x' }, { "wait", required_argument, NULL, 'w' },
-        { "memory", required_argument, NULL, 'm' },
+        { "memory", required_argument, NULL, 'm' },   { "preload", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
     };
     int c;
@@ -64,6 +70,13 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         case 'f': o->config = optarg; break;
         case 'x': o->hv_cmdline = optarg; break;
         case 'm': o->memory = optarg; break;
+        case 'p':
+            if (o->nr_preload == PRELOAD_MAX_FILES) {
+                fprintf(stderr, "wisp: --preload: at most %u files\n", PRELOAD_MAX_FILES);
+                return WISP_EXIT_USAGE;
+            }
+            o->preload[o->nr_preload++] = optarg;
+            break;
         case 'w': o->wait_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'h': print_up_usage(stdout); return 1;
         default: print_up_usage(stderr); return WISP_EXIT_USAGE;
@@ -127,10 +140,24 @@ static int link_config_modules(const char *dir, const char *config, const char *
     return rc;
 }
 
+/* The service domain's initramfs: the build's, or with --preload a copy with the files added. */
+static int service_initrd(const char *dir, const char *built, const struct up_options *o,
+                          unsigned *preload_mib)
+{
+    char path[PATH_MAX];
+
+    if (!o->nr_preload)
+        return link_into(dir, MODULE_SERVICE_INITRD, built);
+    if (!run_file(dir, MODULE_SERVICE_INITRD, path, sizeof(path)))
+        return WISP_EXIT_INFRA;
+    return preload_write_initrd(built, o->preload, o->nr_preload, path, preload_mib);
+}
+
 static int write_up_config(const char *dir, const struct up_options *o)
 {
     char path[PATH_MAX], target[PATH_MAX], *extra = NULL;
     size_t extra_len = 0;
+    unsigned preload_mib = 0;
     FILE *f;
     int rc = 0;
 
@@ -150,14 +177,14 @@ static int write_up_config(const char *dir, const struct up_options *o)
     snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_KERNEL_TARGET);
     rc = rc ? rc : link_into(dir, MODULE_SERVICE_KERNEL, target);
     snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_INITRD_TARGET);
-    rc = rc ? rc : link_into(dir, MODULE_SERVICE_INITRD, target);
+    rc = rc ? rc : service_initrd(dir, target, o, &preload_mib);
     if (!rc && extra)
         rc = link_config_modules(dir, o->config, extra);
     if (!rc && (!run_file(dir, RUN_CONFIG, path, sizeof(path)) || !(f = fopen(path, "w")))) {
         fprintf(stderr, "wisp: cannot write %s/%s\n", dir, RUN_CONFIG);
         rc = WISP_EXIT_INFRA;
     } else if (!rc) {
-        media_write_service_domains(f);     /* the tool stack's own: d1 and d2 */
+        media_write_service_domains(f, preload_mib);    /* the tool stack's own: d1 and d2 */
         if (extra)
             fputs(extra, f);
         if (fclose(f))
