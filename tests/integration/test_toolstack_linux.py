@@ -6,7 +6,9 @@ would take many minutes there: the create's 120 s limit would be far exceeded). 
 are made from xl.cfg files: "job" runs a command (wisp.cmd) and powers off, and its
 on_poweroff destroy makes it go; "shell" is an interactive shell that `wisp console` types
 a command into and then `poweroff`. While both run, `wisp list` shows them with the memory
-and vCPUs their files asked for.
+and vCPUs their files asked for. "disky" has two disks and a vif: a preloaded read-write
+image it reads and writes, a small read-only one sent over the channel, and an address from
+the service domain's DHCP; once it has gone the agent has removed its three devices.
 """
 import base64
 import os
@@ -36,6 +38,22 @@ def linux_cfg(tmp_path, name, extra=""):
                                                    extra=extra))
 
 
+DISK_COMMAND = (
+    "head -c 14 /dev/xvda; echo; head -c 8 /dev/xvdb; echo; "
+    "echo WRITTEN | dd of=/dev/xvda bs=512 seek=8 conv=sync 2>/dev/null && "
+    "dd if=/dev/xvda bs=512 skip=8 count=1 2>/dev/null | head -c 7; echo; "
+    "echo W | dd of=/dev/xvdb 2>/dev/null || echo xvdb refused the write; "
+    "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'")
+
+
+def disky_cfg(tmp_path, big, small):
+    command = base64.b64encode(DISK_COMMAND.encode()).decode()
+    return xl_cfg(tmp_path, "disky", LINUX_CFG.format(
+        name="disky", kernel=VMLINUX, ramdisk=INITRAMFS, extra=f" wisp.cmd={command}") +
+        f"disk = [ 'format=raw, vdev=xvda, access=rw, target={big}',\n"
+        f"         '{small},xvdb,r' ]\nvif = [ '' ]\n")
+
+
 def console_log(run_dir):
     return (run_dir / "console.log").read_text(errors="replace")
 
@@ -62,11 +80,14 @@ def test_linux_guests_made_at_run_time(tmp_path):
     ninja_build(VMLINUX, INITRAMFS, *(BUILD / t for t in SERVICE_TARGETS))
     run_dir = tmp_path / "run"
     env = dict(os.environ, WISP_RUN_DIR=str(run_dir))
+    big, small = tmp_path / "big.img", tmp_path / "small.img"
+    big.write_bytes(b"DISK-A-MARKER!".ljust(1 << 20, b"\0"))
+    small.write_bytes(b"SMALLRO!".ljust(64 << 10, b"\0"))
     up = wisp(env, "up", "--emulator", "qemu", "--preload", str(VMLINUX), "--preload",
-              str(INITRAMFS), timeout=360)
+              str(INITRAMFS), "--preload", str(big), timeout=360)
     try:
         assert up.returncode == 0, up
-        assert "wisp-agent: 2 preloaded files in the file cache" in console_log(run_dir)
+        assert "wisp-agent: 3 preloaded files in the file cache" in console_log(run_dir)
 
         command = base64.b64encode(b'echo "made at run time: $(uname -s) $((6*7))"').decode()
         job = wisp(env, "create", linux_cfg(tmp_path, "job", f" wisp.cmd={command}"))
@@ -88,6 +109,19 @@ def test_linux_guests_made_at_run_time(tmp_path):
         got, err = type_into(env, "shell", b"poweroff\n", b"", timeout=5)
         wait_for("shell gone after poweroff", lambda: "shell" not in listed(env), 120)
         assert set(listed(env)) == {"xenstore", "service"}
+
+        disky = wisp(env, "create", disky_cfg(tmp_path, big, small))
+        assert disky.returncode == 0 and disky.stdout.strip().isdigit(), disky
+        domid = int(disky.stdout)
+        wait_for("disky's end", lambda: "[disky] <<wisp-exit" in console_log(run_dir), 240)
+        out = [line[len("[disky] "):] for line in console_log(run_dir).splitlines()
+               if line.startswith("[disky] ")]
+        for want in ("DISK-A-MARKER!", "SMALLRO!", "WRITTEN", "xvdb refused the write",
+                     f"inet 10.77.0.{domid}", "<<wisp-exit 0>>"):
+            assert want in out, (want, out)
+        assert big.read_bytes()[4096:4103] != b"WRITTEN"     # the agent wrote to its copy
+        wait_for("disky's devices removed", lambda: f"wisp-agent: d{domid} is gone: removed its "
+                 "3 devices" in console_log(run_dir), 120)
     finally:
         down = wisp(env, "down", timeout=60)
     assert down.returncode == 0, down

@@ -73,7 +73,18 @@ static void errors_name_the_line_and_the_problem(void **state)
         { "name=\"a\"\nkernel=\"k\"\non_crash=\"explode\"\n", "line 3: on_crash: 'explode' is not an action" },
         { "name=\"a\"\nkernel=\"k\"\ncpus=\"3-1\"\n", "line 3: cpus: '3-1' is not a CPU list of 0 to 31" },
         { "name=\"a\"\nkernel=\"k\"\nmemory=64\nmaxmem=128\n", "maxmem (128) differs from memory (64): no ballooning yet" },
-        { "name=\"a\"\nkernel=\"k\"\nvif=['mac=00:16:3e:00:00:01']\n", "line 3: vif: devices for domains made at run time are not supported yet (a boot configuration can have them: docs/boot-config.md)" },
+        { "name=\"a\"\nkernel=\"k\"\nvif=['mac=01:16:3e:00:00:01']\n", "line 3: vif: mac '01:16:3e:00:00:01' is not a unicast XX:XX:XX:XX:XX:XX" },
+        { "name=\"a\"\nkernel=\"k\"\nvif=['ip=10.0.0.2']\n", "line 3: vif: 'ip' is not supported (mac, bridge)" },
+        { "name=\"a\"\nkernel=\"k\"\nvif=['bridge=xenbr0']\n", "line 3: vif: bridge 'xenbr0': the service domain has only br0" },
+        { "name=\"a\"\nkernel=\"k\"\nvif=['','','','','']\n", "line 3: vif: at most 4 vifs" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['vdev=xvda, access=rw']\n", "line 3: disk: a disk needs a target and a vdev" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['d.img,qcow2,xvda,rw']\n", "line 3: disk: format 'qcow2': only raw" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['target=d.img,vdev=hda']\n", "line 3: disk: vdev 'hda': xvda to xvdz" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['target=d.img,vdev=xvda,access=x']\n", "line 3: disk: access 'x': r, ro, w or rw" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['phy:/dev/sdb,xvda,w']\n", "line 3: disk: 'phy:/dev/sdb': only raw image files" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['a.img,xvda,w','b.img,xvda,w']\n", "line 3: disk: vdev xvda twice" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['a.img,raw,xvda,rw,extra']\n", "line 3: disk: too many settings in 'extra'" },
+        { "name=\"a\"\nkernel=\"k\"\ndisk=['target=a.img,vdev=xvda,backendtype=qdisk']\n", "line 3: disk: 'backendtype' is not supported (target, format, vdev, access)" },
         { "name=\"a\"\nkernel=\"k\"\nname [x]\n", "line 3: want key = value after 'name'" },
         { "name=[\"a\"]\nkernel=\"k\"\n", "line 1: name: a list where one value belongs" },
         { "name=\"a\" x\nkernel=\"k\"\n", "line 1: unexpected 'x'" },
@@ -86,6 +97,32 @@ static void errors_name_the_line_and_the_problem(void **state)
         assert_int_equal(xlcfg_parse(cases[i].text, &c, err, sizeof(err)), -1);
         assert_string_equal(err, cases[i].want);
     }
+}
+
+static void disks_and_vifs(void **state)
+{
+    static const char text[] =
+        "name = \"g\"\nkernel = \"k\"\n"
+        "disk = [ 'format=raw, vdev=xvda, access=rw, target=/images/root.img',\n"
+        "         'file:/images/data.img,xvdb,r', '/images/c.img,raw,xvdc,w' ]\n"
+        "vif = [ '', 'mac=00:16:3E:0a:0b:0c, bridge=br0' ]\n";
+    struct xl_config c;
+    char err[128];
+
+    assert_int_equal(xlcfg_parse(text, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.nr_disks, 3);
+    assert_string_equal(c.disks[0].target, "/images/root.img");
+    assert_string_equal(c.disks[0].vdev, "xvda");
+    assert_false(c.disks[0].readonly);
+    assert_string_equal(c.disks[1].target, "/images/data.img");
+    assert_string_equal(c.disks[1].vdev, "xvdb");
+    assert_true(c.disks[1].readonly);
+    assert_string_equal(c.disks[2].target, "/images/c.img");
+    assert_string_equal(c.disks[2].vdev, "xvdc");
+    assert_false(c.disks[2].readonly);
+    assert_int_equal(c.nr_vifs, 2);
+    assert_string_equal(c.vifs[0].mac, "");
+    assert_string_equal(c.vifs[1].mac, "00:16:3E:0a:0b:0c");
 }
 
 static void a_long_value_is_refused_not_cut(void **state)
@@ -107,6 +144,7 @@ int main(void)
         cmocka_unit_test(a_full_config),
         cmocka_unit_test(defaults),
         cmocka_unit_test(errors_name_the_line_and_the_problem),
+        cmocka_unit_test(disks_and_vifs),
         cmocka_unit_test(a_long_value_is_refused_not_cut),
     };
 

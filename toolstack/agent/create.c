@@ -12,6 +12,7 @@
 #include "builder.h"
 #include "create.h"
 #include "ctl.h"
+#include "devices.h"
 #include "log.h"
 #include "sha256.h"
 #include "xen/sched.h"
@@ -290,10 +291,81 @@ static void remember(uint32_t domid, const struct wire_msg *m)
     c->on[SHUTDOWN_crash] = (uint8_t)action_of(m, "on_crash");
 }
 
+/* A spec's backend before devices_add puts the agent's own id there (the spec wants one). */
+#define SPEC_BACKEND (DOMID_FIRST_RESERVED - 1)
+
+/* diskN = "VDEV:rw|ro:SHA256" (a file put before); true if there is such a key. */
+static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, struct runtime_device *rd,
+                    const char **why, int *err)
+{
+    char key[16], spec[160];
+    const char *v, *digest;
+    struct file *f;
+
+    snprintf(key, sizeof(key), "disk%u", i);
+    if (!(v = wire_get(m, key)))
+        return false;
+    digest = strrchr(v, ':');
+    f = digest && is_digest(digest + 1) ? file_named(digest + 1) : NULL;
+    *err = -ENOENT, *why = "a disk's image was not put in whole";
+    if (!f || f->have != f->size)
+        return true;
+    snprintf(spec, sizeof(spec), "disk:%u:%u:%.*s:image", domid, SPEC_BACKEND,
+             (int)(digest - v < 16 ? digest - v : 16), v);
+    *err = -EINVAL, *why = "a malformed disk (vdev xvda..xvdz, rw or ro)";
+    if (devnodes_parse_spec(spec, &rd->d))
+        return true;
+    rd->image = f->data;
+    rd->image_bytes = f->size;
+    f->used = ++uses;
+    *err = 0;
+    return true;
+}
+
+/* vifN = "" (the default MAC) or "XX:XX:XX:XX:XX:XX"; true if there is such a key. */
+static bool vif_of(const struct wire_msg *m, unsigned i, uint16_t domid, unsigned handle,
+                   struct runtime_device *rd, const char **why, int *err)
+{
+    char key[16], spec[96];
+    const char *v;
+
+    snprintf(key, sizeof(key), "vif%u", i);
+    if (!(v = wire_get(m, key)))
+        return false;
+    snprintf(spec, sizeof(spec), "vif:%u:%u:%u%s%.17s", domid, SPEC_BACKEND, handle,
+             *v ? ":" : "", v);
+    *rd = (struct runtime_device){ 0 };
+    *err = devnodes_parse_spec(spec, &rd->d) ? -EINVAL : 0;
+    *why = "a malformed vif (mac = a unicast XX:XX:XX:XX:XX:XX)";
+    return true;
+}
+
+/* The disks and vifs the request asks for, as devices of domid; how many, or a negative errno. */
+static int devices_of(const struct wire_msg *m, uint16_t domid, struct runtime_device *rds,
+                      const char **why)
+{
+    unsigned n = 0, vifs = 0;
+    int err = 0;
+
+    for (unsigned i = 0; i < MAX_RUNTIME_DEVICES && !err; i++) {
+        if (n < MAX_RUNTIME_DEVICES && disk_of(m, i, domid, &rds[n], why, &err) && !err) {
+            for (unsigned j = 0; j < n; j++)
+                if (rds[j].d.kind == WISP_DEV_DISK && rds[j].d.devid == rds[n].d.devid)
+                    err = -EINVAL, *why = "two disks with one vdev";
+            n++;
+        }
+        if (!err && n < MAX_RUNTIME_DEVICES && vif_of(m, i, domid, vifs, &rds[n], why, &err) &&
+            !err)
+            n++, vifs++;
+    }
+    return err ? err : (int)n;
+}
+
 long create_domain(int privcmd, const struct wire_msg *m, const char **why)
 {
+    static struct runtime_device rds[MAX_RUNTIME_DEVICES];
     long id;
-    int err;
+    int err, n;
 
     if (action_of(m, "on_poweroff") < 0 || action_of(m, "on_reboot") < 0 ||
         action_of(m, "on_crash") < 0) {
@@ -303,8 +375,15 @@ long create_domain(int privcmd, const struct wire_msg *m, const char **why)
     id = build(privcmd, m, why);
     if (id < 0)
         return id;
+    n = devices_of(m, (uint16_t)id, rds, why);
+    err = n < 0 ? n : devices_add((uint16_t)id, rds, (unsigned)n, why);
+    if (err) {
+        (void)ctl_destroy(privcmd, (uint16_t)id);
+        return err;
+    }
     remember((uint32_t)id, m);
-    say("d%ld (%s): built from the host's files; unpausing it", id, wire_get(m, "name"));
+    say("d%ld (%s): built from the host's files, %d device%s; unpausing it", id,
+        wire_get(m, "name"), n, n == 1 ? "" : "s");
     if ((err = ctl_unpause(privcmd, (uint16_t)id))) {
         *why = "unpause";
         (void)ctl_destroy(privcmd, (uint16_t)id);

@@ -170,3 +170,10 @@ long ctl_console_input(int fd, uint16_t domid, const void *buf, uint32_t bytes)
     (void)fd, (void)domid, (void)buf, (void)bytes;
     return -ENOSYS;
 }
+
+/* No loop devices on the test host: run-time disks are for the real agent only. */
+int host_loop_attach(const char *image, bool readonly, struct pmem_disk *out, int *loop_fd)
+{
+    (void)image, (void)readonly, (void)out, (void)loop_fd;
+    return -ENOSYS;
+}

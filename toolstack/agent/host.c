@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,18 +131,39 @@ int host_wait_netdev(const struct host_paths *p, const char *ifname, int timeout
     }
 }
 
-static int write_file(const char *path, const char *text, size_t len)
+int host_write_file(const char *path, const void *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *at = data;
     int err = 0;
 
     if (fd < 0)
         return -errno;
-    if (write(fd, text, len) != (ssize_t)len)
-        err = -EIO;
+    while (len && !err) {
+        ssize_t n = write(fd, at, len);
+
+        if (n <= 0)
+            err = n < 0 && errno != EINTR ? -errno : n == 0 ? -EIO : 0;
+        else
+            at += n, len -= (size_t)n;
+    }
     if (close(fd) < 0 && !err)
         err = -errno;
     return err;
+}
+
+/* The udhcpd started last, stopped before another starts (it holds the DHCP port). */
+static pid_t udhcpd = -1;
+
+static void stop_udhcpd(void)
+{
+    if (udhcpd <= 0)
+        return;
+    kill(udhcpd, SIGTERM);
+    /* SIGCHLD is ignored: the kernel reaps it, and kill(0) fails once it has gone. */
+    for (int waited = 0; kill(udhcpd, 0) == 0 && waited < 2000; waited += POLL_MS)
+        sleep_ms(POLL_MS);
+    udhcpd = -1;
 }
 
 int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len)
@@ -149,12 +171,13 @@ int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len)
     char conf_path[256], leases[256];
     int err;
 
+    stop_udhcpd();
     mkdir(p->run, 0755);   /* EEXIST is the usual answer */
     snprintf(conf_path, sizeof(conf_path), "%s/udhcpd.conf", p->run);
     snprintf(leases, sizeof(leases), "%s/udhcpd.leases", p->run);
-    err = write_file(conf_path, conf, len);
+    err = host_write_file(conf_path, conf, len);
     if (!err)
-        err = write_file(leases, "", 0);   /* udhcpd reads it at start */
+        err = host_write_file(leases, "", 0);   /* udhcpd reads it at start */
     if (err)
         return err;
 
@@ -168,5 +191,6 @@ int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len)
         (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
         _exit(127);
     }
+    udhcpd = pid;
     return 0;
 }

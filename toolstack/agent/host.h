@@ -31,7 +31,20 @@ int host_wait_netdev(const struct host_paths *p, const char *ifname, int timeout
 /* Puts ifname on bridge (SIOCBRADDIF) and sets it up (SIOCSIFFLAGS); 0 or -errno. */
 int host_bridge_add(const char *bridge, const char *ifname);
 
-/* Writes <run>/udhcpd.conf and starts `udhcpd -f` on it in the background; 0 or -errno. */
+/*
+ * Writes <run>/udhcpd.conf and starts `udhcpd -f` on it in the background (the
+ * one started before, if any, is stopped first); 0 or -errno.
+ */
 int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len);
+
+/* path made (mode 0600) or emptied, then data written to it whole; 0 or -errno. */
+int host_write_file(const char *path, const void *data, size_t len);
+
+/*
+ * image on a free loop device (read-only if asked), cleared by the kernel once
+ * the last user closes it: *loop_fd is held open until the disk is let go.
+ * out gets its name (loopN), numbers and size. 0 or -errno.
+ */
+int host_loop_attach(const char *image, bool readonly, struct pmem_disk *out, int *loop_fd);
 
 #endif

@@ -220,3 +220,10 @@ int store_wait_event(struct store *s, int timeout_ms)
     s->events = 0;   /* one pass of the caller handles every event so far */
     return 1;
 }
+
+const char *store_strerror(int err)
+{
+    const char *name = xs_error_name(err < 0 ? -err : err);
+
+    return name ? name : strerror(err < 0 ? -err : err);
+}

@@ -20,6 +20,9 @@ struct store {
 };
 
 /* Every call returns 0 or a negative XEN errno; -XEN_EIO when the transport broke or timed out. */
+/* A store error (a negative XEN_E* or errno) as its name ("ENOENT") or text. */
+const char *store_strerror(int err);
+
 int store_open(struct store *s, const char *device, int reply_timeout_ms);
 
 int store_read(struct store *s, uint32_t tx, const char *path, char *buf, size_t cap);

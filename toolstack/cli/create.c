@@ -96,10 +96,16 @@ static int put_file(struct client_conn *c, const unsigned char *data, size_t siz
     return 0;
 }
 
-static int send_create(struct client_conn *c, const struct xl_config *x, const char *kernel,
-                       const char *ramdisk)
+/* The files a create sends (if the agent lacks them): kernel, ramdisk, the disks' images. */
+struct create_files {
+    struct sent { void *data; size_t size; char digest[SHA256_HEX_LEN + 1]; }
+        kernel, ramdisk, disks[XLCFG_MAX_DISKS];
+};
+
+static int send_create(struct client_conn *c, const struct xl_config *x,
+                       const struct create_files *f)
 {
-    char buf[WIRE_LINE_MAX], what[64];
+    char buf[WIRE_LINE_MAX], what[64], key[16];
     struct wire_out req;
     struct wire_msg reply;
     int rc;
@@ -108,9 +114,9 @@ static int send_create(struct client_conn *c, const struct xl_config *x, const c
     wire_add(&req, "id", "1");
     wire_add(&req, "op", "create");
     wire_add(&req, "name", x->name);
-    wire_add(&req, "kernel", kernel);
-    if (ramdisk)
-        wire_add(&req, "ramdisk", ramdisk);
+    wire_add(&req, "kernel", f->kernel.digest);
+    if (f->ramdisk.data)
+        wire_add(&req, "ramdisk", f->ramdisk.digest);
     wire_add(&req, "cmdline", x->cmdline);
     wire_addf(&req, "memory", "%u", x->memory_mib);
     wire_addf(&req, "vcpus", "%u", x->vcpus);
@@ -120,6 +126,15 @@ static int send_create(struct client_conn *c, const struct xl_config *x, const c
     wire_add(&req, "on_poweroff", action_name(x->on_poweroff));
     wire_add(&req, "on_reboot", action_name(x->on_reboot));
     wire_add(&req, "on_crash", action_name(x->on_crash));
+    for (unsigned i = 0; i < x->nr_disks; i++) {
+        snprintf(key, sizeof(key), "disk%u", i);
+        wire_addf(&req, key, "%s:%s:%s", x->disks[i].vdev, x->disks[i].readonly ? "ro" : "rw",
+                  f->disks[i].digest);
+    }
+    for (unsigned i = 0; i < x->nr_vifs; i++) {
+        snprintf(key, sizeof(key), "vif%u", i);
+        wire_add(&req, key, x->vifs[i].mac);
+    }
     if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))))
         return rc;
     snprintf(what, sizeof(what), "create %s", x->name);
@@ -129,9 +144,8 @@ static int send_create(struct client_conn *c, const struct xl_config *x, const c
     return 0;
 }
 
-/* Checked on the host first: a config or kernel error costs no transfer. */
-static int check(const char *path, struct xl_config *x, void **kernel, size_t *ksize,
-                 void **ramdisk, size_t *rsize)
+/* Checked on the host first: a config, kernel or disk error costs no transfer. */
+static int check(const char *path, struct xl_config *x, struct create_files *f)
 {
     size_t tsize;
     char err[256], *text = create_read_file("config", path, &tsize);
@@ -148,22 +162,36 @@ static int check(const char *path, struct xl_config *x, void **kernel, size_t *k
         return WISP_EXIT_USAGE;
     }
     free(text);
-    if (!(*kernel = create_read_file("kernel", x->kernel, ksize)))
+    if (!(f->kernel.data = create_read_file("kernel", x->kernel, &f->kernel.size)))
         return WISP_EXIT_USAGE;
-    if (pvh_elf_parse(*kernel, *ksize, &img, &why)) {
+    if (pvh_elf_parse(f->kernel.data, f->kernel.size, &img, &why)) {
         fprintf(stderr, "wisp: kernel %s: not a PVH kernel: %s\n", x->kernel, why);
         return WISP_EXIT_USAGE;
     }
-    if (x->ramdisk[0] && !(*ramdisk = create_read_file("ramdisk", x->ramdisk, rsize)))
+    if (x->ramdisk[0] && !(f->ramdisk.data = create_read_file("ramdisk", x->ramdisk,
+                                                              &f->ramdisk.size)))
         return WISP_EXIT_USAGE;
+    for (unsigned i = 0; i < x->nr_disks; i++)
+        if (!(f->disks[i].data = create_read_file("disk", x->disks[i].target, &f->disks[i].size)))
+            return WISP_EXIT_USAGE;
     return 0;
+}
+
+static int put_files(struct client_conn *c, const struct xl_config *x, struct create_files *f)
+{
+    int rc = put_file(c, f->kernel.data, f->kernel.size, f->kernel.digest);
+
+    if (!rc && f->ramdisk.data)
+        rc = put_file(c, f->ramdisk.data, f->ramdisk.size, f->ramdisk.digest);
+    for (unsigned i = 0; !rc && i < x->nr_disks; i++)
+        rc = put_file(c, f->disks[i].data, f->disks[i].size, f->disks[i].digest);
+    return rc;
 }
 
 int cmd_create(int argc, char **argv)
 {
     static struct xl_config x;
-    void *kernel = NULL, *ramdisk = NULL;
-    size_t ksize = 0, rsize = 0;
+    static struct create_files f;
     struct client_conn *c;
     int rc;
 
@@ -172,20 +200,18 @@ int cmd_create(int argc, char **argv)
               argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
         return argc == 2 && !strcmp(argv[1], "--help") ? 0 : WISP_EXIT_USAGE;
     }
-    rc = check(argv[1], &x, &kernel, &ksize, &ramdisk, &rsize);
+    rc = check(argv[1], &x, &f);
     if (!rc)
         rc = client_open(&c);
     if (!rc) {
-        char kdigest[SHA256_HEX_LEN + 1], rdigest[SHA256_HEX_LEN + 1];
-
-        rc = put_file(c, kernel, ksize, kdigest);
-        if (!rc && ramdisk)
-            rc = put_file(c, ramdisk, rsize, rdigest);
+        rc = put_files(c, &x, &f);
         if (!rc)
-            rc = send_create(c, &x, kdigest, ramdisk ? rdigest : NULL);
+            rc = send_create(c, &x, &f);
         client_close(c);
     }
-    free(kernel);
-    free(ramdisk);
+    free(f.kernel.data);
+    free(f.ramdisk.data);
+    for (unsigned i = 0; i < x.nr_disks; i++)
+        free(f.disks[i].data);
     return rc;
 }

@@ -162,6 +162,155 @@ static bool valid_name(const char *v)
     return true;
 }
 
+/* The next comma-separated term of a spec, blanks around it dropped; false at the end. */
+static bool next_term(const char **s, char *out, size_t size)
+{
+    size_t n = 0;
+
+    while (**s == ' ' || **s == '\t')
+        (*s)++;
+    if (!**s)
+        return false;
+    for (; **s && **s != ','; (*s)++)
+        if (n + 1 < size)
+            out[n++] = **s;
+    while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+        n--;
+    out[n] = '\0';
+    if (**s == ',')
+        (*s)++;
+    return true;
+}
+
+static bool is_xvd(const char *v)
+{
+    return strlen(v) == 4 && !strncmp(v, "xvd", 3) && v[3] >= 'a' && v[3] <= 'z';
+}
+
+/* One disk setting, named or by position (xl's order: target, format, vdev, access). */
+static bool disk_setting(struct parse *ps, struct xl_disk *d, const char *key, const char *v)
+{
+    if (!strcmp(key, "target")) {
+        if (!strncmp(v, "file:", 5) || !strncmp(v, "raw:", 4))
+            v = strchr(v, ':') + 1;
+        else if (strchr(v, ':') && strchr(v, ':') < strchr(v, '/'))
+            return fail(ps, "disk: '%s': only raw image files", v), false;
+        if (!*v || strlen(v) >= sizeof(d->target))
+            return fail(ps, "disk: target must be a file name of 1 to %zu bytes",
+                        sizeof(d->target) - 1), false;
+        strcpy(d->target, v);
+    } else if (!strcmp(key, "format")) {
+        if (strcmp(v, "raw"))
+            return fail(ps, "disk: format '%s': only raw", v), false;
+    } else if (!strcmp(key, "vdev")) {
+        if (!is_xvd(v))
+            return fail(ps, "disk: vdev '%s': xvda to xvdz", v), false;
+        strcpy(d->vdev, v);
+    } else if (!strcmp(key, "access")) {
+        if (strcmp(v, "r") && strcmp(v, "ro") && strcmp(v, "w") && strcmp(v, "rw"))
+            return fail(ps, "disk: access '%s': r, ro, w or rw", v), false;
+        d->readonly = v[0] == 'r' && v[1] != 'w';
+    } else if (!strcmp(key, "devtype")) {
+        if (strcmp(v, "disk"))
+            return fail(ps, "disk: devtype '%s': only disk", v), false;
+    } else {
+        return fail(ps, "disk: '%s' is not supported (target, format, vdev, access)", key), false;
+    }
+    return true;
+}
+
+/* xl's diskspec: "format=raw, vdev=xvda, access=rw, target=disk.img", or by position. */
+static bool disk_spec(struct parse *ps, struct xl_config *c, const char *spec)
+{
+    static const char *const order[] = { "target", "format", "vdev", "access" };
+    struct xl_disk *d = &c->disks[c->nr_disks];
+    unsigned pos = 0;
+    char term[XLCFG_PATH_MAX + 16];
+
+    if (c->nr_disks == XLCFG_MAX_DISKS)
+        return fail(ps, "disk: at most %d disks", XLCFG_MAX_DISKS), false;
+    memset(d, 0, sizeof(*d));
+    while (next_term(&spec, term, sizeof(term))) {
+        char *eq = strchr(term, '=');
+        const char *key;
+
+        if (!*term)
+            continue;
+        if (eq) {
+            *eq = '\0';
+            key = term;
+            while (eq[1] == ' ')
+                eq++;
+            for (char *e = term + strlen(term); e > term && e[-1] == ' ';)
+                *--e = '\0';
+        } else {
+            /* xl's older "image,xvda,w" leaves out the format: a vdev is a vdev anywhere. */
+            if (pos == 1 && is_xvd(term))
+                pos = 2;
+            if (pos >= 4)
+                return fail(ps, "disk: too many settings in '%s'", term), false;
+            key = order[pos++];
+        }
+        if (!disk_setting(ps, d, key, eq ? eq + 1 : term))
+            return false;
+    }
+    if (!d->target[0] || !d->vdev[0])
+        return fail(ps, "disk: a disk needs a target and a vdev"), false;
+    for (unsigned i = 0; i < c->nr_disks; i++)
+        if (!strcmp(c->disks[i].vdev, d->vdev))
+            return fail(ps, "disk: vdev %s twice", d->vdev), false;
+    c->nr_disks++;
+    return true;
+}
+
+static bool valid_mac(const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (strlen(v) != 17)
+        return false;
+    for (int i = 0; i < 17; i++)
+        if (i % 3 == 2 ? v[i] != ':' : !strchr(hex, v[i] | 0x20))
+            return false;
+    /* Bit 0 of the first octet is the group bit: a vif's address must be unicast. */
+    return ((strchr(hex, v[1] | 0x20) - hex) & 1) == 0;
+}
+
+/* xl's vifspec: "mac=00:16:3e:01:02:03", "bridge=br0"; an empty one takes the defaults. */
+static bool vif_spec(struct parse *ps, struct xl_config *c, const char *spec)
+{
+    struct xl_vif *vif = &c->vifs[c->nr_vifs];
+    char term[64];
+
+    if (c->nr_vifs == XLCFG_MAX_VIFS)
+        return fail(ps, "vif: at most %d vifs", XLCFG_MAX_VIFS), false;
+    memset(vif, 0, sizeof(*vif));
+    while (next_term(&spec, term, sizeof(term))) {
+        char *eq = strchr(term, '=');
+
+        if (!*term)
+            continue;
+        if (!eq)
+            return fail(ps, "vif: '%s' is not key=value", term), false;
+        *eq++ = '\0';
+        if (!strcmp(term, "mac")) {
+            if (!valid_mac(eq))
+                return fail(ps, "vif: mac '%s' is not a unicast XX:XX:XX:XX:XX:XX", eq), false;
+            strcpy(vif->mac, eq);
+        } else if (!strcmp(term, "bridge")) {
+            if (strcmp(eq, "br0"))
+                return fail(ps, "vif: bridge '%s': the service domain has only br0", eq), false;
+        } else if (!strcmp(term, "type")) {
+            if (strcmp(eq, "vif"))
+                return fail(ps, "vif: type '%s': only vif", eq), false;
+        } else {
+            return fail(ps, "vif: '%s' is not supported (mac, bridge)", term), false;
+        }
+    }
+    c->nr_vifs++;
+    return true;
+}
+
 static bool apply(struct parse *ps, struct xl_config *c, const char *key, const char *v,
                   bool is_list)
 {
@@ -201,13 +350,23 @@ static bool apply(struct parse *ps, struct xl_config *c, const char *key, const 
         return action(ps, key, v, &c->on_reboot);
     } else if (!strcmp(key, "on_crash")) {
         return action(ps, key, v, &c->on_crash);
-    } else if (!strcmp(key, "disk") || !strcmp(key, "vif")) {
-        return fail(ps, "%s: devices for domains made at run time are not supported yet "
-                    "(a boot configuration can have them: docs/boot-config.md)", key), false;
+    } else if (!strcmp(key, "disk")) {
+        return disk_spec(ps, c, v);
+    } else if (!strcmp(key, "vif")) {
+        return vif_spec(ps, c, v);
     } else {
         return fail(ps, "unknown key '%s'", key), false;
     }
     return true;
+}
+
+/* Inside a list: blanks and line breaks (a list may span lines, as xl allows). */
+static void skip_list_space(struct parse *ps)
+{
+    for (skip_blanks(ps); *ps->p == '\n'; skip_blanks(ps)) {
+        ps->p++;
+        ps->line++;
+    }
 }
 
 /* One `key = value` line (the key already read); a list's items are checked one by one. */
@@ -219,7 +378,7 @@ static bool value_line(struct parse *ps, struct xl_config *c, const char *key)
     if (list) {
         ps->p++;
         for (;;) {
-            skip_blanks(ps);
+            skip_list_space(ps);
             if (*ps->p == ']') {
                 ps->p++;
                 break;
@@ -228,7 +387,7 @@ static bool value_line(struct parse *ps, struct xl_config *c, const char *key)
                 return *ps->err ? false : (fail(ps, "%s: a list of quoted strings", key), false);
             if (!apply(ps, c, key, v, true))
                 return false;
-            skip_blanks(ps);
+            skip_list_space(ps);
             if (*ps->p == ',')
                 ps->p++;
             else if (*ps->p != ']')
