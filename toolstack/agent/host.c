@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <spawn.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,6 +153,8 @@ int host_write_file(const char *path, const void *data, size_t len)
     return err;
 }
 
+extern char **environ;
+
 /* The udhcpd started last, stopped before another starts (it holds the DHCP port). */
 static pid_t udhcpd = -1;
 
@@ -181,16 +184,19 @@ int host_start_udhcpd(const struct host_paths *p, const char *conf, size_t len)
     if (err)
         return err;
 
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid == 0) {
-        execlp("udhcpd", "udhcpd", "-f", conf_path, (char *)NULL);
-        execl("/bin/busybox", "udhcpd", "-f", conf_path, (char *)NULL);
-        static const char msg[] = "wisp-agent: cannot run udhcpd (nor /bin/busybox udhcpd)\n";
-        (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-        _exit(127);
-    }
+    /*
+     * posix_spawn, not fork: a fork marks this process's pages copy-on-write,
+     * and the hypervisor, writing our hypercall buffers through our page
+     * tables, would find them read-only (-EFAULT) until we wrote them ourselves.
+     */
+    char *args[] = { "udhcpd", "-f", conf_path, NULL };
+    pid_t pid;
+
+    err = posix_spawnp(&pid, "udhcpd", NULL, NULL, args, environ);
+    if (err == ENOENT)
+        err = posix_spawn(&pid, "/bin/busybox", NULL, NULL, args, environ);
+    if (err)
+        return -err;
     udhcpd = pid;
     return 0;
 }
