@@ -13,6 +13,7 @@ every kind of error leaving nothing behind; Bochs one create, its channel being 
 `wisp down` ends it all. `--preload` puts the unstripped act64.elf in the service domain's
 initramfs: creates of it send nothing (Bochs creates only it), and the agent says so.
 """
+import hashlib
 import os
 import re
 import socket
@@ -140,8 +141,10 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
         "notpvh": (f'name = "p"\nkernel = "{beater}"\n', 2, "not a PVH kernel"),
         "taken": (f'name = "canary"\nkernel = "{kernel}"\n', 1, "File exists (EEXIST)"),
         "huge": (f'name = "h"\nkernel = "{kernel}"\nmemory = 60000\n', 1, "ENOMEM"),
-        "vif": (f'name = "v"\nkernel = "{kernel}"\nvif = [ "mac=00:16:3e:00:00:09" ]\n', 2,
-                "not supported yet"),
+        "vif": (f'name = "v"\nkernel = "{kernel}"\nvif = [ "mac=01:16:3e:00:00:09" ]\n', 2,
+                "is not a unicast"),
+        "disk": (f'name = "d"\nkernel = "{kernel}"\ndisk = [ "/nonexistent.img,xvda,w" ]\n', 2,
+                 "disk /nonexistent.img: No such file"),
     }
     for name, (text, code, message) in bad.items():
         res = wisp(env, "create", xl_cfg(tmp_path, name, text))
@@ -191,6 +194,15 @@ def check_hostile_clients(run_dir, env):
     bad.send(b"req id=one op=list\n")
     assert second.until("reply id=two") == "reply id=two status=0"
     assert bad.until("reply id=one") == "reply id=one status=0"
+    kernel = hashlib.sha256((GUESTS / "act64.elf").read_bytes()).hexdigest()   # preloaded
+    for devices, status in ((f"disk0=xvda:rw:{'0' * 64}", "-2"),     # an image it lacks
+                            ("disk0=hda:rw:" + kernel, "-22"), ("vif0=zz", "-22"),
+                            ("vif0=01:00:00:00:00:01", "-22")):
+        bad.send(f"req id=dev op=create name=baddev kernel={kernel} memory=16 vcpus=1 "
+                 f"{devices}\n".encode())
+        reply = bad.until("reply id=dev", timeout=300)
+        assert reply.startswith(f"reply id=dev status={status} "), (devices, reply)
+    assert "baddev" not in listed(env)                      # destroyed again
     leaver = Raw(run_dir)                                   # leaves before its answer
     leaver.send(b"req id=gone op=list\n")
     leaver.close()
