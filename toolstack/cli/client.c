@@ -16,7 +16,7 @@
 #include "proc.h"
 #include "wire.h"
 
-#define REPLY_WAIT_MS 60000     /* the agent is a Linux guest under an emulator */
+#define REPLY_WAIT_MS 180000     /* the agent is a Linux guest under an emulator */
 #define MAX_LISTED    64
 
 struct client_conn {

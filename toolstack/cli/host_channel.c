@@ -181,12 +181,22 @@ static void from_client(struct host_channel *hc)
         drop_client(hc);        /* what it sent before leaving still goes in */
 }
 
+/*
+ * Paced (Bochs): after a quiet spell Wisp looks at COM2 only every 20 ms of the
+ * machine's time, which under load passes slower than ours (an overrun was seen
+ * while a Linux guest booted), so the first burst is followed by a longer gap:
+ * by the next one Wisp has seen bytes and looks every 1 ms (docs/host-channel.md).
+ */
+#define SLOW_START_IDLE_MS 150
+#define SLOW_START_GAP_MS  250
+
 static void to_machine(struct host_channel *hc)
 {
     size_t count = hc->to_machine_len;
+    long long now = now_ms();
     ssize_t put;
 
-    if (!count || (hc->gap_ms && now_ms() < hc->next_write_ms))
+    if (!count || (hc->gap_ms && now < hc->next_write_ms))
         return;
     if (hc->burst && count > hc->burst)
         count = hc->burst;
@@ -194,8 +204,12 @@ static void to_machine(struct host_channel *hc)
     if (put > 0) {
         memmove(hc->to_machine, hc->to_machine + put, hc->to_machine_len - (size_t)put);
         hc->to_machine_len -= (size_t)put;
-        if (hc->gap_ms)
-            hc->next_write_ms = now_ms() + hc->gap_ms;
+        if (hc->gap_ms) {
+            bool after_quiet = now - hc->last_write_ms > SLOW_START_IDLE_MS;
+
+            hc->next_write_ms = now + (after_quiet ? SLOW_START_GAP_MS : hc->gap_ms);
+            hc->last_write_ms = now;
+        }
     }
 }
 

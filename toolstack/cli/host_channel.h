@@ -22,7 +22,7 @@ struct host_channel {
     char socket_path[PATH_MAX];
     int listen_fd, client_fd;       /* -1: none */
     unsigned burst, gap_ms;         /* pacing into the machine (Bochs' FIFO drops); 0: none */
-    long long next_write_ms;
+    long long next_write_ms, last_write_ms;
     char to_machine[HOST_CHANNEL_BUF], to_client[HOST_CHANNEL_BUF];
     size_t to_machine_len, to_client_len;
 };
