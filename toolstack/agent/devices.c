@@ -508,21 +508,17 @@ int devices_add(uint16_t frontend, const struct runtime_device *rds, unsigned in
                 err = -EIO, *why = "its device nodes were not written";
     }
     if (err) {
-        remove_devices_of(frontend);
-        for (unsigned int i = 0; i < nr_devices; i++)
-            if (devices[i].runtime && devices[i].d.frontend == frontend)
-                release_runtime(&devices[i]);
+        teardown(frontend);     /* whatever of them was made */
         return err;
     }
-    for (unsigned int i = 0; i < n; i++) {
+    for (unsigned int i = 0; i < n; i++)
         if (added[i]->d.kind == WISP_DEV_DISK)
             connect_disk(&added[i]->d, &bdev[i]);
-        else
-            vifs++;
-    }
     for (unsigned int i = 0; i < n; i++)
-        if (added[i]->d.kind == WISP_DEV_VIF)
+        if (added[i]->d.kind == WISP_DEV_VIF) {
             hotplug_vif(&added[i]->d);
+            vifs++;
+        }
     if (vifs)
         start_dhcp();
     return 0;

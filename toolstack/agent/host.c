@@ -140,13 +140,17 @@ int host_write_file(const char *path, const void *data, size_t len)
 
     if (fd < 0)
         return -errno;
-    while (len && !err) {
+    while (len) {
         ssize_t n = write(fd, at, len);
 
-        if (n <= 0)
-            err = n < 0 && errno != EINTR ? -errno : n == 0 ? -EIO : 0;
-        else
-            at += n, len -= (size_t)n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err = n < 0 ? -errno : -EIO;
+            break;
+        }
+        at += n;
+        len -= (size_t)n;
     }
     if (close(fd) < 0 && !err)
         err = -errno;
