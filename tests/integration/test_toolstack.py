@@ -197,6 +197,7 @@ def check_hostile_clients(run_dir, env):
     kernel = hashlib.sha256((GUESTS / "act64.elf").read_bytes()).hexdigest()   # preloaded
     for devices, status in ((f"disk0=xvda:rw:{'0' * 64}", "-2"),     # an image it lacks
                             ("disk0=hda:rw:" + kernel, "-22"), ("vif0=zz", "-22"),
+                            ("disk0=xvda:rw:junk:" + kernel, "-22"),
                             ("vif0=01:00:00:00:00:01", "-22")):
         bad.send(f"req id=dev op=create name=baddev kernel={kernel} memory=16 vcpus=1 "
                  f"{devices}\n".encode())

@@ -310,9 +310,12 @@ static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, struct
     *err = -ENOENT, *why = "a disk's image was not put in whole";
     if (!f || f->have != f->size)
         return true;
-    snprintf(spec, sizeof(spec), "disk:%u:%u:%.*s:image", domid, SPEC_BACKEND,
-             (int)(digest - v < 16 ? digest - v : 16), v);
+    /* "xvdX:rw" is the longest prefix: anything longer (another ':') is refused, not cut. */
     *err = -EINVAL, *why = "a malformed disk (vdev xvda..xvdz, rw or ro)";
+    if (digest - v > 7)
+        return true;
+    snprintf(spec, sizeof(spec), "disk:%u:%u:%.*s:image", domid, SPEC_BACKEND,
+             (int)(digest - v), v);
     if (devnodes_parse_spec(spec, &rd->d))
         return true;
     rd->image = f->data;
