@@ -85,10 +85,28 @@ static void register_runstate(void)
         guest_panic("cannot register the runstate area");
 }
 
-/* Running time of this vCPU up to `now` (it is running: it is the caller). */
-static uint64_t own_running_ns(uint64_t now)
+/* This vCPU's clock, its running time so far and the run it is in (a run's entry time). */
+struct own_time {
+    uint64_t now, ran, run;
+};
+
+/*
+ * Reads the clock and the runstate area as one: the hypervisor rewrites the
+ * area whenever this vCPU stops or starts running, so a descheduling between
+ * the two reads shows as a changed entry time, and they are read again. (Read
+ * apart, the clock from before a descheduling and the area from after it give
+ * a running time that went backwards.)
+ */
+static struct own_time own_time(void)
 {
-    return runstate.time[RUNSTATE_running] + (now - runstate.state_entry_time);
+    for (;;) {
+        uint64_t run = runstate.state_entry_time, ran = runstate.time[RUNSTATE_running];
+        uint64_t now = pv_now();
+
+        __asm__ volatile("" ::: "memory");
+        if (runstate.state_entry_time == run)
+            return (struct own_time){ .now = now, .ran = ran + (now - run), .run = run };
+    }
 }
 
 /*
@@ -104,15 +122,13 @@ static uint64_t own_running_ns(uint64_t now)
 static unsigned int count_events_spinning(uint32_t port, uint64_t ns, uint64_t *median)
 {
     static uint64_t gaps[MAX_GAPS];
-    uint64_t now = pv_now(), give_up = now + 10 * ns, ran0 = own_running_ns(now);
-    uint64_t run = 0, last = 0;
+    struct own_time t = own_time();
+    uint64_t give_up = t.now + 10 * ns, ran0 = t.ran, run = t.run, last = 0;
     unsigned int n = 0, nr_gaps = 0, in_run = 0;
 
-    while ((now = pv_now()) < give_up && own_running_ns(now) - ran0 < ns) {
-        uint64_t entered = runstate.state_entry_time;
-
-        if (entered != run) {
-            run = entered;      /* descheduled since the last look: a new run starts */
+    while ((t = own_time()).now < give_up && t.ran - ran0 < ns) {
+        if (t.run != run) {
+            run = t.run;        /* descheduled since the last look: a new run starts */
             in_run = 0;
         }
         if (!ev_pending(port))
@@ -123,11 +139,11 @@ static unsigned int count_events_spinning(uint32_t port, uint64_t ns, uint64_t *
             /* Insertion sort: the list stays ordered. */
             unsigned int i = nr_gaps++;
 
-            for (; i && gaps[i - 1] > now - last; i--)
+            for (; i && gaps[i - 1] > t.now - last; i--)
                 gaps[i] = gaps[i - 1];
-            gaps[i] = now - last;
+            gaps[i] = t.now - last;
         }
-        last = now;
+        last = t.now;
     }
     *median = nr_gaps ? gaps[nr_gaps / 2] : 0;
     return n;
