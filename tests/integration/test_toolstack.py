@@ -7,7 +7,8 @@ one (it beats again), change its share, destroy the other (an event reports it),
 what they must (the tool stack's own domains, unknown names, a second `up`), the broker
 survives hostile clients (garbage, an oversized line, a request without an id, a client
 that leaves mid-request, a second client at once), `wisp create` makes domains from xl.cfg
-files (on_poweroff destroy and preserve, create/destroy cycles reusing one id, configs with
+files (on_poweroff destroy and preserve, on_reboot restart until a guest rebooting at once is
+given up, create/destroy cycles reusing one id, configs with
 every kind of error leaving nothing behind; Bochs one create, its channel being slow),
 `wisp console` types into a guest and shows its answer, and
 `wisp down` ends it all. `--preload` puts the unstripped act64.elf in the service domain's
@@ -126,6 +127,7 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
              listed(env)["keeper"].group(3) == "shutdown", 120)
     assert wisp(env, "destroy", "keeper").returncode == 0
     wait_for("keeper gone", lambda: "keeper" not in listed(env), 120)
+    check_restart(tmp_path, run_dir, env, kernel)
     ids = set()
     for i in range(5):                      # create/destroy cycles reuse the id
         cycled = wisp(env, "create", xl_cfg(tmp_path, f"c{i}", f'name = "c{i}"\n'
@@ -150,6 +152,20 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
         res = wisp(env, "create", xl_cfg(tmp_path, name, text))
         assert res.returncode == code and message in res.stderr, (name, res)
     assert set(listed(env)) == {"xenstore", "service", "canary"}, "a failed create left something"
+
+
+def check_restart(tmp_path, run_dir, env, kernel):
+    """on_reboot restart (xl's default): act=reboot reboots at once, so the agent builds it
+    again and again, until the sixth reboot within a minute, which it destroys instead."""
+    rebooter = xl_cfg(tmp_path, "rebooter", f'name = "rebooter"\nkernel = "{kernel}"\n'
+                      'extra = "act=reboot"\nmemory = 16\n')
+    assert wisp(env, "create", rebooter, timeout=600).returncode == 0
+    log = lambda: (run_dir / "console.log").read_text()
+    wait_for("the rebooter given up", lambda: "restarted 5 times within 60 s, so destroyed "
+             "instead" in log(), 120)
+    wait_for("rebooter gone", lambda: "rebooter" not in listed(env), 120)
+    assert log().count("[rebooter] ACT reboot") == 6, log()[-3000:]
+    assert len(re.findall(r"wisp-agent: d\d+ \(rebooter\) restarted as d\d+", log())) == 5
 
 
 def check_console(tmp_path, env, kernel):

@@ -104,6 +104,25 @@ struct seen {
     char last[WIRE_LINE_MAX];
 };
 
+static void a_copy_keeps_every_field_and_needs_its_room(void **state)
+{
+    char line[] = "req id=7 op=create cmdline=a%20b%25c", buf[64], small[20];
+    struct wire_msg m, copy;
+
+    (void)state;
+    assert_int_equal(wire_parse(line, &m), 0);
+    /* "req" 4, "id" "7" 5, "op" "create" 10: the cmdline field does not fit in 20 */
+    assert_int_equal(wire_copy(&copy, small, sizeof(small), &m), -1);
+    assert_int_equal(copy.nr, 0);
+    assert_int_equal(wire_copy(&copy, buf, sizeof(buf), &m), 0);
+    memset(line, 'x', sizeof(line) - 1);        /* the copy owns its strings */
+    assert_string_equal(copy.kind, "req");
+    assert_int_equal(copy.nr, 3);
+    assert_string_equal(wire_get(&copy, "id"), "7");
+    assert_string_equal(wire_get(&copy, "op"), "create");
+    assert_string_equal(wire_get(&copy, "cmdline"), "a b%c");
+}
+
 static void on_line(void *ctx, char *line)
 {
     struct seen *s = ctx;
@@ -182,6 +201,7 @@ int main(void)
         cmocka_unit_test(too_many_fields_are_refused),
         cmocka_unit_test(numbers),
         cmocka_unit_test(an_overlong_message_is_not_cut),
+        cmocka_unit_test(a_copy_keeps_every_field_and_needs_its_room),
         cmocka_unit_test(lines_are_cut_across_feeds),
         cmocka_unit_test(an_overlong_line_is_dropped_and_the_next_one_kept),
         cmocka_unit_test(base64_round_trips_every_length),

@@ -25,6 +25,7 @@ static void a_full_config(void **state)
         "weight = 512\n"
         "cap = 50\n"
         "on_poweroff = \"destroy\"\n"
+        "on_reboot = \"destroy\"\n"
         "on_crash = 'preserve'\n"
         "\n";
     struct xl_config c;
@@ -55,6 +56,13 @@ static void defaults(void **state)
     assert_int_equal(c.vcpus, 1);
     assert_int_equal(c.cpus, 0);
     assert_string_equal(c.cmdline, "");
+    /* xl's: a reboot restarts, a poweroff or a crash destroys */
+    assert_int_equal(c.on_poweroff, XL_DESTROY);
+    assert_int_equal(c.on_reboot, XL_RESTART);
+    assert_int_equal(c.on_crash, XL_DESTROY);
+    assert_int_equal(xlcfg_parse("name=\"a\"\nkernel=\"k\"\non_crash='restart'\n", &c, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(c.on_crash, XL_RESTART);
 }
 
 static void errors_name_the_line_and_the_problem(void **state)
@@ -69,7 +77,7 @@ static void errors_name_the_line_and_the_problem(void **state)
         { "name=\"a\"\n", "no kernel = \"...\"" },
         { "kernel=\"k\"\n", "no name = \"...\"" },
         { "name=\"a\"\nkernel=\"k\"\ntype=\"hvm\"\n", "line 3: type = \"hvm\": Wisp runs only PVH guests" },
-        { "name=\"a\"\nkernel=\"k\"\non_crash=\"restart\"\n", "line 3: on_crash = \"restart\" is not supported yet (destroy or preserve)" },
+        { "name=\"a\"\nkernel=\"k\"\non_crash=\"rename-restart\"\n", "line 3: on_crash = \"rename-restart\" is not supported yet (destroy, restart or preserve)" },
         { "name=\"a\"\nkernel=\"k\"\non_crash=\"explode\"\n", "line 3: on_crash: 'explode' is not an action" },
         { "name=\"a\"\nkernel=\"k\"\ncpus=\"3-1\"\n", "line 3: cpus: '3-1' is not a CPU list of 0 to 31" },
         { "name=\"a\"\nkernel=\"k\"\nmemory=64\nmaxmem=128\n", "maxmem (128) differs from memory (64): no ballooning yet" },

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder.h"
@@ -21,8 +22,12 @@
 #define FILE_MAX      (64u << 20)       /* a kernel or an initrd */
 #define FILES_MAX     (96u << 20)       /* all files together (the service domain has 256 MiB) */
 #define MAX_CREATED   8
+/* A domain restarted more often than this within RESTART_WINDOW_S is destroyed instead (a guest
+ * that crashes at once would otherwise keep the agent building it for ever). */
+#define MAX_RESTARTS      5
+#define RESTART_WINDOW_S  60
 
-enum { ACT_DESTROY, ACT_PRESERVE };
+enum { ACT_DESTROY, ACT_PRESERVE, ACT_RESTART };
 
 /*
  * A file the host sent, named by its SHA-256: the bytes arrive in order, a chunk
@@ -37,10 +42,18 @@ struct file {
     bool mapped;                /* data maps a preloaded file (else it was malloc'd) */
 };
 
-/* What a domain made here wants done when it ends (xl's on_poweroff, on_reboot, on_crash). */
+/*
+ * A domain made here: what it wants done when it ends (xl's on_poweroff,
+ * on_reboot, on_crash), and for a restart the request it was made from.
+ */
 struct created {
     uint32_t domid;             /* 0: free slot */
     uint8_t on[SHUTDOWN_watchdog + 1];
+    bool restart;               /* destroyed to be built again once it has gone */
+    unsigned restarts;          /* restarts since window_start (seconds, CLOCK_MONOTONIC) */
+    uint64_t window_start;
+    struct wire_msg request;    /* its strings are in request_text */
+    char request_text[WIRE_LINE_MAX];
 };
 
 static struct file files[MAX_FILES];
@@ -221,6 +234,8 @@ static int action_of(const struct wire_msg *m, const char *key)
 
     if (!v || !strcmp(v, "destroy"))
         return ACT_DESTROY;
+    if (!strcmp(v, "restart"))
+        return ACT_RESTART;
     return !strcmp(v, "preserve") ? ACT_PRESERVE : -1;
 }
 
@@ -278,25 +293,39 @@ static struct created *slot_for(uint32_t domid)
     return free_one;
 }
 
-static void remember(uint32_t domid, const struct wire_msg *m)
+static uint64_t now_s(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec;
+}
+
+/* domid was made from m; restarts and window_start carry a restarted domain's count over. */
+static void remember(uint32_t domid, const struct wire_msg *m, unsigned restarts,
+                     uint64_t window_start)
 {
     struct created *c = slot_for(domid);
 
     if (!c)
         return;         /* no record: when it ends, it is destroyed (the default) */
-    c->domid = domid;
+    *c = (struct created){ .domid = domid, .restarts = restarts, .window_start = window_start };
     memset(c->on, ACT_DESTROY, sizeof(c->on));
     c->on[SHUTDOWN_poweroff] = (uint8_t)action_of(m, "on_poweroff");
     c->on[SHUTDOWN_reboot] = (uint8_t)action_of(m, "on_reboot");
     c->on[SHUTDOWN_crash] = (uint8_t)action_of(m, "on_crash");
+    if (wire_copy(&c->request, c->request_text, sizeof(c->request_text), m))
+        for (unsigned i = 0; i < sizeof(c->on); i++)
+            if (c->on[i] == ACT_RESTART)
+                c->on[i] = ACT_DESTROY;     /* cannot happen: a parsed line always fits */
 }
 
 /* A spec's backend before devices_add puts the agent's own id there (the spec wants one). */
 #define SPEC_BACKEND (DOMID_FIRST_RESERVED - 1)
 
 /* diskN = "VDEV:rw|ro:SHA256" (a file put before); true if there is such a key. */
-static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, struct runtime_device *rd,
-                    const char **why, int *err)
+static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, uint16_t carried_from,
+                    struct runtime_device *rd, const char **why, int *err)
 {
     char key[16], spec[160];
     const char *v, *digest;
@@ -320,6 +349,7 @@ static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, struct
         return true;
     rd->image = f->data;
     rd->image_bytes = f->size;
+    rd->carried_from = carried_from;
     f->used = ++uses;
     *err = 0;
     return true;
@@ -343,15 +373,20 @@ static bool vif_of(const struct wire_msg *m, unsigned i, uint16_t domid, unsigne
     return true;
 }
 
-/* The disks and vifs the request asks for, as devices of domid; how many, or a negative errno. */
-static int devices_of(const struct wire_msg *m, uint16_t domid, struct runtime_device *rds,
-                      const char **why)
+/*
+ * The disks and vifs the request asks for, as devices of domid (its disks those
+ * of carried_from, which it restarts, if not DOMID_INVALID); how many, or a
+ * negative errno.
+ */
+static int devices_of(const struct wire_msg *m, uint16_t domid, uint16_t carried_from,
+                      struct runtime_device *rds, const char **why)
 {
     unsigned n = 0, vifs = 0;
     int err = 0;
 
     for (unsigned i = 0; i < MAX_RUNTIME_DEVICES && !err; i++) {
-        if (n < MAX_RUNTIME_DEVICES && disk_of(m, i, domid, &rds[n], why, &err) && !err) {
+        if (n < MAX_RUNTIME_DEVICES && disk_of(m, i, domid, carried_from, &rds[n], why, &err) &&
+            !err) {
             for (unsigned j = 0; j < n; j++)
                 if (rds[j].d.kind == WISP_DEV_DISK && rds[j].d.devid == rds[n].d.devid)
                     err = -EINVAL, *why = "two disks with one vdev";
@@ -364,7 +399,9 @@ static int devices_of(const struct wire_msg *m, uint16_t domid, struct runtime_d
     return err ? err : (int)n;
 }
 
-long create_domain(int privcmd, const struct wire_msg *m, const char **why)
+/* Builds, equips and unpauses the domain m asks for; its id, or a negative errno with *why. */
+static long make_domain(int privcmd, const struct wire_msg *m, uint16_t carried_from,
+                        const char **why)
 {
     static struct runtime_device rds[MAX_RUNTIME_DEVICES];
     long id;
@@ -372,19 +409,18 @@ long create_domain(int privcmd, const struct wire_msg *m, const char **why)
 
     if (action_of(m, "on_poweroff") < 0 || action_of(m, "on_reboot") < 0 ||
         action_of(m, "on_crash") < 0) {
-        *why = "on_poweroff, on_reboot and on_crash: destroy or preserve";
+        *why = "on_poweroff, on_reboot and on_crash: destroy, restart or preserve";
         return -EINVAL;
     }
     id = build(privcmd, m, why);
     if (id < 0)
         return id;
-    n = devices_of(m, (uint16_t)id, rds, why);
+    n = devices_of(m, (uint16_t)id, carried_from, rds, why);
     err = n < 0 ? n : devices_add((uint16_t)id, rds, (unsigned)n, why);
     if (err) {
         (void)ctl_destroy(privcmd, (uint16_t)id);
         return err;
     }
-    remember((uint32_t)id, m);
     say("d%ld (%s): built from the host's files, %d device%s; unpausing it", id,
         wire_get(m, "name"), n, n == 1 ? "" : "s");
     if ((err = ctl_unpause(privcmd, (uint16_t)id))) {
@@ -393,6 +429,61 @@ long create_domain(int privcmd, const struct wire_msg *m, const char **why)
         return err;
     }
     return id;
+}
+
+long create_domain(int privcmd, const struct wire_msg *m, const char **why)
+{
+    long id = make_domain(privcmd, m, DOMID_INVALID, why);
+
+    if (id >= 0)
+        remember((uint32_t)id, m, 0, now_s());
+    return id;
+}
+
+/* Ends c's domain (shut down, its on_* says restart) so that it is built again once gone. */
+static void begin_restart(int privcmd, struct created *c)
+{
+    uint64_t now = now_s();
+
+    if (now - c->window_start >= RESTART_WINDOW_S) {
+        c->window_start = now;
+        c->restarts = 0;
+    }
+    if (c->restarts >= MAX_RESTARTS) {
+        say("d%u has shut down: restarted %u times within %u s, so destroyed instead", c->domid,
+            c->restarts, RESTART_WINDOW_S);
+    } else {
+        say("d%u has shut down: destroying it to build it again (its on_* says restart)",
+            c->domid);
+        c->restart = true;
+        devices_carry_disks((uint16_t)c->domid);
+    }
+    (void)ctl_destroy(privcmd, (uint16_t)c->domid);
+}
+
+/* c's domain, destroyed for a restart, has gone: its successor from the same request. */
+static void finish_restart(int privcmd, struct created *c)
+{
+    static struct wire_msg m;
+    static char text[WIRE_LINE_MAX];
+    uint16_t old = (uint16_t)c->domid;
+    unsigned restarts = c->restarts + 1;
+    uint64_t window_start = c->window_start;
+    const char *why = "";
+    long id;
+
+    (void)wire_copy(&m, text, sizeof(text), &c->request);  /* c's slot may be the new one's */
+    c->domid = 0;
+    devices_remove(old);        /* its kept disks wait for the new domain */
+    id = make_domain(privcmd, &m, old, &why);
+    if (id < 0) {
+        say("d%u (%s): restart failed: %s: %s", old, wire_get(&m, "name"), why,
+            strerror((int)-id));
+        devices_drop_carried(old);
+        return;
+    }
+    remember((uint32_t)id, &m, restarts, window_start);
+    say("d%u (%s) restarted as d%ld", old, wire_get(&m, "name"), id);
 }
 
 void create_on_shutdown(int privcmd, const struct wisp_domain_info *d)
@@ -405,14 +496,22 @@ void create_on_shutdown(int privcmd, const struct wisp_domain_info *d)
         if (act == ACT_DESTROY) {
             say("d%u has shut down: destroying it (its on_* says destroy)", d->domid);
             (void)ctl_destroy(privcmd, (uint16_t)d->domid);
+        } else if (act == ACT_RESTART && !created[i].restart) {
+            begin_restart(privcmd, &created[i]);
         }
         return;
     }
 }
 
-void create_forget(uint32_t domid)
+void create_forget(int privcmd, uint32_t domid)
 {
-    for (unsigned i = 0; i < MAX_CREATED; i++)
-        if (created[i].domid == domid)
+    for (unsigned i = 0; i < MAX_CREATED; i++) {
+        if (created[i].domid != domid)
+            continue;
+        if (created[i].restart)
+            finish_restart(privcmd, &created[i]);
+        else
             created[i].domid = 0;
+        return;                 /* one record an id: the restarted one may hold it again */
+    }
 }

@@ -27,15 +27,19 @@ int create_have(const struct wire_msg *m);
 /*
  * `create`: builds a domain from the request's fields (name, kernel and
  * ramdisk naming files put before, cmdline, memory, vcpus, weight, cap, cpus,
- * on_poweroff/on_reboot/on_crash = destroy|preserve) and unpauses it. Its id,
+ * on_poweroff/on_reboot/on_crash = destroy|restart|preserve) and unpauses it. Its id,
  * or a negative errno with *why. The files stay for the next create.
  */
 long create_domain(int privcmd, const struct wire_msg *m, const char **why);
 
-/* A domain this agent created has shut down: what its on_* says is done (destroy or keep). */
+/*
+ * A domain this agent created has shut down: what its on_* says is done
+ * (destroy it, keep it, or destroy it to restart it: at most MAX_RESTARTS
+ * times a minute, its run-time disks' contents kept).
+ */
 void create_on_shutdown(int privcmd, const struct wisp_domain_info *d);
 
-/* It has gone: forget it (its id may come back for another domain). */
-void create_forget(uint32_t domid);
+/* It has gone: forget it (its id may come back for another domain), or build it again for a restart. */
+void create_forget(int privcmd, uint32_t domid);
 
 #endif

@@ -1,4 +1,5 @@
 /* devices.c (service-domain tool): wisp-agent's disks and vifs: xenstore nodes, hotplug and teardown, for the boot configuration's guests (the hypervisor's device list) and for domains made at run time (docs/agent.md). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct device {
     bool runtime;        /* a run-time domain's (wisp create), released when it has gone */
     int loop_fd;         /* run-time disk: its loop device, held open while served; else -1 */
     char image_path[128];/* run-time disk: the image copy the loop device reads and writes */
+    bool carry;          /* run-time disk: its image copy is kept for the domain restarted in its place */
 };
 
 /* Kept in locked memory: the hypervisor writes the device list by virtual address. */
@@ -364,14 +366,25 @@ static void remove_devices_of(uint16_t frontend)
     say("d%u is gone; its removal kept conflicting, %d attempts", frontend, TX_ATTEMPTS);
 }
 
+/* Where a restarted domain's disk waits for its successor: by the old id and the vdev. */
+static void kept_path(char *buf, size_t len, uint16_t frontend, const char *vdev)
+{
+    snprintf(buf, len, "%s/disks/kept-d%u-%s.img", env.paths.run, frontend, vdev);
+}
+
 /* A run-time device's backing goes once its backend has let go: the loop device (set to
- * clear itself when its last user closes it) and the image copy. */
+ * clear itself when its last user closes it) and the image copy, unless a restart keeps it. */
 static void release_runtime(struct device *dev)
 {
     if (dev->loop_fd >= 0)
         close(dev->loop_fd);
-    if (dev->image_path[0])
-        unlink(dev->image_path);
+    if (dev->image_path[0]) {
+        char kept[160];
+
+        kept_path(kept, sizeof(kept), dev->d.frontend, dev->d.vdev);
+        if (!dev->carry || rename(dev->image_path, kept))
+            unlink(dev->image_path);
+    }
     *dev = (struct device){ .loop_fd = -1, .d.frontend = DOMID_INVALID };
 }
 
@@ -381,6 +394,37 @@ static void teardown(uint16_t frontend)
     for (unsigned int i = 0; i < nr_devices; i++)
         if (devices[i].runtime && devices[i].d.frontend == frontend)
             release_runtime(&devices[i]);
+}
+
+void devices_carry_disks(uint16_t frontend)
+{
+    for (unsigned int i = 0; i < nr_devices; i++)
+        if (devices[i].runtime && devices[i].d.frontend == frontend &&
+            devices[i].d.kind == WISP_DEV_DISK)
+            devices[i].carry = true;
+}
+
+void devices_remove(uint16_t frontend)
+{
+    teardown(frontend);
+}
+
+void devices_drop_carried(uint16_t frontend)
+{
+    char dir[96], prefix[24], path[sizeof(dir) + sizeof(((struct dirent *)0)->d_name) + 1];
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(dir, sizeof(dir), "%s/disks", env.paths.run);
+    snprintf(prefix, sizeof(prefix), "kept-d%u-", frontend);
+    if (!(d = opendir(dir)))
+        return;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
 }
 
 /* Tears down the devices of every guest that has gone. */
@@ -438,6 +482,15 @@ static int back_disk(struct device *dev, const struct runtime_device *rd, struct
     mkdir(dir, 0700);
     snprintf(dev->image_path, sizeof(dev->image_path), "%s/d%u-%s.img", dir, dev->d.frontend,
              dev->d.vdev);
+    if (rd->carried_from != DOMID_INVALID) {
+        char kept[160];
+
+        kept_path(kept, sizeof(kept), rd->carried_from, dev->d.vdev);
+        if (!rename(kept, dev->image_path))
+            return host_loop_attach(dev->image_path, dev->d.readonly, bdev, &dev->loop_fd);
+        say("d%u %s: the disk of d%u it restarts is gone; a fresh copy of its image instead",
+            dev->d.frontend, dev->d.vdev, rd->carried_from);
+    }
     err = host_write_file(dev->image_path, rd->image, rd->image_bytes);
     if (!err)
         err = host_loop_attach(dev->image_path, dev->d.readonly, bdev, &dev->loop_fd);

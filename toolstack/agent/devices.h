@@ -33,6 +33,19 @@ void devices_start_boot(void);
 void devices_check(void);
 
 /*
+ * FRONTEND is destroyed to be restarted: its run-time disks' image copies are
+ * kept (not deleted) when its devices go, for the domain built in its place
+ * (runtime_device.carried_from), so what it wrote survives its reboot.
+ */
+void devices_carry_disks(uint16_t frontend);
+
+/* FRONTEND has gone: its devices go now, without waiting for devices_check. */
+void devices_remove(uint16_t frontend);
+
+/* The restart of FRONTEND failed: the copies kept for it are deleted. */
+void devices_drop_carried(uint16_t frontend);
+
+/*
  * A device of a domain made at run time: d's kind, vdev, devid, handle,
  * readonly or mac filled in (frontend, backend and a disk's target name are
  * set here); a disk's
@@ -42,6 +55,8 @@ struct runtime_device {
     struct wisp_ctl_device d;
     const void *image;
     size_t image_bytes;
+    uint16_t carried_from;  /* a disk of a restart: the old domain's kept copy (devices_carry_disks), if
+                               still there, else image; DOMID_INVALID: image */
 };
 
 /*

@@ -424,7 +424,7 @@ void serve_domains_changed(void)
         if (now && now->state == WISP_DOMSTATE_SHUTDOWN)
             create_on_shutdown(srv.privcmd, now);
         if (!now && !find(listed, (unsigned int)n, was->domid))
-            create_forget(was->domid);  /* unless a new domain has its id already */
+            create_forget(srv.privcmd, was->domid);  /* unless a new domain has its id already */
         wire_begin(&o, "event");
         if (now) {
             add_domain_fields(&o, now);

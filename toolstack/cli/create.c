@@ -40,7 +40,7 @@ void *create_read_file(const char *what, const char *path, size_t *size)
 
 static const char *action_name(enum xl_action a)
 {
-    return a == XL_PRESERVE ? "preserve" : "destroy";
+    return a == XL_PRESERVE ? "preserve" : a == XL_RESTART ? "restart" : "destroy";
 }
 
 /* Whether the agent has the file named by digest already (from an earlier create). */

@@ -88,6 +88,38 @@ int wire_parse(char *line, struct wire_msg *m)
     return 0;
 }
 
+/* str into buf at *used; the copy, or NULL when it does not fit. */
+static const char *copy_str(char *buf, size_t len, size_t *used, const char *str)
+{
+    size_t n = strlen(str) + 1;
+
+    if (n > len - *used)
+        return NULL;
+    memcpy(buf + *used, str, n);
+    *used += n;
+    return buf + *used - n;
+}
+
+int wire_copy(struct wire_msg *dst, char *buf, size_t len, const struct wire_msg *src)
+{
+    size_t used = 0;
+
+    dst->nr = 0;
+    if (!(dst->kind = copy_str(buf, len, &used, src->kind)))
+        return -1;
+    for (unsigned i = 0; i < src->nr; i++) {
+        const char *key = copy_str(buf, len, &used, src->f[i].key);
+        const char *value = key ? copy_str(buf, len, &used, src->f[i].value) : NULL;
+
+        if (!value) {
+            dst->nr = 0;
+            return -1;
+        }
+        dst->f[dst->nr++] = (struct wire_field){ key, value };
+    }
+    return 0;
+}
+
 const char *wire_get(const struct wire_msg *m, const char *key)
 {
     for (unsigned i = 0; i < m->nr; i++)

@@ -30,6 +30,12 @@ struct wire_msg {
  */
 int wire_parse(char *line, struct wire_msg *m);
 
+/*
+ * A deep copy of src whose strings live in buf (len bytes; WIRE_LINE_MAX holds
+ * any parsed line): 0, or -1 when it does not fit (dst is then empty).
+ */
+int wire_copy(struct wire_msg *dst, char *buf, size_t len, const struct wire_msg *src);
+
 /* The value of key, or NULL. */
 const char *wire_get(const struct wire_msg *m, const char *key);
 /* key as a decimal number <= max: 0, -1 when missing, -2 when malformed or too large. */

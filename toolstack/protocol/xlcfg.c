@@ -134,10 +134,12 @@ static bool action(struct parse *ps, const char *key, const char *v, enum xl_act
         *out = XL_DESTROY;
     else if (!strcmp(v, "preserve"))
         *out = XL_PRESERVE;
-    else if (!strcmp(v, "restart") || !strcmp(v, "rename-restart") ||
-             !strcmp(v, "coredump-destroy") || !strcmp(v, "coredump-restart") ||
-             !strcmp(v, "soft-reset"))
-        return fail(ps, "%s = \"%s\" is not supported yet (destroy or preserve)", key, v), false;
+    else if (!strcmp(v, "restart"))
+        *out = XL_RESTART;
+    else if (!strcmp(v, "rename-restart") || !strcmp(v, "coredump-destroy") ||
+             !strcmp(v, "coredump-restart") || !strcmp(v, "soft-reset"))
+        return fail(ps, "%s = \"%s\" is not supported yet (destroy, restart or preserve)", key, v),
+               false;
     else
         return fail(ps, "%s: '%s' is not an action", key, v), false;
     return true;
@@ -434,6 +436,7 @@ int xlcfg_parse(const char *text, struct xl_config *c, char *err, size_t err_siz
     memset(c, 0, sizeof(*c));
     c->memory_mib = 128;
     c->vcpus = 1;
+    c->on_reboot = XL_RESTART;          /* xl's defaults: the others destroy */
     if (err_size)
         err[0] = '\0';
     for (; *ps.p; ps.line++) {

@@ -25,7 +25,7 @@ struct xl_vif {
 };
 
 /* What happens when the guest powers off, reboots or crashes (xl's on_*). */
-enum xl_action { XL_DESTROY, XL_PRESERVE };
+enum xl_action { XL_DESTROY, XL_PRESERVE, XL_RESTART };
 
 struct xl_config {
     char name[XLCFG_NAME_MAX];
