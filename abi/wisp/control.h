@@ -71,14 +71,15 @@ ABI_OFFSET(struct wisp_domain_info, name, 48);
  * domain_list: IN first_domid, max_entries, buffer (guest-virtual address of
  * max_entries struct wisp_domain_info); OUT nr_entries: how many were written,
  * for the domains with id >= first_domid in increasing id order. Dying
- * domains are listed until they are gone.
+ * domains are listed until they are gone. free_frames: IN 0; OUT the 4 KiB
+ * frames the hypervisor's allocator has free (xl info's free_memory).
  */
 struct wisp_ctl_domain_list {
     uint32_t first_domid;
     uint32_t max_entries;
     uint64_t buffer;
     uint32_t nr_entries;
-    uint32_t pad;
+    uint32_t free_frames;
 };
 ABI_SIZE(struct wisp_ctl_domain_list, 24);
 

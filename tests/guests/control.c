@@ -69,6 +69,15 @@ static long list_domains(void)
     return rc ? rc : (long)l.nr_entries;
 }
 
+/* The hypervisor's free 4 KiB frames (domain_list's OUT free_frames); 0 if the call failed. */
+static uint32_t free_frames(void)
+{
+    struct wisp_ctl_domain_list l = { .first_domid = 1, .max_entries = MAX_LIST,
+                                      .buffer = HV_PTR(list) };
+
+    return ctl(WISP_CTL_domain_list, &l) ? 0 : l.free_frames;
+}
+
 /* The listed entry of domid, or NULL. */
 static const struct wisp_domain_info *listed(uint32_t domid)
 {
@@ -178,8 +187,8 @@ static void check_hostile(uint32_t self)
     l.buffer = WRAPPING_GVA;
     check("ctl_wrapping_buffer", ctl(WISP_CTL_domain_list, &l) == -XEN_EFAULT, "not EFAULT");
     l = (struct wisp_ctl_domain_list){ .first_domid = 1, .max_entries = 1, .buffer = HV_PTR(list),
-                                       .pad = 1 };
-    check("ctl_list_pad", ctl(WISP_CTL_domain_list, &l) == -XEN_EINVAL, "not EINVAL");
+                                       .free_frames = 1 };
+    check("ctl_list_free_frames_in", ctl(WISP_CTL_domain_list, &l) == -XEN_EINVAL, "not EINVAL");
 
     struct wisp_ctl_domain d = { .domid = self, .pad = 7 };
     check("ctl_domain_pad", ctl(WISP_CTL_pause, &d) == -XEN_EINVAL, "not EINVAL");
@@ -807,6 +816,7 @@ static void act_build(void)
     uint32_t self = arg_number("self", 1), cycles = arg_number("cycles", 10);
     long id, again = 0, rc = 0;
     bool reused = true;
+    uint32_t free_before, free_during = 0;
 
     if (ev_map_shared_info()) {
         check_fail("build_setup", "cannot map shared_info");
@@ -823,15 +833,22 @@ static void act_build(void)
           "d%ld did not end, or did not stay shut down", id);
     check("build_destroy_shut_down", id > 0 && ctl_domain(WISP_CTL_destroy, (uint32_t)id) == 0 &&
           wait_gone((uint32_t)id, 10000 * MS), "d%ld stayed", id);
+    free_before = free_frames();
     for (uint32_t i = 0; i < cycles && reused; i++) {
         struct wisp_ctl_domain_create a;
 
         rc = create("cycle", 4, 2, &a);
+        if (!i)
+            free_during = free_frames();
         reused = rc == 0 && (i == 0 || a.domid == (uint32_t)again) && scrub_all(a.domid) == 0 &&
                  ctl_domain(WISP_CTL_destroy, a.domid) == 0 && wait_gone(a.domid, 10000 * MS);
         again = a.domid;
     }
     check("build_cycles_reuse_ids", reused, "cycle failed (rc %ld, id %ld)", rc, again);
+    /* A 4 MiB domain takes at least its 1024 frames of RAM; gone, it gives back all it took. */
+    check("build_free_frames", free_before && free_during + 1024 <= free_before &&
+          free_frames() == free_before, "free frames: before %u, with one %u, after %u",
+          free_before, free_during, free_frames());
     id = build("victim", 16, "act=canary beats=100000");
     rc = id > 0 ? ctl_domain(WISP_CTL_unpause, (uint32_t)id) : id;
     running_a_while((uint32_t)id);

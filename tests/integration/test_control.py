@@ -264,7 +264,7 @@ BUILD_CHECKS = {
     "build_state_building", "build_write_bounds", "build_start_bounds",
     "build_destroy_while_building", "build_started_paused", "build_runs_to_its_end",
     "build_destroy_shut_down",
-    "build_cycles_reuse_ids", "build_destroy_running"}
+    "build_cycles_reuse_ids", "build_free_frames", "build_destroy_running"}
 
 
 @pytest.mark.boot

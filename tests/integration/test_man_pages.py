@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 MAN = Path(__file__).resolve().parents[2] / "docs" / "man"
-COMMANDS = ["run", "demo", "up", "down", "create", "list", "console", "pause", "unpause", "destroy",
+COMMANDS = ["run", "demo", "up", "down", "create", "list", "info", "console", "pause", "unpause", "destroy",
             "shutdown", "reboot", "sched", "top", "mem-set", "help"]
 
 

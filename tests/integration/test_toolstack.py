@@ -53,6 +53,18 @@ def listed(env):
     return {m.group(2): m for m in map(LIST_RE.match, res.stdout.splitlines()[1:]) if m}
 
 
+INFO_RE = re.compile(r"^nr_domains  : (\d+)\nfree_memory : (\d+)\nfree_frames : (\d+)\n$")
+
+
+def free_frames(env):
+    """`wisp info`'s free_frames (its free_memory agreeing): the hypervisor's free 4 KiB frames."""
+    res = wisp(env, "info")
+    m = INFO_RE.match(res.stdout)
+    assert res.returncode == 0 and m, res
+    assert int(m.group(2)) == int(m.group(3)) // 256, res.stdout
+    return int(m.group(3))
+
+
 def beats(run_dir):
     return [int(b) for b in BEAT_RE.findall((run_dir / "console.log").read_text())]
 
@@ -128,15 +140,17 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
     assert wisp(env, "destroy", "keeper").returncode == 0
     wait_for("keeper gone", lambda: "keeper" not in listed(env), 120)
     check_restart(tmp_path, run_dir, env, kernel)
-    ids = set()
-    for i in range(5):                      # create/destroy cycles reuse the id
+    ids, free_before = set(), free_frames(env)
+    for i in range(5):                      # create/destroy cycles reuse the id, and leak nothing
         cycled = wisp(env, "create", xl_cfg(tmp_path, f"c{i}", f'name = "c{i}"\n'
                       f'kernel = "{kernel}"\nextra = "act=canary beats=1000000"\nmemory = 8\n'))
         assert cycled.returncode == 0, cycled
+        assert free_frames(env) <= free_before - 8 * 256     # its 8 MiB of RAM at least
         ids.add(cycled.stdout.strip())
         assert wisp(env, "destroy", f"c{i}").returncode == 0
         wait_for(f"c{i} gone", lambda: f"c{i}" not in listed(env), 120)
     assert len(ids) == 1, ids
+    assert free_frames(env) == free_before
     bad = {
         "unknown": ('name = "u"\nkernel = "k"\nfoo = 1\n', 2, "line 3: unknown key 'foo'"),
         "nokernel": ('name = "n"\nkernel = "/nonexistent/k"\n', 2, "kernel /nonexistent/k: No such file"),
@@ -208,8 +222,8 @@ def check_hostile_clients(run_dir, env):
     second = Raw(run_dir)                                   # two clients at once
     second.send(b"req id=two op=list\n")
     bad.send(b"req id=one op=list\n")
-    assert second.until("reply id=two") == "reply id=two status=0"
-    assert bad.until("reply id=one") == "reply id=one status=0"
+    assert re.fullmatch(r"reply id=two status=0 free_kib=\d+", second.until("reply id=two"))
+    assert re.fullmatch(r"reply id=one status=0 free_kib=\d+", bad.until("reply id=one"))
     kernel = hashlib.sha256((GUESTS / "act64.elf").read_bytes()).hexdigest()   # preloaded
     for devices, status in ((f"disk0=xvda:rw:{'0' * 64}", "-2"),     # an image it lacks
                             ("disk0=hda:rw:" + kernel, "-22"), ("vif0=zz", "-22"),

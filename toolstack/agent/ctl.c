@@ -93,6 +93,15 @@ int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsi
     return err;
 }
 
+int ctl_free_frames(int fd, uint32_t *frames)
+{
+    struct wisp_ctl_domain_list list = { .max_entries = 0 };   /* no entries: no buffer */
+    int err = control(fd, WISP_CTL_domain_list, &list);
+
+    *frames = err ? 0 : list.free_frames;
+    return err;
+}
+
 int ctl_domain_alive(int fd, uint16_t domid)
 {
     static struct wisp_domain_info info;

@@ -25,6 +25,9 @@ int ctl_domain_alive(int fd, uint16_t domid);
 int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsigned int max,
                     unsigned int *n);
 
+/* The hypervisor's free 4 KiB frames (domain_list's free_frames), into *frames. */
+int ctl_free_frames(int fd, uint32_t *frames);
+
 /* Ends domain domid at once (docs/control.md: it is then dying, then freed). */
 int ctl_destroy(int fd, uint16_t domid);
 

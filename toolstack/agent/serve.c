@@ -127,19 +127,26 @@ static void add_domain_fields(struct wire_out *o, const struct wisp_domain_info 
     }
 }
 
+/* An item per domain; the reply says how much memory the hypervisor has free. */
 static void op_list(const char *id)
 {
     int n = list_all();
+    uint32_t free_frames;
+    struct wire_out o;
 
     for (int i = 0; i < n; i++) {
-        struct wire_out o;
-
         wire_begin(&o, "item");
         wire_add(&o, "id", id);
         add_domain_fields(&o, &listed[i]);
         send(&o);
     }
-    reply_status(id, n < 0 ? n : 0);
+    if (n < 0 || (n = ctl_free_frames(srv.privcmd, &free_frames)) < 0) {
+        reply_status(id, n);
+        return;
+    }
+    begin_ok(&o, id);
+    wire_addf(&o, "free_kib", "%llu", (unsigned long long)free_frames * 4);
+    send(&o);
 }
 
 /*

@@ -237,7 +237,8 @@ static void keep_item(void *ctx, const struct wire_msg *m)
     l->n++;
 }
 
-static int fetch_list(struct listed *l)
+/* Every domain into l; and, if free_kib is not NULL, the memory the hypervisor has free. */
+static int fetch_list_free(struct listed *l, uint64_t *free_kib)
 {
     char buf[WIRE_LINE_MAX];
     struct wire_out req;
@@ -249,7 +250,33 @@ static int fetch_list(struct listed *l)
     wire_add(&req, "id", "1");
     wire_add(&req, "op", "list");
     rc = client_request(&req, keep_item, l, &reply, buf, sizeof(buf));
-    return rc ? rc : client_judge("list", &reply);
+    if (!rc)
+        rc = client_judge("list", &reply);
+    if (!rc && free_kib && wire_get_uint(&reply, "free_kib", UINT64_MAX, free_kib)) {
+        fputs("wisp: the agent's list reply has no free_kib\n", stderr);
+        rc = 1;
+    }
+    return rc;
+}
+
+static int fetch_list(struct listed *l)
+{
+    return fetch_list_free(l, NULL);
+}
+
+/* xl info's few lines that Wisp has: the domains and the memory left for more. */
+static int cmd_info(void)
+{
+    static struct listed l;
+    uint64_t free_kib;
+    int rc = fetch_list_free(&l, &free_kib);
+
+    if (rc)
+        return rc;
+    printf("nr_domains  : %u\n", l.n);
+    printf("free_memory : %llu\n", (unsigned long long)free_kib / 1024);
+    printf("free_frames : %llu\n", (unsigned long long)free_kib / 4);
+    return 0;
 }
 
 static int cmd_list(void)
@@ -449,6 +476,13 @@ int client_command(const char *cmd, int argc, char **argv)
         }
         return cmd_list();
     }
+    if (!strcmp(cmd, "info")) {
+        if (argc != 1) {
+            fputs("usage: wisp info\n", stderr);
+            return WISP_EXIT_USAGE;
+        }
+        return cmd_info();
+    }
     if (!strcmp(cmd, "sched"))
         return cmd_sched(argc, argv);
     if (!strcmp(cmd, "top"))
@@ -471,8 +505,8 @@ int client_command(const char *cmd, int argc, char **argv)
 
 bool client_knows(const char *cmd)
 {
-    static const char *const cmds[] = { "list", "pause", "unpause", "destroy", "shutdown",
-                                        "reboot", "sched", "top", "mem-set" };
+    static const char *const cmds[] = { "list", "info", "pause", "unpause", "destroy",
+                                        "shutdown", "reboot", "sched", "top", "mem-set" };
 
     for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (!strcmp(cmd, cmds[i]))

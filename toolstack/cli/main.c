@@ -42,6 +42,7 @@ static void print_usage(FILE *out)
           "       wisp create FILE   a domain from an xl.cfg file; prints its id\n"
           "       wisp console NAME|ID   its console on the terminal; Ctrl-] leaves\n"
           "       wisp list | pause | unpause | destroy | shutdown | reboot NAME|ID\n"
+          "       wisp info   the domains, and the memory free for more (MiB, 4 KiB frames)\n"
           "       wisp sched NAME|ID [--weight W] [--cap C]\n"
           "       wisp down   stop the Wisp that `wisp up` started (docs/toolstack.md)\n"
           "       wisp help [run|up|exit-codes]  this text, run's options, the exit statuses\n"

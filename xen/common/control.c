@@ -8,6 +8,7 @@
 #include "host_channel.h"
 #include "hvm.h"
 #include "hypercall.h"
+#include "mm.h"
 #include "printk.h"
 #include "start_info.h"
 #include "sched.h"
@@ -69,7 +70,7 @@ static long domain_list(struct hcall_ctx *c, uint64_t gva)
 
     if (hc_copy_from(c, &l, gva, sizeof(l)))
         return -EFAULT;
-    if (l.pad)
+    if (l.free_frames)
         return -EINVAL;
     for (struct domain *d = domain_next(NULL); d && n < l.max_entries; d = domain_next(d)) {
         if (d->id < l.first_domid)
@@ -80,6 +81,7 @@ static long domain_list(struct hcall_ctx *c, uint64_t gva)
         n++;
     }
     l.nr_entries = n;
+    l.free_frames = (uint32_t)(frames_free_bytes() >> PAGE_SHIFT);
     return hc_copy_to(c, gva, &l, sizeof(l)) ? -EFAULT : 0;
 }
 
