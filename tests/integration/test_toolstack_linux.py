@@ -15,7 +15,8 @@ Three guests are made from xl.cfg files and run at once:
   its disks, then reads xvda in a loop and is destroyed in the middle of that I/O, after
   which the agent removes its three devices;
 - "clock", which prints the time every half second: paused for 5 s and unpaused, its
-  clock has moved on by the pause, as the host's did; then it is destroyed. (A guest running a wisp.cmd
+  clock has moved on by the pause, as the host's did; `wisp mem-set` takes its memory to
+  96 MiB and back (Linux's balloon driver follows memory/target); then it is destroyed. (A guest running a wisp.cmd
   command ignores shutdown requests until the command ends: guest-kernels/init.)
 
 `wisp list` shows every step under QEMU: all three with the memory and vCPUs their files asked for,
@@ -122,6 +123,16 @@ def check_clock_pause(env, run_dir):
         (moved, unpaused_at - paused_at, seen_at - paused_at)
 
 
+def check_balloon(env):
+    """`wisp mem-set` moves "clock"'s memory/target; its balloon driver follows, down and up
+    again, and `wisp list` shows its memory do so."""
+    mem = lambda: int(listed(env)["clock"].group(4))
+    assert wisp(env, "mem-set", "clock", "96").returncode == 0
+    wait_for("clock ballooned down to 96 MiB", lambda: mem() <= 96, 120)
+    assert wisp(env, "mem-set", "clock", "128").returncode == 0
+    wait_for("clock ballooned up again", lambda: mem() >= 120, 120)
+
+
 def check_reboot(env, run_dir, shell):
     """"shell" writes to its disk and is rebooted: it comes back (a new domain made from its
     file) and reads what it wrote."""
@@ -215,6 +226,7 @@ def test_three_linux_guests_made_at_run_time(tmp_path):
         check_reboot(env, run_dir, shell)
 
         check_clock_pause(env, run_dir)
+        check_balloon(env)
 
         wait_for("io in its read loop", lambda: lines_of(run_dir, "io").count("IO pass") >= 2, 240)
         check_io(run_dir, io)

@@ -254,8 +254,9 @@ static int op_mem_set(const struct wire_msg *m, const char *id)
 
     if (err)
         return err;
-    if (wire_get_uint(m, "mib", 65536, &mib) || !mib || mib * 256 > d->max_pages)
-        return -EINVAL;                     /* 256 pages a MiB */
+    /* 256 pages a MiB; max_pages leaves out the legacy hole, so the built size rounds up. */
+    if (wire_get_uint(m, "mib", 65536, &mib) || !mib || mib > (d->max_pages + 255) / 256)
+        return -EINVAL;
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
     snprintf(value, sizeof(value), "%llu", (unsigned long long)mib * 1024);
     if ((err = store_write(srv.store, STORE_NO_TX, path, value)))
