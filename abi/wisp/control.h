@@ -71,8 +71,9 @@ ABI_OFFSET(struct wisp_domain_info, name, 48);
  * domain_list: IN first_domid, max_entries, buffer (guest-virtual address of
  * max_entries struct wisp_domain_info); OUT nr_entries: how many were written,
  * for the domains with id >= first_domid in increasing id order. Dying
- * domains are listed until they are gone. free_frames: IN 0; OUT the 4 KiB
- * frames the hypervisor's allocator has free (xl info's free_memory).
+ * domains are listed until they are gone. free_frames: OUT only (what comes
+ * in is ignored, so a caller may reuse the struct): the 4 KiB frames the
+ * hypervisor's allocator has free (xl info's free_memory).
  */
 struct wisp_ctl_domain_list {
     uint32_t first_domid;

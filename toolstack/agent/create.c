@@ -336,8 +336,11 @@ static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, uint16
         return false;
     digest = strrchr(v, ':');
     f = digest && is_digest(digest + 1) ? file_named(digest + 1) : NULL;
+    if (f && f->have != f->size)
+        f = NULL;
+    /* A restart's disk is the old domain's kept copy: the image need not be cached still. */
     *err = -ENOENT, *why = "a disk's image was not put in whole";
-    if (!f || f->have != f->size)
+    if (!digest || (!f && carried_from == DOMID_INVALID))
         return true;
     /* "xvdX:rw" is the longest prefix: anything longer (another ':') is refused, not cut. */
     *err = -EINVAL, *why = "a malformed disk (vdev xvda..xvdz, rw or ro)";
@@ -347,10 +350,11 @@ static bool disk_of(const struct wire_msg *m, unsigned i, uint16_t domid, uint16
              (int)(digest - v), v);
     if (devnodes_parse_spec(spec, &rd->d))
         return true;
-    rd->image = f->data;
-    rd->image_bytes = f->size;
+    rd->image = f ? f->data : NULL;
+    rd->image_bytes = f ? f->size : 0;
     rd->carried_from = carried_from;
-    f->used = ++uses;
+    if (f)
+        f->used = ++uses;
     *err = 0;
     return true;
 }
@@ -431,9 +435,26 @@ static long make_domain(int privcmd, const struct wire_msg *m, uint16_t carried_
     return id;
 }
 
+static void finish_restart(int privcmd, struct created *c);
+
+/*
+ * Restarts whose old domain has gone since the agent last looked: done now,
+ * before a create could take the old id (and the record with it).
+ */
+static void finish_gone_restarts(int privcmd)
+{
+    for (unsigned i = 0; i < MAX_CREATED; i++)
+        if (created[i].domid && created[i].restart &&
+            ctl_domain_gone(privcmd, (uint16_t)created[i].domid) == 1)
+            finish_restart(privcmd, &created[i]);
+}
+
 long create_domain(int privcmd, const struct wire_msg *m, const char **why)
 {
-    long id = make_domain(privcmd, m, DOMID_INVALID, why);
+    long id;
+
+    finish_gone_restarts(privcmd);
+    id = make_domain(privcmd, m, DOMID_INVALID, why);
 
     if (id >= 0)
         remember((uint32_t)id, m, 0, now_s());

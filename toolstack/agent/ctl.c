@@ -102,6 +102,15 @@ int ctl_free_frames(int fd, uint32_t *frames)
     return err;
 }
 
+int ctl_domain_gone(int fd, uint16_t domid)
+{
+    static struct wisp_domain_info info;
+    unsigned int n;
+    int err = ctl_domain_list(fd, domid, &info, 1, &n);
+
+    return err ? err : n == 0 || info.domid != domid;
+}
+
 int ctl_domain_alive(int fd, uint16_t domid)
 {
     static struct wisp_domain_info info;
@@ -112,7 +121,7 @@ int ctl_domain_alive(int fd, uint16_t domid)
         return err;
     if (n == 0 || info.domid != domid)
         return 0;
-    return info.state == WISP_DOMSTATE_RUNNING || info.state == WISP_DOMSTATE_PAUSED;
+    return info.state != WISP_DOMSTATE_DYING;
 }
 
 int ctl_pause(int fd, uint16_t domid)

@@ -16,10 +16,15 @@ int ctl_device_list(int fd, struct wisp_ctl_device *devs, unsigned int max, unsi
 int ctl_unpause(int fd, uint16_t domid);
 
 /*
- * Whether domain domid still runs: 1 running or paused, 0 gone, shut down or
- * dying (its devices should go), negative on a failed call.
+ * Whether domain domid is still there: 1 running, paused, shut down or
+ * building; 0 dying or gone (its devices should go, as in Xen: a shut-down
+ * domain keeps them until it is destroyed, which a restart relies on);
+ * negative on a failed call.
  */
 int ctl_domain_alive(int fd, uint16_t domid);
+
+/* 1 if domain domid is gone (its id free for another), 0 if it is there, negative on a failed call. */
+int ctl_domain_gone(int fd, uint16_t domid);
 
 /* Fills infos[0..max) with the domains whose id is first or above, in id order; *n says how many. */
 int ctl_domain_list(int fd, uint16_t first, struct wisp_domain_info *infos, unsigned int max,

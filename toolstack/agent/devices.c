@@ -488,6 +488,11 @@ static int back_disk(struct device *dev, const struct runtime_device *rd, struct
         kept_path(kept, sizeof(kept), rd->carried_from, dev->d.vdev);
         if (!rename(kept, dev->image_path))
             return host_loop_attach(dev->image_path, dev->d.readonly, bdev, &dev->loop_fd);
+        if (!rd->image) {
+            say("d%u %s: the disk of d%u it restarts is gone, and its image is not cached",
+                dev->d.frontend, dev->d.vdev, rd->carried_from);
+            return -ENOENT;
+        }
         say("d%u %s: the disk of d%u it restarts is gone; a fresh copy of its image instead",
             dev->d.frontend, dev->d.vdev, rd->carried_from);
     }

@@ -56,7 +56,7 @@ struct runtime_device {
     const void *image;
     size_t image_bytes;
     uint16_t carried_from;  /* a disk of a restart: the old domain's kept copy (devices_carry_disks), if
-                               still there, else image; DOMID_INVALID: image */
+                               still there, else image (NULL: not cached, -ENOENT); DOMID_INVALID: image */
 };
 
 /*

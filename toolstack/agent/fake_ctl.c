@@ -79,6 +79,11 @@ int ctl_unpause(int fd, uint16_t domid)
     return 0;
 }
 
+int ctl_domain_gone(int fd, uint16_t domid)
+{
+    return !ctl_domain_alive(fd, domid);
+}
+
 int ctl_domain_alive(int fd, uint16_t domid)
 {
     char path[300];

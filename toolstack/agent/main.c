@@ -284,10 +284,8 @@ static void __attribute__((noreturn)) watch_and_serve(void)
                 say("the xenstore connection broke: %s", store_strerror(got));
                 give_up();
             }
-            /* Shut-down domains first: a restart must mark their disks kept before
-             * devices_check tears down the devices of every domain no longer running. */
-            serve_domains_changed();
             devices_check();
+            serve_domains_changed();
         }
     }
 }

@@ -70,8 +70,6 @@ static long domain_list(struct hcall_ctx *c, uint64_t gva)
 
     if (hc_copy_from(c, &l, gva, sizeof(l)))
         return -EFAULT;
-    if (l.free_frames)
-        return -EINVAL;
     for (struct domain *d = domain_next(NULL); d && n < l.max_entries; d = domain_next(d)) {
         if (d->id < l.first_domid)
             continue;
