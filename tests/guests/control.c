@@ -528,10 +528,13 @@ static long stats_of(uint32_t domid, struct wisp_ctl_domain_stats *s, struct wis
 static void print_stats(const char *who, const struct wisp_ctl_domain_stats *s,
                         const struct wisp_vcpu_stats *v)
 {
-    con_printf("STATS %s vcpus=%u state=%u pages=%llu/%llu sent=%llu received=%llu "
-               "hypercalls=%llu hlt=%llu running_ms=%llu blocked_ms=%llu\n", who, s->nr_vcpus,
-               s->state, (unsigned long long)s->tot_pages, (unsigned long long)s->max_pages,
-               (unsigned long long)s->events_sent, (unsigned long long)s->events_received,
+    /* Two lines, each shorter than the hypervisor's 96-byte console piece: a longer one is
+     * sent in pieces, and another domain's line may come between them. */
+    con_printf("STATS %s vcpus=%u state=%u pages=%llu/%llu sent=%llu received=%llu\n", who,
+               s->nr_vcpus, s->state, (unsigned long long)s->tot_pages,
+               (unsigned long long)s->max_pages, (unsigned long long)s->events_sent,
+               (unsigned long long)s->events_received);
+    con_printf("STATS %s hypercalls=%llu hlt=%llu running_ms=%llu blocked_ms=%llu\n", who,
                (unsigned long long)s->exits[WISP_EXIT_HYPERCALL],
                (unsigned long long)s->exits[WISP_EXIT_HLT],
                (unsigned long long)(v->running_ns / MS), (unsigned long long)(v->blocked_ns / MS));
