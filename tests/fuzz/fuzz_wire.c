@@ -4,6 +4,18 @@
 
 static unsigned lines_seen;
 
+/* A parsed line's copy fits WIRE_LINE_MAX (the agent keeps requests so) and says the same. */
+static void check_copy(const struct wire_msg *m)
+{
+    static char buf[WIRE_LINE_MAX];
+    struct wire_msg c;
+
+    FUZZ_CHECK(wire_copy(&c, buf, sizeof(buf), m) == 0);
+    FUZZ_CHECK(c.nr == m->nr && !strcmp(c.kind, m->kind));
+    for (unsigned i = 0; i < m->nr; i++)
+        FUZZ_CHECK(!strcmp(c.f[i].key, m->f[i].key) && !strcmp(c.f[i].value, m->f[i].value));
+}
+
 /* Every line handed out fits the limit and parses, or is refused, without reading past it. */
 static void on_line(void *ctx, char *line)
 {
@@ -26,6 +38,7 @@ static void on_line(void *ctx, char *line)
             FUZZ_CHECK(wire_get(&m, m.f[i].key) == m.f[i].value);
             (void)wire_get_uint(&m, m.f[i].key, UINT64_MAX, &v);
         }
+        check_copy(&m);
     }
     free(copy);
 }
