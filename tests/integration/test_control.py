@@ -118,7 +118,7 @@ def test_control_lifecycle(tmp_path, emulator, cpus):
                  "ctl_huge_max_entries", "ctl_started_paused", "ctl_dom_exc_on_shutdown",
                  "ctl_pause", "ctl_unpause", "ctl_alloc_unbound_other", "ctl_peer_port_unbound",
                  "ctl_destroy", "ctl_dom_exc_on_destroy", "ctl_no_host_channel",
-                 "ctl_console_input_bad", "ctl_console_input"):
+                 "ctl_console_input_bad", "ctl_console_input", "ctl_list_free_frames_out"):
         assert name in ctl, f"{name} did not run\n{res}"
     assert "xs_may_not_control" in checks_of(res, "xs")
     assert "steal_offline_while_paused" in checks_of(res, "victim")
