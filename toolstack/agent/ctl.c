@@ -102,26 +102,29 @@ int ctl_free_frames(int fd, uint32_t *frames)
     return err;
 }
 
+/* domid's entry into *info: 1, 0 when it is gone, or a negative errno. */
+static int domain_entry(int fd, uint16_t domid, struct wisp_domain_info *info)
+{
+    unsigned int n;
+    int err = ctl_domain_list(fd, domid, info, 1, &n);
+
+    return err ? err : n == 1 && info->domid == domid;
+}
+
 int ctl_domain_gone(int fd, uint16_t domid)
 {
     static struct wisp_domain_info info;
-    unsigned int n;
-    int err = ctl_domain_list(fd, domid, &info, 1, &n);
+    int found = domain_entry(fd, domid, &info);
 
-    return err ? err : n == 0 || info.domid != domid;
+    return found < 0 ? found : !found;
 }
 
 int ctl_domain_alive(int fd, uint16_t domid)
 {
     static struct wisp_domain_info info;
-    unsigned int n;
-    int err = ctl_domain_list(fd, domid, &info, 1, &n);
+    int found = domain_entry(fd, domid, &info);
 
-    if (err)
-        return err;
-    if (n == 0 || info.domid != domid)
-        return 0;
-    return info.state != WISP_DOMSTATE_DYING;
+    return found <= 0 ? found : info.state != WISP_DOMSTATE_DYING;
 }
 
 int ctl_pause(int fd, uint16_t domid)
