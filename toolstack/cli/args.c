@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "command.h"
 #include "exit_codes.h"
 #include "options.h"
 
-/* Short enough that build_dir()/<a file name> fits PATH_MAX. */
-#define BUILD_DIR_MAX (PATH_MAX - 512)
+/* Short enough that files_dir()/<a file name> fits PATH_MAX. */
+#define FILES_DIR_MAX (PATH_MAX - 512)
+/* Where `ninja -C build install` puts the files below, relative to the prefix. */
+#define INSTALLED_FILES "/lib/wisp"
 #define MAX_TIMEOUT_S (24u * 60 * 60)
 
 static int usage_error(const char *fmt, const char *arg)
@@ -308,7 +311,7 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
 
 static const char *build_path(const char *target, char *out, size_t size)
 {
-    snprintf(out, size, "%s/%s", build_dir(), target);
+    snprintf(out, size, "%s/%s", files_dir(), target);
     return out;
 }
 
@@ -376,22 +379,26 @@ void resolve_run_mode(struct run_options *opts)
                                                            : DEFAULT_TIMEOUT_QEMU_S;
 }
 
-const char *build_dir(void)
+const char *files_dir(void)
 {
-    static char dir[BUILD_DIR_MAX];
+    static char dir[FILES_DIR_MAX];
+    char exe[FILES_DIR_MAX - sizeof(INSTALLED_FILES)], *top;
+    struct stat st;
     ssize_t len;
 
     if (dir[0])
         return dir;
-    len = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+    len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (len <= 0) {
         strcpy(dir, ".");
         return dir;
     }
-    dir[len] = '\0';
-    /* <build>/toolstack/wisp -> <build> */
-    memmove(dir, dirname(dir), strlen(dir) + 1);
-    memmove(dir, dirname(dir), strlen(dir) + 1);
+    exe[len] = '\0';
+    /* <build>/toolstack/wisp or <prefix>/bin/wisp: either way, two levels up */
+    top = dirname(dirname(exe));
+    snprintf(dir, sizeof(dir), "%s" INSTALLED_FILES, top);
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+        snprintf(dir, sizeof(dir), "%s", top);
     return dir;
 }
 
@@ -407,7 +414,7 @@ void resolve_hypervisor_path(struct run_options *opts)
         opts->hypervisor_given = true;
         return;
     }
-    snprintf(path, sizeof(path), "%s/xen/wisp.elf", build_dir());
+    snprintf(path, sizeof(path), "%s/xen/wisp.elf", files_dir());
     opts->hypervisor = path;
 }
 

@@ -160,10 +160,10 @@ static bool find_demo_guest(char *path, size_t size)
     int n;
     bool found = false;
 
-    snprintf(path, size, "%s/%s", build_dir(), WISP_DEMO_GUEST);
+    snprintf(path, size, "%s/%s", files_dir(), WISP_DEMO_GUEST);
     if (access(path, R_OK) == 0)
         return true;
-    snprintf(dir, sizeof(dir), "%s/%s", build_dir(), WISP_GUESTS_DIR);
+    snprintf(dir, sizeof(dir), "%s/%s", files_dir(), WISP_GUESTS_DIR);
     n = scandir(dir, &names, NULL, alphasort);
     for (int i = 0; i < n; i++) {
         size_t len = strlen(names[i]->d_name);
@@ -246,7 +246,7 @@ static int demo_minimal(int argc, char **argv)
 
     if (!find_demo_guest(guest, sizeof(guest))) {
         fprintf(stderr, "wisp: no demo guest in %s/%s (build with `ninja -C build`)\n",
-                build_dir(), WISP_GUESTS_DIR);
+                files_dir(), WISP_GUESTS_DIR);
         return WISP_EXIT_INFRA;
     }
     argv[argc++] = guest;

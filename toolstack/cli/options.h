@@ -153,11 +153,15 @@ void resolve_run_mode(struct run_options *opts);
 /* Fills opts->hypervisor from WISP_HYPERVISOR or next to the executable. */
 void resolve_hypervisor_path(struct run_options *opts);
 
-/* Fills in the xenstore and service domains' files (build directory) when devices are asked for. */
+/* Fills in the xenstore and service domains' files (files_dir()) when devices are asked for. */
 void resolve_service_paths(struct run_options *opts);
 
-/* The directory the wisp executable was built into sits in: build/. */
-const char *build_dir(void);
+/*
+ * Where wisp's own files are (the hypervisor image, guest kernels, demo guest), under the
+ * names they have in the build tree: <prefix>/lib/wisp for an installed wisp
+ * (<prefix>/bin/wisp), else the build directory the executable sits in (build/toolstack/wisp).
+ */
+const char *files_dir(void);
 
 const char *emulator_name(enum emulator_kind kind);
 

@@ -172,11 +172,11 @@ static int write_up_config(const char *dir, const struct up_options *o)
         }
         fclose(in);
     }
-    snprintf(target, sizeof(target), "%s/%s", build_dir(), XENSTORED_TARGET);
+    snprintf(target, sizeof(target), "%s/%s", files_dir(), XENSTORED_TARGET);
     rc = link_into(dir, MODULE_XENSTORED, target);
-    snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_KERNEL_TARGET);
+    snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_KERNEL_TARGET);
     rc = rc ? rc : link_into(dir, MODULE_SERVICE_KERNEL, target);
-    snprintf(target, sizeof(target), "%s/%s", build_dir(), SERVICE_INITRD_TARGET);
+    snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_INITRD_TARGET);
     rc = rc ? rc : service_initrd(dir, target, o, &preload_mib);
     if (!rc && extra)
         rc = link_config_modules(dir, o->config, extra);
