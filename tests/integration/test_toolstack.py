@@ -234,6 +234,9 @@ def check_hostile_clients(run_dir, env):
         reply = bad.until("reply id=dev", timeout=300)
         assert reply.startswith(f"reply id=dev status={status} "), (devices, reply)
     assert "baddev" not in listed(env)                      # destroyed again
+    # A missing image is answered before anything is built (the agent's check of its files).
+    assert (run_dir / "console.log").read_text().count(
+        "create baddev: the kernel, ramdisk or a disk image was not put in whole") == 1
     leaver = Raw(run_dir)                                   # leaves before its answer
     leaver.send(b"req id=gone op=list\n")
     leaver.close()

@@ -403,6 +403,34 @@ static int devices_of(const struct wire_msg *m, uint16_t domid, uint16_t carried
     return err ? err : (int)n;
 }
 
+/* Whether the file a request names by digest is here whole (no name, or a malformed one,
+ * is left for the build to refuse). */
+static bool complete(const char *digest)
+{
+    struct file *f;
+
+    if (!digest || !is_digest(digest))
+        return true;
+    f = file_named(digest);
+    return f && f->have == f->size;
+}
+
+/* Every file m names is here: kernel, ramdisk and each diskN ("VDEV:rw|ro:SHA256"). */
+static bool files_complete(const struct wire_msg *m)
+{
+    char key[16];
+    const char *v;
+
+    if (!complete(wire_get(m, "kernel")) || !complete(wire_get(m, "ramdisk")))
+        return false;
+    for (unsigned i = 0; i < MAX_RUNTIME_DEVICES; i++) {
+        snprintf(key, sizeof(key), "disk%u", i);
+        if ((v = wire_get(m, key)) && strrchr(v, ':') && !complete(strrchr(v, ':') + 1))
+            return false;
+    }
+    return true;
+}
+
 /* Builds, equips and unpauses the domain m asks for; its id, or a negative errno with *why. */
 static long make_domain(int privcmd, const struct wire_msg *m, uint16_t carried_from,
                         const char **why)
@@ -415,6 +443,10 @@ static long make_domain(int privcmd, const struct wire_msg *m, uint16_t carried_
         action_of(m, "on_crash") < 0) {
         *why = "on_poweroff, on_reboot and on_crash: destroy, restart or preserve";
         return -EINVAL;
+    }
+    if (carried_from == DOMID_INVALID && !files_complete(m)) {
+        *why = "the kernel, ramdisk or a disk image was not put in whole";
+        return -ENOENT;         /* before any build: the host puts them and asks again */
     }
     id = build(privcmd, m, why);
     if (id < 0)

@@ -61,16 +61,15 @@ static bool agent_has(struct client_conn *c, const char *digest, size_t size)
 }
 
 /*
- * The file to the agent, named by its SHA-256 (out: digest), as `put` chunks on
- * one connection, unless the agent has it already; 0 or an exit status.
+ * The file to the agent, named by its SHA-256, as `put` chunks on one
+ * connection, unless the agent has it already; 0 or an exit status.
  */
 static int put_file(struct client_conn *c, const unsigned char *data, size_t size,
-                    char digest[SHA256_HEX_LEN + 1])
+                    const char *digest)
 {
     static char text[CHUNK / 3 * 4 + 8];
     size_t offset = 0;
 
-    sha256_hex(data, size, digest);
     if (agent_has(c, digest, size))
         return 0;
     do {
@@ -102,8 +101,12 @@ struct create_files {
         kernel, ramdisk, disks[XLCFG_MAX_DISKS];
 };
 
+/*
+ * The create request. With files_missing, an answer that the agent lacks a file
+ * (ENOENT: nothing was built) sets it instead of failing, so the files can follow.
+ */
 static int send_create(struct client_conn *c, const struct xl_config *x,
-                       const struct create_files *f)
+                       const struct create_files *f, bool *files_missing)
 {
     char buf[WIRE_LINE_MAX], what[64], key[16];
     struct wire_out req;
@@ -137,6 +140,10 @@ static int send_create(struct client_conn *c, const struct xl_config *x,
     }
     if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))))
         return rc;
+    if (files_missing && wire_get(&reply, "error") && !strcmp(wire_get(&reply, "error"), "ENOENT")) {
+        *files_missing = true;
+        return 0;
+    }
     snprintf(what, sizeof(what), "create %s", x->name);
     if ((rc = client_judge(what, &reply)))
         return rc;
@@ -174,6 +181,11 @@ static int check(const char *path, struct xl_config *x, struct create_files *f)
     for (unsigned i = 0; i < x->nr_disks; i++)
         if (!(f->disks[i].data = create_read_file("disk", x->disks[i].target, &f->disks[i].size)))
             return WISP_EXIT_USAGE;
+    sha256_hex(f->kernel.data, f->kernel.size, f->kernel.digest);
+    if (f->ramdisk.data)
+        sha256_hex(f->ramdisk.data, f->ramdisk.size, f->ramdisk.digest);
+    for (unsigned i = 0; i < x->nr_disks; i++)
+        sha256_hex(f->disks[i].data, f->disks[i].size, f->disks[i].digest);
     return 0;
 }
 
@@ -204,9 +216,12 @@ int cmd_create(int argc, char **argv)
     if (!rc)
         rc = client_open(&c);
     if (!rc) {
-        rc = put_files(c, &x, &f);
-        if (!rc)
-            rc = send_create(c, &x, &f);
+        /* Named by digest, the files are usually with the agent already (an earlier create). */
+        bool missing = false;
+
+        rc = send_create(c, &x, &f, &missing);
+        if (!rc && missing && !(rc = put_files(c, &x, &f)))
+            rc = send_create(c, &x, &f, NULL);
         client_close(c);
     }
     free(f.kernel.data);
