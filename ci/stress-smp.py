@@ -22,7 +22,7 @@ on an otherwise idle machine. Exit status 0 if every check held.
 
 Usage: ci/stress-smp.py [--build DIR] [--seconds S] [--cpus N] [--fuzz-calls N] [--seed S]
                         [--fuzz-known AREAS] [--hv-cmdline OPTS] [--log FILE]
-                        [--timeout S]
+                        [--timeout S] [--pin]
 """
 import argparse
 import base64
@@ -122,10 +122,27 @@ def guest_script(seconds):
     return "\n".join(line.strip() for line in text.splitlines() if line.strip()) + "\n"
 
 
-def make_config(seconds, seed, calls, known="timers,memory,exits"):
+# --pin: each domain on one CPU of two, so no vCPU ever moves (docs/smp.md, "Stress").
+PINNED = {"xenstore": 0, "service": 1, "guest1": 0, "guest2": 1, "canary": 0, "fuzz": 1}
+
+
+def pin_domains(config):
+    """config with a `cpus` line after each domain line PINNED names."""
+    out = []
+    for line in config.splitlines():
+        out.append(line)
+        words = line.split()
+        if len(words) == 2 and words[0] == "domain" and words[1] in PINNED:
+            out.append(f"  cpus {PINNED[words[1]]}")
+    return "\n".join(out) + "\n"
+
+
+def make_config(seconds, seed, calls, known="timers,memory,exits", pin=False):
     cmd = base64.b64encode(guest_script(seconds).encode()).decode()
     guests = "".join(GUEST.format(n=n, cmd=cmd) for n in (1, 2))
-    return CONFIG.format(guests=guests, beats=seconds * 10, seed=seed, calls=calls, known=known)
+    config = CONFIG.format(guests=guests, beats=seconds * 10, seed=seed, calls=calls,
+                           known=known)
+    return pin_domains(config) if pin else config
 
 
 def check(res, seconds, seed, calls):
@@ -190,6 +207,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=0,
                     help="stop the machine after this many seconds (default 4 x --seconds "
                          "+ 900)")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin each domain to CPU 0 or 1 (needs --cpus 2 or more): no vCPU moves")
     args = ap.parse_args()
 
     import os
@@ -207,7 +226,8 @@ def main():
                  "service-vmlinux": kernels / "service" / "vmlinux",
                  "service-initramfs.cpio.gz": kernels / "service-initramfs.cpio.gz",
                  "disk1.img": tmp / "disk1.img.data", "disk2.img": tmp / "disk2.img.data"}
-        config = make_config(args.seconds, args.seed, args.fuzz_calls, args.fuzz_known)
+        config = make_config(args.seconds, args.seed, args.fuzz_calls, args.fuzz_known,
+                             pin=args.pin)
         started = time.monotonic()
         with open(args.log, "w") as log:
             res = run_config(tmp, config, timeout=args.timeout or args.seconds * 4 + 900,
