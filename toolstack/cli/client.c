@@ -18,6 +18,8 @@
 
 #define REPLY_WAIT_MS 180000     /* the agent is a Linux guest under an emulator */
 #define MAX_LISTED    64
+#define DESTROY_WAIT_MS 60000    /* a Linux guest's backends let go within seconds, even under Bochs */
+#define DESTROY_POLL_US 2000
 
 struct client_conn {
     int fd;
@@ -331,6 +333,40 @@ static int resolve(const char *which, unsigned *domid)
     return client_domain(which, domid, name, sizeof(name));
 }
 
+/*
+ * As xl destroy, wisp destroy returns once the domain has gone (its pages are
+ * freed when the last other domain mapping them lets go, usually at once). A
+ * new domain may take the id once it has gone, so it is known by its name too.
+ */
+static int wait_gone(unsigned domid, const char *which)
+{
+    static struct listed l;
+    char name[sizeof(l.d[0].name)] = "";
+    long long deadline = monotonic_ms() + DESTROY_WAIT_MS;
+
+    for (;;) {
+        const struct listed_domain *d = NULL;
+        int rc = fetch_list(&l);
+
+        if (rc)
+            return rc;
+        for (unsigned i = 0; i < l.n; i++)
+            if (l.d[i].domid == domid && (!name[0] || !strcmp(l.d[i].name, name)))
+                d = &l.d[i];
+        if (!d)
+            return 0;
+        if (!name[0])
+            snprintf(name, sizeof(name), "%s", d->name);
+        if (monotonic_ms() > deadline) {
+            fprintf(stderr, "wisp: destroy %s: still %s after %d s (another domain still maps "
+                    "its pages); it goes when they are let go\n", which, d->state,
+                    DESTROY_WAIT_MS / 1000);
+            return 0;
+        }
+        usleep(DESTROY_POLL_US);
+    }
+}
+
 /* op on one domain, with extra fields (key, value pairs; a NULL value is left out). */
 static int domain_op(const char *op, const char *which, const char *const *fields)
 {
@@ -359,6 +395,8 @@ static int domain_op(const char *op, const char *which, const char *const *field
                wire_get(&reply, "cap"));
     if (!strcmp(op, "mem_set"))
         printf("%s: memory target %s KiB\n", which, wire_get(&reply, "target_kib"));
+    if (!strcmp(op, "destroy"))
+        return wait_gone(domid, which);
     return 0;
 }
 
