@@ -617,6 +617,34 @@ static void act_balloon_churn(void)
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
+#define FILL_BYTE 0x5a
+
+/* Fills RAM above the image with FILL_BYTE and idles: what a new domain must not see. */
+static void act_fill(void)
+{
+    unsigned long nr = find_regions();
+
+    for (unsigned long i = 0; i < nr; i++)
+        for (unsigned long a = region_gfn[i] * PAGE_SIZE; a < region_gfn[i] * PAGE_SIZE + SIZE_2M; a += 8)
+            *(volatile uint64_t *)a = FILL_BYTE * 0x0101010101010101ull;
+    con_printf("FILL done: %lu regions of 2 MiB\n", nr);
+    for (;;)
+        __asm__ volatile("sti; hlt");
+}
+
+/* Counts the non-zero bytes of RAM above the image: a domain's RAM starts zeroed. */
+static void act_ram_zeroed(void)
+{
+    unsigned long nr = find_regions(), nonzero = 0;
+
+    for (unsigned long i = 0; i < nr; i++)
+        for (unsigned long a = region_gfn[i] * PAGE_SIZE; a < region_gfn[i] * PAGE_SIZE + SIZE_2M; a += 8)
+            for (uint64_t w = *(volatile uint64_t *)a; w; w >>= 8)
+                nonzero += (w & 0xff) != 0;
+    con_printf("ZEROED %lu non-zero bytes in %lu regions of 2 MiB\n", nonzero, nr);
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
 /*
  * An extent list of 2^40 entries (8 TiB) that costs five pages: PML4 slots
  * 16-31 all point to one PDPT, whose 512 entries point to one PD, whose 512
@@ -744,6 +772,8 @@ static const struct act acts[] = {
     { "dr-peek", act_dr_peek },
     { "balloon-churn", act_balloon_churn },
     { "balloon-huge", act_balloon_huge },
+    { "fill", act_fill },
+    { "ram-zeroed", act_ram_zeroed },
     { "console-forge", act_console_forge },
     { "log-flood", act_log_flood },
     { "await-input", act_await_input },

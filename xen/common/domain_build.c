@@ -90,16 +90,20 @@ static void domain_pt_free(void *ctx, uint64_t pa)
     host_pt_mem.free(host_pt_mem.ctx, pa);
 }
 
-/* RAM is one host-contiguous block: large NPT/EPT pages wherever alignment allows. */
+/*
+ * RAM is one host-contiguous block: large NPT/EPT pages wherever alignment allows. It
+ * comes as the frames were (zeroing 1 GiB at once is no bounded work): the boot build
+ * zeroes it whole, a run-time create through WISP_CTL_domain_scrub, a step a call.
+ */
 static int alloc_ram(struct domain *d, uint64_t bytes)
 {
     const struct pt_mem budgeted = { host_pt_mem.map, domain_pt_alloc, domain_pt_free, d };
 
     uint64_t align = bytes >= PAGE_SIZE_1G ? PAGE_SIZE_1G : PAGE_SIZE_2M;
 
-    d->ram_hpa = frames_alloc(bytes, align);
+    d->ram_hpa = frames_take(bytes, align);
     if (!d->ram_hpa && align > PAGE_SIZE_2M)
-        d->ram_hpa = frames_alloc(bytes, PAGE_SIZE_2M);
+        d->ram_hpa = frames_take(bytes, PAGE_SIZE_2M);
     if (!d->ram_hpa)
         return -ENOMEM;
     d->ram_bytes = bytes;
@@ -631,6 +635,8 @@ int domain_build(unsigned domid, const struct domain_config *cfg, const struct b
         return -ENOSPC;
     }
     rc = build_shell(d, cfg);
+    while (!rc && domain_scrub_step(d))
+        ;                               /* at boot, all at once: no hypercall waits on it */
     if (!rc)
         rc = load_kernel(d, cfg, bi, &entry, &start_info);
     if (!rc)

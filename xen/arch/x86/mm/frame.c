@@ -1,4 +1,5 @@
-/* frame.c (hypervisor): the physical frame allocator: boot RAM into the frame map, zeroed allocations. */
+/* frame.c (hypervisor): the physical frame allocator: boot RAM into the frame map, zeroed allocations
+ * (and, for a domain's RAM, frames as they are: its build zeroes them in bounded steps). */
 #include "env.h"
 #include "bootinfo.h"
 #include "frame_map.h"
@@ -60,19 +61,25 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
         reserve(in_use[i][0], in_use[i][1]);
 }
 
-uint64_t frames_alloc(uint64_t bytes, uint64_t align)
+uint64_t frames_take(uint64_t bytes, uint64_t align)
 {
     uint64_t first;
 
     if (!bytes || bytes > HOST_MAPPED_LIMIT)
         return 0;
-    bytes = align_up(bytes, PAGE_SIZE);
-    if (align < PAGE_SIZE)
-        align = PAGE_SIZE;
-    if (!frame_map_alloc(&frames, bytes >> PAGE_SHIFT, align >> PAGE_SHIFT, &first))
+    if (!frame_map_alloc(&frames, align_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, align >> PAGE_SHIFT,
+                         &first))
         return 0;
-    memset(phys_to_virt(first << PAGE_SHIFT), 0, bytes);
     return first << PAGE_SHIFT;
+}
+
+uint64_t frames_alloc(uint64_t bytes, uint64_t align)
+{
+    uint64_t pa = frames_take(bytes, align);
+
+    if (pa)
+        memset(phys_to_virt(pa), 0, align_up(bytes, PAGE_SIZE));
+    return pa;
 }
 
 /* A frame freed twice (or never allocated) is a hypervisor bug: say so, keep the map intact. */
