@@ -175,6 +175,9 @@ static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
     struct pvh_acpi_layout l;
     const char *why = "guest page not mapped";
 
+    /* RAM comes as the frames were, and the scrub leaves this page to us. */
+    memset(phys_to_virt(d->ram_hpa + ACPI_TABLES_GPA), 0, ACPI_TABLES_SIZE);
+
     if (!tables || pvh_build_acpi(&acfg, tables, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &l, &why)) {
         log_error("d%u (%s): cannot build the ACPI tables: %s", d->id, d->name, why);
         return -ENOMEM;
@@ -274,7 +277,6 @@ static int build_platform_tables(struct domain *d, unsigned nr_vcpus)
     struct pvh_boot_config boot;
     const char *why = "";
 
-    memset(phys_to_virt(d->ram_hpa + ACPI_TABLES_GPA), 0, ACPI_TABLES_SIZE);
     if (build_acpi(d, nr_vcpus, &d->rsdp_paddr))
         return -ENOMEM;
     platform_boot_config(d, d->rsdp_paddr, &boot);
