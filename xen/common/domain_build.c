@@ -91,6 +91,19 @@ static void domain_pt_free(void *ctx, uint64_t pa)
 }
 
 /*
+ * The guest's ACPI tables (pvh/acpi.c) fill the page [0x9F000, 0xA0000): the
+ * EBDA page, which the RAM block backs and the p2m maps but the memmap does not
+ * give as RAM (pvh/start_info.h), so no guest RAM is lost and nothing else is
+ * placed there. The memmap lists it as ACPI. One page holds the tables for
+ * PVH_ACPI_MAX_VCPUS.
+ */
+#define ACPI_TABLES_GPA  PVH_LOW_RAM_END
+#define ACPI_TABLES_SIZE (PVH_LEGACY_HOLE - PVH_LOW_RAM_END)
+_Static_assert(ACPI_TABLES_SIZE == PAGE_SIZE && ACPI_TABLES_GPA % PAGE_SIZE == 0 &&
+               ACPI_TABLES_GPA + ACPI_TABLES_SIZE == LEGACY_HOLE_START,
+               "ACPI tables: one page, right below the legacy hole");
+
+/*
  * RAM is one host-contiguous block: large NPT/EPT pages wherever alignment allows. It
  * comes as the frames were (zeroing 1 GiB at once is no bounded work): the boot build
  * zeroes it whole, a run-time create through WISP_CTL_domain_scrub, a step a call.
@@ -113,8 +126,10 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
      * The legacy hole [0xA0000, 1 MiB) is never RAM (memmap) but reads as a
      * machine without option ROMs: zeros, read-only. Linux scans it for ROM
      * signatures and the RSDP (which build_acpi puts at 0xE0000); a write faults.
+     * It and the ACPI page below it are what the scrub leaves out (builder_owns):
+     * zeroed here, before the tables go in.
      */
-    memset(phys_to_virt(d->ram_hpa + LEGACY_HOLE_START), 0, LEGACY_HOLE_END - LEGACY_HOLE_START);
+    memset(phys_to_virt(d->ram_hpa + ACPI_TABLES_GPA), 0, LEGACY_HOLE_END - ACPI_TABLES_GPA);
     if (p2m_map(&d->p2m, 0, d->ram_hpa, LEGACY_HOLE_START, P2M_RWX) ||
         p2m_map(&d->p2m, LEGACY_HOLE_START, d->ram_hpa + LEGACY_HOLE_START,
                 LEGACY_HOLE_END - LEGACY_HOLE_START, P2M_READ) ||
@@ -130,18 +145,6 @@ static int alloc_ram(struct domain *d, uint64_t bytes)
 
 static const void *module_data(const struct boot_module *m) { return phys_to_virt(m->start); }
 static size_t module_size(const struct boot_module *m) { return m->end - m->start; }
-
-/*
- * The guest's ACPI tables (pvh/acpi.c) fill the page [0x9F000, 0xA0000): the
- * EBDA page, which the RAM block backs and the p2m maps but the memmap does not
- * give as RAM (pvh/start_info.h), so no guest RAM is lost and nothing else is
- * placed there. The memmap lists it as ACPI. One page holds the tables for
- * PVH_ACPI_MAX_VCPUS.
- */
-#define ACPI_TABLES_GPA  PVH_LOW_RAM_END
-#define ACPI_TABLES_SIZE (PVH_LEGACY_HOLE - PVH_LOW_RAM_END)
-_Static_assert(ACPI_TABLES_SIZE == PAGE_SIZE && ACPI_TABLES_GPA % PAGE_SIZE == 0,
-               "ACPI tables: one page");
 
 /* Every domain but the xenstore domain gets a store ring, when there is a xenstore domain. */
 static bool gets_store_ring(const struct domain *d)
@@ -174,9 +177,6 @@ static int build_acpi(struct domain *d, unsigned nr_vcpus, uint64_t *rsdp)
     void *tables = domain_phys(d, ACPI_TABLES_GPA, ACPI_TABLES_SIZE, true);
     struct pvh_acpi_layout l;
     const char *why = "guest page not mapped";
-
-    /* RAM comes as the frames were, and the scrub leaves this page to us. */
-    memset(phys_to_virt(d->ram_hpa + ACPI_TABLES_GPA), 0, ACPI_TABLES_SIZE);
 
     if (!tables || pvh_build_acpi(&acfg, tables, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &l, &why)) {
         log_error("d%u (%s): cannot build the ACPI tables: %s", d->id, d->name, why);
