@@ -618,6 +618,13 @@ static void act_balloon_churn(void)
 }
 
 #define FILL_BYTE 0x5a
+#define REGION_WORDS (SIZE_2M / sizeof(uint64_t))
+
+/* Region i of find_regions(), as the words the identity map shows it. */
+static volatile uint64_t *region_words(unsigned long i)
+{
+    return (volatile uint64_t *)(region_gfn[i] * PAGE_SIZE);
+}
 
 /* Fills RAM above the image with FILL_BYTE and idles: what a new domain must not see. */
 static void act_fill(void)
@@ -625,8 +632,8 @@ static void act_fill(void)
     unsigned long nr = find_regions();
 
     for (unsigned long i = 0; i < nr; i++)
-        for (unsigned long a = region_gfn[i] * PAGE_SIZE; a < region_gfn[i] * PAGE_SIZE + SIZE_2M; a += 8)
-            *(volatile uint64_t *)a = FILL_BYTE * 0x0101010101010101ull;
+        for (unsigned long w = 0; w < REGION_WORDS; w++)
+            region_words(i)[w] = FILL_BYTE * 0x0101010101010101ull;
     con_printf("FILL done: %lu regions of 2 MiB\n", nr);
     for (;;)
         __asm__ volatile("sti; hlt");
@@ -638,9 +645,9 @@ static void act_ram_zeroed(void)
     unsigned long nr = find_regions(), nonzero = 0;
 
     for (unsigned long i = 0; i < nr; i++)
-        for (unsigned long a = region_gfn[i] * PAGE_SIZE; a < region_gfn[i] * PAGE_SIZE + SIZE_2M; a += 8)
-            for (uint64_t w = *(volatile uint64_t *)a; w; w >>= 8)
-                nonzero += (w & 0xff) != 0;
+        for (unsigned long w = 0; w < REGION_WORDS; w++)
+            for (uint64_t v = region_words(i)[w]; v; v >>= 8)
+                nonzero += (v & 0xff) != 0;
     con_printf("ZEROED %lu non-zero bytes in %lu regions of 2 MiB\n", nonzero, nr);
     guest_shutdown(SHUTDOWN_poweroff);
 }

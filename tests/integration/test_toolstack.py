@@ -65,8 +65,14 @@ def free_frames(env):
     return int(m.group(3))
 
 
+def console_text(run_dir):
+    """Every domain's console lines so far, as `wisp up` logs them (a Linux guest may
+    print bytes that are no UTF-8)."""
+    return (run_dir / "console.log").read_text(errors="replace")
+
+
 def beats(run_dir):
-    return [int(b) for b in BEAT_RE.findall((run_dir / "console.log").read_text())]
+    return [int(b) for b in BEAT_RE.findall(console_text(run_dir))]
 
 
 def wait_for(what, check, timeout):
@@ -121,10 +127,6 @@ def xl_cfg(tmp_path, name, text):
     return str(path)
 
 
-def console_text(run_dir):
-    return (run_dir / "console.log").read_text()
-
-
 def check_ram_zeroed(tmp_path, run_dir, env, kernel):
     """A domain made where another one filled its RAM sees only zeros (the build's scrub)."""
     filler = xl_cfg(tmp_path, "filler", f'name = "filler"\nkernel = "{kernel}"\n'
@@ -148,7 +150,7 @@ def check_create(tmp_path, run_dir, env, kernel, thorough):
     made = wisp(env, "create", beater, timeout=600)
     assert made.returncode == 0 and made.stdout.strip().isdigit(), made
     wait_for("beater's beats", lambda: "[beater] CANARY done" in
-             (run_dir / "console.log").read_text(), 300)
+             console_text(run_dir), 300)
     wait_for("beater destroyed by on_poweroff", lambda: "beater" not in listed(env), 120)
     if not thorough:
         return
@@ -195,7 +197,7 @@ def check_restart(tmp_path, run_dir, env, kernel):
     rebooter = xl_cfg(tmp_path, "rebooter", f'name = "rebooter"\nkernel = "{kernel}"\n'
                       'extra = "act=reboot"\nmemory = 16\n')
     assert wisp(env, "create", rebooter, timeout=600).returncode == 0
-    log = lambda: (run_dir / "console.log").read_text()
+    log = lambda: console_text(run_dir)
     wait_for("the rebooter given up", lambda: "restarted 5 times within 60 s, so destroyed "
              "instead" in log(), 120)
     wait_for("rebooter gone", lambda: "rebooter" not in listed(env), 120)
@@ -256,7 +258,7 @@ def check_hostile_clients(run_dir, env):
         assert reply.startswith(f"reply id=dev status={status} "), (devices, reply)
     assert "baddev" not in listed(env)                      # destroyed again
     # A missing image is answered before anything is built (the agent's check of its files).
-    assert (run_dir / "console.log").read_text().count(
+    assert console_text(run_dir).count(
         "create baddev: the kernel, ramdisk or a disk image was not put in whole") == 1
     leaver = Raw(run_dir)                                   # leaves before its answer
     leaver.send(b"req id=gone op=list\n")
@@ -302,7 +304,7 @@ def test_up_list_control_down(tmp_path, emulator):
         assert again.returncode == EXIT_INFRA and "already up" in again.stderr, again
 
         assert "wisp-agent: 1 preloaded files in the file cache" in \
-            (run_dir / "console.log").read_text()
+            console_text(run_dir)
         doms = listed(env)
         assert {n: (int(m.group(1)), m.group(3)) for n, m in doms.items()} == {
             "xenstore": (1, "running"), "service": (2, "running"),

@@ -36,7 +36,8 @@ import time
 import pytest
 
 from test_linux_xenbus import INITRAMFS, VMLINUX
-from test_toolstack import SERVICE_TARGETS, UP_WAIT_S, free_frames, listed, wait_for, wisp, xl_cfg
+from test_toolstack import (SERVICE_TARGETS, UP_WAIT_S, console_text, free_frames, listed,
+                            wait_for, wisp, xl_cfg)
 from wisptest import BUILD, WISP, ninja_build
 
 pytestmark = pytest.mark.long(6)     # Bochs boots a Linux guest at run time: run early
@@ -67,12 +68,8 @@ def linux_cfg(tmp_path, name, command=None, devices=""):
                                                    extra=extra) + devices)
 
 
-def console_log(run_dir):
-    return (run_dir / "console.log").read_text(errors="replace")
-
-
 def lines_of(run_dir, name):
-    return [line[len(name) + 3:] for line in console_log(run_dir).splitlines()
+    return [line[len(name) + 3:] for line in console_text(run_dir).splitlines()
             if line.startswith(f"[{name}] ")]
 
 
@@ -101,7 +98,7 @@ def type_into(env, name, keys, expect, timeout=120):
 
 def check_clock_pause(env, run_dir):
     """Paused 5 s, "clock" prints nothing; unpaused, its clock has moved on as the host's did."""
-    clock = lambda: [int(t) for t in CLOCK_RE.findall(console_log(run_dir))]
+    clock = lambda: [int(t) for t in CLOCK_RE.findall(console_text(run_dir))]
     wait_for("clock ticking", lambda: len(clock()) >= 2, 240)
     paused_at = time.time()
     assert wisp(env, "pause", "clock").returncode == 0
@@ -138,16 +135,16 @@ def check_reboot(env, run_dir, shell):
     file) and reads what it wrote."""
     got, err = type_into(env, "shell", b"echo KEPT-ACROSS-REBOOT | dd of=/dev/xvda bs=512 "
                          b"seek=16 conv=sync,fsync 2>/dev/null; echo wrote=$((40+2))\n", b"wrote=42")
-    assert b"wrote=42" in got, (got, err, console_log(run_dir)[-3000:])
+    assert b"wrote=42" in got, (got, err, console_text(run_dir)[-3000:])
     assert wisp(env, "reboot", "shell").returncode == 0
     wait_for("shell restarted", lambda: re.search(rf"wisp-agent: d{shell} \(shell\) restarted as "
-                                                 r"d\d+", console_log(run_dir)), 240)
+                                                 r"d\d+", console_text(run_dir)), 240)
     wait_for("the new shell's prompt",
-             lambda: console_log(run_dir).count("[shell] Wisp Linux guest: type poweroff") == 2, 240)
+             lambda: console_text(run_dir).count("[shell] Wisp Linux guest: type poweroff") == 2, 240)
     # Lower case on the way out: the typed command itself never shows what is looked for.
     got, err = type_into(env, "shell", b"dd if=/dev/xvda bs=512 skip=16 count=1 2>/dev/null | "
                          b"head -c 18 | tr A-Z a-z; echo\n", b"kept-across-reboot")
-    assert b"kept-across-reboot" in got, (got, err, console_log(run_dir)[-3000:])
+    assert b"kept-across-reboot" in got, (got, err, console_text(run_dir)[-3000:])
 
 
 # The service domain keeps the maptrack frames (one per 256 grants it maps) and event-channel
@@ -185,7 +182,7 @@ def start(tmp_path, emulator, with_small):
     if up.returncode:
         wisp(env, "down", timeout=60)
     assert up.returncode == 0, up
-    assert f"wisp-agent: {len(preload)} preloaded files in the file cache" in console_log(run_dir)
+    assert f"wisp-agent: {len(preload)} preloaded files in the file cache" in console_text(run_dir)
     return env, run_dir, big, small
 
 
@@ -199,7 +196,7 @@ def destroy_mid_io(env, run_dir, big, io, slow):
     assert wisp(env, "destroy", "io").returncode == 0
     wait_for("io gone", lambda: "io" not in listed(env), 120 * slow)
     wait_for("io's devices removed", lambda: f"wisp-agent: d{io} is gone: removed its "
-             "3 devices" in console_log(run_dir), 120 * slow)
+             "3 devices" in console_text(run_dir), 120 * slow)
     assert big.read_bytes()[4096:4103] != b"WRITTEN"     # the agent wrote to its copy
 
 
@@ -217,10 +214,10 @@ def test_three_linux_guests_made_at_run_time(tmp_path):
             assert 120 <= int(doms[name].group(4)) <= 128 and int(doms[name].group(5)) == 2, doms
         assert free_frames(env) <= free_at_start - 3 * 120 * 256
 
-        wait_for("the shell's prompt", lambda: "type poweroff to leave" in console_log(run_dir),
+        wait_for("the shell's prompt", lambda: "type poweroff to leave" in console_text(run_dir),
                  240)
         got, err = type_into(env, "shell", b"echo typed=$((7*6))\n", b"typed=42")
-        assert b"typed=42" in got, (got, err, console_log(run_dir)[-3000:])
+        assert b"typed=42" in got, (got, err, console_text(run_dir)[-3000:])
         sched = wisp(env, "sched", "shell", "--weight", "512")
         assert sched.returncode == 0 and "shell: weight 512" in sched.stdout, sched
         check_reboot(env, run_dir, shell)

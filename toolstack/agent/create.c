@@ -419,13 +419,13 @@ static bool complete(const char *digest)
 static bool files_complete(const struct wire_msg *m)
 {
     char key[16];
-    const char *v;
+    const char *v, *digest;
 
     if (!complete(wire_get(m, "kernel")) || !complete(wire_get(m, "ramdisk")))
         return false;
     for (unsigned i = 0; i < MAX_RUNTIME_DEVICES; i++) {
         snprintf(key, sizeof(key), "disk%u", i);
-        if ((v = wire_get(m, key)) && strrchr(v, ':') && !complete(strrchr(v, ':') + 1))
+        if ((v = wire_get(m, key)) && (digest = strrchr(v, ':')) && !complete(digest + 1))
             return false;
     }
     return true;

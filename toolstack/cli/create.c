@@ -111,6 +111,7 @@ static int send_create(struct client_conn *c, const struct xl_config *x,
     char buf[WIRE_LINE_MAX], what[64], key[16];
     struct wire_out req;
     struct wire_msg reply;
+    const char *error;
     int rc;
 
     wire_begin(&req, "req");
@@ -140,7 +141,7 @@ static int send_create(struct client_conn *c, const struct xl_config *x,
     }
     if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))))
         return rc;
-    if (files_missing && wire_get(&reply, "error") && !strcmp(wire_get(&reply, "error"), "ENOENT")) {
+    if (files_missing && (error = wire_get(&reply, "error")) && !strcmp(error, "ENOENT")) {
         *files_missing = true;
         return 0;
     }
