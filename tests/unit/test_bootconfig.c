@@ -600,12 +600,25 @@ static void test_device_service_domains(void **state)
                  "line 12: disks and vifs need exactly one domain with role backend, found more");
     expect_error("domain xs\nkernel x\nvif\nroles xenstore\ndomain svc\nkernel s\nroles backend\n",
                  -EINVAL, "line 3: domain 'xs' is the xenstore domain: it cannot have disks or vifs");
-    expect_error(SERVICE "disk target=a,vdev=xvda\n", -EINVAL,
-                 "line 7: domain 'svc' is the backend domain: it cannot have disks or vifs");
+    expect_error(SERVICE "disk target=a,vdev=xvda\nvif\n", -EINVAL,
+                 "line 7: domain 'svc' is the backend domain: it cannot have vifs");
     expect_error("vif\n", -EINVAL, "line 1: 'vif' outside a domain block (start one with 'domain NAME')");
     /* Without devices, no service domain is needed; with them, two backends without devices
      * anywhere are fine too. */
     expect_ok("domain b1\nkernel k\nroles backend\ndomain b2\nkernel k\nroles backend\n");
+}
+
+/* The backend's own disk (the tool stack's inbox) is allowed and does not pause it; a guest's
+ * disk pauses the guest, wherever its lines stand relative to the backend's. */
+static void test_backend_own_disk(void **state)
+{
+    (void)state;
+    expect_ok(SERVICE "disk target=inbox.img,vdev=xvda\ndomain g\nkernel k\n"
+              "disk target=a,vdev=xvda\n");
+    assert_int_equal(cfg.domains[1].nr_disks, 1);
+    assert_false(cfg.domains[0].paused);
+    assert_false(cfg.domains[1].paused);
+    assert_true(cfg.domains[2].paused);
 }
 
 int main(void)
@@ -635,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_list_errors),
         cmocka_unit_test(test_vif_errors),
         cmocka_unit_test(test_device_service_domains),
+        cmocka_unit_test(test_backend_own_disk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

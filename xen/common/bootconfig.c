@@ -503,14 +503,13 @@ static int too_many_devices(struct parser *p, const char *what, unsigned max)
     return -E2BIG;
 }
 
-/* A device was added to the open domain: it waits, paused, for its backend (the agent unpauses it). */
+/* A device was added to the open domain (check_devices pauses it for its backend). */
 static void device_added(struct parser *p)
 {
     unsigned *line = &p->device_line[p->out->nr_domains - 1];
 
     if (!*line)
         *line = p->line;
-    p->dom->paused = true;
 }
 
 /*
@@ -730,12 +729,14 @@ static int set_devices(struct parser *p, enum domain_key key, struct span value)
 }
 
 /*
- * Devices need their service domain: exactly one backend domain, a xenstore
- * domain, and neither of them with devices of its own.
+ * Devices need their service domain: exactly one backend domain and a xenstore
+ * domain without devices. The backend's own disks are its pmem, served to no
+ * one (the tool stack's inbox); a guest with devices waits, paused, for the
+ * agent to unpause it.
  */
 static int check_devices(struct parser *p)
 {
-    const struct domain_config *backend = NULL, *d;
+    struct domain_config *backend = NULL, *d;
     unsigned first = 0, nr_backends = 0;
     struct msg *m;
 
@@ -760,14 +761,15 @@ static int check_devices(struct parser *p)
     }
     for (unsigned i = 0; i < p->out->nr_domains; i++) {
         d = &p->out->domains[i];
-        if (p->device_line[i] && (d->roles & (WISP_ROLE_BACKEND | WISP_ROLE_XENSTORE))) {
+        if (p->device_line[i] && (d->roles & WISP_ROLE_XENSTORE || (d == backend && d->nr_vifs))) {
             m = error_at(p, p->device_line[i]);
             msg_str(m, "domain '");
             msg_str(m, d->name);
-            msg_str(m, d == backend ? "' is the backend domain: it cannot have disks or vifs"
+            msg_str(m, d == backend ? "' is the backend domain: it cannot have vifs"
                                     : "' is the xenstore domain: it cannot have disks or vifs");
             return -EINVAL;
         }
+        d->paused |= p->device_line[i] && d != backend;
     }
     return 0;
 }

@@ -58,7 +58,7 @@ struct domain_config {
     uint32_t weight;                    /* relative CPU share; default 256, 1..65535 */
     uint32_t cap;                       /* percent of one pCPU at most; 0 = no cap */
     uint64_t cpus;                      /* bit per pCPU it may run on; default all */
-    unsigned nr_disks, nr_vifs;         /* any device: paused is set (the agent unpauses) */
+    unsigned nr_disks, nr_vifs;         /* a guest with any: paused is set (the agent unpauses) */
     struct disk_config disks[BOOTCFG_MAX_DISKS];
     struct vif_config vifs[BOOTCFG_MAX_VIFS];
 };
