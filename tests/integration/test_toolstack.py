@@ -10,12 +10,15 @@ that leaves mid-request, a second client at once), `wisp create` makes domains f
 files (on_poweroff destroy and preserve, on_reboot restart until a guest rebooting at once is
 given up, create/destroy cycles reusing one id, configs with
 every kind of error leaving nothing behind; Bochs one create, its channel being slow),
-`wisp console` types into a guest and shows its answer, and
+`wisp console` types into a guest and shows its answer, files reach the agent through the
+inbox (QEMU's shared RAM: two creates at once, a file in chunks, the host channel when there
+is no inbox or it is not found, takes that do not add up refused), and
 `wisp down` ends it all. `--preload` puts the unstripped act64.elf in the service domain's
 initramfs: creates of it send nothing (Bochs creates only it), and the agent says so.
 """
 import hashlib
 import os
+import pathlib
 import re
 import socket
 import subprocess
@@ -268,6 +271,69 @@ def check_hostile_clients(run_dir, env):
     assert "canary" in listed(env)                          # the broker is still there
 
 
+def taken_from_inbox(run_dir, path):
+    digest = hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+    return f"wisp-agent: file {digest[:12]}... " in console_text(run_dir)
+
+
+def check_inbox(tmp_path, run_dir, env, kernel):
+    """Under QEMU, wisp create hands files over through the inbox (shared RAM): two creates
+    at once take turns, a file larger than the inbox goes in chunks; without the inbox, or
+    with one that is not where its header says, the host channel carries them; and the
+    agent refuses takes that do not add up."""
+    def variant(name, extra):
+        path = tmp_path / name
+        path.write_bytes(pathlib.Path(kernel).read_bytes() + extra)
+        return path
+
+    kernels = [variant(f"inbox{i}.elf", bytes([i]) * (i + 1)) for i in range(4)]
+    ramdisk = tmp_path / "ramdisk.bin"
+    ramdisk.write_bytes(os.urandom(20 << 20))           # two chunks of the 16 MiB inbox
+    cfgs = [xl_cfg(tmp_path, f"in{i}", f'name = "in{i}"\nkernel = "{kernels[i]}"\n'
+                   'extra = "act=canary beats=1"\nmemory = 48\n' +
+                   (f'ramdisk = "{ramdisk}"\n' if i == 0 else "")) for i in range(4)]
+    both = [subprocess.Popen([str(WISP), "create", c], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for c in cfgs[:2]]
+    for p in both:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0 and "inbox" not in err, (out, err)
+    assert taken_from_inbox(run_dir, kernels[0]) and taken_from_inbox(run_dir, kernels[1])
+    assert taken_from_inbox(run_dir, ramdisk)
+    for name in ("in0", "in1"):
+        wait_for(f"{name} done", lambda: f"[{name}] CANARY done" in console_text(run_dir), 300)
+
+    image = run_dir / "inbox.img"
+    saved = image.read_bytes()[:4096]
+    image.write_bytes(saved.replace(b"wisp-inbox 1 ", b"wisp-inbox 1 f", 1)[:4096])
+    wrong = wisp(env, "create", cfgs[2], timeout=600)   # a header found nowhere in RAM
+    assert wrong.returncode == 0 and "the inbox cannot be used (it is not in the machine's " \
+        "RAM); sending over the host channel" in wrong.stderr, wrong
+    image.unlink()                                      # no inbox at all: as under Bochs
+    assert wisp(env, "create", cfgs[3], timeout=600).returncode == 0
+    with open(image, "wb") as f:
+        f.write(saved)
+        f.truncate(4096 + (16 << 20))
+    assert not taken_from_inbox(run_dir, kernels[2]) and not taken_from_inbox(run_dir, kernels[3])
+    for name in ("in2", "in3"):
+        wait_for(f"{name} done", lambda: f"[{name}] CANARY done" in console_text(run_dir), 300)
+
+    raw, junk = Raw(run_dir), "a" * 64
+    for args, status in ((f"size=20971520 offset=0 length=20971520", "-22"),  # above the inbox
+                         (f"size=10 offset=0 length=10", "-5"),       # not what its name says
+                         (f"size=10 offset=5 length=5", "-22"),       # not where the last ended
+                         (f"size=10 offset=0 length=0", "-22"),
+                         (f"size=10 offset=0 length=11", "-22"),
+                         (f"size=70000000 offset=0 length=10", "-22")):  # above 64 MiB
+        raw.send(f"req id=t op=take file={junk} {args}\n".encode())
+        reply = raw.until("reply id=t")
+        assert reply.startswith(f"reply id=t status={status} "), (args, reply)
+    raw.send(f"req id=h op=have file={junk} size=10\n".encode())
+    assert raw.until("reply id=h").startswith("reply id=h status=-2 "), "a bad file was kept"
+    raw.close()
+    for i in range(4):
+        wait_for(f"in{i} gone", lambda: f"in{i}" not in listed(env), 120)
+
+
 def test_up_preload_refusals(tmp_path):
     """--preload's bad files are refused before anything starts."""
     ninja_build(*(BUILD / t for t in SERVICE_TARGETS))
@@ -345,10 +411,12 @@ def test_up_list_control_down(tmp_path, emulator):
         assert "victim" not in listed(env)
         watcher.close()
 
-        if emulator == "qemu":              # the host channel carries this one
+        if emulator == "qemu":              # the inbox carries this one
             kernel = tmp_path / "act64-stripped.elf"
             subprocess.run(["strip", "-o", str(kernel), preloaded], check=True)
             check_create(tmp_path, run_dir, env, str(kernel), thorough=True)
+            assert taken_from_inbox(run_dir, kernel)
+            check_inbox(tmp_path, run_dir, env, str(kernel))
         else:                               # Bochs paces the channel: 160 KB would take minutes
             check_create(tmp_path, run_dir, env, preloaded, thorough=False)
         check_console(tmp_path, env, preloaded)

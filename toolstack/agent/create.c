@@ -14,6 +14,7 @@
 #include "create.h"
 #include "ctl.h"
 #include "devices.h"
+#include "inbox.h"
 #include "log.h"
 #include "sha256.h"
 #include "xen/sched.h"
@@ -138,36 +139,38 @@ int create_have(const struct wire_msg *m)
     return f && f->have == f->size && f->size == size ? 0 : -ENOENT;
 }
 
-/* offset 0 starts the file (again); every other chunk must come right after the last. */
-int create_put(const struct wire_msg *m)
+/*
+ * The file a chunk of size bytes at offset belongs to: offset 0 starts it
+ * (again); every other chunk must come right after the last. NULL with *err.
+ */
+static struct file *chunk_file(const char *name, uint64_t size, uint64_t offset, int *err)
 {
-    const char *name = wire_get(m, "file"), *data = wire_get(m, "data");
-    uint64_t size, offset;
-    struct file *f;
-    long n;
+    struct file *f = file_named(name);
 
-    if (!is_digest(name) || !data || wire_get_uint(m, "size", FILE_MAX, &size) ||
-        wire_get_uint(m, "offset", size, &offset))
-        return -EINVAL;
-    f = file_named(name);
     if (offset == 0) {
         if (f)
             drop(f);
         f = free_slot();
-        if (!make_room(size))
-            return -EFBIG;
-        if (!(f->data = malloc(size ? size : 1)))
-            return -ENOMEM;
+        if (!make_room(size)) {
+            *err = -EFBIG;
+            return NULL;
+        }
+        if (!(f->data = malloc(size ? size : 1))) {
+            *err = -ENOMEM;
+            return NULL;
+        }
         strcpy(f->name, name);
         f->size = size;
         f->have = 0;
     }
-    if (!f || offset != f->have || size != f->size)
-        return -EINVAL;             /* out of order, or another file's size */
-    n = wire_b64_decode(data, f->data + f->have, f->size - f->have);
-    if (n < 0)
-        return -EINVAL;
-    f->have += (size_t)n;
+    *err = -EINVAL;             /* out of order, or another file's size */
+    return f && offset == f->have && size == f->size ? f : NULL;
+}
+
+/* n more bytes are in: once the last is, the file must match its name. */
+static int chunk_done(struct file *f, size_t n)
+{
+    f->have += n;
     if (f->have == f->size) {
         char digest[SHA256_HEX_LEN + 1];
 
@@ -179,6 +182,46 @@ int create_put(const struct wire_msg *m)
         f->used = ++uses;
     }
     return 0;
+}
+
+int create_put(const struct wire_msg *m)
+{
+    const char *name = wire_get(m, "file"), *data = wire_get(m, "data");
+    uint64_t size, offset;
+    struct file *f;
+    long n;
+    int err;
+
+    if (!is_digest(name) || !data || wire_get_uint(m, "size", FILE_MAX, &size) ||
+        wire_get_uint(m, "offset", size, &offset))
+        return -EINVAL;
+    if (!(f = chunk_file(name, size, offset, &err)))
+        return err;
+    n = wire_b64_decode(data, f->data + f->have, f->size - f->have);
+    return n < 0 ? -EINVAL : chunk_done(f, (size_t)n);
+}
+
+/* As put, but the chunk's length bytes wait in the inbox (the host wrote them there). */
+int create_take(const struct wire_msg *m)
+{
+    const char *name = wire_get(m, "file");
+    uint64_t size, offset, length;
+    struct file *f;
+    int err;
+
+    if (!is_digest(name) || wire_get_uint(m, "size", FILE_MAX, &size) ||
+        wire_get_uint(m, "offset", size, &offset) ||
+        wire_get_uint(m, "length", size - offset, &length) || (!length && size))
+        return -EINVAL;
+    if (!(f = chunk_file(name, size, offset, &err)))
+        return err;
+    if ((err = inbox_read(f->data + f->have, length))) {
+        drop(f);
+        return err;
+    }
+    if (!(err = chunk_done(f, length)) && f->have == f->size)
+        say("file %.12s... (%zu bytes) taken from the inbox", f->name, f->size);
+    return err;
 }
 
 /* dir/name, a preloaded file, into the cache as it is (mapped, not copied); false if not. */

@@ -15,6 +15,13 @@
 int create_put(const struct wire_msg *m);
 
 /*
+ * `take`: as `put`, but the chunk (length bytes, at most the inbox's 16 MiB) is
+ * in the inbox, where the host wrote it; -ENODEV when there is no inbox (Bochs).
+ * A chunk that cannot be read drops the file.
+ */
+int create_take(const struct wire_msg *m);
+
+/*
  * Takes every file in dir named by a SHA-256 (the host's `wisp up --preload`
  * put them in this domain's initramfs) into the file cache, mapped in place;
  * the name is trusted, as the initramfs itself is.

@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "devices.h"
+#include "inbox.h"
 #include "log.h"
 
 #define TX_ATTEMPTS 8
@@ -60,21 +61,27 @@ bool devices_read_boot(void)
     }
     if (n == MAX_DEVICES)
         say("only the first %d devices are served", MAX_DEVICES);
-    nr_devices = n;
+    nr_devices = 0;
     for (unsigned int i = 0; i < n; i++) {
+        struct device *dev = &devices[nr_devices];
         char what[96];
 
-        devices[i] = (struct device){ .d = listed[i], .valid = devnodes_check(&listed[i]) == 0,
-                                      .loop_fd = -1 };
-        if (devices[i].valid) {
-            describe(&devices[i].d, what, sizeof(what));
+        if (listed[i].kind == WISP_DEV_DISK && listed[i].frontend == listed[i].backend) {
+            inbox_offer(&listed[i], &env.paths, env.pmem_wait_ms);    /* our own: no vbd */
+            continue;
+        }
+        *dev = (struct device){ .d = listed[i], .valid = devnodes_check(&listed[i]) == 0,
+                                .loop_fd = -1 };
+        nr_devices++;
+        if (dev->valid) {
+            describe(&dev->d, what, sizeof(what));
             say("device %u: %s", i, what);
         } else {
             say("device %u: malformed (kind %u, frontend %u, backend %u, devid %u), skipped", i,
                 listed[i].kind, listed[i].frontend, listed[i].backend, listed[i].devid);
         }
     }
-    say("%u device%s", n, n == 1 ? "" : "s");
+    say("%u device%s", nr_devices, nr_devices == 1 ? "" : "s");
     return true;
 }
 

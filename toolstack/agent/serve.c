@@ -301,6 +301,8 @@ static int run_request(const struct wire_msg *m, const char *op, const char *id)
         return op_sched(m, id);
     if (!strcmp(op, "put"))
         return create_put(m);
+    if (!strcmp(op, "take"))
+        return create_take(m);
     if (!strcmp(op, "have"))
         return create_have(m);
     if (!strcmp(op, "console_input"))

@@ -74,7 +74,8 @@ static void set_defaults(struct run_options *opts)
 }
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
-       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL, OPT_EXTRA_MEMORY };
+       OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL, OPT_EXTRA_MEMORY,
+       OPT_RAM_FILE };
 
 /* Options given explicitly, for the checks that depend on them. */
 struct given { bool boot, memory, vcpus, guests, accel; };
@@ -95,6 +96,7 @@ static const struct option run_long_options[] = {
     { "cpus",       required_argument, NULL, OPT_CPUS },
     { "host-channel", required_argument, NULL, OPT_HOST_CHANNEL },
     { "extra-memory", required_argument, NULL, OPT_EXTRA_MEMORY },
+    { "ram-file",   required_argument, NULL, OPT_RAM_FILE },
     { "timeout",    required_argument, NULL, 't' },
     { "verbose",    no_argument,       NULL, 'v' },
     { "hypervisor", required_argument, NULL, 'H' },
@@ -200,6 +202,11 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
                                arg);
         opts->host_channel = arg;
         return 0;
+    case OPT_RAM_FILE:
+        if (!arg[0] || strpbrk(arg, ","))
+            return usage_error("--ram-file takes a path without commas, not '%s'", arg);
+        opts->ram_file = arg;
+        return 0;
     case OPT_DISK:
         return add_disk(arg, opts);
     case OPT_NET:
@@ -300,6 +307,8 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
     opts->kernel_name = opts->kernel;
     opts->linux_guest = opts->command != NULL;
 
+    if (opts->emulator == EMULATOR_BOCHS && opts->ram_file)
+        return usage_error("--ram-file is QEMU's: bochs cannot share its RAM%s", "");
     if (opts->emulator == EMULATOR_BOCHS && given.accel && opts->accel != ACCEL_AUTO)
         return usage_error("--accel is QEMU's: bochs always emulates VMX itself%s", "");
     if (opts->emulator == EMULATOR_BOCHS && given.boot && opts->boot == BOOT_DIRECT)
@@ -491,6 +500,8 @@ void print_run_usage(void)
 "                         channel to its control domains (docs/host-channel.md),\n"
 "                         relayed to one client at a time on the Unix socket PATH\n"
 "                         (created mode 0600)\n"
+"  --ram-file PATH        qemu: the machine's RAM is the file PATH, shared, so the\n"
+"                         host can write into it (wisp up's inbox, docs/toolstack.md)\n"
 "  --timeout SEC          kill the emulator after SEC seconds, 0 = never (default\n"
 "                         %u for qemu, %u for bochs; Linux guests %u and %u;\n"
 "                         none when interactive)\n"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "inbox.h"
 #include "labels.h"
 #include "proc.h"
 #include "wire.h"
@@ -305,6 +306,7 @@ static void __attribute__((noreturn)) shut_down(const char *why)
             (void)!write(b.clients[i].fd, b.clients[i].out, b.clients[i].out_len);
     if (b.machine > 0)
         end_process_group(b.machine, 3000);
+    inbox_remove_ram(b.dir);
     for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (run_file(b.dir, files[i], path, sizeof(path)))
             unlink(path);

@@ -9,6 +9,7 @@
 #include "create.h"
 #include "elf.h"
 #include "exit_codes.h"
+#include "inbox.h"
 #include "sha256.h"
 #include "wire.h"
 #include "xlcfg.h"
@@ -61,17 +62,20 @@ static bool agent_has(struct client_conn *c, const char *digest, size_t size)
 }
 
 /*
- * The file to the agent, named by its SHA-256, as `put` chunks on one
- * connection, unless the agent has it already; 0 or an exit status.
+ * The file to the agent, named by its SHA-256, unless the agent has it already:
+ * through the inbox when there is one, else as `put` chunks over the host
+ * channel, on one connection; 0 or an exit status.
  */
-static int put_file(struct client_conn *c, const unsigned char *data, size_t size,
-                    const char *digest)
+static int put_file(struct client_conn *c, struct inbox *ib, const unsigned char *data,
+                    size_t size, const char *digest)
 {
     static char text[CHUNK / 3 * 4 + 8];
     size_t offset = 0;
 
     if (agent_has(c, digest, size))
         return 0;
+    if (ib)
+        return inbox_send(ib, c, data, size, digest);
     do {
         char buf[WIRE_LINE_MAX];
         struct wire_out req;
@@ -192,12 +196,14 @@ static int check(const char *path, struct xl_config *x, struct create_files *f)
 
 static int put_files(struct client_conn *c, const struct xl_config *x, struct create_files *f)
 {
-    int rc = put_file(c, f->kernel.data, f->kernel.size, f->kernel.digest);
+    struct inbox *ib = inbox_open();
+    int rc = put_file(c, ib, f->kernel.data, f->kernel.size, f->kernel.digest);
 
     if (!rc && f->ramdisk.data)
-        rc = put_file(c, f->ramdisk.data, f->ramdisk.size, f->ramdisk.digest);
+        rc = put_file(c, ib, f->ramdisk.data, f->ramdisk.size, f->ramdisk.digest);
     for (unsigned i = 0; !rc && i < x->nr_disks; i++)
-        rc = put_file(c, f->disks[i].data, f->disks[i].size, f->disks[i].digest);
+        rc = put_file(c, ib, f->disks[i].data, f->disks[i].size, f->disks[i].digest);
+    inbox_close(ib);
     return rc;
 }
 

@@ -40,8 +40,8 @@ const char *emulator_program(enum emulator_kind kind)
  */
 static void qemu_argv(const struct run_options *opts, const struct boot_media *media,
                       const char *com2, char *args[MAX_ARGS], char *memory, size_t memory_size,
-                      char *cpus,
-                      size_t cpus_size, char *modules, size_t modules_size)
+                      char *cpus, size_t cpus_size, char *ram_backend, size_t ram_backend_size,
+                      char *modules, size_t modules_size)
 {
     int n = 0;
 
@@ -54,6 +54,15 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
     args[n++] = opts->accel_kvm ? "host" : "max";
     args[n++] = "-m";
     args[n++] = memory;
+    if (opts->ram_file) {               /* the host sees the RAM: `wisp up`'s inbox */
+        snprintf(ram_backend, ram_backend_size,
+                 "memory-backend-file,id=wisp-ram,size=%uM,mem-path=%s,share=on",
+                 media->machine_mib, opts->ram_file);
+        args[n++] = "-object";
+        args[n++] = ram_backend;
+        args[n++] = "-machine";
+        args[n++] = "memory-backend=wisp-ram";
+    }
     args[n++] = "-smp";
     args[n++] = cpus;
     args[n++] = "-nodefaults";
@@ -98,12 +107,14 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
 static enum wisp_exit start_qemu(const struct run_options *opts,
                                  const struct boot_media *media, struct emulator *emu)
 {
-    char *args[MAX_ARGS], memory[16], cpus[16], modules[(MEDIA_MAX_MODULES + 1) * PATH_MAX];
+    char *args[MAX_ARGS], memory[16], cpus[16], modules[(MEDIA_MAX_MODULES + 1) * PATH_MAX],
+        ram_backend[PATH_MAX + 96];
     struct spawn_request req = { .argv = args };
     int serial[2], input[2] = { -1, -1 }, log_fd, err;
 
     qemu_argv(opts, media, emu->host.master >= 0 ? emu->host.slave_path : NULL, args, memory,
-              sizeof(memory), cpus, sizeof(cpus), modules, sizeof(modules));
+              sizeof(memory), cpus, sizeof(cpus), ram_backend, sizeof(ram_backend), modules,
+              sizeof(modules));
     media_path(media, "qemu.log", emu->log_path, sizeof(emu->log_path));
     if (pipe2(serial, O_CLOEXEC) < 0)
         return WISP_EXIT_INFRA;

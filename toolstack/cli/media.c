@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "inbox_layout.h"
 #include "media.h"
 #include "proc.h"
 
@@ -362,7 +363,7 @@ static void write_guest_domain(FILE *f, const struct run_options *opts, unsigned
         fprintf(f, "  vif mac=00:16:3e:00:%02x:00\n", first_guest_domid(opts) + index - 1);
 }
 
-void media_write_service_domains(FILE *f, unsigned extra_mib)
+void media_write_service_domains(FILE *f, unsigned extra_mib, bool inbox)
 {
     fprintf(f, "domain xenstore\n"
                "  kernel " MODULE_XENSTORED "\n"
@@ -375,6 +376,8 @@ void media_write_service_domains(FILE *f, unsigned extra_mib)
                "  memory %u\n"
                "  cmdline console=hvc0 xen_privcmd.unrestricted=1 pci=conf1 quiet\n",
             XENSTORE_MEMORY_MIB, SERVICE_MEMORY_MIB + extra_mib);
+    if (inbox)      /* a disk of its own: its pmem, served to no one (docs/boot-config.md) */
+        fprintf(f, "  disk target=" INBOX_MODULE ",vdev=xvda\n");
 }
 
 /* The boot configuration module of a run without --config; format in docs/boot-config.md. */
@@ -386,7 +389,7 @@ static int write_config(const struct run_options *opts, const char *path)
     if (!f)
         return -errno;
     if (run_has_devices(opts))  /* in front of the guests: d1 and d2 */
-        media_write_service_domains(f, 0);
+        media_write_service_domains(f, 0, false);
     for (unsigned i = 1; i <= opts->guests; i++)
         write_guest_domain(f, opts, i);
     if (ferror(f))

@@ -71,8 +71,9 @@ bool media_path(const struct boot_media *media, const char *name, char *out, siz
 /*
  * The xenstore domain (d1) and the service domain (d2) as a boot configuration's
  * first domains; the service domain gets extra_mib more than its usual memory
- * (room for files preloaded into its initramfs).
+ * (room for files preloaded into its initramfs) and, with inbox, the inbox
+ * module as a disk of its own (`wisp up` under QEMU).
  */
-void media_write_service_domains(FILE *f, unsigned extra_mib);
+void media_write_service_domains(FILE *f, unsigned extra_mib, bool inbox);
 
 #endif

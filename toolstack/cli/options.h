@@ -95,6 +95,7 @@ struct run_options {
     bool hypervisor_given;      /* by --hypervisor or WISP_HYPERVISOR */
     const char *keep_dir;       /* NULL: temp dir, removed afterwards */
     const char *host_channel;   /* --host-channel: COM2 relayed to this Unix socket; NULL: none */
+    const char *ram_file;       /* --ram-file: QEMU's RAM backed by this file, shared; NULL: none */
     unsigned extra_mib;         /* --extra-memory: machine memory beyond the domains' (run-time domains) */
 
     enum interactive_choice interactive_choice;    /* --interactive / --no-interactive */

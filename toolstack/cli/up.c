@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "client.h"
 #include "exit_codes.h"
+#include "inbox.h"
 #include "media.h"
 #include "options.h"
 #include "preload.h"
@@ -153,6 +154,13 @@ static int service_initrd(const char *dir, const char *built, const struct up_op
     return preload_write_initrd(built, o->preload, o->nr_preload, path, preload_mib);
 }
 
+/* QEMU can back the machine's RAM by a shared file, so `wisp create` hands files over through
+ * it (the inbox); Bochs cannot, and sends them over COM2. */
+static bool uses_inbox(const struct up_options *o)
+{
+    return !strcmp(o->emulator, "qemu");
+}
+
 static int write_up_config(const char *dir, const struct up_options *o)
 {
     char path[PATH_MAX], target[PATH_MAX], *extra = NULL;
@@ -173,7 +181,8 @@ static int write_up_config(const char *dir, const struct up_options *o)
         fclose(in);
     }
     snprintf(target, sizeof(target), "%s/%s", files_dir(), XENSTORED_TARGET);
-    rc = link_into(dir, MODULE_XENSTORED, target);
+    rc = uses_inbox(o) ? inbox_prepare(dir) : 0;
+    rc = rc ? rc : link_into(dir, MODULE_XENSTORED, target);
     snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_KERNEL_TARGET);
     rc = rc ? rc : link_into(dir, MODULE_SERVICE_KERNEL, target);
     snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_INITRD_TARGET);
@@ -184,7 +193,7 @@ static int write_up_config(const char *dir, const struct up_options *o)
         fprintf(stderr, "wisp: cannot write %s/%s\n", dir, RUN_CONFIG);
         rc = WISP_EXIT_INFRA;
     } else if (!rc) {
-        media_write_service_domains(f, preload_mib);    /* the tool stack's own: d1 and d2 */
+        media_write_service_domains(f, preload_mib, uses_inbox(o));   /* d1 and d2 */
         if (extra)
             fputs(extra, f);
         if (fclose(f))
@@ -196,7 +205,7 @@ static int write_up_config(const char *dir, const struct up_options *o)
 
 /* The machine: `wisp run` on the configuration, its COM2 relayed to the channel socket. */
 static void run_argv(const char *dir, const struct up_options *o, char **argv, char *cfg,
-                     char *chan, char *self)
+                     char *chan, char *ram, char *self)
 {
     int n = 0;
 
@@ -217,6 +226,11 @@ static void run_argv(const char *dir, const struct up_options *o, char **argv, c
     argv[n++] = "--no-interactive";
     argv[n++] = "--extra-memory";
     argv[n++] = (char *)o->memory;
+    if (uses_inbox(o)) {
+        run_file(dir, RUN_RAM, ram, PATH_MAX);
+        argv[n++] = "--ram-file";
+        argv[n++] = ram;
+    }
     if (o->accel) {
         argv[n++] = "--accel";
         argv[n++] = (char *)o->accel;
@@ -272,7 +286,8 @@ static void __attribute__((noreturn)) become_broker(const char *dir, char **argv
 
 int cmd_up(int argc, char **argv)
 {
-    static char dir[PATH_MAX], cfg[PATH_MAX], chan[PATH_MAX], self[PATH_MAX], ready[PATH_MAX];
+    static char dir[PATH_MAX], cfg[PATH_MAX], chan[PATH_MAX], ram[PATH_MAX], self[PATH_MAX],
+        ready[PATH_MAX];
     char *args[MAX_RUN_ARGS];
     struct up_options o;
     long long deadline;
@@ -298,7 +313,7 @@ int cmd_up(int argc, char **argv)
     if (n <= 0)
         return WISP_EXIT_INFRA;
     self[n] = '\0';
-    run_argv(dir, &o, args, cfg, chan, self);
+    run_argv(dir, &o, args, cfg, chan, ram, self);
     run_file(dir, RUN_READY, ready, sizeof(ready));
     unlink(ready);
     fflush(NULL);

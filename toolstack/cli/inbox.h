@@ -1,0 +1,38 @@
+/* inbox.h (host tool): the inbox: files handed to the service domain through the machine's shared RAM instead of COM2 (docs/toolstack.md). */
+#ifndef WISP_CLI_INBOX_H
+#define WISP_CLI_INBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "client.h"
+
+#define RUN_RAM "ram"               /* run dir: a link to the machine's RAM file in /dev/shm */
+
+/*
+ * `wisp up` under QEMU: dir/inbox.img (a header with a fresh nonce, then room
+ * for a chunk) and dir/ram, a link to a new file in /dev/shm that `wisp run
+ * --ram-file` backs the machine's RAM with. 0, or an exit status after saying why.
+ */
+int inbox_prepare(const char *dir);
+
+/* The machine has ended: its RAM file and the link to it go. */
+void inbox_remove_ram(const char *dir);
+
+/*
+ * A client's hold on the inbox of the running Wisp, found in the machine's RAM
+ * by the hypervisor's log line for the module and checked by its header; held
+ * exclusively (flock) until inbox_close, so two creates take turns.
+ */
+struct inbox;
+
+/* NULL when this Wisp has no inbox (Bochs, or it cannot be found: then says why). */
+struct inbox *inbox_open(void);
+
+/* The file to the agent in `take` chunks: 0 or an exit status (after saying why). */
+int inbox_send(struct inbox *ib, struct client_conn *c, const unsigned char *data, size_t size,
+               const char *digest);
+
+void inbox_close(struct inbox *ib);
+
+#endif
