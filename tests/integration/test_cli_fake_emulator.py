@@ -234,6 +234,23 @@ def test_cpus_sets_the_emulated_machines_cpu_count(run_wisp, pvh_kernel, fake, t
         assert "cpu: model=tigerlake, count=4\n" in (keep / "bochsrc").read_text()
 
 
+def test_ram_file_backs_qemus_ram_and_is_refused_where_it_cannot(run_wisp, pvh_kernel, fake,
+                                                                 tmp_path):
+    ram = tmp_path / "machine.ram"
+    result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
+                      "--ram-file", ram, timeout=60)
+    assert result.code == EXIT_POWEROFF, result
+    argv = (Path(fake["FAKE_RECORD"]) / "argv.txt").read_text().splitlines()
+    mib = argv[argv.index("-m") + 1]
+    assert argv[argv.index("-object") + 1] == \
+        f"memory-backend-file,id=wisp-ram,size={mib}M,mem-path={ram},share=on"
+    assert argv[argv.index("-machine") + 1] == "memory-backend=wisp-ram"
+    for extra, emulator, message in ((["--ram-file", tmp_path / "a,b"], "qemu", "without commas"),
+                                     (["--ram-file", ram], "bochs", "bochs cannot share")):
+        refused = run_fake(run_wisp, pvh_kernel, fake, *extra, emulator=emulator)
+        assert refused.code == wisptest.EXIT_USAGE and message in refused.stderr, refused
+
+
 def test_temp_dir_removed(run_wisp, pvh_kernel, fake):
     result = run_fake(run_wisp, pvh_kernel, dict(fake, FAKE_SERIAL="(wisp) end: poweroff\n"),
                       "--boot", "grub", timeout=60)
