@@ -276,6 +276,30 @@ def taken_from_inbox(run_dir, path):
     return f"wisp-agent: file {digest[:12]}... " in console_text(run_dir)
 
 
+def check_digest_cache(tmp_path, run_dir, env, kernel):
+    """The CLI remembers a file's digest while the file stays as it was: a kernel rewritten
+    in place with other bytes of the same size and its old modification time put back is
+    hashed again (its change time moved), so the agent gets the new bytes."""
+    path = tmp_path / "rewritten.elf"
+    first = pathlib.Path(kernel).read_bytes() + b"1"
+    path.write_bytes(first)
+    cfg = xl_cfg(tmp_path, "rw", f'name = "rw"\nkernel = "{path}"\n'
+                 'extra = "act=canary beats=1"\nmemory = 16\n')
+    assert wisp(env, "create", cfg, timeout=600).returncode == 0
+    digest = hashlib.sha256(first).hexdigest()
+    assert f"{digest}" in (run_dir / "digests").read_text()
+    wait_for("rw gone", lambda: "rw" not in listed(env), 120)
+    stat = path.stat()
+    with open(path, "r+b") as f:                # same inode, same size, other bytes
+        f.seek(len(first) - 1)
+        f.write(b"2")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_size == stat.st_size
+    assert wisp(env, "create", cfg, timeout=600).returncode == 0
+    assert taken_from_inbox(run_dir, path), "the old digest was used for new bytes"
+    wait_for("rw gone", lambda: "rw" not in listed(env), 120)
+
+
 def check_inbox(tmp_path, run_dir, env, kernel):
     """Under QEMU, wisp create hands files over through the inbox (shared RAM): two creates
     at once take turns, a file larger than the inbox goes in chunks; without the inbox, or
@@ -317,6 +341,7 @@ def check_inbox(tmp_path, run_dir, env, kernel):
     for name in ("in2", "in3"):
         wait_for(f"{name} done", lambda: f"[{name}] CANARY done" in console_text(run_dir), 300)
 
+    check_digest_cache(tmp_path, run_dir, env, kernel)
     raw, junk = Raw(run_dir), "a" * 64
     for args, status in ((f"size=20971520 offset=0 length=20971520", "-22"),  # above the inbox
                          (f"size=10 offset=0 length=10", "-5"),       # not what its name says

@@ -49,6 +49,7 @@ struct file {
  */
 struct created {
     uint32_t domid;             /* 0: free slot */
+    unsigned long build;        /* this build's number: a reused id's builds differ */
     uint8_t on[SHUTDOWN_watchdog + 1];
     bool restart;               /* destroyed to be built again once it has gone */
     unsigned restarts;          /* restarts since window_start (seconds, CLOCK_MONOTONIC) */
@@ -59,7 +60,7 @@ struct created {
 
 static struct file files[MAX_FILES];
 static struct created created[MAX_CREATED];
-static unsigned long uses;
+static unsigned long uses, builds;
 
 static struct file *file_named(const char *name)
 {
@@ -352,7 +353,8 @@ static void remember(uint32_t domid, const struct wire_msg *m, unsigned restarts
 
     if (!c)
         return;         /* no record: when it ends, it is destroyed (the default) */
-    *c = (struct created){ .domid = domid, .restarts = restarts, .window_start = window_start };
+    *c = (struct created){ .domid = domid, .build = ++builds, .restarts = restarts,
+                           .window_start = window_start };
     memset(c->on, ACT_DESTROY, sizeof(c->on));
     c->on[SHUTDOWN_poweroff] = (uint8_t)action_of(m, "on_poweroff");
     c->on[SHUTDOWN_reboot] = (uint8_t)action_of(m, "on_reboot");
@@ -610,4 +612,12 @@ void create_forget(int privcmd, uint32_t domid)
             created[i].domid = 0;
         return;                 /* one record an id: the restarted one may hold it again */
     }
+}
+
+unsigned long create_build_of(uint32_t domid)
+{
+    for (unsigned i = 0; i < MAX_CREATED; i++)
+        if (created[i].domid == domid)
+            return created[i].build;
+    return 0;
 }

@@ -49,4 +49,11 @@ void create_on_shutdown(int privcmd, const struct wisp_domain_info *d);
 /* It has gone: forget it (its id may come back for another domain), or build it again for a restart. */
 void create_forget(int privcmd, uint32_t domid);
 
+/*
+ * Which of the agent's builds domid is now (0: none of its own). Ids are reused,
+ * and a domain made again with the same id and name may end before anyone looks:
+ * this tells it from the one before.
+ */
+unsigned long create_build_of(uint32_t domid);
+
 #endif

@@ -22,6 +22,7 @@ static struct {
     struct wire_lines lines;
     /* What the last look saw, to tell the host what changed. */
     struct wisp_domain_info known[MAX_DOMAINS_LISTED];
+    unsigned long known_build[MAX_DOMAINS_LISTED];     /* create_build_of each, then */
     unsigned int nr_known;
 } srv;
 
@@ -408,13 +409,23 @@ static const struct wisp_domain_info *find(const struct wisp_domain_info *in, un
     return NULL;
 }
 
-/* The same domain as d in in[]: the same id and name (ids are reused). */
-static const struct wisp_domain_info *find_same(const struct wisp_domain_info *in, unsigned int n,
-                                                const struct wisp_domain_info *d)
+/* The domain the last look knew as d now, in listed: the same id, name and build (ids are reused). */
+static const struct wisp_domain_info *still_there(const struct wisp_domain_info *d,
+                                                 unsigned long build, unsigned int n)
 {
-    const struct wisp_domain_info *f = find(in, n, d->domid);
+    const struct wisp_domain_info *f = find(listed, n, d->domid);
 
-    return f && !memcmp(f->name, d->name, sizeof(d->name)) ? f : NULL;
+    return f && !memcmp(f->name, d->name, sizeof(d->name)) &&
+           create_build_of(d->domid) == build ? f : NULL;
+}
+
+/* Whether the last look knew d (listed now): the same id, name and build. */
+static bool known_before(const struct wisp_domain_info *d)
+{
+    const struct wisp_domain_info *f = find(srv.known, srv.nr_known, d->domid);
+
+    return f && !memcmp(f->name, d->name, sizeof(d->name)) &&
+           srv.known_build[f - srv.known] == create_build_of(d->domid);
 }
 
 /* One event per domain whose state changed, that appeared, or that is gone (state "gone"). */
@@ -426,7 +437,7 @@ void serve_domains_changed(void)
         return;
     for (unsigned int i = 0; i < srv.nr_known; i++) {
         const struct wisp_domain_info *was = &srv.known[i];
-        const struct wisp_domain_info *now = find_same(listed, (unsigned int)n, was);
+        const struct wisp_domain_info *now = still_there(was, srv.known_build[i], (unsigned)n);
         struct wire_out o;
 
         if (now && now->state == was->state)
@@ -452,7 +463,7 @@ void serve_domains_changed(void)
     for (int i = 0; i < n; i++) {
         struct wire_out o;
 
-        if (find_same(srv.known, srv.nr_known, &listed[i]))
+        if (known_before(&listed[i]))
             continue;
         if (listed[i].state == WISP_DOMSTATE_SHUTDOWN)    /* it ended before we first saw it */
             create_on_shutdown(srv.privcmd, &listed[i]);
@@ -462,4 +473,6 @@ void serve_domains_changed(void)
     }
     srv.nr_known = (unsigned int)n;
     memcpy(srv.known, listed, sizeof(listed[0]) * srv.nr_known);
+    for (unsigned int i = 0; i < srv.nr_known; i++)
+        srv.known_build[i] = create_build_of(srv.known[i].domid);
 }

@@ -9,6 +9,7 @@
 #include "create.h"
 #include "elf.h"
 #include "exit_codes.h"
+#include "file_digest.h"
 #include "inbox.h"
 #include "sha256.h"
 #include "wire.h"
@@ -101,8 +102,7 @@ static int put_file(struct client_conn *c, struct inbox *ib, const unsigned char
 
 /* The files a create sends (if the agent lacks them): kernel, ramdisk, the disks' images. */
 struct create_files {
-    struct sent { void *data; size_t size; char digest[SHA256_HEX_LEN + 1]; }
-        kernel, ramdisk, disks[XLCFG_MAX_DISKS];
+    struct hashed_file kernel, ramdisk, disks[XLCFG_MAX_DISKS];
 };
 
 /*
@@ -174,23 +174,17 @@ static int check(const char *path, struct xl_config *x, struct create_files *f)
         return WISP_EXIT_USAGE;
     }
     free(text);
-    if (!(f->kernel.data = create_read_file("kernel", x->kernel, &f->kernel.size)))
+    if (file_read_hashed("kernel", x->kernel, CREATE_FILE_MAX, &f->kernel))
         return WISP_EXIT_USAGE;
     if (pvh_elf_parse(f->kernel.data, f->kernel.size, &img, &why)) {
         fprintf(stderr, "wisp: kernel %s: not a PVH kernel: %s\n", x->kernel, why);
         return WISP_EXIT_USAGE;
     }
-    if (x->ramdisk[0] && !(f->ramdisk.data = create_read_file("ramdisk", x->ramdisk,
-                                                              &f->ramdisk.size)))
+    if (x->ramdisk[0] && file_read_hashed("ramdisk", x->ramdisk, CREATE_FILE_MAX, &f->ramdisk))
         return WISP_EXIT_USAGE;
     for (unsigned i = 0; i < x->nr_disks; i++)
-        if (!(f->disks[i].data = create_read_file("disk", x->disks[i].target, &f->disks[i].size)))
+        if (file_read_hashed("disk", x->disks[i].target, CREATE_FILE_MAX, &f->disks[i]))
             return WISP_EXIT_USAGE;
-    sha256_hex(f->kernel.data, f->kernel.size, f->kernel.digest);
-    if (f->ramdisk.data)
-        sha256_hex(f->ramdisk.data, f->ramdisk.size, f->ramdisk.digest);
-    for (unsigned i = 0; i < x->nr_disks; i++)
-        sha256_hex(f->disks[i].data, f->disks[i].size, f->disks[i].digest);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "create.h"
 #include "exit_codes.h"
+#include "file_digest.h"
 #include "preload.h"
 #include "sha256.h"
 
@@ -75,21 +76,20 @@ static int put_files(struct archive *a, const char *const *files, unsigned n, ui
     put_entry(a, "preload", NEWC_MODE_DIR, 2, NULL, 0);
     for (unsigned i = 0; i < n; i++) {
         char name[16 + SHA256_HEX_LEN] = "preload/";
-        size_t size;
-        void *data = create_read_file("--preload", files[i], &size);
+        struct hashed_file f;
 
-        if (!data)
+        if (file_read_hashed("--preload", files[i], CREATE_FILE_MAX, &f))
             return WISP_EXIT_USAGE;
-        *total += size;
+        *total += f.size;
         if (*total > PRELOAD_MAX_BYTES) {
             fprintf(stderr, "wisp: --preload: the files come to more than %u MiB\n",
                     PRELOAD_MAX_BYTES >> 20);
-            free(data);
+            free(f.data);
             return WISP_EXIT_USAGE;
         }
-        sha256_hex(data, size, name + strlen(name));
-        put_entry(a, name, NEWC_MODE_FILE, 1, data, size);
-        free(data);
+        strcat(name, f.digest);
+        put_entry(a, name, NEWC_MODE_FILE, 1, f.data, f.size);
+        free(f.data);
     }
     put_entry(a, "TRAILER!!!", 0, 1, NULL, 0);
     return 0;
