@@ -36,19 +36,22 @@ static void test_memcpy_lengths_and_alignments(void **state)
         }
 }
 
+#define SET_AREA 400
+
+/* Every length up to 300 (none, one and four 64-byte blocks, words, bytes) at every offset up to 8. */
 static void test_memset_lengths_alignments_and_byte_value(void **state)
 {
     (void)state;
     for (size_t off = 0; off < 8; off++)
-        for (size_t n = 0; n <= 40; n++) {
-            unsigned char got[AREA], want[AREA];
+        for (size_t n = 0; n <= 300; n++) {
+            unsigned char got[SET_AREA], want[SET_AREA];
 
-            fill(got, AREA, 5);
-            memcpy(want, got, AREA);
+            fill(got, SET_AREA, 5);
+            memcpy(want, got, SET_AREA);
             memset(want + off, 0xa5, n);
             /* Only the low byte of c counts, as in C. */
             assert_ptr_equal(wisp_memset(got + off, 0x7a5, n), got + off);
-            assert_memory_equal(got, want, AREA);
+            assert_memory_equal(got, want, SET_AREA);
         }
 }
 

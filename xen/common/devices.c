@@ -10,8 +10,6 @@
 /* Regions start at 4 GiB or the first 1 GiB boundary above the backend's RAM. */
 #define PMEM_FLOOR (4ull << 30)
 
-static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
 /*
  * Filled by devices_init before any domain exists, then read-only; pad_* change
  * when the backend is built and freed (one vCPU in the hypervisor at a time).
@@ -36,7 +34,7 @@ uint32_t devices_count(void)
 /* Zeroes the image's last page after its end, unless another module lies there. */
 static void clear_image_tail(const struct boot_info *bi, const struct boot_module *m)
 {
-    uint64_t tail = align_up(m->end, PAGE_SIZE);
+    uint64_t tail = round_up(m->end, PAGE_SIZE);
 
     for (unsigned i = 0; i < bi->nr_modules; i++)
         if (&bi->modules[i] != m && bi->modules[i].start < tail && bi->modules[i].end > m->end)
@@ -61,7 +59,7 @@ static int add_disk(const struct boot_config *bc, const struct boot_info *bi, un
     *dev = (struct wisp_ctl_device){
         .frontend = (uint16_t)domid, .backend = (uint16_t)backend, .kind = WISP_DEV_DISK,
         .readonly = disk->readonly, .handle = (uint16_t)nr, .devid = disk->devid,
-        .pmem_gpa = *gpa, .pmem_bytes = align_up(m->end - m->start, PAGE_SIZE_2M),
+        .pmem_gpa = *gpa, .pmem_bytes = round_up(m->end - m->start, PAGE_SIZE_2M),
         .image_bytes = m->end - m->start,
     };
     memcpy(dev->vdev, disk->vdev, sizeof(dev->vdev));
@@ -81,7 +79,7 @@ int devices_init(const struct boot_config *bc, const struct boot_info *bi)
         if (bc->domains[i].roles & WISP_ROLE_BACKEND)
             backend = i + 1;    /* one, when there are devices (bootconfig.c) */
     gpa = backend ? (uint64_t)bc->domains[backend - 1].memory_mib << 20 : 0;
-    gpa = gpa < PMEM_FLOOR ? PMEM_FLOOR : align_up(gpa, PAGE_SIZE_1G);
+    gpa = gpa < PMEM_FLOOR ? PMEM_FLOOR : round_up(gpa, PAGE_SIZE_1G);
     for (unsigned id = 1; id <= bc->nr_domains; id++) {
         const struct domain_config *dc = &bc->domains[id - 1];
 
@@ -126,7 +124,7 @@ int devices_map_pmem(struct domain *d)
         d->pmem_bytes += backs_disk(d, i) ? devices[i].pmem_bytes : 0;   /* p2m table budget */
     for (uint32_t i = 0; i < nr_devices; i++) {
         const struct wisp_ctl_device *dev = &devices[i];
-        uint64_t image = align_up(dev->image_bytes, PAGE_SIZE);
+        uint64_t image = round_up(dev->image_bytes, PAGE_SIZE);
 
         if (!backs_disk(d, i))
             continue;

@@ -18,11 +18,15 @@ void *memcpy(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *ret = dst;
-    size_t words = n / 8;
+    size_t blocks = n / 64;
 
-    __asm__ volatile("rep stosq\n\tmov %2, %%rcx\n\trep stosb"
-                     : "+D"(dst), "+c"(words) : "r"(n % 8),
-                       "a"((unsigned char)c * 0x0101010101010101ull) : "memory");
+    /* Whole 64-byte blocks by eight plain stores a loop: under QEMU TCG that is twice as fast
+     * as rep stosq (a domain's scrub), and no slower on hardware. Then words, then bytes. */
+    __asm__ volatile("test %1, %1\n\tjz 2f\n1:\tmov %%rax, (%0)\n\tmov %%rax, 8(%0)\n\tmov %%rax, 16(%0)\n\t"
+                     "mov %%rax, 24(%0)\n\tmov %%rax, 32(%0)\n\tmov %%rax, 40(%0)\n\tmov %%rax, 48(%0)\n\t"
+                     "mov %%rax, 56(%0)\n\tadd $64, %0\n\tdec %1\n\tjnz 1b\n2:\tmov %2, %%rcx\n\trep stosq\n\t"
+                     "mov %3, %%rcx\n\trep stosb" : "+D"(dst), "+r"(blocks) : "r"(n % 64 / 8), "r"(n % 8),
+                     "a"((unsigned char)c * 0x0101010101010101ull) : "rcx", "memory");
     return ret;
 }
 

@@ -8,6 +8,10 @@
 
 #define __must_check __attribute__((warn_unused_result))
 
+/* v rounded up or down to a multiple of a, a power of two. */
+static inline uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+static inline uint64_t round_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+
 /* Implemented in xen/common/lib.c. */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

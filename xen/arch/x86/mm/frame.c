@@ -19,14 +19,11 @@ static uint64_t owned_bits[FRAME_MAP_WORDS(MAP_FRAMES)];
 static struct frame_map frames;
 static uint64_t max_page;           /* highest RAM frame + 1, above 4 GiB too */
 
-static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
-
 /* Removes every frame that [start, end) touches. */
 static void reserve(uint64_t start, uint64_t end)
 {
-    start = align_down(start, PAGE_SIZE);
-    end = align_up(end, PAGE_SIZE);
+    start = round_down(start, PAGE_SIZE);
+    end = round_up(end, PAGE_SIZE);
     if (start < end)
         frame_map_remove(&frames, start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT);
 }
@@ -36,8 +33,8 @@ void frames_init(const struct boot_info *bi, const uint64_t (*in_use)[2], unsign
     frame_map_init(&frames, free_bits, owned_bits, MAP_FRAMES);
     for (unsigned i = 0; i < bi->nr_mem; i++) {
         const struct boot_mem_range *m = &bi->mem[i];
-        uint64_t start = align_up(m->base, PAGE_SIZE);
-        uint64_t end = align_down(m->base + m->size, PAGE_SIZE);
+        uint64_t start = round_up(m->base, PAGE_SIZE);
+        uint64_t end = round_down(m->base + m->size, PAGE_SIZE);
 
         if (m->type != BOOT_MEM_RAM)
             continue;
@@ -67,7 +64,7 @@ uint64_t frames_take(uint64_t bytes, uint64_t align)
 
     if (!bytes || bytes > HOST_MAPPED_LIMIT)
         return 0;
-    if (!frame_map_alloc(&frames, align_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, align >> PAGE_SHIFT,
+    if (!frame_map_alloc(&frames, round_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, align >> PAGE_SHIFT,
                          &first))
         return 0;
     return first << PAGE_SHIFT;
@@ -78,7 +75,7 @@ uint64_t frames_alloc(uint64_t bytes, uint64_t align)
     uint64_t pa = frames_take(bytes, align);
 
     if (pa)
-        memset(phys_to_virt(pa), 0, align_up(bytes, PAGE_SIZE));
+        memset(phys_to_virt(pa), 0, round_up(bytes, PAGE_SIZE));
     return pa;
 }
 
@@ -87,7 +84,7 @@ void frames_free(uint64_t pa, uint64_t bytes)
 {
     uint64_t bad = 0;
     uint64_t refused = frame_map_free(&frames, pa >> PAGE_SHIFT,
-                                      align_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, &bad);
+                                      round_up(bytes, PAGE_SIZE) >> PAGE_SHIFT, &bad);
 
     if (refused)
         log_error("frame allocator: %lu frame(s) not freed, first 0x%lx: already free or not RAM",

@@ -122,8 +122,6 @@ static bool run_is_free(const struct frame_map *m, uint64_t start, uint64_t n, u
     return true;
 }
 
-static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
 bool frame_map_alloc(struct frame_map *m, uint64_t n, uint64_t align, uint64_t *first)
 {
     uint64_t used;
@@ -131,9 +129,9 @@ bool frame_map_alloc(struct frame_map *m, uint64_t n, uint64_t align, uint64_t *
     if (n == 0 || n > m->nr_frames || align == 0 || (align & (align - 1)))
         return false;
     m->hint = next_free(m, m->hint);        /* nothing below the hint is free */
-    for (uint64_t start = align_up(m->hint, align);
+    for (uint64_t start = round_up(m->hint, align);
          start < m->nr_frames && n <= m->nr_frames - start;
-         start = align_up(next_free(m, used + 1), align)) {
+         start = round_up(next_free(m, used + 1), align)) {
         if (!run_is_free(m, start, n, &used))
             continue;
         for (uint64_t f = start; f < start + n; f++)
