@@ -11,6 +11,7 @@
 #include "exit_codes.h"
 #include "file_digest.h"
 #include "inbox.h"
+#include "inbox_layout.h"
 #include "sha256.h"
 #include "wire.h"
 #include "xlcfg.h"
@@ -62,38 +63,51 @@ static bool agent_has(struct client_conn *c, const char *digest, size_t size)
            (status = wire_get(&reply, "status")) && !strcmp(status, "0");
 }
 
+/* A chunk of the file to the agent: written into the inbox and taken, or sent as a `put` line. */
+static int send_chunk(struct client_conn *c, struct inbox *ib, const unsigned char *data,
+                      size_t size, size_t offset, size_t n, const char *digest)
+{
+    static char text[CHUNK / 3 * 4 + 8];
+    char buf[WIRE_LINE_MAX];
+    struct wire_out req;
+    struct wire_msg reply;
+    int rc;
+
+    wire_begin(&req, "req");
+    wire_add(&req, "id", "1");
+    wire_add(&req, "op", ib ? "take" : "put");
+    wire_add(&req, "file", digest);
+    wire_addf(&req, "size", "%zu", size);
+    wire_addf(&req, "offset", "%zu", offset);
+    if (ib) {
+        inbox_write(ib, data + offset, n);
+        wire_addf(&req, "length", "%zu", n);
+    } else {
+        wire_b64_encode(data + offset, n, text);
+        wire_add(&req, "data", text);
+    }
+    if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))))
+        return rc;
+    return client_judge(ib ? "sending the files through the inbox" : "sending the files", &reply);
+}
+
 /*
  * The file to the agent, named by its SHA-256, unless the agent has it already:
- * through the inbox when there is one, else as `put` chunks over the host
- * channel, on one connection; 0 or an exit status.
+ * through the inbox when there is one (16 MiB a chunk), else over the host
+ * channel (CHUNK bytes a line), on one connection; 0 or an exit status.
  */
 static int put_file(struct client_conn *c, struct inbox *ib, const unsigned char *data,
                     size_t size, const char *digest)
 {
-    static char text[CHUNK / 3 * 4 + 8];
-    size_t offset = 0;
+    size_t chunk = ib ? INBOX_DATA_BYTES : CHUNK, offset = 0;
 
     if (agent_has(c, digest, size))
         return 0;
-    if (ib)
-        return inbox_send(ib, c, data, size, digest);
     do {
-        char buf[WIRE_LINE_MAX];
-        struct wire_out req;
-        struct wire_msg reply;
-        size_t n = size - offset < CHUNK ? size - offset : CHUNK;
-        int rc;
+        size_t n = size - offset < chunk ? size - offset : chunk;
+        int rc = send_chunk(c, ib, data, size, offset, n, digest);
 
-        wire_b64_encode(data + offset, n, text);
-        wire_begin(&req, "req");
-        wire_add(&req, "id", "1");
-        wire_add(&req, "op", "put");
-        wire_add(&req, "file", digest);
-        wire_addf(&req, "size", "%zu", size);
-        wire_addf(&req, "offset", "%zu", offset);
-        wire_add(&req, "data", text);
-        if ((rc = client_exchange(c, &req, NULL, NULL, &reply, buf, sizeof(buf))) ||
-            (rc = client_judge("sending the files", &reply)))
+        if (rc)
             return rc;
         offset += n;
     } while (offset < size);

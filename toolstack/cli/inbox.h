@@ -29,9 +29,8 @@ struct inbox;
 /* NULL when this Wisp has no inbox (Bochs, or it cannot be found: then says why). */
 struct inbox *inbox_open(void);
 
-/* The file to the agent in `take` chunks: 0 or an exit status (after saying why). */
-int inbox_send(struct inbox *ib, struct client_conn *c, const unsigned char *data, size_t size,
-               const char *digest);
+/* n bytes (at most INBOX_DATA_BYTES, inbox_layout.h) into the data area, for the next `take`. */
+void inbox_write(struct inbox *ib, const void *data, size_t n);
 
 void inbox_close(struct inbox *ib);
 
