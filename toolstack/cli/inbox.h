@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-
 #define RUN_RAM "ram"               /* run dir: a link to the machine's RAM file in /dev/shm */
 
 /*
