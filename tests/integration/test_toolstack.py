@@ -283,6 +283,7 @@ def check_digest_cache(tmp_path, run_dir, env, kernel):
     path = tmp_path / "rewritten.elf"
     first = pathlib.Path(kernel).read_bytes() + b"1"
     path.write_bytes(first)
+    time.sleep(2.1)                             # a file changed within 2 s is not remembered
     cfg = xl_cfg(tmp_path, "rw", f'name = "rw"\nkernel = "{path}"\n'
                  'extra = "act=canary beats=1"\nmemory = 16\n')
     assert wisp(env, "create", cfg, timeout=600).returncode == 0

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -125,6 +126,20 @@ static int read_whole(const char *what, const char *path, size_t max, struct has
     return -1;
 }
 
+/*
+ * A file changed in the last RACY_S seconds is hashed but not remembered: file
+ * times come from a coarse clock, so a second write within the same tick could
+ * leave every field of the identity as it was (git's "racily clean" entries).
+ */
+#define RACY_S 2
+
+static bool settled(const struct stat *st)
+{
+    time_t now = time(NULL);
+
+    return st->st_mtim.tv_sec + RACY_S <= now && st->st_ctim.tv_sec + RACY_S <= now;
+}
+
 int file_read_hashed(const char *what, const char *path, size_t max, struct hashed_file *out)
 {
     char id[LINE_MAX_LEN];
@@ -133,6 +148,7 @@ int file_read_hashed(const char *what, const char *path, size_t max, struct hash
 
     if (read_whole(what, path, max, out, &st, &stable))
         return -1;
+    stable = stable && settled(&st);
     identity(&st, id, sizeof(id));
     if (stable && lookup(id, out->digest))
         return 0;

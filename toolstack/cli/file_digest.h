@@ -18,8 +18,9 @@ struct hashed_file {
  * path read whole (at most max bytes) and its SHA-256, taken from the digest
  * cache when the file is the one hashed before: same device, inode, size, and
  * modification and change times to the nanosecond (the change time moves with
- * every write and cannot be set back). 0, or -1 after saying why ("wisp: WHAT
- * PATH: ...").
+ * every write and cannot be set back). A file changed in the last two seconds
+ * is always hashed (file times are coarse). 0, or -1 after saying why ("wisp:
+ * WHAT PATH: ...").
  */
 int file_read_hashed(const char *what, const char *path, size_t max, struct hashed_file *out);
 
