@@ -14,21 +14,10 @@
 #include <cmocka.h>
 
 #include "file_digest.h"
+#include "run_dir.h"
 
-/* The run directory: broker.c's run_dir_path and run_file, pointed at a temporary one. */
+/* The run directory: a temporary one, given to run_dir.c as $WISP_RUN_DIR. */
 static char dir[64] = "/tmp/wisp-digest-XXXXXX";
-
-int run_dir_path(char *out, size_t size, bool create)
-{
-    (void)create;
-    snprintf(out, size, "%s", dir);
-    return 0;
-}
-
-bool run_file(const char *d, const char *name, char *out, size_t size)
-{
-    return snprintf(out, size, "%s/%s", d, name) < (int)size;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -121,7 +110,7 @@ static void test_missing_and_oversized_files_are_refused(void **state)
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return mkdtemp(dir) && !setenv("WISP_RUN_DIR", dir, 1) ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "run_dir.h"
 #include "file_digest.h"
 
 #define MAX_ENTRIES 64

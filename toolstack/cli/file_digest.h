@@ -6,8 +6,6 @@
 
 #include "sha256.h"
 
-#define RUN_DIGESTS "digests"       /* run dir: the digest cache */
-
 struct hashed_file {
     void *data;                     /* malloc'd; NULL: not read */
     size_t size;

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "run_dir.h"
 #include "exit_codes.h"
 #include "inbox.h"
 #include "inbox_layout.h"

@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RUN_RAM "ram"               /* run dir: a link to the machine's RAM file in /dev/shm */
-
 /*
  * `wisp up` under QEMU: dir/inbox.img (a header with a fresh nonce, then room
  * for a chunk) and dir/ram, a link to a new file in /dev/shm that `wisp run
