@@ -373,6 +373,7 @@ def test_up_preload_refusals(tmp_path):
     both = wisp(env, "up", "--preload", str(big), "--preload", str(big))
     assert both.returncode == EXIT_USAGE and "more than 64 MiB" in both.stderr, both
     assert not (tmp_path / "run" / "control.sock").exists()
+    assert not os.path.lexists(tmp_path / "run" / "ram"), "a refused up left its RAM file"
 
 
 @pytest.mark.parametrize("emulator", ["qemu", "bochs"])
@@ -448,9 +449,12 @@ def test_up_list_control_down(tmp_path, emulator):
         check_console(tmp_path, env, preloaded)
         check_hostile_clients(run_dir, env)
     finally:
+        ram = os.readlink(run_dir / "ram") if os.path.lexists(run_dir / "ram") else None
         down = wisp(env, "down", timeout=60)
     assert down.returncode == 0, down
     assert not (run_dir / "control.sock").exists()
+    assert (ram is not None) == (emulator == "qemu"), "QEMU's RAM is a shared file, Bochs' not"
+    assert not os.path.lexists(run_dir / "ram") and not (ram and os.path.exists(ram))
     assert wisp(env, "list").returncode == EXIT_INFRA
     broker_log = (run_dir / "broker.log").read_text()
     assert "shutting down: asked by a client" in broker_log, broker_log

@@ -307,8 +307,10 @@ int cmd_up(int argc, char **argv)
                 dir);
         return WISP_EXIT_INFRA;
     }
-    if ((rc = write_up_config(dir, &o)))
+    if ((rc = write_up_config(dir, &o))) {
+        inbox_remove_ram(dir);      /* no machine will use it */
         return rc;
+    }
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n <= 0)
         return WISP_EXIT_INFRA;
@@ -318,8 +320,10 @@ int cmd_up(int argc, char **argv)
     unlink(ready);
     fflush(NULL);
     broker = fork();
-    if (broker < 0)
+    if (broker < 0) {
+        inbox_remove_ram(dir);
         return WISP_EXIT_INFRA;
+    }
     if (broker == 0)
         become_broker(dir, args);
     fprintf(stderr, "wisp: starting Wisp on %s; waiting for the service domain's agent...\n",
