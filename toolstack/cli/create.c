@@ -1,6 +1,5 @@
 /* create.c (host tool): `wisp create FILE`: a domain from an xl.cfg file, built by the service domain's agent (docs/toolstack.md). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +11,10 @@
 #include "file_digest.h"
 #include "inbox.h"
 #include "inbox_layout.h"
-#include "sha256.h"
 #include "wire.h"
 #include "xlcfg.h"
 
 #define CHUNK      2880             /* bytes a `put` carries: 3840 of base64, in one 4 KiB line */
-
-void *create_read_file(const char *what, const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    void *data = NULL;
-    long len;
-
-    if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-        fprintf(stderr, "wisp: %s %s: %s\n", what, path, strerror(errno));
-    } else if ((size_t)len > CREATE_FILE_MAX) {
-        fprintf(stderr, "wisp: %s %s: %ld bytes, more than %u MiB\n", what, path, len,
-                CREATE_FILE_MAX >> 20);
-    } else if (!(data = malloc(len ? (size_t)len : 1)) || fread(data, 1, (size_t)len, f) != (size_t)len) {
-        fprintf(stderr, "wisp: %s %s: cannot read it\n", what, path);
-        free(data);
-        data = NULL;
-    } else {
-        *size = (size_t)len;
-    }
-    if (f)
-        fclose(f);
-    return data;
-}
 
 static const char *action_name(enum xl_action a)
 {
@@ -174,7 +149,7 @@ static int send_create(struct client_conn *c, const struct xl_config *x,
 static int check(const char *path, struct xl_config *x, struct create_files *f)
 {
     size_t tsize;
-    char err[256], *text = create_read_file("config", path, &tsize);
+    char err[256], *text = file_read_whole("config", path, CREATE_FILE_MAX, &tsize);
     struct pvh_image img;
     const char *why = "";
 

@@ -6,9 +6,6 @@
 
 #define CREATE_FILE_MAX (64u << 20)     /* a kernel or ramdisk, as the agent takes */
 
-/* The whole of path (what: "kernel", ...), at most CREATE_FILE_MAX bytes; NULL after saying why. */
-void *create_read_file(const char *what, const char *path, size_t *size);
-
 /* argv[0] is "create"; the process's exit status. */
 int cmd_create(int argc, char **argv);
 

@@ -126,6 +126,18 @@ static int read_whole(const char *what, const char *path, size_t max, struct has
     return -1;
 }
 
+void *file_read_whole(const char *what, const char *path, size_t max, size_t *size)
+{
+    struct hashed_file f;
+    struct stat st;
+    bool stable;
+
+    if (read_whole(what, path, max, &f, &st, &stable))
+        return NULL;
+    *size = f.size;
+    return f.data;
+}
+
 /*
  * A file changed in the last RACY_S seconds is hashed but not remembered: file
  * times come from a coarse clock, so a second write within the same tick could

@@ -1,4 +1,4 @@
-/* file_digest.h (host tool): files read whole with their SHA-256, which the run directory's digest cache remembers (docs/toolstack.md). */
+/* file_digest.h (host tool): files read whole, with their SHA-256, which the run directory's digest cache remembers (docs/toolstack.md). */
 #ifndef WISP_CLI_FILE_DIGEST_H
 #define WISP_CLI_FILE_DIGEST_H
 
@@ -11,6 +11,9 @@ struct hashed_file {
     size_t size;
     char digest[SHA256_HEX_LEN + 1];
 };
+
+/* path read whole (what: "config", "kernel", ...), at most max bytes, malloc'd; NULL after saying why. */
+void *file_read_whole(const char *what, const char *path, size_t max, size_t *size);
 
 /*
  * path read whole (at most max bytes) and its SHA-256, taken from the digest
