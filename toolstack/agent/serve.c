@@ -409,23 +409,11 @@ static const struct wisp_domain_info *find(const struct wisp_domain_info *in, un
     return NULL;
 }
 
-/* The domain the last look knew as d now, in listed: the same id, name and build (ids are reused). */
-static const struct wisp_domain_info *still_there(const struct wisp_domain_info *d,
-                                                 unsigned long build, unsigned int n)
+/* Whether known[i], what the last look saw, is d: the same id, name and build (ids are reused). */
+static bool is_known(unsigned int i, const struct wisp_domain_info *d)
 {
-    const struct wisp_domain_info *f = find(listed, n, d->domid);
-
-    return f && !memcmp(f->name, d->name, sizeof(d->name)) &&
-           create_build_of(d->domid) == build ? f : NULL;
-}
-
-/* Whether the last look knew d (listed now): the same id, name and build. */
-static bool known_before(const struct wisp_domain_info *d)
-{
-    const struct wisp_domain_info *f = find(srv.known, srv.nr_known, d->domid);
-
-    return f && !memcmp(f->name, d->name, sizeof(d->name)) &&
-           srv.known_build[f - srv.known] == create_build_of(d->domid);
+    return srv.known[i].domid == d->domid && !memcmp(srv.known[i].name, d->name, sizeof(d->name)) &&
+           srv.known_build[i] == create_build_of(d->domid);
 }
 
 /* One event per domain whose state changed, that appeared, or that is gone (state "gone"). */
@@ -437,9 +425,11 @@ void serve_domains_changed(void)
         return;
     for (unsigned int i = 0; i < srv.nr_known; i++) {
         const struct wisp_domain_info *was = &srv.known[i];
-        const struct wisp_domain_info *now = still_there(was, srv.known_build[i], (unsigned)n);
+        const struct wisp_domain_info *now = find(listed, (unsigned int)n, was->domid);
         struct wire_out o;
 
+        if (now && !is_known(i, now))
+            now = NULL;                 /* another domain took its id */
         if (now && now->state == was->state)
             continue;
         if (now && now->state == WISP_DOMSTATE_SHUTDOWN)
@@ -461,9 +451,10 @@ void serve_domains_changed(void)
         send(&o);
     }
     for (int i = 0; i < n; i++) {
+        const struct wisp_domain_info *was = find(srv.known, srv.nr_known, listed[i].domid);
         struct wire_out o;
 
-        if (known_before(&listed[i]))
+        if (was && is_known((unsigned int)(was - srv.known), &listed[i]))
             continue;
         if (listed[i].state == WISP_DOMSTATE_SHUTDOWN)    /* it ended before we first saw it */
             create_on_shutdown(srv.privcmd, &listed[i]);
