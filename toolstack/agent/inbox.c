@@ -13,6 +13,10 @@
 #include "log.h"
 #include "inbox_layout.h"
 
+/* O_DIRECT reads whole, aligned blocks; the data area starts on one (the header is a page). */
+#define DIRECT_ALIGN 4096u
+_Static_assert(INBOX_HEADER_BYTES % DIRECT_ALIGN == 0, "the data area is aligned for O_DIRECT");
+
 /* Set once at start (devices_read_boot), then read by `take` on the agent's one thread. */
 static struct {
     bool listed;
@@ -62,7 +66,7 @@ static int make_node(void)
  */
 int inbox_read(void *dst, size_t len)
 {
-    size_t aligned = (len + INBOX_HEADER_BYTES - 1) & ~(size_t)(INBOX_HEADER_BYTES - 1);
+    size_t aligned = (len + DIRECT_ALIGN - 1) & ~(size_t)(DIRECT_ALIGN - 1);
     void *buf = NULL;
     ssize_t got = -1;
     int fd, err;
@@ -75,7 +79,7 @@ int inbox_read(void *dst, size_t len)
         return err;
     if ((fd = open(inbox.node, O_RDONLY | O_DIRECT | O_CLOEXEC)) < 0)
         return -errno;
-    if (!posix_memalign(&buf, INBOX_HEADER_BYTES, aligned ? aligned : INBOX_HEADER_BYTES))
+    if (!posix_memalign(&buf, DIRECT_ALIGN, aligned ? aligned : DIRECT_ALIGN))
         got = aligned ? pread(fd, buf, aligned, INBOX_HEADER_BYTES) : 0;
     close(fd);
     if (got == (ssize_t)aligned)
