@@ -181,8 +181,7 @@ static int write_up_config(const char *dir, const struct up_options *o)
         fclose(in);
     }
     snprintf(target, sizeof(target), "%s/%s", files_dir(), XENSTORED_TARGET);
-    rc = uses_inbox(o) ? inbox_prepare(dir) : 0;
-    rc = rc ? rc : link_into(dir, MODULE_XENSTORED, target);
+    rc = link_into(dir, MODULE_XENSTORED, target);
     snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_KERNEL_TARGET);
     rc = rc ? rc : link_into(dir, MODULE_SERVICE_KERNEL, target);
     snprintf(target, sizeof(target), "%s/%s", files_dir(), SERVICE_INITRD_TARGET);
@@ -200,7 +199,8 @@ static int write_up_config(const char *dir, const struct up_options *o)
             rc = WISP_EXIT_INFRA;
     }
     free(extra);
-    return rc;
+    /* Last: it makes a file in /dev/shm, which nothing must be left to fail after. */
+    return !rc && uses_inbox(o) ? inbox_prepare(dir) : rc;
 }
 
 /* The machine: `wisp run` on the configuration, its COM2 relayed to the channel socket. */
@@ -307,13 +307,13 @@ int cmd_up(int argc, char **argv)
                 dir);
         return WISP_EXIT_INFRA;
     }
-    if ((rc = write_up_config(dir, &o))) {
-        inbox_remove_ram(dir);      /* no machine will use it */
+    if ((rc = write_up_config(dir, &o)))
         return rc;
-    }
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
+    if (n <= 0) {
+        inbox_remove_ram(dir);
         return WISP_EXIT_INFRA;
+    }
     self[n] = '\0';
     run_argv(dir, &o, args, cfg, chan, ram, self);
     run_file(dir, RUN_READY, ready, sizeof(ready));
