@@ -160,6 +160,13 @@ struct hvm_ops {
 extern const struct hvm_ops *hvm;
 extern const struct hvm_ops svm_ops, vmx_ops;
 
+/* The probes' refusal: *why says what this CPU lacks, and the answer is no. */
+static inline bool unsupported(const char **why, const char *reason)
+{
+    *why = reason;
+    return false;
+}
+
 /* Each returns true when this CPU can run the backend; else *why says what is missing. */
 bool svm_available(const char **why);
 bool vmx_available(const char **why);

@@ -66,24 +66,16 @@ bool svm_available(const char **why)
     struct cpuid_regs r;
 
     cpuid_count(0x80000000, 0, &r);
-    if (r.eax < 0x8000000a) {
-        *why = "no extended CPUID leaf 0x8000000a";
-        return false;
-    }
+    if (r.eax < 0x8000000a)
+        return unsupported(why, "no extended CPUID leaf 0x8000000a");
     cpuid_count(0x80000001, 0, &r);
-    if (!(r.ecx & CPUID_EXT1_ECX_SVM)) {
-        *why = "CPU has no SVM";
-        return false;
-    }
-    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
-        *why = "SVM is disabled by the firmware (VM_CR.SVMDIS)";
-        return false;
-    }
+    if (!(r.ecx & CPUID_EXT1_ECX_SVM))
+        return unsupported(why, "CPU has no SVM");
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+        return unsupported(why, "SVM is disabled by the firmware (VM_CR.SVMDIS)");
     cpuid_count(0x8000000a, 0, &r);
-    if (!(r.edx & CPUID_SVM_EDX_NP)) {
-        *why = "SVM without nested paging (NPT)";
-        return false;
-    }
+    if (!(r.edx & CPUID_SVM_EDX_NP))
+        return unsupported(why, "SVM without nested paging (NPT)");
     have_nrips = r.edx & CPUID_SVM_EDX_NRIPS;
     have_decode_assists = r.edx & CPUID_SVM_EDX_DECODE_ASSISTS;
     nr_asids = r.ebx;

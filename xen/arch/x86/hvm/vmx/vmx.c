@@ -258,11 +258,9 @@ static bool feature_control_ok(const char **why)
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 
     if (fc & FEATURE_CONTROL_LOCK) {
-        if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
-            *why = "VMX is disabled by firmware (IA32_FEATURE_CONTROL locked without "
-                   "VMXON outside SMX)";
-            return false;
-        }
+        if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+            return unsupported(why, "VMX is disabled by firmware (IA32_FEATURE_CONTROL "
+                                    "locked without VMXON outside SMX)");
         return true;
     }
     wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
@@ -280,87 +278,61 @@ static bool controls_probe(const char **why)
 
     struct vmx_intercept need;
 
-    if (!intercept_controls(&need)) {
-        *why = "the intercept list names an exit VMX has no control for";
-        return false;
-    }
+    if (!intercept_controls(&need))
+        return unsupported(why, "the intercept list names an exit VMX has no control for");
     caps.pin = ctl_adjust(pin_msr, PIN_REQUIRED | PIN_WANTED | need.pin);
     caps.proc = ctl_adjust(proc_msr, PROC_REQUIRED | need.proc) & ~PROC_FORBIDDEN;
     caps.exit = ctl_adjust(exit_msr, EXIT_REQUIRED);
     caps.entry = ctl_adjust(entry_msr, ENTRY_REQUIRED);
     caps.exceptions = need.exceptions;
-    if ((caps.pin & (PIN_REQUIRED | need.pin)) != (PIN_REQUIRED | need.pin)) {
-        *why = "VMX lacks external-interrupt or NMI exiting";
-        return false;
-    }
-    if ((caps.proc & (PROC_REQUIRED | need.proc)) != (PROC_REQUIRED | need.proc)) {
-        *why = "VMX lacks HLT/I/O/RDPMC/MWAIT/MONITOR exiting, MSR bitmaps, TPR shadow or "
-               "secondary controls";
-        return false;
-    }
-    if (!ctl_allows_clear(proc_msr, PROC_FORBIDDEN)) {
-        *why = "VMX cannot turn off CR3, CR8 or RDTSC exiting";
-        return false;
-    }
+    if ((caps.pin & (PIN_REQUIRED | need.pin)) != (PIN_REQUIRED | need.pin))
+        return unsupported(why, "VMX lacks external-interrupt or NMI exiting");
+    if ((caps.proc & (PROC_REQUIRED | need.proc)) != (PROC_REQUIRED | need.proc))
+        return unsupported(why, "VMX lacks HLT/I/O/RDPMC/MWAIT/MONITOR exiting, MSR bitmaps, "
+                                "TPR shadow or secondary controls");
+    if (!ctl_allows_clear(proc_msr, PROC_FORBIDDEN))
+        return unsupported(why, "VMX cannot turn off CR3, CR8 or RDTSC exiting");
     if (caps.pin & PIN_PREEMPTION_TIMER)
         caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_SHIFT;
     /* Optional: spin-waiting vCPUs of SMP guests give way (vmcs_write_controls). */
     caps.pause_exiting = ctl_allows_set(proc_msr, PROC_PAUSE_EXITING);
     /* Off by default (caps.proc), switched per vCPU by vmx_interrupt_window(). */
     if (!ctl_allows_set(proc_msr, PROC_INTR_WINDOW_EXITING) ||
-        !ctl_allows_clear(proc_msr, PROC_INTR_WINDOW_EXITING)) {
-        *why = "VMX cannot switch interrupt-window exiting";
-        return false;
-    }
+        !ctl_allows_clear(proc_msr, PROC_INTR_WINDOW_EXITING))
+        return unsupported(why, "VMX cannot switch interrupt-window exiting");
     caps.proc2 = ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
                             PROC2_REQUIRED | PROC2_WANTED | need.proc2);
-    if ((caps.proc2 & need.proc2) != need.proc2) {
-        *why = "VMX lacks WBINVD exiting";
-        return false;
-    }
-    if (!(caps.proc2 & PROC2_ENABLE_EPT)) {
-        *why = "VMX has no EPT";
-        return false;
-    }
-    if (!(caps.proc2 & PROC2_UNRESTRICTED_GUEST)) {
-        *why = "VMX has no unrestricted guest (the PVH entry runs with paging off)";
-        return false;
-    }
+    if ((caps.proc2 & need.proc2) != need.proc2)
+        return unsupported(why, "VMX lacks WBINVD exiting");
+    if (!(caps.proc2 & PROC2_ENABLE_EPT))
+        return unsupported(why, "VMX has no EPT");
+    if (!(caps.proc2 & PROC2_UNRESTRICTED_GUEST))
+        return unsupported(why, "VMX has no unrestricted guest (the PVH entry runs with "
+                                "paging off)");
     if ((caps.exit & EXIT_REQUIRED) != EXIT_REQUIRED ||
-        (caps.entry & ENTRY_REQUIRED) != ENTRY_REQUIRED) {
-        *why = "VMX cannot save/load EFER, PAT and debug controls or acknowledge interrupts "
-               "on exit";
-        return false;
-    }
-    if (!((rdmsr(entry_msr) >> 32) & ENTRY_IA32E_MODE_GUEST)) {
-        *why = "VMX cannot run 64-bit guests (no IA-32e mode guest entry control)";
-        return false;
-    }
+        (caps.entry & ENTRY_REQUIRED) != ENTRY_REQUIRED)
+        return unsupported(why, "VMX cannot save/load EFER, PAT and debug controls or "
+                                "acknowledge interrupts on exit");
+    if (!((rdmsr(entry_msr) >> 32) & ENTRY_IA32E_MODE_GUEST))
+        return unsupported(why, "VMX cannot run 64-bit guests (no IA-32e mode guest entry "
+                                "control)");
     return true;
 }
 
 static bool ept_probe(const char **why)
 {
     caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-    if (!(caps.ept_vpid & EPT_CAP_WALK_LENGTH_4)) {
-        *why = "EPT has no 4-level page walk";
-        return false;
-    }
-    if (!(caps.ept_vpid & EPT_CAP_MEMTYPE_WB)) {
-        *why = "EPT paging structures cannot be write-back";
-        return false;
-    }
+    if (!(caps.ept_vpid & EPT_CAP_WALK_LENGTH_4))
+        return unsupported(why, "EPT has no 4-level page walk");
+    if (!(caps.ept_vpid & EPT_CAP_MEMTYPE_WB))
+        return unsupported(why, "EPT paging structures cannot be write-back");
     /* ept_format (p2m.c) maps with 2 MiB and 1 GiB leaves. */
     if ((caps.ept_vpid & (EPT_CAP_2M_PAGES | EPT_CAP_1G_PAGES)) !=
-        (EPT_CAP_2M_PAGES | EPT_CAP_1G_PAGES)) {
-        *why = "EPT lacks 2 MiB or 1 GiB pages";
-        return false;
-    }
+        (EPT_CAP_2M_PAGES | EPT_CAP_1G_PAGES))
+        return unsupported(why, "EPT lacks 2 MiB or 1 GiB pages");
     if (!(caps.ept_vpid & EPT_CAP_INVEPT) ||
-        !(caps.ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
-        *why = "VMX has no INVEPT";
-        return false;
-    }
+        !(caps.ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
+        return unsupported(why, "VMX has no INVEPT");
     return true;
 }
 
