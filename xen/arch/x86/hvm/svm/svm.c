@@ -42,7 +42,6 @@
 struct svm_vcpu {
     struct vmcb *vmcb;
     uint64_t vmcb_pa;
-    bool masked_injection_reported;   /* check_injection() said so once */
 };
 
 static bool have_nrips, have_decode_assists;
@@ -299,6 +298,7 @@ static const struct {
     { VMEXIT_RDPMC, EXIT_RDPMC, 0 }, { VMEXIT_SHUTDOWN, EXIT_TRIPLE_FAULT, 0 },
     { VMEXIT_INTR, EXIT_INTR, 0 }, { VMEXIT_NMI, EXIT_INTR, 0 }, { VMEXIT_SMI, EXIT_INTR, 0 },
     { VMEXIT_INIT, EXIT_INTR, 0 }, { VMEXIT_VINTR, EXIT_INTR_WINDOW, 0 },
+    { VMEXIT_IRET, EXIT_INTR_WINDOW, 0 },
     { VMEXIT_VMRUN, EXIT_VIRT_INSN, 0 }, { VMEXIT_VMLOAD, EXIT_VIRT_INSN, 0 },
     { VMEXIT_VMSAVE, EXIT_VIRT_INSN, 0 }, { VMEXIT_STGI, EXIT_VIRT_INSN, 0 },
     { VMEXIT_CLGI, EXIT_VIRT_INSN, 0 }, { VMEXIT_SKINIT, EXIT_VIRT_INSN, 0 },
@@ -366,28 +366,45 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
     }
 }
 
-static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb);
+/*
+ * External interrupts go in as the guest's virtual interrupt (V_IRQ), which the
+ * CPU itself takes once RFLAGS.IF and the interrupt shadow allow, not through
+ * EVENTINJ. QEMU's SVM (7.2 to 10.0) leaves an EVENTINJ interrupt's vector behind
+ * as a pending exception and delivers it again, whatever the guest's IF, when its
+ * CPU thread is next kicked: Linux then took its event upcall inside code holding
+ * a spinlock with interrupts off (docs/smp.md, "The second delivery"). One V_IRQ
+ * is pending at most; the VINTR intercept tells the interrupt window's dummy apart.
+ */
+static bool irq_queued(const struct vmcb *vmcb)
+{
+    return (vmcb->vintr & VINTR_V_IRQ) && !(vmcb->intercept_misc1 & INTERCEPT_VINTR);
+}
+
+static void queue_irq(struct vmcb *vmcb, uint8_t vector)
+{
+    vmcb->vintr = (vmcb->vintr & ~VINTR_VECTOR_MASK) | VINTR_V_IRQ | VINTR_PRIO_MAX |
+                  VINTR_IGN_TPR | (uint64_t)vector << VINTR_VECTOR_SHIFT;
+    vmcb->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
+}
 
 /*
- * An interrupt injected while the guest has IF clear or sits in an STI/MOV SS
- * shadow reaches code that cannot take one (Linux then deadlocks or double
- * faults). svm_can_inject() rules it out, so this is a tripwire for the
- * re-injection path and for whatever else sets EVENTINJ: say so once per vCPU.
+ * An event cut short by this exit is delivered again on the next entry; an
+ * interrupt as a V_IRQ again. QEMU reports a cut-short V_IRQ as an exception,
+ * and no exception has a vector above 31.
  */
-static void check_injection(struct vcpu *v, struct svm_vcpu *s)
+static void requeue_cut_short(struct vmcb *vmcb)
 {
-    const struct vmcb *vmcb = s->vmcb;
+    uint64_t ev = vmcb->exitintinfo, type = ev & EVENTINJ_TYPE_MASK;
+    bool interrupt = type == EVENTINJ_TYPE_INTR ||
+                     (type == EVENTINJ_TYPE_EXCEPTION && (uint8_t)ev >= 32);
 
-    if ((vmcb->eventinj & (EVENTINJ_VALID | EVENTINJ_TYPE_MASK)) !=
-            (EVENTINJ_VALID | EVENTINJ_TYPE_INTR) || s->masked_injection_reported)
-        return;
-    if ((vmcb->rflags & X86_RFLAGS_IF) && !(vmcb->interrupt_shadow & INTERRUPT_SHADOW))
-        return;
-    s->masked_injection_reported = true;
-    log_error("d%u v%u: interrupt 0x%x injected at rip %016lx with rflags %016lx, shadow %d",
-              v->dom->id, v->id, (unsigned)(vmcb->eventinj & EVENTINJ_VECTOR_MASK), vmcb->rip, vmcb->rflags,
-              (vmcb->interrupt_shadow & INTERRUPT_SHADOW) != 0);
+    if ((ev & EVENTINJ_VALID) && interrupt)
+        queue_irq(vmcb, (uint8_t)ev);
+    else if (ev & EVENTINJ_VALID)
+        vmcb->eventinj = ev;
 }
+
+static void drop_stale_shadow(struct vcpu *v, struct vmcb *vmcb);
 
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
@@ -399,7 +416,6 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     vmcb->rsp = v->regs.rsp;
     vmcb->rip = v->regs.rip;
     vmcb->rflags = v->regs.rflags;
-    check_injection(v, s);
 
     spec_ctrl_enter_guest(v->dom);
     svm_vmrun(s->vmcb_pa, &v->regs, host_vmcb_pa[this_cpu_id()]);
@@ -410,9 +426,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
     v->regs.rsp = vmcb->rsp;
     v->regs.rip = vmcb->rip;
     v->regs.rflags = vmcb->rflags;
-    /* An event cut short by this exit is delivered again on the next entry. */
-    if (vmcb->exitintinfo & EVENTINJ_VALID)
-        vmcb->eventinj = vmcb->exitintinfo;
+    requeue_cut_short(vmcb);
     decode_exit(v, vmcb, exit);
 }
 
@@ -439,7 +453,7 @@ static bool svm_can_inject(struct vcpu *v, bool nmi)
 {
     struct vmcb *vmcb = vmcb_of(v);
 
-    if (vmcb->eventinj & EVENTINJ_VALID)
+    if ((vmcb->eventinj & EVENTINJ_VALID) || (!nmi && irq_queued(vmcb)))
         return false;
     drop_stale_shadow(v, vmcb);
     return nmi || ((v->regs.rflags & X86_RFLAGS_IF) && !(vmcb->interrupt_shadow & INTERRUPT_SHADOW));
@@ -447,7 +461,7 @@ static bool svm_can_inject(struct vcpu *v, bool nmi)
 
 static void svm_inject_interrupt(struct vcpu *v, uint8_t vector)
 {
-    vmcb_of(v)->eventinj = EVENTINJ_VALID | EVENTINJ_TYPE_INTR | vector;
+    queue_irq(vmcb_of(v), vector);
 }
 
 static void svm_inject_nmi(struct vcpu *v)
@@ -455,17 +469,25 @@ static void svm_inject_nmi(struct vcpu *v)
     vmcb_of(v)->eventinj = EVENTINJ_VALID | EVENTINJ_TYPE_NMI | 2;
 }
 
-/* A dummy virtual interrupt (V_IRQ) with the VINTR intercept exits once the guest can take one. */
+/*
+ * A dummy virtual interrupt (V_IRQ) with the VINTR intercept exits once the guest
+ * can take one. Behind a queued interrupt, which goes first, exit instead at the
+ * IRET that ends its handler (before it runs), and open the window then.
+ */
 static void svm_interrupt_window(struct vcpu *v, bool enable)
 {
     struct vmcb *vmcb = vmcb_of(v);
 
+    if (irq_queued(vmcb)) {
+        vmcb->intercept_misc1 &= ~INTERCEPT_IRET;
+        vmcb->intercept_misc1 |= enable ? INTERCEPT_IRET : 0;
+        return;
+    }
+    vmcb->vintr &= ~VINTR_V_IRQ;
+    vmcb->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
     if (enable) {
-        vmcb->vintr |= VINTR_V_IRQ | VINTR_PRIO_MAX | VINTR_IGN_TPR;
+        queue_irq(vmcb, 0);                 /* a dummy, which the intercept turns into an exit */
         vmcb->intercept_misc1 |= INTERCEPT_VINTR;
-    } else {
-        vmcb->vintr &= ~(VINTR_V_IRQ | VINTR_PRIO_MAX | VINTR_IGN_TPR);
-        vmcb->intercept_misc1 &= ~INTERCEPT_VINTR;
     }
 }
 
@@ -505,6 +527,7 @@ static bool svm_load_context(struct vcpu *v, const struct vcpu_context *c)
     vmcb->g_pat = GUEST_PAT_DEFAULT;
     vmcb->eventinj = 0;
     vmcb->interrupt_shadow = 0;
+    vmcb->vintr &= ~VINTR_V_IRQ;        /* no queued interrupt: the window below then clears */
     svm_interrupt_window(v, false);
     vmcb->tlb_control = TLB_CONTROL_FLUSH_ASID;
     v->regs = c->regs;

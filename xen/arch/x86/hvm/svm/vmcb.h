@@ -14,6 +14,7 @@
 #define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_RDPMC     (1u << 15)
 #define INTERCEPT_CPUID     (1u << 18)
+#define INTERCEPT_IRET      (1u << 20)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_PAUSE     (1u << 23)
 #define INTERCEPT_HLT       (1u << 24)
@@ -46,6 +47,7 @@
 #define VMEXIT_INIT     0x63
 #define VMEXIT_VINTR    0x64
 #define VMEXIT_CPUID    0x72
+#define VMEXIT_IRET     0x74
 #define VMEXIT_INVD     0x76
 #define VMEXIT_PAUSE    0x77
 #define VMEXIT_HLT      0x78
@@ -99,6 +101,8 @@
 #define VINTR_V_IRQ    (1ull << 8)      /* a virtual interrupt is pending */
 #define VINTR_PRIO_MAX (0xfull << 16)
 #define VINTR_IGN_TPR  (1ull << 20)
+#define VINTR_VECTOR_SHIFT 32          /* V_INTR_VECTOR (offset 0x64) */
+#define VINTR_VECTOR_MASK (0xffull << VINTR_VECTOR_SHIFT)
 #define INTERRUPT_SHADOW (1ull << 0)    /* STI/MOV SS shadow (offset 0x68) */
 
 #define TLB_CONTROL_FLUSH_ASID 3        /* flush this guest's TLB entries on VMRUN */
