@@ -1204,6 +1204,33 @@ static long set_upcall_vector(uint32_t vcpu, uint8_t vector)
     return hv_hvm_op(HVMOP_set_evtchn_upcall_vector, HV_PTR(&u));
 }
 
+/*
+ * An upcall through the callback vector and a LAPIC interrupt due at once, with
+ * interrupts off: one window takes both, the LAPIC one as soon as the upcall's
+ * handler returns. The upcall's handler makes no exit, so nothing but that
+ * return can let the hypervisor in (SVM queues one interrupt at a time and
+ * exits at the IRET that ends its handler).
+ */
+static void check_upcall_then_lapic(void)
+{
+    unsigned int cb = callback_upcalls, la = lapic_upcalls;
+    uint32_t port;
+
+    if (ev_bind_ipi(0, &port)) {
+        check_fail("upcall_then_lapic_one_window", "cannot bind an IPI port");
+        return;
+    }
+    irq_disable();
+    (void)ev_send(port);
+    wrmsr(X2APIC_SELF_IPI, LAPIC_UPCALL_VECTOR);
+    interrupt_window();
+    check("upcall_then_lapic_one_window", callback_upcalls == cb + 1 && lapic_upcalls == la + 1,
+          "in one sti;nop;cli: %u upcalls (want 1), %u LAPIC interrupts (want 1)",
+          callback_upcalls - cb, lapic_upcalls - la);
+    interrupt_window();                 /* whatever the check left pending */
+    (void)ev_close(port);
+}
+
 static void check_upcall_vector(void)
 {
     unsigned int cb_before, before, seen;
@@ -1218,6 +1245,7 @@ static void check_upcall_vector(void)
 
     x2apic_enable();
     irq_set_handler(LAPIC_UPCALL_VECTOR, on_lapic_upcall);
+    check_upcall_then_lapic();
     rc = set_upcall_vector(0, LAPIC_UPCALL_VECTOR);
     if (!check("upcall_vector_set", rc == 0, "rc %ld", rc))
         return;

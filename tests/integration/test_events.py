@@ -55,7 +55,7 @@ UPCALL_CHECKS = [
     "upcall_callback_param", "upcall_not_with_if0", "upcall_delivered_after_sti",
     "upcall_wakes_hlt", "upcall_after_unmask", "upcall_delivered_once",
     "upcall_stress_if_respected",
-    "upcall_vector_bad_args", "upcall_vector_set", "upcall_vector_delivered",
+    "upcall_vector_bad_args", "upcall_then_lapic_one_window", "upcall_vector_set", "upcall_vector_delivered",
     "upcall_vector_tpr_blocks", "upcall_vector_timer",
 ]
 TIME_CHECKS = [
@@ -79,6 +79,7 @@ LAPIC_CHECKS = [
     "x2apic_enable", "x2apic_id_version_ldr", "x2apic_svr", "x2apic_tpr_ppr",
     "x2apic_self_ipi_msr", "x2apic_self_ipi_icr", "x2apic_ipi_shorthands",
     "x2apic_ipi_absent_destination", "x2apic_ipi_logical_self", "x2apic_priority_order",
+    "x2apic_two_pending_one_window",
     "x2apic_tpr_holds", "x2apic_self_ipi_wakes_hlt", "x2apic_esr", "x2apic_lvt_error",
     "x2apic_timer_oneshot", "x2apic_timer_divide", "x2apic_timer_periodic",
     "x2apic_timer_masked", "x2apic_gp", "lapic_disable_resets", "x2apic_nmi_ipi",

@@ -78,5 +78,9 @@ void vcpu_deliver_interrupts(struct vcpu *v)
     hvm->inject_interrupt(v, (uint8_t)vec);
     if (via_lapic)
         vlapic_ack(&v->lapic, (uint8_t)vec);
-    hvm->interrupt_window(v, false);
+    /*
+     * A LAPIC vector still due after the upcall (or above the one just acked) goes
+     * in as soon as the guest can take it, not at whatever exit comes next.
+     */
+    hvm->interrupt_window(v, vlapic_pending_vector(&v->lapic) >= 0);
 }
