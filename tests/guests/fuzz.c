@@ -1229,6 +1229,8 @@ static uint64_t read_cr(unsigned n)
  * #GP). CR4: bits a guest may own. Illegal bits (PG/PE off, PAE off, LA57,
  * VMXE, reserved) are KNOWN_CR (the exits branch makes both backends #GP).
  */
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_ILLEGAL_ALL    7
 #define CR0_ILLEGAL_ON_AMD 5        /* all but the last two entries, PE and PG */
 
@@ -1271,6 +1273,13 @@ static void gen_cr(void)
     else
         c.value ^= 1ull << (c.n == 0 ? cr0_bits[below(ARRAY_SIZE(cr0_bits))]
                                      : cr4_bits[below(ARRAY_SIZE(cr4_bits))]);
+    /*
+     * NW without CD: a CPU raises #GP, QEMU's TCG takes it, and VMRUN refuses the
+     * state if an exit comes before the restoring write, as with PE above. On AMD
+     * (CR0 not intercepted) NW goes on only with CD.
+     */
+    if (c.n == 0 && cpu_vendor() == CPU_VENDOR_AMD && (c.value & CR0_NW) && !(c.value & CR0_CD))
+        c.value &= ~CR0_NW;
     if (trace)
         con_printf("FUZZ cr%u %lx -> %lx\n", c.n, (unsigned long)old.value, (unsigned long)c.value);
     if (try(do_write_cr, &c))
