@@ -372,7 +372,7 @@ static void decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit 
  * EVENTINJ. QEMU's SVM (7.2 to 10.0) leaves an EVENTINJ interrupt's vector behind
  * as a pending exception and delivers it again, whatever the guest's IF, when its
  * CPU thread is next kicked: Linux then took its event upcall inside code holding
- * a spinlock with interrupts off (docs/smp.md, "The second delivery"). One V_IRQ
+ * a spinlock with interrupts off (docs/testing.md, quirks). One V_IRQ
  * is pending at most; the VINTR intercept tells the interrupt window's dummy apart.
  */
 static bool irq_queued(const struct vmcb *vmcb)
