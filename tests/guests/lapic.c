@@ -256,6 +256,12 @@ static void check_self_ipis(void)
     check("x2apic_ipi_logical_self", got[0x57] == b57 + 1, "delivered %u times", got[0x57] - b57);
 }
 
+/* Since nr_order was last zeroed: V_HIGH, then V_LOW, and nothing else. */
+static bool took_high_then_low(void)
+{
+    return nr_order == 2 && order[0] == V_HIGH && order[1] == V_LOW;
+}
+
 static void check_priorities(void)
 {
     unsigned int low;
@@ -265,7 +271,7 @@ static void check_priorities(void)
     wrmsr(X2APIC_SELF_IPI, V_HIGH);
     interrupt_window();
     interrupt_window();
-    check("x2apic_priority_order", nr_order == 2 && order[0] == V_HIGH && order[1] == V_LOW,
+    check("x2apic_priority_order", took_high_then_low(),
           "%u interrupts, first %x then %x (want 61 then 52)", nr_order, order[0], order[1]);
 
     /*
@@ -276,7 +282,7 @@ static void check_priorities(void)
     wrmsr(X2APIC_SELF_IPI, V_LOW);
     wrmsr(X2APIC_SELF_IPI, V_HIGH);
     interrupt_window();
-    check("x2apic_two_pending_one_window", nr_order == 2 && order[0] == V_HIGH && order[1] == V_LOW,
+    check("x2apic_two_pending_one_window", took_high_then_low(),
           "%u interrupts in one sti;nop;cli, first %x then %x (want 61 then 52)", nr_order,
           order[0], order[1]);
     interrupt_window();                 /* whatever the check left pending, before the TPR checks */

@@ -55,8 +55,8 @@ UPCALL_CHECKS = [
     "upcall_callback_param", "upcall_not_with_if0", "upcall_delivered_after_sti",
     "upcall_wakes_hlt", "upcall_after_unmask", "upcall_delivered_once",
     "upcall_stress_if_respected",
-    "upcall_vector_bad_args", "upcall_then_lapic_one_window", "upcall_vector_set", "upcall_vector_delivered",
-    "upcall_vector_tpr_blocks", "upcall_vector_timer",
+    "upcall_vector_bad_args", "upcall_then_lapic_one_window", "upcall_vector_set",
+    "upcall_vector_delivered", "upcall_vector_tpr_blocks", "upcall_vector_timer",
 ]
 TIME_CHECKS = [
     "time_pvclock_version", "time_pvclock_tsc_stable", "time_pvclock_monotonic",
