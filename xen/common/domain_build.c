@@ -82,12 +82,28 @@ static uint64_t domain_pt_alloc(void *ctx)
     return pa;
 }
 
+/*
+ * A table the p2m lets go of is not freed yet: another pCPU in d's guest may be
+ * mid-walk through it. It waits on d->retired_tables (linked through its first
+ * entry) until p2m_changed() has seen every such pCPU leave the guest.
+ */
 static void domain_pt_free(void *ctx, uint64_t pa)
 {
     struct domain *d = ctx;
 
-    d->p2m_tables--;
-    host_pt_mem.free(host_pt_mem.ctx, pa);
+    *(uint64_t *)host_pt_mem.map(host_pt_mem.ctx, pa) = d->retired_tables;
+    d->retired_tables = pa;
+}
+
+void domain_free_retired_tables(struct domain *d)
+{
+    while (d->retired_tables) {
+        uint64_t pa = d->retired_tables;
+
+        d->retired_tables = *(uint64_t *)host_pt_mem.map(host_pt_mem.ctx, pa);
+        d->p2m_tables--;
+        host_pt_mem.free(host_pt_mem.ctx, pa);
+    }
 }
 
 /*
@@ -467,6 +483,7 @@ void domain_destroy(struct domain *d)
     (void)gnttab_release_mappings(d, UINT32_MAX);   /* a failed build; otherwise done */
     if (d->p2m.root)
         p2m_destroy(&d->p2m);
+    domain_free_retired_tables(d);      /* no vCPU of d is in its guest any more */
     devices_free_pmem(d);
     gnttab_domain_destroy(d);
     console_ring_teardown(d);

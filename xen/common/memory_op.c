@@ -402,7 +402,7 @@ static long balloon(struct hcall_ctx *c, uint64_t cmd, uint64_t gva, bool popula
             break;
     }
     if (done > start)
-        p2m_changed(d);  /* before any freed table is reused (p2m.h) */
+        p2m_changed(d);  /* also frees the tables it let go of (domain_build.c) */
     return (long)done;
 }
 

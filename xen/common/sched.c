@@ -6,6 +6,7 @@
 #include "bootconfig.h"
 #include "console_ring.h"
 #include "domain.h"
+#include "domain_build.h"
 #include "exit.h"
 #include "fpu.h"
 #include "hvm.h"
@@ -85,7 +86,8 @@ void vcpu_kick(const struct vcpu *v) { smp_kick(v->pcpu); }
  * Each vCPU of d flushes its translations on its own pCPU before it next
  * enters the guest (p2m_seen lags); one in its guest on another pCPU now is
  * kicked out and waited for, so that once this returns no CPU can use a
- * translation d's p2m no longer has (an unmapped grant is gone everywhere).
+ * translation d's p2m no longer has (an unmapped grant is gone everywhere),
+ * and the tables the change let go of can be freed: no walk is left in them.
  * Waiting under hv_lock is safe: a CPU leaves guest mode before it takes a lock.
  */
 void p2m_changed(struct domain *d)
@@ -95,6 +97,7 @@ void p2m_changed(struct domain *d)
         if (cpu != this_cpu_id() &&
             __atomic_load_n(&percpu_of(cpu)->in_guest, __ATOMIC_SEQ_CST) == d)
             smp_wait_out_of_guest(cpu, d);
+    domain_free_retired_tables(d);
 }
 
 bool vcpu_set_start(struct vcpu *t, const struct vcpu_context *c, const char *what)

@@ -162,6 +162,8 @@ struct domain {
     uint64_t ram_hpa, ram_bytes;
     struct p2m p2m;
     uint32_t p2m_tables;            /* tables p2m holds now, within p2m_table_limit (domain_build.c) */
+    uint64_t retired_tables;        /* of those, the ones p2m let go of: freed by the next
+                                     * p2m_changed (hv_lock; a list through their first entry) */
     uint64_t pmem_bytes;            /* disk images mapped above RAM (backend domain, devices.c) */
     uint32_t pci_config_address;    /* the dword last written to port 0xCF8 (hvm.c on_io); only
                                      * this domain's vCPUs touch it, and a torn value hurts

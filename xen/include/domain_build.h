@@ -45,6 +45,9 @@ int __must_check domain_start(struct domain *d, uint64_t entry, uint64_t start_i
  * running on a pCPU (the scheduler reaps ended domains between runs).
  */
 void domain_destroy(struct domain *d);
+/* Frees the p2m tables d let go of since the last call; only once no pCPU can be
+ * walking them (p2m_changed, domain_destroy). */
+void domain_free_retired_tables(struct domain *d);
 /*
  * The device hole [0xFEC00000, 0xFEE00000) outside the domain's RAM: each page maps
  * one shared read-only page of all ones (where a PC has its IOAPIC and HPET).

@@ -289,7 +289,8 @@ int p2m_init(struct p2m *p2m, const struct pt_format *fmt, const struct pt_mem *
  * On -ENOMEM a part of the range may already carry the new mapping and the
  * rest the old one; every entry is valid either way. As with any change to a
  * live p2m, the caller flushes the guest's TLB (INVEPT / new ASID) afterwards;
- * tables freed here must not be reused before that flush.
+ * tables freed here must not be reused before that flush (domain p2ms: their
+ * mem.free holds them until p2m_changed, domain_build.c).
  */
 int p2m_map(struct p2m *p2m, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms)
 {
