@@ -1,6 +1,6 @@
 """test_cli_accel (host tests): `wisp run --accel auto|kvm|tcg` against fake host trees
 (WISP_HOST_ROOT) and a fake QEMU that records its argv: which accelerator and CPU model
-QEMU gets, the one-line note on stderr, and the errors. These machines cannot run KVM
+QEMU gets, the one-line note on stderr, and the errors; and `--tcg-threads`. These machines cannot run KVM
 guests, so the KVM side is only ever seen in QEMU's argv here (docs/cli.md)."""
 from pathlib import Path
 
@@ -93,10 +93,28 @@ def test_kvm_asked_for_on_a_nested_intel_host(run_wisp, tmp_path, pvh_kernel):
     assert result.stderr == "wisp: accel KVM: the host's Intel VMX with nested EPT\n"
 
 
+@pytest.mark.parametrize("options,accel", [
+    ([], "tcg"),
+    (["--tcg-threads", "multi"], "tcg"),
+    (["--tcg-threads", "single"], "tcg,thread=single"),
+])
+def test_tcg_threads(run_wisp, tmp_path, pvh_kernel, options, accel):
+    """single: every emulated CPU on one host thread, out of reach of QEMU's
+    multi-threaded TCG race (docs/cli.md)."""
+    result, argv = run_accel(run_wisp, tmp_path, pvh_kernel, {}, "--cpus", "2", *options)
+    assert result.code == EXIT_POWEROFF, result
+    assert (option(argv, "-accel"), option(argv, "-smp")) == (accel, "2")
+
+
 @pytest.mark.parametrize("options,message", [
     (["--accel", "hvf"], "--accel must be auto, kvm or tcg, not 'hvf'"),
     (["--emulator", "bochs", "--accel", "kvm"],
      "--accel is QEMU's: bochs always emulates VMX itself"),
+    (["--tcg-threads", "two"], "--tcg-threads must be single or multi, not 'two'"),
+    (["--emulator", "bochs", "--tcg-threads", "single"],
+     "--tcg-threads is for QEMU with TCG: not with bochs"),
+    (["--accel", "kvm", "--tcg-threads", "single"],
+     "--tcg-threads is for QEMU with TCG: not with --accel kvm"),
 ])
 def test_accel_usage_errors(run_wisp, tmp_path, pvh_kernel, options, message):
     result, argv = run_accel(run_wisp, tmp_path, pvh_kernel, NESTED_AMD, *options)

@@ -75,14 +75,15 @@ static void set_defaults(struct run_options *opts)
 
 enum { OPT_HV_CMDLINE = 256, OPT_INTERACTIVE, OPT_NO_INTERACTIVE, OPT_CONFIG, OPT_DISK,
        OPT_NET, OPT_GUESTS, OPT_CPUS, OPT_ACCEL, OPT_HOST_CHANNEL, OPT_EXTRA_MEMORY,
-       OPT_RAM_FILE };
+       OPT_RAM_FILE, OPT_TCG_THREADS };
 
 /* Options given explicitly, for the checks that depend on them. */
-struct given { bool boot, memory, vcpus, guests, accel; };
+struct given { bool boot, memory, vcpus, guests, accel, tcg_threads; };
 
 static const struct option run_long_options[] = {
     { "emulator",   required_argument, NULL, 'e' },
     { "accel",      required_argument, NULL, OPT_ACCEL },
+    { "tcg-threads", required_argument, NULL, OPT_TCG_THREADS },
     { "boot",       required_argument, NULL, 'b' },
     { "memory",     required_argument, NULL, 'm' },
     { "vcpus",      required_argument, NULL, 'c' },
@@ -146,6 +147,12 @@ static int apply_option(int opt, const char *arg, struct run_options *opts,
         if (!accel_parse(arg, &opts->accel))
             return usage_error("--accel must be auto, kvm or tcg, not '%s'", arg);
         given->accel = true;
+        return 0;
+    case OPT_TCG_THREADS:
+        if (strcmp(arg, "single") != 0 && strcmp(arg, "multi") != 0)
+            return usage_error("--tcg-threads must be single or multi, not '%s'", arg);
+        opts->tcg_single = strcmp(arg, "single") == 0;
+        given->tcg_threads = true;
         return 0;
     case 'b':
         if (strcmp(arg, "direct") == 0)
@@ -311,6 +318,9 @@ int parse_run_options(int argc, char **argv, struct run_options *opts, bool need
         return usage_error("--ram-file is QEMU's: bochs cannot share its RAM%s", "");
     if (opts->emulator == EMULATOR_BOCHS && given.accel && opts->accel != ACCEL_AUTO)
         return usage_error("--accel is QEMU's: bochs always emulates VMX itself%s", "");
+    if (given.tcg_threads && (opts->emulator == EMULATOR_BOCHS || opts->accel == ACCEL_KVM))
+        return usage_error("--tcg-threads is for QEMU with TCG: not with %s",
+                           opts->emulator == EMULATOR_BOCHS ? "bochs" : "--accel kvm");
     if (opts->emulator == EMULATOR_BOCHS && given.boot && opts->boot == BOOT_DIRECT)
         return usage_error("bochs has no direct kernel loader: use --boot grub%s", "");
     if (opts->emulator == EMULATOR_BOCHS)
@@ -462,6 +472,11 @@ void print_run_usage(void)
 "                         (needs /dev/kvm and the kvm_amd or kvm_intel module's\n"
 "                         nested=1) or emulate them with TCG; auto (default) takes\n"
 "                         KVM when the host has it and says which on stderr\n"
+"  --tcg-threads single|multi\n"
+"                         qemu with TCG: one host thread per emulated CPU (multi,\n"
+"                         default) or one for all (single: slower with --cpus 2\n"
+"                         or more, but immune to a QEMU race that can crash Wisp\n"
+"                         under SMP load: docs/cli.md)\n"
 "  --boot direct|grub     qemu: its own multiboot loader (default) or a GRUB ISO;\n"
 "                         bochs always boots a GRUB ISO\n"
 "  --memory MIB           guest memory, 2..65536 (default %u); the machine also gets\n"

@@ -32,7 +32,9 @@ const char *emulator_program(enum emulator_kind kind)
 /*
  * QEMU with TCG: `-cpu max` has AMD SVM with nested paging (NPT). With KVM
  * (opts->accel_kvm, main.c decides): `-cpu host` passes on the host's own SVM
- * or VMX, which KVM offers its guests when its module's nested=1. COM1 is
+ * or VMX, which KVM offers its guests when its module's nested=1. With
+ * --tcg-threads single every emulated CPU shares one host thread, out of reach
+ * of QEMU's multi-threaded TCG race (docs/cli.md). COM1 is
  * QEMU's stdio (its stdout, and its stdin in an interactive session); nothing
  * else is attached (-nodefaults), and the monitor is off. Without -nographic
  * the stdio chardev is not multiplexed, so no byte is QEMU's escape key (C-a),
@@ -49,7 +51,7 @@ static void qemu_argv(const struct run_options *opts, const struct boot_media *m
     snprintf(cpus, cpus_size, "%u", opts->cpus);
     args[n++] = (char *)emulator_program(EMULATOR_QEMU);
     args[n++] = "-accel";
-    args[n++] = opts->accel_kvm ? "kvm" : "tcg";
+    args[n++] = opts->accel_kvm ? "kvm" : opts->tcg_single ? "tcg,thread=single" : "tcg";
     args[n++] = "-cpu";
     args[n++] = opts->accel_kvm ? "host" : "max";
     args[n++] = "-m";

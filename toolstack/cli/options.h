@@ -81,6 +81,8 @@ struct run_options {
     enum emulator_kind emulator;
     enum accel_choice accel;    /* --accel: how QEMU runs Wisp (docs/cli.md) */
     bool accel_kvm;             /* decided (main.c): QEMU with -accel kvm -cpu host */
+    bool tcg_single;            /* --tcg-threads single: every emulated CPU on one host
+                                 * thread (docs/cli.md: QEMU's multi-threaded TCG race) */
     enum boot_method boot;
     unsigned memory_mib;
     unsigned vcpus;

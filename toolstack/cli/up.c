@@ -24,10 +24,10 @@
 #define READY_WAIT_QEMU_S  300
 #define READY_WAIT_BOCHS_S 1800
 #define DOWN_WAIT_MS       15000
-#define MAX_RUN_ARGS       24
+#define MAX_RUN_ARGS       28
 
 struct up_options {
-    const char *emulator, *cpus, *accel, *config, *hv_cmdline, *memory;
+    const char *emulator, *cpus, *accel, *tcg_threads, *config, *hv_cmdline, *memory;
     const char *preload[PRELOAD_MAX_FILES + 1];
     unsigned wait_s, nr_preload;
 };
@@ -35,8 +35,8 @@ struct up_options {
 static void print_up_usage(FILE *out)
 {
     fputs("usage: wisp up [--emulator qemu|bochs] [--cpus N] [--accel auto|kvm|tcg]\n"
-          "               [--config FILE] [--memory MIB] [--hv-cmdline STR] [--wait SEC]\n"
-          "               [--preload FILE]...\n"
+          "               [--tcg-threads single|multi] [--config FILE] [--memory MIB]\n"
+          "               [--hv-cmdline STR] [--wait SEC] [--preload FILE]...\n"
           "  starts Wisp in the background with its xenstore and service domains, plus\n"
           "  the domains of FILE (a boot configuration, docs/boot-config.md; its\n"
           "  kernels are found next to it), and returns once the service domain's\n"
@@ -57,6 +57,7 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         { "accel", required_argument, NULL, 'a' },    { "config", required_argument, NULL, 'f' },
         { "hv-cmdline", required_argument, NULL, 'x' }, { "wait", required_argument, NULL, 'w' },
         { "memory", required_argument, NULL, 'm' },   { "preload", required_argument, NULL, 'p' },
+        { "tcg-threads", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
     };
     int c;
@@ -68,6 +69,7 @@ static int parse_up(int argc, char **argv, struct up_options *o)
         case 'e': o->emulator = optarg; break;
         case 'c': o->cpus = optarg; break;
         case 'a': o->accel = optarg; break;
+        case 't': o->tcg_threads = optarg; break;
         case 'f': o->config = optarg; break;
         case 'x': o->hv_cmdline = optarg; break;
         case 'm': o->memory = optarg; break;
@@ -234,6 +236,10 @@ static void run_argv(const char *dir, const struct up_options *o, char **argv, c
     if (o->accel) {
         argv[n++] = "--accel";
         argv[n++] = (char *)o->accel;
+    }
+    if (o->tcg_threads) {               /* `wisp run` checks the value */
+        argv[n++] = "--tcg-threads";
+        argv[n++] = (char *)o->tcg_threads;
     }
     if (o->hv_cmdline) {
         argv[n++] = "--hv-cmdline";
