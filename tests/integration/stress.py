@@ -184,7 +184,7 @@ def run(tmp, log, seconds=60, cpus=2, fuzz_calls=200000, seed=1,
     Returns (what went wrong: empty if it passed, the machine's wall seconds).
 
     tcg_threads "single" by default: with one host thread per emulated CPU, QEMU 7.2
-    to 10.0 corrupt the boot CPU's SVM state from the other CPUs' FPU restores within
+    corrupts the boot CPU's SVM state from the other CPUs' FPU restores within
     seconds of this load (docs/testing.md, "QEMU's multi-threaded TCG race")."""
     kernels = wisptest.BUILD / "guest-kernels"
     for n in (1, 2):
