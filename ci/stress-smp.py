@@ -2,7 +2,7 @@
 """stress-smp (host stress run): every part of Wisp busy at once on several CPUs, for minutes.
 
 The machine and its checks are tests/integration/stress.py's (its docstring says what
-runs and what passes); `./wisp test` runs it for 60 s on 2 CPUs (test_stress.py). This
+runs and what passes); `./wisp test` runs it for 120 s on 2 CPUs (test_stress.py). This
 script runs it longer, with other CPU counts, seeds or hypervisor options, and keeps
 the whole log. Run it on an otherwise idle machine. Exit status 0 if every check held.
 

@@ -1,7 +1,8 @@
 """test_cli_accel (host tests): `wisp run --accel auto|kvm|tcg` against fake host trees
 (WISP_HOST_ROOT) and a fake QEMU that records its argv: which accelerator and CPU model
-QEMU gets, the one-line note on stderr, and the errors; and `--tcg-threads`. These machines cannot run KVM
-guests, so the KVM side is only ever seen in QEMU's argv here (docs/cli.md)."""
+QEMU gets, the one-line note on stderr, and the errors; and `--tcg-threads`. These
+machines cannot run KVM guests, so the KVM side is only ever seen in QEMU's argv here
+(docs/cli.md)."""
 from pathlib import Path
 
 import pytest
